@@ -1,0 +1,62 @@
+// Model: one loaded, immutable model that predicts on a Frame.
+//
+// Contract (after Triton's backend API): a Model is created by a
+// FormatRuntime::Load* call, is immutable afterwards, and Predict() is
+// thread-safe — any number of threads may call it at once on the same Model.
+// The caller owns the Model (unique_ptr); the Frame and returned Tensor are
+// plain values. Predict never executes anything that came from the model file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "protocol/frame.h"
+#include "protocol/tensor.h"
+
+namespace ferry::runtime {
+
+// The estimator method a request runs (MLflow's `predict_fn`, MLServer's
+// requested output names).
+enum class PredictMethod {
+  kPredict,
+  kPredictProba,
+  kPredictLogProba,
+  kDecisionFunction,
+};
+std::string_view PredictMethodName(PredictMethod m);  // "predict_proba" ...
+std::optional<PredictMethod> ParsePredictMethod(std::string_view name);
+
+// What a model knows about itself, used for V2 metadata when there is no
+// MLflow signature.
+struct ModelInfo {
+  std::string framework;               // "sklearn", "xgboost"
+  std::string description;             // e.g. "Pipeline(StandardScaler, LogisticRegression)"
+  int64_t n_features = -1;             // -1 when unknown
+  std::vector<std::string> feature_names;  // feature_names_in_, when fitted on a DataFrame
+  bool needs_strings = false;          // some input column is categorical/string
+  protocol::DataType output_datatype = protocol::DataType::kFp64;  // of predict()
+  std::vector<std::string> classes;    // classes_ rendered as text, classifiers only
+  std::vector<PredictMethod> methods;  // supported methods; predict always first
+  std::vector<std::string> warnings;   // load-time warnings (e.g. unknown sklearn version)
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  virtual const ModelInfo& info() const = 0;
+
+  // Runs `method` on x. Returns a tensor shaped [rows] (labels, regression
+  // values) or [rows, k] (probabilities, decision values); the name is left
+  // empty for the server to fill in. Errors: InvalidArgument for inputs the
+  // model cannot take (wrong feature count, strings where numbers are
+  // needed), Unimplemented for a method the model lacks.
+  virtual StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
+                                             PredictMethod method) const = 0;
+};
+
+}  // namespace ferry::runtime
