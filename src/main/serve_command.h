@@ -1,0 +1,31 @@
+// `ferry serve`: one model behind KServe's custom-runtime contract
+// (--model_name, --model_dir, --http_port, --grpc_port), as the kserve-container
+// of an InferenceService pod or standalone.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace ferry::main {
+
+struct ServeFlags {
+  std::string model_name = "model";
+  std::string model_dir = "/mnt/models";
+  int http_port = 8080;
+  int grpc_port = 8081;
+  std::string bind = "0.0.0.0";
+  int workers = 0;          // I/O threads; 0 = one per core
+  int predict_threads = 0;  // per-model executor threads; 0 = one per core
+  size_t max_body_bytes = 64 * 1024 * 1024;
+  int access_log_per_second = 20;
+  double drain_seconds = 30;
+};
+
+void AddServeCommand(CLI::App& app, ServeFlags* flags);
+int RunServe(const ServeFlags& flags);
+
+}  // namespace ferry::main

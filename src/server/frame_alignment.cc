@@ -1,0 +1,84 @@
+#include "server/frame_alignment.h"
+
+#include <cmath>
+
+namespace ferry::server {
+
+using protocol::Frame;
+using protocol::ModelMetadata;
+
+namespace {
+
+bool IsNumeric(protocol::DataType t) {
+  return protocol::IsFloating(t) || protocol::IsInteger(t) || t == protocol::DataType::kBool;
+}
+
+// Column-signature models: one input spec per column.
+StatusOr<Frame> AlignColumns(Frame frame, const ModelMetadata& md) {
+  const auto& specs = md.inputs;
+  if (frame.names.empty()) {
+    if (frame.cols != specs.size()) {
+      return InvalidArgumentError("model expects " + std::to_string(specs.size()) +
+                                  " columns per row but a row has " + std::to_string(frame.cols));
+    }
+    for (const auto& s : specs) frame.names.push_back(s.name);
+    return frame;
+  }
+  std::vector<size_t> src(specs.size());
+  std::string missing;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto idx = frame.ColumnIndex(specs[i].name);
+    if (!idx) {
+      missing += (missing.empty() ? "'" : ", '") + specs[i].name + "'";
+      continue;
+    }
+    src[i] = *idx;
+  }
+  if (!missing.empty()) return InvalidArgumentError("Model is missing inputs [" + missing + "]");
+  Frame out = Frame::Numeric(frame.rows, specs.size());
+  out.names.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    out.names.push_back(specs[i].name);
+    size_t c = src[i];
+    if (frame.is_string_col(c)) {
+      if (IsNumeric(specs[i].datatype)) {
+        return InvalidArgumentError("column '" + specs[i].name + "' must be " +
+                                    std::string(protocol::DataTypeName(specs[i].datatype)) +
+                                    " but holds strings");
+      }
+      out.MakeStringColumn(i);
+      for (size_t r = 0; r < frame.rows; ++r) {
+        out.strings[r * out.cols + i] = std::move(frame.strings[r * frame.cols + c]);
+        out.missing[r * out.cols + i] = frame.missing[r * frame.cols + c];
+      }
+    } else {
+      for (size_t r = 0; r < frame.rows; ++r) {
+        out.numeric[r * out.cols + i] = frame.numeric[r * frame.cols + c];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<Frame> AlignFrameToMetadata(Frame frame, const ModelMetadata& md) {
+  if (md.inputs.empty()) return frame;
+  if (md.content_type == "pd" || md.inputs.size() > 1) return AlignColumns(std::move(frame), md);
+  const auto& spec = md.inputs[0];
+  if (spec.shape.size() == 2 && spec.shape[1] > 0 &&
+      static_cast<size_t>(spec.shape[1]) != frame.cols) {
+    return InvalidArgumentError(
+        "model expects " + std::to_string(spec.shape[1]) + " features per row (signature input '" +
+        spec.name + "' has shape " + protocol::ShapeToString(spec.shape) + ") but got " +
+        std::to_string(frame.cols));
+  }
+  if (IsNumeric(spec.datatype) && frame.has_strings()) {
+    return InvalidArgumentError("model input '" + spec.name + "' is " +
+                                std::string(protocol::DataTypeName(spec.datatype)) +
+                                " but the request holds strings");
+  }
+  return frame;
+}
+
+}  // namespace ferry::server

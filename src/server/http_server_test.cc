@@ -1,0 +1,237 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace ferry::server {
+namespace {
+
+class EchoHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest& req, Responder responder) override {
+    ++calls;
+    if (req.path == "/stream") {
+      HttpResponse head = HttpResponse::Json(200, "");
+      responder.StartStream(head);
+      std::thread([responder] {
+        for (int i = 0; i < 3; ++i) {
+          responder.WriteChunk("{\"event\": " + std::to_string(i) + "}\n");
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        responder.EndStream();
+      }).detach();
+      return;
+    }
+    if (req.path == "/slow") {
+      std::thread([responder] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        responder.Send(HttpResponse::Text(200, "slow"));
+      }).detach();
+      return;
+    }
+    responder.Send(HttpResponse::Text(200, req.method + " " + std::string(req.path) + " q=" +
+                                               std::string(req.query) + " body=" + req.body));
+  }
+  std::atomic<int> calls{0};
+};
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+std::string Exchange(int fd, const std::string& raw, size_t responses = 1) {
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::string out;
+  char buf[4096];
+  size_t seen = 0;
+  while (seen < responses) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, n);
+    seen = 0;
+    for (size_t p = out.find("HTTP/1.1 "); p != std::string::npos; p = out.find("HTTP/1.1 ", p + 1)) {
+      ++seen;
+    }
+    // Wait for the last body to arrive too (bodies here are short).
+    if (seen >= responses) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ssize_t more = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+      if (more > 0) out.append(buf, more);
+    }
+  }
+  return out;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions opts;
+    opts.bind_address = "127.0.0.1";
+    opts.port = 0;
+    opts.io_threads = 2;
+    opts.max_body_bytes = 1024;
+    opts.max_header_bytes = 2048;
+    opts.request_timeout = std::chrono::milliseconds(300);
+    auto s = HttpServer::Create(opts, &handler_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    server_->Start();
+  }
+  EchoHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, AnswersAndKeepsAlive) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string r = Exchange(fd, "GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_NE(r.find("200 OK"), std::string::npos);
+  EXPECT_NE(r.find("GET /a q=x=1 body="), std::string::npos);
+  r = Exchange(fd, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_NE(r.find("POST /b q= body=abc"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAnswerInOrder) {
+  int fd = Connect(server_->port());
+  std::string r = Exchange(fd,
+                           "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"
+                           "GET /fast HTTP/1.1\r\nHost: h\r\n\r\n",
+                           2);
+  size_t slow = r.find("slow"), fast = r.find("GET /fast");
+  ASSERT_NE(slow, std::string::npos);
+  ASSERT_NE(fast, std::string::npos);
+  EXPECT_LT(slow, fast);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, StreamsChunks) {
+  int fd = Connect(server_->port());
+  std::string raw = "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  EXPECT_NE(out.find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(out.find("{\"event\": 0}"), std::string::npos);
+  EXPECT_NE(out.find("{\"event\": 2}"), std::string::npos);
+  EXPECT_NE(out.find("\r\n0\r\n\r\n"), std::string::npos);
+  ::close(fd);
+}
+
+TEST(HttpServerTlsTest, ServesHttps) {
+  std::string dir = ::testing::TempDir() + "/ferry-tls";
+  std::string cmd = "mkdir -p " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout " +
+                    dir + "/key.pem -out " + dir +
+                    "/cert.pem -days 1 -subj /CN=127.0.0.1 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EchoHandler handler;
+  HttpServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.io_threads = 1;
+  opts.tls_cert_file = dir + "/cert.pem";
+  opts.tls_key_file = dir + "/key.pem";
+  auto s = HttpServer::Create(opts, &handler);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  (*s)->Start();
+  std::string curl = "curl -sk --http1.1 https://127.0.0.1:" + std::to_string((*s)->port()) +
+                     "/tls?x=2 > " + dir + "/out.txt";
+  ASSERT_EQ(std::system(curl.c_str()), 0);
+  std::ifstream in(dir + "/out.txt");
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(body, "GET /tls q=x=2 body=");
+  HttpServerOptions bad = opts;
+  bad.tls_key_file = dir + "/missing.pem";
+  EXPECT_FALSE(HttpServer::Create(bad, &handler).ok());
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413) {
+  int fd = Connect(server_->port());
+  std::string r = Exchange(fd, "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n" +
+                                   std::string(5000, 'x'));
+  EXPECT_NE(r.find("413"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIs431) {
+  int fd = Connect(server_->port());
+  std::string r =
+      Exchange(fd, "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(4000, 'y') + "\r\n\r\n");
+  EXPECT_NE(r.find("431"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, SlowClientGets408) {
+  int fd = Connect(server_->port());
+  std::string r = Exchange(fd, "GET / HTTP/1.1\r\nHost: h\r\n");  // never finishes the head
+  EXPECT_NE(r.find("408"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, MalformedIs400) {
+  int fd = Connect(server_->port());
+  std::string r = Exchange(fd, "BLAH\r\n\r\n");
+  EXPECT_NE(r.find("400"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, DrainFinishesInFlightRequest) {
+  int fd = Connect(server_->port());
+  std::string raw = "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  server_->Drain(std::chrono::milliseconds(2000));
+  char buf[1024];
+  ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  ASSERT_GT(n, 0);
+  std::string r(buf, n);
+  EXPECT_NE(r.find("200 OK"), std::string::npos);
+  EXPECT_NE(r.find("Connection: close"), std::string::npos);
+  ::close(fd);
+  EXPECT_LT(Connect(server_->port()), 0);  // no longer accepting
+}
+
+}  // namespace
+}  // namespace ferry::server
+
+namespace ferry::server {
+namespace {
+TEST(HttpRequestTest, ViewsSurviveMoveAndCopy) {
+  HttpRequest a;
+  a.target = "/metrics?x=1";  // short: lives in the SSO buffer
+  SplitTarget(a.target, &a.path, &a.query);
+  HttpRequest b(std::move(a));
+  EXPECT_EQ(b.path, "/metrics");
+  EXPECT_EQ(b.query, "x=1");
+  HttpRequest c = b;
+  b.target.assign(100, 'z');
+  EXPECT_EQ(c.path, "/metrics");
+  EXPECT_EQ(c.query, "x=1");
+}
+}  // namespace
+}  // namespace ferry::server

@@ -1,0 +1,229 @@
+// The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "protocol/content_type.h"
+#include "protocol/mlflow_json.h"
+#include "protocol/v1_json.h"
+#include "protocol/v2_json.h"
+#include "server/frame_alignment.h"
+#include "server/http_status.h"
+#include "server/model_router.h"
+#include "server/router_call.h"
+
+namespace ferry::server {
+
+using protocol::Frame;
+using protocol::InferRequest;
+using protocol::Tensor;
+using runtime::PredictMethod;
+
+namespace {
+
+std::string Uuid4() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
+  for (auto x : info.methods) {
+    if (x == m) return true;
+  }
+  return m == PredictMethod::kPredict;
+}
+
+std::string MethodList(const runtime::ModelInfo& info) {
+  std::string out;
+  for (auto x : info.methods) {
+    if (!out.empty()) out += ", ";
+    out += runtime::PredictMethodName(x);
+  }
+  return out.empty() ? "predict" : out;
+}
+
+// Runs the model and times it, feeding the inline/offload decision.
+StatusOr<Tensor> TimedPredict(const ModelEntry& m, const Frame& frame, PredictMethod method) {
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<Tensor> out = m.served->model->Predict(frame, method);
+  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                  .count();
+  double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
+  m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  return out;
+}
+
+}  // namespace
+
+template <typename Work>
+void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
+                           Work&& work) {
+  bool inline_ok = rows <= options_.inline_max_rows &&
+                   m.ewma_predict_us.load(std::memory_order_relaxed) <= options_.inline_threshold_us;
+  if (inline_ok || !m.executor) {
+    call->Reply(work());
+    return;
+  }
+  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
+  bool queued = m.executor->Submit([call, task] { call->Reply((*task)()); });
+  if (!queued) {
+    call->Error(503, "model " + m.name + " is overloaded: its request queue is full; retry later");
+  }
+}
+
+void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+  const HttpRequest& req = call->req;
+  std::string_view body = req.body;
+  std::string_view json = body, tail;
+  std::string_view header_len = req.Header("inference-header-content-length");
+  if (!header_len.empty()) {
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(header_len.data(), header_len.data() + header_len.size(), n);
+    if (ec != std::errc() || p != header_len.data() + header_len.size() || n > body.size()) {
+      return call->Error(400, "Inference-Header-Content-Length is " + std::string(header_len) +
+                                  " but the body has " + std::to_string(body.size()) + " bytes");
+    }
+    json = body.substr(0, n);
+    tail = body.substr(n);
+  }
+  if (protocol::LooksLikeV1Body(json)) {
+    return call->Error(400, "this is a KServe V1 request body ({\"instances\": ...}); the V2 "
+                            "endpoint expects {\"inputs\": [{\"name\", \"shape\", \"datatype\", "
+                            "\"data\"}]}. Send it to POST /v1/models/" + m.name +
+                            ":predict, or convert it to V2");
+  }
+  StatusOr<InferRequest> parsed = protocol::ParseV2Request(json, tail);
+  if (!parsed.ok()) return call->Error(400, parsed.status().message());
+  InferRequest request = std::move(parsed).value();
+
+  const runtime::ServedModel& served = *m.served;
+  PredictMethod method = served.default_method;
+  for (const auto& out : request.outputs) {
+    if (auto pm = runtime::ParsePredictMethod(out.name)) {
+      if (!HasMethod(served.model->info(), *pm)) {
+        return call->Error(400, "model " + m.name + " has no method " + out.name +
+                                    "; it supports: " + MethodList(served.model->info()));
+      }
+      method = *pm;
+    }
+  }
+  StatusOr<Frame> frame = protocol::RequestToFrame(request, served.metadata);
+  if (!frame.ok()) return call->Error(400, frame.status().message());
+  size_t rows = frame->rows;
+  Dispatch(call, m, rows,
+           [&m, method, request = std::move(request), frame = std::move(frame).value()]() mutable {
+             StatusOr<Tensor> pred = TimedPredict(m, frame, method);
+             if (!pred.ok()) {
+               return HttpResponse::Json(HttpStatusFor(pred.status().code()),
+                                         protocol::WriteJsonError(pred.status().message()));
+             }
+             const runtime::ServedModel& served = *m.served;
+             auto outputs = protocol::PredictionToOutputs(std::move(pred).value(),
+                                                          served.output_style, served.metadata);
+             if (!outputs.ok()) {
+               return HttpResponse::Json(HttpStatusFor(outputs.status().code()),
+                                         protocol::WriteJsonError(outputs.status().message()));
+             }
+             protocol::InferResponse resp;
+             resp.model_name = m.name;
+             resp.id = request.id ? *request.id : Uuid4();
+             resp.outputs = std::move(outputs).value();
+             // A requested method name becomes the output's name.
+             if (request.outputs.size() == 1 && resp.outputs.size() == 1 &&
+                 runtime::ParsePredictMethod(request.outputs[0].name)) {
+               resp.outputs[0].name = request.outputs[0].name;
+             }
+             if (served.output_style == protocol::OutputStyle::kMlserver) {
+               resp.parameters.Set("content_type", std::string("np"));
+             }
+             protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
+             HttpResponse r;
+             r.status = 200;
+             if (enc.json_size < enc.body.size()) {
+               r.content_type = "application/octet-stream";
+               r.headers.emplace_back("Inference-Header-Content-Length",
+                                      std::to_string(enc.json_size));
+             }
+             r.body = std::move(enc.body);
+             return r;
+           });
+}
+
+void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+  std::string_view body = call->req.body;
+  if (protocol::LooksLikeV2Body(body)) {
+    return call->Error(400, "this is an Open Inference Protocol (V2) request body; POST it to "
+                            "/v2/models/" + m.name + "/infer, or send {\"instances\": [...]} here");
+  }
+  StatusOr<Frame> frame = protocol::ParseV1Request(body);
+  if (!frame.ok()) return call->Error(400, frame.status().message());
+  StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
+  if (!aligned.ok()) return call->Error(400, aligned.status().message());
+  size_t rows = aligned->rows;
+  Dispatch(call, m, rows, [&m, frame = std::move(aligned).value()]() {
+    StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method);
+    if (!pred.ok()) {
+      return HttpResponse::Json(HttpStatusFor(pred.status().code()),
+                                protocol::WriteJsonError(pred.status().message()));
+    }
+    return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+  });
+}
+
+void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
+  auto mlflow_error = [&](int status, std::string_view code, std::string_view msg) {
+    call->Reply(HttpResponse::Json(status, protocol::WriteMlflowError(code, msg)));
+  };
+  if (call->req.method != "POST") return call->WrongMethod("POST");
+  const ModelCatalog& catalog = *call->catalog;
+  if (catalog.models.size() != 1) {
+    return mlflow_error(404, "RESOURCE_DOES_NOT_EXIST",
+                        "/invocations needs exactly one served model; this server has " +
+                            std::to_string(catalog.models.size()));
+  }
+  const ModelEntry* m = UsableModel(call, catalog.models[0]->name, false);
+  if (m == nullptr) return;
+  std::string_view ct = call->req.Header("content-type");
+  std::string_view base = ct.substr(0, ct.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string_view params = ct.find(';') == std::string_view::npos ? "" : ct.substr(ct.find(';') + 1);
+  while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
+  bool charset_ok = params.empty() || params == "charset=utf-8" || params == "charset=UTF-8";
+  StatusOr<Frame> frame = InvalidArgumentError("");
+  if (base == "application/json" && charset_ok) {
+    protocol::Parameters ignored;
+    frame = protocol::ParseMlflowJson(call->req.body, &ignored);
+  } else if (base == "text/csv" && charset_ok) {
+    frame = protocol::ParseMlflowCsv(call->req.body);
+  } else {
+    HttpResponse r = HttpResponse::Text(
+        415, "This predictor only supports the following content types: Types: "
+             "['text/csv', 'application/json']. Got '" + std::string(ct) + "'.");
+    return call->Reply(std::move(r));
+  }
+  if (!frame.ok()) return mlflow_error(400, "BAD_REQUEST", frame.status().message());
+  StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m->served->metadata);
+  if (!aligned.ok()) return mlflow_error(400, "BAD_REQUEST", aligned.status().message());
+  size_t rows = aligned->rows;
+  Dispatch(call, *m, rows, [m, frame = std::move(aligned).value()]() {
+    StatusOr<Tensor> pred = TimedPredict(*m, frame, m->served->default_method);
+    if (!pred.ok()) {
+      int status = HttpStatusFor(pred.status().code());
+      return HttpResponse::Json(status, protocol::WriteMlflowError(
+                                            status < 500 ? "BAD_REQUEST" : "INTERNAL_ERROR",
+                                            pred.status().message()));
+    }
+    return HttpResponse::Json(200, protocol::WriteMlflowPredictions(*pred));
+  });
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,51 @@
+// ModelCatalog: an immutable snapshot of the models one listener serves.
+//
+// The control plane (ferry serve's loader, later ferry up's controller)
+// builds a new catalog and swaps it into the ModelRouter; requests read the
+// snapshot they started with, so loads and unloads never race a request.
+// ModelEntry is shared between snapshots; only its atomics change in place.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/served_model.h"
+#include "server/executor.h"
+#include "server/metrics.h"
+
+namespace ferry::server {
+
+struct ModelEntry {
+  enum class State { kLoading, kReady, kFailed };
+
+  std::string name;
+  State state = State::kLoading;
+  std::string failure;  // why loading failed (kFailed)
+  std::shared_ptr<const runtime::ServedModel> served;  // set when kReady
+  Metrics::ModelCounters* counters = nullptr;
+  std::shared_ptr<Executor> executor;  // runs predicts too slow for an I/O thread
+  // Moving average of predict time; decides inline vs executor.
+  mutable std::atomic<double> ewma_predict_us{0};
+};
+
+struct ModelCatalog {
+  std::vector<std::shared_ptr<const ModelEntry>> models;
+
+  const ModelEntry* Find(std::string_view name) const {
+    for (const auto& m : models) {
+      if (m->name == name) return m.get();
+    }
+    return nullptr;
+  }
+  bool AllReady() const {
+    for (const auto& m : models) {
+      if (m->state != ModelEntry::State::kReady) return false;
+    }
+    return !models.empty();
+  }
+};
+
+}  // namespace ferry::server

@@ -1,0 +1,270 @@
+#include "server/model_router.h"
+
+#include <chrono>
+
+#include "protocol/v2_json.h"
+#include "server/http_status.h"
+#include "server/router_call.h"
+
+namespace ferry::server {
+
+using protocol::JsonEscape;
+
+ModelRouter::ModelRouter(ModelRouterOptions options, Metrics* metrics, AccessLog* access_log)
+    : options_(std::move(options)), metrics_(metrics), access_log_(access_log) {}
+
+void ModelRouter::SetCatalog(std::shared_ptr<const ModelCatalog> catalog) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  catalog_ = std::move(catalog);
+}
+
+std::shared_ptr<const ModelCatalog> ModelRouter::catalog() const {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  return catalog_;
+}
+
+void ModelRouter::Handle(HttpRequest& request, Responder responder) {
+  HandleWith(catalog(), request, std::move(responder));
+}
+
+void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
+                             Responder responder) {
+  auto call = std::make_shared<Call>(std::move(request), std::move(responder));
+  call->catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
+  call->access_log = access_log_;
+  Route(call);
+}
+
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string ModelNames(const ModelCatalog& c) {
+  std::string out;
+  for (const auto& m : c.models) {
+    if (!out.empty()) out += ", ";
+    out += m->name;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
+
+void ModelRouter::Route(std::shared_ptr<Call> call) {
+  std::string_view path = call->req.path;
+  const std::string& method = call->req.method;
+  if (StartsWith(path, "/v2")) {
+    call->protocol = Protocol::kV2;
+    return RouteV2(call, path.substr(3));
+  }
+  if (StartsWith(path, "/v1/")) {
+    call->protocol = Protocol::kV1;
+    return RouteV1(call, path.substr(4));
+  }
+  if (path == "/invocations") {
+    call->protocol = Protocol::kMlflow;
+    return Invocations(call);
+  }
+  if (path == "/" || path == "/ping" || path == "/health") {
+    if (method != "GET" && method != "HEAD") return call->WrongMethod("GET");
+    if (path == "/") return call->Reply(HttpResponse::Json(200, "{\"status\": \"alive\"}"));
+    // MLflow scoring server: 200 "\n" once the model is loaded.
+    if (!call->catalog->AllReady()) return call->Reply(HttpResponse::Text(404, "\n"));
+    return call->Reply(HttpResponse::Text(200, "\n"));
+  }
+  if (path == "/version") {
+    std::string v = "unknown";
+    if (call->catalog->models.size() == 1 && call->catalog->models[0]->served &&
+        !call->catalog->models[0]->served->mlflow_version.empty()) {
+      v = call->catalog->models[0]->served->mlflow_version;
+    }
+    return call->Reply(HttpResponse::Text(200, v));
+  }
+  if (path == "/metrics") {
+    HttpResponse r = HttpResponse::Text(200, metrics_->Render());
+    r.content_type = "text/plain; version=0.0.4";
+    return call->Reply(std::move(r));
+  }
+  NotFoundRoute(call);
+}
+
+void ModelRouter::NotFoundRoute(const std::shared_ptr<Call>& call) {
+  std::string name = call->catalog->models.size() == 1 ? call->catalog->models[0]->name : "{name}";
+  call->Error(404,
+              "no route for " + call->req.method + " " + std::string(call->req.path) +
+                  ". This server answers: GET /v2, /v2/health/live, /v2/health/ready, "
+                  "/v2/models/" + name + ", /v2/models/" + name + "/ready; POST /v2/models/" +
+                  name + "/infer (Open Inference Protocol); GET /v1/models/" + name +
+                  "; POST /v1/models/" + name +
+                  ":predict (KServe V1); POST /invocations, GET /ping, /health, /version "
+                  "(MLflow); GET /metrics");
+}
+
+const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
+                                           bool v1_wording) {
+  const ModelEntry* m = call->catalog->Find(name);
+  if (m == nullptr) {
+    call->Error(404, "Model with name " + std::string(name) +
+                         " does not exist. Models served here: " + ModelNames(*call->catalog));
+    return nullptr;
+  }
+  call->counters = m->counters;
+  if (m->state == ModelEntry::State::kFailed) {
+    call->Error(503, "Model with name " + std::string(name) + " is not ready: it failed to load: " +
+                         m->failure);
+    return nullptr;
+  }
+  if (m->state != ModelEntry::State::kReady) {
+    call->Error(503, "Model with name " + std::string(name) + " is not ready (still loading).");
+    return nullptr;
+  }
+  return m;
+}
+
+void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view rest) {
+  const std::string& method = call->req.method;
+  bool get = method == "GET" || method == "HEAD";
+  if (rest.empty() || rest == "/") {
+    if (!get) return call->WrongMethod("GET");
+    return call->Reply(HttpResponse::Json(
+        200, "{\"name\": " + JsonEscape(options_.server_name) + ", \"version\": " +
+                 JsonEscape(options_.server_version) +
+                 ", \"extensions\": [\"binary_tensor_data\", \"model_repository_extension\"]}"));
+  }
+  if (rest == "/health/live") {
+    if (!get) return call->WrongMethod("GET");
+    return call->Reply(HttpResponse::Json(200, "{\"live\": true}"));
+  }
+  if (rest == "/health/ready") {
+    if (!get) return call->WrongMethod("GET");
+    bool ready = call->catalog->AllReady();
+    return call->Reply(HttpResponse::Json(ready ? 200 : 503, ready ? "{\"ready\": true}"
+                                                                   : "{\"ready\": false}"));
+  }
+  if (rest == "/models" || rest == "/models/") {
+    if (!get) return call->WrongMethod("GET");
+    std::string body = "{\"models\": [";
+    for (size_t i = 0; i < call->catalog->models.size(); ++i) {
+      if (i) body += ", ";
+      body += JsonEscape(call->catalog->models[i]->name);
+    }
+    body += "]}";
+    return call->Reply(HttpResponse::Json(200, std::move(body)));
+  }
+  if (!StartsWith(rest, "/models/")) return NotFoundRoute(call);
+  rest.remove_prefix(8);
+  size_t slash = rest.find('/');
+  std::string_view name = rest.substr(0, slash);
+  std::string_view tail = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (StartsWith(tail, "/versions/")) {
+    std::string_view v = tail.substr(10);
+    size_t s2 = v.find('/');
+    std::string_view version = v.substr(0, s2);
+    tail = s2 == std::string_view::npos ? std::string_view() : v.substr(s2);
+    const ModelEntry* m = call->catalog->Find(name);
+    if (m != nullptr && m->served) {
+      const auto& versions = m->served->metadata.versions;
+      bool known = false;
+      for (const auto& x : versions) known = known || x == version;
+      if (!known) {
+        call->counters = m->counters;
+        return call->Error(404, "model " + std::string(name) + " has no version '" +
+                                    std::string(version) + "'" +
+                                    (versions.empty() ? "; it is not versioned: drop /versions/" +
+                                                            std::string(version) + " from the path"
+                                                      : ""));
+      }
+    }
+  }
+  if (tail.empty() || tail == "/") {
+    if (!get) return call->WrongMethod("GET");
+    const ModelEntry* m = UsableModel(call, name, false);
+    if (m == nullptr) return;
+    return ServeModelMetadataV2(call, *m);
+  }
+  if (tail == "/ready") {
+    if (!get) return call->WrongMethod("GET");
+    const ModelEntry* m = call->catalog->Find(name);
+    if (m == nullptr) {
+      return call->Error(404, "Model with name " + std::string(name) +
+                                  " does not exist. Models served here: " +
+                                  ModelNames(*call->catalog));
+    }
+    call->counters = m->counters;
+    bool ready = m->state == ModelEntry::State::kReady;
+    return call->Reply(HttpResponse::Json(
+        ready ? 200 : 503, "{\"name\": " + JsonEscape(m->name) +
+                               ", \"ready\": " + (ready ? "true" : "false") + "}"));
+  }
+  if (tail == "/infer") {
+    if (method != "POST") {
+      return call->WrongMethod("POST (with an Open Inference Protocol body: {\"inputs\": [...]})");
+    }
+    const ModelEntry* m = UsableModel(call, name, false);
+    if (m == nullptr) return;
+    return InferV2(call, *m);
+  }
+  NotFoundRoute(call);
+}
+
+void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view rest) {
+  const std::string& method = call->req.method;
+  bool get = method == "GET" || method == "HEAD";
+  if (rest == "models" || rest == "models/") {
+    if (!get) return call->WrongMethod("GET");
+    std::string body = "{\"models\": [";
+    for (size_t i = 0; i < call->catalog->models.size(); ++i) {
+      if (i) body += ", ";
+      body += JsonEscape(call->catalog->models[i]->name);
+    }
+    body += "]}";
+    return call->Reply(HttpResponse::Json(200, std::move(body)));
+  }
+  if (!StartsWith(rest, "models/")) return NotFoundRoute(call);
+  rest.remove_prefix(7);
+  size_t colon = rest.find(':');
+  std::string_view name = rest.substr(0, colon);
+  std::string_view verb = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
+  if (name.find('/') != std::string_view::npos) return NotFoundRoute(call);
+  if (verb.empty()) {
+    if (!get) return call->WrongMethod("GET (or POST /v1/models/" + std::string(name) + ":predict)");
+    const ModelEntry* m = call->catalog->Find(name);
+    if (m == nullptr) {
+      return call->Error(404, "Model with name " + std::string(name) +
+                                  " does not exist. Models served here: " +
+                                  ModelNames(*call->catalog));
+    }
+    call->counters = m->counters;
+    bool ready = m->state == ModelEntry::State::kReady;
+    if (!ready) {
+      return call->Error(503, "Model with name " + std::string(name) + " is not ready.");
+    }
+    return call->Reply(
+        HttpResponse::Json(200, "{\"name\": " + JsonEscape(m->name) + ", \"ready\": true}"));
+  }
+  if (verb == ":predict") {
+    if (method != "POST") {
+      return call->WrongMethod("POST (with a KServe V1 body: {\"instances\": [...]})");
+    }
+    const ModelEntry* m = UsableModel(call, name, true);
+    if (m == nullptr) return;
+    return PredictV1(call, *m);
+  }
+  if (verb == ":explain") {
+    const ModelEntry* m = call->catalog->Find(name);
+    if (m != nullptr) call->counters = m->counters;
+    return call->Error(501, "model " + std::string(name) +
+                                " has no explainer; Ferry serves :predict only on /v1");
+  }
+  NotFoundRoute(call);
+}
+
+void ModelRouter::ServeModelMetadataV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+  protocol::ModelMetadata md = m.served->metadata;
+  md.name = m.name;
+  call->Reply(HttpResponse::Json(200, protocol::WriteV2Metadata(md)));
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,70 @@
+// ModelRouter: the HTTP face of the model servers — KServe V1, the Open
+// Inference Protocol (V2) REST API, MLflow's scoring server routes, health
+// and Prometheus metrics — over a ModelCatalog snapshot.
+//
+// `ferry serve` installs it as the listener's handler directly; `ferry up`'s
+// gateway calls HandleWith() with the catalog of the InferenceService a Host
+// maps to, after its policy checks.
+//
+// Threads: Handle/HandleWith run on I/O threads. Fast predicts run inline;
+// a model whose moving-average predict time exceeds the inline threshold, or
+// a large batch, runs on the model's Executor and answers from there.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/access_log.h"
+#include "server/http_types.h"
+#include "server/metrics.h"
+#include "server/model_catalog.h"
+
+namespace ferry::server {
+
+struct ModelRouterOptions {
+  std::string server_name = "ferry";
+  std::string server_version;
+  double inline_threshold_us = 250;  // predicts faster than this stay on the I/O thread
+  size_t inline_max_rows = 256;      // larger batches always go to the executor
+};
+
+class ModelRouter : public HttpHandler {
+ public:
+  ModelRouter(ModelRouterOptions options, Metrics* metrics, AccessLog* access_log);
+
+  void SetCatalog(std::shared_ptr<const ModelCatalog> catalog);
+  std::shared_ptr<const ModelCatalog> catalog() const;
+
+  void Handle(HttpRequest& request, Responder responder) override;
+  void HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
+                  Responder responder);
+
+  // Per-request state carried to whichever thread answers.
+  struct Call;
+
+ private:
+  void Route(std::shared_ptr<Call> call);
+  void RouteV2(const std::shared_ptr<Call>& call, std::string_view rest);
+  void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
+  void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  void InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  void PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  void Invocations(const std::shared_ptr<Call>& call);
+  // Runs `work` inline or on the model's executor, then answers.
+  template <typename Work>
+  void Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows, Work&& work);
+  void NotFoundRoute(const std::shared_ptr<Call>& call);
+  // Resolves a model by name, answering 404/503 itself when it can't be used.
+  const ModelEntry* UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
+                                bool v1_wording);
+
+  ModelRouterOptions options_;
+  Metrics* metrics_;
+  AccessLog* access_log_;
+  mutable std::mutex catalog_mu_;
+  std::shared_ptr<const ModelCatalog> catalog_;  // guarded by catalog_mu_
+};
+
+}  // namespace ferry::server

@@ -1,0 +1,106 @@
+"""Helpers for Ferry's black-box e2e tests: start the real binary on free
+loopback ports and talk to it with real clients (python3-requests, curl).
+
+Only Debian's python3 packages are used (run with /usr/bin/python3).
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FERRY_BIN = os.environ.get("FERRY_BIN", os.path.join(REPO, "build", "ferry"))
+PYTHON = "/usr/bin/python3"
+FIXTURES_DIR = os.environ.get(
+    "FERRY_E2E_FIXTURES", os.path.join(os.path.dirname(FERRY_BIN), "e2e-fixtures"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def generate(script, subdir):
+    """Runs a fixture generator once per build dir; returns its output dir."""
+    out = os.path.join(FIXTURES_DIR, subdir)
+    stamp = os.path.join(out, ".done")
+    if not os.path.exists(stamp):
+        os.makedirs(out, exist_ok=True)
+        subprocess.run([PYTHON, os.path.join(REPO, script), out], check=True,
+                       stdout=subprocess.DEVNULL)
+        open(stamp, "w").close()
+    return out
+
+
+def mlflow_models():
+    return generate("tests/fixtures/mlflow/gen_mlflow.py", "mlflow")
+
+
+class Serve:
+    """`ferry serve` on a free port; use as a context manager."""
+
+    def __init__(self, model_dir, name="model", extra=(), wait_ready=True, env=None):
+        self.port = free_port()
+        self.name = name
+        self.log = tempfile.NamedTemporaryFile(prefix="ferry-serve-", suffix=".log", delete=False)
+        cmd = [FERRY_BIN, "serve", "--model_name", name, "--model_dir", str(model_dir),
+               "--http_port", str(self.port), "--bind", "127.0.0.1"] + list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env if env is not None else os.environ.copy())
+        self.url = "http://127.0.0.1:%d" % self.port
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ferry serve exited %d:\n%s" % (self.proc.returncode, self.output()))
+            try:
+                if requests.get(self.url + "/v2/health/ready", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("ferry serve not ready in %ss:\n%s" % (timeout, self.output()))
+
+    def output(self):
+        with open(self.log.name) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        os.unlink(self.log.name)
+
+    def get(self, path, **kw):
+        return requests.get(self.url + path, timeout=10, **kw)
+
+    def post(self, path, **kw):
+        return requests.post(self.url + path, timeout=10, **kw)
+
+
+SEED_REQUEST = {
+    "parameters": {"content_type": "np"},
+    "inputs": [{"name": "features", "shape": [2, 4], "datatype": "FP64",
+                "data": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}],
+}
