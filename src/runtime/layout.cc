@@ -1,0 +1,204 @@
+#include "runtime/layout.h"
+
+#include <algorithm>
+#include <system_error>
+
+namespace ferry::runtime {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kListedFiles = 10;
+
+struct Listing {
+  std::vector<std::string> files;    // regular files, sorted, dotfiles skipped
+  std::vector<std::string> subdirs;  // sorted
+};
+
+StatusOr<Listing> ListDir(const fs::path& dir) {
+  Listing out;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    return PermissionDeniedError("cannot list model directory " + dir.string() + ": " +
+                                 ec.message() + "; check its permissions");
+  }
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') {
+      continue;
+    }
+    std::error_code sec;
+    if (entry.is_directory(sec)) {
+      out.subdirs.push_back(name);
+    } else if (entry.is_regular_file(sec)) {
+      out.files.push_back(name);
+    }
+  }
+  std::sort(out.files.begin(), out.files.end());
+  std::sort(out.subdirs.begin(), out.subdirs.end());
+  return out;
+}
+
+std::string Extension(std::string_view file) {
+  return fs::path(std::string(file)).extension().string();
+}
+
+// Which format a file belongs to: by exact plain name, else by extension.
+const FormatFiles* MatchFile(const std::vector<FormatFiles>& formats, std::string_view file,
+                             bool by_extension) {
+  for (const auto& f : formats) {
+    for (const auto& plain : f.files) {
+      if (by_extension ? (!Extension(plain).empty() && Extension(plain) == Extension(file))
+                       : plain == file) {
+        return &f;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::string Supported(const std::vector<FormatFiles>& formats) {
+  std::string s =
+      "an MLflow model directory (a file named MLmodel, or one subdirectory holding it)";
+  for (const auto& f : formats) {
+    s += "; a " + f.label + " file (";
+    for (size_t i = 0; i < f.files.size(); ++i) {
+      s += (i ? ", " : "") + f.files[i];
+    }
+    s += ")";
+  }
+  return s;
+}
+
+std::string Found(const Listing& l) {
+  std::vector<std::string> names = l.files;
+  for (const auto& d : l.subdirs) {
+    names.push_back(d + "/");
+  }
+  if (names.empty()) {
+    return "nothing (the directory is empty)";
+  }
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < kListedFiles; ++i) {
+    s += (i ? ", " : "") + names[i];
+  }
+  if (names.size() > kListedFiles) {
+    s += " and " + std::to_string(names.size() - kListedFiles) + " more";
+  }
+  return s;
+}
+
+StatusOr<DetectedLayout> DetectFile(const std::vector<FormatFiles>& formats, const fs::path& file) {
+  const std::string name = file.filename().string();
+  if (name == "MLmodel") {
+    return DetectedLayout{DetectedLayout::Kind::kMlflow, file.parent_path(), "", ""};
+  }
+  const FormatFiles* f = MatchFile(formats, name, false);
+  if (f == nullptr) {
+    f = MatchFile(formats, name, true);
+  }
+  if (f == nullptr) {
+    return InvalidArgumentError(
+        "model path " + file.string() +
+        " is a file whose name Ferry does not recognise; supported: " + Supported(formats));
+  }
+  return DetectedLayout{DetectedLayout::Kind::kPlainFile, file, f->name, ""};
+}
+
+// Files matching a plain name (or, when none does, a plain extension).
+StatusOr<DetectedLayout> DetectPlain(const std::vector<FormatFiles>& formats, const fs::path& dir,
+                                     const Listing& listing) {
+  for (bool by_ext : {false, true}) {
+    std::vector<std::pair<std::string, const FormatFiles*>> hits;
+    for (const auto& file : listing.files) {
+      if (const FormatFiles* f = MatchFile(formats, file, by_ext)) {
+        hits.emplace_back(file, f);
+      }
+    }
+    if (hits.size() > 1) {
+      return InvalidArgumentError(
+          "model directory " + dir.string() + " holds more than one model file (" + hits[0].first +
+          " and " + hits[1].first + "); keep exactly one, or point --model_dir at the file itself");
+    }
+    if (hits.size() == 1) {
+      return DetectedLayout{DetectedLayout::Kind::kPlainFile, dir / hits[0].first,
+                            hits[0].second->name, ""};
+    }
+  }
+  return InvalidArgumentError("model directory " + dir.string() +
+                              " holds no model Ferry recognises; found: " + Found(listing) +
+                              ". Supported: " + Supported(formats));
+}
+
+}  // namespace
+
+std::vector<FormatFiles> KnownFormats(const RuntimeRegistry& registry) {
+  std::vector<FormatFiles> out;
+  for (const auto& r : registry.runtimes()) {
+    out.push_back({std::string(r->name()), FormatLabel(r->name()), r->plain_file_names()});
+  }
+  const std::vector<FormatFiles> builtin = {
+      {"sklearn", "scikit-learn", {"model.joblib", "model.pkl", "model.pickle"}},
+      {"xgboost", "XGBoost", {"model.bst", "model.json", "model.ubj"}},
+  };
+  for (const auto& b : builtin) {
+    if (registry.FindByName(b.name) == nullptr) {
+      out.push_back(b);
+    }
+  }
+  return out;
+}
+
+std::string FormatLabel(std::string_view name) {
+  if (name == "sklearn") {
+    return "scikit-learn";
+  }
+  if (name == "xgboost") {
+    return "XGBoost";
+  }
+  return std::string(name);
+}
+
+StatusOr<DetectedLayout> DetectLayout(const RuntimeRegistry& registry, const fs::path& dir) {
+  const std::vector<FormatFiles> formats = KnownFormats(registry);
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec || !fs::exists(st)) {
+    return NotFoundError("model directory " + dir.string() +
+                         " does not exist; check --model_dir (or the storage download)");
+  }
+  if (fs::is_regular_file(st)) {
+    return DetectFile(formats, dir);
+  }
+  ASSIGN_OR_RETURN(Listing listing, ListDir(dir));
+  if (std::find(listing.files.begin(), listing.files.end(), "MLmodel") != listing.files.end()) {
+    return DetectedLayout{DetectedLayout::Kind::kMlflow, dir, "", ""};
+  }
+  std::vector<std::string> mlflow_subdirs;
+  for (const auto& sub : listing.subdirs) {
+    std::error_code sec;
+    if (fs::is_regular_file(dir / sub / "MLmodel", sec)) {
+      mlflow_subdirs.push_back(sub);
+    }
+  }
+  if (mlflow_subdirs.size() > 1) {
+    return InvalidArgumentError("model directory " + dir.string() +
+                                " holds more than one MLflow model (" + mlflow_subdirs[0] +
+                                "/ and " + mlflow_subdirs[1] +
+                                "/); point --model_dir at the one to serve");
+  }
+  StatusOr<DetectedLayout> plain = DetectPlain(formats, dir, listing);
+  if (mlflow_subdirs.size() == 1) {
+    if (plain.ok()) {
+      return InvalidArgumentError("model directory " + dir.string() + " holds both a model file (" +
+                                  plain->path.filename().string() + ") and an MLflow model (" +
+                                  mlflow_subdirs[0] + "/); point --model_dir at the one to serve");
+    }
+    return DetectedLayout{
+        DetectedLayout::Kind::kMlflow, dir / mlflow_subdirs[0], "",
+        "MLmodel found in subdirectory " + mlflow_subdirs[0] + "/ of " + dir.string()};
+  }
+  return plain;
+}
+
+}  // namespace ferry::runtime

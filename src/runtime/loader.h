@@ -1,0 +1,32 @@
+// LoadModelDir: turns a model directory (what KServe's storage initializer puts
+// in /mnt/models) into a ServedModel.
+//
+// Detection never guesses silently. In order:
+//   1. DIR is a file: served by the runtime whose plain file names/extensions match.
+//   2. DIR holds `MLmodel`: an MLflow model directory.
+//   3. DIR holds no MLmodel but exactly one subdirectory that does: that subdirectory
+//      (an error if DIR also holds a plain model file).
+//   4. KServe plain layout: a file named like a runtime's plain_file_names
+//      (model.joblib, model.bst, ...), else the single file with such an extension.
+// Anything else is an error that lists what was found and what is supported; two
+// candidate model files (or MLflow subdirectories) are an error naming both.
+//
+// Called once per model at start-up (ferry serve) or by the controller; blocking
+// file I/O; safe to call from several threads with the same (immutable) registry.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "common/status.h"
+#include "runtime/registry.h"
+#include "runtime/served_model.h"
+
+namespace ferry::runtime {
+
+StatusOr<std::unique_ptr<ServedModel>> LoadModelDir(const RuntimeRegistry& registry,
+                                                    const std::filesystem::path& dir,
+                                                    std::string_view model_name);
+
+}  // namespace ferry::runtime

@@ -1,0 +1,257 @@
+#include "runtime/mlflow_loader.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "runtime/layout.h"
+#include "runtime/mlmodel.h"
+#include "runtime/signature.h"
+
+namespace ferry::runtime {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxMlmodelBytes = 1 << 20;
+constexpr size_t kMaxInputExampleBytes = 16 << 20;
+
+// Flavors Ferry can serve natively, with the MLmodel key naming their model file.
+struct NativeFlavor {
+  std::string_view flavor;
+  std::string_view file_key;
+};
+constexpr std::array<NativeFlavor, 2> kNative = {
+    {{"sklearn", "pickled_model"}, {"xgboost", "data"}}};
+
+std::string_view FileKey(std::string_view flavor) {
+  for (const auto& n : kNative) {
+    if (n.flavor == flavor) {
+      return n.file_key;
+    }
+  }
+  return "data";
+}
+
+bool IsNative(const RuntimeRegistry& registry, std::string_view flavor) {
+  for (const auto& n : kNative) {
+    if (n.flavor == flavor) {
+      return true;
+    }
+  }
+  return registry.FindByMlflowFlavor(flavor) != nullptr;
+}
+
+std::string SupportedFlavors(const RuntimeRegistry& registry) {
+  std::string s;
+  for (const auto& r : registry.runtimes()) {
+    s += (s.empty() ? "" : ", ") + std::string(r->mlflow_flavor());
+  }
+  return s.empty() ? "none (this build registers no runtimes)" : s;
+}
+
+std::string DescribeFlavor(const MlflowFlavor& f) {
+  if (f.name != "python_function") {
+    return f.name;
+  }
+  const std::string loader = f.Get("loader_module");
+  if (f.Has("python_model") || loader == "mlflow.pyfunc.model") {
+    return "python_function (a custom mlflow.pyfunc.PythonModel, which needs Python to run)";
+  }
+  return loader.empty() ? f.name : f.name + " (loader_module " + loader + ")";
+}
+
+StatusOr<const MlflowFlavor*> ChooseFlavor(const MlModel& mm, const RuntimeRegistry& registry,
+                                           const std::string& origin) {
+  const MlflowFlavor* pyfunc = mm.FindFlavor("python_function");
+  if (pyfunc != nullptr) {
+    const std::string loader = pyfunc->Get("loader_module");
+    if (loader.rfind("mlflow.", 0) == 0) {
+      const MlflowFlavor* named = mm.FindFlavor(loader.substr(7));
+      if (named != nullptr && IsNative(registry, named->name)) {
+        return named;
+      }
+    }
+  }
+  for (const auto& f : mm.flavors) {
+    if (IsNative(registry, f.name)) {
+      return &f;
+    }
+  }
+  std::string found;
+  for (const auto& f : mm.flavors) {
+    found += (found.empty() ? "" : ", ") + DescribeFlavor(f);
+  }
+  return UnimplementedError(origin + " has flavor(s) " + found +
+                            ", none of which Ferry can run; Ferry serves the MLflow flavors: " +
+                            SupportedFlavors(registry) +
+                            ". Fix: log the model with mlflow.sklearn.log_model or "
+                            "mlflow.xgboost.log_model, or serve it with a Python runtime "
+                            "such as MLServer");
+}
+
+// The model file the flavor names, checked to exist inside `dir`.
+StatusOr<fs::path> ModelFile(const MlModel& mm, const MlflowFlavor& flavor, const fs::path& dir,
+                             const std::string& origin) {
+  std::string key = "flavors." + flavor.name + "." + std::string(FileKey(flavor.name));
+  std::string rel = flavor.Get(FileKey(flavor.name));
+  const MlflowFlavor* pyfunc = mm.FindFlavor("python_function");
+  for (const char* alt : {"model_path", "data"}) {
+    if (rel.empty() && pyfunc != nullptr && !pyfunc->Get(alt).empty()) {
+      rel = pyfunc->Get(alt);
+      key = std::string("flavors.python_function.") + alt;
+    }
+  }
+  if (rel.empty()) {
+    return InvalidArgumentError(origin + ": " + key +
+                                " is missing, so the model file is unknown; re-log the model "
+                                "with MLflow");
+  }
+  const fs::path relpath = fs::path(rel).lexically_normal();
+  if (relpath.is_absolute() || relpath.empty() || *relpath.begin() == "..") {
+    return InvalidArgumentError(origin + ": " + key + " is \"" + rel +
+                                "\", which is outside the model directory; it must be a "
+                                "relative path inside it");
+  }
+  const fs::path file = dir / relpath;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return NotFoundError(origin + " names the model file \"" + rel + "\" (" + key + "), but " +
+                         file.string() +
+                         " does not exist; copy the whole MLflow artifact directory");
+  }
+  return file;
+}
+
+StatusOr<PredictMethod> ChooseMethod(const MlModel& mm, const ModelInfo& info,
+                                     const std::string& origin) {
+  const MlflowFlavor* pyfunc = mm.FindFlavor("python_function");
+  const std::string fn = pyfunc != nullptr ? pyfunc->Get("predict_fn") : "";
+  if (fn.empty()) {
+    return PredictMethod::kPredict;
+  }
+  const std::optional<PredictMethod> m = ParsePredictMethod(fn);
+  if (!m.has_value()) {
+    return UnimplementedError(origin + " sets predict_fn: " + fn +
+                              ", which Ferry does not support; supported: predict, "
+                              "predict_proba, predict_log_proba, decision_function");
+  }
+  if (!info.methods.empty() &&
+      std::find(info.methods.begin(), info.methods.end(), *m) == info.methods.end()) {
+    return FailedPreconditionError(origin + " sets predict_fn: " + fn + ", but the model (" +
+                                   info.description + ") has no " + fn +
+                                   "; re-log it with a supported pyfunc_predict_fn");
+  }
+  return *m;
+}
+
+Status FillSignature(const MlModel& mm, const std::string& origin, ServedModel& served) {
+  if (!mm.signature_inputs.has_value()) {
+    FillMetadataFromModelInfo(served.model->info(), served.metadata);
+    served.warnings.push_back(origin +
+                              " has no signature; V2 metadata was derived from the model itself");
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(Schema inputs,
+                   ParseSchemaJson(*mm.signature_inputs, origin + " signature.inputs"));
+  ASSIGN_OR_RETURN(served.metadata.inputs, ToMetadataTensors(inputs, "input-"));
+  served.metadata.content_type = ToModelContentType(inputs);
+  if (mm.signature_outputs.has_value()) {
+    ASSIGN_OR_RETURN(Schema outputs,
+                     ParseSchemaJson(*mm.signature_outputs, origin + " signature.outputs"));
+    ASSIGN_OR_RETURN(served.metadata.outputs, ToMetadataTensors(outputs, "output-"));
+  }
+  served.has_signature = true;
+  return OkStatus();
+}
+
+void FillInputExample(const MlModel& mm, const fs::path& dir, ServedModel& served) {
+  std::string rel = "input_example.json";
+  if (mm.input_example.has_value()) {
+    served.input_example_type = mm.input_example->type;
+    if (!mm.input_example->artifact_path.empty()) {
+      rel = mm.input_example->artifact_path;
+    }
+  }
+  const fs::path file = dir / fs::path(rel).lexically_normal();
+  std::error_code ec;
+  if (fs::path(rel).is_absolute() || !fs::is_regular_file(file, ec)) {
+    if (mm.input_example.has_value()) {
+      served.warnings.push_back("MLmodel names the input example " + rel + ", but " +
+                                file.string() + " is missing; serving without it");
+    }
+    return;
+  }
+  StatusOr<std::string> text = ReadSmallFile(file, kMaxInputExampleBytes);
+  if (!text.ok()) {
+    served.warnings.push_back(text.status().message());
+    return;
+  }
+  served.input_example_json = std::move(*text);
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadSmallFile(const fs::path& file, size_t limit) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(file, ec);
+  if (ec) {
+    return NotFoundError("cannot read " + file.string() + ": " + ec.message());
+  }
+  if (size > limit) {
+    return InvalidArgumentError(file.string() + " is " + std::to_string(size) +
+                                " bytes, more than the " + std::to_string(limit) +
+                                " Ferry reads for it; is it the right file?");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return PermissionDeniedError("cannot open " + file.string() + "; check its permissions");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& registry,
+                                                     const fs::path& dir,
+                                                     std::string_view model_name) {
+  const fs::path mlmodel_path = dir / "MLmodel";
+  const std::string origin = "MLmodel at " + mlmodel_path.string();
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(mlmodel_path, kMaxMlmodelBytes));
+  ASSIGN_OR_RETURN(MlModel mm, ParseMlModel(text, origin));
+  ASSIGN_OR_RETURN(const MlflowFlavor* flavor, ChooseFlavor(mm, registry, origin));
+  ASSIGN_OR_RETURN(fs::path file, ModelFile(mm, *flavor, dir, origin));
+  const FormatRuntime* runtime = registry.FindByMlflowFlavor(flavor->name);
+  if (runtime == nullptr) {
+    return UnimplementedError(origin + " holds a " + FormatLabel(flavor->name) + " model (" +
+                              file.string() + "); " + FormatLabel(flavor->name) +
+                              " models need the " + flavor->name +
+                              " runtime, which this build does not include");
+  }
+  LoadOptions options;
+  options.serialization_format = flavor->Get("serialization_format");
+  options.model_class = flavor->Get("model_class");
+  options.model_format = flavor->Get("model_format");
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, runtime->LoadFile(file, options));
+
+  auto served = std::make_unique<ServedModel>();
+  served->name = std::string(model_name);
+  served->metadata.name = served->name;
+  served->model = std::move(model);
+  served->output_style = protocol::OutputStyle::kMlserver;
+  served->format = "mlflow";
+  served->mlflow_version = mm.mlflow_version;
+  served->source = "MLflow model (" + flavor->name + " flavor, MLflow " +
+                   (mm.mlflow_version.empty() ? "version unknown" : mm.mlflow_version) + ") at " +
+                   mlmodel_path.string();
+  ASSIGN_OR_RETURN(served->default_method, ChooseMethod(mm, served->model->info(), origin));
+  RETURN_IF_ERROR(FillSignature(mm, origin, *served));
+  FillInputExample(mm, dir, *served);
+  for (const auto& w : served->model->info().warnings) {
+    served->warnings.push_back(w);
+  }
+  return served;
+}
+
+}  // namespace ferry::runtime

@@ -1,0 +1,32 @@
+// Fuzz target: MLmodel YAML and the signature JSON strings inside it are
+// untrusted (they arrive with a downloaded model). Parsing must never crash,
+// hang or throw; errors are Status values.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "runtime/mlmodel.h"
+#include "runtime/signature.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto mm = ferry::runtime::ParseMlModel(text, "fuzz MLmodel");
+  if (mm.ok()) {
+    for (const auto* part : {&mm->signature_inputs, &mm->signature_outputs}) {
+      if (!part->has_value()) {
+        continue;
+      }
+      auto schema = ferry::runtime::ParseSchemaJson(**part, "fuzz signature");
+      if (schema.ok()) {
+        (void)ferry::runtime::ToMetadataTensors(*schema, "input-");
+        (void)ferry::runtime::ToModelContentType(*schema);
+      }
+    }
+  }
+  // The same bytes as a bare signature JSON string.
+  auto schema = ferry::runtime::ParseSchemaJson(text, "fuzz signature");
+  if (schema.ok()) {
+    (void)ferry::runtime::ToMetadataTensors(*schema, "output-");
+  }
+  return 0;
+}

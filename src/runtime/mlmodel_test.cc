@@ -1,0 +1,96 @@
+#include "runtime/mlmodel.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::runtime {
+namespace {
+
+// The sklearn MLmodel of the reference (MLflow 2.x), abbreviated signature.
+constexpr char kSklearnMlmodel[] = R"j(artifact_path: model
+flavors:
+  python_function:
+    env: {conda: conda.yaml, virtualenv: python_env.yaml}
+    loader_module: mlflow.sklearn
+    model_path: model.pkl
+    predict_fn: predict
+    python_version: 3.10.12
+  sklearn:
+    code: null
+    pickled_model: model.pkl
+    serialization_format: cloudpickle
+    sklearn_version: 1.5.0
+mlflow_version: 2.22.0
+model_size_bytes: 1234
+model_uuid: af380c2cbc4844b1b31cc4a40c085c43
+run_id: 97ee9e6938aa4ea7a1ef9fef30f634db
+saved_input_example_info: {artifact_path: input_example.json, pandas_orient: split, type: dataframe,
+                           serving_input_path: serving_input_example.json}
+signature:
+  inputs: '[{"type": "double", "name": "sepal length (cm)", "required": true}]'
+  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
+  params: null
+utc_time_created: '2024-07-04 10:00:00.000000'
+)j";
+
+TEST(ParseMlModel, ReadsFlavorsSignatureAndExample) {
+  auto mm = ParseMlModel(kSklearnMlmodel, "MLmodel at /m/MLmodel");
+  ASSERT_TRUE(mm.ok()) << mm.status().ToString();
+  EXPECT_EQ(mm->FlavorNames(), "python_function, sklearn");
+  EXPECT_EQ(mm->mlflow_version, "2.22.0");
+  EXPECT_EQ(mm->run_id, "97ee9e6938aa4ea7a1ef9fef30f634db");
+  EXPECT_EQ(mm->utc_time_created, "2024-07-04 10:00:00.000000");
+  const MlflowFlavor* pyfunc = mm->FindFlavor("python_function");
+  ASSERT_NE(pyfunc, nullptr);
+  EXPECT_EQ(pyfunc->Get("loader_module"), "mlflow.sklearn");
+  EXPECT_EQ(pyfunc->Get("env.conda"), "conda.yaml");
+  EXPECT_EQ(pyfunc->Get("predict_fn"), "predict");
+  const MlflowFlavor* sk = mm->FindFlavor("sklearn");
+  ASSERT_NE(sk, nullptr);
+  EXPECT_EQ(sk->Get("pickled_model"), "model.pkl");
+  EXPECT_EQ(sk->Get("serialization_format"), "cloudpickle");
+  EXPECT_FALSE(sk->Has("code")) << "YAML null is omitted";
+  EXPECT_TRUE(mm->has_signature);
+  ASSERT_TRUE(mm->signature_inputs.has_value());
+  EXPECT_EQ(*mm->signature_inputs,
+            R"j([{"type": "double", "name": "sepal length (cm)", "required": true}])j");
+  ASSERT_TRUE(mm->signature_outputs.has_value());
+  EXPECT_FALSE(mm->signature_params.has_value());
+  ASSERT_TRUE(mm->input_example.has_value());
+  EXPECT_EQ(mm->input_example->artifact_path, "input_example.json");
+  EXPECT_EQ(mm->input_example->type, "dataframe");
+  EXPECT_EQ(mm->input_example->serving_input_path, "serving_input_example.json");
+}
+
+TEST(ParseMlModel, OldStyleEnvStringAndTimeCreated) {
+  auto mm = ParseMlModel(
+      "flavors:\n  python_function:\n    env: conda.yaml\n    loader_module: mlflow.sklearn\n"
+      "time_created: '2020-01-01'\n",
+      "MLmodel");
+  ASSERT_TRUE(mm.ok()) << mm.status().ToString();
+  EXPECT_EQ(mm->FindFlavor("python_function")->Get("env"), "conda.yaml");
+  EXPECT_EQ(mm->utc_time_created, "2020-01-01");
+  EXPECT_FALSE(mm->has_signature);
+  EXPECT_FALSE(mm->input_example.has_value());
+}
+
+TEST(ParseMlModel, BadYamlNamesTheFile) {
+  auto mm = ParseMlModel("flavors: [unclosed\n  : :", "MLmodel at /x/MLmodel");
+  ASSERT_FALSE(mm.ok());
+  EXPECT_EQ(mm.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(mm.status().message().find("MLmodel at /x/MLmodel"), std::string::npos);
+  EXPECT_NE(mm.status().message().find("not valid YAML"), std::string::npos);
+}
+
+TEST(ParseMlModel, RejectsNonMappingsAndMissingFlavors) {
+  EXPECT_EQ(ParseMlModel("- a\n- b\n", "M").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseMlModel("", "M").status().code(), StatusCode::kInvalidArgument);
+  auto no_flavors = ParseMlModel("mlflow_version: 2.10.1\n", "M");
+  ASSERT_FALSE(no_flavors.ok());
+  EXPECT_NE(no_flavors.status().message().find("flavors"), std::string::npos);
+  EXPECT_FALSE(ParseMlModel("flavors: 3\n", "M").ok());
+  EXPECT_FALSE(ParseMlModel("flavors: {}\n", "M").ok());
+  EXPECT_FALSE(ParseMlModel("flavors: {a: {}}\nsignature: 5\n", "M").ok());
+}
+
+}  // namespace
+}  // namespace ferry::runtime

@@ -1,0 +1,145 @@
+#include "runtime/xgboost/booster.h"
+
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace ferry::xgboost {
+namespace {
+
+std::string LastError() {
+  const char* e = XGBGetLastError();
+  std::string msg = e != nullptr ? std::string(e) : std::string("unknown libxgboost error");
+  // libxgboost appends a native stack trace that means nothing to a user.
+  if (const size_t pos = msg.find("Stack trace:"); pos != std::string::npos) {
+    msg.resize(pos);
+  }
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+    msg.pop_back();
+  }
+  return msg;
+}
+
+// JSON number text; libxgboost's JSON reader accepts NaN like Python's json.dumps writes it.
+std::string NumberText(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Booster>> Booster::Load(const std::string& bytes,
+                                                 const std::filesystem::path& file) {
+  BoosterHandle handle = nullptr;
+  if (XGBoosterCreate(nullptr, 0, &handle) != 0) {
+    return InternalError("libxgboost could not create a booster: " + LastError());
+  }
+  std::unique_ptr<Booster> booster(new Booster(handle));
+  if (XGBoosterLoadModelFromBuffer(handle, bytes.data(), bytes.size()) != 0) {
+    return InvalidArgumentError("XGBoost model file " + file.string() +
+                                " could not be loaded by libxgboost 1.7: " + LastError() +
+                                ". Save it with Booster.save_model (JSON, UBJSON or binary)");
+  }
+  // One OpenMP thread per prediction, like KServe xgbserver's --nthread default:
+  // the server runs requests in parallel, and nested OpenMP teams oversubscribe.
+  if (XGBoosterSetParam(handle, "nthread", "1") != 0) {
+    return InternalError("libxgboost rejected nthread=1: " + LastError());
+  }
+  return booster;
+}
+
+Booster::~Booster() {
+  if (handle_ != nullptr) {
+    XGBoosterFree(handle_);
+  }
+}
+
+StatusOr<std::string> Booster::SaveJsonConfig() const {
+  bst_ulong len = 0;
+  const char* out = nullptr;
+  if (XGBoosterSaveJsonConfig(handle_, &len, &out) != 0) {
+    return InternalError("libxgboost could not report the model config: " + LastError());
+  }
+  return std::string(out, len);
+}
+
+StatusOr<int64_t> Booster::NumFeatures() const {
+  bst_ulong n = 0;
+  if (XGBoosterGetNumFeature(handle_, &n) != 0) {
+    return InternalError("libxgboost could not report the feature count: " + LastError());
+  }
+  return static_cast<int64_t>(n);
+}
+
+StatusOr<int64_t> Booster::BoostedRounds() const {
+  int n = 0;
+  if (XGBoosterBoostedRounds(handle_, &n) != 0) {
+    return InternalError("libxgboost could not report the round count: " + LastError());
+  }
+  return n;
+}
+
+StatusOr<std::optional<std::string>> Booster::Attr(const std::string& key) const {
+  const char* out = nullptr;
+  int success = 0;
+  if (XGBoosterGetAttr(handle_, key.c_str(), &out, &success) != 0) {
+    return InternalError("libxgboost could not read attribute " + key + ": " + LastError());
+  }
+  if (success == 0 || out == nullptr) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(out);
+}
+
+StatusOr<std::vector<std::string>> Booster::FeatureNames() const {
+  bst_ulong n = 0;
+  const char** names = nullptr;
+  if (XGBoosterGetStrFeatureInfo(handle_, "feature_name", &n, &names) != 0) {
+    return InternalError("libxgboost could not report feature names: " + LastError());
+  }
+  std::vector<std::string> out;
+  for (bst_ulong i = 0; i < n; ++i) {
+    out.emplace_back(names[i]);
+  }
+  return out;
+}
+
+StatusOr<Booster::Prediction> Booster::PredictDense(const double* data, uint64_t rows,
+                                                    uint64_t cols, bool margin,
+                                                    int64_t iteration_end, double missing) const {
+  char array[160];
+  std::snprintf(array, sizeof(array),
+                "{\"data\": [%llu, true], \"shape\": [%llu, %llu], \"typestr\": \"<f8\", "
+                "\"version\": 3}",
+                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(data)),
+                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(cols));
+  const std::string config = std::string("{\"type\": ") + (margin ? "1" : "0") +
+                             ", \"training\": false, \"iteration_begin\": 0, \"iteration_end\": " +
+                             std::to_string(iteration_end) +
+                             ", \"strict_shape\": false, \"cache_id\": 0, " +
+                             "\"missing\": " + NumberText(missing) + "}";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  if (XGBoosterPredictFromDense(handle_, array, config.c_str(), nullptr, &shape, &dim, &result) !=
+      0) {
+    return InvalidArgumentError("XGBoost prediction failed: " + LastError());
+  }
+  // The result buffer is libxgboost's per-thread storage: copy it out now.
+  Prediction p;
+  uint64_t n = 1;
+  for (bst_ulong i = 0; i < dim; ++i) {
+    p.shape.push_back(shape[i]);
+    n *= shape[i];
+  }
+  p.values.assign(result, result + n);
+  return p;
+}
+
+}  // namespace ferry::xgboost

@@ -1,0 +1,51 @@
+// Booster: RAII owner of one libxgboost BoosterHandle, with the few C API calls
+// the xgboost runtime needs, each turned into a Status (XGBGetLastError text).
+//
+// Created by XgboostRuntime::LoadFile; owned by one XgboostModel. After
+// loading (and the warm-up prediction the model runs), PredictDense may be
+// called from many threads at once for tree boosters: libxgboost keeps the
+// prediction buffer per thread and per booster (documented thread-safe for
+// gbtree/dart since 1.4). The metadata calls are for load time only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ferry::xgboost {
+
+class Booster {
+ public:
+  // Loads JSON, UBJSON or legacy binary bytes (libxgboost sniffs the format).
+  // `file` names the source in errors.
+  static StatusOr<std::unique_ptr<Booster>> Load(const std::string& bytes,
+                                                 const std::filesystem::path& file);
+  ~Booster();
+  Booster(const Booster&) = delete;
+  Booster& operator=(const Booster&) = delete;
+
+  StatusOr<std::string> SaveJsonConfig() const;
+  StatusOr<int64_t> NumFeatures() const;
+  StatusOr<int64_t> BoostedRounds() const;
+  StatusOr<std::optional<std::string>> Attr(const std::string& key) const;
+  StatusOr<std::vector<std::string>> FeatureNames() const;
+
+  struct Prediction {
+    std::vector<float> values;
+    std::vector<uint64_t> shape;
+  };
+  // In-place prediction on a row-major float64 matrix. `iteration_end` 0 = all
+  // trees; `missing` marks absent cells (NaN is always missing as well).
+  StatusOr<Prediction> PredictDense(const double* data, uint64_t rows, uint64_t cols, bool margin,
+                                    int64_t iteration_end, double missing) const;
+
+ private:
+  explicit Booster(void* handle) : handle_(handle) {}
+  void* handle_;  // BoosterHandle
+};
+
+}  // namespace ferry::xgboost

@@ -1,0 +1,246 @@
+#include "storage/fetch.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "storage/archive.h"
+
+namespace ferry::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+std::string ReadSmallFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status WriteMarker(const fs::path& dir, const std::string& fingerprint) {
+  fs::path p = dir / std::string(kCompleteMarker);
+  std::ofstream out(p, std::ios::trunc);
+  out << fingerprint << "\n";
+  out.close();
+  if (!out) return InternalError("cannot write `" + p.string() + "`; check free space");
+  return OkStatus();
+}
+
+bool IsMountPoint(const fs::path& dir) {
+  struct stat a, b;
+  if (::stat(dir.c_str(), &a) != 0) return false;
+  fs::path parent = fs::absolute(dir).lexically_normal().parent_path();
+  if (::stat(parent.c_str(), &b) != 0) return false;
+  return a.st_dev != b.st_dev || a.st_ino == b.st_ino;  // "/" is its own parent
+}
+
+// Hard-links (or copies) the tree `from` into the existing directory `to`.
+Status LinkTree(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::create_hard_links, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) {
+    return InternalError("cannot copy `" + from.string() + "` to `" + to.string() +
+                         "`: " + ec.message() + "; check permissions and free space");
+  }
+  return OkStatus();
+}
+
+// Removes a directory tree on scope exit unless released.
+class TempDir {
+ public:
+  explicit TempDir(fs::path p) : path_(std::move(p)) {}
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  const fs::path& path() const { return path_; }
+  void Release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+StatusOr<fs::path> MakeTemp(const fs::path& parent, const std::string& stem) {
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  std::string tmpl = (parent / ("." + stem + ".ferry-tmp-XXXXXX")).string();
+  if (ec || ::mkdtemp(tmpl.data()) == nullptr) {
+    return InternalError("cannot create a temporary directory in `" + parent.string() +
+                         "`: " + (ec ? ec.message() : std::strerror(errno)) +
+                         "; the destination's parent must be writable");
+  }
+  return fs::path(tmpl);
+}
+
+// Moves the complete tree `tmp` into place at `dest` (see header).
+Status Install(const fs::path& tmp, const fs::path& dest, bool inside_dest) {
+  std::error_code ec;
+  if (inside_dest) {
+    // Drop the marker first so a crash mid-way never leaves a "complete"
+    // destination, then the previous version (everything but tmp).
+    fs::remove(dest / std::string(kCompleteMarker), ec);
+    for (const auto& e : fs::directory_iterator(dest)) {
+      if (e.path() != tmp) fs::remove_all(e.path(), ec);
+    }
+    for (const auto& e : fs::directory_iterator(tmp)) {
+      if (e.path().filename() == std::string(kCompleteMarker)) continue;
+      fs::path to = dest / e.path().filename();
+      fs::rename(e.path(), to, ec);
+      if (ec)
+        return InternalError("cannot move `" + e.path().string() + "` into `" + dest.string() +
+                             "`: " + ec.message());
+    }
+    fs::rename(tmp / std::string(kCompleteMarker), dest / std::string(kCompleteMarker), ec);
+    if (ec) return InternalError("cannot finish `" + dest.string() + "`: " + ec.message());
+    return OkStatus();
+  }
+  if (::rename(tmp.c_str(), dest.c_str()) == 0) return OkStatus();  // absent or empty DEST
+  if (errno == ENOTEMPTY || errno == EEXIST) {
+    if (!fs::exists(dest / std::string(kCompleteMarker))) {
+      return FailedPreconditionError("destination `" + dest.string() +
+                                     "` is not empty and was not written by ferry; empty it or "
+                                     "choose another directory");
+    }
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dest.c_str(), RENAME_EXCHANGE) == 0) {
+      return OkStatus();  // tmp now holds the old version; TempDir removes it
+    }
+  }
+  return InternalError("cannot rename `" + tmp.string() + "` to `" + dest.string() +
+                       "`: " + std::strerror(errno));
+}
+
+// A destination may be absent, empty, or a previous Ferry download; anything
+// else belongs to someone else and is never overwritten.
+Status CheckDestination(const fs::path& dest) {
+  std::error_code ec;
+  if (!fs::exists(dest, ec)) return OkStatus();
+  if (!fs::is_directory(dest, ec)) {
+    return FailedPreconditionError("destination `" + dest.string() +
+                                   "` exists and is not a directory; remove it or choose another "
+                                   "path");
+  }
+  if (fs::is_empty(dest, ec) || fs::exists(dest / std::string(kCompleteMarker), ec)) {
+    return OkStatus();
+  }
+  return FailedPreconditionError("destination `" + dest.string() +
+                                 "` is not empty and was not written by ferry; empty it or "
+                                 "choose another directory");
+}
+
+StatusOr<bool> MaybeUnpack(const Manifest& m, const fs::path& tmp) {
+  if (m.entries.size() != 1 || !IsArchiveName(m.entries[0].rel_path)) return false;
+  fs::path archive = tmp / m.entries[0].rel_path;
+  // Unpack beside the archive inside tmp, then drop the archive (KServe does too).
+  fs::path stage = tmp / ".ferry-unpack";
+  std::error_code ec;
+  fs::create_directory(stage, ec);
+  RETURN_IF_ERROR(ExtractArchive(archive.string(), stage.string(), m.entries[0].display));
+  fs::remove(archive, ec);
+  for (const auto& e : fs::directory_iterator(stage)) {
+    fs::rename(e.path(), tmp / e.path().filename(), ec);
+    if (ec)
+      return InternalError("cannot move unpacked `" + e.path().string() + "`: " + ec.message());
+  }
+  fs::remove(stage, ec);
+  return true;
+}
+
+}  // namespace
+
+std::string ManifestFingerprint(std::string_view uri, const Manifest& manifest) {
+  std::string data = "ferry-fetch-v1\n" + std::string(uri) + "\n";
+  for (const auto& e : manifest.entries) {
+    data += e.rel_path + "\t" + (e.size ? std::to_string(*e.size) : "?") + "\t" + e.version + "\n";
+  }
+  return Sha256Hex(data);
+}
+
+StatusOr<FetchResult> Fetch(std::string_view uri, const std::string& dest_str,
+                            const FetchOptions& options) {
+  ASSIGN_OR_RETURN(auto provider, ProviderFor(uri, options));
+  ASSIGN_OR_RETURN(Manifest manifest, provider->List(uri));
+  FetchResult result;
+  result.files = manifest.entries.size();
+  for (const auto& e : manifest.entries) result.bytes += e.size.value_or(0);
+  std::string fp = ManifestFingerprint(uri, manifest);
+
+  fs::path dest = fs::absolute(dest_str).lexically_normal();
+  if (dest.filename().empty()) dest = dest.parent_path();
+  // Without an ETag/Last-Modified/mtime per file, equal fingerprints prove
+  // nothing: always download then.
+  bool versioned = std::all_of(manifest.entries.begin(), manifest.entries.end(),
+                               [](const ManifestEntry& e) { return !e.version.empty(); });
+  if (versioned && Trim(ReadSmallFile(dest / std::string(kCompleteMarker))) == fp) {
+    result.source = FetchResult::Source::kUpToDate;
+    return result;
+  }
+  RETURN_IF_ERROR(CheckDestination(dest));
+  bool inside = options.in_place || (fs::is_directory(dest) && IsMountPoint(dest));
+  if (inside) fs::create_directories(dest);
+  ASSIGN_OR_RETURN(fs::path tmp_path,
+                   MakeTemp(inside ? dest : dest.parent_path(), dest.filename().string()));
+  TempDir tmp(tmp_path);
+
+  fs::path cached =
+      options.cache_dir.empty() || !versioned ? fs::path() : fs::path(options.cache_dir) / fp;
+  if (!cached.empty() && fs::exists(cached / std::string(kCompleteMarker))) {
+    RETURN_IF_ERROR(LinkTree(cached, tmp.path()));
+    result.source = FetchResult::Source::kCache;
+  } else {
+    ProgressTracker progress(options.progress, result.bytes, result.files);
+    RETURN_IF_ERROR(provider->Download(manifest, tmp.path().string(), progress));
+    progress.Finish();
+    ASSIGN_OR_RETURN(result.unpacked, MaybeUnpack(manifest, tmp.path()));
+    RETURN_IF_ERROR(WriteMarker(tmp.path(), fp));
+    if (!cached.empty()) {  // best effort: a failing cache never fails the fetch
+      auto ctmp = MakeTemp(cached.parent_path(), fp);
+      if (ctmp.ok() && LinkTree(tmp.path(), *ctmp).ok()) {
+        std::error_code ec;
+        fs::rename(*ctmp, cached, ec);
+        if (ec) fs::remove_all(*ctmp, ec);
+      } else if (ctmp.ok()) {
+        std::error_code ec;
+        fs::remove_all(*ctmp, ec);
+      }
+    }
+  }
+  RETURN_IF_ERROR(Install(tmp.path(), dest, inside));
+  return result;
+}
+
+}  // namespace ferry::storage

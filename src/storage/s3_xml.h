@@ -1,0 +1,41 @@
+// Parsers for the two S3 XML documents Ferry reads: the ListObjectsV2 result
+// and the <Error> body. A small, allocation-light scanner (no XML library is
+// among the allowed dependencies); it understands exactly the flat element
+// structure S3 returns, decodes the five XML entities and numeric character
+// references, and rejects malformed input with a Status instead of crashing
+// (fuzzed by tests/fuzz/s3xml). Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ferry::storage {
+
+struct S3Object {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+};
+
+struct ListObjectsPage {
+  std::vector<S3Object> objects;
+  bool is_truncated = false;
+  std::string next_continuation_token;
+};
+
+StatusOr<ListObjectsPage> ParseListObjectsV2(std::string_view xml);
+
+struct S3Error {
+  std::string code;  // e.g. "SignatureDoesNotMatch"; empty if the body was not an S3 error
+  std::string message;
+};
+S3Error ParseS3Error(std::string_view xml);
+
+// Decodes &amp; &lt; &gt; &quot; &apos; &#N; &#xN; ; fails on anything else.
+StatusOr<std::string> XmlUnescape(std::string_view text);
+
+}  // namespace ferry::storage

@@ -1,0 +1,117 @@
+#include "storage/storage_initializer.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+#include "storage/fetch.h"
+
+namespace ferry::storage {
+namespace {
+
+Status ReadInt(const EnvLookup& env, std::string_view name, long min, long max, long& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return OkStatus();
+  long parsed = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), parsed);
+  if (ec != std::errc() || p != v->data() + v->size() || parsed < min || parsed > max) {
+    return InvalidArgumentError("environment variable " + std::string(name) + "=`" + *v +
+                                "` is not an integer in [" + std::to_string(min) + ", " +
+                                std::to_string(max) + "]");
+  }
+  out = parsed;
+  return OkStatus();
+}
+
+std::string HumanBytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30)) {
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / double(1ull << 30));
+  } else if (b >= (1ull << 20)) {
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", b / double(1ull << 20));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(b));
+  }
+  return buf;
+}
+
+// One line per report: "  [#####.....] 52% 10.0 MiB/19.2 MiB, 3/7 files".
+ProgressCallback MakeProgressPrinter(std::ostream& out, std::mutex& mu) {
+  return [&out, &mu, last = std::chrono::steady_clock::time_point()](const Progress& p) mutable {
+    auto now = std::chrono::steady_clock::now();
+    bool done = p.objects_total > 0 && p.objects_done == p.objects_total;
+    if (!done && now - last < std::chrono::seconds(1)) return;
+    last = now;
+    int pct = p.bytes_total ? static_cast<int>(100 * p.bytes_done / p.bytes_total) : 0;
+    std::string bar(20, '.');
+    for (int i = 0; i < pct / 5 && i < 20; ++i) bar[i] = '#';
+    std::lock_guard<std::mutex> lock(mu);
+    out << "  [" << bar << "] " << pct << "% " << HumanBytes(p.bytes_done) << "/"
+        << HumanBytes(p.bytes_total) << ", " << p.objects_done << "/" << p.objects_total << " files"
+        << std::endl;
+  };
+}
+
+}  // namespace
+
+StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env) {
+  FetchOptions o;
+  ASSIGN_OR_RETURN(o.s3, ResolveS3ConfigFromEnv(env));
+  long conc = o.concurrency, connect = 15, read = 30, attempts = o.max_attempts;
+  RETURN_IF_ERROR(ReadInt(env, "S3_MAX_FILE_CONCURRENCY", 1, 64, conc));
+  RETURN_IF_ERROR(ReadInt(env, "S3_CONNECT_TIMEOUT", 1, 3600, connect));
+  RETURN_IF_ERROR(ReadInt(env, "S3_READ_TIMEOUT", 1, 3600, read));
+  RETURN_IF_ERROR(ReadInt(env, "S3_MAX_ATTEMPTS", 1, 20, attempts));
+  o.concurrency = static_cast<int>(conc);
+  o.connect_timeout = std::chrono::seconds(connect);
+  o.read_timeout = std::chrono::seconds(read);
+  o.max_attempts = static_cast<int>(attempts);
+  if (auto v = env("FERRY_STORAGE_CACHE"); v && !v->empty()) o.cache_dir = *v;
+  if (auto v = env("FERRY_PVC_ROOT"); v && !v->empty()) o.pvc_root = *v;
+  return o;
+}
+
+int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err) {
+  return RunStorageInitializer(args, out, err, ProcessEnv());
+}
+
+int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err, const EnvLookup& env) {
+  if (args.empty() || args.size() % 2 != 0) {
+    err << "usage: ferry storage-initializer SRC_URI DEST_DIR [SRC_URI DEST_DIR ...]\n"
+           "  e.g. ferry storage-initializer s3://mlflow/1/<run>/artifacts/model /mnt/models\n";
+    return 2;
+  }
+  auto options = FetchOptionsFromEnv(env);
+  if (!options.ok()) {
+    err << "storage-initializer: " << options.status().message() << "\n";
+    return 1;
+  }
+  std::mutex mu;
+  options->progress = MakeProgressPrinter(out, mu);
+  for (size_t i = 0; i < args.size(); i += 2) {
+    const std::string& src = args[i];
+    const std::string& dest = args[i + 1];
+    out << "Downloading " << src << " to " << dest << std::endl;
+    auto start = std::chrono::steady_clock::now();
+    auto r = Fetch(src, dest, *options);
+    if (!r.ok()) {
+      err << "storage-initializer: failed to download " << src << " to " << dest << ": "
+          << r.status().message() << std::endl;
+      return 1;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const char* how = r->source == FetchResult::Source::kUpToDate ? " (already up to date)"
+                      : r->source == FetchResult::Source::kCache  ? " (from cache)"
+                                                                  : "";
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f", secs);
+    out << "Model downloaded in " << buf << " seconds" << how << ": " << r->files << " files, "
+        << HumanBytes(r->bytes) << (r->unpacked ? ", archive unpacked" : "") << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace ferry::storage

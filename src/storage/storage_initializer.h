@@ -1,0 +1,36 @@
+// `ferry storage-initializer SRC DEST [SRC DEST ...]`: KServe's
+// storage-initializer container contract (same positional arguments, same
+// environment: S3_ENDPOINT, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), so
+// Ferry's image can replace kserve/storage-initializer as the init container.
+//
+// Called by src/main on the main thread. Returns the process exit code:
+// 0 only when every DEST holds its complete model, 1 on any failure (the
+// error, naming URI, endpoint, setting origin and fix, goes to `err`), 2 on
+// bad usage. Progress lines and "Model downloaded in N seconds" go to `out`.
+//
+// Extra environment (all optional): S3_MAX_FILE_CONCURRENCY (default 4),
+// S3_CONNECT_TIMEOUT (s, 15), S3_READ_TIMEOUT (s, 30), S3_MAX_ATTEMPTS (3),
+// FERRY_STORAGE_CACHE (content cache directory), FERRY_PVC_ROOT (/mnt/pvc),
+// FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT (named in credential errors).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/provider.h"
+#include "storage/s3_config.h"
+
+namespace ferry::storage {
+
+// `args` excludes the program and sub-command names: {SRC, DEST, ...}.
+int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err);
+int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err, const EnvLookup& env);
+
+// FetchOptions from the environment described above (S3Config included).
+StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env);
+
+}  // namespace ferry::storage
