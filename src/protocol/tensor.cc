@@ -194,7 +194,9 @@ Tensor Tensor::FromDoubles(std::vector<double> values, Shape shape) {
   t.datatype = DataType::kFp64;
   t.shape = std::move(shape);
   t.raw.resize(values.size() * sizeof(double));
-  std::memcpy(t.raw.data(), values.data(), t.raw.size());
+  if (!values.empty()) {  // memcpy from an empty vector's null data() is UB
+    std::memcpy(t.raw.data(), values.data(), t.raw.size());
+  }
   return t;
 }
 
@@ -203,7 +205,9 @@ Tensor Tensor::FromInt64s(const std::vector<int64_t>& values, Shape shape) {
   t.datatype = DataType::kInt64;
   t.shape = std::move(shape);
   t.raw.resize(values.size() * sizeof(int64_t));
-  std::memcpy(t.raw.data(), values.data(), t.raw.size());
+  if (!values.empty()) {  // memcpy from an empty vector's null data() is UB
+    std::memcpy(t.raw.data(), values.data(), t.raw.size());
+  }
   return t;
 }
 

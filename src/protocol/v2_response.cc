@@ -1,0 +1,175 @@
+// V2 encoders: inference response (JSON or JSON + binary tail), model
+// metadata and error bodies. Appends into one string; no DOM.
+#include "protocol/v2_json.h"
+
+namespace ferry::protocol {
+namespace {
+
+bool WantsBinary(const Tensor& out, const InferRequest& req) {
+  bool binary = req.parameters.GetBool("binary_data_output").value_or(false);
+  for (const RequestedOutput& r : req.outputs) {
+    if (r.name == out.name) {
+      binary = r.parameters.GetBool("binary_data").value_or(binary);
+    }
+  }
+  return binary;
+}
+
+// Binary layout of one tensor: raw little-endian bytes, or for BYTES a 4-byte
+// little-endian length before each element.
+void AppendBinary(std::string* out, const Tensor& t) {
+  if (t.datatype != DataType::kBytes) {
+    out->append(reinterpret_cast<const char*>(t.raw.data()), t.raw.size());
+    return;
+  }
+  for (size_t i = 0; i < t.bytes.size(); ++i) {
+    const bool null = !t.null_mask.empty() && t.null_mask[i];
+    const auto len = static_cast<uint32_t>(null ? 0 : t.bytes[i].size());
+    const char prefix[4] = {static_cast<char>(len & 0xff), static_cast<char>((len >> 8) & 0xff),
+                            static_cast<char>((len >> 16) & 0xff),
+                            static_cast<char>((len >> 24) & 0xff)};
+    out->append(prefix, 4);
+    if (!null) {
+      out->append(t.bytes[i]);
+    }
+  }
+}
+
+size_t BinarySize(const Tensor& t) {
+  if (t.datatype != DataType::kBytes) {
+    return t.raw.size();
+  }
+  size_t n = 4 * t.bytes.size();
+  for (size_t i = 0; i < t.bytes.size(); ++i) {
+    if (t.null_mask.empty() || !t.null_mask[i]) {
+      n += t.bytes[i].size();
+    }
+  }
+  return n;
+}
+
+void AppendOutput(std::string* out, const Tensor& t, bool binary) {
+  out->append("{\"name\":");
+  AppendJsonString(out, t.name);
+  out->append(",\"datatype\":");
+  AppendJsonString(out, DataTypeName(t.datatype));
+  out->append(",\"shape\":");
+  AppendShape(out, t.shape);
+  Parameters params = t.parameters;
+  if (binary) {
+    params.Set("binary_data_size", static_cast<int64_t>(BinarySize(t)));
+  }
+  if (!params.empty()) {
+    out->append(",\"parameters\":");
+    AppendParameters(out, params);
+  }
+  if (!binary) {
+    out->append(",\"data\":");
+    AppendFlatData(out, t);
+  }
+  out->push_back('}');
+}
+
+void AppendTensorSpec(std::string* out, const TensorSpec& spec) {
+  out->append("{\"name\":");
+  AppendJsonString(out, spec.name);
+  out->append(",\"datatype\":");
+  AppendJsonString(out, DataTypeName(spec.datatype));
+  out->append(",\"shape\":");
+  AppendShape(out, spec.shape);
+  if (!spec.content_type.empty()) {
+    out->append(",\"parameters\":{\"content_type\":");
+    AppendJsonString(out, spec.content_type);
+    out->push_back('}');
+  }
+  out->push_back('}');
+}
+
+void AppendSpecList(std::string* out, const std::vector<TensorSpec>& specs) {
+  out->push_back('[');
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (i != 0) {
+      out->push_back(',');
+    }
+    AppendTensorSpec(out, specs[i]);
+  }
+  out->push_back(']');
+}
+
+}  // namespace
+
+V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req) {
+  V2Encoded enc;
+  std::string& out = enc.body;
+  std::vector<bool> binary(resp.outputs.size());
+  size_t reserve = 128;
+  for (size_t i = 0; i < resp.outputs.size(); ++i) {
+    binary[i] = WantsBinary(resp.outputs[i], req);
+    reserve += resp.outputs[i].raw.size() * 3 + resp.outputs[i].bytes.size() * 16 + 64;
+  }
+  out.reserve(reserve);
+  out.append("{\"model_name\":");
+  AppendJsonString(&out, resp.model_name);
+  if (!resp.model_version.empty()) {
+    out.append(",\"model_version\":");
+    AppendJsonString(&out, resp.model_version);
+  }
+  const std::string* id = !resp.id.empty() ? &resp.id : (req.id ? &*req.id : nullptr);
+  if (id != nullptr) {
+    out.append(",\"id\":");
+    AppendJsonString(&out, *id);
+  }
+  if (!resp.parameters.empty()) {
+    out.append(",\"parameters\":");
+    AppendParameters(&out, resp.parameters);
+  }
+  out.append(",\"outputs\":[");
+  for (size_t i = 0; i < resp.outputs.size(); ++i) {
+    if (i != 0) {
+      out.push_back(',');
+    }
+    AppendOutput(&out, resp.outputs[i], binary[i]);
+  }
+  out.append("]}");
+  enc.json_size = out.size();
+  for (size_t i = 0; i < resp.outputs.size(); ++i) {
+    if (binary[i]) {
+      AppendBinary(&out, resp.outputs[i]);
+    }
+  }
+  return enc;
+}
+
+std::string WriteV2Metadata(const ModelMetadata& md) {
+  std::string out = "{\"name\":";
+  AppendJsonString(&out, md.name);
+  out.append(",\"versions\":[");
+  for (size_t i = 0; i < md.versions.size(); ++i) {
+    if (i != 0) {
+      out.push_back(',');
+    }
+    AppendJsonString(&out, md.versions[i]);
+  }
+  out.append("],\"platform\":");
+  AppendJsonString(&out, md.platform);
+  out.append(",\"inputs\":");
+  AppendSpecList(&out, md.inputs);
+  out.append(",\"outputs\":");
+  AppendSpecList(&out, md.outputs);
+  if (!md.content_type.empty()) {
+    out.append(",\"parameters\":{\"content_type\":");
+    AppendJsonString(&out, md.content_type);
+    out.push_back('}');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string WriteJsonError(std::string_view message) {
+  std::string out = "{\"error\":";
+  AppendJsonString(&out, message);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace ferry::protocol
