@@ -1,0 +1,132 @@
+#include "pickle/allow_list.h"
+
+#include <array>
+#include <utility>
+
+namespace ferry::pickle {
+namespace {
+
+struct Entry {
+  std::string_view module;
+  std::string_view name;
+  GlobalRole role;
+};
+
+// numpy.core was renamed numpy._core in numpy 2; both spellings are listed.
+constexpr std::array kExact = {
+    Entry{"numpy", "dtype", GlobalRole::kDType},
+    Entry{"numpy", "ndarray", GlobalRole::kNDArrayType},
+    Entry{"numpy", "memmap", GlobalRole::kNDArrayType},
+    Entry{"numpy.core.multiarray", "_reconstruct", GlobalRole::kReconstruct},
+    Entry{"numpy._core.multiarray", "_reconstruct", GlobalRole::kReconstruct},
+    Entry{"numpy.core.numeric", "_frombuffer", GlobalRole::kFromBuffer},
+    Entry{"numpy._core.numeric", "_frombuffer", GlobalRole::kFromBuffer},
+    Entry{"numpy.core.multiarray", "scalar", GlobalRole::kScalar},
+    Entry{"numpy._core.multiarray", "scalar", GlobalRole::kScalar},
+    Entry{"numpy.random._pickle", "__randomstate_ctor", GlobalRole::kRandomState},
+    Entry{"numpy.random._pickle", "__bit_generator_ctor", GlobalRole::kRandomState},
+    Entry{"numpy.random._pickle", "__generator_ctor", GlobalRole::kRandomState},
+    Entry{"_codecs", "encode", GlobalRole::kCodecsEncode},
+    Entry{"builtins", "bytes", GlobalRole::kBytes},
+    Entry{"builtins", "bytearray", GlobalRole::kBytes},
+    Entry{"builtins", "slice", GlobalRole::kSlice},
+    Entry{"builtins", "set", GlobalRole::kSet},
+    Entry{"builtins", "frozenset", GlobalRole::kSet},
+    Entry{"builtins", "float", GlobalRole::kTypeTag},
+    Entry{"builtins", "int", GlobalRole::kTypeTag},
+    Entry{"builtins", "str", GlobalRole::kTypeTag},
+    Entry{"builtins", "bool", GlobalRole::kTypeTag},
+    Entry{"builtins", "object", GlobalRole::kTypeTag},
+    Entry{"joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
+    Entry{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
+};
+
+constexpr std::array kNumpyTypeTags = {"float64", "float32", "float16", "int64",   "int32",
+                                       "int16",   "int8",    "uint64",  "uint32",  "uint16",
+                                       "uint8",   "bool_",   "object_", "str_",    "bytes_",
+                                       "intc",    "double",  "single",  "longlong"};
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Why a refused global is dangerous or unsupported, for the error message.
+std::string_view Reason(std::string_view module, std::string_view name) {
+  if (StartsWith(module, "cloudpickle")) {
+    return "it rebuilds a function or class pickled by value (a lambda, a local function or a "
+           "class defined in __main__/a notebook), which would run code";
+  }
+  if (module == "os" || module == "posix" || module == "nt" || module == "subprocess" ||
+      module == "sys" || module == "shutil" || module == "socket") {
+    return "it reaches the operating system (would run commands or touch files)";
+  }
+  if (module == "builtins" &&
+      (name == "eval" || name == "exec" || name == "compile" || name == "getattr" ||
+       name == "setattr" || name == "__import__" || name == "open" || name == "type" ||
+       name == "globals" || name == "vars" || name == "apply")) {
+    return "it is a Python builtin that evaluates code, creates types or reaches attributes";
+  }
+  if (StartsWith(module, "numpy.core._multiarray_umath") ||
+      StartsWith(module, "numpy._core._multiarray_umath") || (module == "numpy" && !name.empty())) {
+    return "it is a numpy function (e.g. a ufunc given to FunctionTransformer); Ferry only reads "
+           "numpy arrays, dtypes and scalars";
+  }
+  if (module == "copyreg" || module == "functools" || module == "operator" ||
+      module == "importlib" || module == "pickle" || module == "codecs") {
+    return "it is a generic Python callable that could invoke anything";
+  }
+  return "it is not a numpy array/dtype/scalar or a scikit-learn class Ferry knows";
+}
+
+}  // namespace
+
+std::string FixImportsModule(std::string_view module) {
+  if (module == "__builtin__") {
+    return "builtins";
+  }
+  if (module == "copy_reg") {
+    return "copyreg";
+  }
+  if (module == "exceptions") {
+    return "builtins";
+  }
+  return std::string(module);
+}
+
+StatusOr<GlobalRole> LookupGlobal(std::string_view module, std::string_view name) {
+  for (const Entry& e : kExact) {
+    if (e.module == module && e.name == name) {
+      return e.role;
+    }
+  }
+  if (module == "numpy") {
+    for (std::string_view t : kNumpyTypeTags) {
+      if (t == name) {
+        return GlobalRole::kTypeTag;
+      }
+    }
+  }
+  // scikit-learn classes are recorded, never instantiated; which ones a model
+  // may use is decided later by the runtime that reads the tree.
+  if (StartsWith(module, "sklearn.") && !name.empty()) {
+    if (StartsWith(name, "__pyx_unpickle_")) {
+      return GlobalRole::kPyxUnpickle;
+    }
+    if (name == "newObj") {
+      return GlobalRole::kNewObj;
+    }
+    std::string_view bare = name;
+    while (!bare.empty() && bare.front() == '_') {
+      bare.remove_prefix(1);
+    }
+    if (!bare.empty() && bare.front() >= 'A' && bare.front() <= 'Z' &&
+        name.find('.') == std::string_view::npos) {
+      return GlobalRole::kClass;
+    }
+  }
+  return PermissionDeniedError("unsupported global '" + std::string(module) + "." +
+                               std::string(name) + "': refused because " +
+                               std::string(Reason(module, name)) +
+                               ". Ferry never executes code from model files; re-save the model "
+                               "using only built-in scikit-learn estimators");
+}
+
+}  // namespace ferry::pickle

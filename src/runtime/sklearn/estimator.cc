@@ -1,0 +1,130 @@
+#include "runtime/sklearn/estimator.h"
+
+#include <cmath>
+
+namespace ferry::sklearn {
+
+StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features, const std::string& who) {
+  if (n_features >= 0 && static_cast<int64_t>(x.cols) != n_features) {
+    return InvalidArgumentError(who + " expects " + std::to_string(n_features) +
+                                " features per row but the input has " + std::to_string(x.cols) +
+                                "; send rows of " + std::to_string(n_features) + " numbers");
+  }
+  for (size_t c = 0; c < x.cols; ++c) {
+    if (x.is_string_col(c)) {
+      const std::string col = x.names.size() > c ? "'" + x.names[c] + "'" : std::to_string(c);
+      return InvalidArgumentError(who + " needs numbers but input column " + col +
+                                  " holds strings; encode it first (e.g. OneHotEncoder in a "
+                                  "Pipeline) or send numbers");
+    }
+  }
+  if (x.numeric.size() < x.rows * x.cols) {
+    return InvalidArgumentError(who + ": malformed input frame");
+  }
+  return x.numeric.data();
+}
+
+Status Classifier::Proba(const double*, size_t, double*) const {
+  return UnimplementedError(name() + " has no predict_proba");
+}
+
+Status Classifier::LogProba(const double* x, size_t rows, double* out) const {
+  RETURN_IF_ERROR(Proba(x, rows, out));
+  for (size_t i = 0; i < rows * labels_.size(); ++i) {
+    out[i] = std::log(out[i]);
+  }
+  return OkStatus();
+}
+
+Status Classifier::Decision(const double*, size_t, double*) const {
+  return UnimplementedError(name() + " has no decision_function");
+}
+
+Status Classifier::PredictIndex(const double* x, size_t rows, int32_t* out) const {
+  const size_t k = labels_.size();
+  if (has_decision_) {
+    const size_t w = decision_width();
+    std::vector<double> d(rows * w);
+    RETURN_IF_ERROR(Decision(x, rows, d.data()));
+    for (size_t r = 0; r < rows; ++r) {
+      out[r] = w == 1 ? (d[r] > 0 ? 1 : 0) : ArgMax(&d[r * w], w);
+    }
+    return OkStatus();
+  }
+  std::vector<double> p(rows * k);
+  RETURN_IF_ERROR(Proba(x, rows, p.data()));
+  for (size_t r = 0; r < rows; ++r) {
+    out[r] = ArgMax(&p[r * k], k);
+  }
+  return OkStatus();
+}
+
+std::vector<PredictMethod> Classifier::methods() const {
+  std::vector<PredictMethod> m{PredictMethod::kPredict};
+  if (has_proba_) {
+    m.push_back(PredictMethod::kPredictProba);
+    if (has_log_proba_) {
+      m.push_back(PredictMethod::kPredictLogProba);
+    }
+  }
+  if (has_decision_) {
+    m.push_back(PredictMethod::kDecisionFunction);
+  }
+  return m;
+}
+
+StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const {
+  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
+  const size_t rows = x.rows;
+  const auto r64 = static_cast<int64_t>(rows);
+  switch (method) {
+    case PredictMethod::kPredict: {
+      std::vector<int32_t> idx(rows);
+      RETURN_IF_ERROR(PredictIndex(X, rows, idx.data()));
+      return labels_.Make(idx.data(), rows);
+    }
+    case PredictMethod::kPredictProba:
+    case PredictMethod::kPredictLogProba: {
+      if (!has_proba_ || (method == PredictMethod::kPredictLogProba && !has_log_proba_)) {
+        return UnimplementedError(name() + " has no " + std::string(PredictMethodName(method)));
+      }
+      const size_t k = labels_.size();
+      std::vector<double> p(rows * k);
+      if (method == PredictMethod::kPredictLogProba) {
+        RETURN_IF_ERROR(LogProba(X, rows, p.data()));
+      } else {
+        RETURN_IF_ERROR(Proba(X, rows, p.data()));
+      }
+      return Tensor::FromDoubles(std::move(p), {r64, static_cast<int64_t>(k)});
+    }
+    case PredictMethod::kDecisionFunction: {
+      if (!has_decision_) {
+        return UnimplementedError(name() + " has no decision_function");
+      }
+      const size_t w = decision_width();
+      std::vector<double> d(rows * w);
+      RETURN_IF_ERROR(Decision(X, rows, d.data()));
+      if (w == 1) {
+        return Tensor::FromDoubles(std::move(d), {r64});
+      }
+      return Tensor::FromDoubles(std::move(d), {r64, static_cast<int64_t>(w)});
+    }
+  }
+  return UnimplementedError("unknown method");
+}
+
+StatusOr<Tensor> Regressor::Predict(const Frame& x, PredictMethod method) const {
+  if (method != PredictMethod::kPredict) {
+    return UnimplementedError(name() + " is a regressor and only supports predict");
+  }
+  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
+  std::vector<double> out(x.rows * n_outputs_);
+  RETURN_IF_ERROR(Values(X, x.rows, out.data()));
+  const auto r64 = static_cast<int64_t>(x.rows);
+  if (output_2d_) {
+    return Tensor::FromDoubles(std::move(out), {r64, static_cast<int64_t>(n_outputs_)});
+  }
+  return Tensor::FromDoubles(std::move(out), {r64});
+}
+
+}  // namespace ferry::sklearn

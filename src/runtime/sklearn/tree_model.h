@@ -1,0 +1,67 @@
+// TreeModel: one fitted sklearn.tree._tree.Tree, flattened for prediction.
+// Shared by decision trees, forests and gradient boosting. Traversal casts
+// X to float32 first, as sklearn validates tree input with dtype=float32;
+// comparing float64 X directly flips samples that sit between float32(x)
+// and a threshold. Immutable after Load; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "pickle/value.h"
+#include "runtime/sklearn/build_context.h"
+
+namespace ferry::sklearn {
+
+class TreeModel {
+ public:
+  // `tree` is the estimator's tree_ value; `who` names the estimator in errors.
+  static StatusOr<TreeModel> Load(const pickle::Value* tree, const std::string& who);
+  // Load, shared by identity within one model load and charged to ctx's budget.
+  static StatusOr<std::shared_ptr<const TreeModel>> Shared(const pickle::Value* tree,
+                                                           const std::string& who,
+                                                           BuildContext& ctx);
+
+  // Index of the leaf row x (n_features doubles) falls in.
+  int64_t Leaf(const double* x) const {
+    int64_t i = 0;
+    while (true) {
+      const Node& n = nodes_[i];
+      if (n.left < 0) {
+        return i;
+      }
+      const double v = static_cast<double>(static_cast<float>(x[n.feature]));
+      if (v != v && n.missing_left >= 0) {
+        i = n.missing_left ? n.left : n.right;
+      } else {
+        i = v <= n.threshold ? n.left : n.right;
+      }
+    }
+  }
+  // values[leaf, output, 0..n_classes) (classifier counts or regression value).
+  const double* Value(int64_t node, size_t output) const {
+    return &values_[(node * n_outputs_ + output) * max_classes_];
+  }
+  size_t n_outputs() const { return n_outputs_; }
+  size_t max_classes() const { return max_classes_; }
+  int64_t n_features() const { return n_features_; }
+
+ private:
+  struct Node {
+    int64_t left;
+    int64_t right;
+    int64_t feature;
+    double threshold;
+    int8_t missing_left;  // -1: no missing-value routing recorded (sklearn < 1.3)
+  };
+  std::vector<Node> nodes_;
+  std::vector<double> values_;
+  size_t n_outputs_ = 1;
+  size_t max_classes_ = 1;
+  int64_t n_features_ = 0;
+};
+
+}  // namespace ferry::sklearn
