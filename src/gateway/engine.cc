@@ -1,0 +1,387 @@
+#include "gateway/engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "gateway/eval_context.h"
+#include "gateway/path.h"
+
+namespace ferry::gateway {
+namespace {
+
+template <typename Fn>
+void ForEachPolicy(const PolicySnapshot::Impl& snap, const Workload& w, Fn&& fn) {
+  auto visit = [&](std::string_view ns) {
+    auto it = snap.policies_by_ns.find(ns);
+    if (it == snap.policies_by_ns.end()) {
+      return;
+    }
+    for (size_t idx : it->second) {
+      const Policy& p = snap.policies[idx];
+      if (!p.has_selector || SelectorMatches(p.selector, w.labels)) {
+        fn(p);
+      }
+    }
+  };
+  visit(w.name_space);
+  if (w.name_space != snap.root_ns) {
+    visit(snap.root_ns);
+  }
+}
+
+void Deny(Decision& d, Decision::Stage stage, int status, std::string_view body) {
+  d.allowed = false;
+  d.denied_at = stage;
+  d.status = status;
+  d.body.assign(body);
+  d.content_type = "text/plain";
+}
+
+void RbacDeny(Decision& d, const EvalContext& ctx, const Policy* p, int rule) {
+  Deny(d, Decision::Stage::kDeny, 403, kRbacDeniedBody);
+  d.close_connection = !ctx.req.http;
+  d.matched_policy =
+      p ? "ns[" + p->ns + "]-policy[" + p->name + "]-rule[" + std::to_string(rule) + "]" : "none";
+}
+
+// Remote (original client) IP: the numTrustedProxies-th X-Forwarded-For
+// entry from the right, else the peer address.
+std::string_view RemoteIp(const EvalContext& ctx, uint32_t trusted) {
+  if (!ctx.req.remote_ip.empty()) {
+    return ctx.req.remote_ip;
+  }
+  std::string_view xff;
+  if (trusted == 0 || !FindHeader(ctx, "x-forwarded-for", &xff)) {
+    return ctx.req.source_ip;
+  }
+  for (uint32_t i = 1;; ++i) {
+    size_t comma = xff.rfind(',');
+    std::string_view last = comma == std::string_view::npos ? xff : xff.substr(comma + 1);
+    if (i == trusted) {
+      while (!last.empty() && last.front() == ' ') {
+        last.remove_prefix(1);
+      }
+      while (!last.empty() && last.back() == ' ') {
+        last.remove_suffix(1);
+      }
+      return last;
+    }
+    if (comma == std::string_view::npos) {
+      return ctx.req.source_ip;
+    }
+    xff = xff.substr(0, comma);
+  }
+}
+
+const ExtAuthzRegistry& DefaultRegistry() {
+  static const auto* r = new ExtAuthzRegistry();
+  return *r;
+}
+
+bool IsStrippedOnAllow(std::string_view n) {
+  for (std::string_view s : {"status", "date", "method", "path", "content-length", "content-type",
+                             ":status", ":path", ":method"}) {
+    if (n == s) {
+      return true;
+    }
+  }
+  return false;
+}
+
+ExtAuthzCheckRequest BuildCheck(const ExtAuthzProvider& p, const EvalContext& ctx) {
+  ExtAuthzCheckRequest c;
+  c.method.assign(ctx.req.method);
+  c.host.assign(ctx.req.host);
+  c.path = p.path_prefix + std::string(ctx.path) + std::string(ctx.query);
+  for (const auto& h : ctx.req.headers) {
+    if (EqualsIgnoreCase(h.name, "host") || EqualsIgnoreCase(h.name, "content-length")) {
+      continue;
+    }
+    if (EqualsIgnoreCase(h.name, "authorization") ||
+        HeaderAllowed(p.include_request_headers, h.name)) {
+      std::string name(h.name);
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
+      auto it = std::find_if(c.headers.begin(), c.headers.end(),
+                             [&](const OwnedHeader& o) { return o.name == name; });
+      if (it != c.headers.end()) {
+        it->value += "," + std::string(h.value);
+      } else {
+        c.headers.push_back({name, std::string(h.value)});
+      }
+    }
+  }
+  for (const auto& a : p.additional_headers) {
+    std::erase_if(c.headers, [&](const OwnedHeader& o) { return o.name == a.name; });
+    c.headers.push_back(a);
+  }
+  return c;
+}
+
+// Returns false when the request ends here (d filled).
+bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d,
+                    const EvalOptions& opt, std::string* explain) {
+  const Policy* hit = nullptr;
+  ForEachPolicy(snap, ctx.workload, [&](const Policy& p) {
+    if (!hit && p.action == Action::kCustom && MatchingRule(p, ctx) >= 0) {
+      hit = &p;
+    }
+  });
+  if (!hit) {
+    return true;
+  }
+  auto prov = snap.providers.find(hit->provider);
+  if (prov == snap.providers.end()) {
+    // istiod turns a CUSTOM policy with an unknown provider into a DENY.
+    RbacDeny(d, ctx, hit, 0);
+    d.denied_at = Decision::Stage::kCustom;
+    if (explain) {
+      *explain += "CUSTOM " + hit->ns + "/" + hit->name + " names unknown provider '" +
+                  hit->provider + "' (not in MeshConfig extensionProviders): denied. ";
+    }
+    return false;
+  }
+  const ExtAuthzProvider& p = prov->second;
+  const ExtAuthzRegistry& reg = opt.ext_authz ? *opt.ext_authz : DefaultRegistry();
+  d.ext_authz_called = true;
+  StatusOr<ExtAuthzResponse> resp = reg.ClientFor(p.name)->Check(p, BuildCheck(p, ctx));
+  bool error = !resp.ok() || (resp->status >= 500 && resp->status <= 599);
+  if (error) {
+    if (explain) {
+      *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz '" + p.name + "' " +
+                  (resp.ok() ? "answered " + std::to_string(resp->status)
+                             : "failed: " + resp.status().message()) +
+                  (p.fail_open ? " (failOpen: continuing). " : ". ");
+    }
+    if (p.fail_open) {
+      return true;
+    }
+    Deny(d, Decision::Stage::kCustom, p.status_on_error, "");
+    d.content_type.clear();
+    return false;
+  }
+  if (resp->status == 200) {
+    for (const auto& h : resp->headers) {
+      if (!IsStrippedOnAllow(h.name) && HeaderAllowed(p.headers_to_upstream_on_allow, h.name)) {
+        d.SetUpstreamHeader(h.name, h.value);
+      }
+      if (HeaderAllowed(p.headers_to_downstream_on_allow, h.name)) {
+        d.downstream_headers.push_back(h);
+      }
+    }
+    if (explain) {
+      *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz allowed. ";
+    }
+    return true;
+  }
+  Deny(d, Decision::Stage::kCustom, resp->status, resp->body);
+  d.content_type.clear();
+  for (const auto& h : resp->headers) {
+    bool pass = p.downstream_on_deny_set ? HeaderAllowed(p.headers_to_downstream_on_deny, h.name)
+                                         : (h.name != "host" && h.name != ":authority");
+    if (!pass || h.name == "content-length") {
+      continue;
+    }
+    if (h.name == "content-type") {
+      d.content_type = h.value;
+    } else {
+      d.downstream_headers.push_back(h);
+    }
+  }
+  if (explain) {
+    *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz '" + p.name +
+                "' denied with " + std::to_string(resp->status) + ". ";
+  }
+  return false;
+}
+
+void NamesOf(const PolicySnapshot::Impl& snap, const Workload& w, Action a, bool dry,
+             std::string* out) {
+  ForEachPolicy(snap, w, [&](const Policy& p) {
+    if (p.action == a && p.dry_run == dry) {
+      if (!out->empty()) {
+        *out += ", ";
+      }
+      *out += p.ns == w.name_space ? p.name : p.ns + "/" + p.name;
+    }
+  });
+}
+
+void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision& d,
+             std::string* explain) {
+  const Workload& w = ctx.workload;
+  // AUDIT marks only; dry-run policies are evaluated in shadow mode.
+  const Policy* deny = nullptr;
+  int deny_rule = -1;
+  bool allow_exists = false, allow_hit = false;
+  bool shadow_any = false, shadow_deny = false, shadow_allow_exists = false, shadow_allow = false;
+  ForEachPolicy(snap, w, [&](const Policy& p) {
+    switch (p.action) {
+      case Action::kAudit:
+        if (MatchingRule(p, ctx) >= 0) {
+          d.audit_policies.push_back(p.ns + "/" + p.name);
+        }
+        break;
+      case Action::kDeny:
+        if (p.dry_run) {
+          shadow_any = true;
+          shadow_deny = shadow_deny || MatchingRule(p, ctx) >= 0;
+        } else if (!deny) {
+          int r = MatchingRule(p, ctx);
+          if (r >= 0) {
+            deny = &p;
+            deny_rule = r;
+          }
+        }
+        break;
+      case Action::kAllow:
+        if (p.dry_run) {
+          shadow_any = shadow_allow_exists = true;
+          shadow_allow = shadow_allow || MatchingRule(p, ctx) >= 0;
+        } else {
+          allow_exists = true;
+          if (!allow_hit) {
+            int r = MatchingRule(p, ctx);
+            allow_hit = r >= 0;
+            if (allow_hit && explain) {
+              *explain += "ALLOW policy " + p.ns + "/" + p.name + " rule " + std::to_string(r) +
+                          " matched. ";
+            }
+          }
+        }
+        break;
+      case Action::kCustom:
+        break;
+    }
+  });
+  if (shadow_any) {
+    d.dry_run = shadow_deny ? "shadow denied (dry-run DENY matched)"
+                : (shadow_allow_exists && !shadow_allow)
+                    ? "shadow denied (no dry-run ALLOW matched)"
+                    : "shadow allowed";
+  }
+  if (deny) {
+    RbacDeny(d, ctx, deny, deny_rule);
+    if (explain) {
+      *explain += "DENY policy " + deny->ns + "/" + deny->name + " rule " +
+                  std::to_string(deny_rule) + " matched. ";
+    }
+    return;
+  }
+  if (allow_exists && !allow_hit) {
+    RbacDeny(d, ctx, nullptr, -1);
+    if (explain) {
+      std::string names;
+      NamesOf(snap, w, Action::kAllow, false, &names);
+      *explain += "ALLOW policies exist (" + names + ") and none matched: ";
+      ForEachPolicy(snap, w, [&](const Policy& p) {
+        if (p.action == Action::kAllow && !p.dry_run) {
+          *explain += ExplainNoMatch(p, ctx);
+        }
+      });
+    }
+    return;
+  }
+  if (explain) {
+    *explain +=
+        allow_exists ? "allowed by ALLOW." : "no ALLOW policy applies (default allow).";
+  }
+}
+
+}  // namespace
+
+static std::string LowerName(std::string_view name) {
+  std::string n(name);
+  for (char& c : n) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return n;
+}
+
+void Decision::SetUpstreamHeader(std::string_view raw_name, std::string_view value) {
+  std::string name = LowerName(raw_name);
+  std::erase(upstream_remove, name);
+  for (auto& h : upstream_set) {
+    if (h.name == name) {
+      h.value.assign(value);
+      return;
+    }
+  }
+  upstream_set.push_back({std::move(name), std::string(value)});
+}
+
+void Decision::RemoveUpstreamHeader(std::string_view raw_name) {
+  std::string name = LowerName(raw_name);
+  std::erase_if(upstream_set, [&](const OwnedHeader& h) { return h.name == name; });
+  if (std::find(upstream_remove.begin(), upstream_remove.end(), name) == upstream_remove.end()) {
+    upstream_remove.push_back(std::move(name));
+  }
+}
+
+Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
+                  const RequestAttributes& req, const EvalOptions& opt) {
+  const PolicySnapshot::Impl& snap = snapshot.impl();
+  Decision d;
+  std::string path_scratch;
+  NormalizedPath np;
+  if (req.http) {
+    for (char c : req.method) {
+      if (c < 'A' || c > 'Z') {
+        Deny(d, Decision::Stage::kBadRequest, 400, "Bad Request");
+        return d;
+      }
+    }
+    np = NormalizePath(req.path, &path_scratch);
+    if (!np.ok) {
+      Deny(d, Decision::Stage::kBadRequest, 400, "Bad Request");
+      return d;
+    }
+  }
+  EvalContext ctx{req, workload, np.path, np.query, {}, {}, nullptr, nullptr, nullptr, {}};
+  ctx.overlay = &d;
+  ctx.principal = req.source_principal.substr(0, 9) == "spiffe://" ? req.source_principal.substr(9)
+                                                                   : req.source_principal;
+  ctx.remote_ip = RemoteIp(ctx, snap.num_trusted_proxies);
+  std::string explain_buf;
+  std::string* explain = opt.explain ? &explain_buf : nullptr;
+  if (explain) {
+    explain_buf = "applied policies: ";
+    for (Action a : {Action::kCustom, Action::kAudit, Action::kDeny, Action::kAllow}) {
+      for (bool dry : {false, true}) {
+        std::string names;
+        NamesOf(snap, workload, a, dry, &names);
+        if (!names.empty()) {
+          explain_buf += std::string(ActionName(a)) + (dry ? "(dry-run)" : "") + "[" + names + "] ";
+        }
+      }
+    }
+    if (explain_buf == "applied policies: ") {
+      explain_buf += "none ";
+    }
+    explain_buf += "; ";
+  }
+  auto finish = [&]() {
+    if (explain) {
+      d.explanation = std::string(d.allowed ? "allowed" : "denied") + " at " +
+                      WorkloadLabel(workload) + ": " + explain_buf;
+    }
+    return std::move(d);
+  };
+  // The HTTP ext-authz provider has no TCP counterpart: CUSTOM is HTTP only.
+  if (req.http && !RunCustomStage(snap, ctx, d, opt, explain)) {
+    return finish();
+  }
+  if (req.http) {
+    int64_t now = opt.now_unix ? opt.now_unix
+                               : std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+    if (!RunJwtStage(snap, ctx, d, now, explain)) {
+      return finish();
+    }
+  }
+  RunRbac(snap, ctx, d, explain);
+  return finish();
+}
+
+}  // namespace ferry::gateway

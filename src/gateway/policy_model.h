@@ -1,0 +1,168 @@
+// Internal: the compiled policy model shared by the snapshot compiler
+// (policy_compile.cc), the engine (engine.cc) and the explainer
+// (explain.cc). Not part of the public API.
+#pragma once
+
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/ext_authz.h"
+#include "gateway/jwks.h"
+#include "gateway/jwt.h"
+#include "gateway/match.h"
+#include "gateway/snapshot.h"
+
+namespace ferry::gateway {
+
+enum class Action : uint8_t { kAllow, kDeny, kAudit, kCustom };
+std::string_view ActionName(Action a);
+
+enum class Attr : uint8_t {
+  kSourcePrincipal,
+  kSourceNamespace,
+  kSourceServiceAccount,
+  kSourceTrustDomain,
+  kRequestPrincipal,
+  kSourceIp,
+  kRemoteIp,
+  kDestIp,
+  kDestPort,
+  kHost,
+  kMethod,
+  kPath,
+  kHeader,
+  kClaim,
+  kAudience,
+  kPresenter,
+  kSni,
+};
+bool IsHttpOnly(Attr a);
+
+struct Value {
+  std::string raw;    // as written in the policy
+  StringPattern str;  // most attributes; iss part for request principals
+  StringPattern sub;  // request principals: sub part
+  bool has_sub = false;
+  bool header_present = false;  // request.headers[..] "*": header exists
+  std::optional<PathTemplate> tmpl;
+  std::optional<Cidr> cidr;
+  std::string glob;  // namespaces: "*/ns/<v>/*"
+  std::string sa_ns, sa_name;
+  uint32_t port = 0;
+};
+
+// One field of a source / operation / condition: NOT? (OR of values).
+struct Clause {
+  Attr attr;
+  bool negate = false;
+  std::string field;  // "from.principals", "when request.headers[x] notValues", ...
+  std::string key;    // header name (lower case)
+  std::vector<std::string> claim_path;
+  bool split_spaces = false;  // scope / permission / spaceDelimitedClaims
+  std::vector<Value> values;
+};
+
+struct Group {  // AND of clauses
+  std::vector<Clause> clauses;
+};
+
+struct Rule {
+  std::vector<Group> from;  // OR; empty = any
+  std::vector<Group> to;    // OR; empty = any
+  Group when;               // AND
+};
+
+struct Policy {
+  std::string name;
+  std::string ns;
+  Action action = Action::kAllow;
+  bool has_selector = false;
+  std::map<std::string, std::string, std::less<>> selector;
+  bool dry_run = false;
+  std::string provider;
+  std::vector<Rule> rules;
+};
+
+struct JwtLocation {
+  enum class Kind : uint8_t { kHeader, kParam, kCookie } kind;
+  std::string name;    // header lower-case / param / cookie name
+  std::string prefix;  // header only
+};
+
+struct JwtRule {
+  std::string policy;  // "ns/name"
+  std::string issuer;
+  std::vector<std::string> audiences;
+  std::shared_ptr<const Jwks> inline_jwks;
+  std::string jwks_uri;
+  std::vector<JwtLocation> locations;
+  std::string output_payload_to_header;
+  bool forward_original_token = false;
+  std::vector<std::pair<std::string, std::vector<std::string>>> claim_to_headers;
+  std::vector<std::string> space_delimited_claims;
+  int64_t timeout_ms = 5000;
+};
+
+struct RequestAuthn {
+  std::string name;
+  std::string ns;
+  bool has_selector = false;
+  std::map<std::string, std::string, std::less<>> selector;
+  std::vector<JwtRule> rules;
+};
+
+// Bounded LRU of verified tokens -> (rule, result).
+class VerifyCache {
+ public:
+  explicit VerifyCache(size_t max) : max_(max) {}
+  void SetMax(size_t max) { max_ = max; }
+  struct Hit {
+    const JwtRule* rule = nullptr;
+    std::shared_ptr<const VerifiedJwt> jwt;
+    int64_t cached_at = 0;  // unix seconds
+  };
+  // Entries older than kMaxAgeSeconds are re-verified so that a key removed
+  // from the JWKS stops being accepted within that time.
+  static constexpr int64_t kMaxAgeSeconds = 300;
+  bool Get(std::string_view token, int64_t now, Hit* out);
+  void Put(std::string_view token, const JwtRule* rule, std::shared_ptr<const VerifiedJwt> jwt,
+           int64_t now);
+  size_t size();
+
+ private:
+  struct Node {
+    std::string token;
+    Hit hit;
+  };
+  std::mutex mu_;
+  size_t max_;
+  std::list<Node> lru_;
+  std::unordered_map<std::string_view, std::list<Node>::iterator> index_;
+};
+
+struct PolicySnapshot::Impl {
+  std::string root_ns = "istio-system";
+  uint32_t num_trusted_proxies = 0;
+  std::vector<Policy> policies;
+  std::vector<RequestAuthn> authns;
+  std::map<std::string, std::vector<size_t>, std::less<>> policies_by_ns;
+  std::map<std::string, std::vector<size_t>, std::less<>> authns_by_ns;
+  std::map<std::string, ExtAuthzProvider, std::less<>> providers;
+  std::shared_ptr<JwksCache> jwks;
+  mutable VerifyCache verify_cache{4096};
+};
+
+// Compilers (policy_compile.cc).
+StatusOr<Policy> CompileAuthorizationPolicy(const nlohmann::json& object);
+StatusOr<RequestAuthn> CompileRequestAuthentication(const nlohmann::json& object);
+
+// Selector subset match.
+bool SelectorMatches(const std::map<std::string, std::string, std::less<>>& selector,
+                     const std::map<std::string, std::string, std::less<>>& labels);
+
+}  // namespace ferry::gateway

@@ -1,0 +1,70 @@
+// PolicySnapshot: the compiled, immutable form of every AuthorizationPolicy
+// and RequestAuthentication plus the MeshConfig ext-authz providers, built by
+// PolicySnapshotBuilder from the objects as the API stores them (JSON:
+// {apiVersion, kind, metadata{name,namespace,annotations}, spec}).
+//
+// The control plane builds a new snapshot on every change and swaps a
+// shared_ptr<const PolicySnapshot>; request threads evaluate against
+// whichever snapshot they loaded (see engine.h). The builder is single-
+// threaded. A snapshot owns a bounded JWT verification cache (internally
+// locked) and shares the JwksCache it was given.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gateway/jwks.h"
+
+namespace ferry::gateway {
+
+struct SnapshotOptions {
+  std::string root_namespace = "istio-system";
+  uint32_t num_trusted_proxies = 0;       // gatewayTopology.numTrustedProxies (X-Forwarded-For)
+  std::shared_ptr<JwksCache> jwks_cache;  // null: a curl-backed cache is created
+  size_t jwt_cache_entries = 4096;        // verified-token LRU bound
+};
+
+class PolicySnapshot {
+ public:
+  struct Impl;
+  explicit PolicySnapshot(std::unique_ptr<Impl> impl);
+  ~PolicySnapshot();
+  const Impl& impl() const { return *impl_; }
+
+  size_t authorization_policy_count() const;
+  size_t request_authentication_count() const;
+  const std::string& root_namespace() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+class PolicySnapshotBuilder {
+ public:
+  explicit PolicySnapshotBuilder(SnapshotOptions options = {});
+  ~PolicySnapshotBuilder();
+
+  // Validates (Istio's webhook rules) and compiles one AuthorizationPolicy or
+  // RequestAuthentication (re-adding the same namespace/name replaces it).
+  // On error the object is not added; the message
+  // names the object, the field and the fix.
+  Status Add(const nlohmann::json& object);
+  // MeshConfig (object with `extensionProviders`, optional `rootNamespace`)
+  // or just the extensionProviders list.
+  Status SetMeshConfig(const nlohmann::json& mesh);
+
+  std::shared_ptr<const PolicySnapshot> Build();
+
+ private:
+  SnapshotOptions options_;
+  std::unique_ptr<PolicySnapshot::Impl> impl_;
+};
+
+// Validation only (for API admission): same checks as Add().
+Status ValidateSecurityObject(const nlohmann::json& object);
+
+}  // namespace ferry::gateway
