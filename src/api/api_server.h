@@ -1,0 +1,79 @@
+// ApiServer: Ferry's Kubernetes-compatible API server (`ferry up`), an
+// HttpHandler that real kubectl (v1.32) and client libraries talk to. It
+// serves legacy discovery, a minimal OpenAPI v3 (server-side field
+// validation), CRUD + PATCH (merge, JSON, strategic, apply) + watch for the
+// kinds in kinds_*.cc, Table output, kube Status errors, the ServiceAccount
+// TokenRequest subresource and the OIDC discovery/JWKS documents.
+//
+// Who calls it: the HttpServer listener (Handle) and in-process components
+// through client() (a ResourceClient with the same semantics, no HTTP).
+//
+// Auth: every request except /version, /healthz, /livez, /readyz,
+// /.well-known/openid-configuration and /openid/v1/jwks must carry
+// "Authorization: Bearer <admin_token>" (401 Status otherwise). ServiceAccount
+// tokens from the TokenSigner are refused (401): they are meant for the model
+// gateway, not for the control plane. An empty admin_token disables the check
+// (tests only). kubectl sends tokens only over HTTPS.
+//
+// Threads: Handle runs on the listener's I/O threads and answers at once,
+// except watches, which stream from the store's writing thread (see
+// watch_hub.h). AddAdmission must be called before the listener starts.
+// Owns: the ObjectService, the watch streams and the ResourceClient; borrows
+// the store and the signer, which must outlive it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "server/http_types.h"
+#include "store/resource_store.h"
+
+namespace ferry::api {
+
+class ResourceClient;
+class TokenSigner;
+
+struct ApiServerOptions {
+  std::string admin_token;
+  std::string issuer = "https://kubernetes.default.svc.cluster.local";
+  // Created at construction if missing.
+  std::vector<std::string> initial_namespaces = {"default"};
+  // POSTs into a missing namespace fail with NotFound, as in Kubernetes.
+  bool require_namespaces = true;
+  // A watch without timeoutSeconds ends after this.
+  std::chrono::seconds default_watch_timeout{1800};
+  std::chrono::seconds max_token_lifetime{48 * 3600};
+};
+
+class ApiServer : public server::HttpHandler {
+ public:
+  // `signer` may be null: TokenRequest then answers 503 and JWKS is empty.
+  ApiServer(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions options);
+  ~ApiServer() override;  // ends open watch streams
+
+  // Extra validation/defaulting for `kind` (e.g. "InferenceService"), run after
+  // the built-in defaults and before built-in validation on every create and
+  // spec update. An InvalidArgument "field.path: message" becomes 422 Invalid
+  // with that field; other codes map as in api_error.h.
+  using AdmissionHook =
+      std::function<Status(nlohmann::json& obj, bool create, std::vector<std::string>* warnings)>;
+  void AddAdmission(std::string kind, AdmissionHook hook);
+
+  ResourceClient& client();
+
+  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  // Ends all watch streams now (before stopping the listener).
+  void Shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::api

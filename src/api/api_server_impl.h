@@ -1,0 +1,49 @@
+// ApiServer internals shared by api_server.cc (routing, auth, discovery),
+// resource_handlers.cc (CRUD, watch) and token_handler.cc. Internal.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "api/api_error.h"
+#include "api/api_server.h"
+#include "api/object_service.h"
+#include "api/request_path.h"
+#include "api/resource_client.h"
+#include "api/token_signer.h"
+#include "api/watch_hub.h"
+
+namespace ferry::api {
+
+using Query = std::map<std::string, std::string, std::less<>>;
+
+struct ApiServer::Impl {
+  Impl(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions opts)
+      : options(std::move(opts)),
+        service(store),
+        client(&service),
+        watches(store),
+        signer(signer) {}
+
+  void HandleResource(server::HttpRequest& req, const ResourcePath& path, const Query& query,
+                      const server::Responder& responder);
+  void HandleToken(server::HttpRequest& req, const ResourcePath& path,
+                   const server::Responder& responder);
+  void HandleGet(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
+                 const Query& query, const server::Responder& responder);
+
+  ApiServerOptions options;
+  ObjectService service;
+  ResourceClient client;
+  WatchHub watches;
+  TokenSigner* signer;
+};
+
+server::HttpResponse JsonResponse(int status, const nlohmann::json& body,
+                                  std::string content_type = "application/json");
+server::HttpResponse ErrorResponse(const ApiError& err);
+// "Warning: 299 - \"...\"" headers, quotes escaped so client-go keeps them.
+void AddWarnings(server::HttpResponse* resp, const std::vector<std::string>& warnings);
+
+}  // namespace ferry::api

@@ -1,0 +1,19 @@
+// Small encoders shared by the API server (Secret data, JWTs, uids, times).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace ferry::api {
+
+std::string Base64Encode(std::string_view data);
+std::string Base64UrlEncode(std::string_view data);  // no padding (JWT)
+std::string NewUid();                                // random RFC 4122 v4
+std::string Rfc3339(std::chrono::system_clock::time_point t);
+// Parses "2024-01-02T03:04:05Z"; false on anything else.
+bool ParseRfc3339(std::string_view s, std::chrono::system_clock::time_point* t);
+// Kubernetes' HumanDuration: "3s", "5m10s", "2d", ...
+std::string HumanDuration(std::chrono::seconds d);
+
+}  // namespace ferry::api

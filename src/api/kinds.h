@@ -1,0 +1,75 @@
+// KindInfo: everything the API server knows about one resource type — REST
+// names (group, versions, plural, short names), scope, table columns,
+// defaulting, validation and the field schema used by strict field validation.
+// The registry is static and immutable (built on first use, thread-safe).
+// Internal to ferry_api; each kind family lives in its own kinds_*.cc.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api_error.h"
+
+namespace ferry::api {
+
+struct Column {
+  std::string name;
+  std::string type = "string";  // string | integer | date
+  int priority = 0;             // > 0: only with -o wide
+};
+
+struct KindInfo {
+  std::string group;                  // "" for core
+  std::vector<std::string> versions;  // first = preferred (storage) version
+  std::string plural;
+  std::string singular;
+  std::string kind;
+  bool namespaced = true;
+  std::vector<std::string> short_names;
+  std::vector<std::string> categories;
+  bool status_subresource = false;
+  bool strategic_merge = false;  // core kinds: strategic-merge-patch supported
+  // Columns printed between Name and Age, then those after Age (e.g. Service Selector).
+  std::vector<Column> columns;
+  std::vector<Column> wide_columns;
+  std::function<nlohmann::json(const nlohmann::json& obj)> cells;  // one per column above
+  // Webhook-style defaults, run on every write before validation.
+  std::function<void(nlohmann::json& obj)> defaults;
+  std::function<std::vector<FieldError>(const nlohmann::json& obj)> validate;
+  // Known fields as JSON ("*" = anything below); empty = no strict checking.
+  std::string schema;
+
+  std::string store_resource() const { return (group.empty() ? "core" : group) + "/" + plural; }
+  std::string api_version(std::string_view version) const {
+    return group.empty() ? std::string(version) : group + "/" + std::string(version);
+  }
+  bool serves(std::string_view version) const;
+};
+
+const std::vector<KindInfo>& AllKinds();
+const KindInfo* FindKindByResource(std::string_view group, std::string_view version,
+                                   std::string_view plural);
+// By apiVersion ("serving.kserve.io/v1beta1" or "v1") and kind.
+const KindInfo* FindKindByApiVersion(std::string_view api_version, std::string_view kind);
+
+// Families, each in its own file.
+void AddCoreKinds(std::vector<KindInfo>* kinds);
+void AddKServeKinds(std::vector<KindInfo>* kinds);
+void AddIstioKinds(std::vector<KindInfo>* kinds);
+void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Job
+
+// Validators (own files).
+std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);
+void DefaultInferenceService(nlohmann::json& obj);
+std::vector<FieldError> ValidateAuthorizationPolicy(const nlohmann::json& obj);
+std::vector<FieldError> ValidateRequestAuthentication(const nlohmann::json& obj);
+
+// Small JSON helpers shared by the kind files.
+// Value at a dotted path ("status.url"), or null.
+const nlohmann::json& At(const nlohmann::json& obj, std::string_view dotted);
+std::string StringAt(const nlohmann::json& obj, std::string_view dotted);
+
+}  // namespace ferry::api

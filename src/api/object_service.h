@@ -1,0 +1,92 @@
+// ObjectService: Kubernetes object semantics over the ResourceStore — server-set
+// metadata (uid, creationTimestamp, generation), namespace checks, field
+// validation, defaulting, admission hooks, validation, patches, status
+// subresource and version rewriting. Shared by the HTTP ApiServer and the
+// in-process ResourceClient so both behave the same. Internal to ferry_api.
+//
+// Threads: every method is thread-safe (the store serialises writes; admission
+// hooks are read under a shared lock and must themselves be thread-safe).
+// Objects are stored in the kind's preferred version and rewritten on output.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api_error.h"
+#include "api/field_validation.h"
+#include "api/kinds.h"
+#include "api/patch.h"
+#include "store/resource_store.h"
+
+namespace ferry::api {
+
+using AdmissionHook =
+    std::function<Status(nlohmann::json& obj, bool create, std::vector<std::string>* warnings)>;
+
+struct WriteOptions {
+  FieldValidation validation = FieldValidation::kWarn;
+  bool dry_run = false;
+};
+
+struct WriteResult {
+  nlohmann::json object;
+  std::vector<std::string> warnings;
+  bool created = false;
+};
+
+class ObjectService {
+ public:
+  explicit ObjectService(store::ResourceStore* store) : store_(store) {}
+
+  // `kind` is a Kind name ("InferenceService"); hooks run in the order added.
+  void AddAdmission(std::string kind, AdmissionHook hook);
+  // When true (default), namespaced objects need their Namespace to exist.
+  void set_require_namespaces(bool v) { require_namespaces_ = v; }
+
+  ApiError Get(const KindInfo& kind, std::string_view version, std::string_view ns,
+               std::string_view name, nlohmann::json* out) const;
+  // Fills a "<Kind>List" with items and metadata.resourceVersion.
+  ApiError List(const KindInfo& kind, std::string_view version, const store::Selector& selector,
+                nlohmann::json* out) const;
+  ApiError Create(const KindInfo& kind, std::string_view version, std::string_view ns,
+                  nlohmann::json body, const WriteOptions& opts, WriteResult* out);
+  // PUT. `status_only`: the status subresource (only .status changes, generation kept).
+  ApiError Update(const KindInfo& kind, std::string_view version, std::string_view ns,
+                  std::string_view name, nlohmann::json body, bool status_only,
+                  const WriteOptions& opts, WriteResult* out);
+  // PATCH. kApply creates the object when it does not exist.
+  ApiError Patch(const KindInfo& kind, std::string_view version, std::string_view ns,
+                 std::string_view name, PatchType type, std::string_view body, bool status_only,
+                 const WriteOptions& opts, WriteResult* out);
+  ApiError Delete(const KindInfo& kind, std::string_view version, std::string_view ns,
+                  std::string_view name, nlohmann::json* out);
+
+  store::ResourceStore* store() const { return store_; }
+
+  // `stored` with apiVersion/kind for `version`.
+  static nlohmann::json ForVersion(const KindInfo& kind, std::string_view version,
+                                   const nlohmann::json& stored);
+
+ private:
+  ApiError Decode(const KindInfo& kind, std::string_view version, nlohmann::json& obj,
+                  const WriteOptions& opts, std::vector<std::string>* warnings) const;
+  ApiError Admit(const KindInfo& kind, nlohmann::json& obj, bool create,
+                 std::vector<std::string>* warnings) const;
+  ApiError CheckNamespace(const KindInfo& kind, std::string_view ns, nlohmann::json& obj) const;
+  ApiError Store(const KindInfo& kind, std::string_view version, nlohmann::json obj,
+                 const nlohmann::json& existing, bool status_only, const WriteOptions& opts,
+                 WriteResult* out);
+  void DeleteNamespaceContents(std::string_view ns);
+
+  store::ResourceStore* store_;
+  bool require_namespaces_ = true;
+  mutable std::shared_mutex hooks_mu_;
+  std::map<std::string, std::vector<AdmissionHook>, std::less<>> hooks_;
+};
+
+}  // namespace ferry::api
