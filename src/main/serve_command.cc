@@ -3,15 +3,18 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "grpc/grpc_server.h"
 #include "main/runtimes.h"
 #include "runtime/loader.h"
 #include "server/http_server.h"
 #include "server/model_router.h"
+#include "storage/storage_initializer.h"
 
 namespace ferry::main {
 
@@ -25,8 +28,10 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
       ->capture_default_str();
   serve->add_option("--http_port,--http-port", f->http_port, "HTTP port (0 = pick a free one)")
       ->capture_default_str();
-  serve->add_option("--grpc_port,--grpc-port", f->grpc_port, "gRPC port (reserved)")
-      ->capture_default_str();
+  serve->add_option("--grpc_port,--grpc-port", f->grpc_port,
+                    "V2 gRPC port (0 = off; if not given and busy, gRPC is skipped with a warning)")
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->grpc_port_explicit = true; });
   serve->add_option("--bind", f->bind, "Address to listen on")->capture_default_str();
   serve->add_option("--workers", f->workers, "I/O threads (0 = one per core)")
       ->capture_default_str();
@@ -64,6 +69,63 @@ int PortFromEnv(int flag_value) {
   return flag_value;
 }
 
+// --- KServe runtime-container environment (deploy/kserve/, docs/kubernetes.md) ---
+
+bool DirMissingOrEmpty(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return true;
+  return std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec);
+}
+
+// A pod without a storage-initializer (storageHelper disabled, or a plain
+// Deployment) still gets STORAGE_URI; like KServe's python model server, fetch
+// it into --model_dir first so the runtime works either way. Returns 0 or the
+// storage initializer's exit code (its error names URI, endpoint and fix).
+int FetchStorageUriIfEmpty(const std::string& model_dir) {
+  const char* uri = std::getenv("STORAGE_URI");
+  if (uri == nullptr || *uri == '\0' || !DirMissingOrEmpty(model_dir)) return 0;
+  std::fprintf(stderr, "ferry serve: %s is missing or empty; downloading STORAGE_URI=%s\n",
+               model_dir.c_str(), uri);
+  return storage::RunStorageInitializer({uri, model_dir}, std::cerr, std::cerr);
+}
+
+// KServe/Knative describe the pod in the environment; Ferry serves every
+// protocol on every port, so these only go to the log for operators.
+void LogKServeEnv() {
+  const char* service = std::getenv("K_SERVICE");
+  const char* protocol = std::getenv("PROTOCOL_VERSION");
+  if (service == nullptr && protocol == nullptr) return;
+  std::fprintf(stderr, "ferry serve: KServe pod (K_SERVICE=%s, PROTOCOL_VERSION=%s); serving V1, "
+               "V2 and MLflow REST on every port\n",
+               service ? service : "-", protocol ? protocol : "-");
+}
+
+// --- end KServe runtime-container environment ---
+
+// --- V2 gRPC (src/grpc) ---
+
+// KServe passes --grpc_port explicitly, so a port it cannot bind is fatal;
+// the implicit default (8081) is skipped with a warning instead, so several
+// local `ferry serve`s can run side by side. Null when gRPC is off.
+StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
+                                                      const server::ModelRouter& router) {
+  if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
+  grpc::GrpcServerOptions opts;
+  opts.bind_address = flags.bind;
+  opts.port = flags.grpc_port;
+  opts.max_message_bytes = static_cast<int>(std::min<size_t>(flags.max_body_bytes, INT32_MAX));
+  opts.server_version = FERRY_VERSION;
+  auto server = grpc::GrpcServer::Start(opts, [&router] { return router.catalog(); });
+  if (!server.ok() && !flags.grpc_port_explicit) {
+    std::fprintf(stderr, "ferry serve: warning: gRPC disabled: %s\n",
+                 server.status().message().c_str());
+    return std::unique_ptr<grpc::GrpcServer>();
+  }
+  return server;
+}
+
+// --- end V2 gRPC ---
+
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
@@ -94,10 +156,27 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   (*listener)->Start();
+  auto grpc_server = StartGrpc(flags, router);
+  if (!grpc_server.ok()) {
+    std::fprintf(stderr, "ferry serve: %s\n", grpc_server.status().message().c_str());
+    (*listener)->Drain(std::chrono::milliseconds(0));
+    return 1;
+  }
+  if (*grpc_server) {
+    std::fprintf(stderr, "ferry serve: gRPC (inference.GRPCInferenceService) on %s:%d\n",
+                 flags.bind.c_str(), (*grpc_server)->port());
+  }
   std::fprintf(stderr, "ferry serve: listening on http://%s:%u (live; loading model '%s' from %s)\n",
                flags.bind.c_str(), (*listener)->port(), flags.model_name.c_str(),
                flags.model_dir.c_str());
 
+  LogKServeEnv();
+  if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
+    std::fprintf(stderr, "ferry serve: cannot load model '%s': STORAGE_URI download failed (above)\n",
+                 flags.model_name.c_str());
+    (*listener)->Drain(std::chrono::milliseconds(0));
+    return 1;
+  }
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
   auto served = runtime::LoadModelDir(registry, flags.model_dir, flags.model_name);
   if (!served.ok()) {
@@ -130,7 +209,13 @@ int RunServe(const ServeFlags& flags) {
   sigwait(&signals, &sig);
   std::fprintf(stderr, "ferry serve: %s received, draining (up to %.0f s)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", flags.drain_seconds);
-  (*listener)->Drain(std::chrono::milliseconds(static_cast<int64_t>(flags.drain_seconds * 1000)));
+  auto drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_seconds * 1000));
+  // Both drains share one grace period.
+  std::thread grpc_stop([&] {
+    if (*grpc_server) (*grpc_server)->Shutdown(drain);
+  });
+  (*listener)->Drain(drain);
+  grpc_stop.join();
   std::fprintf(stderr, "ferry serve: stopped\n");
   return 0;
 }

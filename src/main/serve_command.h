@@ -16,7 +16,8 @@ struct ServeFlags {
   std::string model_name = "model";
   std::string model_dir = "/mnt/models";
   int http_port = 8080;
-  int grpc_port = 8081;
+  int grpc_port = 8081;            // 0 = no gRPC
+  bool grpc_port_explicit = false;  // set when --grpc_port was given (bind failure is fatal)
   std::string bind = "0.0.0.0";
   int workers = 0;          // I/O threads; 0 = one per core
   int predict_threads = 0;  // per-model executor threads; 0 = one per core

@@ -95,14 +95,15 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     json = body.substr(0, n);
     tail = body.substr(n);
   }
-  if (protocol::LooksLikeV1Body(json)) {
-    return call->Error(400, "this is a KServe V1 request body ({\"instances\": ...}); the V2 "
-                            "endpoint expects {\"inputs\": [{\"name\", \"shape\", \"datatype\", "
-                            "\"data\"}]}. Send it to POST /v1/models/" + m.name +
-                            ":predict, or convert it to V2");
-  }
   StatusOr<InferRequest> parsed = protocol::ParseV2Request(json, tail);
-  if (!parsed.ok()) return call->Error(400, parsed.status().message());
+  if (!parsed.ok()) {
+    const std::string& msg = parsed.status().message();
+    // A V1 body on the V2 route: say which protocol and route to use.
+    if (msg.rfind(protocol::kV1BodyOnV2Message, 0) == 0) {
+      return call->Error(400, protocol::V1BodyOnV2Message(m.name));
+    }
+    return call->Error(400, msg);
+  }
   InferRequest request = std::move(parsed).value();
 
   const runtime::ServedModel& served = *m.served;
@@ -159,13 +160,14 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m) {
-  std::string_view body = call->req.body;
-  if (protocol::LooksLikeV2Body(body)) {
-    return call->Error(400, "this is an Open Inference Protocol (V2) request body; POST it to "
-                            "/v2/models/" + m.name + "/infer, or send {\"instances\": [...]} here");
+  StatusOr<Frame> frame = protocol::ParseV1Request(call->req.body);
+  if (!frame.ok()) {
+    const std::string& msg = frame.status().message();
+    if (msg.rfind(protocol::kV2BodyOnV1Message, 0) == 0) {
+      return call->Error(400, protocol::V2BodyOnV1Message(m.name));
+    }
+    return call->Error(400, msg);
   }
-  StatusOr<Frame> frame = protocol::ParseV1Request(body);
-  if (!frame.ok()) return call->Error(400, frame.status().message());
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
   if (!aligned.ok()) return call->Error(400, aligned.status().message());
   size_t rows = aligned->rows;

@@ -104,3 +104,91 @@ SEED_REQUEST = {
     "inputs": [{"name": "features", "shape": [2, 4], "datatype": "FP64",
                 "data": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}],
 }
+
+
+def ensure_s3():
+    """Returns (endpoint, access, secret) of the S3 test server; starts one when
+    the test runs outside `make test` (which starts it)."""
+    if not os.environ.get("S3_ENDPOINT"):
+        out = subprocess.run([os.path.join(REPO, "scripts", "s3-test-server.sh"), "start"],
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("export "):
+                k, v = line[len("export "):].split("=", 1)
+                os.environ[k] = v
+    return (os.environ["S3_ENDPOINT"], os.environ.get("AWS_ACCESS_KEY_ID", "AKIAMLFLOWTEST"),
+            os.environ.get("AWS_SECRET_ACCESS_KEY", "mlflow-secret-123"))
+
+
+def s3_upload(local_dir, s3_uri):
+    endpoint, access, secret = ensure_s3()
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret,
+               AWS_DEFAULT_REGION="us-east-1")
+    subprocess.run(["/usr/bin/aws", "--endpoint-url", endpoint, "s3", "cp", "--recursive",
+                    "--only-show-errors", local_dir, s3_uri], check=True, env=env)
+
+
+class Up:
+    """`ferry up` on free loopback ports with its own data dir."""
+
+    def __init__(self, data_dir=None, profile="kubeflow", extra=()):
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="ferry-up-")
+        self.api_port, self.http_port, self.internal_port = free_port(), free_port(), free_port()
+        self.log_path = os.path.join(self.data_dir, "ferry-up.log")
+        self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
+        self.profile = profile
+        self.extra = list(extra)
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        cmd = [FERRY_BIN, "up", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
+               "--api-port", str(self.api_port), "--http-port", str(self.http_port),
+               "--internal-port", str(self.internal_port), "--profile", self.profile] + self.extra
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ferry up exited:\n" + self.output())
+            if "export KUBECONFIG" in self.output():
+                return
+            time.sleep(0.02)
+        raise RuntimeError("ferry up did not start:\n" + self.output())
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.data_dir, "kubeconfig")
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def kubectl(self, *args, check=True, input=None, env=None, timeout=60):
+        e = dict(os.environ, KUBECONFIG=self.kubeconfig)
+        if env:
+            e.update(env)
+        r = subprocess.run(["kubectl", "--cache-dir", self.cache_dir] + list(args),
+                           capture_output=True, text=True, input=input, env=e, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d):\n%s\n%s\n--- ferry log ---\n%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr, self.output()[-3000:]))
+        return r
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def external(self, host, path, **kw):
+        return requests.post("http://127.0.0.1:%d%s" % (self.http_port, path),
+                             headers=dict(kw.pop("headers", {}), Host=host), timeout=10, **kw)
+
+    def internal(self, host, path, **kw):
+        return requests.post("http://127.0.0.1:%d%s" % (self.internal_port, path),
+                             headers=dict(kw.pop("headers", {}), Host=host), timeout=10, **kw)

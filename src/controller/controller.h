@@ -1,0 +1,68 @@
+// Controller: Ferry's KServe + Knative + istiod in one object. It watches the
+// API (InferenceServices, the Secrets and ServiceAccounts they use, the
+// domain and mesh ConfigMaps, AuthorizationPolicies, RequestAuthentications)
+// and keeps two snapshots current for the data plane: the RouteTable (Host →
+// ready revision) and the PolicySnapshot.
+//
+// DESIGN (after controller-runtime): level-based and idempotent. Watch
+// threads only turn events into keys on one work queue; a single worker
+// thread reconciles one key at a time (single writer of status and
+// snapshots). Slow work — download and model load — runs on a small pool and
+// re-queues its key when done, so one big model never blocks another's
+// status. A revision is routed only once it is loaded; until then the
+// previous revision keeps serving. Every outcome is written to the
+// InferenceService status (KServe's conditions and modelStatus) and as
+// Events, with messages that say what failed and what to do.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/resource_client.h"
+#include "common/status.h"
+#include "controller/route_table.h"
+#include "gateway/snapshot.h"
+#include "runtime/registry.h"
+#include "server/metrics.h"
+
+namespace ferry::controller {
+
+struct ControllerOptions {
+  std::string data_dir;                    // models/ and cache/ live here
+  std::string default_domain = "example.com";
+  std::string pvc_root;                    // pvc://NAME/path → <pvc_root>/NAME/path
+  int load_threads = 2;
+  int predict_threads = 2;                 // per model executor
+  // Profiles: also create Kubeflow's per-namespace policy and Ferry's
+  // ServiceAccount-token policies (the kubeflow profile).
+  bool kubeflow_policies = true;
+  std::string token_issuer;                // the API's ServiceAccount token issuer
+  std::string token_jwks;                  // its JWKS (JSON text)
+};
+
+class Controller {
+ public:
+  using RoutesListener = std::function<void(std::shared_ptr<const RouteTable>)>;
+  using PoliciesListener = std::function<void(std::shared_ptr<const gateway::PolicySnapshot>)>;
+
+  Controller(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
+             server::Metrics* metrics, ControllerOptions options);
+  ~Controller();
+
+  // Listeners are called from the worker thread with every new snapshot.
+  void OnRoutes(RoutesListener listener);
+  void OnPolicies(PoliciesListener listener);
+
+  Status Start();
+  void Stop();
+  // True once the initial state has been reconciled (every existing object seen).
+  bool Synced() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::controller

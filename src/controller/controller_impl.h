@@ -1,0 +1,92 @@
+// Controller::Impl: shared by controller.cc (queue, watches, snapshots) and
+// reconcile.cc (InferenceService reconcile and model loading).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/controller.h"
+#include "controller/isvc_state.h"
+#include "runtime/served_model.h"
+#include "server/executor.h"
+#include "storage/s3_config.h"
+#include "store/resource_store.h"
+
+namespace ferry::controller {
+
+struct LoadResult {
+  std::string attempt;
+  std::string revision;
+  int64_t generation = 0;
+  Status status;  // OK with `model`, or why the download/load failed
+  std::string reason;  // KServe reason when failed
+  std::unique_ptr<runtime::ServedModel> model;
+};
+
+class Controller::Impl {
+ public:
+  Impl(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
+       server::Metrics* metrics, ControllerOptions options)
+      : client_(client), registry_(registry), metrics_(metrics), options_(std::move(options)) {}
+
+  Status Start();
+  void Stop();
+  void Enqueue(const std::string& key);
+  // Enqueues `key` once `delay` has passed (status refresh while loading).
+  void EnqueueAfter(const std::string& key, std::chrono::milliseconds delay);
+
+  // reconcile.cc
+  void ReconcileIsvc(const std::string& ns, const std::string& name);
+  void StartLoad(IsvcState& state, const PredictorSpec& spec, const std::string& attempt,
+                 int64_t generation, storage::S3Config s3, std::string creds_note);
+  void ApplyLoadResult(IsvcState& state, LoadResult result);
+  void WriteStatus(IsvcState& state, const nlohmann::json& isvc);
+  void RecordEvent(const IsvcState& state, const std::string& type, const std::string& reason,
+                   const std::string& message);
+  Status CheckRuntime(const std::string& ns, const PredictorSpec& spec, std::string* runtime_name);
+
+  // controller.cc
+  void WorkLoop();
+  void WatchLoop(std::unique_ptr<store::EventQueue> queue, std::string kind);
+  void ReconcilePolicies();
+  void ReconcileProfile(const std::string& name);  // profile.cc
+  void ReconcileDomain();
+  void RequeueNamespace(const std::string& ns);
+  void PublishRoutes();
+
+  api::ResourceClient* client_;
+  const runtime::RuntimeRegistry* registry_;
+  server::Metrics* metrics_;
+  ControllerOptions options_;
+  RoutesListener routes_listener_;
+  PoliciesListener policies_listener_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;   // guarded by mu_
+  std::set<std::string> queued_;    // guarded by mu_
+  std::map<std::string, LoadResult> results_;  // by isvc key; guarded by mu_
+  std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;  // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> stop_watches_{false};
+
+  std::vector<std::thread> threads_;
+  std::unique_ptr<server::Executor> loaders_;
+
+  // Worker-thread state.
+  std::map<std::string, IsvcState> isvcs_;  // "ns/name"
+  std::string domain_;
+  int event_seq_ = 0;
+};
+
+}  // namespace ferry::controller

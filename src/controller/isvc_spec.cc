@@ -1,0 +1,68 @@
+#include "controller/isvc_spec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::controller {
+namespace {
+
+std::string Str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
+  const nlohmann::json* predictor = nullptr;
+  if (isvc.contains("spec") && isvc["spec"].contains("predictor")) {
+    predictor = &isvc["spec"]["predictor"];
+  }
+  if (predictor == nullptr || !predictor->is_object()) {
+    return InvalidArgumentError("spec.predictor is required");
+  }
+  PredictorSpec spec;
+  const nlohmann::json* model = nullptr;
+  if (predictor->contains("model") && (*predictor)["model"].is_object()) {
+    model = &(*predictor)["model"];
+    if (model->contains("modelFormat") && (*model)["modelFormat"].is_object()) {
+      spec.model_format = Str((*model)["modelFormat"], "name");
+    }
+  } else {
+    for (const char* fw : {"sklearn", "xgboost", "mlflow", "lightgbm", "tensorflow", "pytorch",
+                           "onnx", "triton", "huggingface", "pmml", "paddle"}) {
+      if (predictor->contains(fw) && (*predictor)[fw].is_object()) {
+        model = &(*predictor)[fw];
+        spec.model_format = fw;
+        break;
+      }
+    }
+  }
+  if (model == nullptr) {
+    return InvalidArgumentError("spec.predictor.model is required (or a framework field such as "
+                                "spec.predictor.sklearn)");
+  }
+  spec.storage_uri = Str(*model, "storageUri");
+  spec.runtime = Str(*model, "runtime");
+  std::string protocol = Str(*model, "protocolVersion");
+  if (!protocol.empty()) spec.protocol = protocol;
+  std::string sa = Str(*predictor, "serviceAccountName");
+  if (!sa.empty()) spec.service_account = sa;
+  if (predictor->contains("canaryTrafficPercent") &&
+      (*predictor)["canaryTrafficPercent"].is_number_integer()) {
+    spec.canary_traffic_percent = (*predictor)["canaryTrafficPercent"].get<int>();
+  }
+  if (predictor->contains("minReplicas") && (*predictor)["minReplicas"].is_number_integer()) {
+    spec.min_replicas = (*predictor)["minReplicas"].get<int>();
+  }
+  if (isvc.contains("metadata") && isvc["metadata"].contains("annotations") &&
+      isvc["metadata"]["annotations"].is_object()) {
+    spec.storage_secret = Str(isvc["metadata"]["annotations"], "serving.kserve.io/storageSecretName");
+  }
+  if (spec.storage_uri.empty()) {
+    return InvalidArgumentError("spec.predictor.model.storageUri is required: where to fetch the "
+                                "model from (s3://bucket/path, https://..., file://..., pvc://...)");
+  }
+  return spec;
+}
+
+}  // namespace ferry::controller

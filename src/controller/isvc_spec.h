@@ -1,0 +1,27 @@
+// PredictorSpec: the parts of an InferenceService (serving.kserve.io/v1beta1)
+// that Ferry's controller acts on, read from the stored JSON. Accepts the
+// `model:` form and the legacy framework fields (sklearn:, xgboost:, ...).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/status.h"
+
+namespace ferry::controller {
+
+struct PredictorSpec {
+  std::string model_format;     // "mlflow", "sklearn", "xgboost", ...
+  std::string storage_uri;
+  std::string runtime;          // explicit ServingRuntime name, may be empty
+  std::string protocol = "v1";  // v1 | v2 | grpc-v1 | grpc-v2
+  std::string service_account = "default";
+  std::string storage_secret;   // annotation serving.kserve.io/storageSecretName
+  int canary_traffic_percent = -1;  // -1 = not set
+  int min_replicas = 1;
+};
+
+StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc);
+
+}  // namespace ferry::controller

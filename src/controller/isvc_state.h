@@ -1,0 +1,55 @@
+// IsvcState: what the controller knows about one InferenceService between
+// reconciles — the revisions it serves, the load in flight, the last
+// failure. Owned and touched only by the controller's worker thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "controller/isvc_spec.h"
+#include "server/model_catalog.h"
+
+namespace ferry::controller {
+
+struct Revision {
+  std::string name;  // "{isvc}-predictor-{generation:05}"
+  int64_t generation = 0;
+  std::shared_ptr<const server::ModelEntry> entry;
+  std::shared_ptr<const server::ModelCatalog> catalog;
+};
+
+struct LoadProgress {
+  std::atomic<uint64_t> bytes_done{0};
+  std::atomic<uint64_t> bytes_total{0};
+  std::atomic<int> phase{0};  // 0 download, 1 load
+};
+
+struct IsvcState {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::optional<Revision> latest_ready;
+  std::optional<Revision> previous;  // kept for a canary split
+  int canary_percent = -1;
+  // The load in flight, keyed by attempt = generation + credentials fingerprint.
+  bool loading = false;
+  std::string loading_attempt;
+  std::string loading_revision;
+  int64_t loading_generation = 0;
+  std::shared_ptr<LoadProgress> progress;
+  // The last failed attempt (kept until an attempt with other inputs starts).
+  std::string failed_attempt;
+  std::string fail_reason;   // KServe lastFailureInfo.reason
+  std::string fail_message;
+  std::string fail_time;
+  std::string fail_revision;
+  std::string runtime_name = "ferry";
+  std::string latest_created_revision;
+};
+
+std::string RevisionName(const std::string& isvc, int64_t generation);
+
+}  // namespace ferry::controller

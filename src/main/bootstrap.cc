@@ -1,0 +1,91 @@
+#include "main/bootstrap.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/kubeflow_defaults.h"
+
+namespace ferry::main {
+namespace {
+
+using nlohmann::json;
+
+Status CreateIfMissing(api::ResourceClient& client, const json& obj) {
+  auto res = client.Create(obj);
+  if (res.ok() || res.status().code() == StatusCode::kAlreadyExists) return OkStatus();
+  return res.status().WithContext("creating " + obj.value("kind", "") + " " +
+                                  obj["metadata"].value("name", ""));
+}
+
+json Namespace(const std::string& name) {
+  return {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+}
+
+json GatewayService(const std::string& name, const std::string& app) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata",
+           {{"name", name}, {"namespace", "istio-system"}, {"labels", {{"app", app}, {"istio", app == "istio-ingressgateway" ? "ingressgateway" : app}}}}},
+          {"spec",
+           {{"type", "ClusterIP"},
+            {"selector", {{"app", app}, {"istio", app == "istio-ingressgateway" ? "ingressgateway" : app}}},
+            {"ports", json::array({{{"name", "http2"}, {"port", 80}, {"targetPort", 8080}, {"protocol", "TCP"}}})}}}};
+}
+
+json FerryRuntime() {
+  json formats = json::array();
+  int priority = 1;
+  for (const char* f : {"mlflow", "sklearn", "xgboost"}) {
+    formats.push_back({{"name", f}, {"version", "1"}, {"autoSelect", true}, {"priority", priority}});
+  }
+  return {{"apiVersion", "serving.kserve.io/v1alpha1"},
+          {"kind", "ClusterServingRuntime"},
+          {"metadata",
+           {{"name", "ferry"}, {"annotations", {{"serving.kserve.io/server-type", "ferry"}}}}},
+          {"spec",
+           {{"supportedModelFormats", formats},
+            {"protocolVersions", json::array({"v1", "v2"})},
+            {"containers",
+             json::array({{{"name", "kserve-container"},
+                           {"image", "ferry:latest"},
+                           {"args", json::array({"serve", "--model_name={{.Name}}",
+                                                 "--model_dir=/mnt/models", "--http_port=8080"})}}})}}}};
+}
+
+}  // namespace
+
+Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
+  for (const char* ns : {"default", "kube-system", "istio-system", "knative-serving", "kubeflow"}) {
+    RETURN_IF_ERROR(CreateIfMissing(client, Namespace(ns)));
+  }
+  RETURN_IF_ERROR(CreateIfMissing(client, GatewayService("istio-ingressgateway", "istio-ingressgateway")));
+  RETURN_IF_ERROR(CreateIfMissing(client, GatewayService("cluster-local-gateway", "cluster-local-gateway")));
+  json domain_cm = {{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
+                    {"metadata", {{"name", "config-domain"}, {"namespace", "knative-serving"}}},
+                    {"data", {{o.domain.empty() ? "example.com" : o.domain, ""}}}};
+  auto current = client.Get("v1", "ConfigMap", "knative-serving", "config-domain");
+  if (current.ok() && !o.domain.empty()) {
+    json updated = *current;  // --domain wins over an edited config-domain
+    updated["data"] = {{o.domain, ""}};
+    RETURN_IF_ERROR(client.Update(updated).status());
+  } else if (!current.ok()) {
+    RETURN_IF_ERROR(CreateIfMissing(client, domain_cm));
+  }
+  RETURN_IF_ERROR(CreateIfMissing(client, FerryRuntime()));
+  if (o.profile != "kubeflow") return OkStatus();
+  gateway::KubeflowOptions kf;
+  kf.m2m_issuers = {o.issuer};
+  kf.m2m_jwks = o.jwks_json;
+  kf.m2m_jwks_uri.clear();
+  for (const json& obj : gateway::KubeflowDefaultObjects(kf)) {
+    RETURN_IF_ERROR(CreateIfMissing(client, obj));
+  }
+  json mesh = gateway::KubeflowMeshConfig(kf);
+  json istio_cm = {{"apiVersion", "v1"},
+                   {"kind", "ConfigMap"},
+                   {"metadata", {{"name", "istio"}, {"namespace", "istio-system"}}},
+                   {"data", {{"mesh", mesh.dump(2)}}}};
+  return CreateIfMissing(client, istio_cm);
+}
+
+}  // namespace ferry::main

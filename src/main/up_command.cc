@@ -1,0 +1,265 @@
+#include "main/up_command.h"
+
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/api_server.h"
+#include "api/resource_client.h"
+#include "api/token_signer.h"
+#include "controller/controller.h"
+#include "ingress/ingress_handler.h"
+#include "ingress/oauth2_proxy.h"
+#include "main/bootstrap.h"
+#include "main/certs.h"
+#include "main/runtimes.h"
+#include "server/http_server.h"
+#include "server/model_router.h"
+#include "store/resource_store.h"
+#include "web/front_handler.h"
+#include "web/web_handler.h"
+
+namespace ferry::main {
+namespace fs = std::filesystem;
+
+std::string DefaultDataDir() {
+  if (const char* d = std::getenv("FERRY_DATA_DIR")) return d;
+  if (const char* h = std::getenv("HOME")) return std::string(h) + "/.ferry";
+  return ".ferry";
+}
+
+void AddUpCommand(CLI::App& app, UpFlags* f) {
+  CLI::App* up = app.add_subcommand(
+      "up", "Run the API server, controller, model servers and gateways in one process");
+  up->add_option("--data-dir,--data_dir", f->data_dir,
+                 "State directory (store, certificates, kubeconfig, models); default "
+                 "$FERRY_DATA_DIR or ~/.ferry");
+  up->add_option("--bind", f->bind, "Address the API and gateways listen on")
+      ->capture_default_str();
+  up->add_option("--api-port,--api_port", f->api_port, "HTTPS API port (0 = pick)")
+      ->capture_default_str();
+  up->add_option("--http-port,--http_port", f->http_port,
+                 "External gateway port (istio-ingressgateway; 0 = pick)")
+      ->capture_default_str();
+  up->add_option("--internal-port,--internal_port", f->internal_port,
+                 "Cluster-local gateway port (*.svc.cluster.local; 0 = pick)")
+      ->capture_default_str();
+  up->add_option("--domain", f->domain,
+                 "Domain of external URLs (sets Knative's config-domain; default example.com)");
+  up->add_option("--profile", f->profile, "kubeflow (Kubeflow's default Istio policies) or none")
+      ->check(CLI::IsMember({"kubeflow", "none"}))
+      ->capture_default_str();
+  up->add_option("--issuer", f->issuer, "Issuer of ServiceAccount tokens (kubectl create token)")
+      ->capture_default_str();
+  up->add_option("--workers", f->workers, "I/O threads per listener (0 = one per core)")
+      ->capture_default_str();
+}
+
+void AddKubeconfigCommand(CLI::App& app, std::string* data_dir) {
+  CLI::App* kc = app.add_subcommand("kubeconfig", "Print the kubeconfig of a running `ferry up`");
+  kc->add_option("--data-dir,--data_dir", *data_dir, "State directory of `ferry up`");
+}
+
+int RunKubeconfig(const std::string& data_dir) {
+  std::string dir = data_dir.empty() ? DefaultDataDir() : data_dir;
+  std::ifstream in(dir + "/kubeconfig");
+  if (!in) {
+    std::fprintf(stderr, "ferry kubeconfig: no %s/kubeconfig; start `ferry up --data-dir %s` first\n",
+                 dir.c_str(), dir.c_str());
+    return 1;
+  }
+  std::cout << in.rdbuf();
+  return 0;
+}
+
+namespace {
+
+std::string Base64(const std::string& in) {
+  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(kChars[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(kChars[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+StatusOr<std::string> AdminToken(const std::string& dir) {
+  std::string path = dir + "/admin-token";
+  std::ifstream in(path);
+  std::string token;
+  if (in && std::getline(in, token) && !token.empty()) return token;
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return InternalError("no randomness for the admin token");
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : raw) {
+    token += kHex[c >> 4];
+    token += kHex[c & 15];
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << token << "\n";
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return token;
+}
+
+Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string& ca_pem,
+                       const std::string& token) {
+  std::ostringstream k;
+  k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
+    << "    server: https://127.0.0.1:" << port << "\n"
+    << "    certificate-authority-data: " << Base64(ca_pem) << "\n"
+    << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
+    << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
+    << "  user:\n    token: " << token << "\n";
+  std::string path = dir + "/kubeconfig";
+  std::ofstream out(path, std::ios::trunc);
+  out << k.str();
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return out ? OkStatus() : InternalError("cannot write " + path);
+}
+
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+StatusOr<std::unique_ptr<server::HttpServer>> Listen(const std::string& bind, int port, int workers,
+                                                     server::HttpHandler* handler,
+                                                     const ServingCerts* tls) {
+  server::HttpServerOptions o;
+  o.bind_address = bind;
+  o.port = static_cast<uint16_t>(port);
+  o.io_threads = workers;
+  if (tls != nullptr) {
+    o.tls_cert_file = tls->cert_file;
+    o.tls_key_file = tls->key_file;
+    o.io_threads = 1;
+  }
+  ASSIGN_OR_RETURN(auto s, server::HttpServer::Create(o, handler));
+  s->Start();
+  return s;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ferry up: %s\n", s.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunUp(const UpFlags& flags) {
+  sigset_t signals = BlockShutdownSignals();
+  std::string dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Fail(InternalError("cannot create data dir " + dir + ": " + ec.message()));
+
+  auto certs = EnsureServingCerts(dir, flags.bind);
+  if (!certs.ok()) return Fail(certs.status());
+  auto token = AdminToken(dir);
+  if (!token.ok()) return Fail(token.status());
+  auto store = store::ResourceStore::Open(dir + "/store.db");
+  if (!store.ok()) return Fail(store.status());
+  auto signer = api::CreateRs256Signer(dir + "/serviceaccount.key");
+  if (!signer.ok()) return Fail(signer.status());
+  api::ApiServerOptions api_opts;
+  api_opts.admin_token = *token;
+  api_opts.issuer = flags.issuer;
+  api::ApiServer api(store->get(), signer->get(), api_opts);
+
+  BootstrapOptions boot;
+  boot.profile = flags.profile;
+  boot.domain = flags.domain;
+  boot.issuer = flags.issuer;
+  boot.jwks_json = (*signer)->Jwks().dump();
+  Status booted = Bootstrap(api.client(), boot);
+  if (!booted.ok()) return Fail(booted);
+
+  server::Metrics metrics;
+  server::AccessLog access_log(20);
+  server::ModelRouterOptions router_opts;
+  router_opts.server_version = FERRY_VERSION;
+  server::ModelRouter router(router_opts, &metrics, &access_log);
+  ingress::IngressHandler external(true, &router);
+  ingress::IngressHandler internal(false, &router);
+  gateway::ExtAuthzRegistry ext_authz;
+  ext_authz.RegisterBuiltin("oauth2-proxy", ingress::NewBuiltinOauth2Proxy());
+  external.SetExtAuthz(&ext_authz);
+  internal.SetExtAuthz(&ext_authz);
+
+  runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
+  controller::ControllerOptions copts;
+  copts.data_dir = dir;
+  copts.kubeflow_policies = flags.profile == "kubeflow";
+  copts.token_issuer = flags.issuer;
+  copts.token_jwks = boot.jwks_json;
+  controller::Controller ctrl(&api.client(), &registry, &metrics, copts);
+  ctrl.OnRoutes([&](std::shared_ptr<const controller::RouteTable> t) {
+    external.SetRoutes(t);
+    internal.SetRoutes(t);
+  });
+  ctrl.OnPolicies([&](std::shared_ptr<const gateway::PolicySnapshot> p) {
+    external.SetPolicies(p);
+    internal.SetPolicies(p);
+  });
+
+  // Models dashboard (issue 7), wired by the web helper: the API listener
+  // serves the dashboard too; a session cookie stands in for the admin token.
+  web::WebHandler dashboard(web::WebOptions{dir, *token}, &external, &internal);
+  web::FrontHandler front(&api, &dashboard, *token);
+  auto api_listener = Listen(flags.bind, flags.api_port, 1, &front, &*certs);
+  if (!api_listener.ok()) return Fail(api_listener.status());
+  auto ext_listener = Listen(flags.bind, flags.http_port, flags.workers, &external, nullptr);
+  if (!ext_listener.ok()) return Fail(ext_listener.status());
+  auto int_listener = Listen(flags.bind, flags.internal_port, flags.workers, &internal, nullptr);
+  if (!int_listener.ok()) return Fail(int_listener.status());
+  Status kc = WriteKubeconfig(dir, (*api_listener)->port(), certs->ca_pem, *token);
+  if (!kc.ok()) return Fail(kc);
+  Status started = ctrl.Start();
+  if (!started.ok()) return Fail(started);
+
+  std::fprintf(stderr,
+               "ferry up: API https://127.0.0.1:%u  external gateway http://%s:%u  "
+               "cluster-local gateway http://%s:%u\n"
+               "ferry up: export KUBECONFIG=%s/kubeconfig   (profile: %s)\n",
+               (*api_listener)->port(), flags.bind.c_str(), (*ext_listener)->port(),
+               flags.bind.c_str(), (*int_listener)->port(), dir.c_str(), flags.profile.c_str());
+  std::fprintf(stderr, "ferry up: dashboard https://127.0.0.1:%u/  (first start: %s/users)\n",
+               (*api_listener)->port(), dir.c_str());
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "ferry up: shutting down\n");
+  (*ext_listener)->Drain(std::chrono::seconds(10));
+  (*int_listener)->Drain(std::chrono::seconds(10));
+  api.Shutdown();
+  (*api_listener)->Drain(std::chrono::seconds(2));
+  ctrl.Stop();
+  return 0;
+}
+
+}  // namespace ferry::main

@@ -1,0 +1,35 @@
+// `ferry up`: everything in one process — the Kubernetes-compatible API
+// (HTTPS, kubeconfig in the data dir), the controller, the model servers and
+// the external and cluster-local gateways.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ferry::main {
+
+struct UpFlags {
+  std::string data_dir;           // default: $FERRY_DATA_DIR or ~/.ferry
+  std::string bind = "127.0.0.1"; // API and gateway listeners
+  int api_port = 6443;
+  int http_port = 8080;           // external gateway (istio-ingressgateway)
+  int internal_port = 8081;       // cluster-local gateway
+  std::string domain;             // overrides config-domain
+  std::string profile = "kubeflow";
+  std::string issuer = "https://kubernetes.default.svc.cluster.local";
+  int workers = 0;
+};
+
+void AddUpCommand(CLI::App& app, UpFlags* flags);
+int RunUp(const UpFlags& flags);
+
+// `ferry kubeconfig [--data-dir DIR]`: prints DIR/kubeconfig.
+void AddKubeconfigCommand(CLI::App& app, std::string* data_dir);
+int RunKubeconfig(const std::string& data_dir);
+
+std::string DefaultDataDir();
+
+}  // namespace ferry::main
