@@ -9,11 +9,13 @@ BUILD_PKGS=(
   libboost-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
   libxgboost-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libarchive-dev
   zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
 )
 TEST_PKGS=(
   curl python3 python3-requests python3-sklearn python3-xgboost python3-numpy
   python3-yaml python3-boto3 python3-botocore awscli python3-kubernetes
-  nodejs npm iproute2
+  nodejs npm iproute2 chromium
+  python3-grpcio python3-protobuf
 )
 BENCH_PKGS=(wrk nginx-light)
 

@@ -172,7 +172,8 @@ int RunServe(const ServeFlags& flags) {
 
   LogKServeEnv();
   if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
-    std::fprintf(stderr, "ferry serve: cannot load model '%s': STORAGE_URI download failed (above)\n",
+    std::fprintf(stderr,
+                 "ferry serve: cannot load model '%s': STORAGE_URI download failed (above)\n",
                  flags.model_name.c_str());
     (*listener)->Drain(std::chrono::milliseconds(0));
     return 1;
