@@ -22,4 +22,14 @@ OUT=$(mktemp)
 } > "$OUT"
 cat "$OUT"
 /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+{
+  echo "## scikit-learn predict: Ferry native vs scikit-learn in Python ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  echo "Median of repeated predicts on the same pickled model and rows, one process each, same run."
+  echo
+  /usr/bin/python3 bench/sklearn_bench.py "$BUILD/bench/sklearn_predict_bench"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
 rm -f "$OUT"
