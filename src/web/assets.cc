@@ -1,0 +1,54 @@
+#include "web/assets.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+
+namespace ferry::web {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string Etag(std::string_view body) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a: stable across builds, cheap
+  for (unsigned char c : body) {
+    h = (h ^ c) * 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+const std::map<std::string_view, Asset>& Table() {
+  static const auto* table = [] {
+    auto* t = new std::map<std::string_view, Asset>();
+    for (const EmbeddedAsset* a = kAssets; a->path != nullptr; ++a) {
+      std::string_view body(reinterpret_cast<const char*>(a->data), a->size);
+      (*t)[a->path] = Asset{a->path, body, ContentTypeFor(a->path), Etag(body)};
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+std::string_view ContentTypeFor(std::string_view path) {
+  if (EndsWith(path, ".html")) return "text/html; charset=utf-8";
+  if (EndsWith(path, ".js")) return "text/javascript; charset=utf-8";
+  if (EndsWith(path, ".css")) return "text/css; charset=utf-8";
+  if (EndsWith(path, ".svg")) return "image/svg+xml";
+  if (EndsWith(path, ".png")) return "image/png";
+  if (EndsWith(path, ".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+const Asset* FindAsset(std::string_view path) {
+  const auto& t = Table();
+  auto it = t.find(path);
+  return it == t.end() ? nullptr : &it->second;
+}
+
+}  // namespace ferry::web

@@ -1,0 +1,322 @@
+#include "web/web_handler.h"
+
+#include <cctype>
+#include <optional>
+
+#include "web/assets.h"
+#include "web/users.h"
+
+namespace ferry::web {
+namespace {
+
+using server::HttpRequest;
+using server::HttpResponse;
+
+constexpr std::string_view kTryPrefix = "/ferry/try/";
+
+HttpResponse Redirect(const std::string& location) {
+  HttpResponse r = HttpResponse::Text(303, "see " + location + "\n");
+  r.headers.emplace_back("Location", location);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+void AddPageHeaders(HttpResponse* r) {
+  r->headers.emplace_back("Content-Security-Policy",
+                          "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  r->headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r->headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
+  for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
+    s->replace(pos, from.size(), to);
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Only same-site relative paths: "/x" but not "//host" or "/\host".
+std::string SafeNext(const std::string& next) {
+  if (next.size() < 1 || next[0] != '/' ||
+      (next.size() > 1 && (next[1] == '/' || next[1] == '\\'))) {
+    return "/";
+  }
+  return next;
+}
+
+}  // namespace
+
+std::string CookieValue(const HttpRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (key != "cookie") continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t semi = rest.find(';');
+      std::string_view part = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      size_t eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+        return std::string(part.substr(eq + 1));
+      }
+    }
+  }
+  return "";
+}
+
+std::string FormField(std::string_view body, std::string_view name) {
+  while (!body.empty()) {
+    size_t amp = body.find('&');
+    std::string_view part = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    size_t eq = part.find('=');
+    std::string key = UrlDecode(part.substr(0, eq));
+    if (key == name) {
+      return eq == std::string_view::npos ? "" : UrlDecode(part.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+struct WebHandler::Impl {
+  WebOptions options;
+  server::HttpHandler* external;
+  server::HttpHandler* internal;
+  Status init = OkStatus();
+  std::optional<UserStore> users;
+  mutable SessionTable sessions{std::chrono::hours(12)};
+
+  std::string SessionCookie(const std::string& id, int max_age) const {
+    std::string c = std::string(kSessionCookie) + "=" + id +
+                    "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+    if (options.secure_cookie) c += "; Secure";
+    return c;
+  }
+
+  HttpResponse LoginPage(int status, const std::string& error, const std::string& next) const {
+    const Asset* page = FindAsset("/login.html");
+    std::string html = page ? std::string(page->body) : "<p>login page missing from the build</p>";
+    std::string note;
+    if (users && users->default_password_active()) {
+      note = "<p class=\"note\" id=\"default-user-note\">First start: the default user is <code>" +
+             std::string(kDefaultUser) + "</code> with password <code>" + kDefaultPassword +
+             "</code> (Kubeflow's Dex default). Change it in <code>" +
+             HtmlEscape(options.data_dir) + "/users</code>.</p>";
+    }
+    if (!init.ok()) {
+      note += "<p class=\"error\">" + HtmlEscape(init.message()) + "</p>";
+    }
+    ReplaceAll(&html, "{{note}}", note);
+    ReplaceAll(&html, "{{error}}",
+               error.empty() ? ""
+                             : "<p class=\"error\" role=\"alert\" id=\"login-error\">" +
+                                   HtmlEscape(error) + "</p>");
+    ReplaceAll(&html, "{{next}}", HtmlEscape(next));
+    HttpResponse r{status, "text/html; charset=utf-8", {}, std::move(html)};
+    r.headers.emplace_back("Cache-Control", "no-store");
+    AddPageHeaders(&r);
+    return r;
+  }
+
+  HttpResponse Login(const HttpRequest& req) const {
+    std::string next = SafeNext(FormField(req.body, "next"));
+    std::string token = FormField(req.body, "token");
+    std::string email = FormField(req.body, "email");
+    std::string user;
+    if (!token.empty()) {
+      if (!SecretEquals(token, options.admin_token)) {
+        return LoginPage(401,
+                         "That is not the admin token: copy it from " + options.data_dir +
+                             "/admin-token (or the token: line of the kubeconfig).",
+                         next);
+      }
+      user = "admin";
+    } else {
+      if (!users || !users->Check(email, FormField(req.body, "password"))) {
+        return LoginPage(401,
+                         "Unknown email or wrong password: check " + options.data_dir +
+                             "/users, or sign in with the admin token.",
+                         next);
+      }
+      user = email;
+    }
+    HttpResponse r = Redirect(next);
+    r.headers.emplace_back("Set-Cookie", SessionCookie(sessions.Create(user), 12 * 3600));
+    return r;
+  }
+
+  HttpResponse Logout(const HttpRequest& req) const {
+    std::string id = CookieValue(req, kSessionCookie);
+    if (!id.empty()) sessions.Remove(id);
+    HttpResponse r = Redirect("/login");
+    r.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
+    return r;
+  }
+
+  HttpResponse ServeAsset(const HttpRequest& req, const Asset& a) const {
+    if (req.Header("if-none-match") == a.etag) {
+      HttpResponse r{304, std::string(a.content_type), {}, ""};
+      r.headers.emplace_back("ETag", a.etag);
+      return r;
+    }
+    HttpResponse r{200, std::string(a.content_type), {}, std::string(a.body)};
+    r.headers.emplace_back("ETag", a.etag);
+    r.headers.emplace_back("Cache-Control", "no-cache");  // revalidate: cheap 304s, never stale
+    AddPageHeaders(&r);
+    return r;
+  }
+
+  void Try(HttpRequest& req, server::Responder responder) const;
+};
+
+WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
+                       server::HttpHandler* internal)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->external = external;
+  impl_->internal = internal;
+  auto users = UserStore::Open(impl_->options.data_dir + "/users");
+  if (users.ok()) {
+    impl_->users = std::move(*users);
+  } else {
+    impl_->init = users.status();
+  }
+}
+
+WebHandler::~WebHandler() = default;
+
+const Status& WebHandler::init_status() const { return impl_->init; }
+
+bool WebHandler::SessionUser(const HttpRequest& request, std::string* user) const {
+  std::string id = CookieValue(request, kSessionCookie);
+  return !id.empty() && impl_->sessions.Lookup(id, user);
+}
+
+void WebHandler::Impl::Try(HttpRequest& req, server::Responder responder) const {
+  std::string_view rest = req.path.substr(kTryPrefix.size());
+  size_t slash = rest.find('/');
+  std::string_view which = rest.substr(0, slash);
+  server::HttpHandler* target = which == "external"   ? external
+                                : which == "internal" ? internal
+                                                      : nullptr;
+  if (target == nullptr || slash == std::string_view::npos) {
+    return responder.Send(
+        HttpResponse::Json(404, R"({"error":"use /ferry/try/{external|internal}/{HOST}/{PATH}"})"));
+  }
+  rest = rest.substr(slash + 1);
+  size_t host_end = rest.find('/');
+  std::string host(rest.substr(0, host_end));
+  std::string new_target =
+      "/" + std::string(host_end == std::string_view::npos ? "" : rest.substr(host_end + 1));
+  if (!req.query.empty()) new_target += "?" + std::string(req.query);
+  std::string token(req.Header("x-ferry-token"));
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (auto& h : req.headers) {
+    // The dashboard's own credentials never reach a model.
+    if (h.first == "cookie" || h.first == "host" || h.first == "authorization" ||
+        h.first == "x-ferry-token") {
+      continue;
+    }
+    headers.push_back(std::move(h));
+  }
+  headers.emplace_back("host", host);
+  if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
+  req.headers = std::move(headers);
+  req.target = std::move(new_target);
+  server::SplitTarget(req.target, &req.path, &req.query);
+  uint16_t port = target == external ? options.external_port : options.internal_port;
+  if (port != 0) req.local_port = port;
+  target->Handle(req, std::move(responder));
+}
+
+void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
+  std::string_view path = req.path;
+  const Impl& impl = *impl_;
+  if (path == "/login") {
+    if (req.method == "POST") return responder.Send(impl.Login(req));
+    return responder.Send(impl.LoginPage(200, "", SafeNext(FormField(req.query, "next"))));
+  }
+  if (path == "/logout") return responder.Send(impl.Logout(req));
+  std::string user;
+  bool signed_in = SessionUser(req, &user);
+  if (path.substr(0, kTryPrefix.size()) == kTryPrefix) {
+    if (!signed_in) {
+      return responder.Send(
+          HttpResponse::Json(401, R"j({"error":"sign in to the dashboard first (/login)"})j"));
+    }
+    return impl.Try(req, std::move(responder));
+  }
+  if (path == "/ferry/whoami") {
+    if (!signed_in) return responder.Send(HttpResponse::Json(401, R"({"error":"not signed in"})"));
+    std::string body = "{\"user\":\"";
+    for (char c : user) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) continue;
+      body += c;
+    }
+    return responder.Send(HttpResponse::Json(200, body + "\"}"));
+  }
+  if (req.method != "GET" && req.method != "HEAD") {
+    return responder.Send(HttpResponse::Text(405, "the dashboard serves GET only here\n"));
+  }
+  if (path == "/" || path == "/index.html") {
+    if (!signed_in) return responder.Send(Redirect("/login"));
+    path = "/index.html";
+  }
+  if (path == "/login.html") path = "";  // the template is served via /login only
+  const Asset* asset = path.empty() ? nullptr : FindAsset(path);
+  if (asset == nullptr) {
+    return responder.Send(HttpResponse::Text(
+        404, "no such page: " + std::string(req.path) + "; the dashboard is at /\n"));
+  }
+  responder.Send(impl.ServeAsset(req, *asset));
+}
+
+}  // namespace ferry::web

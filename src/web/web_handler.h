@@ -1,0 +1,57 @@
+// WebHandler: the Models dashboard of `ferry up` (web/*, embedded in the
+// binary), its sign-in (static users from DATA_DIR/users or the admin token;
+// an HttpOnly SameSite=Strict session cookie) and the "Try it" proxy that
+// hands a request to the external or internal gateway handler in-process.
+//
+// Who calls it: `ferry up`'s composite handler sends every non-API path here
+// and asks SessionUser() whether an API call carries a valid session cookie
+// (then it injects the admin token). Threads: Handle runs on listener I/O
+// threads; sessions are guarded inside. The gateway handlers are borrowed and
+// must outlive this object.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "server/http_types.h"
+
+namespace ferry::web {
+
+struct WebOptions {
+  std::string data_dir;       // holds `users` (created on first start)
+  std::string admin_token;    // "sign in with the admin token"
+  bool secure_cookie = true;  // add `Secure` to the session cookie (HTTPS listener)
+  // Destination ports the gateways see for proxied "Try it" calls (0 = keep the
+  // dashboard listener's port); policies matching ports see these.
+  uint16_t external_port = 0;
+  uint16_t internal_port = 0;
+};
+
+inline constexpr char kSessionCookie[] = "ferry_session";
+
+class WebHandler : public server::HttpHandler {
+ public:
+  // Reads (or creates) DATA_DIR/users; on failure the handler still serves
+  // the admin-token sign-in and logs nothing: check init_status().
+  WebHandler(WebOptions options, server::HttpHandler* external, server::HttpHandler* internal);
+  ~WebHandler() override;
+
+  void Handle(server::HttpRequest& request, server::Responder responder) override;
+
+  // True (and the signed-in user) when `request` carries a live session cookie.
+  bool SessionUser(const server::HttpRequest& request, std::string* user) const;
+
+  const Status& init_status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The value of cookie `name` in the request's Cookie headers, or empty.
+std::string CookieValue(const server::HttpRequest& request, std::string_view name);
+// application/x-www-form-urlencoded field `name` of `body`, decoded.
+std::string FormField(std::string_view body, std::string_view name);
+
+}  // namespace ferry::web

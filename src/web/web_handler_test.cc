@@ -1,0 +1,259 @@
+#include "web/web_handler.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "web/assets.h"
+#include "web/front_handler.h"
+#include "web/users.h"
+
+namespace ferry::web {
+namespace {
+
+using server::HttpRequest;
+using server::HttpResponse;
+
+// Captures what the handler sends.
+class Sink : public server::ResponseSink {
+ public:
+  void Send(HttpResponse r) override { last = std::move(r); }
+  void StartStream(HttpResponse r) override { last = std::move(r); }
+  bool WriteChunk(std::string d) override {
+    last.body += d;
+    return true;
+  }
+  void EndStream() override {}
+  HttpResponse last;
+};
+
+// Stands in for a gateway: records the request it was handed.
+class FakeGateway : public server::HttpHandler {
+ public:
+  void Handle(HttpRequest& r, server::Responder responder) override {
+    seen = r;
+    responder.Send(HttpResponse::Json(403, "RBAC: access denied"));
+  }
+  HttpRequest seen;
+};
+
+std::string HeaderOf(const HttpResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+class WebHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ferry-web-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    handler_ = std::make_unique<WebHandler>(WebOptions{dir_.string(), "admintoken"}, &external_,
+                                            &internal_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  HttpResponse Call(std::string method, std::string target, std::string body = "",
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpRequest req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    server::SplitTarget(req.target, &req.path, &req.query);
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    auto sink = std::make_shared<Sink>();
+    handler_->Handle(req, server::Responder(sink));
+    return sink->last;
+  }
+
+  // Signs in and returns the "Cookie" header value.
+  std::string SignIn() {
+    HttpResponse r = Call("POST", "/login", "email=user%40example.com&password=12341234&next=%2F");
+    EXPECT_EQ(r.status, 303);
+    std::string cookie = HeaderOf(r, "Set-Cookie");
+    return cookie.substr(0, cookie.find(';'));
+  }
+
+  std::filesystem::path dir_;
+  FakeGateway external_, internal_;
+  std::unique_ptr<WebHandler> handler_;
+};
+
+TEST_F(WebHandlerTest, EmbedsTheDashboardAssets) {
+  for (const char* path : {"/index.html", "/app.js", "/api.js", "/app.css", "/login.html"}) {
+    ASSERT_NE(FindAsset(path), nullptr) << path;
+    EXPECT_GT(FindAsset(path)->body.size(), 100u) << path;
+  }
+  EXPECT_EQ(FindAsset("/app.js")->content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(FindAsset("/nope.js"), nullptr);
+}
+
+TEST_F(WebHandlerTest, ServesAssetsWithEtagAndRevalidates) {
+  HttpResponse r = Call("GET", "/app.css");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/css; charset=utf-8");
+  std::string etag = HeaderOf(r, "ETag");
+  ASSERT_FALSE(etag.empty());
+  HttpResponse again = Call("GET", "/app.css", "", {{"if-none-match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(Call("GET", "/missing.js").status, 404);
+  EXPECT_EQ(Call("GET", "/login.html").status, 404);  // template only via /login
+}
+
+TEST_F(WebHandlerTest, IndexNeedsASession) {
+  HttpResponse r = Call("GET", "/");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/login");
+}
+
+TEST_F(WebHandlerTest, CreatesTheDefaultUserAndSaysSo) {
+  std::ifstream users(dir_ / "users");
+  std::string text((std::istreambuf_iterator<char>(users)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("user@example.com pbkdf2-sha256$"), std::string::npos);
+  EXPECT_EQ(text.find("12341234"), std::string::npos);  // hashed, not stored
+  HttpResponse page = Call("GET", "/login");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("user@example.com"), std::string::npos);
+  EXPECT_NE(page.body.find("12341234"), std::string::npos);
+}
+
+TEST_F(WebHandlerTest, PasswordLoginSetsAStrictHttpOnlyCookie) {
+  HttpResponse r =
+      Call("POST", "/login", "email=user%40example.com&password=12341234&next=%2F%23%2Fns%2Fx");
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/#/ns/x");
+  std::string cookie = HeaderOf(r, "Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  HttpRequest api;
+  api.headers = {{"cookie", "other=1; " + cookie.substr(0, cookie.find(';'))}};
+  std::string user;
+  EXPECT_TRUE(handler_->SessionUser(api, &user));
+  EXPECT_EQ(user, "user@example.com");
+  EXPECT_EQ(Call("GET", "/", "", {{"cookie", cookie.substr(0, cookie.find(';'))}}).status, 200);
+}
+
+TEST_F(WebHandlerTest, RejectsWrongPasswordsAndOffsiteRedirects) {
+  HttpResponse bad = Call("POST", "/login", "email=user%40example.com&password=nope");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_NE(bad.body.find("wrong password"), std::string::npos);
+  EXPECT_TRUE(HeaderOf(bad, "Set-Cookie").empty());
+  HttpResponse r = Call("POST", "/login", "token=admintoken&next=%2F%2Fevil.example");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/");
+  EXPECT_EQ(Call("POST", "/login", "token=admintokeX").status, 401);
+}
+
+TEST_F(WebHandlerTest, LogoutEndsTheSession) {
+  std::string cookie = SignIn();
+  HttpRequest api;
+  api.headers = {{"cookie", cookie}};
+  ASSERT_TRUE(handler_->SessionUser(api, nullptr));
+  HttpResponse r = Call("GET", "/logout", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 303);
+  EXPECT_NE(HeaderOf(r, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_FALSE(handler_->SessionUser(api, nullptr));
+  api.headers = {{"cookie", "ferry_session=forged"}};
+  EXPECT_FALSE(handler_->SessionUser(api, nullptr));
+}
+
+TEST_F(WebHandlerTest, TryProxyRewritesHostTargetAndToken) {
+  std::string cookie = SignIn();
+  HttpResponse r =
+      Call("POST", "/ferry/try/internal/iris.ns.svc.cluster.local/v2/models/iris/infer?x=1",
+           "{\"inputs\":[]}",
+           {{"cookie", cookie},
+            {"host", "127.0.0.1:6443"},
+            {"x-ferry-token", "tok"},
+            {"content-type", "application/json"}});
+  EXPECT_EQ(r.status, 403);  // the gateway's answer, passed through
+  const HttpRequest& seen = internal_.seen;
+  EXPECT_EQ(seen.target, "/v2/models/iris/infer?x=1");
+  EXPECT_EQ(seen.path, "/v2/models/iris/infer");
+  EXPECT_EQ(seen.query, "x=1");
+  EXPECT_EQ(seen.Header("host"), "iris.ns.svc.cluster.local");
+  EXPECT_EQ(seen.Header("authorization"), "Bearer tok");
+  EXPECT_FALSE(seen.HasHeader("cookie"));
+  EXPECT_FALSE(seen.HasHeader("x-ferry-token"));
+  EXPECT_EQ(seen.body, "{\"inputs\":[]}");
+  EXPECT_TRUE(external_.seen.target.empty());
+}
+
+TEST_F(WebHandlerTest, TryProxyNeedsASessionAndAKnownGateway) {
+  EXPECT_EQ(Call("POST", "/ferry/try/external/a.b.example.com/v2/models/a").status, 401);
+  EXPECT_TRUE(external_.seen.target.empty());
+  std::string cookie = SignIn();
+  EXPECT_EQ(Call("GET", "/ferry/try/sideways/a/b", "", {{"cookie", cookie}}).status, 404);
+  Call("GET", "/ferry/try/external/a.b.example.com/v2/models/a", "", {{"cookie", cookie}});
+  EXPECT_EQ(external_.seen.target, "/v2/models/a");
+  EXPECT_FALSE(external_.seen.HasHeader("authorization"));
+}
+
+TEST(FormFieldTest, DecodesFields) {
+  EXPECT_EQ(FormField("a=1&email=u%40x.com&b=+y+", "email"), "u@x.com");
+  EXPECT_EQ(FormField("a=1&b=+y+", "b"), " y ");
+  EXPECT_EQ(FormField("a=%zz%4", "a"), "%zz%4");
+  EXPECT_EQ(FormField("a=1", "missing"), "");
+}
+
+TEST(UserStoreTest, AcceptsHashedAndPlainEntries) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("ferry-users-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(path);
+    out << "# comment\nalice@x.com " << HashPassword("s3cret") << "\nbob@x.com plain:pw\n";
+  }
+  auto users = UserStore::Open(path.string());
+  ASSERT_TRUE(users.ok());
+  EXPECT_TRUE(users->Check("alice@x.com", "s3cret"));
+  EXPECT_FALSE(users->Check("alice@x.com", "s3cret!"));
+  EXPECT_TRUE(users->Check("bob@x.com", "pw"));
+  EXPECT_FALSE(users->Check("carol@x.com", "pw"));
+  EXPECT_FALSE(users->default_password_active());
+  std::filesystem::remove(path);
+}
+
+TEST(IsApiPathTest, SplitsApiFromDashboardPaths) {
+  for (const char* p : {"/api", "/api/v1/namespaces", "/apis/serving.kserve.io/v1beta1", "/version",
+                        "/openapi/v2", "/.well-known/openid-configuration", "/openid/v1/jwks"}) {
+    EXPECT_TRUE(IsApiPath(p)) << p;
+  }
+  for (const char* p : {"/", "/api.js", "/apis.css", "/login", "/ferry/try/x", "/versionx"}) {
+    EXPECT_FALSE(IsApiPath(p)) << p;
+  }
+}
+
+TEST_F(WebHandlerTest, FrontHandlerInjectsTheAdminTokenForSessions) {
+  FakeGateway api;
+  FrontHandler front(&api, handler_.get(), "admintoken");
+  auto call = [&](std::string target, std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = std::move(target);
+    server::SplitTarget(req.target, &req.path, &req.query);
+    req.headers = std::move(headers);
+    auto sink = std::make_shared<Sink>();
+    front.Handle(req, server::Responder(sink));
+    return sink->last;
+  };
+  std::string cookie = SignIn();
+  call("/api/v1/namespaces", {{"cookie", cookie}});
+  EXPECT_EQ(api.seen.Header("authorization"), "Bearer admintoken");
+  call("/api/v1/namespaces", {{"cookie", "ferry_session=forged"}});
+  EXPECT_FALSE(api.seen.HasHeader("authorization"));
+  call("/apis/x", {{"cookie", cookie}, {"authorization", "Bearer other"}});
+  EXPECT_EQ(api.seen.Header("authorization"), "Bearer other");
+  api.seen = HttpRequest();
+  EXPECT_EQ(call("/app.css", {}).status, 200);  // the dashboard, not the API
+  EXPECT_TRUE(api.seen.target.empty());
+}
+
+}  // namespace
+}  // namespace ferry::web

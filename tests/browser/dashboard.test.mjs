@@ -1,0 +1,240 @@
+// Browser test of the Models dashboard: drives the system chromium (playwright-core)
+// against a real `ferry up --profile kubeflow` and the S3 test server.
+// Env: FERRY_BIN (required), S3_ENDPOINT (scripts/test.sh; else started by
+// prepare_model.py), SCREENSHOT_DIR. Exits 77 (skipped) without chromium,
+// 1 on any failed step. Prints "N passed, N failed".
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const FERRY = process.env.FERRY_BIN || path.join(REPO, 'build', 'ferry');
+const SHOTS = process.env.SCREENSHOT_DIR || path.join(path.dirname(FERRY), 'browser-screenshots');
+const SEED = path.join(REPO, 'tests/e2e/seed');
+const SEED_REQUEST = { parameters: { content_type: 'np' }, inputs: [{ name: 'features', shape: [2, 4],
+  datatype: 'FP64', data: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] }] };
+
+if (!fs.existsSync(CHROMIUM)) { console.log(`SKIP: ${CHROMIUM} missing (scripts/install-deps.sh test)`); process.exit(77); }
+if (!fs.existsSync(FERRY)) { console.error(`FERRY_BIN ${FERRY} does not exist: build the ferry target`); process.exit(1); }
+if (!fs.existsSync(path.join(HERE, 'node_modules/playwright-core'))) {
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'inherit',
+    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
+}
+const { chromium } = await import('playwright-core');
+
+let passed = 0, failed = 0;
+async function step(name, fn) {
+  const t0 = Date.now();
+  try { await fn(); passed++; console.log(`ok   ${name} (${Date.now() - t0} ms)`); }
+  catch (e) { failed++; e.reported = true; console.log(`FAIL ${name}: ${e.stack || e}`); throw e; }
+}
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+const freePort = () => new Promise((res, rej) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+  s.on('error', rej);
+});
+
+async function startFerry() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-browser-'));
+  const [api, http, internal] = [await freePort(), await freePort(), await freePort()];
+  const logPath = path.join(dataDir, 'ferry-up.log');
+  const log = fs.openSync(logPath, 'a');
+  const proc = spawn(FERRY, ['up', '--data-dir', dataDir, '--bind', '127.0.0.1', '--api-port', api,
+    '--http-port', http, '--internal-port', internal, '--profile', 'kubeflow'].map(String),
+  { stdio: ['ignore', log, log] });
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const out = fs.readFileSync(logPath, 'utf8');
+    if (out.includes('export KUBECONFIG')) {
+      // The dashboard is served where `ferry up` says; else on the API port.
+      const m = out.match(/dashboard\s+(https?:\/\/\S+)/i);
+      return { proc, dataDir, logPath, url: (m ? m[1] : `https://127.0.0.1:${api}/`).replace(/\/?$/, '/') };
+    }
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferry up did not start:\n${out}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+function manifests(s3) {
+  const hostport = s3.endpoint.split('://')[1];
+  const sa = fs.readFileSync(path.join(SEED, 'sa.yaml'), 'utf8').replace('S3_ENDPOINT_HOSTPORT', hostport)
+    .replace('S3_ACCESS_KEY', s3.access).replace('S3_SECRET_KEY', s3.secret);
+  return [sa, fs.readFileSync(path.join(SEED, 'ap_path.yaml'), 'utf8'),
+    fs.readFileSync(path.join(SEED, 'is_mlflow.yaml'), 'utf8')].join('\n---\n');
+}
+
+// Every visible form control has an accessible name; every button has text or aria-label.
+const unlabeled = page => page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
+    (el.tagName === 'BUTTON' && el.textContent.trim())))
+  .map(el => el.outerHTML.slice(0, 80)));
+
+async function run() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const s3 = JSON.parse(execFileSync('/usr/bin/python3', [path.join(HERE, 'prepare_model.py')],
+    { env: { ...process.env, FERRY_BIN: FERRY }, encoding: 'utf8' }).trim().split('\n').pop());
+  s3Started = s3.started;  // started here (no S3_ENDPOINT): stopped at the end
+  const up = await startFerry();
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-chromium-'));
+  const ctx = await chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  const shot = name => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const errors = [];
+  page.on('pageerror', e => errors.push(e.message));
+  try {
+    await step('login page says the default user and is labelled', async () => {
+      await page.goto(up.url);
+      assert(page.url().includes('/login'), `not redirected to /login: ${page.url()}`);
+      assert(await page.locator('#default-user-note').textContent().then(t => t.includes('user@example.com')),
+        'the default user note is missing');
+      assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
+      await shot('01-login');
+    });
+    await step('wrong password is refused', async () => {
+      await page.getByLabel('Email').fill('user@example.com');
+      await page.getByLabel('Password').fill('wrong');
+      await page.getByLabel('Password').press('Enter');
+      await page.locator('#login-error').waitFor();
+    });
+    await step('sign in with the keyboard', async () => {
+      await page.getByLabel('Email').fill('user@example.com');
+      await page.getByLabel('Password').fill('12341234');
+      await page.getByLabel('Password').press('Enter');
+      await page.locator('#models').waitFor();
+      assert((await page.locator('#who').textContent()) === 'user@example.com', 'user not shown');
+      const opts = await page.locator('#ns option').allTextContents();
+      assert(opts.includes('default') && opts.includes('kubeflow'), `namespaces: ${opts}`);
+    });
+    await step('paste the seed YAML (Secret, ServiceAccount, AuthorizationPolicy, InferenceService)', async () => {
+      await page.locator('#new-model').click();
+      await page.getByLabel('Manifests').fill(manifests(s3));
+      assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
+      await page.locator('#apply').click();
+      await page.locator('#apply-result li').nth(3).waitFor();
+      const lines = await page.locator('#apply-result li').allTextContents();
+      assert(lines.every(l => /created|configured/.test(l)), `apply: ${lines.join(' | ')}`);
+      await shot('02-new-yaml');
+    });
+    await step('invalid YAML field is reported next to its line', async () => {
+      await page.getByLabel('Manifests').fill('apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n' +
+        'metadata:\n  name: Bad_Name\nspec:\n  predictor:\n    model:\n      modelFormat:\n        name: mlflow\n' +
+        '      storageUri: s3://mlflow/x\n');
+      await page.locator('#apply').click();
+      await page.locator('#apply-result li.error').waitFor();
+      const text = await page.locator('#apply-result').textContent();
+      assert(/InferenceService Bad_Name/.test(text) && /line 4: metadata.name/.test(text), `error: ${text}`);
+      await shot('03-yaml-error');
+    });
+    await step('the model goes Ready in the live list (watch)', async () => {
+      await page.goto(up.url + '#/ns/default');
+      const row = page.locator('tr[data-name="irish-s3"]');
+      await row.waitFor();
+      await row.locator('td[data-state="Ready"]').waitFor({ timeout: 120000 });
+      const text = await row.textContent();
+      assert(text.includes('mlflow') && text.includes('v2') && text.includes('svc.cluster.local') &&
+        text.includes('example.com'), `row: ${text}`);
+      await shot('04-list-ready');
+    });
+    await step('keyboard: Tab reaches the model link, Enter opens it', async () => {
+      await page.locator('#main').focus();
+      let found = false;
+      for (let i = 0; i < 40 && !found; i++) {
+        await page.keyboard.press('Tab');
+        found = await page.evaluate(() => document.activeElement?.textContent === 'irish-s3');
+      }
+      assert(found, 'Tab never reached the irish-s3 link');
+      await page.keyboard.press('Enter');
+      await page.locator('#model-state[data-state="Ready"]').waitFor();
+    });
+    await step('model page: conditions, traffic, events, metadata, snippets', async () => {
+      await page.locator('table[aria-label="Inputs"]').waitFor();
+      const body = await page.locator('main').textContent();
+      for (const want of ['PredictorReady', 'Revisions and traffic', '100%', 'kubectl create token default-editor', 'import requests']) {
+        assert(body.includes(want), `model page lacks ${want}`);
+      }
+      assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
+    });
+    await step('Try it through the cluster-local gateway returns [1, 1]', async () => {
+      await page.getByLabel('V2 request body (JSON)').fill(JSON.stringify(SEED_REQUEST));
+      await page.locator('#try-send').click();
+      await page.locator('#try-response[data-status]').waitFor();
+      const text = await page.locator('#try-response').textContent();
+      assert(text.startsWith('HTTP 200'), `try: ${text}`);
+      const out = JSON.parse(text.slice(text.indexOf('\n') + 1));
+      assert(JSON.stringify(out.outputs[0].data) === '[1,1]', `outputs: ${JSON.stringify(out.outputs)}`);
+      await shot('05-model-try');
+    });
+    await step('Try it on the external gateway without a token shows the denial', async () => {
+      await page.getByLabel('Gateway').selectOption('external');
+      await page.locator('#try-send').click();
+      await page.waitForFunction(() => !document.querySelector('#try-response').textContent.startsWith('Sending'));
+      const text = await page.locator('#try-response').textContent();
+      // Kubeflow's oauth2-proxy CUSTOM policy answers requests without a token at the ingress.
+      assert(/^HTTP (401|403)/.test(text), `external try without a token: ${text}`);
+      await shot('05b-external-denied');
+    });
+    await step('short form with a wrong storageUri shows FailedToLoad', async () => {
+      await page.goto(up.url + '#/ns/default/new');
+      await page.getByLabel('Name', { exact: true }).fill('wrong-uri');
+      await page.getByLabel('Model format').fill('mlflow');
+      await page.getByLabel('Storage URI').fill('s3://mlflow/no/such/model');
+      await page.getByLabel('Service account').fill('sa');
+      await page.locator('#create').click();
+      await page.locator('#model-state[data-state="FailedToLoad"]').waitFor({ timeout: 90000 });
+      const text = await page.locator('#model-state').textContent();
+      assert(text.length > 'FailedToLoad: '.length + 5, `no reason: ${text}`);
+      await shot('06-failed-to-load');
+    });
+    await step('short form validation error is shown next to the field', async () => {
+      await page.goto(up.url + '#/ns/default/new');
+      await page.getByLabel('Name', { exact: true }).fill('Bad_Name');
+      await page.getByLabel('Model format').fill('mlflow');
+      await page.getByLabel('Storage URI').fill('s3://mlflow/x');
+      await page.locator('#create').click();
+      await page.waitForFunction(() => document.querySelector('#form-error').textContent.length > 0);
+      const field = await page.locator('#err-name').textContent();
+      const general = await page.locator('#form-error').textContent();
+      assert(field.length > 0, `no error next to Name; general: ${general}`);
+      await shot('07-form-error');
+    });
+    await step('delete with confirmation removes the rows live', async () => {
+      await page.goto(up.url + '#/ns/default');
+      page.on('dialog', d => d.accept());
+      for (const name of ['wrong-uri', 'irish-s3']) {
+        await page.getByRole('button', { name: `Delete ${name}` }).click();
+        await page.locator(`tr[data-name="${name}"]`).waitFor({ state: 'detached', timeout: 30000 });
+      }
+      await shot('08-deleted');
+    });
+    await step('no script errors on the pages', async () => {
+      assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+    });
+  } finally {
+    await shot('99-last').catch(() => {});
+    await ctx.close();
+    const exited = new Promise(r => up.proc.once('exit', r));
+    up.proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise(r => setTimeout(r, 15000))]);
+    fs.rmSync(userDir, { recursive: true, force: true });
+    if (failed) console.log(`ferry up log (${up.dataDir}):\n${fs.readFileSync(up.logPath, 'utf8').slice(-4000)}`);
+    else fs.rmSync(up.dataDir, { recursive: true, force: true });
+  }
+}
+
+let s3Started = false;
+try { await run(); } catch (e) { if (!e.reported) { failed++; console.log(`FAIL setup: ${e.stack || e}`); } }
+if (s3Started) execFileSync(path.join(REPO, 'scripts/s3-test-server.sh'), ['stop'], { stdio: 'inherit' });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed || !passed ? 1 : 0);

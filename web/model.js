@@ -1,0 +1,155 @@
+// The model page: status, revisions and traffic, events, V2 metadata, snippets, Try it, edit, delete.
+import { api, listWatch, toYaml, applyDoc, tryGateway } from './api.js';
+import { h, ns, age, copyButton, modelState, deleteModel, toast, ISVC } from './app.js';
+
+const section = (id, title, ...body) =>
+  h('section', { 'aria-labelledby': id }, h('h2', { id }, title), ...body);
+
+function table(label, cols, rows) {
+  if (!rows.length) return h('p', { class: 'muted' }, `No ${label.toLowerCase()}.`);
+  return h('table', { 'aria-label': label },
+    h('thead', {}, h('tr', {}, cols.map(c => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.map(r => h('tr', {}, r.map(c => h('td', {}, c ?? ''))))));
+}
+
+function snippets(isvc, name) {
+  const body = "'{\"inputs\": [...]}'";
+  const out = [];
+  for (const [which, url] of [['internal', isvc.status?.address?.url], ['external', isvc.status?.url]]) {
+    if (!url) continue;
+    const host = new URL(url).host;
+    const target = which === 'external' ? `http://<ingress-host>:<port>` : url;
+    const curl = `TOKEN=$(kubectl create token default-editor -n ${ns()})\n` +
+      `curl -H "Host: ${host}" -H "Authorization: Bearer $TOKEN" \\\n` +
+      `  -H "Content-Type: application/json" ${target}/v2/models/${name}/infer -d ${body}`;
+    const py = `import requests\n` +
+      `token = "..."  # kubectl create token default-editor -n ${ns()}\n` +
+      `r = requests.post("${target}/v2/models/${name}/infer",\n` +
+      `                  headers={"Host": "${host}", "Authorization": f"Bearer {token}"},\n` +
+      `                  json={"inputs": [...]})\nprint(r.status_code, r.json())`;
+    out.push(h('h3', {}, `${which} URL`),
+      h('pre', { 'aria-label': `curl for the ${which} URL` }, curl), copyButton(curl, `${which} curl`),
+      h('pre', { 'aria-label': `Python for the ${which} URL` }, py), copyButton(py, `${which} Python`));
+  }
+  return out.length ? out : [h('p', { class: 'muted' }, 'URLs appear once the model is ready.')];
+}
+
+function exampleRequest(meta) {
+  const inputs = (meta?.inputs || []).map(i => {
+    const shape = i.shape.map(d => (d < 0 ? 1 : d));
+    const n = shape.reduce((a, b) => a * b, 1);
+    return { name: i.name, shape, datatype: i.datatype, data: Array(n).fill(i.datatype === 'BYTES' ? '' : 0) };
+  });
+  return JSON.stringify({ inputs }, null, 2);
+}
+
+function tryIt(current, name, metaBox) {
+  const gw = h('select', { id: 'try-gateway', name: 'gateway', onchange: () => loadMeta() },
+    h('option', { value: 'internal' }, 'cluster-local gateway (status.address.url)'),
+    h('option', { value: 'external' }, 'external gateway (status.url; Kubeflow wants a token)'));
+  const token = h('input', { id: 'try-token', type: 'password', autocomplete: 'off',
+    'aria-describedby': 'try-token-help' });
+  const body = h('textarea', { id: 'try-body', spellcheck: 'false' }, '{"inputs": []}');
+  const out = h('pre', { id: 'try-response', 'aria-live': 'polite', 'aria-label': 'Response' });
+  const urlOf = () => (gw.value === 'external' ? current()?.status?.url : current()?.status?.address?.url);
+  const send = async e => {
+    e.preventDefault();
+    if (!urlOf()) { out.textContent = 'The model has no URL yet: wait until it is Ready.'; return; }
+    out.textContent = 'Sending...';
+    const r = await tryGateway(gw.value, urlOf(), `/v2/models/${name}/infer`, 'POST', body.value, token.value);
+    out.textContent = `HTTP ${r.status}\n${r.text}`;
+    out.dataset.status = r.status;
+  };
+  const loadMeta = async () => {
+    if (!urlOf()) return;
+    const r = await tryGateway(gw.value, urlOf(), `/v2/models/${name}`, 'GET', undefined, token.value);
+    let meta = null;
+    try { meta = JSON.parse(r.text); } catch { /* shown raw */ }
+    if (r.status === 200 && meta) {
+      metaBox.replaceChildren(h('p', {}, `Platform: ${meta.platform || '—'}; versions: ${(meta.versions || []).join(', ') || '—'}`),
+        h('h3', {}, 'Inputs'), table('Inputs', ['Name', 'Datatype', 'Shape'], (meta.inputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])),
+        h('h3', {}, 'Outputs'), table('Outputs', ['Name', 'Datatype', 'Shape'], (meta.outputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])));
+      if (body.value === '{"inputs": []}') body.value = exampleRequest(meta);
+    } else {
+      metaBox.replaceChildren(h('p', { class: 'error' }, `GET /v2/models/${name} answered HTTP ${r.status}: ${r.text}`),
+        h('p', { class: 'muted' }, 'A token (or an ALLOW AuthorizationPolicy) may be needed: fill in the token and reload.'));
+    }
+  };
+  const form = h('form', { id: 'try-form', 'aria-labelledby': 'try-title', onsubmit: send },
+    h('label', { for: 'try-gateway' }, 'Gateway'), gw,
+    h('label', { for: 'try-token' }, 'Bearer token (optional)'), token,
+    h('p', { id: 'try-token-help', class: 'muted' },
+      `kubectl create token default-editor -n ${ns()}; sent as Authorization: Bearer.`),
+    h('label', { for: 'try-body' }, 'V2 request body (JSON)'), body,
+    h('p', {}, h('button', { type: 'submit', id: 'try-send' }, 'Send'), ' ',
+      h('button', { type: 'button', class: 'secondary', id: 'try-meta', onclick: loadMeta }, 'Reload metadata')),
+    out);
+  return { form, loadMeta };
+}
+
+function editor(isvc) {
+  const obj = { apiVersion: isvc.apiVersion, kind: isvc.kind,
+    metadata: { name: isvc.metadata.name, namespace: isvc.metadata.namespace }, spec: isvc.spec };
+  for (const k of ['labels', 'annotations']) if (isvc.metadata[k]) obj.metadata[k] = isvc.metadata[k];
+  const text = h('textarea', { id: 'edit-yaml', spellcheck: 'false' }, toYaml(obj).trimStart() + '\n');
+  const out = h('div', { id: 'edit-result', role: 'alert', class: 'error' });
+  return h('form', { 'aria-labelledby': 'edit-title', onsubmit: async e => {
+    e.preventDefault();
+    const r = await applyDoc(text.value, ns());
+    out.textContent = r.ok ? '' : `${r.json?.message || r.text}` +
+      (r.json?.details?.causes || []).map(c => `\n${c.field}: ${c.message}`).join('');
+    if (r.ok) toast('Saved');
+  } }, h('label', { for: 'edit-yaml' }, 'InferenceService YAML (applied as a merge)'), text,
+  h('p', {}, h('button', { type: 'submit', id: 'edit-save' }, 'Save')), out);
+}
+
+export function renderModel(main, name, signal) {
+  const statusBox = h('div', { id: 'model-status' });
+  const metaBox = h('div', { id: 'model-metadata' }, h('p', { class: 'muted' }, 'Loading metadata...'));
+  const eventsBox = h('div', { id: 'model-events' });
+  let built = false, metaLoaded = false, t = null, latest = null;
+  const draw = async isvc => {
+    if (!isvc) { statusBox.replaceChildren(h('p', { class: 'error' }, `${name} was deleted.`)); return; }
+    const st = isvc.status || {};
+    const s = modelState(isvc);
+    const ms = st.modelStatus || {};
+    const pred = st.components?.predictor || {};
+    statusBox.replaceChildren(
+      h('p', {}, 'Status: ', h('span', { class: `status ${s.state}`, id: 'model-state', 'data-state': s.state }, s.text)),
+      table('Conditions', ['Type', 'Status', 'Reason', 'Message', 'Last transition'],
+        (st.conditions || []).map(c => [c.type, c.status, c.reason, c.message, c.lastTransitionTime])),
+      h('h3', {}, 'Model status'),
+      table('Model status', ['Transition', 'Active', 'Target', 'Failure'], [[ms.transitionStatus,
+        ms.states?.activeModelState, ms.states?.targetModelState,
+        ms.lastFailureInfo ? `${ms.lastFailureInfo.reason}: ${ms.lastFailureInfo.message}` : '']]),
+      h('h3', {}, 'Revisions and traffic'),
+      h('p', {}, `Latest created: ${pred.latestCreatedRevision || '—'}; latest ready: ${pred.latestReadyRevision || '—'}`),
+      table('Traffic', ['Revision', 'Percent', 'Tag', 'Latest'],
+        (pred.traffic || []).map(t => [t.revisionName, `${t.percent}%`, t.tag, String(!!t.latestRevision)])));
+    const ev = await api('GET', `/api/v1/namespaces/${ns()}/events?fieldSelector=${encodeURIComponent('involvedObject.name=' + name)}`);
+    eventsBox.replaceChildren(table('Events', ['Type', 'Reason', 'Message', 'Age'],
+      (ev.json?.items || []).map(e => [e.type, e.reason, e.message, age(e.lastTimestamp || e.eventTime || e.metadata.creationTimestamp)])));
+    if (s.state === 'Ready' && t && !metaLoaded) { metaLoaded = true; t.loadMeta(); }
+    if (built) return;
+    built = true;
+    t = tryIt(() => latest, name, metaBox);
+    main.append(h('div', { class: 'row' },
+      section('meta-title', 'Metadata', metaBox),
+      section('try-title', 'Try it', t.form)),
+    section('snip-title', 'Call it', snippets(isvc, name)),
+    section('edit-title', 'Edit', editor(isvc)));
+    if (s.state === 'Ready') { metaLoaded = true; t.loadMeta(); } else metaBox.replaceChildren(h('p', { class: 'muted' }, 'Metadata appears once the model is Ready (then use Reload metadata).'));
+  };
+  main.replaceChildren(
+    h('div', { class: 'toolbar' }, h('h1', {}, name),
+      h('a', { href: `#/ns/${ns()}` }, 'Back to models'),
+      h('button', { class: 'danger', type: 'button', id: 'delete', onclick: async () => {
+        if (await deleteModel(name)) location.hash = `#/ns/${ns()}`;
+      } }, 'Delete')),
+    section('status-title', 'Status', statusBox),
+    section('events-title', 'Events', eventsBox));
+  listWatch(`${ISVC}/namespaces/${ns()}/inferenceservices?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
+    items => { latest = items[0] || null; draw(latest); },
+    ev => { latest = ev.type === 'DELETED' ? null : ev.object; draw(latest); }, signal)
+    .catch(e => main.append(h('p', { class: 'error', role: 'alert' }, e.message)));
+}
