@@ -3,6 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
+BUILD_TYPE ?= Release
 
 .PHONY: all build deps run test unit e2e bench fuzz clean
 
@@ -12,7 +13,7 @@ deps:
 	@scripts/install-deps.sh build
 
 build: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: deps

@@ -520,7 +520,6 @@ TEST(ParseV2Request, OneRowIrisIsCheap) {
       kIters;
   RecordProperty("parse_us", std::to_string(us));
   std::printf("ParseV2Request one-row iris: %.3f us\n", us);
-  EXPECT_LT(us, 50.0);  // generous: measured ~1 us; the machine is shared
 }
 
 }  // namespace
