@@ -32,4 +32,14 @@ cat "$OUT"
 } > "$OUT"
 cat "$OUT"
 /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+eval "$(scripts/s3-test-server.sh start)"
+trap 'scripts/s3-test-server.sh stop' EXIT
+{
+  echo "## Storage: S3 downloads from the local s3rver ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  /usr/bin/python3 bench/storage_bench.py "$BUILD/ferry"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
 rm -f "$OUT"
