@@ -11,6 +11,7 @@
 
 #include "grpc/grpc_server.h"
 #include "main/runtimes.h"
+#include "main/signals.h"
 #include "runtime/loader.h"
 #include "server/http_server.h"
 #include "server/model_router.h"
@@ -50,17 +51,6 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
 }
 
 namespace {
-
-// Blocks SIGTERM/SIGINT in every thread (call before starting any), so
-// sigwait() in main receives them.
-sigset_t BlockShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
 
 int PortFromEnv(int flag_value) {
   // Knative/KServe set PORT for the container; an explicit flag wins.

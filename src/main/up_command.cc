@@ -23,6 +23,7 @@
 #include "main/bootstrap.h"
 #include "main/certs.h"
 #include "main/runtimes.h"
+#include "main/signals.h"
 #include "server/http_server.h"
 #include "server/model_router.h"
 #include "store/resource_store.h"
@@ -135,15 +136,6 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   out.close();
   ::chmod(path.c_str(), 0600);
   return out ? OkStatus() : InternalError("cannot write " + path);
-}
-
-sigset_t BlockShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
 }
 
 StatusOr<std::unique_ptr<server::HttpServer>> Listen(const std::string& bind, int port, int workers,

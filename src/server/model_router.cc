@@ -50,6 +50,21 @@ std::string ModelNames(const ModelCatalog& c) {
   return out.empty() ? "(none)" : out;
 }
 
+// {"models": ["a", "b"]}: GET /v2/models and GET /v1/models.
+std::string ModelListJson(const ModelCatalog& c) {
+  std::string body = "{\"models\": [";
+  for (size_t i = 0; i < c.models.size(); ++i) {
+    if (i) body += ", ";
+    body += JsonEscape(c.models[i]->name);
+  }
+  return body + "]}";
+}
+
+std::string NoSuchModel(std::string_view name, const ModelCatalog& c) {
+  return "Model with name " + std::string(name) + " does not exist. Models served here: " +
+         ModelNames(c);
+}
+
 }  // namespace
 
 void ModelRouter::Route(std::shared_ptr<Call> call) {
@@ -106,8 +121,7 @@ const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, st
                                            bool v1_wording) {
   const ModelEntry* m = call->catalog->Find(name);
   if (m == nullptr) {
-    call->Error(404, "Model with name " + std::string(name) +
-                         " does not exist. Models served here: " + ModelNames(*call->catalog));
+    call->Error(404, NoSuchModel(name, *call->catalog));
     return nullptr;
   }
   call->counters = m->counters;
@@ -145,13 +159,7 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
   }
   if (rest == "/models" || rest == "/models/") {
     if (!get) return call->WrongMethod("GET");
-    std::string body = "{\"models\": [";
-    for (size_t i = 0; i < call->catalog->models.size(); ++i) {
-      if (i) body += ", ";
-      body += JsonEscape(call->catalog->models[i]->name);
-    }
-    body += "]}";
-    return call->Reply(HttpResponse::Json(200, std::move(body)));
+    return call->Reply(HttpResponse::Json(200, ModelListJson(*call->catalog)));
   }
   if (!StartsWith(rest, "/models/")) return NotFoundRoute(call);
   rest.remove_prefix(8);
@@ -188,9 +196,7 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
     if (!get) return call->WrongMethod("GET");
     const ModelEntry* m = call->catalog->Find(name);
     if (m == nullptr) {
-      return call->Error(404, "Model with name " + std::string(name) +
-                                  " does not exist. Models served here: " +
-                                  ModelNames(*call->catalog));
+      return call->Error(404, NoSuchModel(name, *call->catalog));
     }
     call->counters = m->counters;
     bool ready = m->state == ModelEntry::State::kReady;
@@ -214,13 +220,7 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
   bool get = method == "GET" || method == "HEAD";
   if (rest == "models" || rest == "models/") {
     if (!get) return call->WrongMethod("GET");
-    std::string body = "{\"models\": [";
-    for (size_t i = 0; i < call->catalog->models.size(); ++i) {
-      if (i) body += ", ";
-      body += JsonEscape(call->catalog->models[i]->name);
-    }
-    body += "]}";
-    return call->Reply(HttpResponse::Json(200, std::move(body)));
+    return call->Reply(HttpResponse::Json(200, ModelListJson(*call->catalog)));
   }
   if (!StartsWith(rest, "models/")) return NotFoundRoute(call);
   rest.remove_prefix(7);
@@ -232,9 +232,7 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
     if (!get) return call->WrongMethod("GET (or POST /v1/models/" + std::string(name) + ":predict)");
     const ModelEntry* m = call->catalog->Find(name);
     if (m == nullptr) {
-      return call->Error(404, "Model with name " + std::string(name) +
-                                  " does not exist. Models served here: " +
-                                  ModelNames(*call->catalog));
+      return call->Error(404, NoSuchModel(name, *call->catalog));
     }
     call->counters = m->counters;
     bool ready = m->state == ModelEntry::State::kReady;
