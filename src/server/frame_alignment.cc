@@ -9,10 +9,6 @@ using protocol::ModelMetadata;
 
 namespace {
 
-bool IsNumeric(protocol::DataType t) {
-  return protocol::IsFloating(t) || protocol::IsInteger(t) || t == protocol::DataType::kBool;
-}
-
 // Column-signature models: one input spec per column.
 StatusOr<Frame> AlignColumns(Frame frame, const ModelMetadata& md) {
   const auto& specs = md.inputs;
@@ -41,11 +37,9 @@ StatusOr<Frame> AlignColumns(Frame frame, const ModelMetadata& md) {
     out.names.push_back(specs[i].name);
     size_t c = src[i];
     if (frame.is_string_col(c)) {
-      if (IsNumeric(specs[i].datatype)) {
-        return InvalidArgumentError("column '" + specs[i].name + "' must be " +
-                                    std::string(protocol::DataTypeName(specs[i].datatype)) +
-                                    " but holds strings");
-      }
+      // Strings pass even where metadata says FP64: metadata derived from a
+      // model without a signature cannot tell categorical columns apart, and
+      // the model itself refuses strings it cannot use (as the V2 path does).
       out.MakeStringColumn(i);
       for (size_t r = 0; r < frame.rows; ++r) {
         out.strings[r * out.cols + i] = std::move(frame.strings[r * frame.cols + c]);
@@ -72,11 +66,6 @@ StatusOr<Frame> AlignFrameToMetadata(Frame frame, const ModelMetadata& md) {
         "model expects " + std::to_string(spec.shape[1]) + " features per row (signature input '" +
         spec.name + "' has shape " + protocol::ShapeToString(spec.shape) + ") but got " +
         std::to_string(frame.cols));
-  }
-  if (IsNumeric(spec.datatype) && frame.has_strings()) {
-    return InvalidArgumentError("model input '" + spec.name + "' is " +
-                                std::string(protocol::DataTypeName(spec.datatype)) +
-                                " but the request holds strings");
   }
   return frame;
 }
