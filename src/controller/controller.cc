@@ -21,6 +21,8 @@ constexpr WatchedKind kWatched[] = {
     {"security.istio.io/v1", "AuthorizationPolicy"},
     {"security.istio.io/v1", "RequestAuthentication"},
     {"kubeflow.org/v1", "Profile"},
+    {"v1", "Service"},
+    {"batch/v1", "Job"},
 };
 
 std::string Meta(const nlohmann::json& obj, const char* key) {
@@ -34,6 +36,8 @@ Status Controller::Impl::Start() {
   loaders_ = std::make_unique<server::Executor>(options_.load_threads, 4096);
   Enqueue("domain");
   Enqueue("policies");
+  Enqueue("gwsvc/istio-ingressgateway");
+  Enqueue("gwsvc/cluster-local-gateway");
   for (const auto& w : kWatched) {
     ASSIGN_OR_RETURN(nlohmann::json list, client_->List(w.api_version, w.kind, ""));
     int64_t rv = std::stoll(list["metadata"].value("resourceVersion", "0"));
@@ -42,6 +46,8 @@ Status Controller::Impl::Start() {
         Enqueue("isvc/" + Meta(item, "namespace") + "/" + Meta(item, "name"));
       } else if (std::string(w.kind) == "Profile") {
         Enqueue("profile/" + Meta(item, "name"));
+      } else if (std::string(w.kind) == "Job") {
+        Enqueue("job/" + Meta(item, "namespace") + "/" + Meta(item, "name"));
       }
     }
     ASSIGN_OR_RETURN(auto queue, client_->Watch(w.api_version, w.kind, "", rv));
@@ -93,6 +99,13 @@ void Controller::Impl::WatchLoop(std::unique_ptr<store::EventQueue> queue, std::
       Enqueue("isvc/" + ns + "/" + name);
     } else if (kind == "Secret" || kind == "ServiceAccount") {
       Enqueue("ns/" + ns);  // credentials changed: retry what uses them
+    } else if (kind == "Service") {
+      if (ns == "istio-system" &&
+          (name == "istio-ingressgateway" || name == "cluster-local-gateway")) {
+        Enqueue("gwsvc/" + name);
+      }
+    } else if (kind == "Job") {
+      Enqueue("job/" + ns + "/" + name);
     } else if (kind == "Profile") {
       Enqueue("profile/" + name);
     } else if (kind == "ConfigMap") {
@@ -134,6 +147,12 @@ void Controller::Impl::WorkLoop() {
       ReconcileDomain();
     } else if (key == "policies") {
       ReconcilePolicies();
+    } else if (key.rfind("gwsvc/", 0) == 0) {
+      ReconcileGatewayService(key.substr(6));
+    } else if (key.rfind("job/", 0) == 0) {
+      std::string rest = key.substr(4);
+      size_t slash = rest.find('/');
+      ReconcileJob(rest.substr(0, slash), rest.substr(slash + 1));
     } else if (key.rfind("profile/", 0) == 0) {
       ReconcileProfile(key.substr(8));
     } else if (key.rfind("ns/", 0) == 0) {
@@ -234,6 +253,9 @@ Controller::Controller(api::ResourceClient* client, const runtime::RuntimeRegist
 Controller::~Controller() { Stop(); }
 
 void Controller::OnRoutes(RoutesListener listener) { impl_->routes_listener_ = std::move(listener); }
+void Controller::OnGatewayService(GatewayListener listener) {
+  impl_->gateway_listener_ = std::move(listener);
+}
 void Controller::OnPolicies(PoliciesListener listener) {
   impl_->policies_listener_ = std::move(listener);
 }

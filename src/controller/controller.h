@@ -39,12 +39,16 @@ struct ControllerOptions {
   bool kubeflow_policies = true;
   std::string token_issuer;                // the API's ServiceAccount token issuer
   std::string token_jwks;                  // its JWKS (JSON text)
+  // status.loadBalancer IP of a gateway Service patched to LoadBalancer.
+  std::string external_address = "127.0.0.1";
 };
 
 class Controller {
  public:
   using RoutesListener = std::function<void(std::shared_ptr<const RouteTable>)>;
   using PoliciesListener = std::function<void(std::shared_ptr<const gateway::PolicySnapshot>)>;
+  // (Service name, exposed): a gateway Service changed type; exposed = all interfaces.
+  using GatewayListener = std::function<void(const std::string&, bool)>;
 
   Controller(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
              server::Metrics* metrics, ControllerOptions options);
@@ -53,6 +57,7 @@ class Controller {
   // Listeners are called from the worker thread with every new snapshot.
   void OnRoutes(RoutesListener listener);
   void OnPolicies(PoliciesListener listener);
+  void OnGatewayService(GatewayListener listener);
 
   Status Start();
   void Stop();

@@ -59,6 +59,8 @@ class Controller::Impl {
   void WatchLoop(std::unique_ptr<store::EventQueue> queue, std::string kind);
   void ReconcilePolicies();
   void ReconcileProfile(const std::string& name);  // profile.cc
+  void ReconcileGatewayService(const std::string& name);         // gateway_services.cc
+  void ReconcileJob(const std::string& ns, const std::string& name);
   void ReconcileDomain();
   void RequeueNamespace(const std::string& ns);
   void PublishRoutes();
@@ -69,6 +71,8 @@ class Controller::Impl {
   ControllerOptions options_;
   RoutesListener routes_listener_;
   PoliciesListener policies_listener_;
+  GatewayListener gateway_listener_;
+  std::map<std::string, std::chrono::steady_clock::time_point> job_started_;  // worker thread
 
   std::mutex mu_;
   std::condition_variable cv_;

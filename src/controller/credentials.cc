@@ -64,9 +64,13 @@ StatusOr<ResolvedCredentials> ResolveCredentials(const api::ResourceClient& clie
   } else {
     auto sa = client.Get("v1", "ServiceAccount", ns, spec.service_account);
     if (!sa.ok()) {
-      out.note = "ServiceAccount `" + spec.service_account + "` not found in namespace `" + ns +
-                 "` (spec.predictor.serviceAccountName); create it with the Secret holding the "
-                 "S3 credentials under `secrets:`";
+      // Kubernetes gives every namespace a `default` ServiceAccount without
+      // secrets; only a named, missing one is worth a hint.
+      if (spec.service_account != "default") {
+        out.note = "ServiceAccount `" + spec.service_account + "` not found in namespace `" + ns +
+                   "` (spec.predictor.serviceAccountName); create it with the Secret holding "
+                   "the S3 credentials under `secrets:`";
+      }
       out.s3.service_account = spec.service_account;
       out.fingerprint = "no-sa";
       return out;

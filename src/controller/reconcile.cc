@@ -165,7 +165,8 @@ void Controller::Impl::StartLoad(IsvcState& st, const PredictorSpec& spec,
     if (!fetched.ok()) {
       task->status = fetched.status();
       task->reason = "ModelLoadFailed";
-      if (!creds_note.empty() && fetched.status().code() != StatusCode::kNotFound) {
+      if (!creds_note.empty() && uri.rfind("s3://", 0) == 0 &&
+          fetched.status().code() != StatusCode::kNotFound) {
         task->status = Status(fetched.status().code(),
                               fetched.status().message() + " (" + creds_note + ")");
       }

@@ -1,5 +1,9 @@
 #include "main/up_command.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
@@ -9,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -62,6 +68,9 @@ void AddUpCommand(CLI::App& app, UpFlags* f) {
       ->capture_default_str();
   up->add_option("--issuer", f->issuer, "Issuer of ServiceAccount tokens (kubectl create token)")
       ->capture_default_str();
+  up->add_option("--external-address,--external_address", f->external_address,
+                 "Load-balancer IP shown on gateway Services of type LoadBalancer (default: this "
+                 "machine's primary address)");
   up->add_option("--workers", f->workers, "I/O threads per listener (0 = one per core)")
       ->capture_default_str();
 }
@@ -155,6 +164,33 @@ StatusOr<std::unique_ptr<server::HttpServer>> Listen(const std::string& bind, in
   return s;
 }
 
+// First non-loopback IPv4 address of this machine, else 127.0.0.1.
+std::string PrimaryAddress() {
+  ifaddrs* list = nullptr;
+  std::string out = "127.0.0.1";
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    if (i->ifa_flags & IFF_LOOPBACK) continue;
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof(buf));
+    out = buf;
+    break;
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// The listeners behind the two gateway Services; their Service type decides
+// the bind address (ClusterIP: --bind; LoadBalancer/NodePort: all interfaces).
+struct GatewayListeners {
+  std::mutex mu;
+  std::unique_ptr<server::HttpServer> external;  // guarded by mu
+  std::unique_ptr<server::HttpServer> internal;  // guarded by mu
+  bool external_exposed = false;
+  bool internal_exposed = false;
+};
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "ferry up: %s\n", s.message().c_str());
   return 1;
@@ -205,6 +241,8 @@ int RunUp(const UpFlags& flags) {
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
   controller::ControllerOptions copts;
   copts.data_dir = dir;
+  copts.external_address =
+      flags.external_address.empty() ? PrimaryAddress() : flags.external_address;
   copts.kubeflow_policies = flags.profile == "kubeflow";
   copts.token_issuer = flags.issuer;
   copts.token_jwks = boot.jwks_json;
@@ -228,6 +266,35 @@ int RunUp(const UpFlags& flags) {
   if (!ext_listener.ok()) return Fail(ext_listener.status());
   auto int_listener = Listen(flags.bind, flags.internal_port, flags.workers, &internal, nullptr);
   if (!int_listener.ok()) return Fail(int_listener.status());
+  GatewayListeners gateways;
+  uint16_t ext_port = (*ext_listener)->port(), int_port = (*int_listener)->port();
+  gateways.external = std::move(*ext_listener);
+  gateways.internal = std::move(*int_listener);
+  ctrl.OnGatewayService([&](const std::string& service, bool exposed) {
+    std::lock_guard<std::mutex> lock(gateways.mu);
+    bool is_external = service == "istio-ingressgateway";
+    auto& current = is_external ? gateways.external : gateways.internal;
+    bool& state = is_external ? gateways.external_exposed : gateways.internal_exposed;
+    if (state == exposed) return;
+    std::string address = exposed ? "0.0.0.0" : flags.bind;
+    // Bind the new socket first (SO_REUSEPORT), then drain the old one: no
+    // request in flight is dropped.
+    auto next = Listen(address, current->port(), flags.workers,
+                       is_external ? static_cast<server::HttpHandler*>(&external) : &internal,
+                       nullptr);
+    if (!next.ok()) {
+      std::fprintf(stderr, "ferry up: cannot rebind %s: %s\n", service.c_str(),
+                   next.status().message().c_str());
+      return;
+    }
+    std::shared_ptr<server::HttpServer> old(std::move(current));
+    current = std::move(*next);
+    state = exposed;
+    std::fprintf(stderr, "ferry up: %s listener now on %s:%u (Service type %s)\n",
+                 service.c_str(), address.c_str(), current->port(),
+                 exposed ? "LoadBalancer/NodePort" : "ClusterIP");
+    std::thread([old] { old->Drain(std::chrono::seconds(10)); }).detach();
+  });
   Status kc = WriteKubeconfig(dir, (*api_listener)->port(), certs->ca_pem, *token);
   if (!kc.ok()) return Fail(kc);
   Status started = ctrl.Start();
@@ -237,8 +304,8 @@ int RunUp(const UpFlags& flags) {
                "ferry up: API https://127.0.0.1:%u  external gateway http://%s:%u  "
                "cluster-local gateway http://%s:%u\n"
                "ferry up: export KUBECONFIG=%s/kubeconfig   (profile: %s)\n",
-               (*api_listener)->port(), flags.bind.c_str(), (*ext_listener)->port(),
-               flags.bind.c_str(), (*int_listener)->port(), dir.c_str(), flags.profile.c_str());
+               (*api_listener)->port(), flags.bind.c_str(), ext_port, flags.bind.c_str(),
+               int_port, dir.c_str(), flags.profile.c_str());
   std::fprintf(stderr, "ferry up: dashboard https://127.0.0.1:%u/  (first start: %s/users)\n",
                (*api_listener)->port(), dir.c_str());
   std::fflush(stderr);
@@ -246,8 +313,11 @@ int RunUp(const UpFlags& flags) {
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "ferry up: shutting down\n");
-  (*ext_listener)->Drain(std::chrono::seconds(10));
-  (*int_listener)->Drain(std::chrono::seconds(10));
+  {
+    std::lock_guard<std::mutex> lock(gateways.mu);
+    gateways.external->Drain(std::chrono::seconds(10));
+    gateways.internal->Drain(std::chrono::seconds(10));
+  }
   api.Shutdown();
   (*api_listener)->Drain(std::chrono::seconds(2));
   ctrl.Stop();

@@ -21,6 +21,9 @@ struct UpFlags {
   std::string profile = "kubeflow";
   std::string issuer = "https://kubernetes.default.svc.cluster.local";
   int workers = 0;
+  // Shown as the gateway Services' load-balancer IP once patched to LoadBalancer
+  // (default: this machine's primary address).
+  std::string external_address;
 };
 
 void AddUpCommand(CLI::App& app, UpFlags* flags);
