@@ -174,23 +174,59 @@ void Controller::Impl::RequeueNamespace(const std::string& ns) {
 }
 
 void Controller::Impl::ReconcileDomain() {
-  std::string domain = options_.default_domain;
+  // Knative's config-domain: each key is a domain; an empty value is the
+  // default, a value `selector: {label: value}` applies to services carrying
+  // those labels (the most specific matching selector wins).
+  DomainConfig config;
+  config.default_domain = options_.default_domain;
   auto cm = client_->Get("v1", "ConfigMap", "knative-serving", "config-domain");
+  bool have_default = false;
   if (cm.ok() && cm->contains("data") && (*cm)["data"].is_object()) {
-    // Knative: each key is a domain; an empty value (no selector) is the default.
     for (auto& [k, v] : (*cm)["data"].items()) {
-      if (k.rfind("_", 0) == 0) continue;  // _example
-      if (v.is_string() && v.get<std::string>().find("selector") == std::string::npos) {
-        domain = k;
-        break;
+      if (k.rfind("_", 0) == 0 || !v.is_string()) continue;  // _example
+      std::string text = v.get<std::string>();
+      if (text.find("selector") == std::string::npos) {
+        if (!have_default) config.default_domain = k;
+        have_default = true;
+        continue;
       }
+      auto parsed = api::ParseOneManifest(text);
+      if (!parsed.ok() || !parsed->contains("selector") || !(*parsed)["selector"].is_object()) {
+        std::fprintf(stderr, "ferry: config-domain entry %s: unreadable selector, ignored\n",
+                     k.c_str());
+        continue;
+      }
+      std::map<std::string, std::string> selector;
+      for (auto& [lk, lv] : (*parsed)["selector"].items()) {
+        selector[lk] = lv.is_string() ? lv.get<std::string>() : lv.dump();
+      }
+      config.selectors.emplace_back(k, std::move(selector));
     }
   }
-  if (domain == domain_) return;
-  domain_ = domain;
-  std::fprintf(stderr, "ferry: domain for InferenceService URLs: %s\n", domain_.c_str());
+  if (config == domains_) return;
+  domains_ = std::move(config);
+  std::fprintf(stderr, "ferry: domain for InferenceService URLs: %s%s\n",
+               domains_.default_domain.c_str(),
+               domains_.selectors.empty() ? "" : " (plus label-selected domains)");
   for (const auto& [key, st] : isvcs_) Enqueue("isvc/" + key);
   PublishRoutes();
+}
+
+const std::string& Controller::Impl::DomainFor(const IsvcState& st) const {
+  const std::string* best = &domains_.default_domain;
+  size_t best_size = 0;
+  for (const auto& [domain, selector] : domains_.selectors) {
+    bool match = !selector.empty();
+    for (const auto& [k, v] : selector) {
+      auto it = st.labels.find(k);
+      match = match && it != st.labels.end() && it->second == v;
+    }
+    if (match && selector.size() > best_size) {
+      best = &domain;
+      best_size = selector.size();
+    }
+  }
+  return *best;
 }
 
 void Controller::Impl::ReconcilePolicies() {
@@ -239,8 +275,9 @@ void Controller::Impl::PublishRoutes() {
                                                                     : s.fail_message);
     }
     std::shared_ptr<const ServiceRoute> shared = route;
-    table->AddExternalHost(ExternalHost(s.name, s.ns, domain_), shared);
-    table->AddExternalHost(ExternalHost(s.name + "-predictor", s.ns, domain_), shared);
+    const std::string& domain = DomainFor(s);
+    table->AddExternalHost(ExternalHost(s.name, s.ns, domain), shared);
+    table->AddExternalHost(ExternalHost(s.name + "-predictor", s.ns, domain), shared);
     for (auto& h : InternalHosts(s.name, s.ns)) table->AddInternalHost(h, shared);
   }
   if (routes_listener_) routes_listener_(table);

@@ -23,6 +23,13 @@
 
 namespace ferry::controller {
 
+// Knative config-domain: the default domain plus label-selected ones.
+struct DomainConfig {
+  std::string default_domain;
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> selectors;
+  bool operator==(const DomainConfig&) const = default;
+};
+
 struct LoadResult {
   std::string attempt;
   std::string revision;
@@ -64,6 +71,7 @@ class Controller::Impl {
   void ReconcileDomain();
   void RequeueNamespace(const std::string& ns);
   void PublishRoutes();
+  const std::string& DomainFor(const IsvcState& state) const;
 
   api::ResourceClient* client_;
   const runtime::RuntimeRegistry* registry_;
@@ -89,7 +97,7 @@ class Controller::Impl {
 
   // Worker-thread state.
   std::map<std::string, IsvcState> isvcs_;  // "ns/name"
-  std::string domain_;
+  DomainConfig domains_;
   int event_seq_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@ struct IsvcState {
   std::string ns;
   std::string name;
   std::string uid;
+  std::map<std::string, std::string> labels;  // metadata.labels (domain selectors)
   std::optional<Revision> latest_ready;
   std::optional<Revision> previous;  // kept for a canary split
   int canary_percent = -1;

@@ -75,6 +75,16 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
   }
   int64_t generation = isvc["metadata"].value("generation", 1);
   bool routes_changed = false;
+  std::map<std::string, std::string> labels;
+  if (isvc["metadata"].contains("labels") && isvc["metadata"]["labels"].is_object()) {
+    for (auto& [k, v] : isvc["metadata"]["labels"].items()) {
+      if (v.is_string()) labels[k] = v.get<std::string>();
+    }
+  }
+  if (labels != st.labels) {
+    st.labels = std::move(labels);
+    routes_changed = true;  // a label may select another domain
+  }
   {
     std::unique_lock<std::mutex> lock(mu_);
     auto it = results_.find(key);
@@ -233,7 +243,7 @@ void Controller::Impl::ApplyLoadResult(IsvcState& st, LoadResult r) {
 void Controller::Impl::WriteStatus(IsvcState& st, const nlohmann::json& isvc) {
   nlohmann::json old = isvc.contains("status") ? isvc["status"] : nlohmann::json::object();
   int64_t generation = isvc["metadata"].value("generation", 1);
-  nlohmann::json status = BuildIsvcStatus(st, domain_, generation, old);
+  nlohmann::json status = BuildIsvcStatus(st, DomainFor(st), generation, old);
   if (status == old) return;
   nlohmann::json update = isvc;
   update["status"] = status;

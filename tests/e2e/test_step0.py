@@ -65,6 +65,17 @@ class Step0Test(unittest.TestCase):
                                "/v2/models/irish-s3/infer", json=SEED_REQUEST)
             self.assertEqual(resp.status_code, 200, resp.text)
             self.assertEqual(resp.json()["outputs"][0]["data"], [1, 1])
+            # Knative's per-label domain selectors, edited by hand.
+            up.kubectl("patch", "cm", "config-domain", "-n", "knative-serving", "--type", "merge",
+                       "-p", json.dumps({"data": {"nonprofit.example.org":
+                                                  "selector:\n  app: nonprofit\n"}}))
+            up.kubectl("label", "isvc", "irish-s3", "-n", "my-profile", "app=nonprofit")
+            self.assertTrue(wait_for(lambda: "http://irish-s3.my-profile.nonprofit.example.org" in
+                                     up.kubectl("get", "isvc", "-A").stdout),
+                            up.kubectl("get", "isvc", "-A").stdout)
+            resp = up.external("irish-s3.my-profile.nonprofit.example.org",
+                               "/v2/models/irish-s3/infer", json=SEED_REQUEST)
+            self.assertEqual(resp.status_code, 200, resp.text)
             # Any other Job is stored and reported as not runnable.
             job = ("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: other\nspec:\n  template:\n"
                    "    spec:\n      restartPolicy: Never\n      containers:\n      - name: x\n"
