@@ -116,6 +116,17 @@ class SeedModelTest(unittest.TestCase):
         self.assertIn("binary_tensor_data", server["extensions"])
         self.assertEqual(self.s.get("/v2/models").json(), {"models": ["irish-s3"]})
 
+    def test_versioned_paths(self):
+        # MLflow models are served unversioned (like MLServer): a version segment
+        # is refused with a message that says so.
+        for path in ("/v2/models/irish-s3/versions/1", "/v2/models/irish-s3/versions/1/ready"):
+            r = self.s.get(path)
+            self.assertEqual(r.status_code, 404, path)
+            self.assertIn("not versioned", r.json()["error"])
+        r = self.s.post("/v2/models/irish-s3/versions/1/infer", json=SEED_REQUEST)
+        self.assertEqual(r.status_code, 404)
+        self.assertIn("/versions/1", r.json()["error"])
+
     def test_curl_client(self):
         out = subprocess.run(
             ["curl", "-sS", "-H", "Content-Type: application/json", "-d", json.dumps(SEED_REQUEST),
