@@ -2,27 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/content_type.h"
+
 namespace ferry::controller {
 namespace {
-
-bool Base64Decode(const std::string& in, std::string* out) {
-  static const std::string kChars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out->clear();
-  int val = 0, bits = -8;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r') continue;
-    size_t pos = kChars.find(c);
-    if (pos == std::string::npos) return false;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out->push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return true;
-}
 
 storage::SecretInfo ToSecretInfo(const nlohmann::json& secret, const std::string& sa) {
   storage::SecretInfo info;
@@ -35,8 +18,8 @@ storage::SecretInfo ToSecretInfo(const nlohmann::json& secret, const std::string
   }
   if (secret.contains("data") && secret["data"].is_object()) {
     for (auto& [k, v] : secret["data"].items()) {
-      std::string decoded;
-      if (v.is_string() && Base64Decode(v.get<std::string>(), &decoded)) info.data[k] = decoded;
+      if (!v.is_string()) continue;
+      if (auto decoded = protocol::DecodeBase64(v.get<std::string>())) info.data[k] = *decoded;
     }
   }
   if (secret.contains("stringData") && secret["stringData"].is_object()) {

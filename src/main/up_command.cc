@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_server.h"
+#include "api/encoding.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
 #include "controller/controller.h"
@@ -94,23 +95,6 @@ int RunKubeconfig(const std::string& data_dir) {
 
 namespace {
 
-std::string Base64(const std::string& in) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kChars[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kChars[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
 StatusOr<std::string> AdminToken(const std::string& dir) {
   std::string path = dir + "/admin-token";
   std::ifstream in(path);
@@ -135,7 +119,7 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   std::ostringstream k;
   k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
     << "    server: https://127.0.0.1:" << port << "\n"
-    << "    certificate-authority-data: " << Base64(ca_pem) << "\n"
+    << "    certificate-authority-data: " << api::Base64Encode(ca_pem) << "\n"
     << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
     << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
     << "  user:\n    token: " << token << "\n";
