@@ -10,6 +10,24 @@
 namespace ferry::gateway {
 namespace {
 
+// Finds `name=value` in a `sep`-separated list (a query string with '&', a
+// Cookie header with ';' and optional spaces); sets *value on success.
+bool FindListValue(std::string_view list, char sep, std::string_view name,
+                   std::string_view* value) {
+  while (!list.empty()) {
+    std::string_view kv = list.substr(0, list.find(sep));
+    list.remove_prefix(std::min(list.size(), kv.size() + 1));
+    while (!kv.empty() && kv.front() == ' ') {
+      kv.remove_prefix(1);
+    }
+    if (kv.size() > name.size() && kv.substr(0, name.size()) == name && kv[name.size()] == '=') {
+      *value = kv.substr(name.size() + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 using nlohmann::json;
 
 template <typename Fn>
@@ -68,17 +86,7 @@ bool Extract(const EvalContext& ctx, const JwtLocation& loc, std::string_view* t
     }
     case JwtLocation::Kind::kParam: {
       std::string_view q = ctx.query.empty() ? std::string_view() : ctx.query.substr(1);
-      bool found = false;
-      while (!q.empty() && !found) {
-        std::string_view kv = q.substr(0, q.find('&'));
-        q.remove_prefix(std::min(q.size(), kv.size() + 1));
-        if (kv.size() > loc.name.size() && kv.substr(0, loc.name.size()) == loc.name &&
-            kv[loc.name.size()] == '=') {
-          v = kv.substr(loc.name.size() + 1);
-          found = true;
-        }
-      }
-      if (!found) {
+      if (!FindListValue(q, '&', loc.name, &v)) {
         return false;
       }
       break;
@@ -88,20 +96,7 @@ bool Extract(const EvalContext& ctx, const JwtLocation& loc, std::string_view* t
       if (!FindHeader(ctx, "cookie", &c)) {
         return false;
       }
-      bool found = false;
-      while (!c.empty() && !found) {
-        std::string_view kv = c.substr(0, c.find(';'));
-        c.remove_prefix(std::min(c.size(), kv.size() + 1));
-        while (!kv.empty() && kv.front() == ' ') {
-          kv.remove_prefix(1);
-        }
-        if (kv.size() > loc.name.size() && kv.substr(0, loc.name.size()) == loc.name &&
-            kv[loc.name.size()] == '=') {
-          v = kv.substr(loc.name.size() + 1);
-          found = true;
-        }
-      }
-      if (!found) {
+      if (!FindListValue(c, ';', loc.name, &v)) {
         return false;
       }
       break;
