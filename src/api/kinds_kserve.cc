@@ -1,5 +1,5 @@
-// serving.kserve.io: InferenceService (v1beta1), ServingRuntime and
-// ClusterServingRuntime (v1alpha1).
+// serving.kserve.io: InferenceService (v1beta1), ServingRuntime,
+// ClusterServingRuntime and ClusterStorageContainer (v1alpha1).
 #include "api/kinds.h"
 
 namespace ferry::api {
@@ -123,6 +123,19 @@ void AddKServeKinds(std::vector<KindInfo>* kinds) {
   csr.singular = "clusterservingruntime";
   csr.namespaced = false;
   kinds->push_back(csr);
+
+  // Stored so KServe manifests apply unchanged (deploy/kserve/); Ferry's own
+  // storage initializer is built in, so nothing reads these objects.
+  KindInfo csc = KServe("v1alpha1", "clusterstoragecontainers", "ClusterStorageContainer");
+  csc.namespaced = false;
+  csc.status_subresource = false;
+  csc.schema = R"({"spec":"*","disabled":"*"})";  // KServe's type has a top-level `disabled`
+  csc.columns = {{"WorkloadType"}};
+  csc.cells = [](const json& o) {
+    json w = At(o, "spec.workloadType");
+    return json::array({w.is_null() ? json() : w});
+  };
+  kinds->push_back(csc);
 }
 
 }  // namespace ferry::api

@@ -11,7 +11,9 @@ KServe's contracts without a cluster.
 - The ClusterStorageContainer's container runs with KServe's S3 environment
   and must leave the model in DEST; `ferry serve` with STORAGE_URI and an empty
   --model_dir downloads first.
-- Manifests: `kubectl kustomize` (offline), the fields against KServe's CRD
+- Manifests: `kubectl kustomize` (offline), `kubectl apply --dry-run=client
+  --validate=false` and `--dry-run=server` against `ferry up` (kubectl needs
+  API discovery for KServe's kinds), the fields against KServe's CRD
   field names, and KServe's runtime selection for each model format.
 - The Dockerfile: multi-stage, bookworm, non-root, ENTRYPOINT ferry, no build
   tools in the final stage.
@@ -35,7 +37,7 @@ import requests
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ferrytest import (FERRY_BIN, REPO, SEED_REQUEST, ensure_s3, free_port,  # noqa: E402
+from ferrytest import (FERRY_BIN, REPO, SEED_REQUEST, Up, ensure_s3, free_port,  # noqa: E402
                        mlflow_models, s3_upload)
 
 DEPLOY = os.path.join(REPO, "deploy", "kserve")
@@ -428,6 +430,34 @@ class ManifestTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         kinds = sorted(d["kind"] for d in yaml.safe_load_all(p.stdout) if d)
         self.assertEqual(kinds, ["ClusterServingRuntime", "ClusterStorageContainer"])
+
+    def test_kubectl_dry_run_client_and_server(self):
+        # kubectl needs API discovery even for --dry-run=client; `ferry up`
+        # serves KServe's kinds (ClusterStorageContainer included).
+        if not shutil.which("kubectl"):
+            self.skipTest("kubectl not installed")
+        up = Up(profile="none")
+        try:
+            files = [os.path.join(DEPLOY, n) for n in sorted(os.listdir(DEPLOY))
+                     if n.endswith(".yaml") and n != "kustomization.yaml"]
+            args = sum((["-f", f] for f in files), [])
+            r = up.kubectl("apply", "--dry-run=client", "--validate=false", *args)
+            self.assertIn("clusterstoragecontainer.serving.kserve.io/ferry-storage-initializer "
+                          "created (dry run)", r.stdout)
+            # `ferry up` ships a ClusterServingRuntime named ferry itself.
+            self.assertRegex(r.stdout, r"clusterservingruntime.serving.kserve.io/ferry "
+                                       r"(created|configured) \(dry run\)")
+            self.assertIn("inferenceservice.serving.kserve.io/", r.stdout)
+            # Server-side: strict field validation against the served schemas, nothing stored.
+            r = up.kubectl("apply", "--dry-run=server", "--validate=strict", *args)
+            self.assertIn("(server dry run)", r.stdout)
+            r = up.kubectl("apply", "--dry-run=client", "--validate=false", "-k", DEPLOY)
+            self.assertIn("created (dry run)", r.stdout)
+            r = up.kubectl("get", "clusterstoragecontainers", check=False)
+            self.assertIn("No resources found", r.stderr)
+        finally:
+            up.stop()
+            shutil.rmtree(up.data_dir, ignore_errors=True)
 
     def test_serving_runtime_fields(self):
         rt = find("ClusterServingRuntime")
