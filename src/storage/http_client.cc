@@ -97,10 +97,36 @@ std::string HttpResponse::Header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+namespace {
+
+// One easy handle per thread, reset before each request: curl_easy_reset
+// clears the options but keeps the handle's connection cache, so a worker
+// fetching many small objects reuses its keep-alive connection instead of
+// paying a TCP (and TLS) handshake per object.
+struct EasyHandle {
+  CURL* curl = curl_easy_init();
+  ~EasyHandle() {
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+};
+
+EasyHandle& ThreadHandle() {
+  static thread_local EasyHandle handle;
+  if (handle.curl == nullptr) {
+    handle.curl = curl_easy_init();
+  } else {
+    curl_easy_reset(handle.curl);
+  }
+  return handle;
+}
+
+}  // namespace
+
 HttpResponse PerformHttp(const HttpRequest& req, const BodySink& sink) {
   GlobalInit();
   HttpResponse resp;
-  CURL* curl = curl_easy_init();
+  EasyHandle& handle = ThreadHandle();
+  CURL* curl = handle.curl;
   if (curl == nullptr) {
     resp.failure = TransportFailure::kOther;
     resp.failure_detail = "curl_easy_init failed";
@@ -151,9 +177,16 @@ HttpResponse PerformHttp(const HttpRequest& req, const BodySink& sink) {
   if (code != CURLE_OK) {
     resp.failure_detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
   }
+  // Detach the per-request lists before freeing them (the handle lives on).
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_TO, nullptr);
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
-  curl_easy_cleanup(curl);
+  if (resp.failure != TransportFailure::kNone) {
+    // Don't keep a connection that just failed: the next request starts clean.
+    curl_easy_cleanup(curl);
+    handle.curl = nullptr;
+  }
   return resp;
 }
 
