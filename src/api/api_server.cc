@@ -51,6 +51,8 @@ void ApiServer::AddAdmission(std::string kind, AdmissionHook hook) {
 }
 
 ResourceClient& ApiServer::client() { return impl_->client; }
+IsvcLogs& ApiServer::isvc_logs() { return impl_->logs; }
+void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::move(ready); }
 
 void ApiServer::Shutdown() { impl_->watches.Shutdown(); }
 
@@ -105,6 +107,11 @@ bool HandleDiscovery(std::string_view path, const HttpRequest& req, const Respon
 void ApiServer::Handle(HttpRequest& req, Responder responder) {
   std::string_view path = req.path;
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/readyz" && impl_->ready && !impl_->ready()) {
+    responder.Send(HttpResponse::Text(
+        503, "not ready: the controller has not finished reconciling the stored objects yet\n"));
+    return;
+  }
   if (path == "/healthz" || path == "/livez" || path == "/readyz") {
     responder.Send(HttpResponse::Text(200, "ok"));
     return;

@@ -8,6 +8,11 @@
 // Who calls it: the HttpServer listener (Handle) and in-process components
 // through client() (a ResourceClient with the same semantics, no HTTP).
 //
+// Model server logs: GET .../inferenceservices/NAME/log[?tailLines=N] answers
+// text/plain from isvc_logs() (the controller and the model router append).
+// Readiness: /readyz is 503 until the function given to SetReadiness (the
+// controller's initial sync) returns true.
+//
 // Auth: every request except /version, /healthz, /livez, /readyz,
 // /.well-known/openid-configuration and /openid/v1/jwks must carry
 // "Authorization: Bearer <admin_token>" (401 Status otherwise). ServiceAccount
@@ -35,6 +40,7 @@
 
 namespace ferry::api {
 
+class IsvcLogs;
 class ResourceClient;
 class TokenSigner;
 
@@ -65,6 +71,9 @@ class ApiServer : public server::HttpHandler {
   void AddAdmission(std::string kind, AdmissionHook hook);
 
   ResourceClient& client();
+  IsvcLogs& isvc_logs();
+  // /readyz answers 200 only once `ready` returns true; call before serving.
+  void SetReadiness(std::function<bool()> ready);
 
   void Handle(server::HttpRequest& request, server::Responder responder) override;
   // Ends all watch streams now (before stopping the listener).

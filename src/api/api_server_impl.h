@@ -8,6 +8,7 @@
 
 #include "api/api_error.h"
 #include "api/api_server.h"
+#include "api/isvc_logs.h"
 #include "api/object_service.h"
 #include "api/request_path.h"
 #include "api/resource_client.h"
@@ -30,6 +31,8 @@ struct ApiServer::Impl {
                       const server::Responder& responder);
   void HandleToken(server::HttpRequest& req, const ResourcePath& path,
                    const server::Responder& responder);
+  void HandleLog(const ResourcePath& path, const Query& query,
+                 const server::Responder& responder);
   void HandleGet(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                  const Query& query, const server::Responder& responder);
 
@@ -38,6 +41,8 @@ struct ApiServer::Impl {
   ResourceClient client;
   WatchHub watches;
   TokenSigner* signer;
+  IsvcLogs logs;
+  std::function<bool()> ready;  // null = always ready
 };
 
 server::HttpResponse JsonResponse(int status, const nlohmann::json& body,

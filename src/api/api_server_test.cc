@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/isvc_logs.h"
 #include "api/token_signer.h"
 
 namespace ferry::api {
@@ -209,6 +210,38 @@ TEST_F(ApiServerTest, TokenRequest) {
   EXPECT_EQ(
       Call("POST", "/api/v1/namespaces/default/serviceaccounts/none/token", "{}")->response.status,
       404);
+}
+
+}  // namespace
+}  // namespace ferry::api
+
+namespace ferry::api {
+namespace {
+
+TEST_F(ApiServerTest, ReadyzFollowsReadiness) {
+  bool ready = false;
+  server_->SetReadiness([&ready] { return ready; });
+  EXPECT_EQ(Call("GET", "/readyz", "", "", "", false)->response.status, 503);
+  EXPECT_EQ(Call("GET", "/healthz", "", "", "", false)->response.status, 200);
+  ready = true;
+  EXPECT_EQ(Call("GET", "/readyz", "", "", "", false)->response.status, 200);
+}
+
+TEST_F(ApiServerTest, InferenceServiceLog) {
+  std::string log = std::string(kIsvcPath) + "/iris/log";
+  EXPECT_EQ(Call("GET", log)->response.status, 404);  // no such InferenceService
+  ASSERT_EQ(Call("POST", kIsvcPath, kIsvc)->response.status, 201);
+  server_->isvc_logs().Append("default", "iris", "one");
+  server_->isvc_logs().Append("default", "iris", "two");
+  auto all = Call("GET", log, "", "", "text/plain");
+  EXPECT_EQ(all->response.status, 200);
+  EXPECT_EQ(all->response.content_type.rfind("text/plain", 0), 0u);
+  EXPECT_NE(all->response.body.find(" one\n"), std::string::npos);
+  auto tail = Call("GET", log + "?tailLines=1", "", "", "text/plain");
+  EXPECT_EQ(tail->response.body.find(" one"), std::string::npos);
+  EXPECT_NE(tail->response.body.find(" two\n"), std::string::npos);
+  EXPECT_EQ(Call("GET", log + "?tailLines=x")->response.status, 400);
+  EXPECT_EQ(Call("GET", log, "", "", "text/plain", false)->response.status, 401);
 }
 
 }  // namespace

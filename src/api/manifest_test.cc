@@ -45,3 +45,20 @@ TEST(ManifestTest, JsonAndListAndErrors) {
 
 }  // namespace
 }  // namespace ferry::api
+
+// yaml-cpp 0.7 loops forever on a root flow collection followed by ','; found
+// by api_patch_fuzz (tests/fuzz/patch/regress-root-flow-comma).
+TEST(ManifestTest, RootFlowFollowedByCommaIsAnErrorNotAHang) {
+  for (const char* text : {"{\"a\":1},", "{},{}", "[1],2]", "--- {a: 1},", "a: 1\n--- [1],",
+                           "{\"a\": \"},\"}\n  ,", "# c\n{\"a\":1} # x\n,"}) {
+    auto docs = ferry::api::ParseManifests(text);
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_NE(docs.status().message().find("unexpected ','"), std::string::npos)
+        << docs.status().message();
+  }
+  // Commas and brackets that are not after a root flow collection still parse.
+  for (const char* text : {"image: foo[1],bar\n", "k: {a: 1}\nl: [1, 2]\n", "{a: 1}\n---\nb: 2\n",
+                           "- [1, 2]\n- {a: b}\n"}) {
+    EXPECT_TRUE(ferry::api::ParseManifests(text).ok()) << text;
+  }
+}

@@ -93,6 +93,32 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
                    table_type));
 }
 
+void ApiServer::Impl::HandleLog(const ResourcePath& path, const Query& query,
+                                const Responder& responder) {
+  const KindInfo* kind = FindKindByResource(path.group, path.version, path.plural);
+  json obj;
+  ApiError err = service.Get(*kind, path.version, path.ns, path.name, &obj);
+  if (!err.ok()) return responder.Send(ErrorResponse(err));
+  long tail = -1;
+  std::string t = Param(query, "tailLines");
+  if (!t.empty()) {
+    auto n = ParseRv(t);
+    if (!n.ok()) {
+      return responder.Send(ErrorResponse(
+          BadRequest("tailLines \"" + t + "\" is not a non-negative number of lines")));
+    }
+    tail = static_cast<long>(std::min<int64_t>(*n, 1000000));
+  }
+  std::string body;
+  for (const std::string& line : logs.Tail(path.ns, path.name, tail)) {
+    body += line;
+    body += '\n';
+  }
+  HttpResponse resp = HttpResponse::Text(200, std::move(body));
+  resp.content_type = "text/plain; charset=utf-8";
+  responder.Send(std::move(resp));
+}
+
 void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path, const Query& query,
                                      const Responder& responder) {
   const KindInfo* kind = FindKindByResource(path.group, path.version, path.plural);
@@ -116,6 +142,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   const std::string& sub = path.subresource;
   if (sub == "token" && kind->kind == "ServiceAccount" && req.method == "POST") {
     return HandleToken(req, path, responder);
+  }
+  if (sub == "log" && kind->kind == "InferenceService" && req.method == "GET") {
+    return HandleLog(path, query, responder);
   }
   bool status_only = sub == "status" && kind->status_subresource;
   if (!sub.empty() && !status_only) return responder.Send(ErrorResponse(UnknownResource()));

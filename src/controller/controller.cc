@@ -70,6 +70,14 @@ void Controller::Impl::Stop() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   loaders_.reset();  // finishes queued loads
+  std::map<std::string, std::vector<server::ModelRouter::Resume>> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting.swap(waiters_);
+  }
+  for (auto& [key, list] : waiting) {
+    for (auto& resume : list) resume(nullptr, "ferry up is shutting down");
+  }
 }
 
 void Controller::Impl::Enqueue(const std::string& key) {
@@ -157,6 +165,10 @@ void Controller::Impl::WorkLoop() {
       ReconcileProfile(key.substr(8));
     } else if (key.rfind("ns/", 0) == 0) {
       RequeueNamespace(key.substr(3));
+    } else if (key == "tick") {
+      Tick();
+    } else if (key.rfind("wake/", 0) == 0) {
+      Wake(key.substr(5));
     } else if (key.rfind("isvc/", 0) == 0) {
       std::string rest = key.substr(5);
       size_t slash = rest.find('/');
@@ -299,5 +311,8 @@ void Controller::OnPolicies(PoliciesListener listener) {
 Status Controller::Start() { return impl_->Start(); }
 void Controller::Stop() { impl_->Stop(); }
 bool Controller::Synced() const { return impl_->synced_.load(); }
+bool Controller::Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume) {
+  return impl_->Activate(entry, std::move(resume));
+}
 
 }  // namespace ferry::controller

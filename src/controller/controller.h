@@ -12,19 +12,32 @@
 // status. A revision is routed only once it is loaded; until then the
 // previous revision keeps serving. Every outcome is written to the
 // InferenceService status (KServe's conditions and modelStatus) and as
-// Events, with messages that say what failed and what to do.
+// Events, with messages that say what failed and what to do, and as lines
+// in the InferenceService's log (api::IsvcLogs).
+//
+// Revisions: a new revision comes from a change of the predictor spec other
+// than canaryTrafficPercent and min/maxReplicas (those only move traffic or
+// scale). canaryTrafficPercent splits traffic between the rolled-out and the
+// latest revision; removing it (or 100) promotes the latest. minReplicas: 0
+// unloads a model after a grace period without requests (per ISVC:
+// annotation autoscaling.knative.dev/scale-to-zero-pod-retention-period,
+// else ControllerOptions::scale_to_zero_grace); the next request waits in
+// Activate() until the model is loaded again.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "common/status.h"
 #include "controller/route_table.h"
 #include "gateway/snapshot.h"
 #include "runtime/registry.h"
 #include "server/metrics.h"
+#include "server/model_router.h"
 
 namespace ferry::controller {
 
@@ -41,6 +54,10 @@ struct ControllerOptions {
   std::string token_jwks;                  // its JWKS (JSON text)
   // status.loadBalancer IP of a gateway Service patched to LoadBalancer.
   std::string external_address = "127.0.0.1";
+  api::IsvcLogs* logs = nullptr;  // per-ISVC model server log; may be null
+  // Knative's scale-to-zero-grace-period: idle time before a minReplicas: 0
+  // model is unloaded, unless its annotation says otherwise.
+  std::chrono::milliseconds scale_to_zero_grace{30000};
 };
 
 class Controller {
@@ -63,6 +80,10 @@ class Controller {
   void Stop();
   // True once the initial state has been reconciled (every existing object seen).
   bool Synced() const;
+  // The model router's activator (any thread): takes a request that reached a
+  // scaled-to-zero model, reloads it and resumes the request. False when
+  // `entry` is not a scaled-to-zero placeholder.
+  bool Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume);
 
   class Impl;
 

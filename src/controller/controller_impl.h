@@ -33,6 +33,8 @@ struct DomainConfig {
 struct LoadResult {
   std::string attempt;
   std::string revision;
+  std::string spec_hash;
+  std::string dir;
   int64_t generation = 0;
   Status status;  // OK with `model`, or why the download/load failed
   std::string reason;  // KServe reason when failed
@@ -60,6 +62,24 @@ class Controller::Impl {
   void RecordEvent(const IsvcState& state, const std::string& type, const std::string& reason,
                    const std::string& message);
   Status CheckRuntime(const std::string& ns, const PredictorSpec& spec, std::string* runtime_name);
+
+  // Log line in the ISVC's model server log.
+  void Log(const IsvcState& state, const std::string& line);
+  // A revision whose model is loaded: entry + one-model catalog.
+  Revision MakeRevision(IsvcState& state, LoadResult& result);
+  // Drops a revision from routing; its memory is freed once no request holds it.
+  void Retire(std::optional<Revision>& revision);
+
+  // scale_zero.cc
+  bool Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume);
+  void Tick();                                // idle check + retired revisions
+  void ScheduleTick();
+  void ScaleToZero(IsvcState& state);
+  void Wake(const std::string& key);
+  // Resumes the requests waiting on `key` with `catalog` (null: fail with `error`).
+  void FinishWake(IsvcState& state, std::shared_ptr<const server::ModelCatalog> catalog,
+                  const std::string& error);
+  std::chrono::milliseconds GraceFor(const IsvcState& state) const;
 
   // controller.cc
   void WorkLoop();
@@ -89,6 +109,10 @@ class Controller::Impl {
   std::map<std::string, LoadResult> results_;  // by isvc key; guarded by mu_
   std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;  // guarded by mu_
   bool stopping_ = false;           // guarded by mu_
+  // Scale to zero: placeholder entry → ISVC key, and the requests waiting on it.
+  std::map<const server::ModelEntry*, std::string> placeholders_;           // guarded by mu_
+  std::map<std::string, std::vector<server::ModelRouter::Resume>> waiters_;  // guarded by mu_
+  std::map<std::string, LoadResult> wake_results_;                          // guarded by mu_
   std::atomic<bool> synced_{false};
   std::atomic<bool> stop_watches_{false};
 
@@ -99,6 +123,8 @@ class Controller::Impl {
   std::map<std::string, IsvcState> isvcs_;  // "ns/name"
   DomainConfig domains_;
   int event_seq_ = 0;
+  std::vector<Revision> retired_;  // unrouted, freed once unused
+  bool tick_scheduled_ = false;
 };
 
 }  // namespace ferry::controller

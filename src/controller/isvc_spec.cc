@@ -1,5 +1,8 @@
 #include "controller/isvc_spec.h"
 
+#include <cctype>
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 namespace ferry::controller {
@@ -58,11 +61,52 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
       isvc["metadata"]["annotations"].is_object()) {
     spec.storage_secret = Str(isvc["metadata"]["annotations"], "serving.kserve.io/storageSecretName");
   }
+  if (isvc.contains("metadata") && isvc["metadata"].contains("annotations") &&
+      isvc["metadata"]["annotations"].is_object()) {
+    std::string retention = Str(isvc["metadata"]["annotations"],
+                                "autoscaling.knative.dev/scale-to-zero-pod-retention-period");
+    if (!retention.empty()) spec.scale_to_zero_ms = ParseDurationMs(retention);
+  }
+  nlohmann::json identity = *predictor;
+  for (const char* k : {"canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget",
+                        "scaleMetric", "scaleMetricType"}) {
+    identity.erase(k);
+  }
+  spec.revision_hash = std::to_string(std::hash<std::string>()(identity.dump()));
   if (spec.storage_uri.empty()) {
     return InvalidArgumentError("spec.predictor.model.storageUri is required: where to fetch the "
                                 "model from (s3://bucket/path, https://..., file://..., pvc://...)");
   }
   return spec;
+}
+
+int64_t ParseDurationMs(const std::string& text) {
+  // Go's time.ParseDuration subset Knative annotations use.
+  int64_t total = 0;
+  size_t i = 0;
+  if (text.empty()) return -1;
+  while (i < text.size()) {
+    size_t start = i;
+    double value = 0;
+    auto numeric = [&](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
+    while (i < text.size() && numeric(text[i])) ++i;
+    if (i == start) return -1;
+    try {
+      value = std::stod(text.substr(start, i - start));
+    } catch (...) {
+      return -1;
+    }
+    std::string unit;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) unit += text[i++];
+    double ms = unit == "ms" ? 1
+                : unit == "s"  ? 1000
+                : unit == "m"  ? 60000
+                : unit == "h"  ? 3600000
+                               : -1;
+    if (ms < 0) return -1;
+    total += static_cast<int64_t>(value * ms);
+  }
+  return total;
 }
 
 }  // namespace ferry::controller

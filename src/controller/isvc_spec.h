@@ -20,7 +20,16 @@ struct PredictorSpec {
   std::string storage_secret;   // annotation serving.kserve.io/storageSecretName
   int canary_traffic_percent = -1;  // -1 = not set
   int min_replicas = 1;
+  // autoscaling.knative.dev/scale-to-zero-pod-retention-period ("30s", "1m30s",
+  // "500ms"); -1 = not set (the controller's default grace period applies).
+  int64_t scale_to_zero_ms = -1;
+  // Identity of a revision: the predictor spec without the fields that only
+  // move traffic or scale (canaryTrafficPercent, min/maxReplicas, scale*).
+  std::string revision_hash;
 };
+
+// "1m30s", "45s", "500ms", "2h" → milliseconds; -1 when unreadable.
+int64_t ParseDurationMs(const std::string& text);
 
 StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc);
 

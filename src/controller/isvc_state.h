@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +19,8 @@ namespace ferry::controller {
 struct Revision {
   std::string name;  // "{isvc}-predictor-{generation:05}"
   int64_t generation = 0;
+  std::string spec_hash;  // of the predictor spec minus traffic/scale fields
+  std::string dir;        // the model directory (reloaded from here after scale to zero)
   std::shared_ptr<const server::ModelEntry> entry;
   std::shared_ptr<const server::ModelCatalog> catalog;
 };
@@ -34,12 +37,22 @@ struct IsvcState {
   std::string uid;
   std::map<std::string, std::string> labels;  // metadata.labels (domain selectors)
   std::optional<Revision> latest_ready;
-  std::optional<Revision> previous;  // kept for a canary split
+  std::optional<Revision> previous;  // the rolled-out revision during a canary split
   int canary_percent = -1;
+  // minReplicas: 0 — unload after `scale_to_zero_ms` without requests; while
+  // scaled to zero latest_ready holds a placeholder entry (state kLoading)
+  // that the model router hands to the activator.
+  int min_replicas = 1;
+  int64_t scale_to_zero_ms = -1;  // per-ISVC retention (annotation); -1 = the default
+  bool scaled_to_zero = false;
+  bool waking = false;            // a reload for waiting requests is running
+  uint64_t last_requests = 0;
+  std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
   // The load in flight, keyed by attempt = generation + credentials fingerprint.
   bool loading = false;
   std::string loading_attempt;
   std::string loading_revision;
+  std::string loading_hash;
   int64_t loading_generation = 0;
   std::shared_ptr<LoadProgress> progress;
   // The last failed attempt (kept until an attempt with other inputs starts).

@@ -92,6 +92,14 @@ nlohmann::json BuildIsvcStatus(const IsvcState& s, const std::string& domain, in
                             ready ? "" : "no ready revision to route to yet"));
   conds.push_back(Condition(old_status, "PredictorReady", ready, ready ? "" : reason, message));
   conds.push_back(Condition(old_status, "Ready", ready, ready ? "" : reason, message));
+  if (ready && s.min_replicas == 0) {
+    // Knative's revision condition: a scaled-to-zero service stays Ready.
+    conds.push_back(Condition(old_status, "Active", !s.scaled_to_zero,
+                              s.scaled_to_zero ? "NoTraffic" : "",
+                              s.scaled_to_zero ? "scaled to zero (minReplicas: 0) after idling; "
+                                                 "the next request loads the model again"
+                                               : ""));
+  }
   st["conditions"] = conds;
 
   nlohmann::json pred = {{"latestCreatedRevision", s.latest_created_revision}};
@@ -114,7 +122,10 @@ nlohmann::json BuildIsvcStatus(const IsvcState& s, const std::string& domain, in
   }
   st["components"] = {{"predictor", pred}};
 
-  std::string active = ready ? "Loaded" : (s.loading ? "Loading" : (failed_now ? "FailedToLoad" : "Pending"));
+  std::string active = ready       ? (s.scaled_to_zero ? "Standby" : "Loaded")
+                       : s.loading ? "Loading"
+                       : failed_now ? "FailedToLoad"
+                                    : "Pending";
   std::string target = s.loading ? "Loading" : (failed_now ? "FailedToLoad" : active);
   std::string transition = s.loading ? "InProgress"
                                      : (failed_now ? (s.fail_reason == "InvalidPredictorSpec"

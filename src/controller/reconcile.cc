@@ -7,6 +7,7 @@
 #include "controller/controller_impl.h"
 #include "controller/credentials.h"
 #include "controller/isvc_status.h"
+#include "runtime/batching_model.h"
 #include "runtime/loader.h"
 #include "storage/fetch.h"
 
@@ -57,9 +58,15 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
   std::string key = ns + "/" + name;
   auto obj = client_->Get("serving.kserve.io/v1beta1", "InferenceService", ns, name);
   if (!obj.ok()) {
-    if (isvcs_.erase(key) > 0) {
+    auto it = isvcs_.find(key);
+    if (it != isvcs_.end()) {
       std::fprintf(stderr, "ferry: InferenceService %s deleted: routes removed, model unloaded\n",
                    key.c_str());
+      FinishWake(it->second, nullptr, "the InferenceService was deleted");
+      Retire(it->second.latest_ready);
+      Retire(it->second.previous);
+      isvcs_.erase(it);
+      if (options_.logs != nullptr) options_.logs->Forget(ns, name);
       PublishRoutes();
     }
     return;
@@ -68,6 +75,11 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
   IsvcState& st = isvcs_[key];
   std::string uid = isvc["metadata"].value("uid", "");
   if (st.uid != uid) {  // new (or re-created) object
+    if (!st.uid.empty()) {
+      FinishWake(st, nullptr, "the InferenceService was re-created");
+      Retire(st.latest_ready);
+      Retire(st.previous);
+    }
     st = IsvcState();
     st.ns = ns;
     st.name = name;
@@ -93,6 +105,13 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
       results_.erase(it);
       lock.unlock();
       if (st.loading && r.attempt == st.loading_attempt) {
+        // --- dynamic batching (issue 9; runtime/batching_model.h): spec.predictor.batcher ---
+        if (Status b = r.model ? runtime::EnableBatchingForInferenceService(isvc, r.model.get())
+                               : OkStatus();
+            !b.ok()) {
+          std::fprintf(stderr, "ferry: %s: batching off: %s\n", key.c_str(), b.message().c_str());
+        }
+        // --- end dynamic batching ---
         ApplyLoadResult(st, std::move(r));
         routes_changed = true;
       }
@@ -113,13 +132,25 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
   if (!spec.ok()) {
     fail("spec/" + std::to_string(generation), "InvalidPredictorSpec", spec.status().message());
   } else {
+    if (st.canary_percent != spec->canary_traffic_percent) routes_changed = true;
     st.canary_percent = spec->canary_traffic_percent;
+    bool canary = st.canary_percent >= 0 && st.canary_percent < 100;
+    if (!canary && st.previous) {
+      Log(st, "canary promoted: " + (st.latest_ready ? st.latest_ready->name : "") +
+                  " takes 100% of the traffic; " + st.previous->name + " unloaded");
+      Retire(st.previous);
+      routes_changed = true;
+    }
+    st.min_replicas = spec->min_replicas;
+    st.scale_to_zero_ms = spec->scale_to_zero_ms;
+    if (st.min_replicas == 0) ScheduleTick();
+    if (st.min_replicas != 0 && st.scaled_to_zero) Enqueue("wake/" + key);
     std::string runtime_name;
     Status rt = CheckRuntime(ns, *spec, &runtime_name);
     auto creds = ResolveCredentials(*client_, ns, *spec);
-    std::string attempt = std::to_string(generation) + "|" +
+    std::string attempt = spec->revision_hash + "|" +
                           (creds.ok() ? creds->fingerprint : creds.status().message());
-    bool serving_this = st.latest_ready && st.latest_ready->generation == generation;
+    bool serving_this = st.latest_ready && st.latest_ready->spec_hash == spec->revision_hash;
     if (!rt.ok()) {
       fail("runtime/" + attempt, rt.code() == StatusCode::kNotFound ? "RuntimeNotRecognized"
                                                                     : "NoSupportingRuntime",
@@ -129,6 +160,7 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
     } else if (!serving_this && !(st.loading && st.loading_attempt == attempt) &&
                st.failed_attempt != attempt) {
       st.runtime_name = runtime_name;
+      st.loading_hash = spec->revision_hash;
       StartLoad(st, *spec, attempt, generation, creds->s3, creds->note);
     }
     if (serving_this) {
@@ -158,20 +190,49 @@ void Controller::Impl::StartLoad(IsvcState& st, const PredictorSpec& spec,
   fo.cache_dir = (std::filesystem::path(options_.data_dir) / "cache").string();
   if (!options_.pvc_root.empty()) fo.pvc_root = options_.pvc_root;
   auto progress = st.progress;
-  fo.progress = [progress](const storage::Progress& p) {
+  api::IsvcLogs* logs = options_.logs;
+  std::string log_ns = st.ns, log_name = st.name, log_rev = st.loading_revision;
+  auto quarter = std::make_shared<std::atomic<int>>(0);
+  fo.progress = [progress, logs, log_ns, log_name, log_rev, quarter](const storage::Progress& p) {
     progress->bytes_done = p.bytes_done;
     progress->bytes_total = p.bytes_total;
+    if (logs == nullptr || p.bytes_total < (1u << 20)) return;
+    int q = static_cast<int>(4 * p.bytes_done / p.bytes_total);
+    int seen = quarter->load();
+    if (q > seen && q < 4 && quarter->compare_exchange_strong(seen, q)) {
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), ": downloaded %.1f of %.1f MB", p.bytes_done / 1e6,
+                    p.bytes_total / 1e6);
+      logs->Append(log_ns, log_name, "revision " + log_rev + buf);
+    }
   };
   LoadResult job;
   job.attempt = attempt;
   job.revision = st.loading_revision;
   job.generation = generation;
+  job.spec_hash = st.loading_hash;
+  job.dir = dest.string();
   auto task = std::make_shared<LoadResult>(std::move(job));
   std::string uri = spec.storage_uri, name = st.name;
-  bool queued = loaders_->Submit([this, task, key, uri, dest, fo, progress, name, creds_note] {
+  bool queued = loaders_->Submit([this, task, key, uri, dest, fo, progress, name, creds_note,
+                                  logs, log_ns, log_name, log_rev] {
     std::error_code ec;
     std::filesystem::create_directories(dest.parent_path(), ec);
+    auto started = std::chrono::steady_clock::now();
     auto fetched = storage::Fetch(uri, dest.string(), fo);
+    if (fetched.ok() && logs != nullptr) {
+      char buf[128];
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            started).count();
+      uint64_t bytes = progress->bytes_done.load();
+      if (bytes > 0) {
+        std::snprintf(buf, sizeof(buf), ": downloaded %.2f MB in %.0f ms; loading", bytes / 1e6,
+                      ms);
+      } else {  // local copies and cache hits report no byte progress
+        std::snprintf(buf, sizeof(buf), ": fetched in %.0f ms; loading", ms);
+      }
+      logs->Append(log_ns, log_name, "revision " + log_rev + buf);
+    }
     if (!fetched.ok()) {
       task->status = fetched.status();
       task->reason = "ModelLoadFailed";
@@ -220,24 +281,61 @@ void Controller::Impl::ApplyLoadResult(IsvcState& st, LoadResult r) {
                  r.revision.c_str(), r.status.message().c_str());
     return;
   }
+  Revision rev = MakeRevision(st, r);
+  bool canary = st.canary_percent >= 0 && st.canary_percent < 100;
+  if (st.latest_ready) {
+    // A canary splits between the rolled-out revision and the newest one; a
+    // canary superseded by a newer canary is dropped.
+    if (canary && !st.previous && !st.scaled_to_zero) {
+      st.previous = std::move(st.latest_ready);
+    }
+    Retire(st.latest_ready);
+  }
+  if (!canary) Retire(st.previous);
+  st.latest_ready = std::move(rev);
+  st.failed_attempt.clear();
+  st.last_active = std::chrono::steady_clock::now();
+  const server::ModelEntry* entry = st.latest_ready->entry.get();
+  if (st.scaled_to_zero) {
+    st.scaled_to_zero = false;
+    FinishWake(st, st.latest_ready->catalog, "");
+  }
+  if (st.previous) {
+    Log(st, "canary: " + std::to_string(st.canary_percent) + "% of the traffic to " +
+                st.latest_ready->name + ", " + std::to_string(100 - st.canary_percent) + "% to " +
+                st.previous->name);
+  }
+  RecordEvent(st, "Normal", "RevisionReady",
+              "revision " + r.revision + " loaded (" + entry->served->source + ") and serving");
+  std::fprintf(stderr, "ferry: %s/%s revision %s ready: %s\n", st.ns.c_str(), st.name.c_str(),
+               r.revision.c_str(), entry->served->source.c_str());
+}
+
+Revision Controller::Impl::MakeRevision(IsvcState& st, LoadResult& r) {
   auto entry = std::make_shared<server::ModelEntry>();
   entry->name = st.name;
   entry->state = server::ModelEntry::State::kReady;
   entry->counters = metrics_->Register(st.ns + "/" + st.name);
   entry->counters->load_seconds = r.model->load_seconds;
   entry->counters->loaded = 1;
-  entry->executor = std::make_shared<server::Executor>(options_.predict_threads, 1024);
+  // Dynamic batching (issue 9): batching callers block, so the pool bounds the batch.
+  entry->executor = std::make_shared<server::Executor>(
+      std::max(options_.predict_threads, runtime::RecommendedCallerThreads(*r.model->model)), 1024);
   entry->served = std::shared_ptr<const runtime::ServedModel>(std::move(r.model));
   auto catalog = std::make_shared<server::ModelCatalog>();
   catalog->models.push_back(entry);
-  Revision rev{r.revision, r.generation, entry, catalog};
-  if (st.latest_ready) st.previous = std::move(st.latest_ready);
-  st.latest_ready = std::move(rev);
-  st.failed_attempt.clear();
-  RecordEvent(st, "Normal", "RevisionReady",
-              "revision " + r.revision + " loaded (" + entry->served->source + ") and serving");
-  std::fprintf(stderr, "ferry: %s/%s revision %s ready: %s\n", st.ns.c_str(), st.name.c_str(),
-               r.revision.c_str(), entry->served->source.c_str());
+  return Revision{r.revision, r.generation, r.spec_hash, r.dir, entry, catalog};
+}
+
+void Controller::Impl::Retire(std::optional<Revision>& rev) {
+  if (!rev) return;
+  retired_.push_back(std::move(*rev));
+  rev.reset();
+  ScheduleTick();
+}
+
+void Controller::Impl::Log(const IsvcState& st, const std::string& line) {
+  if (options_.logs != nullptr) options_.logs->Append(st.ns, st.name, line);
 }
 
 void Controller::Impl::WriteStatus(IsvcState& st, const nlohmann::json& isvc) {
@@ -281,6 +379,7 @@ void Controller::Impl::RecordEvent(const IsvcState& st, const std::string& type,
       {"lastTimestamp", now},
       {"source", {{"component", "ferry-controller"}}},
   };
+  Log(st, reason + ": " + message);
   auto res = client_->Create(ev);
   if (!res.ok()) std::fprintf(stderr, "ferry: event not recorded: %s\n", res.status().message().c_str());
 }

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cli.h"
+#include "main/authz_command.h"
 #include "main/serve_command.h"
 #include "main/up_command.h"
 #include "storage/storage_initializer.h"
@@ -29,7 +31,13 @@ int main(int argc, char** argv) {
   app.add_subcommand("storage-initializer",
                      "Download SRC to DEST (KServe storage-initializer contract): "
                      "ferry storage-initializer SRC DEST [SRC DEST ...]");
+  ferry::cli::CliFlags cli;
+  ferry::cli::AddCliCommands(app, &cli);
+  ferry::main::AuthzFlags authz;
+  CLI::App* authz_cmd = ferry::main::AddAuthzCommand(app, &authz);
   CLI11_PARSE(app, argc, argv);
+  if (auto rc = ferry::cli::RunCliCommand(app, cli)) return *rc;
+  if (authz_cmd->parsed()) return ferry::main::RunAuthzCheck(authz, std::cout, std::cerr);
   if (app.got_subcommand("serve")) return ferry::main::RunServe(serve);
   if (app.got_subcommand("up")) return ferry::main::RunUp(up);
   if (app.got_subcommand("kubeconfig")) return ferry::main::RunKubeconfig(kubeconfig_dir);

@@ -32,6 +32,7 @@ void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRe
   auto call = std::make_shared<Call>(std::move(request), std::move(responder));
   call->catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
   call->access_log = access_log_;
+  call->error_sink = &error_sink_;
   Route(call);
 }
 
@@ -130,11 +131,27 @@ const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, st
                          m->failure);
     return nullptr;
   }
+  if (m->state == ModelEntry::State::kLoading && Activate(call, *m)) return nullptr;
   if (m->state != ModelEntry::State::kReady) {
     call->Error(503, "Model with name " + std::string(name) + " is not ready (still loading).");
     return nullptr;
   }
   return m;
+}
+
+bool ModelRouter::Activate(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+  if (!activator_) return false;
+  std::string name = m.name;
+  return activator_(m, [this, call, name](std::shared_ptr<const ModelCatalog> catalog,
+                                          std::string error) {
+    if (catalog == nullptr) {
+      return call->Error(503, "Model with name " + name + " is not ready: " + error);
+    }
+    // Route again from the top on the loaded model; the request is intact
+    // (nothing was decoded before the model was resolved).
+    call->catalog = std::move(catalog);
+    Route(call);
+  });
 }
 
 void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view rest) {

@@ -6,12 +6,19 @@
 // gateway calls HandleWith() with the catalog of the InferenceService a Host
 // maps to, after its policy checks.
 //
+// Scale to zero (`ferry up`): a request that reaches a model entry still
+// loading is offered to the Activator; if it takes the request, the request
+// waits (no error) until the Activator resumes it with a catalog that holds
+// the loaded model. The ErrorSink hears every 4xx/5xx answered for a known
+// model (the InferenceService log). Both are set before serving.
+//
 // Threads: Handle/HandleWith run on I/O threads. Fast predicts run inline;
 // a model whose moving-average predict time exceeds the inline threshold, or
 // a large batch, runs on the model's Executor and answers from there.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +40,17 @@ struct ModelRouterOptions {
 class ModelRouter : public HttpHandler {
  public:
   ModelRouter(ModelRouterOptions options, Metrics* metrics, AccessLog* access_log);
+
+  // Resume callback: the catalog to route the parked request to, or null and
+  // the reason the model cannot be served (answered as 503).
+  using Resume = std::function<void(std::shared_ptr<const ModelCatalog>, std::string)>;
+  // Returns true when it took the request (it will call `resume` exactly once,
+  // from any thread); false answers the usual 503 "still loading".
+  using Activator = std::function<bool(const ModelEntry& entry, Resume resume)>;
+  // (metrics key of the model, HTTP status, response body).
+  using ErrorSink = std::function<void(const std::string&, int, std::string_view)>;
+  void SetActivator(Activator activator) { activator_ = std::move(activator); }
+  void SetErrorSink(ErrorSink sink) { error_sink_ = std::move(sink); }
 
   void SetCatalog(std::shared_ptr<const ModelCatalog> catalog);
   std::shared_ptr<const ModelCatalog> catalog() const;
@@ -60,7 +78,12 @@ class ModelRouter : public HttpHandler {
   const ModelEntry* UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
                                 bool v1_wording);
 
+  // Parks `call` with the activator; true when it did.
+  bool Activate(const std::shared_ptr<Call>& call, const ModelEntry& m);
+
   ModelRouterOptions options_;
+  Activator activator_;
+  ErrorSink error_sink_;
   Metrics* metrics_;
   AccessLog* access_log_;
   mutable std::mutex catalog_mu_;

@@ -19,6 +19,7 @@ struct ModelRouter::Call {
   Metrics::ModelCounters* counters = nullptr;
   Protocol protocol = Protocol::kOther;
   AccessLog* access_log = nullptr;
+  const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
 
   Call(HttpRequest&& r, Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
@@ -29,6 +30,9 @@ struct ModelRouter::Call {
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
                       response.body.size(), seconds);
+    }
+    if (response.status >= 400 && counters != nullptr && error_sink != nullptr && *error_sink) {
+      (*error_sink)(counters->model, response.status, response.body);
     }
     responder.Send(std::move(response));
   }

@@ -1,0 +1,55 @@
+#include "controller/isvc_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::controller {
+namespace {
+
+using nlohmann::json;
+
+json Isvc(json predictor, json annotations = json::object()) {
+  return {{"metadata", {{"name", "m"}, {"annotations", annotations}}},
+          {"spec", {{"predictor", predictor}}}};
+}
+
+json Model(const std::string& uri) {
+  return {{"modelFormat", {{"name", "sklearn"}}}, {"storageUri", uri}};
+}
+
+TEST(ParseDurationMs, KnativeSpellings) {
+  EXPECT_EQ(ParseDurationMs("30s"), 30000);
+  EXPECT_EQ(ParseDurationMs("1m30s"), 90000);
+  EXPECT_EQ(ParseDurationMs("500ms"), 500);
+  EXPECT_EQ(ParseDurationMs("1.5s"), 1500);
+  EXPECT_EQ(ParseDurationMs("2h"), 7200000);
+  EXPECT_EQ(ParseDurationMs("0s"), 0);
+  EXPECT_EQ(ParseDurationMs(""), -1);
+  EXPECT_EQ(ParseDurationMs("30"), -1);
+  EXPECT_EQ(ParseDurationMs("10 minutes"), -1);
+}
+
+TEST(ParsePredictorSpec, TrafficAndScaleFieldsDoNotMakeARevision) {
+  auto a = ParsePredictorSpec(Isvc({{"model", Model("s3://b/a")}}));
+  auto b = ParsePredictorSpec(
+      Isvc({{"model", Model("s3://b/a")}, {"canaryTrafficPercent", 10}, {"minReplicas", 0}}));
+  auto c = ParsePredictorSpec(Isvc({{"model", Model("s3://b/c")}}));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->revision_hash, b->revision_hash);
+  EXPECT_NE(a->revision_hash, c->revision_hash);
+  EXPECT_EQ(b->canary_traffic_percent, 10);
+  EXPECT_EQ(b->min_replicas, 0);
+  EXPECT_EQ(a->scale_to_zero_ms, -1);
+}
+
+TEST(ParsePredictorSpec, RetentionAnnotation) {
+  auto s = ParsePredictorSpec(
+      Isvc({{"model", Model("s3://b/a")}, {"minReplicas", 0}},
+           {{"autoscaling.knative.dev/scale-to-zero-pod-retention-period", "1m5s"}}));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->scale_to_zero_ms, 65000);
+}
+
+}  // namespace
+}  // namespace ferry::controller
