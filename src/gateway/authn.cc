@@ -2,6 +2,7 @@
 // sanitize output headers, extract tokens from every configured location,
 // verify each present token against the rules for its issuer, then expose
 // principal/claims and apply outputClaimToHeaders / forwardOriginalToken.
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -155,13 +156,18 @@ TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx
   TokenResult out;
   VerifyCache::Hit hit;
   if (snap.verify_cache.Get(token, now, &hit)) {
-    bool applicable = false;
+    // The uncached path uses the first rule for the token's issuer at this
+    // location that verifies it; a hit counts only if that first candidate
+    // is one the token already verified against.
+    const JwtRule* first = nullptr;
     ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
-      applicable = applicable || (&r == hit.rule && HasLocation(r, loc));
+      if (!first && r.issuer == hit.jwt->issuer && HasLocation(r, loc)) {
+        first = &r;
+      }
     });
-    if (applicable) {
+    if (first && hit.Has(first)) {
       out.status = CheckJwtTime(hit.jwt->nbf, hit.jwt->exp, now);
-      out.rule = hit.rule;
+      out.rule = first;
       out.jwt = hit.jwt;
       return out;
     }
@@ -242,18 +248,26 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
     }
   });
   if (!any) {
+    if (explain) {
+      *explain += "JWT: no RequestAuthentication applies to this workload\n";
+    }
     return true;
   }
   std::string_view v;
   if (ctx.req.method == "OPTIONS" && FindHeader(ctx, "origin", &v) &&
       FindHeader(ctx, "access-control-request-method", &v)) {
     if (explain) {
-      *explain += "JWT: CORS preflight bypasses authentication. ";
+      *explain +=
+          "JWT: CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) "
+          "bypasses authentication\n";
     }
     return true;
   }
-  // Visit each distinct location once, in rule order.
-  std::vector<std::pair<const JwtRule*, const JwtLocation*>> seen;
+  // Visit each distinct location once, in rule order. Inline storage keeps
+  // the common case (a handful of locations) free of allocations.
+  std::array<const JwtLocation*, 16> seen_inline;
+  size_t seen_count = 0;
+  std::vector<const JwtLocation*> seen_overflow;
   JwtStatus failure = JwtStatus::kOk;
   bool failed = false;
   ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
@@ -262,14 +276,21 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
         return;
       }
       bool dup = false;
-      for (const auto& [_, l] : seen) {
+      for (size_t i = 0; i < seen_count && !dup; ++i) {
+        dup = SameLocation(*seen_inline[i], loc);
+      }
+      for (const JwtLocation* l : seen_overflow) {
         dup = dup || SameLocation(*l, loc);
       }
       std::string_view token;
       if (dup || !Extract(ctx, loc, &token)) {
         continue;
       }
-      seen.emplace_back(&r, &loc);
+      if (seen_count < seen_inline.size()) {
+        seen_inline[seen_count++] = &loc;
+      } else {
+        seen_overflow.push_back(&loc);
+      }
       TokenResult res = VerifyToken(snap, ctx, loc, token, now);
       if (res.status != JwtStatus::kOk) {
         failure = res.status;
@@ -287,14 +308,18 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
   if (failed) {
     Reject(ctx, d, failure);
     if (explain) {
-      *explain += "JWT: rejected: " + std::string(JwtStatusString(failure)) + ". ";
+      *ctx.headline =
+          "RequestAuthentication rejected the token: " + std::string(JwtStatusString(failure)) +
+          " (Envoy's jwt_authn answers " + std::to_string(d.status) + ")";
     }
     return false;
   }
   if (explain) {
-    *explain +=
-        d.jwt ? "JWT: verified principal " + d.jwt->principal + " (" + ctx.jwt_rule->policy + "). "
-              : std::string("JWT: no token present (no request principal). ");
+    *explain += d.jwt ? "JWT: valid token, request.auth.principal=" + d.jwt->principal +
+                            " (RequestAuthentication " + ctx.jwt_rule->policy + ")\n"
+                      : std::string(
+                            "JWT: no token present, so no request principal (a missing "
+                            "token is not an error; ALLOW/DENY rules decide)\n");
   }
   return true;
 }

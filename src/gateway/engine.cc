@@ -136,8 +136,10 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
     RbacDeny(d, ctx, hit, 0);
     d.denied_at = Decision::Stage::kCustom;
     if (explain) {
-      *explain += "CUSTOM " + hit->ns + "/" + hit->name + " names unknown provider '" +
-                  hit->provider + "' (not in MeshConfig extensionProviders): denied. ";
+      *ctx.headline = "CUSTOM policy " + hit->ns + "/" + hit->name + " names provider '" +
+                      hit->provider +
+                      "', which is not in MeshConfig extensionProviders (Istio then denies "
+                      "what the policy matches)";
     }
     return false;
   }
@@ -148,10 +150,15 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
   bool error = !resp.ok() || (resp->status >= 500 && resp->status <= 599);
   if (error) {
     if (explain) {
-      *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz '" + p.name + "' " +
-                  (resp.ok() ? "answered " + std::to_string(resp->status)
-                             : "failed: " + resp.status().message()) +
-                  (p.fail_open ? " (failOpen: continuing). " : ". ");
+      std::string line = "CUSTOM policy " + hit->ns + "/" + hit->name + " matched; ext-authz '" +
+                         p.name + "' " +
+                         (resp.ok() ? "answered " + std::to_string(resp->status)
+                                    : "failed: " + resp.status().message());
+      if (p.fail_open) {
+        *explain += line + " (failOpen: continuing)\n";
+      } else {
+        *ctx.headline = line + " (statusOnError " + std::to_string(p.status_on_error) + ")";
+      }
     }
     if (p.fail_open) {
       return true;
@@ -170,7 +177,8 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
       }
     }
     if (explain) {
-      *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz allowed. ";
+      *explain += "CUSTOM policy " + hit->ns + "/" + hit->name + " matched; ext-authz '" + p.name +
+                  "' allowed (200)\n";
     }
     return true;
   }
@@ -189,8 +197,8 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
     }
   }
   if (explain) {
-    *explain += "CUSTOM " + hit->ns + "/" + hit->name + ": ext-authz '" + p.name +
-                "' denied with " + std::to_string(resp->status) + ". ";
+    *ctx.headline = "CUSTOM policy " + hit->ns + "/" + hit->name + " matched and ext-authz '" +
+                    p.name + "' denied with " + std::to_string(resp->status);
   }
   return false;
 }
@@ -244,8 +252,8 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
             int r = MatchingRule(p, ctx);
             allow_hit = r >= 0;
             if (allow_hit && explain) {
-              *explain += "ALLOW policy " + p.ns + "/" + p.name + " rule " + std::to_string(r) +
-                          " matched. ";
+              *ctx.headline =
+                  "ALLOW policy " + p.ns + "/" + p.name + " rule " + std::to_string(r) + " matched";
             }
           }
         }
@@ -263,8 +271,8 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
   if (deny) {
     RbacDeny(d, ctx, deny, deny_rule);
     if (explain) {
-      *explain += "DENY policy " + deny->ns + "/" + deny->name + " rule " +
-                  std::to_string(deny_rule) + " matched. ";
+      *ctx.headline = "DENY policy " + deny->ns + "/" + deny->name + " rule " +
+                      std::to_string(deny_rule) + " matched";
     }
     return;
   }
@@ -273,18 +281,23 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
     if (explain) {
       std::string names;
       NamesOf(snap, w, Action::kAllow, false, &names);
-      *explain += "ALLOW policies exist (" + names + ") and none matched: ";
+      std::string observed;
+      *explain += "why no ALLOW rule matched:\n";
       ForEachPolicy(snap, w, [&](const Policy& p) {
         if (p.action == Action::kAllow && !p.dry_run) {
-          *explain += ExplainNoMatch(p, ctx);
+          *explain += ExplainNoMatch(p, ctx, &observed);
         }
       });
+      *ctx.headline =
+          "ALLOW policies exist (" + names + ") and none matched: " +
+          (observed.empty() ? std::string("they have no rules (allow-nothing); an ALLOW policy "
+                                          "for this workload must match the request")
+                            : "no rule allows " + observed);
     }
     return;
   }
-  if (explain) {
-    *explain +=
-        allow_exists ? "allowed by ALLOW." : "no ALLOW policy applies (default allow).";
+  if (explain && !allow_exists) {
+    *ctx.headline = "no DENY policy matched and no ALLOW policy applies (default allow)";
   }
 }
 
@@ -342,9 +355,10 @@ Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
   ctx.principal = req.source_principal.substr(0, 9) == "spiffe://" ? req.source_principal.substr(9)
                                                                    : req.source_principal;
   ctx.remote_ip = RemoteIp(ctx, snap.num_trusted_proxies);
-  std::string explain_buf;
+  std::string explain_buf, headline;
   std::string* explain = opt.explain ? &explain_buf : nullptr;
   if (explain) {
+    ctx.headline = &headline;
     explain_buf = "applied policies: ";
     for (Action a : {Action::kCustom, Action::kAudit, Action::kDeny, Action::kAllow}) {
       for (bool dry : {false, true}) {
@@ -356,14 +370,20 @@ Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
       }
     }
     if (explain_buf == "applied policies: ") {
-      explain_buf += "none ";
+      explain_buf += "none";
     }
-    explain_buf += "; ";
+    while (explain_buf.back() == ' ') {
+      explain_buf.pop_back();
+    }
+    explain_buf += "\n";
   }
   auto finish = [&]() {
     if (explain) {
+      while (!explain_buf.empty() && explain_buf.back() == '\n') {
+        explain_buf.pop_back();
+      }
       d.explanation = std::string(d.allowed ? "allowed" : "denied") + " at " +
-                      WorkloadLabel(workload) + ": " + explain_buf;
+                      WorkloadLabel(workload) + ": " + headline + "\n" + explain_buf;
     }
     return std::move(d);
   };

@@ -6,7 +6,9 @@
 // Called by the HTTP layer on request threads, once for the gateway workload
 // and once per predictor workload it routes to. Thread-safe; the snapshot is
 // immutable (apart from its internally locked JWT cache). Allowed requests
-// with no JWT, no ext-authz and no explanation allocate nothing.
+// with no JWT, no ext-authz and no explanation allocate nothing; with a
+// token already verified (the cache is keyed by token and remembers the
+// rules it passed), only the owned outputClaimToHeaders values are allocated.
 //
 // Applying a Decision (HTTP layer): if !allowed, send `status` with `body`,
 // `content_type` (when non-empty) and `downstream_headers` — or just close the
@@ -67,6 +69,10 @@ struct EvalOptions {
 
 Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
                   const RequestAttributes& request, const EvalOptions& options = {});
+
+// "gateway `istio-ingressgateway` in `istio-system`", "predictor `m` in `ns`":
+// how explanations name a workload.
+std::string DescribeWorkload(const Workload& workload);
 
 inline constexpr std::string_view kRbacDeniedBody = "RBAC: access denied";
 

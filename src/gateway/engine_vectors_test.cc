@@ -680,5 +680,98 @@ TEST(FastPath, AllowedRequestsDoNotAllocate) {
               static_cast<double>(ns) / kIters);
 }
 
+// A cached, valid RS256 ServiceAccount token at the Kubeflow gateway: the
+// signature is verified once (cache by token); later requests only copy the
+// outputClaimToHeaders values (kubeflow-userid) into the decision's upstream
+// headers — those owned strings are the only allocations left.
+TEST(FastPath, CachedJwtAtTheGatewayAllocatesOnlyOutputHeaders) {
+  testing::TestKey key = testing::MakeRsaKey("sa");
+  KubeflowOptions ko;
+  ko.m2m_issuers = {"https://kubernetes.default.svc.cluster.local"};
+  ko.m2m_jwks = testing::JwksJson({&key});
+  ko.dex_jwks = ko.m2m_jwks;
+  SnapshotOptions so;
+  so.jwks_cache = std::make_shared<JwksCache>(std::make_shared<FakeFetcher>());
+  PolicySnapshotBuilder b(so);
+  ASSERT_TRUE(InstallKubeflowDefaults(b, ko, {}).ok());
+  // The predictor's own RequestAuthentication for the same issuer (as Ferry
+  // creates per Profile): a second rule the same token must be cached for.
+  ASSERT_TRUE(
+      b.Add(nlohmann::json{{"apiVersion", "security.istio.io/v1"},
+                           {"kind", "RequestAuthentication"},
+                           {"metadata", {{"name", "sa-jwt"}, {"namespace", "kubeflow-user"}}},
+                           {"spec",
+                            {{"jwtRules",
+                              {{{"issuer", "https://kubernetes.default.svc.cluster.local"},
+                                {"jwks", ko.m2m_jwks},
+                                {"forwardOriginalToken", true}}}}}}})
+          .ok());
+  ASSERT_TRUE(b.Add(nlohmann::json::parse(R"({
+      "apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+      "metadata": {"name": "allow-sa", "namespace": "kubeflow-user"},
+      "spec": {"rules": [{"from": [{"source": {"requestPrincipals": [
+        "https://kubernetes.default.svc.cluster.local/system:serviceaccount:kubeflow-user:*"]}}]}]}
+    })"))
+                  .ok());
+  auto snap = b.Build();
+  std::string token =
+      testing::SignJwt(key, "RS256",
+                       {{"iss", "https://kubernetes.default.svc.cluster.local"},
+                        {"sub", "system:serviceaccount:kubeflow-user:default-editor"},
+                        {"exp", kNow + 3600}});
+  std::string auth = "Bearer " + token;
+  std::vector<Header> headers = {{"Host", "m.kubeflow-user.example.com"},
+                                 {"Authorization", auth},
+                                 {"Content-Type", "application/json"}};
+  RequestAttributes r;
+  r.method = "POST";
+  r.path = "/v2/models/m/infer";
+  r.host = "m.kubeflow-user.example.com";
+  r.headers = headers;
+  EvalOptions opt;
+  opt.now_unix = kNow;
+  Workload gw = Workload::IngressGateway();
+  Workload predictor{"kubeflow-user", {{"component", "predictor"}}, "m"};
+  Decision first = Evaluate(*snap, gw, r, opt);
+  ASSERT_TRUE(first.allowed) << first.body;
+  ASSERT_TRUE(first.jwt);
+  Decision first_p = Evaluate(*snap, predictor, r, opt);
+  ASSERT_TRUE(first_p.allowed) << first_p.body;
+  ASSERT_TRUE(first_p.jwt);
+  long before = g_allocs.load();
+  constexpr int kIters = 100;
+  for (int i = 0; i < kIters; ++i) {
+    Decision d = Evaluate(*snap, gw, r, opt);
+    if (!d.allowed || d.jwt != first.jwt) {
+      FAIL() << "gateway: not served from the verification cache";
+    }
+  }
+  long per_request = (g_allocs.load() - before) / kIters;
+  std::printf("[ perf ] allocations per cached-JWT gateway decision: %ld\n", per_request);
+  // upstream_set vector + the kubeflow-userid value (> SSO) + its claim copy.
+  EXPECT_LE(per_request, 4);
+  // The predictor's rule is a different rule: its hit must not re-verify.
+  before = g_allocs.load();
+  for (int i = 0; i < kIters; ++i) {
+    Decision d = Evaluate(*snap, predictor, r, opt);
+    if (!d.allowed || d.jwt != first.jwt) {
+      FAIL() << "predictor: not served from the verification cache";
+    }
+  }
+  EXPECT_EQ((g_allocs.load() - before) / kIters, 0);
+  // Informational: the pair as an external call with a token costs.
+  auto start = std::chrono::steady_clock::now();
+  constexpr int kPairs = 20000;
+  for (int i = 0; i < kPairs; ++i) {
+    Decision a = Evaluate(*snap, gw, r, opt);
+    Decision p = Evaluate(*snap, predictor, r, opt);
+  }
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf("[ perf ] cached RS256 token, gateway+predictor decision pair: %.0f ns\n",
+              static_cast<double>(ns) / kPairs);
+}
+
 }  // namespace
 }  // namespace ferry::gateway

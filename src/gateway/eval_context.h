@@ -22,6 +22,8 @@ struct EvalContext {
   const JwtRule* jwt_rule = nullptr;
   const Decision* overlay = nullptr;  // upstream header mutations so far
   mutable std::string scratch;        // joined duplicate headers
+  // Explain mode only: the decisive sentence (first line of the explanation).
+  std::string* headline = nullptr;
 };
 
 // Case-insensitive header lookup through the overlay; duplicates joined by ','.
@@ -34,7 +36,9 @@ bool RuleMatches(const Rule& rule, Action action, const EvalContext& ctx);
 int MatchingRule(const Policy& policy, const EvalContext& ctx);
 
 // Explanation helpers (explain.cc); only called when asked for.
-std::string ExplainNoMatch(const Policy& policy, const EvalContext& ctx);
+// One line per rule saying why it does not match; the observed value of each
+// rule's first failing field is added to *observed (deduplicated, ", "-joined).
+std::string ExplainNoMatch(const Policy& policy, const EvalContext& ctx, std::string* observed);
 std::string ObservedValue(const Clause& clause, const EvalContext& ctx);
 std::string WorkloadLabel(const Workload& w);
 

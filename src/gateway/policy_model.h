@@ -3,6 +3,7 @@
 // (explain.cc). Not part of the public API.
 #pragma once
 
+#include <array>
 #include <list>
 #include <map>
 #include <mutex>
@@ -116,15 +117,25 @@ struct RequestAuthn {
   std::vector<JwtRule> rules;
 };
 
-// Bounded LRU of verified tokens -> (rule, result).
+// Bounded LRU of verified tokens -> (the rules it verified against, result).
+// One token usually passes several workloads (gateway, then predictor) whose
+// rules differ, so an entry remembers a few rules.
 class VerifyCache {
  public:
   explicit VerifyCache(size_t max) : max_(max) {}
   void SetMax(size_t max) { max_ = max; }
   struct Hit {
-    const JwtRule* rule = nullptr;
+    std::array<const JwtRule*, 4> rules{};
     std::shared_ptr<const VerifiedJwt> jwt;
     int64_t cached_at = 0;  // unix seconds
+    bool Has(const JwtRule* r) const {
+      for (const JwtRule* x : rules) {
+        if (x == r) {
+          return true;
+        }
+      }
+      return false;
+    }
   };
   // Entries older than kMaxAgeSeconds are re-verified so that a key removed
   // from the JWKS stops being accepted within that time.

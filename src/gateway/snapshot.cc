@@ -1,5 +1,6 @@
 #include "gateway/snapshot.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy_model.h"
@@ -117,10 +118,23 @@ bool VerifyCache::Get(std::string_view token, int64_t now, Hit* out) {
 void VerifyCache::Put(std::string_view token, const JwtRule* rule,
                       std::shared_ptr<const VerifiedJwt> jwt, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (max_ == 0 || index_.count(token)) {
+  if (max_ == 0) {
     return;
   }
-  lru_.push_front(Node{std::string(token), Hit{rule, std::move(jwt), now}});
+  if (auto it = index_.find(token); it != index_.end()) {
+    Hit& hit = it->second->hit;
+    if (!hit.Has(rule)) {
+      // Keep the most recent rules; the oldest falls off when all slots are used.
+      std::move_backward(hit.rules.begin(), hit.rules.end() - 1, hit.rules.end());
+      hit.rules[0] = rule;
+    }
+    return;
+  }
+  Hit hit;
+  hit.rules[0] = rule;
+  hit.jwt = std::move(jwt);
+  hit.cached_at = now;
+  lru_.push_front(Node{std::string(token), std::move(hit)});
   index_[lru_.front().token] = lru_.begin();
   while (lru_.size() > max_) {
     index_.erase(lru_.back().token);

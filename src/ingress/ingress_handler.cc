@@ -1,5 +1,6 @@
 #include "ingress/ingress_handler.h"
 
+#include <array>
 #include <random>
 
 #include "gateway/engine.h"
@@ -43,22 +44,6 @@ const controller::RevisionRoute* PickRevision(const controller::ServiceRoute& ro
   return &route.revisions.back();
 }
 
-void SendDenial(const gateway::Decision& d, const server::Responder& responder) {
-  server::HttpResponse r;
-  r.status = d.status;
-  r.content_type = d.content_type;
-  r.body = d.body;
-  for (const auto& h : d.downstream_headers) {
-    if (h.name == "content-type") {
-      r.content_type = h.value;
-    } else if (h.name != "content-length" && h.name != "date" && h.name != "server" &&
-               h.name != "transfer-encoding" && h.name != "connection") {
-      r.headers.emplace_back(h.name, h.value);
-    }
-  }
-  responder.Send(std::move(r));
-}
-
 void ApplyUpstream(const gateway::Decision& d, server::HttpRequest& req) {
   if (d.upstream_remove.empty() && d.upstream_set.empty()) return;
   auto& hs = req.headers;
@@ -71,7 +56,70 @@ void ApplyUpstream(const gateway::Decision& d, server::HttpRequest& req) {
   }
 }
 
+// The predictor workload of a route. Cached per thread so the request path
+// builds no label map; the cache entry is re-checked field by field, so a new
+// route at a recycled address can never reuse a stale identity.
+const gateway::Workload& PredictorWorkload(const controller::ServiceRoute& route) {
+  struct Entry {
+    const controller::ServiceRoute* route = nullptr;
+    gateway::Workload workload;
+  };
+  thread_local std::array<Entry, 8> cache;
+  thread_local size_t next = 0;
+  for (const Entry& e : cache) {
+    if (e.route == &route && e.workload.name == route.name &&
+        e.workload.name_space == route.name_space && e.workload.labels == route.labels) {
+      return e.workload;
+    }
+  }
+  Entry& e = cache[next++ % cache.size()];
+  e.route = &route;
+  e.workload.name_space = route.name_space;
+  e.workload.name = route.name;
+  e.workload.labels.clear();
+  for (const auto& [k, v] : route.labels) e.workload.labels.emplace(k, v);
+  return e.workload;
+}
+
+const gateway::Workload& IngressGatewayWorkload() {
+  static const gateway::Workload* w = new gateway::Workload(gateway::Workload::IngressGateway());
+  return *w;
+}
+
 }  // namespace
+
+server::HttpResponse DenialResponse(const gateway::Decision& d) {
+  server::HttpResponse r;
+  r.status = d.status;
+  r.content_type = d.content_type;
+  r.body = d.body;
+  for (const auto& h : d.downstream_headers) {
+    if (h.name == "content-type") {
+      r.content_type = h.value;
+    } else if (h.name != "content-length" && h.name != "date" && h.name != "server" &&
+               h.name != "transfer-encoding" && h.name != "connection") {
+      r.headers.emplace_back(h.name, h.value);
+    }
+  }
+  return r;
+}
+
+server::HttpResponse NoRouteResponse(std::string_view host, bool external) {
+  return server::HttpResponse::Json(
+      404, ErrorBody("no InferenceService has host `" + std::string(host) + "` on the " +
+                     (external ? "external" : "cluster-local") +
+                     " gateway. Use the host of its URL (kubectl get inferenceservice -A shows "
+                     "it) in the Host header, or point HTTP_PROXY at this listener and call "
+                     "the URL itself"));
+}
+
+server::HttpResponse NotReadyResponse(const controller::ServiceRoute& route) {
+  return server::HttpResponse::Json(
+      503, ErrorBody("InferenceService " + route.name_space + "/" + route.name +
+                     " has no ready revision: " + route.not_ready_reason +
+                     " (kubectl describe inferenceservice " + route.name + " -n " +
+                     route.name_space + ")"));
+}
 
 std::string RequestHost(const server::HttpRequest& request) {
   std::string host(RawHostWithPort(request));
@@ -107,12 +155,13 @@ std::shared_ptr<const gateway::PolicySnapshot> IngressHandler::policies() const 
   return policies_;
 }
 
-void IngressHandler::Handle(server::HttpRequest& req, server::Responder responder) {
-  auto table = routes();
-  std::string host = RequestHost(req);
-  const controller::ServiceRoute* route = nullptr;
-  if (table) route = external_ ? table->FindExternal(host) : table->FindInternal(host);
-  auto policy = policies();
+GatewayOutcome IngressHandler::Run(server::HttpRequest& req, const controller::RouteTable* table,
+                                   const gateway::PolicySnapshot* policy,
+                                   const gateway::EvalOptions& eval,
+                                   std::vector<GatewayStep>* steps) const {
+  GatewayOutcome out;
+  out.host = RequestHost(req);
+  if (table) out.route = external_ ? table->FindExternal(out.host) : table->FindInternal(out.host);
 
   thread_local std::vector<gateway::Header> headers;
   headers.clear();
@@ -125,45 +174,58 @@ void IngressHandler::Handle(server::HttpRequest& req, server::Responder responde
   attrs.destination_port = req.local_port;
   attrs.source_ip = req.remote_address;
 
+  auto evaluate = [&](const gateway::Workload& w) {
+    gateway::Decision d = gateway::Evaluate(*policy, w, attrs, eval);
+    if (steps) steps->push_back({w, d});
+    if (d.allowed) ApplyUpstream(d, req);
+    return d;
+  };
   if (external_ && policy) {
-    gateway::EvalOptions eval;
-    eval.ext_authz = ext_authz_;
-    gateway::Decision d =
-        gateway::Evaluate(*policy, gateway::Workload::IngressGateway(), attrs, eval);
-    if (!d.allowed) return SendDenial(d, responder);
-    ApplyUpstream(d, req);
+    gateway::Decision d = evaluate(IngressGatewayWorkload());
+    if (!d.allowed) {
+      out.kind = GatewayOutcome::Kind::kDenied;
+      out.denial = std::move(d);
+      return out;
+    }
     headers.clear();
     for (const auto& [k, v] : req.headers) headers.push_back({k, v});
     attrs.headers = headers;
   }
-  if (route == nullptr) {
-    return responder.Send(server::HttpResponse::Json(
-        404, ErrorBody("no InferenceService has host `" + host + "` on the " +
-                       (external_ ? "external" : "cluster-local") +
-                       " gateway. Use the host of its URL (kubectl get inferenceservice -A shows "
-                       "it) in the Host header, or point HTTP_PROXY at this listener and call "
-                       "the URL itself")));
+  if (out.route == nullptr) {
+    out.kind = GatewayOutcome::Kind::kNoRoute;
+    return out;
   }
   if (policy) {
-    gateway::Workload predictor;
-    predictor.name_space = route->name_space;
-    predictor.name = route->name;
-    for (const auto& [k, v] : route->labels) predictor.labels.emplace(k, v);
     if (external_) attrs.source_principal = gateway::kIngressGatewayPrincipal;
-    gateway::EvalOptions eval;
-    eval.ext_authz = ext_authz_;
-    gateway::Decision d = gateway::Evaluate(*policy, predictor, attrs, eval);
-    if (!d.allowed) return SendDenial(d, responder);
-    ApplyUpstream(d, req);
+    gateway::Decision d = evaluate(PredictorWorkload(*out.route));
+    if (!d.allowed) {
+      out.kind = GatewayOutcome::Kind::kDenied;
+      out.denial = std::move(d);
+      return out;
+    }
   }
-  if (route->revisions.empty()) {
-    return responder.Send(server::HttpResponse::Json(
-        503, ErrorBody("InferenceService " + route->name_space + "/" + route->name +
-                       " has no ready revision: " + route->not_ready_reason +
-                       " (kubectl describe inferenceservice " + route->name + " -n " +
-                       route->name_space + ")")));
+  out.kind = out.route->revisions.empty() ? GatewayOutcome::Kind::kNotReady
+                                          : GatewayOutcome::Kind::kRouted;
+  return out;
+}
+
+void IngressHandler::Handle(server::HttpRequest& req, server::Responder responder) {
+  auto table = routes();
+  auto policy = policies();
+  gateway::EvalOptions eval;
+  eval.ext_authz = ext_authz_;
+  GatewayOutcome out = Run(req, table.get(), policy.get(), eval, nullptr);
+  switch (out.kind) {
+    case GatewayOutcome::Kind::kDenied:
+      return responder.Send(DenialResponse(out.denial));
+    case GatewayOutcome::Kind::kNoRoute:
+      return responder.Send(NoRouteResponse(out.host, external_));
+    case GatewayOutcome::Kind::kNotReady:
+      return responder.Send(NotReadyResponse(*out.route));
+    case GatewayOutcome::Kind::kRouted:
+      break;
   }
-  const controller::RevisionRoute* rev = PickRevision(*route);
+  const controller::RevisionRoute* rev = PickRevision(*out.route);
   router_->HandleWith(rev->catalog, req, std::move(responder));
 }
 

@@ -1,0 +1,83 @@
+// Authorization check ("why was I denied?"): runs one hypothetical request
+// through exactly the checks the gateway listeners run — same Host routing,
+// for an external URL the ingress-gateway workload and then the predictor
+// workload with the gateway's identity as the peer, for a cluster-local URL
+// the predictor only — with the engine's explanations switched on, and says
+// what the client would get and why.
+//
+// Who calls it: `POST /ferry/v1/authz/check` on the HTTPS API listener
+// (AuthzCheckHandler, which `ferry up` puts in front of the API server; the
+// dashboard and `ferry authz check` use it). Threads: any; the listeners'
+// snapshots are read like a request reads them. CUSTOM policies really call
+// their ext-authz provider (as the listener would).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "ingress/ingress_handler.h"
+#include "server/http_types.h"
+
+namespace ferry::ingress {
+
+struct AuthzCheckRequest {
+  std::string url;  // http://{isvc}.{ns}.{domain}/... or http://{isvc}.{ns}.svc.cluster.local/...
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;  // as the client sends them
+  std::string token;    // optional: sent as "Authorization: Bearer <token>"
+  std::string gateway;  // "external", "internal" or "" (from the URL's host)
+  std::string source_ip = "127.0.0.1";
+};
+
+// One workload's verdict.
+struct WorkloadVerdict {
+  std::string workload;  // "gateway `istio-ingressgateway` in `istio-system`"
+  bool allowed = false;
+  int status = 0;
+  std::string matched_policy;            // Envoy's access-log detail
+  std::vector<std::string> explanation;  // the engine's lines
+};
+
+struct AuthzCheckResult {
+  bool allowed = false;  // the request would reach the model
+  int status = 0;        // what the client gets (200 = forwarded to the model)
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  std::string gateway;                   // "external" or "internal"
+  std::vector<std::string> explanation;  // summary first
+  std::vector<WorkloadVerdict> workloads;
+};
+
+// Parses {"url", "method", "headers": {..}, "token", "gateway"}.
+StatusOr<AuthzCheckRequest> ParseAuthzCheckRequest(std::string_view json);
+std::string AuthzCheckResultJson(const AuthzCheckResult& result);
+
+// The listener's port is used as destination.port (as for a real request).
+AuthzCheckResult CheckAuthz(const AuthzCheckRequest& request, const IngressHandler& external,
+                            const IngressHandler& internal);
+
+// Serves POST /ferry/v1/authz/check (admin token required: FrontHandler adds
+// it for dashboard sessions); every other request goes to `next` (the API).
+class AuthzCheckHandler : public server::HttpHandler {
+ public:
+  AuthzCheckHandler(server::HttpHandler* next, const IngressHandler* external,
+                    const IngressHandler* internal, std::string admin_token)
+      : next_(next),
+        external_(external),
+        internal_(internal),
+        admin_token_(std::move(admin_token)) {}
+
+  void Handle(server::HttpRequest& request, server::Responder responder) override;
+
+ private:
+  server::HttpHandler* next_;
+  const IngressHandler* external_;
+  const IngressHandler* internal_;
+  std::string admin_token_;
+};
+
+inline constexpr std::string_view kAuthzCheckPath = "/ferry/v1/authz/check";
+
+}  // namespace ferry::ingress
