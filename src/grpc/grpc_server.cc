@@ -20,9 +20,26 @@ GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
 int GrpcServer::port() const { return impl_->port; }
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                         CatalogFn catalog) {
+                                                        CatalogFn catalog) {
+  auto service = std::make_unique<InferenceService>(
+      [catalog = std::move(catalog)](const CallInfo&) {
+        return CallTarget{catalog(), {}, {}};
+      },
+      /*needs_call_info=*/false, options.server_version);
+  return Start(options, std::move(service));
+}
+
+StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
+                                                        CallResolver resolver) {
+  return Start(options, std::make_unique<InferenceService>(std::move(resolver),
+                                                           /*needs_call_info=*/true,
+                                                           options.server_version));
+}
+
+StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
+                                                        std::unique_ptr<InferenceService> service) {
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<InferenceService>(std::move(catalog), options.server_version);
+  impl->service = std::move(service);
   std::string address = options.bind_address + ":" + std::to_string(options.port);
   if (options.bind_address.find(':') != std::string::npos) {
     address = "[" + options.bind_address + "]:" + std::to_string(options.port);
@@ -38,9 +55,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   if (impl->server == nullptr || impl->port == 0) {
     if (impl->server != nullptr) impl->server->Shutdown();
     return UnavailableError("cannot listen for gRPC on " + address +
-                            " (port in use or address not local); choose another port with "
-                            "--grpc_port=N, or --grpc_port=0 to disable gRPC");
+                            " (port in use or address not local); " + options.port_hint);
   }
+  impl->service->set_local_port(impl->port);
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
 

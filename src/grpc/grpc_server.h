@@ -4,18 +4,25 @@
 // over the same ModelCatalog snapshots the HTTP ModelRouter serves.
 //
 // Created by `ferry serve` (src/main) after the HTTP listener when
-// --grpc_port is set. gRPC's own thread pool runs the handlers; each call
-// reads the catalog snapshot `catalog()` returns at its start, so catalog swaps
-// never race a request. Predicts run on the gRPC thread (models are
-// thread-safe). The server owns its gRPC objects (kept out of this header);
-// the catalog function must stay callable until Shutdown() returns.
+// --grpc_port is set, with a CatalogFn; and by `ferry up` with a CallResolver
+// that routes each call by its `:authority` (like Host on the HTTP gateways)
+// and runs the gateway's policies on its metadata (ingress/grpc_ingress.h).
+// gRPC's own thread pool runs the handlers; each call reads the catalog the
+// function/resolver returns at its start, so catalog swaps never race a
+// request. Predicts run on the gRPC thread (models are thread-safe). The
+// server owns its gRPC objects (kept out of this header); the catalog
+// function / resolver must stay callable until Shutdown() returns.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "server/model_catalog.h"
@@ -28,9 +35,33 @@ struct GrpcServerOptions {
   // Largest message received or sent (KServe's default is 8 MiB).
   int max_message_bytes = 64 * 1024 * 1024;
   std::string server_version;  // ServerMetadata.version
+  // How to pick another port, for the bind error.
+  std::string port_hint =
+      "choose another port with --grpc_port=N, or --grpc_port=0 to disable gRPC";
 };
 
 using CatalogFn = std::function<std::shared_ptr<const server::ModelCatalog>()>;
+
+// One incoming call as a resolver sees it (views valid during the call only).
+struct CallInfo {
+  std::string_view path;       // "/inference.GRPCInferenceService/ModelInfer"
+  std::string_view authority;  // ":authority", port included when the client sent one
+  // Client metadata (lower-case keys; binary "-bin" entries left out).
+  std::span<const std::pair<std::string_view, std::string_view>> metadata;
+  std::string_view peer_ip;  // "127.0.0.1", "::1"
+  int local_port = 0;
+};
+
+// Where a call goes: the catalog to serve it from, or the status to answer
+// with (plus trailing metadata such as www-authenticate for a denial).
+struct CallTarget {
+  std::shared_ptr<const server::ModelCatalog> catalog;
+  Status status;  // non-OK: answered with this code and message
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
+using CallResolver = std::function<CallTarget(const CallInfo&)>;
+
+class InferenceService;  // inference_service.h
 
 class GrpcServer {
  public:
@@ -38,6 +69,9 @@ class GrpcServer {
   // when the port cannot be bound.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
                                                      CatalogFn catalog);
+  // Every call is first resolved (routing + policy) by `resolver`.
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
+                                                     CallResolver resolver);
   ~GrpcServer();  // Shutdown(0) if still running
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
@@ -49,6 +83,8 @@ class GrpcServer {
   struct Impl;
 
  private:
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
+                                                     std::unique_ptr<InferenceService> service);
   explicit GrpcServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string_view>
+#include <vector>
 
 #include "grpc/tensor_codec.h"
 #include "protocol/content_type.h"
@@ -35,8 +37,8 @@ StatusOr<const ModelEntry*> FindModel(const ModelCatalog& c, const std::string& 
   }
   const ModelEntry* m = c.Find(name);
   if (m == nullptr) {
-    return NotFoundError("model '" + name + "' is not served here; this server serves: " +
-                         ServedNames(c));
+    return NotFoundError("model '" + name +
+                         "' is not served here; this server serves: " + ServedNames(c));
   }
   return m;
 }
@@ -108,46 +110,117 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
   return resp;
 }
 
+// "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone.
+std::string_view PeerIp(std::string_view peer) {
+  size_t colon = peer.find(':');
+  if (colon == std::string_view::npos) return peer;
+  std::string_view rest = peer.substr(colon + 1);
+  if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.rfind(':'));
+}
+
+// Trailing-metadata keys gRPC accepts from an application.
+bool ValidMetadataKey(std::string_view key) {
+  if (key.empty() || key.rfind("grpc-", 0) == 0 || key.ends_with("-bin")) {
+    return false;
+  }
+  for (char c : key) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidMetadataValue(std::string_view value) {
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-::grpc::Status InferenceService::ServerLive(::grpc::ServerContext*,
+CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view method) const {
+  if (!needs_call_info_) return resolver_(CallInfo{});
+  thread_local std::vector<std::pair<std::string_view, std::string_view>> metadata;
+  metadata.clear();
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    std::string_view key(k.data(), k.size());
+    if (key.ends_with("-bin")) continue;
+    metadata.emplace_back(key, std::string_view(v.data(), v.size()));
+  }
+  std::string path = "/inference.GRPCInferenceService/" + std::string(method);
+  ::grpc::string_ref authority = ctx->ExperimentalGetAuthority();
+  std::string peer = ctx->peer();
+  CallInfo info;
+  info.path = path;
+  info.authority = std::string_view(authority.data(), authority.size());
+  info.metadata = metadata;
+  info.peer_ip = PeerIp(peer);
+  info.local_port = local_port_;
+  CallTarget target = resolver_(info);
+  if (!target.status.ok()) {
+    for (const auto& [k, v] : target.trailers) {
+      if (ValidMetadataKey(k) && ValidMetadataValue(v)) ctx->AddTrailingMetadata(k, v);
+    }
+  } else if (target.catalog == nullptr) {
+    target.status = UnavailableError("no models are loaded yet; retry when ServerReady is true");
+  }
+  return target;
+}
+
+::grpc::Status InferenceService::ServerLive(::grpc::ServerContext* ctx,
                                             const inference::ServerLiveRequest*,
                                             inference::ServerLiveResponse* res) {
+  if (needs_call_info_) {
+    CallTarget target = Resolve(ctx, "ServerLive");
+    if (!target.status.ok()) return ToGrpc(target.status);
+  }
   res->set_live(true);
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ServerReady(::grpc::ServerContext*,
+::grpc::Status InferenceService::ServerReady(::grpc::ServerContext* ctx,
                                              const inference::ServerReadyRequest*,
                                              inference::ServerReadyResponse* res) {
-  auto catalog = catalog_();
-  res->set_ready(catalog != nullptr && catalog->AllReady());
+  CallTarget target = Resolve(ctx, "ServerReady");
+  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+  res->set_ready(target.catalog != nullptr && target.catalog->AllReady());
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelReady(::grpc::ServerContext*,
+::grpc::Status InferenceService::ModelReady(::grpc::ServerContext* ctx,
                                             const inference::ModelReadyRequest* req,
                                             inference::ModelReadyResponse* res) {
-  auto catalog = catalog_();
+  CallTarget target = Resolve(ctx, "ModelReady");
+  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+  auto catalog = target.catalog;
   auto m = FindModel(catalog ? *catalog : ModelCatalog{}, req->name());
   if (!m.ok()) return ToGrpc(m.status());
   res->set_ready((*m)->state == ModelEntry::State::kReady);
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ServerMetadata(::grpc::ServerContext*,
+::grpc::Status InferenceService::ServerMetadata(::grpc::ServerContext* ctx,
                                                 const inference::ServerMetadataRequest*,
                                                 inference::ServerMetadataResponse* res) {
+  if (needs_call_info_) {
+    CallTarget target = Resolve(ctx, "ServerMetadata");
+    if (!target.status.ok()) return ToGrpc(target.status);
+  }
   res->set_name("ferry");
   res->set_version(version_);
   res->add_extensions("model_repository_extension");
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelMetadata(::grpc::ServerContext*,
+::grpc::Status InferenceService::ModelMetadata(::grpc::ServerContext* ctx,
                                                const inference::ModelMetadataRequest* req,
                                                inference::ModelMetadataResponse* res) {
-  auto catalog = catalog_();
+  CallTarget target = Resolve(ctx, "ModelMetadata");
+  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+  auto catalog = target.catalog;
   auto m = ReadyModel(catalog ? *catalog : ModelCatalog{}, req->name());
   if (!m.ok()) return ToGrpc(m.status());
   protocol::ModelMetadata md = (*m)->served->metadata;
@@ -156,11 +229,13 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelInfer(::grpc::ServerContext*,
+::grpc::Status InferenceService::ModelInfer(::grpc::ServerContext* ctx,
                                             const inference::ModelInferRequest* req,
                                             inference::ModelInferResponse* res) {
   auto t0 = std::chrono::steady_clock::now();
-  auto catalog = catalog_();
+  CallTarget target = Resolve(ctx, "ModelInfer");
+  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+  auto catalog = target.catalog;
   auto m = ReadyModel(catalog ? *catalog : ModelCatalog{}, req->model_name());
   if (!m.ok()) return ToGrpc(m.status());
   Status status;

@@ -1,6 +1,8 @@
 // InferenceService: the generated inference.GRPCInferenceService::Service
 // implemented over ModelCatalog snapshots (see grpc_server.h for the threading
-// and ownership rules). Internal to ferry_grpc.
+// and ownership rules). Every RPC first asks the CallResolver where it goes
+// (routing, policies); a non-OK answer becomes the call's status. Internal to
+// ferry_grpc.
 #pragma once
 
 #include <string>
@@ -12,8 +14,12 @@ namespace ferry::grpc {
 
 class InferenceService final : public inference::GRPCInferenceService::Service {
  public:
-  InferenceService(CatalogFn catalog, std::string version)
-      : catalog_(std::move(catalog)), version_(std::move(version)) {}
+  // needs_call_info = false: the resolver ignores CallInfo, so none is built.
+  InferenceService(CallResolver resolver, bool needs_call_info, std::string version)
+      : resolver_(std::move(resolver)),
+        needs_call_info_(needs_call_info),
+        version_(std::move(version)) {}
+  void set_local_port(int port) { local_port_ = port; }
 
   ::grpc::Status ServerLive(::grpc::ServerContext*, const inference::ServerLiveRequest*,
                             inference::ServerLiveResponse* res) override;
@@ -29,8 +35,13 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
                             inference::ModelInferResponse* res) override;
 
  private:
-  CatalogFn catalog_;
+  // The call's target; on a non-OK status its trailers are already set on `ctx`.
+  CallTarget Resolve(::grpc::ServerContext* ctx, std::string_view method) const;
+
+  CallResolver resolver_;
+  bool needs_call_info_;
   std::string version_;
+  int local_port_ = 0;
 };
 
 }  // namespace ferry::grpc

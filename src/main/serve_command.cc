@@ -12,6 +12,7 @@
 #include "grpc/grpc_server.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
+#include "runtime/batching_model.h"
 #include "runtime/loader.h"
 #include "server/http_server.h"
 #include "server/model_router.h"
@@ -42,11 +43,33 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
   serve->add_option("--max_body_bytes,--max-body-bytes", f->max_body_bytes,
                     "Largest request body accepted (413 above)")
       ->capture_default_str();
+  serve->add_option("--max_header_bytes,--max-header-bytes", f->max_header_bytes,
+                    "Largest request head accepted (431 above)")
+      ->capture_default_str();
+  serve->add_option("--max_header_count,--max-header-count", f->max_header_count,
+                    "Most header fields per request (431 above)")
+      ->capture_default_str();
+  serve->add_option("--request_timeout_ms,--request-timeout-ms", f->request_timeout_ms,
+                    "Time to receive a whole request once it starts (408 after; slowloris defence)")
+      ->capture_default_str();
+  serve->add_option("--idle_timeout_ms,--idle-timeout-ms", f->idle_timeout_ms,
+                    "Keep-alive idle time before a connection is closed")
+      ->capture_default_str();
+  serve->add_option("--max_connections,--max-connections", f->max_connections,
+                    "Open connections beyond this are closed at accept")
+      ->capture_default_str();
   serve->add_option("--access_log_rate,--access-log-rate", f->access_log_per_second,
                     "Access-log lines per second (0 = off, -1 = unlimited)")
       ->capture_default_str();
   serve->add_option("--drain_seconds,--drain-seconds", f->drain_seconds,
                     "On SIGTERM, how long in-flight requests may take to finish")
+      ->capture_default_str();
+  serve->add_option("--max_batch_size,--max-batch-size", f->max_batch_size,
+                    "Dynamic batching: merge concurrent compatible requests into one predict of up "
+                    "to N rows (0 or 1 = off)")
+      ->capture_default_str();
+  serve->add_option("--max_batch_delay_ms,--max-batch-delay-ms", f->max_batch_delay_ms,
+                    "Dynamic batching: longest a request waits for others to join its batch")
       ->capture_default_str();
 }
 
@@ -116,6 +139,20 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
 
 // --- end V2 gRPC ---
 
+// Wraps the model in a BatchingModel when --max_batch_size > 1; returns the
+// executor size batching wants (0 when off).
+int EnableBatching(const ServeFlags& flags, runtime::ServedModel* served) {
+  if (flags.max_batch_size <= 1) return 0;
+  runtime::BatchingOptions o;
+  o.max_batch_size = flags.max_batch_size;
+  o.max_delay = std::chrono::microseconds(
+      static_cast<int64_t>(std::max(0.0, flags.max_batch_delay_ms) * 1000));
+  int threads = runtime::EnableBatching(served, o);
+  std::fprintf(stderr, "ferry serve: dynamic batching on: up to %d rows per predict, %.3g ms delay\n",
+               flags.max_batch_size, flags.max_batch_delay_ms);
+  return threads;
+}
+
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
@@ -140,6 +177,11 @@ int RunServe(const ServeFlags& flags) {
   http.port = static_cast<uint16_t>(PortFromEnv(flags.http_port));
   http.io_threads = flags.workers;
   http.max_body_bytes = flags.max_body_bytes;
+  http.max_header_bytes = flags.max_header_bytes;
+  http.max_header_count = flags.max_header_count;
+  http.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
+  http.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
+  http.max_connections = flags.max_connections;
   auto listener = server::HttpServer::Create(http, &router);
   if (!listener.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", listener.status().message().c_str());
@@ -177,6 +219,7 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   for (const auto& w : (*served)->warnings) std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
+  int batch_threads = EnableBatching(flags, served->get());
   // Publish a new entry (entries are immutable once in a catalog).
   auto ready = std::make_shared<server::ModelEntry>();
   ready->name = flags.model_name;
@@ -185,7 +228,8 @@ int RunServe(const ServeFlags& flags) {
   int threads = flags.predict_threads > 0
                     ? flags.predict_threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  ready->executor = std::make_shared<server::Executor>(threads, 1024);
+  // Batching callers block until their batch is done: the pool bounds the batch.
+  ready->executor = std::make_shared<server::Executor>(std::max(threads, batch_threads), 1024);
   ready->state = server::ModelEntry::State::kReady;
   ready->counters->load_seconds = ready->served->load_seconds;
   ready->counters->loaded = 1;

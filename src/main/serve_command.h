@@ -22,8 +22,17 @@ struct ServeFlags {
   int workers = 0;          // I/O threads; 0 = one per core
   int predict_threads = 0;  // per-model executor threads; 0 = one per core
   size_t max_body_bytes = 64 * 1024 * 1024;
+  // Listener limits (server/http_server.h); defaults as HttpServerOptions.
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_count = 100;
+  int request_timeout_ms = 30000;
+  int idle_timeout_ms = 65000;
+  size_t max_connections = 10000;
   int access_log_per_second = 20;
   double drain_seconds = 30;
+  // Dynamic batching (runtime/batching_model.h): off unless max_batch_size > 1.
+  int max_batch_size = 0;
+  double max_batch_delay_ms = 0;  // 0: batch only what queues while a predict runs
 };
 
 void AddServeCommand(CLI::App& app, ServeFlags* flags);

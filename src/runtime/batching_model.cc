@@ -1,0 +1,254 @@
+#include "runtime/batching_model.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+namespace ferry::runtime {
+
+using protocol::Frame;
+using protocol::Tensor;
+using Clock = std::chrono::steady_clock;
+
+struct BatchingModel::Pending {
+  const Frame* x = nullptr;
+  PredictMethod method = PredictMethod::kPredict;
+  Clock::time_point enqueued;
+  std::condition_variable cv;  // signalled when done, or when this call must lead
+  bool taken = false;          // in a batch that is running
+  bool done = false;
+  bool retry_alone = false;  // its batch failed: run it alone on its own thread
+  std::optional<StatusOr<Tensor>> result;
+};
+
+namespace {
+
+bool Compatible(const Frame& a, PredictMethod ma, const Frame& b, PredictMethod mb) {
+  return ma == mb && a.cols == b.cols && a.names == b.names && a.string_cols == b.string_cols;
+}
+
+Frame Merge(const std::vector<BatchingModel::Pending*>& batch, size_t rows) {
+  const Frame& first = *batch[0]->x;
+  Frame out;
+  out.rows = rows;
+  out.cols = first.cols;
+  out.names = first.names;
+  out.string_cols = first.string_cols;
+  out.numeric.reserve(rows * first.cols);
+  if (first.has_strings()) {
+    out.strings.reserve(rows * first.cols);
+    out.missing.reserve(rows * first.cols);
+  }
+  for (const auto* p : batch) {
+    const Frame& f = *p->x;
+    out.numeric.insert(out.numeric.end(), f.numeric.begin(), f.numeric.end());
+    if (first.has_strings()) {
+      out.strings.insert(out.strings.end(), f.strings.begin(), f.strings.end());
+      out.missing.insert(out.missing.end(), f.missing.begin(), f.missing.end());
+    }
+  }
+  return out;
+}
+
+// Rows [row0, row0 + rows) of a tensor whose first dimension is the batch.
+Tensor SliceRows(const Tensor& t, size_t row0, size_t rows) {
+  Tensor out;
+  out.name = t.name;
+  out.datatype = t.datatype;
+  out.parameters = t.parameters;
+  out.shape = t.shape;
+  out.shape[0] = static_cast<int64_t>(rows);
+  size_t per_row = 1;
+  for (size_t i = 1; i < t.shape.size(); ++i) per_row *= static_cast<size_t>(t.shape[i]);
+  size_t begin = row0 * per_row, n = rows * per_row;
+  if (size_t es = protocol::ElementSize(t.datatype); es > 0) {
+    out.raw.assign(t.raw.begin() + begin * es, t.raw.begin() + (begin + n) * es);
+  } else {
+    out.bytes.assign(t.bytes.begin() + begin, t.bytes.begin() + begin + n);
+  }
+  if (!t.null_mask.empty()) {
+    out.null_mask.assign(t.null_mask.begin() + begin, t.null_mask.begin() + begin + n);
+  }
+  return out;
+}
+
+// True when `t` holds `rows` rows in its first dimension with consistent storage.
+bool SplittableByRows(const Tensor& t, size_t rows) {
+  if (t.shape.empty() || t.shape[0] != static_cast<int64_t>(rows)) return false;
+  auto count = protocol::ElementCount(t.shape);
+  return count.ok() && t.num_elements() == *count &&
+         (t.null_mask.empty() || t.null_mask.size() == static_cast<size_t>(*count));
+}
+
+}  // namespace
+
+BatchingModel::BatchingModel(std::unique_ptr<Model> inner, BatchingOptions options)
+    : inner_(std::move(inner)), options_(options) {
+  if (options_.max_concurrent_batches <= 0) {
+    options_.max_concurrent_batches =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  options_.max_batch_size = std::max(1, options_.max_batch_size);
+}
+
+BatchingModel::~BatchingModel() = default;
+
+BatchingStats BatchingModel::stats() const {
+  return {requests_.load(), batches_.load(), largest_.load(), retried_.load()};
+}
+
+int BatchingModel::RecommendedCallerThreads() const {
+  return std::min(1024, options_.max_batch_size * options_.max_concurrent_batches);
+}
+
+StatusOr<Tensor> BatchingModel::Predict(const Frame& x, PredictMethod method) const {
+  if (x.rows == 0 || x.rows >= static_cast<size_t>(options_.max_batch_size)) {
+    return inner_->Predict(x, method);
+  }
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  Pending p;
+  p.x = &x;
+  p.method = method;
+  p.enqueued = Clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&p);
+  queued_rows_ += x.rows;
+  // A full queue must not wait for the head's delay.
+  if (queue_.front() != &p && queued_rows_ >= static_cast<size_t>(options_.max_batch_size)) {
+    queue_.front()->cv.notify_one();
+  }
+  while (!p.done) {
+    bool leads =
+        !queue_.empty() && queue_.front() == &p && in_flight_ < options_.max_concurrent_batches;
+    if (!leads) {
+      p.cv.wait(lock);
+      continue;
+    }
+    Clock::time_point deadline = p.enqueued + options_.max_delay;
+    if (queued_rows_ >= static_cast<size_t>(options_.max_batch_size) || Clock::now() >= deadline) {
+      RunBatch(lock);
+    } else {
+      p.cv.wait_until(lock, deadline);
+    }
+  }
+  lock.unlock();
+  if (p.retry_alone) {
+    retried_.fetch_add(1, std::memory_order_relaxed);
+    return inner_->Predict(x, method);
+  }
+  return std::move(*p.result);
+}
+
+// Called with `lock` held by the head of the queue; returns with it held.
+void BatchingModel::RunBatch(std::unique_lock<std::mutex>& lock) const {
+  const Pending& head = *queue_.front();
+  std::vector<Pending*> batch;
+  std::deque<Pending*> rest;
+  size_t rows = 0;
+  for (Pending* q : queue_) {
+    if (rows + q->x->rows <= static_cast<size_t>(options_.max_batch_size) &&
+        Compatible(*head.x, head.method, *q->x, q->method)) {
+      q->taken = true;
+      rows += q->x->rows;
+      batch.push_back(q);
+    } else {
+      rest.push_back(q);
+    }
+  }
+  queue_.swap(rest);
+  queued_rows_ -= rows;
+  ++in_flight_;
+  // The new head may lead a batch of its own meanwhile.
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  lock.unlock();
+
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t seen = largest_.load(std::memory_order_relaxed);
+  while (batch.size() > seen && !largest_.compare_exchange_weak(seen, batch.size())) {
+  }
+  std::optional<StatusOr<Tensor>> merged;
+  if (batch.size() == 1) {
+    merged = inner_->Predict(*batch[0]->x, batch[0]->method);
+  } else {
+    merged = inner_->Predict(Merge(batch, rows), head.method);
+  }
+  bool split = batch.size() > 1 && merged->ok() && SplittableByRows(**merged, rows);
+  lock.lock();
+  --in_flight_;
+  size_t row0 = 0;
+  for (Pending* q : batch) {
+    if (batch.size() == 1) {
+      q->result = std::move(*merged);
+    } else if (split) {
+      q->result = SliceRows(**merged, row0, q->x->rows);
+    } else {
+      q->retry_alone = true;
+    }
+    row0 += q->x->rows;
+    q->done = true;
+    q->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+}
+
+int RecommendedCallerThreads(const Model& model) {
+  const auto* b = dynamic_cast<const BatchingModel*>(&model);
+  return b == nullptr ? 0 : b->RecommendedCallerThreads();
+}
+
+int EnableBatching(ServedModel* served, const BatchingOptions& options) {
+  if (options.max_batch_size <= 1 || served->model == nullptr) return 0;
+  auto wrapped = std::make_unique<BatchingModel>(std::move(served->model), options);
+  int threads = wrapped->RecommendedCallerThreads();
+  served->model = std::move(wrapped);
+  return threads;
+}
+
+namespace {
+
+// An integer field of `batcher` in [min, max], or nullopt when absent.
+StatusOr<std::optional<int64_t>> IntField(const nlohmann::json& batcher, const char* key,
+                                          int64_t min, int64_t max) {
+  auto it = batcher.find(key);
+  if (it == batcher.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max) {
+    return InvalidArgumentError("spec.predictor.batcher." + std::string(key) + " is " + it->dump() +
+                                "; set it to an integer from " + std::to_string(min) + " to " +
+                                std::to_string(max) + " or remove it for KServe's default");
+  }
+  return std::optional<int64_t>(it->get<int64_t>());
+}
+
+}  // namespace
+
+StatusOr<std::optional<BatchingOptions>> BatchingFromInferenceService(const nlohmann::json& isvc) {
+  const nlohmann::json* batcher = nullptr;
+  if (isvc.is_object() && isvc.contains("spec") && isvc["spec"].is_object() &&
+      isvc["spec"].contains("predictor") && isvc["spec"]["predictor"].is_object()) {
+    auto it = isvc["spec"]["predictor"].find("batcher");
+    if (it != isvc["spec"]["predictor"].end()) batcher = &*it;
+  }
+  if (batcher == nullptr || batcher->is_null()) return std::optional<BatchingOptions>();
+  if (!batcher->is_object()) {
+    return InvalidArgumentError(
+        "spec.predictor.batcher must be an object such as "
+        "{maxBatchSize: 32, maxLatency: 10}");
+  }
+  BatchingOptions o;  // KServe's defaults: 32 rows, 5000 ms
+  ASSIGN_OR_RETURN(auto size, IntField(*batcher, "maxBatchSize", 1, 65536));
+  ASSIGN_OR_RETURN(auto latency, IntField(*batcher, "maxLatency", 0, 600000));
+  ASSIGN_OR_RETURN(auto timeout, IntField(*batcher, "timeout", 0, 86400));
+  (void)timeout;
+  if (size) o.max_batch_size = static_cast<int>(*size);
+  if (latency) o.max_delay = std::chrono::milliseconds(*latency);
+  return std::optional<BatchingOptions>(o);
+}
+
+Status EnableBatchingForInferenceService(const nlohmann::json& isvc, ServedModel* served) {
+  ASSIGN_OR_RETURN(auto options, BatchingFromInferenceService(isvc));
+  if (options) EnableBatching(served, *options);
+  return OkStatus();
+}
+
+}  // namespace ferry::runtime
