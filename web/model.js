@@ -46,19 +46,26 @@ function exampleRequest(meta) {
 function tryIt(current, name, metaBox) {
   const gw = h('select', { id: 'try-gateway', name: 'gateway', onchange: () => loadMeta() },
     h('option', { value: 'internal' }, 'cluster-local gateway (status.address.url)'),
-    h('option', { value: 'external' }, 'external gateway (status.url; Kubeflow wants a token)'));
+    h('option', { value: 'external' }, 'external gateway (status.url; as you, through the Kubeflow login, or with the token)'));
   const token = h('input', { id: 'try-token', type: 'password', autocomplete: 'off',
     'aria-describedby': 'try-token-help' });
   const body = h('textarea', { id: 'try-body', spellcheck: 'false' }, '{"inputs": []}');
   const out = h('pre', { id: 'try-response', 'aria-live': 'polite', 'aria-label': 'Response' });
+  const why = h('div', { id: 'try-explanation', 'aria-live': 'polite' });
   const urlOf = () => (gw.value === 'external' ? current()?.status?.url : current()?.status?.address?.url);
   const send = async e => {
     e.preventDefault();
     if (!urlOf()) { out.textContent = 'The model has no URL yet: wait until it is Ready.'; return; }
     out.textContent = 'Sending...';
-    const r = await tryGateway(gw.value, urlOf(), `/v2/models/${name}/infer`, 'POST', body.value, token.value);
+    why.replaceChildren();
+    const path = `/v2/models/${name}/infer`;
+    const r = await tryGateway(gw.value, urlOf(), path, 'POST', body.value, token.value);
     out.textContent = `HTTP ${r.status}\n${r.text}`;
     out.dataset.status = r.status;
+    if (r.status === 401 || r.status === 403) {
+      why.replaceChildren(h('p', { class: 'muted' }, 'Asking the gateway why...'));
+      why.replaceChildren(await explainDenial(urlOf() + path, token.value));
+    }
   };
   const loadMeta = async () => {
     if (!urlOf()) return;
@@ -83,8 +90,44 @@ function tryIt(current, name, metaBox) {
     h('label', { for: 'try-body' }, 'V2 request body (JSON)'), body,
     h('p', {}, h('button', { type: 'submit', id: 'try-send' }, 'Send'), ' ',
       h('button', { type: 'button', class: 'secondary', id: 'try-meta', onclick: loadMeta }, 'Reload metadata')),
-    out);
+    out, why);
   return { form, loadMeta };
+}
+
+// The `ferry authz check` explanation of a denied Try-it call.
+async function explainDenial(url, token) {
+  const r = await api('POST', '/ferry/v1/authz/check',
+    { url, method: 'POST', headers: { 'Content-Type': 'application/json' }, token: token || undefined });
+  if (r.status === 404) {
+    return h('p', { class: 'muted', id: 'why-missing' },
+      'This server has no authorization check (POST /ferry/v1/authz/check answered 404).');
+  }
+  if (!r.ok || !r.json) return h('p', { class: 'error' }, `authz check failed: HTTP ${r.status} ${r.text}`);
+  const lines = r.json.explanation || [];
+  return h('section', { 'aria-labelledby': 'why-title', class: 'why' },
+    h('h3', { id: 'why-title' }, `Why: ${r.json.allowed ? 'allowed' : `denied (HTTP ${r.json.status})`}`),
+    h('ul', { id: 'why-lines' }, lines.map(l => h('li', {}, l))),
+    h('p', { class: 'muted' }, `Same as: ferry authz check -X POST ${url}` + (token ? ' --token $TOKEN' : '')));
+}
+
+// Recent model-server log lines (download, load, errors) of the InferenceService.
+function logsBox(name) {
+  const pre = h('pre', { id: 'model-logs', 'aria-label': 'Recent log lines', tabindex: '0' }, 'Loading...');
+  const load = async () => {
+    const r = await api('GET', `${ISVC}/namespaces/${ns()}/inferenceservices/${name}/log?tailLines=100`);
+    if (r.status === 404) {
+      pre.textContent = 'No log lines from this server (the log endpoint answered 404).';
+    } else if (!r.ok) {
+      pre.textContent = `Logs unavailable: HTTP ${r.status} ${r.json?.message || r.text}`;
+    } else {
+      pre.textContent = r.text.trim() || 'No log lines yet.';
+      pre.scrollTop = pre.scrollHeight;
+    }
+    pre.dataset.loaded = String(r.status);
+  };
+  const box = h('div', {}, pre,
+    h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'logs-refresh', onclick: load }, 'Refresh logs')));
+  return { box, load };
 }
 
 function editor(isvc) {
@@ -107,7 +150,8 @@ export function renderModel(main, name, signal) {
   const statusBox = h('div', { id: 'model-status' });
   const metaBox = h('div', { id: 'model-metadata' }, h('p', { class: 'muted' }, 'Loading metadata...'));
   const eventsBox = h('div', { id: 'model-events' });
-  let built = false, metaLoaded = false, t = null, latest = null;
+  const logs = logsBox(name);
+  let built = false, metaLoaded = false, t = null, latest = null, lastState = '';
   const draw = async isvc => {
     if (!isvc) { statusBox.replaceChildren(h('p', { class: 'error' }, `${name} was deleted.`)); return; }
     const st = isvc.status || {};
@@ -129,6 +173,7 @@ export function renderModel(main, name, signal) {
     const ev = await api('GET', `/api/v1/namespaces/${ns()}/events?fieldSelector=${encodeURIComponent('involvedObject.name=' + name)}`);
     eventsBox.replaceChildren(table('Events', ['Type', 'Reason', 'Message', 'Age'],
       (ev.json?.items || []).map(e => [e.type, e.reason, e.message, age(e.lastTimestamp || e.eventTime || e.metadata.creationTimestamp)])));
+    if (s.state !== lastState) { lastState = s.state; logs.load(); }
     if (s.state === 'Ready' && t && !metaLoaded) { metaLoaded = true; t.loadMeta(); }
     if (built) return;
     built = true;
@@ -147,7 +192,8 @@ export function renderModel(main, name, signal) {
         if (await deleteModel(name)) location.hash = `#/ns/${ns()}`;
       } }, 'Delete')),
     section('status-title', 'Status', statusBox),
-    section('events-title', 'Events', eventsBox));
+    section('events-title', 'Events', eventsBox),
+    section('logs-title', 'Recent log lines', logs.box));
   listWatch(`${ISVC}/namespaces/${ns()}/inferenceservices?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
     items => { latest = items[0] || null; draw(latest); },
     ev => { latest = ev.type === 'DELETED' ? null : ev.object; draw(latest); }, signal)

@@ -1,39 +1,362 @@
 #include "ingress/oauth2_proxy.h"
 
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "api/token_signer.h"
+#include "web/users.h"
+#include "web/web_handler.h"
+
 namespace ferry::ingress {
 namespace {
 
-constexpr const char* kSignInPage =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign In</title></head>"
-    "<body><h1>Sign in with Dex</h1>"
-    "<p>This endpoint is behind Kubeflow's login (the <code>istio-ingressgateway-oauth2-proxy</code> "
-    "CUSTOM AuthorizationPolicy). Browsers sign in through the dashboard; programs send "
-    "<code>Authorization: Bearer $(kubectl create token default-editor -n NAMESPACE)</code>.</p>"
-    "</body></html>\n";
+using server::HttpRequest;
+using server::HttpResponse;
 
-class BuiltinOauth2Proxy : public gateway::ExtAuthzClient {
- public:
-  StatusOr<gateway::ExtAuthzResponse> Check(const gateway::ExtAuthzProvider& provider,
-                                            const gateway::ExtAuthzCheckRequest& request) override {
-    gateway::ExtAuthzResponse r;
-    const std::string& p = request.path;
-    if (p.rfind("/api/", 0) == 0 || p.rfind("/apis/", 0) == 0 || p.rfind("/ml_metadata", 0) == 0) {
-      r.status = 401;
-      r.headers.push_back({"content-type", "application/json"});
-      r.body = "{\"error\": \"Unauthorized: send Authorization: Bearer <token>\"}";
-      return r;
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
-    r.status = 403;
-    r.headers.push_back({"content-type", "text/html; charset=utf-8"});
-    r.body = kSignInPage;
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Only same-host paths: "/x" but not "//host" or "/\host" (open redirects).
+std::string SafeRedirect(const std::string& rd) {
+  if (rd.empty() || rd[0] != '/' || (rd.size() > 1 && (rd[1] == '/' || rd[1] == '\\'))) {
+    return "/";
+  }
+  for (char c : rd) {
+    if (c == '\r' || c == '\n') return "/";
+  }
+  return rd;
+}
+
+// Value of cookie `name` in a Cookie header value.
+std::string CookieIn(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+std::string SignInPage(const std::string& rd, const std::string& error, const std::string& note) {
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>Sign In</title><style>body{font-family:system-ui,sans-serif;background:#f6f7f9;"
+      "color:#1d2430}main{max-width:26rem;margin:3rem auto;background:#fff;padding:1rem 1.5rem;"
+      "border:1px solid #d7dce3;border-radius:6px}label{display:block;margin:.6rem 0 .2rem;"
+      "font-weight:600}input{width:100%;font:inherit;padding:.35rem;box-sizing:border-box}"
+      "button{margin-top:1rem;font:inherit;padding:.4rem 1rem;background:#1a56c4;color:#fff;"
+      "border:0;border-radius:4px}.error{color:#b3261e}.muted{color:#5b6573;font-size:.9rem}"
+      ":focus-visible{outline:3px solid #1a56c4;outline-offset:2px}</style></head>"
+      "<body><main id=\"main\"><h1>Sign in with Dex</h1>";
+  if (!error.empty()) {
+    html += "<p class=\"error\" role=\"alert\" id=\"login-error\">" + HtmlEscape(error) + "</p>";
+  }
+  html +=
+      "<form method=\"post\" action=\"/oauth2/sign_in\">"
+      "<input type=\"hidden\" name=\"rd\" value=\"" +
+      HtmlEscape(rd) +
+      "\"><label for=\"username\">Email</label>"
+      "<input id=\"username\" name=\"username\" type=\"email\" autocomplete=\"username\" "
+      "required autofocus><label for=\"password\">Password</label>"
+      "<input id=\"password\" name=\"password\" type=\"password\" "
+      "autocomplete=\"current-password\" required>"
+      "<button type=\"submit\" id=\"login-submit\">Sign in</button></form>" +
+      note +
+      "<p class=\"muted\">This is Kubeflow's login (the <code>istio-ingressgateway-oauth2-proxy"
+      "</code> CUSTOM AuthorizationPolicy). Programs send <code>Authorization: Bearer $(kubectl "
+      "create token default-editor -n NAMESPACE)</code> instead.</p></main></body></html>\n";
+  return html;
+}
+
+}  // namespace
+
+bool IsOauth2ApiRoute(std::string_view p) {
+  return p.rfind("/api/", 0) == 0 || p.rfind("/apis/", 0) == 0 || p.rfind("/ml_metadata", 0) == 0;
+}
+
+struct Oauth2Proxy::Impl {
+  struct Session {
+    std::string email;
+    std::string jwt;
+    std::chrono::system_clock::time_point expires;
+  };
+
+  Oauth2ProxyOptions options;
+  api::TokenSigner* signer = nullptr;
+  Status init = OkStatus();
+  std::optional<web::UserStore> users;
+  mutable std::mutex mu;
+  mutable std::map<std::string, Session, std::less<>> sessions;  // guarded by mu
+  std::map<std::string, std::string> by_email;                   // guarded by mu; SessionCookieFor
+
+  // Looks up (and drops if expired) the session `id`.
+  std::optional<Session> Find(std::string_view id) const {
+    if (id.empty()) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return std::nullopt;
+    if (it->second.expires < std::chrono::system_clock::now()) {
+      sessions.erase(it);
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+  StatusOr<std::string> Create(const std::string& email) {
+    auto now = std::chrono::system_clock::now();
+    auto expires = now + options.session_ttl;
+    std::string jwt;
+    if (signer != nullptr) {
+      auto secs = [](auto t) {
+        return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+      };
+      // Dex's id_token claims; sub is the email (see the header).
+      nlohmann::json claims = {
+          {"iss", options.issuer}, {"sub", email},           {"aud", options.audience},
+          {"email", email},        {"email_verified", true}, {"name", email},
+          {"iat", secs(now)},      {"nbf", secs(now)},       {"exp", secs(expires)}};
+      ASSIGN_OR_RETURN(jwt, signer->Sign(claims));
+    }
+    std::string id = web::RandomToken();
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      it = it->second.expires < now ? sessions.erase(it) : std::next(it);
+    }
+    sessions[id] = Session{email, std::move(jwt), expires};
+    return id;
+  }
+
+  std::string Cookie(const std::string& value, int64_t max_age) const {
+    std::string c = std::string(kOauth2Cookie) + "=" + value +
+                    "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+    if (options.secure_cookie) c += "; Secure";
+    return c;
+  }
+
+  std::string DefaultNote() const {
+    if (!init.ok()) return "<p class=\"error\">" + HtmlEscape(init.message()) + "</p>";
+    if (!users || !users->default_password_active()) return "";
+    return "<p class=\"muted\" id=\"default-user-note\">First start: the default user is <code>" +
+           std::string(web::kDefaultUser) + "</code> with password <code>" + web::kDefaultPassword +
+           "</code>. Change it in <code>DATA_DIR/users</code> of <code>ferry up</code>.</p>";
+  }
+
+  HttpResponse Page(int status, const std::string& rd, const std::string& error) const {
+    HttpResponse r{status, "text/html; charset=utf-8", {}, SignInPage(rd, error, DefaultNote())};
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                           "frame-ancestors 'none'");
+    return r;
+  }
+
+  static HttpResponse Found(const std::string& location) {
+    HttpResponse r = HttpResponse::Text(302, "Found: " + location + "\n");
+    r.headers.emplace_back("Location", location);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+
+  HttpResponse SignIn(const HttpRequest& req) {
+    std::string rd = SafeRedirect(web::FormField(req.body, "rd"));
+    std::string email = web::FormField(req.body, "username");
+    if (email.empty()) email = web::FormField(req.body, "email");
+    std::string password = web::FormField(req.body, "password");
+    if (!init.ok() || !users || !users->Check(email, password)) {
+      return Page(401, rd,
+                  init.ok() ? std::string("Unknown email or wrong password: the users are in "
+                                          "DATA_DIR/users of `ferry up` (one `EMAIL SECRET` "
+                                          "per line).")
+                            : init.message());
+    }
+    auto id = Create(email);
+    if (!id.ok()) {
+      return Page(500, rd, "signing the session token failed: " + id.status().message());
+    }
+    HttpResponse r = Found(rd);
+    r.headers.emplace_back("Set-Cookie", Cookie(*id, options.session_ttl.count()));
+    return r;
+  }
+
+  HttpResponse SignOut(const HttpRequest& req) {
+    std::string id = web::CookieValue(req, kOauth2Cookie);
+    if (!id.empty()) {
+      std::lock_guard<std::mutex> lock(mu);
+      sessions.erase(id);
+    }
+    std::string rd = web::FormField(req.query, "rd");
+    HttpResponse r = Found(rd.empty() ? "/oauth2/sign_in" : SafeRedirect(rd));
+    r.headers.emplace_back("Set-Cookie", Cookie("", 0));
     return r;
   }
 };
 
-}  // namespace
+Oauth2Proxy::Oauth2Proxy(Oauth2ProxyOptions options, api::TokenSigner* signer)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->signer = signer;
+  if (impl_->options.users_file.empty()) {
+    impl_->init = FailedPreconditionError(
+        "the built-in oauth2-proxy has no users file: start it through `ferry up` "
+        "(DATA_DIR/users)");
+    return;
+  }
+  auto users = web::UserStore::Open(impl_->options.users_file);
+  if (users.ok()) {
+    impl_->users = std::move(*users);
+  } else {
+    impl_->init = users.status();
+  }
+}
 
-std::shared_ptr<gateway::ExtAuthzClient> NewBuiltinOauth2Proxy() {
-  return std::make_shared<BuiltinOauth2Proxy>();
+Oauth2Proxy::~Oauth2Proxy() = default;
+
+const Status& Oauth2Proxy::init_status() const { return impl_->init; }
+
+StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
+    const gateway::ExtAuthzProvider& provider, const gateway::ExtAuthzCheckRequest& request) {
+  std::string_view path = request.path;
+  if (!provider.path_prefix.empty() && path.rfind(provider.path_prefix, 0) == 0) {
+    path.remove_prefix(provider.path_prefix.size());
+    if (path.empty() || path[0] != '/') path = request.path;
+  }
+  std::string cookie;
+  bool json_client = false;
+  for (const auto& h : request.headers) {
+    if (h.name == "cookie" && cookie.empty()) cookie = CookieIn(h.value, kOauth2Cookie);
+    if (h.name == "accept" && h.value.find("application/json") != std::string::npos) {
+      json_client = true;
+    }
+  }
+  gateway::ExtAuthzResponse r;
+  auto session = impl_->Find(cookie);
+  if (session || path.rfind("/dex/", 0) == 0) {  // skip_auth_routes ^/dex/
+    r.status = 200;
+    if (session) {
+      if (!session->jwt.empty()) r.headers.push_back({"authorization", "Bearer " + session->jwt});
+      r.headers.push_back({"x-auth-request-email", session->email});
+      r.headers.push_back({"x-auth-request-user", session->email});
+    }
+    return r;
+  }
+  if (json_client || IsOauth2ApiRoute(path)) {
+    r.status = 401;
+    r.headers.push_back({"content-type", "application/json"});
+    r.body =
+        "{\"error\": \"Unauthorized: sign in at /oauth2/sign_in, or send Authorization: Bearer "
+        "$(kubectl create token default-editor -n NAMESPACE)\"}";
+    return r;
+  }
+  r.status = 403;
+  r.headers.push_back({"content-type", "text/html; charset=utf-8"});
+  r.body = SignInPage(SafeRedirect(std::string(path)), "", impl_->DefaultNote());
+  return r;
+}
+
+void Oauth2Proxy::HandleRoute(HttpRequest& req, server::Responder responder) {
+  std::string_view p = req.path;
+  Impl& impl = *impl_;
+  std::string rd = SafeRedirect(web::FormField(req.query, "rd"));
+  if (p == "/oauth2/sign_in") {
+    if (req.method == "POST") return responder.Send(impl.SignIn(req));
+    return responder.Send(impl.Page(200, rd, ""));
+  }
+  if (p == "/oauth2/start" || p == "/oauth2/callback") {
+    return responder.Send(Impl::Found("/oauth2/sign_in?rd=" + UrlEncode(rd)));
+  }
+  if (p == "/oauth2/sign_out") return responder.Send(impl.SignOut(req));
+  std::string email;
+  bool signed_in = SessionUser(req, &email);
+  if (p == "/oauth2/auth") {  // nginx auth_request style: 202 or 401, no body
+    HttpResponse r = HttpResponse::Text(signed_in ? 202 : 401, "");
+    if (signed_in) r.headers.emplace_back("X-Auth-Request-Email", email);
+    return responder.Send(std::move(r));
+  }
+  if (p == "/oauth2/userinfo") {
+    if (!signed_in) {
+      return responder.Send(
+          HttpResponse::Json(401, R"j({"error":"not signed in (/oauth2/sign_in)"})j"));
+    }
+    nlohmann::json j = {{"user", email}, {"email", email}, {"preferredUsername", email}};
+    return responder.Send(HttpResponse::Json(200, j.dump()));
+  }
+  responder.Send(HttpResponse::Text(
+      404, "no such oauth2-proxy endpoint: " + std::string(p) +
+               " (known: /oauth2/sign_in, /oauth2/start, /oauth2/sign_out, /oauth2/auth, "
+               "/oauth2/userinfo)\n"));
+}
+
+bool Oauth2Proxy::SessionUser(const HttpRequest& request, std::string* email) const {
+  auto s = impl_->Find(web::CookieValue(request, kOauth2Cookie));
+  if (!s) return false;
+  if (email != nullptr) *email = s->email;
+  return true;
+}
+
+std::string Oauth2Proxy::SessionCookieFor(const std::string& email) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->by_email.find(email);
+    if (it != impl_->by_email.end()) {
+      auto s = impl_->sessions.find(it->second);
+      if (s != impl_->sessions.end() &&
+          s->second.expires > std::chrono::system_clock::now() + std::chrono::minutes(5)) {
+        return std::string(kOauth2Cookie) + "=" + it->second;
+      }
+    }
+  }
+  auto id = impl_->Create(email);
+  if (!id.ok()) return "";
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->by_email[email] = *id;
+  return std::string(kOauth2Cookie) + "=" + *id;
 }
 
 }  // namespace ferry::ingress

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "web/gzip.h"
+
 namespace ferry::web {
 namespace {
 
@@ -26,7 +28,13 @@ const std::map<std::string_view, Asset>& Table() {
     auto* t = new std::map<std::string_view, Asset>();
     for (const EmbeddedAsset* a = kAssets; a->path != nullptr; ++a) {
       std::string_view body(reinterpret_cast<const char*>(a->data), a->size);
-      (*t)[a->path] = Asset{a->path, body, ContentTypeFor(a->path), Etag(body)};
+      Asset asset{a->path, body, ContentTypeFor(a->path), Etag(body), "", ""};
+      std::string gz = GzipCompress(body);
+      if (!gz.empty() && gz.size() < body.size()) {
+        asset.gzip = std::move(gz);
+        asset.gzip_etag = asset.etag.substr(0, asset.etag.size() - 1) + "-gzip\"";
+      }
+      (*t)[a->path] = std::move(asset);
     }
     return t;
   }();

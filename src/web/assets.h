@@ -24,6 +24,10 @@ struct Asset {
   std::string_view body;
   std::string_view content_type;
   std::string etag;  // quoted strong ETag of the content
+  // gzip of body (empty when it would not be smaller) and its own ETag: a
+  // different representation needs a different strong ETag.
+  std::string gzip;
+  std::string gzip_etag;
 };
 
 // The asset at `path` ("/app.js"), or nullptr.

@@ -18,8 +18,13 @@ namespace ferry::web {
 
 class FrontHandler : public server::HttpHandler {
  public:
-  FrontHandler(server::HttpHandler* api, WebHandler* web, std::string admin_token)
-      : api_(api), web_(web), admin_token_(std::move(admin_token)) {}
+  // read_only: session-backed API calls may only read (GET/HEAD, watches,
+  // `authz check`) and never Secrets — for the dashboard on the plain-HTTP
+  // external gateway, where static users sign in: the admin token stays an
+  // API-port (HTTPS) power.
+  FrontHandler(server::HttpHandler* api, WebHandler* web, std::string admin_token,
+               bool read_only = false)
+      : api_(api), web_(web), admin_token_(std::move(admin_token)), read_only_(read_only) {}
 
   void Handle(server::HttpRequest& request, server::Responder responder) override;
 
@@ -27,7 +32,11 @@ class FrontHandler : public server::HttpHandler {
   server::HttpHandler* api_;
   WebHandler* web_;
   std::string admin_token_;
+  bool read_only_ = false;
 };
+
+// True when a read-only dashboard may pass this session-backed API call.
+bool ReadOnlyAllows(std::string_view method, std::string_view path);
 
 // True for paths the API server owns ("/api/v1/..." but not "/api.js").
 bool IsApiPath(std::string_view path);

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "web/assets.h"
+#include "web/gzip.h"
 #include "web/users.h"
 
 namespace ferry::web {
@@ -78,6 +79,21 @@ std::string UrlDecode(std::string_view s) {
       i += 2;
     } else {
       out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
     }
   }
   return out;
@@ -202,19 +218,33 @@ struct WebHandler::Impl {
   }
 
   HttpResponse ServeAsset(const HttpRequest& req, const Asset& a) const {
-    if (req.Header("if-none-match") == a.etag) {
+    bool gz = !a.gzip.empty() && AcceptsGzip(req);
+    const std::string& etag = gz ? a.gzip_etag : a.etag;
+    if (req.Header("if-none-match") == etag) {
       HttpResponse r{304, std::string(a.content_type), {}, ""};
-      r.headers.emplace_back("ETag", a.etag);
+      r.headers.emplace_back("ETag", etag);
+      if (!a.gzip.empty()) r.headers.emplace_back("Vary", "Accept-Encoding");
       return r;
     }
-    HttpResponse r{200, std::string(a.content_type), {}, std::string(a.body)};
-    r.headers.emplace_back("ETag", a.etag);
+    HttpResponse r{200, std::string(a.content_type), {}, gz ? a.gzip : std::string(a.body)};
+    if (gz) r.headers.emplace_back("Content-Encoding", "gzip");
+    if (!a.gzip.empty()) r.headers.emplace_back("Vary", "Accept-Encoding");
+    r.headers.emplace_back("ETag", etag);
     r.headers.emplace_back("Cache-Control", "no-cache");  // revalidate: cheap 304s, never stale
     AddPageHeaders(&r);
     return r;
   }
 
-  void Try(HttpRequest& req, server::Responder responder) const;
+  // /login and /logout when another component owns sign-in.
+  HttpResponse ExternalSignIn(const HttpRequest& req) const {
+    if (req.path == "/logout") return Redirect(options.logout_url);
+    std::string next = SafeNext(FormField(req.query, "next"));
+    std::string user;
+    if (options.session_lookup && options.session_lookup(req, &user)) return Redirect(next);
+    return Redirect(options.login_url + "?rd=" + UrlEncode(next));
+  }
+
+  void Try(HttpRequest& req, const std::string& user, server::Responder responder) const;
 };
 
 WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
@@ -236,11 +266,13 @@ WebHandler::~WebHandler() = default;
 const Status& WebHandler::init_status() const { return impl_->init; }
 
 bool WebHandler::SessionUser(const HttpRequest& request, std::string* user) const {
+  if (impl_->options.session_lookup) return impl_->options.session_lookup(request, user);
   std::string id = CookieValue(request, kSessionCookie);
   return !id.empty() && impl_->sessions.Lookup(id, user);
 }
 
-void WebHandler::Impl::Try(HttpRequest& req, server::Responder responder) const {
+void WebHandler::Impl::Try(HttpRequest& req, const std::string& user,
+                           server::Responder responder) const {
   std::string_view rest = req.path.substr(kTryPrefix.size());
   size_t slash = rest.find('/');
   std::string_view which = rest.substr(0, slash);
@@ -268,7 +300,14 @@ void WebHandler::Impl::Try(HttpRequest& req, server::Responder responder) const 
     headers.push_back(std::move(h));
   }
   headers.emplace_back("host", host);
-  if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
+  if (!token.empty()) {
+    headers.emplace_back("authorization", "Bearer " + token);
+  } else if (target == external && options.gateway_cookie) {
+    // The user's own gateway session: the oauth2-proxy CUSTOM policy then
+    // injects the user's JWT, as for a browser on the external URL.
+    std::string cookie = options.gateway_cookie(user);
+    if (!cookie.empty()) headers.emplace_back("cookie", std::move(cookie));
+  }
   req.headers = std::move(headers);
   req.target = std::move(new_target);
   server::SplitTarget(req.target, &req.path, &req.query);
@@ -280,6 +319,9 @@ void WebHandler::Impl::Try(HttpRequest& req, server::Responder responder) const 
 void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
   std::string_view path = req.path;
   const Impl& impl = *impl_;
+  if (!impl.options.login_url.empty() && (path == "/login" || path == "/logout")) {
+    return responder.Send(impl.ExternalSignIn(req));
+  }
   if (path == "/login") {
     if (req.method == "POST") return responder.Send(impl.Login(req));
     return responder.Send(impl.LoginPage(200, "", SafeNext(FormField(req.query, "next"))));
@@ -292,7 +334,7 @@ void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
       return responder.Send(
           HttpResponse::Json(401, R"j({"error":"sign in to the dashboard first (/login)"})j"));
     }
-    return impl.Try(req, std::move(responder));
+    return impl.Try(req, user, std::move(responder));
   }
   if (path == "/ferry/whoami") {
     if (!signed_in) return responder.Send(HttpResponse::Json(401, R"({"error":"not signed in"})"));

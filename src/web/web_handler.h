@@ -2,6 +2,8 @@
 // binary), its sign-in (static users from DATA_DIR/users or the admin token;
 // an HttpOnly SameSite=Strict session cookie) and the "Try it" proxy that
 // hands a request to the external or internal gateway handler in-process.
+// A second instance serves the same dashboard on the external gateway, where
+// the built-in oauth2-proxy owns sign-in (WebOptions::session_lookup).
 //
 // Who calls it: `ferry up`'s composite handler sends every non-API path here
 // and asks SessionUser() whether an API call carries a valid session cookie
@@ -10,6 +12,7 @@
 // must outlive this object.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +29,16 @@ struct WebOptions {
   // dashboard listener's port); policies matching ports see these.
   uint16_t external_port = 0;
   uint16_t internal_port = 0;
+  // Set when another component owns sign-in (the external gateway's built-in
+  // oauth2-proxy): sessions come from session_lookup; /login and /logout
+  // redirect to login_url?rd=NEXT and logout_url.
+  std::function<bool(const server::HttpRequest&, std::string* user)> session_lookup;
+  std::string login_url;
+  std::string logout_url;
+  // Cookie ("name=value") carrying `user`'s gateway session (oauth2-proxy),
+  // added to Try-it calls to the external gateway that have no token, so
+  // they go through the gateway as that user. Unset or "" = none.
+  std::function<std::string(const std::string& user)> gateway_cookie;
 };
 
 inline constexpr char kSessionCookie[] = "ferry_session";

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "web/assets.h"
 #include "web/front_handler.h"
+#include "web/gzip.h"
 #include "web/users.h"
 
 namespace ferry::web {
@@ -225,7 +227,7 @@ TEST(IsApiPathTest, SplitsApiFromDashboardPaths) {
                         "/openapi/v2", "/.well-known/openid-configuration", "/openid/v1/jwks"}) {
     EXPECT_TRUE(IsApiPath(p)) << p;
   }
-  for (const char* p : {"/", "/api.js", "/apis.css", "/login", "/ferry/try/x", "/versionx"}) {
+  for (const char* p : {"/", "/api.js", "/apis.css", "/login", "/versionx"}) {
     EXPECT_FALSE(IsApiPath(p)) << p;
   }
 }
@@ -255,5 +257,151 @@ TEST_F(WebHandlerTest, FrontHandlerInjectsTheAdminTokenForSessions) {
   EXPECT_TRUE(api.seen.target.empty());
 }
 
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(GzipTest, AcceptEncodingParsing) {
+  auto with = [](std::string v) {
+    HttpRequest r;
+    r.headers = {{"accept-encoding", v}};
+    return AcceptsGzip(r);
+  };
+  EXPECT_TRUE(with("gzip, deflate, br"));
+  EXPECT_TRUE(with("br;q=1.0, GZIP;q=0.5"));
+  EXPECT_TRUE(with("*"));
+  EXPECT_FALSE(with("gzip;q=0"));
+  EXPECT_FALSE(with("br, deflate"));
+  EXPECT_FALSE(with("xgzip"));
+  EXPECT_FALSE(AcceptsGzip(HttpRequest()));
+}
+
+TEST(GzipTest, CompressesOnlyWhenWorthIt) {
+  HttpResponse big = HttpResponse::Json(200, "{\"items\":[" + std::string(5000, ' ') + "]}");
+  std::string original = big.body;
+  ASSERT_TRUE(MaybeGzip(&big));
+  EXPECT_EQ(HeaderOf(big, "Content-Encoding"), "gzip");
+  EXPECT_EQ(HeaderOf(big, "Vary"), "Accept-Encoding");
+  EXPECT_LT(big.body.size(), original.size());
+  EXPECT_EQ(Gunzip(big.body), original);
+  HttpResponse small = HttpResponse::Json(200, "{}");
+  EXPECT_FALSE(MaybeGzip(&small));
+  HttpResponse binary{200, "application/octet-stream", {}, std::string(5000, 'a')};
+  EXPECT_FALSE(MaybeGzip(&binary));
+  EXPECT_EQ(Gunzip(GzipCompress("")), "");
+}
+
+TEST_F(WebHandlerTest, ServesGzippedAssetsWithTheirOwnEtag) {
+  HttpResponse plain = Call("GET", "/app.js");
+  HttpResponse gz = Call("GET", "/app.js", "", {{"accept-encoding", "gzip, deflate"}});
+  ASSERT_EQ(gz.status, 200);
+  EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
+  EXPECT_EQ(HeaderOf(gz, "Vary"), "Accept-Encoding");
+  EXPECT_EQ(HeaderOf(plain, "Content-Encoding"), "");
+  EXPECT_EQ(Gunzip(gz.body), plain.body);
+  EXPECT_NE(HeaderOf(gz, "ETag"), HeaderOf(plain, "ETag"));
+  HttpResponse again = Call("GET", "/app.js", "",
+                            {{"accept-encoding", "gzip"}, {"if-none-match", HeaderOf(gz, "ETag")}});
+  EXPECT_EQ(again.status, 304);
+}
+
+TEST_F(WebHandlerTest, FrontHandlerGzipsApiListsForSessionsAndKeepsDashboardPaths) {
+  class BigApi : public server::HttpHandler {
+   public:
+    void Handle(HttpRequest& r, server::Responder responder) override {
+      seen = r.path;
+      responder.Send(HttpResponse::Json(200, "{\"items\":[" + std::string(4000, ' ') + "]}"));
+    }
+    std::string seen;
+  } api;
+  FrontHandler front(&api, handler_.get(), "admintoken");
+  auto call = [&](std::string target, std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = std::move(target);
+    server::SplitTarget(req.target, &req.path, &req.query);
+    req.headers = std::move(headers);
+    auto sink = std::make_shared<Sink>();
+    front.Handle(req, server::Responder(sink));
+    return sink->last;
+  };
+  std::string cookie = SignIn();
+  HttpResponse r = call("/apis/serving.kserve.io/v1beta1/namespaces/x/inferenceservices",
+                        {{"cookie", cookie}, {"accept-encoding", "gzip"}});
+  EXPECT_EQ(HeaderOf(r, "Content-Encoding"), "gzip");
+  EXPECT_NE(Gunzip(r.body).find("items"), std::string::npos);
+  // kubectl (its own token) and clients without gzip get the body as is.
+  r = call("/api/v1/namespaces", {{"authorization", "Bearer t"}, {"accept-encoding", "gzip"}});
+  EXPECT_EQ(HeaderOf(r, "Content-Encoding"), "");
+  r = call("/api/v1/namespaces", {{"cookie", cookie}});
+  EXPECT_EQ(HeaderOf(r, "Content-Encoding"), "");
+  // The dashboard's own /ferry/ endpoints stay with the dashboard.
+  api.seen.clear();
+  EXPECT_EQ(call("/ferry/whoami", {{"cookie", cookie}}).status, 200);
+  call("/ferry/try/external/a.b.example.com/v2/models/a", {{"cookie", cookie}});
+  EXPECT_EQ(api.seen, "");
+  EXPECT_EQ(external_.seen.target, "/v2/models/a");
+}
+
+// The dashboard on the external gateway: sign-in belongs to the oauth2-proxy.
+TEST_F(WebHandlerTest, ExternalSignInAndGatewaySessionForTryIt) {
+  WebOptions o{dir_.string(), "admintoken"};
+  o.session_lookup = [](const HttpRequest& r, std::string* user) {
+    if (CookieValue(r, "oauth2_proxy_kubeflow") != "ok") return false;
+    if (user) *user = "user@example.com";
+    return true;
+  };
+  o.login_url = "/oauth2/sign_in";
+  o.logout_url = "/oauth2/sign_out?rd=/";
+  std::string asked_for;
+  o.gateway_cookie = [&](const std::string& user) {
+    asked_for = user;
+    return std::string("oauth2_proxy_kubeflow=session-of-user");
+  };
+  handler_ = std::make_unique<WebHandler>(o, &external_, &internal_);
+  HttpResponse r = Call("GET", "/login?next=%2F%23%2Fns%2Fa");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/oauth2/sign_in?rd=/%23/ns/a");
+  r = Call("GET", "/login?next=%2F%23%2Fns%2Fa", "", {{"cookie", "oauth2_proxy_kubeflow=ok"}});
+  EXPECT_EQ(HeaderOf(r, "Location"), "/#/ns/a");
+  EXPECT_EQ(HeaderOf(Call("GET", "/logout"), "Location"), "/oauth2/sign_out?rd=/");
+  EXPECT_EQ(Call("GET", "/", "", {{"cookie", "oauth2_proxy_kubeflow=ok"}}).status, 200);
+  EXPECT_EQ(Call("POST", "/login", "email=user%40example.com&password=12341234").status, 303);
+
+  // Try it on the external gateway without a token: the user's gateway session.
+  Call("POST", "/ferry/try/external/m.ns.example.com/v2/models/m/infer", "{}",
+       {{"cookie", "oauth2_proxy_kubeflow=ok"}});
+  EXPECT_EQ(asked_for, "user@example.com");
+  EXPECT_EQ(external_.seen.Header("cookie"), "oauth2_proxy_kubeflow=session-of-user");
+  // With a token, or to the cluster-local gateway: no cookie.
+  Call("POST", "/ferry/try/external/m.ns.example.com/v2/models/m/infer", "{}",
+       {{"cookie", "oauth2_proxy_kubeflow=ok"}, {"x-ferry-token", "t"}});
+  EXPECT_FALSE(external_.seen.HasHeader("cookie"));
+  Call("POST", "/ferry/try/internal/m.ns.svc.cluster.local/v2/models/m/infer", "{}",
+       {{"cookie", "oauth2_proxy_kubeflow=ok"}});
+  EXPECT_FALSE(internal_.seen.HasHeader("cookie"));
+}
+
 }  // namespace
 }  // namespace ferry::web
+
+TEST(ReadOnlyFrontTest, AllowsReadsButNotWritesOrSecrets) {
+  EXPECT_TRUE(ferry::web::ReadOnlyAllows("GET", "/apis/serving.kserve.io/v1beta1/inferenceservices"));
+  EXPECT_TRUE(ferry::web::ReadOnlyAllows("POST", "/ferry/v1/authz/check"));
+  EXPECT_FALSE(ferry::web::ReadOnlyAllows("POST", "/apis/serving.kserve.io/v1beta1/namespaces/a/"
+                                                  "inferenceservices"));
+  EXPECT_FALSE(ferry::web::ReadOnlyAllows("DELETE", "/api/v1/namespaces/a/configmaps/x"));
+  EXPECT_FALSE(ferry::web::ReadOnlyAllows("GET", "/api/v1/namespaces/a/secrets"));
+  EXPECT_FALSE(ferry::web::ReadOnlyAllows("GET", "/api/v1/secrets/x"));
+  EXPECT_TRUE(ferry::web::ReadOnlyAllows("GET", "/api/v1/namespaces/a/secretsauce"));
+}

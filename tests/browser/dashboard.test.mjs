@@ -54,7 +54,10 @@ async function startFerry() {
     if (out.includes('export KUBECONFIG')) {
       // The dashboard is served where `ferry up` says; else on the API port.
       const m = out.match(/dashboard\s+(https?:\/\/\S+)/i);
-      return { proc, dataDir, logPath, url: (m ? m[1] : `https://127.0.0.1:${api}/`).replace(/\/?$/, '/') };
+      // The kubeflow profile also serves it on the external gateway behind the oauth2-proxy login.
+      const ext = out.match(/Kubeflow dashboard \(oauth2-proxy login\)\s+(http:\/\/\S+)/);
+      return { proc, dataDir, logPath, url: (m ? m[1] : `https://127.0.0.1:${api}/`).replace(/\/?$/, '/'),
+        extUrl: (ext ? ext[1] : `http://127.0.0.1:${http}/`).replace(/\/?$/, '/') };
     }
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferry up did not start:\n${out}`);
     await new Promise(r => setTimeout(r, 100));
@@ -93,6 +96,12 @@ async function run() {
   const shot = name => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   const errors = [];
   page.on('pageerror', e => errors.push(e.message));
+  // Content-Encoding of every response the dashboard got (checked in the gzip step).
+  const encodings = new Map();
+  page.on('response', r => {
+    const p = new URL(r.url()).pathname;  // the first full (200) answer per path; later ones may be 304s
+    if (r.status() === 200 && !encodings.has(p)) encodings.set(p, r.headers()['content-encoding'] || '');
+  });
   try {
     await step('login page says the default user and is labelled', async () => {
       await page.goto(up.url);
@@ -166,6 +175,17 @@ async function run() {
       }
       assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
     });
+    await step('model page shows recent log lines', async () => {
+      const logs = page.locator('#model-logs[data-loaded]');
+      await logs.waitFor();
+      const status = await logs.getAttribute('data-loaded');
+      const text = await logs.textContent();
+      assert(status === '200', `log endpoint answered ${status}: ${text}`);
+      assert(text.trim().length > 0 && !text.startsWith('No log lines'), `no log lines: ${text}`);
+      await page.locator('#logs-refresh').focus();
+      await page.keyboard.press('Enter');
+      await shot('05a-model-logs');
+    });
     await step('Try it through the cluster-local gateway returns [1, 1]', async () => {
       await page.getByLabel('V2 request body (JSON)').fill(JSON.stringify(SEED_REQUEST));
       await page.locator('#try-send').click();
@@ -176,14 +196,73 @@ async function run() {
       assert(JSON.stringify(out.outputs[0].data) === '[1,1]', `outputs: ${JSON.stringify(out.outputs)}`);
       await shot('05-model-try');
     });
-    await step('Try it on the external gateway without a token shows the denial', async () => {
-      await page.getByLabel('Gateway').selectOption('external');
+    const sendTry = async () => {
+      await page.locator('#try-response').evaluate(e => { e.textContent = ''; delete e.dataset.status; });
       await page.locator('#try-send').click();
-      await page.waitForFunction(() => !document.querySelector('#try-response').textContent.startsWith('Sending'));
-      const text = await page.locator('#try-response').textContent();
-      // Kubeflow's oauth2-proxy CUSTOM policy answers requests without a token at the ingress.
-      assert(/^HTTP (401|403)/.test(text), `external try without a token: ${text}`);
-      await shot('05b-external-denied');
+      await page.locator('#try-response[data-status]').waitFor();
+      return page.locator('#try-response').textContent();
+    };
+    await step('Try it on the external gateway goes through the login as the user: [1, 1]', async () => {
+      // No token: the built-in oauth2-proxy session of the signed-in user (CUSTOM → user JWT).
+      await page.getByLabel('Gateway').selectOption('external');
+      const text = await sendTry();
+      assert(text.startsWith('HTTP 200'), `external try with the user's session: ${text}`);
+      const out = JSON.parse(text.slice(text.indexOf('\n') + 1));
+      assert(JSON.stringify(out.outputs[0].data) === '[1,1]', `outputs: ${JSON.stringify(out.outputs)}`);
+    });
+    await step('a denied Try it shows the authz check explanation', async () => {
+      await page.getByLabel('Bearer token (optional)').fill('not-a-jwt');
+      const text = await sendTry();
+      assert(/^HTTP 401/.test(text), `external try with a bad token: ${text}`);
+      await page.locator('#why-lines li').first().waitFor();
+      const why = await page.locator('#try-explanation').textContent();
+      assert(/denied/i.test(why) && /jwt/i.test(why), `explanation: ${why}`);
+      await page.getByLabel('Bearer token (optional)').fill('');
+      await shot('05b-external-denied-explained');
+    });
+    await step('the dashboard is served gzip-compressed', async () => {
+      const js = encodings.get('/app.js'), css = encodings.get('/app.css');
+      assert(js === 'gzip' && css === 'gzip', `assets: app.js ${js}, app.css ${css}`);
+      const lists = [...encodings].filter(([p]) => p.startsWith('/api'));
+      assert(lists.some(([, e]) => e === 'gzip'), `no API JSON was gzipped: ${JSON.stringify(lists)}`);
+    });
+    await step('external gateway: the dashboard behind the Kubeflow login', async () => {
+      const ext = await ctx.newPage();
+      ext.on('pageerror', e => errors.push(e.message));
+      try {
+        await ext.goto(up.extUrl);
+        assert(new URL(ext.url()).pathname === '/oauth2/sign_in', `not sent to the login: ${ext.url()}`);
+        assert((await unlabeled(ext)).length === 0, `unlabeled controls: ${await unlabeled(ext)}`);
+        await ext.screenshot({ path: path.join(SHOTS, '09-gateway-login.png'), fullPage: true });
+        await ext.getByLabel('Email').fill('user@example.com');
+        await ext.getByLabel('Password').fill('wrong');
+        await ext.getByLabel('Password').press('Enter');
+        await ext.locator('#login-error').waitFor();
+        await ext.getByLabel('Email').fill('user@example.com');
+        await ext.getByLabel('Password').fill('12341234');
+        await ext.getByLabel('Password').press('Enter');
+        await ext.locator('#models').waitFor();
+        assert((await ext.locator('#who').textContent()) === 'user@example.com', 'user not shown');
+        const cookies = await ctx.cookies(up.extUrl);
+        const c = cookies.find(k => k.name === 'oauth2_proxy_kubeflow');
+        assert(c && c.httpOnly && c.sameSite === 'Lax', `session cookie: ${JSON.stringify(cookies)}`);
+        await ext.goto(up.extUrl + '#/ns/default/models/irish-s3');
+        await ext.locator('#model-state[data-state="Ready"]').waitFor();
+        await ext.getByLabel('V2 request body (JSON)').fill(JSON.stringify(SEED_REQUEST));
+        await ext.getByLabel('Gateway').selectOption('external');
+        // Keyboard only: Tab from the body to Send, Enter sends.
+        await ext.getByLabel('V2 request body (JSON)').press('Tab');
+        assert(await ext.evaluate(() => document.activeElement?.id === 'try-send'), 'Tab did not reach Send');
+        await ext.keyboard.press('Enter');
+        await ext.locator('#try-response[data-status]').waitFor();
+        const text = await ext.locator('#try-response').textContent();
+        assert(text.startsWith('HTTP 200'), `gateway dashboard try: ${text}`);
+        const out = JSON.parse(text.slice(text.indexOf('\n') + 1));
+        assert(JSON.stringify(out.outputs[0].data) === '[1,1]', `outputs: ${JSON.stringify(out.outputs)}`);
+        await ext.screenshot({ path: path.join(SHOTS, '10-gateway-dashboard-try.png'), fullPage: true });
+      } finally {
+        await ext.close();
+      }
     });
     await step('short form with a wrong storageUri shows FailedToLoad', async () => {
       await page.goto(up.url + '#/ns/default/new');
