@@ -5,7 +5,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 BUILD_TYPE ?= Release
 
-.PHONY: all build deps run test unit e2e bench fuzz clean
+.PHONY: all build deps run test unit e2e bench fuzz fuzz-short chaos clean
 
 all: build
 
@@ -30,6 +30,23 @@ bench:
 	@scripts/install-deps.sh all
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(BUILD)
+
+# libFuzzer + ASan/UBSan on every parser of untrusted bytes (clang build in
+# build-fuzz/): 10M executions per target, recorded in bench/RESULTS.md.
+fuzz:
+	@scripts/install-deps.sh all
+	@scripts/fuzz.sh long
+
+fuzz-short:
+	@scripts/install-deps.sh all
+	@scripts/fuzz.sh short
+
+# Fault and limit flows: S3 500s/truncation/slowness/outage, disk full, kill -9
+# during applies, slowloris/oversized clients, secrets never logged.
+chaos:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build
+	@CTEST_ARGS="-R e2e_(faults|limits|up_durability|secret_hygiene)" scripts/test.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -17,7 +17,7 @@ TEST_PKGS=(
   nodejs npm iproute2 chromium
   python3-grpcio python3-protobuf
 )
-BENCH_PKGS=(wrk nginx-light)
+BENCH_PKGS=(wrk nginx-light clang libclang-rt-14-dev)  # + `make fuzz`
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

@@ -11,4 +11,6 @@ eval "$(scripts/s3-test-server.sh start)"
 trap 'scripts/s3-test-server.sh stop' EXIT
 
 export FERRY_BIN="$REPO/$BUILD/ferry"
-ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 600
+# CTEST_ARGS narrows the run (e.g. `make chaos`); word-splitting intended.
+# shellcheck disable=SC2086
+ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 600 ${CTEST_ARGS:-}

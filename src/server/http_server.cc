@@ -12,12 +12,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <ctime>
+#include <iterator>
 #include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "server/http_message.h"
 
 namespace ferry::server {
 namespace asio = boost::asio;
@@ -180,8 +183,7 @@ class Connection : public ResponseSink,
 
   void Read() {
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(server_->options_.max_header_bytes));
-    parser_->body_limit(server_->options_.max_body_bytes);
+    internal::ConfigureParser(*parser_, server_->options_);
     if (buffer_.size() == 0) {
       // An idle keep-alive connection gets the idle timeout until its next
       // request starts; from the first byte on, the whole request must
@@ -237,17 +239,10 @@ class Connection : public ResponseSink,
     timer_.cancel();
     auto& msg = parser_->get();
     HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    SplitTarget(req.target, &req.path, &req.query);
-    req.headers.reserve(8);
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    if (internal::FillRequest(msg, server_->options_, &req) != FrameError::kNone) {
+      return RejectAndClose(http::error::header_limit);
     }
-    req.body = std::move(msg.body());
-    req.keep_alive = msg.keep_alive() && !server_->draining_.load(std::memory_order_relaxed);
+    req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
     req.remote_address = remote_;
     req.local_port = local_port_;
     req.received = std::chrono::steady_clock::now();
@@ -262,10 +257,13 @@ class Connection : public ResponseSink,
   void RejectAndClose(beast::error_code ec) {
     HttpResponse r;
     const auto& o = server_->options_;
-    if (ec == http::error::header_limit) {
-      r = HttpResponse::Json(431, ErrorJson("request header fields too large (limit " +
-                                            std::to_string(o.max_header_bytes) + " bytes)"));
-    } else if (ec == http::error::body_limit) {
+    FrameError fe =
+        ec == beast::error::timeout ? FrameError::kNone : internal::ClassifyParseError(ec);
+    if (fe == FrameError::kHeaderTooLarge) {
+      r = HttpResponse::Json(431, ErrorJson("request header fields too large (limits: " +
+                                            std::to_string(o.max_header_bytes) + " bytes, " +
+                                            std::to_string(o.max_header_count) + " fields)"));
+    } else if (fe == FrameError::kBodyTooLarge) {
       r = HttpResponse::Json(413, ErrorJson("request body too large (limit " +
                                             std::to_string(o.max_body_bytes) +
                                             " bytes); send smaller batches or raise the limit"));

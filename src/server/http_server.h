@@ -30,6 +30,7 @@ struct HttpServerOptions {
   uint16_t port = 8080;  // 0 = pick a free port (see HttpServer::port())
   int io_threads = 0;    // 0 = one per core
   size_t max_header_bytes = 16 * 1024;
+  size_t max_header_count = 100;  // Envoy's default max_headers_count
   size_t max_body_bytes = 64 * 1024 * 1024;
   std::chrono::milliseconds request_timeout{30000};  // to receive one whole request
   std::chrono::milliseconds idle_timeout{65000};     // keep-alive idle (KServe's 65 s)

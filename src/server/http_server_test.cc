@@ -186,6 +186,16 @@ TEST_F(HttpServerTest, OversizedHeaderIs431) {
   ::close(fd);
 }
 
+TEST_F(HttpServerTest, TooManyHeaderFieldsIs431) {
+  int fd = Connect(server_->port());
+  std::string head = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 150; ++i) head += "X-H" + std::to_string(i) + ": v\r\n";
+  std::string r = Exchange(fd, head + "\r\n");
+  EXPECT_NE(r.find("431"), std::string::npos) << r;
+  EXPECT_NE(r.find("fields"), std::string::npos) << r;
+  ::close(fd);
+}
+
 TEST_F(HttpServerTest, SlowClientGets408) {
   int fd = Connect(server_->port());
   std::string r = Exchange(fd, "GET / HTTP/1.1\r\nHost: h\r\n");  // never finishes the head

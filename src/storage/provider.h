@@ -39,7 +39,7 @@ struct FetchOptions {
   int concurrency = 4;                           // parallel objects / parts
   uint64_t part_size = 16ull << 20;              // ranged GET part size
   uint64_t multipart_threshold = 32ull << 20;    // objects above this are fetched in parts
-  int max_attempts = 3;                          // per request, including the first
+  int max_attempts = 5;                          // per request, incl. the first (boto3 legacy)
   std::chrono::milliseconds retry_backoff{200};  // doubled per attempt, with jitter
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::seconds read_timeout{30};  // abort when no byte arrives for this long

@@ -9,7 +9,7 @@
 // bad usage. Progress lines and "Model downloaded in N seconds" go to `out`.
 //
 // Extra environment (all optional): S3_MAX_FILE_CONCURRENCY (default 4),
-// S3_CONNECT_TIMEOUT (s, 15), S3_READ_TIMEOUT (s, 30), S3_MAX_ATTEMPTS (3),
+// S3_CONNECT_TIMEOUT (s, 15), S3_READ_TIMEOUT (s, 30), S3_MAX_ATTEMPTS (5),
 // FERRY_STORAGE_CACHE (content cache directory), FERRY_PVC_ROOT (/mnt/pvc),
 // FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT (named in credential errors).
 #pragma once

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# fuzz.sh: builds every libFuzzer target (clang, ASan + UBSan) and runs it.
+#
+#   scripts/fuzz.sh short [BUILD]   # `make test`: FUZZ_SECONDS (default 10) per target
+#   scripts/fuzz.sh long  [BUILD]   # `make fuzz`: FUZZ_RUNS (default 10,000,000) executions per
+#                                   # target, figures recorded in bench/RESULTS.md
+#
+# Each target starts from its committed seed corpus (tests/fuzz/<name>) plus
+# what earlier runs found (BUILD/fuzz-corpus/<target>, not committed). A crash
+# leaves its input in BUILD/fuzz-artifacts/ and fails the run: add the input to
+# the target's committed corpus as a regression seed once fixed.
+set -euo pipefail
+MODE=${1:-long}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${2:-$REPO/build-fuzz}
+JOBS=${JOBS:-2}
+cd "$REPO"
+
+CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERRY_FUZZ=ON \
+  -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCH=OFF >/dev/null
+mapfile -t LINES <"$BUILD/fuzz_targets.txt"
+TARGETS=()
+for l in "${LINES[@]}"; do TARGETS+=("${l%% *}"); done
+cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
+
+mkdir -p "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
+TABLE=$(mktemp)
+failed=0
+for l in "${LINES[@]}"; do
+  read -r name bin seeds <<<"$l"
+  work="$BUILD/fuzz-corpus/$name"
+  mkdir -p "$work"
+  if [ "$MODE" = long ]; then
+    limit=(-runs="${FUZZ_RUNS:-10000000}")
+  else
+    limit=(-max_total_time="${FUZZ_SECONDS:-10}")
+  fi
+  log="$BUILD/fuzz-logs/$name.log"
+  start=$(date +%s)
+  set +e
+  "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$BUILD/fuzz-artifacts/$name-" "$work" "$seeds" >"$log" 2>&1
+  rc=$?
+  set -e
+  secs=$(($(date +%s) - start))
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
+  if [ $rc -ne 0 ]; then
+    failed=1
+    verdict="**FAILED** (rc $rc, see $log)"
+    grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" >&2 || true
+  else
+    verdict="0 crashes"
+  fi
+  printf '| %s | %s | %s s | %s | %s |\n' "$name" "$execs" "$secs" "$cov" "$verdict" | tee -a "$TABLE"
+done
+
+if [ "$MODE" = long ]; then
+  OUT=$(mktemp)
+  {
+    echo "## Fuzzing: libFuzzer + ASan + UBSan, every parser of untrusted bytes ($(date -u +%F), $(nproc) cores, $(uname -m))"
+    echo
+    echo "\`make fuzz\` (scripts/fuzz.sh long): clang $(clang --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), up to ${FUZZ_RUNS:-10000000} executions per target from the committed seeds plus earlier finds."
+    echo
+    echo "| target | executions | time | coverage (edges) | result |"
+    echo "|---|---|---|---|---|"
+    cat "$TABLE"
+    echo
+  } >"$OUT"
+  /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+  rm -f "$OUT"
+fi
+rm -f "$TABLE"
+exit $failed

@@ -1,0 +1,32 @@
+// Turning bytes into HttpRequests with the listener's limits: the one piece
+// of request framing Ferry owns on top of Boost.Beast's parser (header/body
+// byte limits, the header-field count limit, target splitting, header-name
+// lower-casing). HttpServer uses FillRequest on every parsed message;
+// ParseHttpRequests runs the same steps over a flat buffer for the fuzz
+// target and tests. Internal to the ferry_http library; no Beast types here.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "server/http_server.h"
+#include "server/http_types.h"
+
+namespace ferry::server {
+
+// Why a request could not be framed; maps to the status the listener sends.
+enum class FrameError { kNone, kMalformed /*400*/, kHeaderTooLarge /*431*/, kBodyTooLarge /*413*/ };
+
+struct ParsedRequests {
+  std::vector<HttpRequest> requests;  // complete requests, in order
+  FrameError error = FrameError::kNone;
+  std::string detail;  // parser message for kMalformed
+  size_t consumed = 0;  // bytes used by complete requests
+};
+
+// Parses pipelined HTTP/1.x requests from `bytes` as the listener would,
+// stopping at the first error or at an incomplete request.
+ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options);
+
+}  // namespace ferry::server
