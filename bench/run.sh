@@ -42,4 +42,46 @@ trap 'scripts/s3-test-server.sh stop' EXIT
 } > "$OUT"
 cat "$OUT"
 /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+{
+  echo "## ferry up: apply → Ready, iris from the local S3 server ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  echo "POST of the seed's InferenceService (python3-requests, HTTPS API), then the watch stream until Ready=True; a new name per run."
+  echo
+  /usr/bin/python3 bench/apply_bench.py "$BUILD/ferry" "${APPLY_RUNS:-20}"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+rm -f "$OUT"
+# Issue 9: dynamic batching (64 one-row clients, RandomForest 100 trees) and V2 gRPC unary calls.
+OUT=$(mktemp)
+{
+  echo "## Dynamic batching: 64 one-row clients on a RandomForest of 100 trees ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  /usr/bin/python3 bench/batch_bench.py --ferry "$BUILD/ferry" --fixtures "$BUILD/bench-fixtures" --seconds "${BENCH_SECONDS:-10}"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+{
+  echo "## gRPC: one-row unary ModelInfer calls, ferry serve ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor" --seconds "${BENCH_SECONDS:-10}"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+rm -f "$OUT"
+# Issue 6: gateway security cost (Kubeflow policy set + RS256 token vs no policies).
+OUT=$(mktemp)
+{
+  echo "## Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none ($(date -u +%F), $(nproc) cores, $(uname -m))"
+  echo
+  echo "wrk -t2, ${AUTHZ_BENCH_SECONDS:-5} s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run."
+  echo
+  /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "${AUTHZ_BENCH_SECONDS:-5}"
+  echo
+} > "$OUT"
+cat "$OUT"
+/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
 rm -f "$OUT"

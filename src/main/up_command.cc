@@ -22,11 +22,17 @@
 
 #include "api/api_server.h"
 #include "api/encoding.h"
+#include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
 #include "controller/controller.h"
+#include "controller/isvc_spec.h"
+#include "grpc/grpc_server.h"
+#include "ingress/authz_check.h"
+#include "ingress/grpc_ingress.h"
 #include "ingress/ingress_handler.h"
 #include "ingress/oauth2_proxy.h"
+#include "ingress/oauth2_routes.h"
 #include "main/bootstrap.h"
 #include "main/certs.h"
 #include "main/runtimes.h"
@@ -72,6 +78,16 @@ void AddUpCommand(CLI::App& app, UpFlags* f) {
   up->add_option("--external-address,--external_address", f->external_address,
                  "Load-balancer IP shown on gateway Services of type LoadBalancer (default: this "
                  "machine's primary address)");
+  up->add_option("--scale-to-zero-grace", f->scale_to_zero_grace,
+                 "Idle time before a minReplicas: 0 model is unloaded (e.g. 30s, 2m; per "
+                 "InferenceService: annotation "
+                 "autoscaling.knative.dev/scale-to-zero-pod-retention-period)")
+      ->capture_default_str();
+  up->add_option("--grpc-port,--grpc_port", f->grpc_port,
+                 "V2 gRPC port for both gateways: the :authority selects the InferenceService "
+                 "like Host does (0 = pick; if not given and busy, gRPC is skipped)")
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->grpc_port_explicit = true; });
   up->add_option("--workers", f->workers, "I/O threads per listener (0 = one per core)")
       ->capture_default_str();
 }
@@ -175,6 +191,52 @@ struct GatewayListeners {
   bool internal_exposed = false;
 };
 
+// /healthz, /livez and /readyz go to the API server (readiness = controller
+// sync); everything else to the front handler (API or dashboard).
+class HealthFront : public server::HttpHandler {
+ public:
+  HealthFront(server::HttpHandler* api, server::HttpHandler* front) : api_(api), front_(front) {}
+  void Handle(server::HttpRequest& req, server::Responder responder) override {
+    bool health = req.path == "/readyz" || req.path == "/healthz" || req.path == "/livez";
+    (health ? api_ : front_)->Handle(req, std::move(responder));
+  }
+
+ private:
+  server::HttpHandler* api_;
+  server::HttpHandler* front_;
+};
+
+// --- V2 gRPC gateway (issue 9; ingress/grpc_ingress.h) ---
+
+// Starts the gRPC listener whose calls GrpcIngress routes and checks. Null
+// when the implicit default port is busy (skipped with a warning).
+StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flags,
+                                                             const ingress::GrpcIngress* gateway) {
+  grpc::GrpcServerOptions opts;
+  opts.bind_address = flags.bind;
+  opts.port = flags.grpc_port;
+  opts.server_version = FERRY_VERSION;
+  opts.port_hint = "choose another port with --grpc-port=N (0 = pick a free one)";
+  auto resolve = [gateway](const grpc::CallInfo& call) {
+    thread_local std::vector<gateway::Header> headers;
+    headers.clear();
+    for (const auto& [k, v] : call.metadata) headers.push_back({k, v});
+    ingress::GrpcCall c{call.authority, call.path, headers, call.peer_ip,
+                        static_cast<uint32_t>(call.local_port)};
+    ingress::GrpcRoute r = gateway->Route(c);
+    return grpc::CallTarget{std::move(r.catalog), std::move(r.status), std::move(r.trailers)};
+  };
+  auto server = grpc::GrpcServer::Start(opts, grpc::CallResolver(resolve));
+  if (!server.ok() && !flags.grpc_port_explicit) {
+    std::fprintf(stderr, "ferry up: warning: gRPC disabled: %s\n",
+                 server.status().message().c_str());
+    return std::unique_ptr<grpc::GrpcServer>();
+  }
+  return server;
+}
+
+// --- end V2 gRPC gateway ---
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "ferry up: %s\n", s.message().c_str());
   return 1;
@@ -218,9 +280,16 @@ int RunUp(const UpFlags& flags) {
   ingress::IngressHandler external(true, &router);
   ingress::IngressHandler internal(false, &router);
   gateway::ExtAuthzRegistry ext_authz;
-  ext_authz.RegisterBuiltin("oauth2-proxy", ingress::NewBuiltinOauth2Proxy());
+  // Kubeflow's oauth2-proxy + Dex, in-process: the same static users as the
+  // dashboard; user JWTs signed by Ferry's issuer.
+  auto oauth2 = std::make_shared<ingress::Oauth2Proxy>(
+      ingress::Oauth2ProxyOptions{dir + "/users", flags.issuer}, signer->get());
+  ext_authz.RegisterBuiltin("oauth2-proxy", oauth2);
+  ingress::ExternalFront external_front(oauth2.get(), &external);  // /oauth2/*, dashboard host
   external.SetExtAuthz(&ext_authz);
   internal.SetExtAuthz(&ext_authz);
+  ingress::GrpcIngress grpc_gateway;  // V2 gRPC (issue 9)
+  grpc_gateway.SetExtAuthz(&ext_authz);
 
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
   controller::ControllerOptions copts;
@@ -230,28 +299,75 @@ int RunUp(const UpFlags& flags) {
   copts.kubeflow_policies = flags.profile == "kubeflow";
   copts.token_issuer = flags.issuer;
   copts.token_jwks = boot.jwks_json;
+  copts.logs = &api.isvc_logs();
+  int64_t grace_ms = controller::ParseDurationMs(flags.scale_to_zero_grace);
+  if (grace_ms < 0) {
+    return Fail(InvalidArgumentError("--scale-to-zero-grace " + flags.scale_to_zero_grace +
+                                     ": not a duration; use e.g. 30s, 500ms or 2m"));
+  }
+  copts.scale_to_zero_grace = std::chrono::milliseconds(grace_ms);
   controller::Controller ctrl(&api.client(), &registry, &metrics, copts);
+  api.SetReadiness([&ctrl] { return ctrl.Synced(); });
+  router.SetActivator([&ctrl](const server::ModelEntry& entry, server::ModelRouter::Resume r) {
+    return ctrl.Activate(entry, std::move(r));
+  });
+  router.SetErrorSink([&api](const std::string& key, int status, std::string_view body) {
+    size_t slash = key.find('/');
+    if (slash == std::string::npos) return;
+    api.isvc_logs().Append(key.substr(0, slash), key.substr(slash + 1),
+                           "predictor: HTTP " + std::to_string(status) + ": " +
+                               std::string(body.substr(0, 1000)));
+  });
   ctrl.OnRoutes([&](std::shared_ptr<const controller::RouteTable> t) {
     external.SetRoutes(t);
+    external_front.SetRoutes(t);
     internal.SetRoutes(t);
+    grpc_gateway.SetRoutes(t);
   });
   ctrl.OnPolicies([&](std::shared_ptr<const gateway::PolicySnapshot> p) {
     external.SetPolicies(p);
     internal.SetPolicies(p);
+    grpc_gateway.SetPolicies(p);
   });
 
   // Models dashboard (issue 7), wired by the web helper: the API listener
   // serves the dashboard too; a session cookie stands in for the admin token.
-  web::WebHandler dashboard(web::WebOptions{dir, *token}, &external, &internal);
-  web::FrontHandler front(&api, &dashboard, *token);
-  auto api_listener = Listen(flags.bind, flags.api_port, 1, &front, &*certs);
+  // Try it from the dashboard goes through the external gateway with the
+  // user's oauth2 session (the admin has none: it signs in with a token).
+  auto gateway_cookie = [&oauth2](const std::string& user) {
+    return user == "admin" ? std::string() : oauth2->SessionCookieFor(user);
+  };
+  web::WebOptions web_opts{dir, *token};
+  web_opts.gateway_cookie = gateway_cookie;
+  web::WebHandler dashboard(web_opts, &external, &internal);
+  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
+  ingress::AuthzCheckHandler authz_check(&api, &external, &internal, *token);
+  web::FrontHandler front(&authz_check, &dashboard, *token);
+  // The same dashboard on the external gateway (Kubeflow's central dashboard
+  // host), behind the oauth2-proxy login, with the kubeflow profile.
+  web::WebOptions ext_web_opts{dir, *token};
+  ext_web_opts.secure_cookie = false;
+  ext_web_opts.session_lookup = [&oauth2](const server::HttpRequest& r, std::string* user) {
+    return oauth2->SessionUser(r, user);
+  };
+  ext_web_opts.login_url = "/oauth2/sign_in";
+  ext_web_opts.logout_url = "/oauth2/sign_out?rd=/";
+  ext_web_opts.gateway_cookie = gateway_cookie;
+  web::WebHandler ext_dashboard(ext_web_opts, &external, &internal);
+  web::FrontHandler ext_front(&authz_check, &ext_dashboard, *token, /*read_only=*/true);
+  if (flags.profile == "kubeflow") external_front.SetDashboard(&ext_front);
+  HealthFront health_front(&api, &front);
+  auto api_listener = Listen(flags.bind, flags.api_port, 1, &health_front, &*certs);
   if (!api_listener.ok()) return Fail(api_listener.status());
-  auto ext_listener = Listen(flags.bind, flags.http_port, flags.workers, &external, nullptr);
+  auto ext_listener =
+      Listen(flags.bind, flags.http_port, flags.workers, &external_front, nullptr);
   if (!ext_listener.ok()) return Fail(ext_listener.status());
   auto int_listener = Listen(flags.bind, flags.internal_port, flags.workers, &internal, nullptr);
   if (!int_listener.ok()) return Fail(int_listener.status());
   GatewayListeners gateways;
   uint16_t ext_port = (*ext_listener)->port(), int_port = (*int_listener)->port();
+  external.SetListenPort(ext_port);  // destination.port in `ferry authz check`
+  internal.SetListenPort(int_port);
   gateways.external = std::move(*ext_listener);
   gateways.internal = std::move(*int_listener);
   ctrl.OnGatewayService([&](const std::string& service, bool exposed) {
@@ -264,7 +380,7 @@ int RunUp(const UpFlags& flags) {
     // Bind the new socket first (SO_REUSEPORT), then drain the old one: no
     // request in flight is dropped.
     auto next = Listen(address, current->port(), flags.workers,
-                       is_external ? static_cast<server::HttpHandler*>(&external) : &internal,
+                       is_external ? static_cast<server::HttpHandler*>(&external_front) : &internal,
                        nullptr);
     if (!next.ok()) {
       std::fprintf(stderr, "ferry up: cannot rebind %s: %s\n", service.c_str(),
@@ -279,6 +395,8 @@ int RunUp(const UpFlags& flags) {
                  exposed ? "LoadBalancer/NodePort" : "ClusterIP");
     std::thread([old] { old->Drain(std::chrono::seconds(10)); }).detach();
   });
+  auto grpc_listener = StartGrpcGateway(flags, &grpc_gateway);
+  if (!grpc_listener.ok()) return Fail(grpc_listener.status());
   Status kc = WriteKubeconfig(dir, (*api_listener)->port(), certs->ca_pem, *token);
   if (!kc.ok()) return Fail(kc);
   Status started = ctrl.Start();
@@ -290,8 +408,16 @@ int RunUp(const UpFlags& flags) {
                "ferry up: export KUBECONFIG=%s/kubeconfig   (profile: %s)\n",
                (*api_listener)->port(), flags.bind.c_str(), ext_port, flags.bind.c_str(),
                int_port, dir.c_str(), flags.profile.c_str());
+  if (*grpc_listener) {
+    std::fprintf(stderr, "ferry up: V2 gRPC gateway %s:%d (:authority selects the InferenceService)\n",
+                 flags.bind.c_str(), (*grpc_listener)->port());
+  }
   std::fprintf(stderr, "ferry up: dashboard https://127.0.0.1:%u/  (first start: %s/users)\n",
                (*api_listener)->port(), dir.c_str());
+  if (flags.profile == "kubeflow") {
+    std::fprintf(stderr, "ferry up: Kubeflow dashboard (oauth2-proxy login) http://%s:%u/\n",
+                 flags.bind.c_str(), ext_port);
+  }
   std::fflush(stderr);
 
   int sig = 0;
@@ -302,6 +428,7 @@ int RunUp(const UpFlags& flags) {
     gateways.external->Drain(std::chrono::seconds(10));
     gateways.internal->Drain(std::chrono::seconds(10));
   }
+  if (*grpc_listener) (*grpc_listener)->Shutdown(std::chrono::seconds(10));
   api.Shutdown();
   (*api_listener)->Drain(std::chrono::seconds(2));
   ctrl.Stop();

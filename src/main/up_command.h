@@ -17,6 +17,10 @@ struct UpFlags {
   int api_port = 6443;
   int http_port = 8080;           // external gateway (istio-ingressgateway)
   int internal_port = 8081;       // cluster-local gateway
+  // V2 gRPC for both gateways (`:authority` picks the InferenceService); 0 =
+  // pick a free port; if not given and busy, gRPC is skipped with a warning.
+  int grpc_port = 8082;
+  bool grpc_port_explicit = false;
   std::string domain;             // overrides config-domain
   std::string profile = "kubeflow";
   std::string issuer = "https://kubernetes.default.svc.cluster.local";
@@ -24,6 +28,10 @@ struct UpFlags {
   // Shown as the gateway Services' load-balancer IP once patched to LoadBalancer
   // (default: this machine's primary address).
   std::string external_address;
+  // Idle time before a minReplicas: 0 model is unloaded (Knative's
+  // scale-to-zero-grace-period); per ISVC: annotation
+  // autoscaling.knative.dev/scale-to-zero-pod-retention-period.
+  std::string scale_to_zero_grace = "30s";
 };
 
 void AddUpCommand(CLI::App& app, UpFlags* flags);
