@@ -52,6 +52,9 @@ class Controller::Impl {
   void Enqueue(const std::string& key);
   // Enqueues `key` once `delay` has passed (status refresh while loading).
   void EnqueueAfter(const std::string& key, std::chrono::milliseconds delay);
+  // Backoff retries of transient load failures (reconcile.cc).
+  bool RetryDue(IsvcState& st, const std::string& attempt);
+  void ScheduleRetry(IsvcState& st, const LoadResult& r);
 
   // reconcile.cc
   void ReconcileIsvc(const std::string& ns, const std::string& name);

@@ -61,6 +61,12 @@ struct IsvcState {
   std::string fail_message;
   std::string fail_time;
   std::string fail_revision;
+  // Transient load failures (S3 unreachable, 5xx, timeouts, disk full) are
+  // retried with exponential backoff, like a crash-looping storage
+  // initializer on KServe: `retry_at` is when the failed attempt may run again.
+  int retries = 0;
+  std::string retry_attempt;
+  std::chrono::steady_clock::time_point retry_at{};
   std::string runtime_name = "ferry";
   std::string latest_created_revision;
 };

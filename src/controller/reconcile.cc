@@ -158,7 +158,7 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
     } else if (!creds.ok()) {
       fail(attempt, "ModelLoadFailed", creds.status().message());
     } else if (!serving_this && !(st.loading && st.loading_attempt == attempt) &&
-               st.failed_attempt != attempt) {
+               (st.failed_attempt != attempt || RetryDue(st, attempt))) {
       st.runtime_name = runtime_name;
       st.loading_hash = spec->revision_hash;
       StartLoad(st, *spec, attempt, generation, creds->s3, creds->note);
@@ -267,6 +267,33 @@ void Controller::Impl::StartLoad(IsvcState& st, const PredictorSpec& spec,
   PublishRoutes();
 }
 
+bool Controller::Impl::RetryDue(IsvcState& st, const std::string& attempt) {
+  if (st.retry_attempt != attempt || st.retry_at == std::chrono::steady_clock::time_point{}) {
+    return false;
+  }
+  if (std::chrono::steady_clock::now() < st.retry_at) return false;
+  st.retry_at = {};
+  return true;
+}
+
+void Controller::Impl::ScheduleRetry(IsvcState& st, const LoadResult& r) {
+  StatusCode code = r.status.code();
+  bool transient = code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
+                   code == StatusCode::kResourceExhausted;
+  if (!transient) return;
+  if (st.retry_attempt != r.attempt) {
+    st.retry_attempt = r.attempt;
+    st.retries = 0;
+  }
+  // 1 s, 2 s, 4 s ... capped at 5 minutes (Kubernetes' CrashLoopBackOff cap).
+  int64_t delay_ms = std::min<int64_t>(int64_t{1000} << std::min(st.retries, 9), 300000);
+  ++st.retries;
+  st.retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  st.fail_message += "; retrying automatically in " + std::to_string(delay_ms / 1000) +
+                     " s (attempt " + std::to_string(st.retries + 1) + ")";
+  EnqueueAfter("isvc/" + st.ns + "/" + st.name, std::chrono::milliseconds(delay_ms));
+}
+
 void Controller::Impl::ApplyLoadResult(IsvcState& st, LoadResult r) {
   st.loading = false;
   st.progress.reset();
@@ -276,7 +303,8 @@ void Controller::Impl::ApplyLoadResult(IsvcState& st, LoadResult r) {
     st.fail_message = r.status.message();
     st.fail_time = NowRfc3339();
     st.fail_revision = r.revision;
-    RecordEvent(st, "Warning", r.reason, "revision " + r.revision + ": " + r.status.message());
+    ScheduleRetry(st, r);
+    RecordEvent(st, "Warning", r.reason, "revision " + r.revision + ": " + st.fail_message);
     std::fprintf(stderr, "ferry: %s/%s revision %s failed: %s\n", st.ns.c_str(), st.name.c_str(),
                  r.revision.c_str(), r.status.message().c_str());
     return;
@@ -294,6 +322,8 @@ void Controller::Impl::ApplyLoadResult(IsvcState& st, LoadResult r) {
   if (!canary) Retire(st.previous);
   st.latest_ready = std::move(rev);
   st.failed_attempt.clear();
+  st.retries = 0;
+  st.retry_at = {};
   st.last_active = std::chrono::steady_clock::now();
   const server::ModelEntry* entry = st.latest_ready->entry.get();
   if (st.scaled_to_zero) {

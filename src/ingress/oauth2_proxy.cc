@@ -15,47 +15,6 @@ namespace {
 using server::HttpRequest;
 using server::HttpResponse;
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Only same-host paths: "/x" but not "//host" or "/\host" (open redirects).
 std::string SafeRedirect(const std::string& rd) {
   if (rd.empty() || rd[0] != '/' || (rd.size() > 1 && (rd[1] == '/' || rd[1] == '\\'))) {
@@ -95,12 +54,12 @@ std::string SignInPage(const std::string& rd, const std::string& error, const st
       ":focus-visible{outline:3px solid #1a56c4;outline-offset:2px}</style></head>"
       "<body><main id=\"main\"><h1>Sign in with Dex</h1>";
   if (!error.empty()) {
-    html += "<p class=\"error\" role=\"alert\" id=\"login-error\">" + HtmlEscape(error) + "</p>";
+    html += "<p class=\"error\" role=\"alert\" id=\"login-error\">" + web::HtmlEscape(error) + "</p>";
   }
   html +=
       "<form method=\"post\" action=\"/oauth2/sign_in\">"
       "<input type=\"hidden\" name=\"rd\" value=\"" +
-      HtmlEscape(rd) +
+      web::HtmlEscape(rd) +
       "\"><label for=\"username\">Email</label>"
       "<input id=\"username\" name=\"username\" type=\"email\" autocomplete=\"username\" "
       "required autofocus><label for=\"password\">Password</label>"
@@ -180,7 +139,7 @@ struct Oauth2Proxy::Impl {
   }
 
   std::string DefaultNote() const {
-    if (!init.ok()) return "<p class=\"error\">" + HtmlEscape(init.message()) + "</p>";
+    if (!init.ok()) return "<p class=\"error\">" + web::HtmlEscape(init.message()) + "</p>";
     if (!users || !users->default_password_active()) return "";
     return "<p class=\"muted\" id=\"default-user-note\">First start: the default user is <code>" +
            std::string(web::kDefaultUser) + "</code> with password <code>" + web::kDefaultPassword +
@@ -309,7 +268,7 @@ void Oauth2Proxy::HandleRoute(HttpRequest& req, server::Responder responder) {
     return responder.Send(impl.Page(200, rd, ""));
   }
   if (p == "/oauth2/start" || p == "/oauth2/callback") {
-    return responder.Send(Impl::Found("/oauth2/sign_in?rd=" + UrlEncode(rd)));
+    return responder.Send(Impl::Found("/oauth2/sign_in?rd=" + web::UrlEncode(rd)));
   }
   if (p == "/oauth2/sign_out") return responder.Send(impl.SignOut(req));
   std::string email;

@@ -22,21 +22,6 @@ bool IsAbsoluteForm(const server::HttpRequest& req) {
   return !req.target.empty() && req.target[0] != '/';
 }
 
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 void ExternalFront::SetRoutes(std::shared_ptr<const controller::RouteTable> routes) {
@@ -66,7 +51,7 @@ void ExternalFront::Handle(server::HttpRequest& req, server::Responder responder
   std::string rd(req.path);
   if (!req.query.empty()) rd += "?" + std::string(req.query);
   server::HttpResponse r = server::HttpResponse::Text(302, "sign in first: /oauth2/sign_in\n");
-  r.headers.emplace_back("Location", "/oauth2/sign_in?rd=" + UrlEncode(rd));
+  r.headers.emplace_back("Location", "/oauth2/sign_in?rd=" + web::UrlEncode(rd));
   r.headers.emplace_back("Cache-Control", "no-store");
   responder.Send(std::move(r));
 }

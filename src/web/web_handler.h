@@ -66,5 +66,9 @@ class WebHandler : public server::HttpHandler {
 std::string CookieValue(const server::HttpRequest& request, std::string_view name);
 // application/x-www-form-urlencoded field `name` of `body`, decoded.
 std::string FormField(std::string_view body, std::string_view name);
+// Text for HTML element content and attribute values (&, <, >, quotes).
+std::string HtmlEscape(std::string_view s);
+// Percent-encodes all but RFC 3986 unreserved characters and '/' (a path or `rd` value).
+std::string UrlEncode(std::string_view s);
 
 }  // namespace ferry::web

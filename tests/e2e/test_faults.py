@@ -116,5 +116,97 @@ class StorageFaultsTest(unittest.TestCase):
         return d
 
 
+class DeploymentFaultsTest(unittest.TestCase):
+    """`ferry up`: the S3 server disappears while a new revision deploys."""
+
+    def test_outage_keeps_the_old_revision_and_recovers_by_itself(self):
+        import json
+        from ferrytest import SEED_REQUEST, Up
+        s3, access, secret = ferrytest.ensure_s3()
+        ferrytest.s3_upload(os.path.join(ferrytest.mlflow_models(), "iris_tensor"),
+                            "s3://mlflow/faults/iris-v2/")
+        proxy = FaultProxy(s3)
+        up = Up(profile="none")
+        try:
+            ns = "faults"
+            up.kubectl("create", "namespace", ns)
+            manifest = """apiVersion: v1
+kind: Secret
+metadata:
+  name: s3creds
+  annotations:
+    serving.kserve.io/s3-endpoint: 127.0.0.1:%d
+    serving.kserve.io/s3-usehttps: "0"
+type: Opaque
+stringData:
+  AWS_ACCESS_KEY_ID: %s
+  AWS_SECRET_ACCESS_KEY: %s
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: sa
+secrets:
+- name: s3creds
+""" % (proxy.port, access, secret)
+            up.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
+            isvc = """apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris
+spec:
+  predictor:
+    serviceAccountName: sa
+    model:
+      modelFormat: {name: mlflow}
+      protocolVersion: v2
+      storageUri: %s
+"""
+            up.kubectl("apply", "-n", ns, "-f", "-", input=isvc % PREFIX.rstrip("/"))
+            up.kubectl("wait", "--for=condition=Ready", "isvc/iris", "-n", ns, "--timeout=30s")
+            host = "iris.%s.svc.cluster.local" % ns
+            path = "/v2/models/iris/infer"
+            self.assertEqual(up.internal(host, path, json=SEED_REQUEST).status_code, 200)
+
+            proxy.down()  # S3 gone; deploy a new revision
+            up.kubectl("apply", "-n", ns, "-f", "-",
+                       input=isvc % "s3://mlflow/faults/iris-v2")
+            deadline = time.time() + 20
+            info = None
+            while time.time() < deadline:
+                obj = json.loads(up.kubectl("get", "isvc", "iris", "-n", ns, "-o",
+                                            "json").stdout)
+                ms = obj.get("status", {}).get("modelStatus", {})
+                if ms.get("lastFailureInfo"):
+                    info = ms["lastFailureInfo"]
+                    break
+                time.sleep(0.1)
+            self.assertIsNotNone(info, "the outage never showed in status")
+            self.assertIn("127.0.0.1:%d" % proxy.port, info["message"])
+            self.assertIn("retrying automatically", info["message"])
+            # The previous revision keeps serving through the outage.
+            r = up.internal(host, path, json=SEED_REQUEST)
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["outputs"][0]["data"], [1, 1])
+
+            proxy.up()  # S3 back on the same address: no re-apply needed
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                obj = json.loads(up.kubectl("get", "isvc", "iris", "-n", ns, "-o",
+                                            "json").stdout)
+                pred = obj.get("status", {}).get("components", {}).get("predictor", {})
+                if (pred.get("latestReadyRevision") == pred.get("latestCreatedRevision") and
+                        "lastFailureInfo" not in obj["status"].get("modelStatus", {}) and
+                        pred.get("latestReadyRevision", "").endswith("00002")):
+                    break
+                time.sleep(0.2)
+            else:
+                self.fail("did not recover after S3 came back:\n" + json.dumps(obj["status"]))
+            self.assertEqual(up.internal(host, path, json=SEED_REQUEST).status_code, 200)
+        finally:
+            up.stop()
+            proxy.down()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
