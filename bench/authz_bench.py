@@ -13,8 +13,6 @@ Traffic goes to 127.0.0.1 only; every wrk run is bounded in time.
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +22,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from http_bench import ONE_ROW, rss_mb  # noqa: E402
+from http_bench import ONE_ROW, rss_mb, wrk  # noqa: E402
 
 NS = "kubeflow-user-example-com"
 PROFILE = ("apiVersion: kubeflow.org/v1\nkind: Profile\nmetadata:\n  name: %s\n"
@@ -53,27 +51,6 @@ def start(ferrytest, profile, model_dir):
     up.kubectl("apply", "-n", NS, "-f", "-", input=isvc(model_dir))
     up.kubectl("wait", "--for=condition=Ready", "isvc/iris", "-n", NS, "--timeout=60s")
     return up
-
-
-def wrk(url, body, conns, seconds, tmp, headers):
-    """http_bench.wrk with extra request headers (Host, Authorization)."""
-    script = os.path.join(tmp, "post.lua")
-    with open(script, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
-        for k, v in headers.items():
-            f.write("wrk.headers[%s] = %s\n" % (json.dumps(k), json.dumps(v)))
-        f.write("wrk.body = %s\n" % json.dumps(json.dumps(body)))
-    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds, "--latency", "-s",
-                          script, url], capture_output=True, text=True, timeout=seconds + 30).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def pct(p):
-        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)\b" % p, out)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000.0 if unit == "us" else (v * 1000.0 if unit == "s" else v)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": pct(50), "p99": pct(99),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
 def call(up, headers):

@@ -11,77 +11,49 @@ if [ ! -f "$DEMO/.done" ]; then
   /usr/bin/python3 tests/fixtures/mlflow/gen_mlflow.py "$DEMO" >/dev/null
   touch "$DEMO/.done"
 fi
+STAMP="($(date -u +%F), $(nproc) cores, $(uname -m))"
 OUT=$(mktemp)
-{
-  echo "## HTTP: one-row V2 iris request, ferry serve vs nginx fixed body ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  echo "wrk -t2, 10 s per run, both servers with 2 worker threads/processes, same machine, same run."
-  echo
-  /usr/bin/python3 bench/http_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "${BENCH_SECONDS:-10}"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-{
-  echo "## scikit-learn predict: Ferry native vs scikit-learn in Python ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  echo "Median of repeated predicts on the same pickled model and rows, one process each, same run."
-  echo
+trap 'rm -f "$OUT"' EXIT
+
+# record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
+# it at the top of bench/RESULTS.md (record.py keeps the last three runs).
+record() {
+  local title=$1 intro=$2
+  shift 2
+  {
+    echo "## $title $STAMP"
+    echo
+    if [ -n "$intro" ]; then echo "$intro"; echo; fi
+    "$@"
+    echo
+  } >"$OUT"
+  cat "$OUT"
+  /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+}
+
+S=${BENCH_SECONDS:-10}
+record "HTTP: one-row V2 iris request, ferry serve vs nginx fixed body" \
+  "wrk -t2, $S s per run, both servers with 2 worker threads/processes, same machine, same run." \
+  /usr/bin/python3 bench/http_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$S"
+record "scikit-learn predict: Ferry native vs scikit-learn in Python" \
+  "Median of repeated predicts on the same pickled model and rows, one process each, same run." \
   /usr/bin/python3 bench/sklearn_bench.py "$BUILD/bench/sklearn_predict_bench"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+
 eval "$(scripts/s3-test-server.sh start)"
-trap 'scripts/s3-test-server.sh stop' EXIT
-{
-  echo "## Storage: S3 downloads from the local s3rver ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
+trap 'rm -f "$OUT"; scripts/s3-test-server.sh stop' EXIT
+record "Storage: S3 downloads from the local s3rver" "" \
   /usr/bin/python3 bench/storage_bench.py "$BUILD/ferry"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-{
-  echo "## ferry up: apply → Ready, iris from the local S3 server ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  echo "POST of the seed's InferenceService (python3-requests, HTTPS API), then the watch stream until Ready=True; a new name per run."
-  echo
+record "ferry up: apply → Ready, iris from the local S3 server" \
+  "POST of the seed's InferenceService (python3-requests, HTTPS API), then the watch stream until Ready=True; a new name per run." \
   /usr/bin/python3 bench/apply_bench.py "$BUILD/ferry" "${APPLY_RUNS:-20}"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-rm -f "$OUT"
 # Issue 9: dynamic batching (64 one-row clients, RandomForest 100 trees) and V2 gRPC unary calls.
-OUT=$(mktemp)
-{
-  echo "## Dynamic batching: 64 one-row clients on a RandomForest of 100 trees ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  /usr/bin/python3 bench/batch_bench.py --ferry "$BUILD/ferry" --fixtures "$BUILD/bench-fixtures" --seconds "${BENCH_SECONDS:-10}"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-{
-  echo "## gRPC: one-row unary ModelInfer calls, ferry serve ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor" --seconds "${BENCH_SECONDS:-10}"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-rm -f "$OUT"
+record "Dynamic batching: 64 one-row clients on a RandomForest of 100 trees" "" \
+  /usr/bin/python3 bench/batch_bench.py --ferry "$BUILD/ferry" --fixtures "$BUILD/bench-fixtures" --seconds "$S"
+record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
+  /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" \
+  --model_dir "$DEMO/iris_tensor" --seconds "$S"
 # Issue 6: gateway security cost (Kubeflow policy set + RS256 token vs no policies).
-OUT=$(mktemp)
-{
-  echo "## Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none ($(date -u +%F), $(nproc) cores, $(uname -m))"
-  echo
-  echo "wrk -t2, ${AUTHZ_BENCH_SECONDS:-5} s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run."
-  echo
-  /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "${AUTHZ_BENCH_SECONDS:-5}"
-  echo
-} > "$OUT"
-cat "$OUT"
-/usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
-rm -f "$OUT"
+A=${AUTHZ_BENCH_SECONDS:-5}
+record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
+  "wrk -t2, $A s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run." \
+  /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$A"
