@@ -16,6 +16,8 @@
 #include <random>
 #include <thread>
 
+#include "storage/ordered_md5.h"
+
 namespace ferry::storage {
 namespace {
 
@@ -27,10 +29,12 @@ struct FileState {
   std::string path;
   int fd = -1;
   std::atomic<int> parts_left{0};
+  std::unique_ptr<OrderedMd5> md5;  // set when the ETag is a single-part MD5
 };
 
 struct Part {
   FileState* state;
+  size_t index;  // within its file
   std::optional<std::pair<uint64_t, uint64_t>> range;  // inclusive; nullopt = whole file
 };
 
@@ -87,7 +91,7 @@ class Downloader {
   Status Open(FileState& st) {
     std::error_code ec;
     fs::create_directories(fs::path(st.path).parent_path(), ec);
-    st.fd = ::open(st.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    st.fd = ::open(st.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (st.fd < 0 || ec) {
       return InternalError("cannot create `" + st.path + "` for " + st.file->display + ": " +
                            (ec ? ec.message() : std::strerror(errno)) +
@@ -98,16 +102,22 @@ class Downloader {
 
   void PlanParts(FileState& st) {
     const RemoteFile& f = *st.file;
-    if (f.size && *f.size == 0) return;
+    std::vector<uint64_t> starts;
     if (f.size && f.ranges_ok && *f.size > options_.multipart_threshold) {
       uint64_t part = std::max<uint64_t>(options_.part_size, 1 << 20);
       for (uint64_t off = 0; off < *f.size; off += part) {
-        parts_.push_back({&st, std::make_pair(off, std::min(off + part, *f.size) - 1)});
+        parts_.push_back({&st, starts.size(), std::make_pair(off, std::min(off + part, *f.size) - 1)});
+        starts.push_back(off);
         ++st.parts_left;
       }
-    } else {
-      parts_.push_back({&st, std::nullopt});
+    } else if (!f.size || *f.size > 0) {
+      parts_.push_back({&st, 0, std::nullopt});
+      starts.push_back(0);
       st.parts_left = 1;
+    }
+    // Hash while downloading (overlapping the network) when the size is known.
+    if (f.size && *f.size > 0 && IsMd5Etag(f.etag)) {
+      st.md5 = std::make_unique<OrderedMd5>(st.fd, std::move(starts), *f.size);
     }
   }
 
@@ -145,6 +155,7 @@ class Downloader {
           if (w < 0) return false;
           done += static_cast<size_t>(w);
         }
+        if (part.state->md5) part.state->md5->Wrote(part.index, offset + written, data, n);
         written += n;
         progress_.AddBytes(static_cast<int64_t>(n));
         return true;
@@ -153,6 +164,7 @@ class Downloader {
       Status s = Check(f, part, resp, written);
       if (s.ok()) return s;
       progress_.AddBytes(-static_cast<int64_t>(written));
+      if (part.state->md5) part.state->md5->Restart(part.index);
       if (abort_) return s;
       bool retry = IsRetryable(resp) || s.code() == StatusCode::kUnavailable;
       if (!retry || attempt + 1 >= options_.max_attempts) return s;
@@ -195,7 +207,13 @@ class Downloader {
                            "; the object changed during the download, retry");
     }
     if (IsMd5Etag(f.etag)) {
-      ASSIGN_OR_RETURN(std::string md5, FileMd5Hex(st.path));
+      std::optional<std::string> streamed = st.md5 ? st.md5->HexDigest() : std::nullopt;
+      std::string md5;
+      if (streamed) {
+        md5 = std::move(*streamed);
+      } else {
+        ASSIGN_OR_RETURN(md5, FileMd5Hex(st.path));
+      }
       if (md5 != Lower(f.etag)) {
         return DataLossError(f.display + ": MD5 of the downloaded bytes is " + md5 +
                              " but the ETag is " + f.etag +

@@ -4,6 +4,8 @@ SigV4 signatures still verify at the real server) unless a fault is set:
   "500"      answer 500 InternalError (S3's XML) without forwarding
   "truncate" forward, then send only half of the body and close
   "slow"     forward, then wait `delay` seconds before answering
+  "corrupt"  forward, flipping one byte in the middle of an object's body
+             (same length, so only a content check can notice)
   "down"     stop listening (connection refused) — see down()/up()
 `faults_left` bounds how many requests get the fault (None = all).
 127.0.0.1 only; a thread per connection; bounded by the tests' own loops."""
@@ -46,6 +48,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         conn.close()
         if fault == "slow":
             time.sleep(proxy.delay)
+        if fault == "corrupt" and self.command == "GET" and "?" not in self.path and data:
+            mid = len(data) // 2
+            data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection"):

@@ -68,6 +68,19 @@ class StorageFaultsTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertComplete(dest)
 
+    def test_corrupted_body_fails_the_md5_check_and_leaves_nothing(self):
+        # Same length, one byte flipped: only the ETag's MD5 can tell.
+        self.proxy.set("corrupt")
+        try:
+            dest = os.path.join(self.tmp, "corrupt")
+            p, _ = self.fetch(dest)
+        finally:
+            self.proxy.set(None)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("MD5", p.stderr)
+        self.assertIn("s3://mlflow/faults/iris/", p.stderr)
+        self.assertFalse(os.path.exists(dest))
+
     def test_slow_server_still_completes(self):
         self.proxy.set("slow", times=2, delay=1.5)
         dest = os.path.join(self.tmp, "slow")

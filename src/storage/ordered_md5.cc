@@ -1,0 +1,85 @@
+#include "storage/ordered_md5.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace ferry::storage {
+
+struct OrderedMd5::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+OrderedMd5::OrderedMd5(int fd, std::vector<uint64_t> part_starts, uint64_t size)
+    : ctx_(std::make_unique<Ctx>()),
+      fd_(fd),
+      starts_(std::move(part_starts)),
+      written_(starts_.size(), 0),
+      size_(size) {
+  valid_ = ctx_->md != nullptr && EVP_DigestInit_ex(ctx_->md, EVP_md5(), nullptr) == 1 &&
+           !starts_.empty() && starts_.front() == 0;
+}
+
+OrderedMd5::~OrderedMd5() = default;
+
+void OrderedMd5::Wrote(size_t part, uint64_t offset, const char* data, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (part >= written_.size()) {
+    valid_ = false;
+    return;
+  }
+  written_[part] += n;
+  if (!valid_) return;
+  if (offset == hashed_) {
+    EVP_DigestUpdate(ctx_->md, data, n);
+    hashed_ += n;
+  }
+  CatchUp();
+}
+
+void OrderedMd5::Restart(size_t part) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (part >= written_.size()) return;
+  // Bytes of this part already hashed may come back different.
+  if (hashed_ > starts_[part]) valid_ = false;
+  written_[part] = 0;
+}
+
+void OrderedMd5::CatchUp() {
+  char buf[1 << 16];
+  while (valid_ && hashed_ < size_) {
+    size_t p = std::upper_bound(starts_.begin(), starts_.end(), hashed_) - starts_.begin() - 1;
+    uint64_t avail = starts_[p] + written_[p];
+    if (avail <= hashed_) return;
+    while (hashed_ < avail) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), avail - hashed_));
+      ssize_t got = ::pread(fd_, buf, want, static_cast<off_t>(hashed_));
+      if (got <= 0) {
+        valid_ = false;
+        return;
+      }
+      EVP_DigestUpdate(ctx_->md, buf, static_cast<size_t>(got));
+      hashed_ += static_cast<uint64_t>(got);
+    }
+  }
+}
+
+std::optional<std::string> OrderedMd5::HexDigest() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!valid_ || hashed_ != size_) return std::nullopt;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_->md, md, &len) != 1) return std::nullopt;
+  valid_ = false;  // a digest is final once taken
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace ferry::storage
