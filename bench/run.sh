@@ -15,45 +15,59 @@ STAMP="($(date -u +%F), $(nproc) cores, $(uname -m))"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
+# BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
 # it at the top of bench/RESULTS.md (record.py keeps the last three runs).
 record() {
-  local title=$1 intro=$2
+  local title=$1 intro=$2 rc=0
   shift 2
   {
     echo "## $title $STAMP"
     echo
     if [ -n "$intro" ]; then echo "$intro"; echo; fi
-    "$@"
+    "$@" || rc=$?
     echo
   } >"$OUT"
   cat "$OUT"
   /usr/bin/python3 bench/record.py bench/RESULTS.md "$OUT"
+  return $rc
 }
 
 S=${BENCH_SECONDS:-10}
-record "HTTP: one-row V2 iris request, ferry serve vs nginx fixed body" \
+want http && record "HTTP: one-row V2 iris request, ferry serve vs nginx fixed body" \
   "wrk -t2, $S s per run, both servers with 2 worker threads/processes, same machine, same run." \
   /usr/bin/python3 bench/http_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$S"
-record "scikit-learn predict: Ferry native vs scikit-learn in Python" \
+want sklearn && record "scikit-learn predict: Ferry native vs scikit-learn in Python" \
   "Median of repeated predicts on the same pickled model and rows, one process each, same run." \
   /usr/bin/python3 bench/sklearn_bench.py "$BUILD/bench/sklearn_predict_bench"
 
-eval "$(scripts/s3-test-server.sh start)"
-trap 'rm -f "$OUT"; scripts/s3-test-server.sh stop' EXIT
-record "Storage: S3 downloads from the local s3rver" "" \
+if want storage || want apply || want soak; then
+  eval "$(scripts/s3-test-server.sh start)"
+  trap 'rm -f "$OUT"; scripts/s3-test-server.sh stop' EXIT
+fi
+want storage && record "Storage: S3 downloads from the local s3rver" "" \
   /usr/bin/python3 bench/storage_bench.py "$BUILD/ferry"
-record "ferry up: apply → Ready, iris from the local S3 server" \
+want apply && record "ferry up: apply → Ready, iris from the local S3 server" \
   "POST of the seed's InferenceService (python3-requests, HTTPS API), then the watch stream until Ready=True; a new name per run." \
   /usr/bin/python3 bench/apply_bench.py "$BUILD/ferry" "${APPLY_RUNS:-20}"
 # Issue 9: dynamic batching (64 one-row clients, RandomForest 100 trees) and V2 gRPC unary calls.
-record "Dynamic batching: 64 one-row clients on a RandomForest of 100 trees" "" \
+want batch && record "Dynamic batching: 64 one-row clients on a RandomForest of 100 trees" "" \
   /usr/bin/python3 bench/batch_bench.py --ferry "$BUILD/ferry" --fixtures "$BUILD/bench-fixtures" --seconds "$S"
-record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
+want grpc && record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
   /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" \
   --model_dir "$DEMO/iris_tensor" --seconds "$S"
 # Issue 6: gateway security cost (Kubeflow policy set + RS256 token vs no policies).
 A=${AUTHZ_BENCH_SECONDS:-5}
-record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
+want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
   "wrk -t2, $A s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run." \
   /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$A"
+# Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
+# updated 20 times and a DENY policy is created/edited/deleted).
+want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \
+  "ferry up --profile kubeflow --workers 2, RS256 default-editor token, storageUri on the SigV4 S3 test server; a probe client checks each policy edit's intended effect." \
+  /usr/bin/python3 bench/soak.py --ferry "$BUILD/ferry" --seconds "${SOAK_SECONDS:-60}"
+exit 0
