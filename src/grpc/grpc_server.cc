@@ -1,17 +1,75 @@
 #include "grpc/grpc_server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "grpc/inference_service.h"
+#include "grpc/unary_call.h"
 
 namespace ferry::grpc {
 
 struct GrpcServer::Impl {
-  std::unique_ptr<InferenceService> service;
+  std::unique_ptr<InferenceService> handlers;
+  AsyncService service;
+  std::vector<std::unique_ptr<Queue>> queues;
   std::unique_ptr<::grpc::Server> server;
+  std::vector<std::thread> threads;
   int port = 0;
   bool stopped = false;
 };
+
+namespace {
+
+// Calls of one method waiting to be matched per queue: a burst of new calls
+// finds a waiting object instead of gRPC's pending-call list.
+constexpr int kInferCallsArmed = 16;
+
+template <typename Req, typename Resp>
+void ArmMethod(GrpcServer::Impl* impl, Queue* queue,
+               typename UnaryCall<Req, Resp>::RequestFn request,
+               typename UnaryCall<Req, Resp>::HandleFn handle) {
+  typename UnaryCall<Req, Resp>::Method method{&impl->service, impl->handlers.get(), request,
+                                               handle};
+  UnaryCall<Req, Resp>::Arm(method, queue);
+}
+
+void ArmAll(GrpcServer::Impl* impl, Queue* q) {
+  using namespace inference;  // NOLINT(build/namespaces): the six message pairs
+  using S = AsyncService;
+  using H = InferenceService;
+  ArmMethod<ServerLiveRequest, ServerLiveResponse>(impl, q, &S::RequestServerLive, &H::ServerLive);
+  ArmMethod<ServerReadyRequest, ServerReadyResponse>(impl, q, &S::RequestServerReady,
+                                                     &H::ServerReady);
+  ArmMethod<ModelReadyRequest, ModelReadyResponse>(impl, q, &S::RequestModelReady, &H::ModelReady);
+  ArmMethod<ServerMetadataRequest, ServerMetadataResponse>(impl, q, &S::RequestServerMetadata,
+                                                           &H::ServerMetadata);
+  ArmMethod<ModelMetadataRequest, ModelMetadataResponse>(impl, q, &S::RequestModelMetadata,
+                                                         &H::ModelMetadata);
+  UnaryCall<ModelInferRequest, ModelInferResponse>::Method infer{
+      &impl->service, impl->handlers.get(), &S::RequestModelInfer, nullptr, &H::ModelInfer};
+  for (int i = 0; i < kInferCallsArmed; ++i) {
+    UnaryCall<ModelInferRequest, ModelInferResponse>::Arm(infer, q);
+  }
+}
+
+// One thread's loop: every tag is a CallTag; Next() is false once the queue
+// is shut down and drained.
+void Poll(::grpc::ServerCompletionQueue* cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) static_cast<CallTag*>(tag)->Proceed(ok);
+}
+
+int ThreadCount(const GrpcServerOptions& options, bool resolver) {
+  if (options.threads > 0) return options.threads;
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max({cores, 2, resolver ? 4 : 0});
+}
+
+}  // namespace
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -38,8 +96,11 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                         std::unique_ptr<InferenceService> service) {
+  // abseil's debug-build deadlock detector walks a lock graph on every gRPC
+  // mutex operation; gRPC's own mutexes are not ours to debug in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
-  impl->service = std::move(service);
+  impl->handlers = std::move(service);
   std::string address = options.bind_address + ":" + std::to_string(options.port);
   if (options.bind_address.find(':') != std::string::npos) {
     address = "[" + options.bind_address + "]:" + std::to_string(options.port);
@@ -50,22 +111,42 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &impl->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.RegisterService(impl->service.get());
+  builder.RegisterService(&impl->service);
+  int threads = ThreadCount(options, impl->handlers->needs_call_info());
+  for (int i = 0; i < threads; ++i) {
+    impl->queues.push_back(std::make_unique<Queue>());
+    impl->queues.back()->cq = builder.AddCompletionQueue();
+  }
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     if (impl->server != nullptr) impl->server->Shutdown();
+    for (auto& q : impl->queues) {
+      q->cq->Shutdown();
+      Poll(q->cq.get());
+    }
     return UnavailableError("cannot listen for gRPC on " + address +
                             " (port in use or address not local); " + options.port_hint);
   }
-  impl->service->set_local_port(impl->port);
+  impl->handlers->set_local_port(impl->port);
+  for (auto& q : impl->queues) {
+    ArmAll(impl.get(), q.get());
+    impl->threads.emplace_back(Poll, q->cq.get());
+  }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
 
 void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
+  // Calls still running after `grace` are cancelled; armed requests complete
+  // with ok=false and are deleted by the polling threads.
   impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
-  impl_->server->Wait();
+  for (auto& q : impl_->queues) {
+    std::lock_guard<std::mutex> lock(q->mu);
+    q->open = false;
+    q->cq->Shutdown();
+  }
+  for (auto& t : impl_->threads) t.join();
 }
 
 }  // namespace ferry::grpc

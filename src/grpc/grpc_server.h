@@ -7,9 +7,12 @@
 // --grpc_port is set, with a CatalogFn; and by `ferry up` with a CallResolver
 // that routes each call by its `:authority` (like Host on the HTTP gateways)
 // and runs the gateway's policies on its metadata (ingress/grpc_ingress.h).
-// gRPC's own thread pool runs the handlers; each call reads the catalog the
+// gRPC's asynchronous API runs underneath: `threads` threads, each polling
+// its own completion queue, answer calls inline (routing, policies, predict)
+// with no hand-off to another thread; each call reads the catalog the
 // function/resolver returns at its start, so catalog swaps never race a
-// request. Predicts run on the gRPC thread (models are thread-safe). The
+// request. Predicts run on those threads (models are thread-safe), so a
+// slow predict or ext-authz check holds one of them for its duration. The
 // server owns its gRPC objects (kept out of this header); the catalog
 // function / resolver must stay callable until Shutdown() returns.
 #pragma once
@@ -35,6 +38,10 @@ struct GrpcServerOptions {
   // Largest message received or sent (KServe's default is 8 MiB).
   int max_message_bytes = 64 * 1024 * 1024;
   std::string server_version;  // ServerMetadata.version
+  // Threads answering calls (one completion queue each); 0 = one per core,
+  // at least 2, and at least 4 for a CallResolver (its policies may wait on
+  // an ext-authz server).
+  int threads = 0;
   // How to pick another port, for the bind error.
   std::string port_hint =
       "choose another port with --grpc_port=N, or --grpc_port=0 to disable gRPC";

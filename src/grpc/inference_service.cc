@@ -1,7 +1,6 @@
 #include "grpc/inference_service.h"
 
 #include <chrono>
-#include <cstdio>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -54,15 +53,26 @@ StatusOr<const ModelEntry*> ReadyModel(const ModelCatalog& c, const std::string&
   return m;
 }
 
+// A random (version 4) UUID, formatted by hand: snprintf cost more than the
+// rest of a one-row predict.
 std::string Uuid4() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   uint64_t a = rng(), b = rng();
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(((b >> 48) & 0x3fff) | 0x8000),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  a = (a & ~0xf000ULL) | 0x4000ULL;            // version 4
+  b = (b & ~(0xcULL << 60)) | (0x8ULL << 60);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int pos = 0;
+  auto put = [&](uint64_t v, int digits) {  // then skips the '-' that follows
+    for (int i = digits - 1; i >= 0; --i) out[pos++] = kHex[(v >> (4 * i)) & 0xf];
+    ++pos;
+  };
+  put(a >> 32, 8);
+  put(a >> 16, 4);
+  put(a, 4);
+  put(b >> 48, 4);
+  put(b, 12);
+  return out;
 }
 
 bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
@@ -70,6 +80,34 @@ bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
     if (x == m) return true;
   }
   return m == PredictMethod::kPredict;
+}
+
+// Runs the model and times it: the moving average decides inline vs executor
+// for the next calls, for gRPC and HTTP alike (server/infer_handlers.cc).
+StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
+                                        PredictMethod method) {
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<protocol::Tensor> out = m.served->model->Predict(frame, method);
+  double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
+  m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  return out;
+}
+
+// Whether a call runs on the completion-queue thread: small batches of models
+// whose predicts are fast, with the HTTP route's defaults
+// (server/model_router.h); a slow predict there would hold up every call
+// queued behind it, health checks included.
+bool Inline(const ModelEntry& m, const protocol::InferRequest& request) {
+  constexpr double kInlineThresholdUs = 250;
+  constexpr int64_t kInlineMaxRows = 256;
+  int64_t rows = 1;
+  if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
+    rows = request.inputs[0].shape[0];
+  }
+  return rows <= kInlineMaxRows &&
+         m.ewma_predict_us.load(std::memory_order_relaxed) <= kInlineThresholdUs;
 }
 
 // The same pipeline as the HTTP V2 infer route (server/infer_handlers.cc):
@@ -90,7 +128,7 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
     }
   }
   ASSIGN_OR_RETURN(protocol::Frame frame, protocol::RequestToFrame(request, served.metadata));
-  ASSIGN_OR_RETURN(protocol::Tensor pred, served.model->Predict(frame, method));
+  ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, frame, method));
   ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
                                                                served.metadata));
   if (by_method) {
@@ -229,32 +267,39 @@ CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_vie
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelInfer(::grpc::ServerContext* ctx,
-                                            const inference::ModelInferRequest* req,
-                                            inference::ModelInferResponse* res) {
+void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
+                                  const inference::ModelInferRequest* req,
+                                  inference::ModelInferResponse* res, Completion* done) {
   auto t0 = std::chrono::steady_clock::now();
   CallTarget target = Resolve(ctx, "ModelInfer");
-  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
-  auto catalog = target.catalog;
-  auto m = ReadyModel(catalog ? *catalog : ModelCatalog{}, req->model_name());
-  if (!m.ok()) return ToGrpc(m.status());
-  Status status;
-  auto request = FromProto(*req);
-  if (!request.ok()) {
-    status = request.status();
-  } else {
-    auto resp = Infer(**m, std::move(request).value());
-    if (resp.ok()) {
-      ToProto(*resp, req->raw_input_contents_size() > 0, res);
-    } else {
-      status = resp.status();
-    }
-  }
+  if (needs_call_info_ && !target.status.ok()) return done->Finish(ToGrpc(target.status));
+  auto m = ReadyModel(target.catalog ? *target.catalog : ModelCatalog{}, req->model_name());
+  if (!m.ok()) return done->Finish(ToGrpc(m.status()));
+  const ModelEntry& entry = **m;
   // gRPC infers count as V2 in /metrics, with the HTTP status V2 REST would give.
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  server::Metrics::Record((*m)->counters, server::Protocol::kV2,
-                          status.ok() ? 200 : server::HttpStatusFor(status.code()), seconds);
-  return ToGrpc(status);
+  auto finish = [&entry, done, t0](const Status& status) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    server::Metrics::Record(entry.counters, server::Protocol::kV2,
+                            status.ok() ? 200 : server::HttpStatusFor(status.code()), seconds);
+    done->Finish(ToGrpc(status));
+  };
+  auto request = FromProto(*req);
+  if (!request.ok()) return finish(request.status());
+  bool raw = req->raw_input_contents_size() > 0;
+  bool inline_ok = Inline(entry, *request) || !entry.executor;
+  auto work = [&entry, raw, res, finish, request = std::move(request).value()]() mutable {
+    auto resp = Infer(entry, std::move(request));
+    if (resp.ok()) ToProto(*resp, raw, res);
+    finish(resp.status());
+  };
+  if (inline_ok) return work();
+  // The executor answers; the catalog (and so `entry`) lives as long as the call.
+  done->KeepAlive(std::move(target.catalog));
+  auto task = std::make_shared<decltype(work)>(std::move(work));
+  if (!entry.executor->Submit([task] { (*task)(); })) {
+    finish(UnavailableError("model " + entry.name +
+                            " is overloaded: its request queue is full; retry later"));
+  }
 }
 
 }  // namespace ferry::grpc

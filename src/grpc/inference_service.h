@@ -1,18 +1,32 @@
-// InferenceService: the generated inference.GRPCInferenceService::Service
-// implemented over ModelCatalog snapshots (see grpc_server.h for the threading
-// and ownership rules). Every RPC first asks the CallResolver where it goes
-// (routing, policies); a non-OK answer becomes the call's status. Internal to
-// ferry_grpc.
+// InferenceService: the six inference.GRPCInferenceService handlers over
+// ModelCatalog snapshots (see grpc_server.h for the threading and ownership
+// rules). GrpcServer's completion-queue threads call them inline and
+// concurrently (unary_call.h). Every RPC first asks the CallResolver where it
+// goes (routing, policies); a non-OK answer becomes the call's status.
+// Internal to ferry_grpc.
 #pragma once
 
+#include <grpcpp/server_context.h>
+
+#include <memory>
 #include <string>
 
 #include "grpc/grpc_server.h"
-#include "grpc_predict_v2.grpc.pb.h"
+#include "grpc_predict_v2.pb.h"
 
 namespace ferry::grpc {
 
-class InferenceService final : public inference::GRPCInferenceService::Service {
+// How ModelInfer answers: Finish() exactly once, from the calling thread or,
+// for a predict handed to the model's executor, from an executor thread.
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  virtual void Finish(::grpc::Status status) = 0;
+  // Kept until the call is over (the catalog an executor task refers to).
+  virtual void KeepAlive(std::shared_ptr<const server::ModelCatalog> catalog) = 0;
+};
+
+class InferenceService final {
  public:
   // needs_call_info = false: the resolver ignores CallInfo, so none is built.
   InferenceService(CallResolver resolver, bool needs_call_info, std::string version)
@@ -20,19 +34,22 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
         needs_call_info_(needs_call_info),
         version_(std::move(version)) {}
   void set_local_port(int port) { local_port_ = port; }
+  bool needs_call_info() const { return needs_call_info_; }
 
   ::grpc::Status ServerLive(::grpc::ServerContext*, const inference::ServerLiveRequest*,
-                            inference::ServerLiveResponse* res) override;
+                            inference::ServerLiveResponse* res);
   ::grpc::Status ServerReady(::grpc::ServerContext*, const inference::ServerReadyRequest*,
-                             inference::ServerReadyResponse* res) override;
+                             inference::ServerReadyResponse* res);
   ::grpc::Status ModelReady(::grpc::ServerContext*, const inference::ModelReadyRequest* req,
-                            inference::ModelReadyResponse* res) override;
+                            inference::ModelReadyResponse* res);
   ::grpc::Status ServerMetadata(::grpc::ServerContext*, const inference::ServerMetadataRequest*,
-                                inference::ServerMetadataResponse* res) override;
+                                inference::ServerMetadataResponse* res);
   ::grpc::Status ModelMetadata(::grpc::ServerContext*, const inference::ModelMetadataRequest* req,
-                               inference::ModelMetadataResponse* res) override;
-  ::grpc::Status ModelInfer(::grpc::ServerContext*, const inference::ModelInferRequest* req,
-                            inference::ModelInferResponse* res) override;
+                               inference::ModelMetadataResponse* res);
+  // Predicts inline when the model is fast and the batch small, else on the
+  // model's executor (like the HTTP route); answers through `done`.
+  void ModelInfer(::grpc::ServerContext*, const inference::ModelInferRequest* req,
+                  inference::ModelInferResponse* res, Completion* done);
 
  private:
   // The call's target; on a non-OK status its trailers are already set on `ctx`.

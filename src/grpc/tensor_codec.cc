@@ -159,34 +159,32 @@ StatusOr<Tensor> InputFromProto(const inference::ModelInferRequest::InferInputTe
   return t;
 }
 
-template <typename Src, typename Add>
-void AddAll(const Tensor& t, Add add) {
+// Appends t's values to a typed contents field, widened to the field's type.
+template <typename Src, typename Dst>
+void Append(const Tensor& t, google::protobuf::RepeatedField<Dst>* field) {
   const Src* p = t.data<Src>();
   size_t n = t.raw.size() / sizeof(Src);
-  for (size_t i = 0; i < n; ++i) add(p[i]);
+  field->Reserve(field->size() + static_cast<int>(n));
+  for (size_t i = 0; i < n; ++i) field->AddAlreadyReserved(static_cast<Dst>(p[i]));
 }
 
 void TypedOutput(const Tensor& t, inference::InferTensorContents* c) {
   switch (t.datatype) {
-    case DataType::kBool:
-      AddAll<uint8_t>(t, [c](uint8_t v) { c->add_bool_contents(v != 0); });
+    case DataType::kBool: {
+      const uint8_t* p = t.data<uint8_t>();
+      for (size_t i = 0; i < t.raw.size(); ++i) c->add_bool_contents(p[i] != 0);
       break;
-    case DataType::kInt8: AddAll<int8_t>(t, [c](int8_t v) { c->add_int_contents(v); }); break;
-    case DataType::kInt16: AddAll<int16_t>(t, [c](int16_t v) { c->add_int_contents(v); }); break;
-    case DataType::kInt32: AddAll<int32_t>(t, [c](int32_t v) { c->add_int_contents(v); }); break;
-    case DataType::kInt64: AddAll<int64_t>(t, [c](int64_t v) { c->add_int64_contents(v); }); break;
-    case DataType::kUint8: AddAll<uint8_t>(t, [c](uint8_t v) { c->add_uint_contents(v); }); break;
-    case DataType::kUint16:
-      AddAll<uint16_t>(t, [c](uint16_t v) { c->add_uint_contents(v); });
-      break;
-    case DataType::kUint32:
-      AddAll<uint32_t>(t, [c](uint32_t v) { c->add_uint_contents(v); });
-      break;
-    case DataType::kUint64:
-      AddAll<uint64_t>(t, [c](uint64_t v) { c->add_uint64_contents(v); });
-      break;
-    case DataType::kFp32: AddAll<float>(t, [c](float v) { c->add_fp32_contents(v); }); break;
-    case DataType::kFp64: AddAll<double>(t, [c](double v) { c->add_fp64_contents(v); }); break;
+    }
+    case DataType::kInt8: Append<int8_t>(t, c->mutable_int_contents()); break;
+    case DataType::kInt16: Append<int16_t>(t, c->mutable_int_contents()); break;
+    case DataType::kInt32: Append<int32_t>(t, c->mutable_int_contents()); break;
+    case DataType::kInt64: Append<int64_t>(t, c->mutable_int64_contents()); break;
+    case DataType::kUint8: Append<uint8_t>(t, c->mutable_uint_contents()); break;
+    case DataType::kUint16: Append<uint16_t>(t, c->mutable_uint_contents()); break;
+    case DataType::kUint32: Append<uint32_t>(t, c->mutable_uint_contents()); break;
+    case DataType::kUint64: Append<uint64_t>(t, c->mutable_uint64_contents()); break;
+    case DataType::kFp32: Append<float>(t, c->mutable_fp32_contents()); break;
+    case DataType::kFp64: Append<double>(t, c->mutable_fp64_contents()); break;
     case DataType::kBytes:
       for (const auto& s : t.bytes) c->add_bytes_contents(s);
       break;
@@ -194,15 +192,20 @@ void TypedOutput(const Tensor& t, inference::InferTensorContents* c) {
   }
 }
 
-std::string RawOutput(const Tensor& t) {
-  if (t.datatype != DataType::kBytes) return std::string(t.raw.begin(), t.raw.end());
-  std::string out;
+// Writes t's raw bytes straight into the response's raw_output_contents entry.
+void RawOutput(const Tensor& t, std::string* out) {
+  if (t.datatype != DataType::kBytes) {
+    out->assign(reinterpret_cast<const char*>(t.raw.data()), t.raw.size());
+    return;
+  }
+  size_t total = 0;
+  for (const auto& s : t.bytes) total += 4 + s.size();
+  out->reserve(total);
   for (const auto& s : t.bytes) {
     uint32_t len = static_cast<uint32_t>(s.size());
-    out.append(reinterpret_cast<const char*>(&len), 4);
-    out += s;
+    out->append(reinterpret_cast<const char*>(&len), 4);
+    out->append(s);
   }
-  return out;
 }
 
 }  // namespace
@@ -248,10 +251,10 @@ void ToProto(const protocol::InferResponse& resp, bool raw, inference::ModelInfe
     auto* o = out->add_outputs();
     o->set_name(t.name);
     o->set_datatype(std::string(protocol::DataTypeName(t.datatype)));
-    for (int64_t d : t.shape) o->add_shape(d);
+    o->mutable_shape()->Add(t.shape.begin(), t.shape.end());
     ParamsToProto(t.parameters, o->mutable_parameters());
     if (raw) {
-      out->add_raw_output_contents(RawOutput(t));
+      RawOutput(t, out->add_raw_output_contents());
     } else {
       TypedOutput(t, o->mutable_contents());
     }
@@ -265,7 +268,7 @@ void ToProto(const protocol::ModelMetadata& md, inference::ModelMetadataResponse
   auto add = [](const protocol::TensorSpec& s, auto* t) {
     t->set_name(s.name);
     t->set_datatype(std::string(protocol::DataTypeName(s.datatype)));
-    for (int64_t d : s.shape) t->add_shape(d);
+    t->mutable_shape()->Add(s.shape.begin(), s.shape.end());
   };
   for (const auto& s : md.inputs) add(s, out->add_inputs());
   for (const auto& s : md.outputs) add(s, out->add_outputs());
