@@ -4,6 +4,7 @@
 // principal/claims and apply outputClaimToHeaders / forwardOriginalToken.
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "gateway/eval_context.h"
@@ -32,25 +33,9 @@ bool FindListValue(std::string_view list, char sep, std::string_view name,
 using nlohmann::json;
 
 template <typename Fn>
-void ForEachRule(const PolicySnapshot::Impl& snap, const Workload& w, Fn&& fn) {
-  auto visit = [&](std::string_view ns) {
-    auto it = snap.authns_by_ns.find(ns);
-    if (it == snap.authns_by_ns.end()) {
-      return;
-    }
-    for (size_t idx : it->second) {
-      const RequestAuthn& ra = snap.authns[idx];
-      if (ra.has_selector && !SelectorMatches(ra.selector, w.labels)) {
-        continue;
-      }
-      for (const auto& r : ra.rules) {
-        fn(r);
-      }
-    }
-  };
-  visit(w.name_space);
-  if (w.name_space != snap.root_ns) {
-    visit(snap.root_ns);
+void ForEachRule(const EvalContext& ctx, Fn&& fn) {
+  for (const JwtRule* r : ctx.selected->jwt_rules) {
+    fn(*r);
   }
 }
 
@@ -58,14 +43,91 @@ bool SameLocation(const JwtLocation& a, const JwtLocation& b) {
   return a.kind == b.kind && a.name == b.name && a.prefix == b.prefix;
 }
 
-bool IsJwtChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '=' || c == '+' || c == '/';
+constexpr std::array<bool, 256> MakeJwtChars() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '=' || c == '+' || c == '/';
+  }
+  return t;
 }
+constexpr std::array<bool, 256> kJwtChars = MakeJwtChars();
+
+bool IsJwtChar(char c) { return kJwtChars[static_cast<unsigned char>(c)]; }
+
+// Per-thread memo of the tokens this thread verified last. Clients send the
+// same token on every request; a hit skips the byte-by-byte scan for the
+// token's end and the shared cache's hashing and lock (both proportional to
+// the token, ~1 KB for a ServiceAccount token). Entries are copies of shared
+// VerifyCache hits, keyed by snapshot id (a policy change misses), and are
+// re-checked with VerifyCache::Fresh (age, JWKS generation) and exp/nbf at
+// use time exactly like shared hits.
+class RecentTokens {
+ public:
+  struct Entry {
+    uint64_t snapshot_id = 0;
+    std::string token;
+    bool jwt_chars_only = false;  // usable for MatchPrefix
+    VerifyCache::Hit hit;
+  };
+
+  // The entry whose token `value` starts with, ending where the JWT
+  // characters of `value` end (the header-prefix extraction rule).
+  const Entry* MatchPrefix(uint64_t snapshot_id, std::string_view value) const {
+    for (const Entry& e : entries_) {
+      size_t n = e.token.size();
+      if (e.snapshot_id == snapshot_id && e.jwt_chars_only && value.size() >= n &&
+          (value.size() == n || !IsJwtChar(value[n])) &&
+          std::memcmp(value.data(), e.token.data(), n) == 0) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+
+  const Entry* Find(uint64_t snapshot_id, std::string_view token) const {
+    size_t i = IndexOf(snapshot_id, token);
+    return i < entries_.size() ? &entries_[i] : nullptr;
+  }
+
+  void Remember(uint64_t snapshot_id, std::string_view token, const VerifyCache::Hit& hit) {
+    size_t i = IndexOf(snapshot_id, token);
+    Entry* slot = i < entries_.size() ? &entries_[i] : nullptr;
+    if (slot == nullptr) {
+      slot = &entries_[next_++ % entries_.size()];
+      slot->snapshot_id = snapshot_id;
+      slot->token.assign(token);
+      slot->jwt_chars_only = !token.empty();
+      for (char c : token) {
+        slot->jwt_chars_only = slot->jwt_chars_only && IsJwtChar(c);
+      }
+    }
+    slot->hit = hit;
+  }
+
+ private:
+  size_t IndexOf(uint64_t snapshot_id, std::string_view token) const {
+    size_t i = 0;
+    while (i < entries_.size() &&
+           !(entries_[i].snapshot_id == snapshot_id && entries_[i].token == token)) {
+      ++i;
+    }
+    return i;
+  }
+
+  std::array<Entry, 4> entries_;
+  size_t next_ = 0;
+};
+
+thread_local RecentTokens recent_tokens;
 
 // Envoy: find the prefix anywhere in the value; take the JWT characters after it.
-bool Extract(const EvalContext& ctx, const JwtLocation& loc, std::string_view* token) {
+// *memo: the per-thread entry for the token when the prefix rule found it
+// there (saves the scan and a lookup), else null.
+bool Extract(const EvalContext& ctx, const JwtLocation& loc, uint64_t snapshot_id,
+             std::string_view* token, const RecentTokens::Entry** memo) {
   std::string_view v;
+  *memo = nullptr;
   switch (loc.kind) {
     case JwtLocation::Kind::kHeader: {
       if (!FindHeader(ctx, loc.name, &v)) {
@@ -77,6 +139,10 @@ bool Extract(const EvalContext& ctx, const JwtLocation& loc, std::string_view* t
           return false;
         }
         v.remove_prefix(p + loc.prefix.size());
+        if ((*memo = recent_tokens.MatchPrefix(snapshot_id, v)) != nullptr) {
+          v = v.substr(0, (*memo)->token.size());
+          break;
+        }
         size_t n = 0;
         while (n < v.size() && IsJwtChar(v[n])) {
           ++n;
@@ -152,23 +218,38 @@ struct TokenResult {
 };
 
 TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx,
-                        const JwtLocation& loc, std::string_view token, int64_t now) {
+                        const JwtLocation& loc, std::string_view token, int64_t now,
+                        const RecentTokens::Entry* memo) {
   TokenResult out;
-  VerifyCache::Hit hit;
-  if (snap.verify_cache.Get(token, now, &hit)) {
-    // The uncached path uses the first rule for the token's issuer at this
-    // location that verifies it; a hit counts only if that first candidate
-    // is one the token already verified against.
+  const uint64_t generation = snap.jwks->generation();
+  // The uncached path uses the first rule for the token's issuer at this
+  // location that verifies it; a hit counts only if that first candidate
+  // is one the token already verified against.
+  auto serve = [&](const VerifyCache::Hit& hit) {
     const JwtRule* first = nullptr;
-    ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
+    ForEachRule(ctx, [&](const JwtRule& r) {
       if (!first && r.issuer == hit.jwt->issuer && HasLocation(r, loc)) {
         first = &r;
       }
     });
-    if (first && hit.Has(first)) {
-      out.status = CheckJwtTime(hit.jwt->nbf, hit.jwt->exp, now);
-      out.rule = first;
-      out.jwt = hit.jwt;
+    if (!first || !hit.Has(first)) {
+      return false;
+    }
+    out.status = CheckJwtTime(hit.jwt->nbf, hit.jwt->exp, now);
+    out.rule = first;
+    out.jwt = hit.jwt;
+    return true;
+  };
+  if (memo == nullptr) {
+    memo = recent_tokens.Find(snap.id, token);
+  }
+  if (memo != nullptr && VerifyCache::Fresh(memo->hit, now, generation) && serve(memo->hit)) {
+    return out;
+  }
+  VerifyCache::Hit hit;
+  if (snap.verify_cache.Get(token, now, generation, &hit)) {
+    recent_tokens.Remember(snap.id, token, hit);
+    if (serve(hit)) {
       return out;
     }
   }
@@ -179,7 +260,7 @@ TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx
   }
   out.status = JwtStatus::kUnknownIssuer;
   bool done = false;
-  ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
+  ForEachRule(ctx, [&](const JwtRule& r) {
     if (done || r.issuer != parsed.iss || !HasLocation(r, loc)) {
       return;
     }
@@ -194,7 +275,11 @@ TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx
   });
   if (done) {
     out.jwt = MakeVerified(std::move(parsed));
-    snap.verify_cache.Put(token, out.rule, out.jwt, now);
+    snap.verify_cache.Put(token, out.rule, out.jwt, now, generation);
+    // Remember the shared entry (it may list more rules than this one).
+    if (snap.verify_cache.Get(token, now, generation, &hit)) {
+      recent_tokens.Remember(snap.id, token, hit);
+    }
   }
   return out;
 }
@@ -214,9 +299,10 @@ void Reject(EvalContext& ctx, Decision& d, JwtStatus s) {
 
 void ApplyOutputs(const EvalContext& ctx, Decision& d, const JwtRule& r, const JwtLocation& loc,
                   const VerifiedJwt& jwt) {
+  std::string scratch;  // only for non-string claims
   for (const auto& [header, path] : r.claim_to_headers) {
-    std::string v;
-    if (jwt.ClaimAsString(path, &v)) {
+    std::string_view v;
+    if (jwt.ClaimView(path, &v, &scratch)) {
       d.SetUpstreamHeader(header, v);
     }
   }
@@ -232,22 +318,14 @@ void ApplyOutputs(const EvalContext& ctx, Decision& d, const JwtRule& r, const J
 
 bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d, int64_t now,
                  std::string* explain) {
-  bool any = false;
   // Sanitize: clients must not be able to inject claim headers.
-  ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
-    any = true;
+  for (const std::string* header : ctx.selected->output_headers) {
     std::string_view unused;
-    for (const auto& [header, _] : r.claim_to_headers) {
-      if (FindHeader(ctx, header, &unused)) {
-        d.RemoveUpstreamHeader(header);
-      }
+    if (FindHeader(ctx, *header, &unused)) {
+      d.RemoveUpstreamHeader(*header);
     }
-    if (!r.output_payload_to_header.empty() &&
-        FindHeader(ctx, r.output_payload_to_header, &unused)) {
-      d.RemoveUpstreamHeader(r.output_payload_to_header);
-    }
-  });
-  if (!any) {
+  }
+  if (ctx.selected->jwt_rules.empty()) {
     if (explain) {
       *explain += "JWT: no RequestAuthentication applies to this workload\n";
     }
@@ -270,7 +348,7 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
   std::vector<const JwtLocation*> seen_overflow;
   JwtStatus failure = JwtStatus::kOk;
   bool failed = false;
-  ForEachRule(snap, ctx.workload, [&](const JwtRule& r) {
+  ForEachRule(ctx, [&](const JwtRule& r) {
     for (const auto& loc : r.locations) {
       if (failed) {
         return;
@@ -283,7 +361,8 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
         dup = dup || SameLocation(*l, loc);
       }
       std::string_view token;
-      if (dup || !Extract(ctx, loc, &token)) {
+      const RecentTokens::Entry* memo = nullptr;
+      if (dup || !Extract(ctx, loc, snap.id, &token, &memo)) {
         continue;
       }
       if (seen_count < seen_inline.size()) {
@@ -291,7 +370,7 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
       } else {
         seen_overflow.push_back(&loc);
       }
-      TokenResult res = VerifyToken(snap, ctx, loc, token, now);
+      TokenResult res = VerifyToken(snap, ctx, loc, token, now, memo);
       if (res.status != JwtStatus::kOk) {
         failure = res.status;
         failed = true;

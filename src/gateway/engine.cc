@@ -10,22 +10,9 @@ namespace ferry::gateway {
 namespace {
 
 template <typename Fn>
-void ForEachPolicy(const PolicySnapshot::Impl& snap, const Workload& w, Fn&& fn) {
-  auto visit = [&](std::string_view ns) {
-    auto it = snap.policies_by_ns.find(ns);
-    if (it == snap.policies_by_ns.end()) {
-      return;
-    }
-    for (size_t idx : it->second) {
-      const Policy& p = snap.policies[idx];
-      if (!p.has_selector || SelectorMatches(p.selector, w.labels)) {
-        fn(p);
-      }
-    }
-  };
-  visit(w.name_space);
-  if (w.name_space != snap.root_ns) {
-    visit(snap.root_ns);
+void ForEachPolicy(const WorkloadPolicies& sel, Fn&& fn) {
+  for (const Policy* p : sel.policies) {
+    fn(*p);
   }
 }
 
@@ -79,8 +66,10 @@ const ExtAuthzRegistry& DefaultRegistry() {
 }
 
 bool IsStrippedOnAllow(std::string_view n) {
-  for (std::string_view s : {"status", "date", "method", "path", "content-length", "content-type",
-                             ":status", ":path", ":method"}) {
+  static constexpr std::string_view kStripped[] = {"status",  "date",           "method",
+                                                   "path",    "content-length", "content-type",
+                                                   ":status", ":path",          ":method"};
+  for (std::string_view s : kStripped) {
     if (n == s) {
       return true;
     }
@@ -92,7 +81,8 @@ ExtAuthzCheckRequest BuildCheck(const ExtAuthzProvider& p, const EvalContext& ct
   ExtAuthzCheckRequest c;
   c.method.assign(ctx.req.method);
   c.host.assign(ctx.req.host);
-  c.path = p.path_prefix + std::string(ctx.path) + std::string(ctx.query);
+  c.path.reserve(p.path_prefix.size() + ctx.path.size() + ctx.query.size());
+  c.path.append(p.path_prefix).append(ctx.path).append(ctx.query);
   for (const auto& h : ctx.req.headers) {
     if (EqualsIgnoreCase(h.name, "host") || EqualsIgnoreCase(h.name, "content-length")) {
       continue;
@@ -105,9 +95,9 @@ ExtAuthzCheckRequest BuildCheck(const ExtAuthzProvider& p, const EvalContext& ct
       auto it = std::find_if(c.headers.begin(), c.headers.end(),
                              [&](const OwnedHeader& o) { return o.name == name; });
       if (it != c.headers.end()) {
-        it->value += "," + std::string(h.value);
+        it->value.append(",").append(h.value);
       } else {
-        c.headers.push_back({name, std::string(h.value)});
+        c.headers.push_back({std::move(name), std::string(h.value)});
       }
     }
   }
@@ -122,7 +112,7 @@ ExtAuthzCheckRequest BuildCheck(const ExtAuthzProvider& p, const EvalContext& ct
 bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d,
                     const EvalOptions& opt, std::string* explain) {
   const Policy* hit = nullptr;
-  ForEachPolicy(snap, ctx.workload, [&](const Policy& p) {
+  ForEachPolicy(*ctx.selected, [&](const Policy& p) {
     if (!hit && p.action == Action::kCustom && MatchingRule(p, ctx) >= 0) {
       hit = &p;
     }
@@ -203,9 +193,8 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
   return false;
 }
 
-void NamesOf(const PolicySnapshot::Impl& snap, const Workload& w, Action a, bool dry,
-             std::string* out) {
-  ForEachPolicy(snap, w, [&](const Policy& p) {
+void NamesOf(const WorkloadPolicies& sel, const Workload& w, Action a, bool dry, std::string* out) {
+  ForEachPolicy(sel, [&](const Policy& p) {
     if (p.action == a && p.dry_run == dry) {
       if (!out->empty()) {
         *out += ", ";
@@ -223,7 +212,7 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
   int deny_rule = -1;
   bool allow_exists = false, allow_hit = false;
   bool shadow_any = false, shadow_deny = false, shadow_allow_exists = false, shadow_allow = false;
-  ForEachPolicy(snap, w, [&](const Policy& p) {
+  ForEachPolicy(*ctx.selected, [&](const Policy& p) {
     switch (p.action) {
       case Action::kAudit:
         if (MatchingRule(p, ctx) >= 0) {
@@ -280,10 +269,10 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
     RbacDeny(d, ctx, nullptr, -1);
     if (explain) {
       std::string names;
-      NamesOf(snap, w, Action::kAllow, false, &names);
+      NamesOf(*ctx.selected, w, Action::kAllow, false, &names);
       std::string observed;
       *explain += "why no ALLOW rule matched:\n";
-      ForEachPolicy(snap, w, [&](const Policy& p) {
+      ForEachPolicy(*ctx.selected, [&](const Policy& p) {
         if (p.action == Action::kAllow && !p.dry_run) {
           *explain += ExplainNoMatch(p, ctx, &observed);
         }
@@ -303,31 +292,42 @@ void RunRbac(const PolicySnapshot::Impl& snap, const EvalContext& ctx, Decision&
 
 }  // namespace
 
-static std::string LowerName(std::string_view name) {
-  std::string n(name);
-  for (char& c : n) {
+// `name` lower-cased: the input itself when it already is (header names from
+// policies and ext-authz are), else a copy in *scratch.
+static std::string_view LowerName(std::string_view name, std::string* scratch) {
+  bool lower = true;
+  for (char c : name) {
+    lower = lower && !(c >= 'A' && c <= 'Z');
+  }
+  if (lower) {
+    return name;
+  }
+  scratch->assign(name);
+  for (char& c : *scratch) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return n;
+  return *scratch;
 }
 
 void Decision::SetUpstreamHeader(std::string_view raw_name, std::string_view value) {
-  std::string name = LowerName(raw_name);
-  std::erase(upstream_remove, name);
+  std::string scratch;
+  std::string_view name = LowerName(raw_name, &scratch);
+  std::erase_if(upstream_remove, [&](const std::string& n) { return n == name; });
   for (auto& h : upstream_set) {
     if (h.name == name) {
       h.value.assign(value);
       return;
     }
   }
-  upstream_set.push_back({std::move(name), std::string(value)});
+  upstream_set.push_back({std::string(name), std::string(value)});
 }
 
 void Decision::RemoveUpstreamHeader(std::string_view raw_name) {
-  std::string name = LowerName(raw_name);
+  std::string scratch;
+  std::string_view name = LowerName(raw_name, &scratch);
   std::erase_if(upstream_set, [&](const OwnedHeader& h) { return h.name == name; });
   if (std::find(upstream_remove.begin(), upstream_remove.end(), name) == upstream_remove.end()) {
-    upstream_remove.push_back(std::move(name));
+    upstream_remove.emplace_back(name);
   }
 }
 
@@ -350,7 +350,10 @@ Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
       return d;
     }
   }
-  EvalContext ctx{req, workload, np.path, np.query, {}, {}, nullptr, nullptr, nullptr, {}};
+  WorkloadPolicies uncached;
+  const WorkloadPolicies* selected = opt.selected ? opt.selected : snap.Select(workload, &uncached);
+  EvalContext ctx{req, workload, selected, np.path, np.query, {},
+                  {},  nullptr,  nullptr,  nullptr, {}};
   ctx.overlay = &d;
   ctx.principal = req.source_principal.substr(0, 9) == "spiffe://" ? req.source_principal.substr(9)
                                                                    : req.source_principal;
@@ -363,7 +366,7 @@ Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
     for (Action a : {Action::kCustom, Action::kAudit, Action::kDeny, Action::kAllow}) {
       for (bool dry : {false, true}) {
         std::string names;
-        NamesOf(snap, workload, a, dry, &names);
+        NamesOf(*ctx.selected, workload, a, dry, &names);
         if (!names.empty()) {
           explain_buf += std::string(ActionName(a)) + (dry ? "(dry-run)" : "") + "[" + names + "] ";
         }

@@ -5,10 +5,14 @@
 //
 // Called by the HTTP layer on request threads, once for the gateway workload
 // and once per predictor workload it routes to. Thread-safe; the snapshot is
-// immutable (apart from its internally locked JWT cache). Allowed requests
-// with no JWT, no ext-authz and no explanation allocate nothing; with a
-// token already verified (the cache is keyed by token and remembers the
-// rules it passed), only the owned outputClaimToHeaders values are allocated.
+// immutable (apart from its internally locked JWT and selection caches). The
+// policies and JWT rules of a workload are selected once per snapshot
+// (PolicySnapshot::Select; callers may keep the result in
+// EvalOptions::selected). Allowed requests with no JWT, no ext-authz and no
+// explanation allocate nothing; with a token already verified (cached by
+// token with the rules it passed, plus a per-thread memo that spares the
+// token scan and the shared lookup), only the upstream_set entry holding an
+// outputClaimToHeaders value is allocated.
 //
 // Applying a Decision (HTTP layer): if !allowed, send `status` with `body`,
 // `content_type` (when non-empty) and `downstream_headers` — or just close the
@@ -65,6 +69,9 @@ struct EvalOptions {
   int64_t now_unix = 0;  // 0 = system clock (JWT exp/nbf)
   // Ext-authz clients; null = a process-wide registry using the HTTP client.
   const ExtAuthzRegistry* ext_authz = nullptr;
+  // PolicySnapshot::Select(workload) of the snapshot being evaluated, for
+  // callers that keep it per workload; null = looked up in the snapshot.
+  const WorkloadPolicies* selected = nullptr;
 };
 
 Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,

@@ -14,8 +14,9 @@ namespace ferry::gateway {
 struct EvalContext {
   const RequestAttributes& req;
   const Workload& workload;
-  std::string_view path;   // normalized, no query
-  std::string_view query;  // "?..." or empty
+  const WorkloadPolicies* selected;  // the policies and JWT rules of `workload`
+  std::string_view path;             // normalized, no query
+  std::string_view query;            // "?..." or empty
   std::string_view remote_ip;
   std::string_view principal;  // peer SAN without spiffe://
   const VerifiedJwt* jwt = nullptr;

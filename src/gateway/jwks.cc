@@ -358,7 +358,11 @@ void JwksCache::Refresh(Entry& e, const std::string& issuer, const std::string& 
       auto keys = Jwks::Parse(*body, &st);
       if (keys) {
         std::lock_guard<std::mutex> lock(e.mu);
+        if (e.keys && e.keys_text != *body) {
+          generation_.fetch_add(1, std::memory_order_acq_rel);
+        }
         e.keys = std::move(keys);
+        e.keys_text = std::move(*body);
         e.error.clear();
         e.backoff = std::chrono::seconds(0);
         e.next_fetch = Now() + options_.refresh_interval;

@@ -86,12 +86,16 @@ class JwksCache {
   // Last fetch error for a key ("" if fine) — for explanations and status.
   std::string LastError(const std::string& issuer, const std::string& jwks_uri);
   int fetch_count() const { return fetch_count_; }
+  // Bumped whenever a refresh replaces some key set with different keys:
+  // verification results cached under an older generation are stale.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   struct Entry {
     std::mutex fetch_mu;  // one fetch at a time per URI
     std::mutex mu;        // guards the fields below (never held while fetching)
     std::shared_ptr<const Jwks> keys;
+    std::string keys_text;  // the JWKS document `keys` was parsed from
     std::chrono::steady_clock::time_point next_fetch{};
     std::chrono::seconds backoff{0};
     std::string error;
@@ -106,6 +110,7 @@ class JwksCache {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;
   std::atomic<int> fetch_count_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace ferry::gateway

@@ -346,7 +346,8 @@ bool AudienceAllowed(const std::vector<std::string>& allowed, const std::vector<
   return false;
 }
 
-bool VerifiedJwt::ClaimAsString(const std::vector<std::string>& path, std::string* out) const {
+bool VerifiedJwt::ClaimView(const std::vector<std::string>& path, std::string_view* out,
+                            std::string* scratch) const {
   if (!claims || path.empty()) {
     return false;
   }
@@ -362,14 +363,25 @@ bool VerifiedJwt::ClaimAsString(const std::vector<std::string>& path, std::strin
     cur = &*it;
   }
   if (cur->is_string()) {
-    *out = cur->get<std::string>();
+    *out = cur->get_ref<const std::string&>();
   } else if (cur->is_boolean()) {
     *out = cur->get<bool>() ? "true" : "false";
   } else if (cur->is_number_integer()) {
-    *out = cur->dump();
+    *scratch = cur->dump();
+    *out = *scratch;
   } else {
     return false;
   }
+  return true;
+}
+
+bool VerifiedJwt::ClaimAsString(const std::vector<std::string>& path, std::string* out) const {
+  std::string_view v;
+  std::string scratch;
+  if (!ClaimView(path, &v, &scratch)) {
+    return false;
+  }
+  out->assign(v);
   return true;
 }
 

@@ -102,6 +102,10 @@ struct VerifiedJwt {
   // Claim at a nested path as a string (string, integer or bool claims only);
   // empty optional-like result: returns false when absent / not primitive.
   bool ClaimAsString(const std::vector<std::string>& path, std::string* out) const;
+  // The same without copying: string claims are viewed in place (valid while
+  // this object lives); integers are printed into *scratch.
+  bool ClaimView(const std::vector<std::string>& path, std::string_view* out,
+                 std::string* scratch) const;
 };
 
 }  // namespace ferry::gateway

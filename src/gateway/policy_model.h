@@ -6,6 +6,7 @@
 #include <array>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "gateway/jwks.h"
 #include "gateway/jwt.h"
 #include "gateway/match.h"
+#include "gateway/request.h"
 #include "gateway/snapshot.h"
 
 namespace ferry::gateway {
@@ -127,7 +129,8 @@ class VerifyCache {
   struct Hit {
     std::array<const JwtRule*, 4> rules{};
     std::shared_ptr<const VerifiedJwt> jwt;
-    int64_t cached_at = 0;  // unix seconds
+    int64_t cached_at = 0;         // unix seconds
+    uint64_t jwks_generation = 0;  // JwksCache::generation() before verifying
     bool Has(const JwtRule* r) const {
       for (const JwtRule* x : rules) {
         if (x == r) {
@@ -139,10 +142,16 @@ class VerifyCache {
   };
   // Entries older than kMaxAgeSeconds are re-verified so that a key removed
   // from the JWKS stops being accepted within that time.
+  // Entries verified against an older key set (a JWKS refresh changed some
+  // keys since) are dropped too.
   static constexpr int64_t kMaxAgeSeconds = 300;
-  bool Get(std::string_view token, int64_t now, Hit* out);
+  static bool Fresh(const Hit& hit, int64_t now, uint64_t jwks_generation) {
+    return now - hit.cached_at <= kMaxAgeSeconds && now >= hit.cached_at &&
+           hit.jwks_generation == jwks_generation;
+  }
+  bool Get(std::string_view token, int64_t now, uint64_t jwks_generation, Hit* out);
   void Put(std::string_view token, const JwtRule* rule, std::shared_ptr<const VerifiedJwt> jwt,
-           int64_t now);
+           int64_t now, uint64_t jwks_generation);
   size_t size();
 
  private:
@@ -156,7 +165,26 @@ class VerifyCache {
   std::unordered_map<std::string_view, std::list<Node>::iterator> index_;
 };
 
+// The policies and JWT rules that apply to one workload (namespace + labels),
+// in Istio's visiting order: the workload's namespace first, then the root
+// namespace. Computed once per snapshot and workload (Impl::Select) so that a
+// request evaluates no selectors and looks up no namespaces.
+struct WorkloadPolicies {
+  std::vector<const Policy*> policies;
+  std::vector<const JwtRule*> jwt_rules;
+  // outputClaimToHeaders / outputPayloadToHeader names of jwt_rules, first
+  // occurrence order: clients must not be able to inject them.
+  std::vector<const std::string*> output_headers;
+};
+
 struct PolicySnapshot::Impl {
+  // Selected policies for `w`: a cached entry (valid as long as the snapshot),
+  // or, once the cache is full, `*scratch` filled for this call (null when
+  // scratch is null). Thread-safe.
+  const WorkloadPolicies* Select(const Workload& w, WorkloadPolicies* scratch) const;
+  void Compute(const Workload& w, WorkloadPolicies* out) const;
+
+  uint64_t id = 0;  // process-unique, for per-thread memos keyed by snapshot
   std::string root_ns = "istio-system";
   uint32_t num_trusted_proxies = 0;
   std::vector<Policy> policies;
@@ -166,6 +194,34 @@ struct PolicySnapshot::Impl {
   std::map<std::string, ExtAuthzProvider, std::less<>> providers;
   std::shared_ptr<JwksCache> jwks;
   mutable VerifyCache verify_cache{4096};
+
+  // Select() cache: (namespace, labels) -> selection. Bounded; entries live
+  // as long as the snapshot (a policy change builds a new snapshot).
+  struct WorkloadKey {
+    std::string ns;
+    std::map<std::string, std::string, std::less<>> labels;
+  };
+  struct WorkloadKeyLess {
+    using is_transparent = void;
+    static bool Less(std::string_view an, const std::map<std::string, std::string, std::less<>>& al,
+                     std::string_view bn,
+                     const std::map<std::string, std::string, std::less<>>& bl) {
+      return an != bn ? an < bn : al < bl;
+    }
+    bool operator()(const WorkloadKey& a, const WorkloadKey& b) const {
+      return Less(a.ns, a.labels, b.ns, b.labels);
+    }
+    bool operator()(const WorkloadKey& a, const Workload& b) const {
+      return Less(a.ns, a.labels, b.name_space, b.labels);
+    }
+    bool operator()(const Workload& a, const WorkloadKey& b) const {
+      return Less(a.name_space, a.labels, b.ns, b.labels);
+    }
+  };
+  static constexpr size_t kMaxSelections = 1024;
+  mutable std::mutex select_mu;
+  mutable std::map<WorkloadKey, std::unique_ptr<const WorkloadPolicies>, WorkloadKeyLess>
+      selections;  // guarded by select_mu
 };
 
 // Compilers (policy_compile.cc).

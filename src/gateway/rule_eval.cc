@@ -216,7 +216,7 @@ bool FindHeader(const EvalContext& ctx, std::string_view name, std::string_view*
   }
   int count = 0;
   for (const auto& h : ctx.req.headers) {
-    if (!EqualsIgnoreCase(h.name, name)) {
+    if (h.name.size() != name.size() || !EqualsIgnoreCase(h.name, name)) {
       continue;
     }
     if (count == 0) {

@@ -1,6 +1,7 @@
 #include "gateway/snapshot.h"
 
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy_model.h"
@@ -14,6 +15,10 @@ PolicySnapshot::~PolicySnapshot() = default;
 size_t PolicySnapshot::authorization_policy_count() const { return impl_->policies.size(); }
 size_t PolicySnapshot::request_authentication_count() const { return impl_->authns.size(); }
 const std::string& PolicySnapshot::root_namespace() const { return impl_->root_ns; }
+uint64_t PolicySnapshot::id() const { return impl_->id; }
+const WorkloadPolicies* PolicySnapshot::Select(const Workload& workload) const {
+  return impl_->Select(workload, nullptr);
+}
 
 PolicySnapshotBuilder::PolicySnapshotBuilder(SnapshotOptions options)
     : options_(std::move(options)), impl_(std::make_unique<PolicySnapshot::Impl>()) {}
@@ -76,6 +81,8 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshotBuilder::Build() {
   impl->num_trusted_proxies = options_.num_trusted_proxies;
   impl->jwks = options_.jwks_cache ? options_.jwks_cache
                                    : std::make_shared<JwksCache>(MakeCurlJwksFetcher());
+  static std::atomic<uint64_t> next_id{1};
+  impl->id = next_id.fetch_add(1, std::memory_order_relaxed);
   impl->verify_cache.SetMax(options_.jwt_cache_entries);
   for (size_t i = 0; i < impl->policies.size(); ++i) {
     impl->policies_by_ns[impl->policies[i].ns].push_back(i);
@@ -97,15 +104,93 @@ Status ValidateSecurityObject(const json& object) {
   return InvalidArgumentError("security object of kind '" + kind + "' is not supported");
 }
 
+// Workload selection ---------------------------------------------------------
+
+void PolicySnapshot::Impl::Compute(const Workload& w, WorkloadPolicies* out) const {
+  out->policies.clear();
+  out->jwt_rules.clear();
+  out->output_headers.clear();
+  auto visit = [&](std::string_view ns) {
+    if (auto it = policies_by_ns.find(ns); it != policies_by_ns.end()) {
+      for (size_t idx : it->second) {
+        const Policy& p = policies[idx];
+        if (!p.has_selector || SelectorMatches(p.selector, w.labels)) {
+          out->policies.push_back(&p);
+        }
+      }
+    }
+    if (auto it = authns_by_ns.find(ns); it != authns_by_ns.end()) {
+      for (size_t idx : it->second) {
+        const RequestAuthn& ra = authns[idx];
+        if (ra.has_selector && !SelectorMatches(ra.selector, w.labels)) {
+          continue;
+        }
+        for (const auto& r : ra.rules) {
+          out->jwt_rules.push_back(&r);
+        }
+      }
+    }
+  };
+  visit(w.name_space);
+  if (w.name_space != root_ns) {
+    visit(root_ns);
+  }
+  auto add_output = [&](const std::string& name) {
+    for (const std::string* o : out->output_headers) {
+      if (*o == name) {
+        return;
+      }
+    }
+    out->output_headers.push_back(&name);
+  };
+  for (const JwtRule* r : out->jwt_rules) {
+    for (const auto& [header, _] : r->claim_to_headers) {
+      add_output(header);
+    }
+    if (!r->output_payload_to_header.empty()) {
+      add_output(r->output_payload_to_header);
+    }
+  }
+}
+
+const WorkloadPolicies* PolicySnapshot::Impl::Select(const Workload& w,
+                                                     WorkloadPolicies* scratch) const {
+  if (policies.empty() && authns.empty()) {
+    static const WorkloadPolicies* none = new WorkloadPolicies();
+    return none;
+  }
+  {
+    std::lock_guard<std::mutex> lock(select_mu);
+    if (auto it = selections.find(w); it != selections.end()) {
+      return it->second.get();
+    }
+  }
+  auto computed = std::make_unique<WorkloadPolicies>();
+  Compute(w, computed.get());
+  std::lock_guard<std::mutex> lock(select_mu);
+  if (auto it = selections.find(w); it != selections.end()) {
+    return it->second.get();
+  }
+  if (selections.size() >= kMaxSelections) {
+    if (scratch == nullptr) {
+      return nullptr;
+    }
+    *scratch = std::move(*computed);
+    return scratch;
+  }
+  auto [it, _] = selections.emplace(WorkloadKey{w.name_space, w.labels}, std::move(computed));
+  return it->second.get();
+}
+
 // VerifyCache ---------------------------------------------------------------
 
-bool VerifyCache::Get(std::string_view token, int64_t now, Hit* out) {
+bool VerifyCache::Get(std::string_view token, int64_t now, uint64_t jwks_generation, Hit* out) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(token);
   if (it == index_.end()) {
     return false;
   }
-  if (now - it->second->hit.cached_at > kMaxAgeSeconds || now < it->second->hit.cached_at) {
+  if (!Fresh(it->second->hit, now, jwks_generation)) {
     lru_.erase(it->second);
     index_.erase(it);
     return false;
@@ -116,10 +201,16 @@ bool VerifyCache::Get(std::string_view token, int64_t now, Hit* out) {
 }
 
 void VerifyCache::Put(std::string_view token, const JwtRule* rule,
-                      std::shared_ptr<const VerifiedJwt> jwt, int64_t now) {
+                      std::shared_ptr<const VerifiedJwt> jwt, int64_t now,
+                      uint64_t jwks_generation) {
   std::lock_guard<std::mutex> lock(mu_);
   if (max_ == 0) {
     return;
+  }
+  if (auto it = index_.find(token);
+      it != index_.end() && !Fresh(it->second->hit, now, jwks_generation)) {
+    lru_.erase(it->second);
+    index_.erase(it);
   }
   if (auto it = index_.find(token); it != index_.end()) {
     Hit& hit = it->second->hit;
@@ -134,6 +225,7 @@ void VerifyCache::Put(std::string_view token, const JwtRule* rule,
   hit.rules[0] = rule;
   hit.jwt = std::move(jwt);
   hit.cached_at = now;
+  hit.jwks_generation = jwks_generation;
   lru_.push_front(Node{std::string(token), std::move(hit)});
   index_[lru_.front().token] = lru_.begin();
   while (lru_.size() > max_) {

@@ -6,8 +6,9 @@
 // The control plane builds a new snapshot on every change and swaps a
 // shared_ptr<const PolicySnapshot>; request threads evaluate against
 // whichever snapshot they loaded (see engine.h). The builder is single-
-// threaded. A snapshot owns a bounded JWT verification cache (internally
-// locked) and shares the JwksCache it was given.
+// threaded. A snapshot owns a bounded JWT verification cache and a bounded
+// per-workload selection cache (both internally locked) and shares the
+// JwksCache it was given.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,9 @@ struct SnapshotOptions {
   size_t jwt_cache_entries = 4096;        // verified-token LRU bound
 };
 
+struct Workload;
+struct WorkloadPolicies;  // opaque: the policies and JWT rules one workload evaluates
+
 class PolicySnapshot {
  public:
   struct Impl;
@@ -38,6 +42,14 @@ class PolicySnapshot {
   size_t authorization_policy_count() const;
   size_t request_authentication_count() const;
   const std::string& root_namespace() const;
+
+  // Process-unique id of this snapshot, for callers that memoize Select().
+  uint64_t id() const;
+  // The policies and JWT rules that apply to `workload` (namespace + labels),
+  // selected once and cached in the snapshot. Valid as long as the snapshot;
+  // null when the bounded cache is full (Evaluate then selects per call).
+  // Thread-safe. Pass it as EvalOptions::selected for that workload.
+  const WorkloadPolicies* Select(const Workload& workload) const;
 
  private:
   std::unique_ptr<Impl> impl_;

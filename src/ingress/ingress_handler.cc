@@ -12,7 +12,9 @@ namespace {
 std::string ErrorBody(const std::string& message) { return protocol::WriteJsonError(message); }
 
 void Lower(std::string& s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  }
 }
 
 std::string_view RawHostWithPort(const server::HttpRequest& req) {
@@ -56,34 +58,52 @@ void ApplyUpstream(const gateway::Decision& d, server::HttpRequest& req) {
   }
 }
 
-// The predictor workload of a route. Cached per thread so the request path
-// builds no label map; the cache entry is re-checked field by field, so a new
-// route at a recycled address can never reuse a stale identity.
-const gateway::Workload& PredictorWorkload(const controller::ServiceRoute& route) {
-  struct Entry {
-    const controller::ServiceRoute* route = nullptr;
-    gateway::Workload workload;
-  };
-  thread_local std::array<Entry, 8> cache;
+// A workload and its policy selection in the snapshot `snapshot_id`
+// (PolicySnapshot::Select), memoized per thread so that the request path
+// builds no label map and looks up no selection.
+struct WorkloadMemo {
+  const controller::ServiceRoute* route = nullptr;
+  gateway::Workload workload;
+  uint64_t snapshot_id = 0;
+  const gateway::WorkloadPolicies* selected = nullptr;
+
+  // Selection for `policy`: ids are process-unique, so a memo from a dead
+  // snapshot can never match (and its pointer is never used).
+  const gateway::WorkloadPolicies* SelectionIn(const gateway::PolicySnapshot& policy) {
+    if (snapshot_id != policy.id()) {
+      selected = policy.Select(workload);
+      snapshot_id = selected ? policy.id() : 0;
+    }
+    return selected;
+  }
+};
+
+// The predictor workload of a route. The cache entry is re-checked field by
+// field, so a new route at a recycled address can never reuse a stale
+// identity.
+WorkloadMemo& PredictorWorkload(const controller::ServiceRoute& route) {
+  thread_local std::array<WorkloadMemo, 8> cache;
   thread_local size_t next = 0;
-  for (const Entry& e : cache) {
+  for (WorkloadMemo& e : cache) {
     if (e.route == &route && e.workload.name == route.name &&
         e.workload.name_space == route.name_space && e.workload.labels == route.labels) {
-      return e.workload;
+      return e;
     }
   }
-  Entry& e = cache[next++ % cache.size()];
+  WorkloadMemo& e = cache[next++ % cache.size()];
   e.route = &route;
   e.workload.name_space = route.name_space;
   e.workload.name = route.name;
   e.workload.labels.clear();
   for (const auto& [k, v] : route.labels) e.workload.labels.emplace(k, v);
-  return e.workload;
+  e.snapshot_id = 0;
+  e.selected = nullptr;
+  return e;
 }
 
-const gateway::Workload& IngressGatewayWorkload() {
-  static const gateway::Workload* w = new gateway::Workload(gateway::Workload::IngressGateway());
-  return *w;
+WorkloadMemo& IngressGatewayMemo() {
+  thread_local WorkloadMemo memo{nullptr, gateway::Workload::IngressGateway(), 0, nullptr};
+  return memo;
 }
 
 }  // namespace
@@ -174,14 +194,16 @@ GatewayOutcome IngressHandler::Run(server::HttpRequest& req, const controller::R
   attrs.destination_port = req.local_port;
   attrs.source_ip = req.remote_address;
 
-  auto evaluate = [&](const gateway::Workload& w) {
-    gateway::Decision d = gateway::Evaluate(*policy, w, attrs, eval);
-    if (steps) steps->push_back({w, d});
+  auto evaluate = [&](WorkloadMemo& w) {
+    gateway::EvalOptions opt = eval;
+    opt.selected = w.SelectionIn(*policy);
+    gateway::Decision d = gateway::Evaluate(*policy, w.workload, attrs, opt);
+    if (steps) steps->push_back({w.workload, d});
     if (d.allowed) ApplyUpstream(d, req);
     return d;
   };
   if (external_ && policy) {
-    gateway::Decision d = evaluate(IngressGatewayWorkload());
+    gateway::Decision d = evaluate(IngressGatewayMemo());
     if (!d.allowed) {
       out.kind = GatewayOutcome::Kind::kDenied;
       out.denial = std::move(d);

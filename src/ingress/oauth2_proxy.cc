@@ -27,7 +27,7 @@ std::string SafeRedirect(const std::string& rd) {
 }
 
 // Value of cookie `name` in a Cookie header value.
-std::string CookieIn(std::string_view header, std::string_view name) {
+std::string_view CookieIn(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     size_t semi = header.find(';');
     std::string_view part = header.substr(0, semi);
@@ -35,10 +35,10 @@ std::string CookieIn(std::string_view header, std::string_view name) {
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     size_t eq = part.find('=');
     if (eq != std::string_view::npos && part.substr(0, eq) == name) {
-      return std::string(part.substr(eq + 1));
+      return part.substr(eq + 1);
     }
   }
-  return "";
+  return {};
 }
 
 std::string SignInPage(const std::string& rd, const std::string& error, const std::string& note) {
@@ -54,7 +54,8 @@ std::string SignInPage(const std::string& rd, const std::string& error, const st
       ":focus-visible{outline:3px solid #1a56c4;outline-offset:2px}</style></head>"
       "<body><main id=\"main\"><h1>Sign in with Dex</h1>";
   if (!error.empty()) {
-    html += "<p class=\"error\" role=\"alert\" id=\"login-error\">" + web::HtmlEscape(error) + "</p>";
+    html +=
+        "<p class=\"error\" role=\"alert\" id=\"login-error\">" + web::HtmlEscape(error) + "</p>";
   }
   html +=
       "<form method=\"post\" action=\"/oauth2/sign_in\">"
@@ -82,7 +83,7 @@ bool IsOauth2ApiRoute(std::string_view p) {
 struct Oauth2Proxy::Impl {
   struct Session {
     std::string email;
-    std::string jwt;
+    std::string bearer;  // "Bearer <jwt>" (the Check answer's Authorization), or empty
     std::chrono::system_clock::time_point expires;
   };
 
@@ -91,18 +92,19 @@ struct Oauth2Proxy::Impl {
   Status init = OkStatus();
   std::optional<web::UserStore> users;
   mutable std::mutex mu;
-  mutable std::map<std::string, Session, std::less<>> sessions;  // guarded by mu
-  std::map<std::string, std::string> by_email;                   // guarded by mu; SessionCookieFor
+  // Immutable sessions shared with Check() callers: a check copies no session.
+  mutable std::map<std::string, std::shared_ptr<const Session>, std::less<>> sessions;  // mu
+  std::map<std::string, std::string> by_email;  // guarded by mu; SessionCookieFor
 
   // Looks up (and drops if expired) the session `id`.
-  std::optional<Session> Find(std::string_view id) const {
-    if (id.empty()) return std::nullopt;
+  std::shared_ptr<const Session> Find(std::string_view id) const {
+    if (id.empty()) return nullptr;
     std::lock_guard<std::mutex> lock(mu);
     auto it = sessions.find(id);
-    if (it == sessions.end()) return std::nullopt;
-    if (it->second.expires < std::chrono::system_clock::now()) {
+    if (it == sessions.end()) return nullptr;
+    if (it->second->expires < std::chrono::system_clock::now()) {
       sessions.erase(it);
-      return std::nullopt;
+      return nullptr;
     }
     return it->second;
   }
@@ -125,9 +127,10 @@ struct Oauth2Proxy::Impl {
     std::string id = web::RandomToken();
     std::lock_guard<std::mutex> lock(mu);
     for (auto it = sessions.begin(); it != sessions.end();) {
-      it = it->second.expires < now ? sessions.erase(it) : std::next(it);
+      it = it->second->expires < now ? sessions.erase(it) : std::next(it);
     }
-    sessions[id] = Session{email, std::move(jwt), expires};
+    sessions[id] = std::make_shared<const Session>(
+        Session{email, jwt.empty() ? std::string() : "Bearer " + jwt, expires});
     return id;
   }
 
@@ -226,7 +229,7 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
     path.remove_prefix(provider.path_prefix.size());
     if (path.empty() || path[0] != '/') path = request.path;
   }
-  std::string cookie;
+  std::string_view cookie;  // views into `request`
   bool json_client = false;
   for (const auto& h : request.headers) {
     if (h.name == "cookie" && cookie.empty()) cookie = CookieIn(h.value, kOauth2Cookie);
@@ -239,7 +242,7 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
   if (session || path.rfind("/dex/", 0) == 0) {  // skip_auth_routes ^/dex/
     r.status = 200;
     if (session) {
-      if (!session->jwt.empty()) r.headers.push_back({"authorization", "Bearer " + session->jwt});
+      if (!session->bearer.empty()) r.headers.push_back({"authorization", session->bearer});
       r.headers.push_back({"x-auth-request-email", session->email});
       r.headers.push_back({"x-auth-request-user", session->email});
     }
@@ -306,7 +309,7 @@ std::string Oauth2Proxy::SessionCookieFor(const std::string& email) {
     if (it != impl_->by_email.end()) {
       auto s = impl_->sessions.find(it->second);
       if (s != impl_->sessions.end() &&
-          s->second.expires > std::chrono::system_clock::now() + std::chrono::minutes(5)) {
+          s->second->expires > std::chrono::system_clock::now() + std::chrono::minutes(5)) {
         return std::string(kOauth2Cookie) + "=" + it->second;
       }
     }
