@@ -4,6 +4,13 @@ same size (the HTTP limit of this machine), measured with wrk in the same run.
 
 Writes a markdown section to stdout; bench/run.sh puts it in bench/RESULTS.md.
 Traffic goes to 127.0.0.1 only; every wrk run is bounded in time.
+
+Fairness: both servers get 2 workers (nginx worker_processes 2, ferry --workers 2
+I/O threads; Ferry's predict pool stays idle because a one-row predict runs
+inline), access logs off on both, and nginx may keep a connection alive for as
+many requests as Ferry does (keepalive_requests raised from nginx's default of
+1000, which would make wrk reconnect and cost nginx a little). wrk -t2 shares
+the same 2 cores with whichever server is measured.
 """
 import argparse
 import json
@@ -87,7 +94,8 @@ def start_nginx(body, tmp):
     with open(conf, "w") as f:
         f.write("""worker_processes 2; daemon off; pid %(t)s/nginx.pid; error_log %(t)s/nginx.err;
 events { worker_connections 4096; }
-http { access_log off; client_body_temp_path %(t)s; proxy_temp_path %(t)s;
+http { access_log off; keepalive_requests 1000000;
+  client_body_temp_path %(t)s; proxy_temp_path %(t)s;
   fastcgi_temp_path %(t)s; uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
   server { listen 127.0.0.1:%(p)d; location / { default_type application/json;
     return 200 '%(b)s'; } } }
@@ -156,6 +164,7 @@ def main():
     errs = [x for _, n, f in rows for x in (n, f)] + [fb]
     bad = sum(x["non2xx"] for x in errs)
     print("- non-2xx responses during the runs: %d" % bad)
+    print("- 1-minute load average when done: %.2f" % os.getloadavg()[0])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,5 @@
 #include "server/http_parse.h"
 
-#include <iterator>
-
 #include "server/http_message.h"
 
 namespace ferry::server {
@@ -9,28 +7,61 @@ namespace http = boost::beast::http;
 
 namespace internal {
 
-void ConfigureParser(BeastParser& parser, const HttpServerOptions& options) {
-  parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
-  parser.body_limit(options.max_body_bytes);
+RequestParser::RequestParser(const HttpServerOptions& options, HttpRequest* out)
+    : out_(out),
+      max_header_count_(options.max_header_count),
+      max_body_bytes_(options.max_body_bytes) {
+  header_limit(static_cast<uint32_t>(options.max_header_bytes));
+  body_limit(options.max_body_bytes);
+  eager(true);
 }
 
-FrameError FillRequest(BeastRequest& msg, const HttpServerOptions& options, HttpRequest* req) {
-  if (static_cast<size_t>(std::distance(msg.begin(), msg.end())) > options.max_header_count) {
-    return FrameError::kHeaderTooLarge;
-  }
-  req->method = std::string(msg.method_string());
-  req->target = std::string(msg.target());
-  SplitTarget(req->target, &req->path, &req->query);
-  req->headers.reserve(8);
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req->headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  req->body = std::move(msg.body());
-  req->keep_alive = msg.keep_alive();
-  return FrameError::kNone;
+void RequestParser::on_request_impl(verb, string_view method_str, string_view target,
+                                    int version, error_code&) {
+  version_ = static_cast<unsigned>(version);
+  out_->method.assign(method_str.data(), method_str.size());
+  out_->target.assign(target.data(), target.size());
 }
+
+void RequestParser::on_field_impl(field, string_view name_string, string_view value,
+                                  error_code& ec) {
+  // Envoy-style field-count limit: answered as 431 like an oversized header.
+  if (out_->headers.size() >= max_header_count_) {
+    ec = http::error::header_limit;
+    return;
+  }
+  if (out_->headers.empty()) out_->headers.reserve(8);
+  auto& [name, val] = out_->headers.emplace_back();
+  name.resize(name_string.size());
+  for (size_t i = 0; i < name_string.size(); ++i) {
+    char c = name_string[i];
+    name[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+  }
+  val.assign(value.data(), value.size());
+}
+
+void RequestParser::on_header_impl(error_code&) {
+  SplitTarget(out_->target, &out_->path, &out_->query);
+  out_->keep_alive = keep_alive();
+}
+
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                                      error_code&) {
+  // Beast has already rejected a Content-Length above the body limit.
+  if (content_length) out_->body.reserve(std::min<uint64_t>(*content_length, max_body_bytes_));
+}
+
+size_t RequestParser::on_body_impl(string_view body, error_code&) {
+  out_->body.append(body.data(), body.size());
+  return body.size();
+}
+
+size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
+  out_->body.append(body.data(), body.size());
+  return body.size();
+}
+
+void RequestParser::on_finish_impl(error_code&) { out_->keep_alive = keep_alive(); }
 
 FrameError ClassifyParseError(const boost::beast::error_code& ec) {
   if (ec == http::error::header_limit) return FrameError::kHeaderTooLarge;
@@ -43,9 +74,8 @@ FrameError ClassifyParseError(const boost::beast::error_code& ec) {
 ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options) {
   ParsedRequests out;
   while (out.consumed < bytes.size()) {
-    internal::BeastParser parser;
-    internal::ConfigureParser(parser, options);
-    parser.eager(true);
+    HttpRequest req;
+    internal::RequestParser parser(options, &req);
     size_t start = out.consumed;
     boost::beast::error_code ec;
     while (!parser.is_done() && out.consumed < bytes.size()) {
@@ -66,13 +96,6 @@ ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions
     }
     if (!parser.is_done()) {
       out.consumed = start;
-      return out;
-    }
-    HttpRequest req;
-    internal::BeastRequest msg = parser.release();
-    FrameError e = internal::FillRequest(msg, options, &req);
-    if (e != FrameError::kNone) {
-      out.error = e;
       return out;
     }
     out.requests.push_back(std::move(req));

@@ -1,9 +1,9 @@
 // Turning bytes into HttpRequests with the listener's limits: the one piece
 // of request framing Ferry owns on top of Boost.Beast's parser (header/body
 // byte limits, the header-field count limit, target splitting, header-name
-// lower-casing). HttpServer uses FillRequest on every parsed message;
-// ParseHttpRequests runs the same steps over a flat buffer for the fuzz
-// target and tests. Internal to the ferry_http library; no Beast types here.
+// lower-casing). HttpServer runs internal::RequestParser (http_message.h) on
+// every request; ParseHttpRequests runs the same parser over a flat buffer for
+// the fuzz target and tests. Internal to the ferry_http library; no Beast types here.
 #pragma once
 
 #include <string_view>

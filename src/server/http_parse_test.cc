@@ -1,5 +1,7 @@
 #include "server/http_parse.h"
 
+#include "server/http_message.h"
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -54,6 +56,45 @@ TEST(HttpParseTest, Limits) {
                 .error,
             FrameError::kMalformed);
   EXPECT_EQ(ParseHttpRequests("NOT HTTP\r\n\r\n", Small()).error, FrameError::kMalformed);
+}
+
+TEST(HttpParseTest, VersionKeepAliveAndLowerCasedNames) {
+  auto p = ParseHttpRequests(
+      "GET /a HTTP/1.0\r\nX-Mixed-Case: V\r\n\r\n"
+      "GET /b HTTP/1.1\r\nConnection: close\r\n\r\n"
+      "GET /c HTTP/1.1\r\n\r\n",
+      Small());
+  ASSERT_EQ(p.requests.size(), 3u);
+  EXPECT_FALSE(p.requests[0].keep_alive);
+  EXPECT_EQ(p.requests[0].Header("x-mixed-case"), "V");
+  EXPECT_FALSE(p.requests[1].keep_alive);
+  EXPECT_TRUE(p.requests[2].keep_alive);
+  EXPECT_EQ(p.requests[2].method, "GET");
+}
+
+TEST(ResponseHeadTest, FramingHeadersAreTheListeners) {
+  HttpResponse r = HttpResponse::Json(200, "{}");
+  r.headers.emplace_back("X-A", "1");
+  r.headers.emplace_back("content-length", "999");
+  r.headers.emplace_back("Connection", "upgrade");
+  std::string out;
+  internal::AppendResponseHead(r, 11, true, "Fri, 27 Nov 2026 14:00:00 GMT", &out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nServer: ferry\r\nDate: Fri, 27 Nov 2026 14:00:00 GMT\r\n"
+            "Content-Type: application/json\r\nX-A: 1\r\nContent-Length: 2\r\n\r\n");
+  out.clear();
+  internal::AppendResponseHead(r, 11, false, "d", &out);
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+  out.clear();
+  internal::AppendResponseHead(r, 10, true, "d", &out);
+  EXPECT_EQ(out.rfind("HTTP/1.0 200 OK\r\n", 0), 0u);
+  EXPECT_NE(out.find("Connection: keep-alive\r\n"), std::string::npos);
+  out.clear();
+  HttpResponse nm{304, "", {}, ""};
+  internal::AppendResponseHead(nm, 11, true, "d", &out);
+  EXPECT_EQ(out, "HTTP/1.1 304 Not Modified\r\nServer: ferry\r\nDate: d\r\n\r\n");
+  EXPECT_FALSE(internal::ResponseHasBody(204));
+  EXPECT_TRUE(internal::ResponseHasBody(404));
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <iterator>
 #include <deque>
@@ -76,7 +78,7 @@ class HttpServer::Impl {
   void Drain(std::chrono::milliseconds grace);
   void Accept(size_t index);
   template <typename Conn>
-  void Adopt(tcp::socket socket);
+  void Adopt(tcp::socket socket, asio::io_context* ctx);
 
   HttpServerOptions options_;
   HttpHandler* handler_;
@@ -97,18 +99,31 @@ class HttpServer::Impl {
 // One HTTP/1.1 connection over a plain socket or a TLS stream. All of its
 // state is touched only on its io_context's (single) thread; Send and the
 // stream calls may come from any thread and are posted there.
+//
+// Hot path (plain sockets, keep-alive): read, parse straight into an
+// HttpRequest, run the handler inline, write the response with one
+// non-blocking sendmsg (head + body gathered) and read again. Nothing is
+// posted through the scheduler for the write; only a short write (or a TLS
+// stream) takes the asynchronous path. Deadlines are lazy: Arm() stores a
+// time point, and the connection's one timer is re-armed only when it fires
+// early or a deadline moves before it, so no timer syscall or handler runs
+// per request.
 template <typename Stream>
 class Connection : public ResponseSink,
                    public ConnectionBase,
                    public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
+  using Clock = std::chrono::steady_clock;
+
  public:
   using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
 
   template <typename... Args>
-  Connection(HttpServer::Impl* server, tcp::socket socket, Args&&... args)
+  Connection(HttpServer::Impl* server, asio::io_context* ctx, tcp::socket socket, Args&&... args)
       : stream_(std::move(socket), std::forward<Args>(args)...),
-        timer_(stream_.get_executor()),
-        server_(server) {
+        timer_(*ctx),
+        server_(server),
+        ctx_(ctx) {
     beast::error_code ec;
     auto& sock = Socket();
     auto local = sock.local_endpoint(ec);
@@ -116,6 +131,9 @@ class Connection : public ResponseSink,
     auto remote = sock.remote_endpoint(ec);
     remote_ = ec ? std::string() : remote.address().to_string();
     sock.set_option(tcp::no_delay(true), ec);
+    // Responses are written synchronously first; EAGAIN falls back to the
+    // reactor instead of blocking the I/O thread.
+    if constexpr (kPlain) sock.non_blocking(true, ec);
   }
 
   ~Connection() override {
@@ -126,36 +144,36 @@ class Connection : public ResponseSink,
 
   void Run(std::list<std::weak_ptr<ConnectionBase>>::iterator self_it) {
     self_it_ = self_it;
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      Read();
+    if constexpr (kPlain) {
+      StartRequest();
     } else {
       Arm(server_->options_.request_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->Close();
-                                self->Read();
+                                self->StartRequest();
                               });
     }
   }
 
   void PostCloseIfIdle() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(*ctx_, [self = shared_from_this()] {
       if (!self->busy_) self->Close();
     });
   }
 
   void Send(HttpResponse response) override {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this(), r = std::move(response)]() mutable {
-                     self->Write(std::move(r));
-                   });
+    // The common case answers inline on the connection's own thread.
+    if (ctx_->get_executor().running_in_this_thread()) return Write(std::move(response));
+    asio::post(*ctx_, [self = shared_from_this(), r = std::move(response)]() mutable {
+      self->Write(std::move(r));
+    });
   }
 
   void StartStream(HttpResponse head) override {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this(), r = std::move(head)]() mutable {
-                     self->BeginStream(std::move(r));
-                   });
+    asio::dispatch(*ctx_, [self = shared_from_this(), r = std::move(head)]() mutable {
+      self->BeginStream(std::move(r));
+    });
   }
 
   bool WriteChunk(std::string data) override {
@@ -166,88 +184,98 @@ class Connection : public ResponseSink,
     std::string chunk(size, n);
     chunk += data;
     chunk += "\r\n";
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), c = std::move(chunk)]() mutable {
+    asio::dispatch(*ctx_, [self = shared_from_this(), c = std::move(chunk)]() mutable {
       self->QueueRaw(std::move(c), false);
     });
     return true;
   }
 
   void EndStream() override {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()]() {
-      self->QueueRaw("0\r\n\r\n", true);
-    });
+    asio::dispatch(*ctx_, [self = shared_from_this()]() { self->QueueRaw("0\r\n\r\n", true); });
   }
 
  private:
   tcp::socket& Socket() { return beast::get_lowest_layer(stream_); }
 
-  void Read() {
-    parser_.emplace();
-    internal::ConfigureParser(*parser_, server_->options_);
-    if (buffer_.size() == 0) {
-      // An idle keep-alive connection gets the idle timeout until its next
-      // request starts; from the first byte on, the whole request must
-      // arrive within the request timeout (slowloris defence).
+  // Begins the next request: parses pipelined bytes already buffered, or
+  // waits for more under the idle timeout (the request timeout starts with
+  // the first byte: slowloris defence).
+  void StartRequest() {
+    if (closed_) return;  // e.g. drained while a pipelined request was queued
+    parser_.emplace(server_->options_, &req_);
+    if (in_.size() == 0) {
+      idle_ = true;
       Arm(server_->options_.idle_timeout);
-      stream_.async_read_some(buffer_.prepare(4096),
-                              [self = shared_from_this()](beast::error_code ec, size_t n) {
-                                self->OnFirstBytes(ec, n);
-                              });
-      return;
+      return ReadMore();
     }
+    idle_ = false;
     Arm(server_->options_.request_timeout);
-    ReadRequest();
+    Parse();
   }
 
-  // Deadline for the current read or write: on expiry pending socket
-  // operations are cancelled and complete with operation_aborted.
-  void Arm(std::chrono::milliseconds timeout) {
-    timed_out_ = false;
-    timer_.expires_after(timeout);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // re-armed or cancelled
-      self->timed_out_ = true;
-      beast::error_code ignored;
-      self->Socket().cancel(ignored);
-    });
+  // Asio 1.74 tries a read at once when no read is queued (EAGAIN right after
+  // a response, since the client waits for it), then waits for the edge.
+  // A readiness wait instead (async_wait) costs an epoll_ctl per request:
+  // measured the same or worse, so the plain read it is.
+  void ReadMore() {
+    stream_.async_read_some(in_.prepare(ReadSize()),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->OnBytes(ec, n);
+                            });
   }
 
-  void OnFirstBytes(beast::error_code ec, size_t n) {
-    if (ec) return Close();  // idle timeout or peer closed: nothing to answer
-    buffer_.commit(n);
-    Arm(server_->options_.request_timeout);
-    ReadRequest();
+  // Room for the next read: at least 4 KB (a whole small request in one
+  // recv), at most 64 KB (Beast's read loop bound).
+  size_t ReadSize() const {
+    return std::clamp<size_t>(in_.capacity() - in_.size(), 4096, kMaxRead);
   }
 
-  void ReadRequest() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec == asio::error::operation_aborted && timed_out_) {
-      return RejectAndClose(beast::error::timeout);
-    }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == ssl::error::stream_truncated) {
+  void OnBytes(beast::error_code ec, size_t n) {
+    if (ec) {
+      // Idle: timeout or peer closed between requests, nothing to answer.
+      if (idle_) return Close();
+      if (ec == asio::error::operation_aborted && timed_out_) {
+        return RejectAndClose(beast::error::timeout);
+      }
+      // EOF inside a request: Beast's read loop reported it as a partial message.
+      if (ec == asio::error::eof && parser_->got_some()) {
+        return RejectAndClose(http::error::partial_message);
+      }
       return Close();
     }
-    if (ec) return RejectAndClose(ec);
-    timer_.cancel();
-    auto& msg = parser_->get();
-    HttpRequest req;
-    if (internal::FillRequest(msg, server_->options_, &req) != FrameError::kNone) {
-      return RejectAndClose(http::error::header_limit);
+    in_.commit(n);
+    if (idle_) {
+      idle_ = false;
+      Arm(server_->options_.request_timeout);
     }
+    Parse();
+  }
+
+  void Parse() {
+    for (;;) {
+      beast::error_code ec;
+      size_t used = parser_->put(in_.data(), ec);
+      in_.consume(used);
+      if (ec == http::error::need_more) return ReadMore();
+      if (ec) return RejectAndClose(ec);
+      if (parser_->is_done()) return OnRequest();
+      if (in_.size() == 0 || used == 0) return ReadMore();
+    }
+  }
+
+  void OnRequest() {
+    Disarm();  // the handler may take its time; the write re-arms if it must wait
+    version_ = parser_->version();
+    parser_.reset();
+    // The handler gets its own request object: an inline answer starts
+    // parsing the next pipelined request into req_ before Handle returns.
+    HttpRequest req = std::move(req_);
+    req_ = HttpRequest();
     req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
     req.remote_address = remote_;
     req.local_port = local_port_;
-    req.received = std::chrono::steady_clock::now();
+    req.received = Clock::now();
     keep_alive_ = req.keep_alive;
-    version_ = msg.version();
     head_only_ = req.method == "HEAD";
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -274,46 +302,89 @@ class Connection : public ResponseSink,
     }
     keep_alive_ = false;
     version_ = 11;
+    head_only_ = false;
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
     Write(std::move(r));
   }
 
   void Write(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version_);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(http::field::server, "ferry");
-    res->set(http::field::date, HttpDate());
-    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->insert(k, v);
-    res->body() = std::move(r.body);
     if (server_->draining_.load(std::memory_order_relaxed)) keep_alive_ = false;
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
-    if (head_only_) {
-      // HEAD: same headers (Content-Length included), no body.
-      auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
-      Arm(server_->options_.request_timeout);
-      http::async_write_header(stream_, *sr,
-                               [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
-                                 self->OnWrite(ec);
-                               });
-      return;
+    head_.clear();
+    internal::AppendResponseHead(r, version_, keep_alive_, HttpDate(), &head_);
+    // HEAD: same headers (Content-Length included), no body.
+    if (head_only_ || !internal::ResponseHasBody(r.status)) {
+      body_.clear();
+    } else {
+      body_ = std::move(r.body);
     }
+    sent_ = 0;
+    if constexpr (kPlain) {
+      beast::error_code ec;
+      sent_ = Socket().write_some(Pending(), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        return OnWrite(ec);
+      }
+      if (sent_ == head_.size() + body_.size()) return OnWrite({});
+    }
+    // Short write (or TLS): finish under the request timeout.
     Arm(server_->options_.request_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    asio::async_write(stream_, Pending(),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnWrite(ec);
                       });
   }
 
+  // What is left of head_ + body_ after sent_ bytes.
+  std::array<asio::const_buffer, 2> Pending() const {
+    if (sent_ < head_.size()) {
+      return {asio::buffer(head_.data() + sent_, head_.size() - sent_),
+              asio::buffer(body_.data(), body_.size())};
+    }
+    size_t off = sent_ - head_.size();
+    return {asio::buffer(body_.data() + off, body_.size() - off), asio::const_buffer()};
+  }
+
   void OnWrite(beast::error_code ec) {
-    timer_.cancel();
+    Disarm();
     busy_ = false;
     server_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    if (body_.capacity() > kKeepBuffer) body_ = std::string();
     if (ec || !keep_alive_ || server_->draining_.load(std::memory_order_relaxed)) return Close();
-    Read();
+    if (in_.size() == 0) return StartRequest();  // wait for the next request
+    // Pipelined bytes are waiting: parse them from the scheduler, not from
+    // inside this (possibly inline) write, so a burst of pipelined requests
+    // cannot deepen the stack.
+    asio::post(*ctx_, [self = shared_from_this()] { self->StartRequest(); });
+  }
+
+  // Deadline for the current read or write: past it, pending socket
+  // operations are cancelled and complete with operation_aborted.
+  void Arm(std::chrono::milliseconds timeout) {
+    timed_out_ = false;
+    deadline_ = Clock::now() + timeout;
+    if (deadline_ < timer_at_) StartTimer(deadline_);
+  }
+
+  void Disarm() { deadline_ = Clock::time_point::max(); }
+
+  void StartTimer(Clock::time_point at) {
+    timer_at_ = at;
+    uint64_t gen = ++timer_gen_;
+    timer_.expires_at(at);  // a pending wait completes with operation_aborted
+    timer_.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
+      if (ec || gen != self->timer_gen_) return;  // superseded or cancelled
+      self->OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    timer_at_ = Clock::time_point::max();
+    if (closed_ || deadline_ == Clock::time_point::max()) return;
+    if (Clock::now() < deadline_) return StartTimer(deadline_);  // moved later since armed
+    timed_out_ = true;
+    beast::error_code ignored;
+    Socket().cancel(ignored);
   }
 
   // Streaming (chunked) responses: raw HTTP/1.1 framing over a write queue.
@@ -327,7 +398,7 @@ class Connection : public ResponseSink,
     h += "Transfer-Encoding: chunked\r\n";
     if (!keep_alive_) h += "Connection: close\r\n";
     h += "\r\n";
-    timer_.cancel();  // a watch may stay open for a long time
+    Disarm();  // a watch may stay open for a long time
     QueueRaw(std::move(h), false);
     if (!head.body.empty()) WriteChunk(std::move(head.body));
     // Read while streaming only to notice the client going away.
@@ -340,7 +411,7 @@ class Connection : public ResponseSink,
   void QueueRaw(std::string bytes, bool last) {
     if (!streaming_) return;
     if (stream_gone_) {
-      if (last) FinishStream(true);
+      if (last) FinishStream();
       return;
     }
     write_queue_.push_back(std::move(bytes));
@@ -351,7 +422,7 @@ class Connection : public ResponseSink,
   void WriteNext() {
     if (write_queue_.empty()) {
       writing_ = false;
-      if (end_queued_) FinishStream(false);
+      if (end_queued_) FinishStream();
       return;
     }
     writing_ = true;
@@ -366,29 +437,40 @@ class Connection : public ResponseSink,
                       });
   }
 
-  void FinishStream(bool failed) {
+  void FinishStream() {
     streaming_ = false;
     end_queued_ = false;
     busy_ = false;
     server_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
     // The probe read may still be pending on the socket, so the connection is
     // not reused after a stream.
-    (void)failed;
     Close();
   }
 
   void Close() {
+    closed_ = true;
+    Disarm();
+    timer_at_ = Clock::time_point::max();
+    ++timer_gen_;
     timer_.cancel();
     beast::error_code ec;
     Socket().shutdown(tcp::socket::shutdown_both, ec);
     Socket().close(ec);
   }
 
+  static constexpr size_t kMaxRead = 64 * 1024;     // per recv, as Beast's read loop
+  static constexpr size_t kKeepBuffer = 64 * 1024;  // larger response buffers are freed
+
   Stream stream_;
   asio::steady_timer timer_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  beast::flat_buffer in_;
+  HttpRequest req_;  // being parsed
+  std::optional<internal::RequestParser> parser_;
+  std::string head_;  // response head being written
+  std::string body_;  // response body being written
+  size_t sent_ = 0;   // bytes of head_ + body_ already written
   HttpServer::Impl* server_;
+  asio::io_context* ctx_;
   std::list<std::weak_ptr<ConnectionBase>>::iterator self_it_;
   std::string remote_;
   uint16_t local_port_ = 0;
@@ -396,7 +478,13 @@ class Connection : public ResponseSink,
   bool keep_alive_ = true;
   bool head_only_ = false;
   bool busy_ = false;
+  bool idle_ = false;
+  bool closed_ = false;
+  // deadline state (see Arm)
   bool timed_out_ = false;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point timer_at_ = Clock::time_point::max();  // pending wait, max = none
+  uint64_t timer_gen_ = 0;
   // streaming state
   bool streaming_ = false;
   bool writing_ = false;
@@ -482,13 +570,13 @@ Status HttpServer::Impl::Listen() {
 }
 
 template <typename Conn>
-void HttpServer::Impl::Adopt(tcp::socket socket) {
+void HttpServer::Impl::Adopt(tcp::socket socket, asio::io_context* ctx) {
   connections_.fetch_add(1);
   std::shared_ptr<Conn> conn;
   if constexpr (std::is_same_v<Conn, Connection<tcp::socket>>) {
-    conn = std::make_shared<Conn>(this, std::move(socket));
+    conn = std::make_shared<Conn>(this, ctx, std::move(socket));
   } else {
-    conn = std::make_shared<Conn>(this, std::move(socket), *tls_);
+    conn = std::make_shared<Conn>(this, ctx, std::move(socket), *tls_);
   }
   std::list<std::weak_ptr<ConnectionBase>>::iterator it;
   {
@@ -508,9 +596,9 @@ void HttpServer::Impl::Accept(size_t index) {
       beast::error_code ignored;
       socket.close(ignored);
     } else if (tls_) {
-      Adopt<Connection<ssl::stream<tcp::socket>>>(std::move(socket));
+      Adopt<Connection<ssl::stream<tcp::socket>>>(std::move(socket), contexts_[index].get());
     } else {
-      Adopt<Connection<tcp::socket>>(std::move(socket));
+      Adopt<Connection<tcp::socket>>(std::move(socket), contexts_[index].get());
     }
     Accept(index);
   });

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ferry::server {
 namespace {
@@ -29,6 +30,11 @@ class EchoHandler : public HttpHandler {
         }
         responder.EndStream();
       }).detach();
+      return;
+    }
+    if (req.path == "/big") {
+      // Larger than a loopback socket buffer: the write cannot finish inline.
+      responder.Send(HttpResponse::Text(200, std::string(8 * 1024 * 1024, 'b') + "end"));
       return;
     }
     if (req.path == "/slow") {
@@ -100,6 +106,170 @@ class HttpServerTest : public ::testing::Test {
   EchoHandler handler_;
   std::unique_ptr<HttpServer> server_;
 };
+
+// Reads until `n` complete responses (Content-Length framed) have arrived.
+std::vector<std::string> ReadResponses(int fd, size_t n) {
+  std::string in;
+  std::vector<std::string> out;
+  char buf[65536];
+  while (out.size() < n) {
+    size_t head_end = in.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      size_t cl = in.find("Content-Length: ");
+      size_t len = cl < head_end ? std::stoul(in.substr(cl + 16)) : 0;
+      if (in.size() >= head_end + 4 + len) {
+        out.push_back(in.substr(0, head_end + 4 + len));
+        in.erase(0, head_end + 4 + len);
+        continue;
+      }
+    }
+    ssize_t got = ::recv(fd, buf, sizeof(buf), 0);
+    if (got <= 0) break;
+    in.append(buf, got);
+  }
+  return out;
+}
+
+TEST_F(HttpServerTest, ManyPipelinedRequestsInOneWriteAnswerInOrder) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string raw;
+  const int kRequests = 200;
+  for (int i = 0; i < kRequests; ++i) {
+    if (i % 3 == 0) {
+      raw += "POST /p" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok";
+    } else if (i % 3 == 1) {
+      raw += "POST /p" + std::to_string(i) +
+             " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nc\r\n0\r\n\r\n";
+    } else {
+      raw += "GET /p" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    }
+  }
+  ASSERT_EQ(::send(fd, raw.data(), raw.size(), 0), static_cast<ssize_t>(raw.size()));
+  auto responses = ReadResponses(fd, kRequests);
+  ASSERT_EQ(responses.size(), static_cast<size_t>(kRequests));
+  for (int i = 0; i < kRequests; ++i) {
+    std::string want = " /p" + std::to_string(i) + " q= body=" +
+                       (i % 3 == 0 ? "ok" : (i % 3 == 1 ? "c" : ""));
+    EXPECT_NE(responses[i].find(want), std::string::npos) << i << ": " << responses[i];
+    EXPECT_EQ(responses[i].find("Connection: close"), std::string::npos);
+  }
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, RequestSplitAcrossWritesAndPipelinedTail) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  // One request in three pieces, the last piece also carrying the start of
+  // the next request, which completes later.
+  const std::string parts[] = {"POST /a HTTP/1.1\r\nHo", "st: h\r\nContent-Length: 5\r\n\r\nab",
+                               "cdeGET /b HTTP/1.1\r\n", "Host: h\r\n\r\n"};
+  for (const auto& p : parts) {
+    ASSERT_EQ(::send(fd, p.data(), p.size(), 0), static_cast<ssize_t>(p.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+  }
+  auto responses = ReadResponses(fd, 2);
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_NE(responses[0].find("POST /a q= body=abcde"), std::string::npos) << responses[0];
+  EXPECT_NE(responses[1].find("GET /b q= body="), std::string::npos) << responses[1];
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, SlowAnswerThenPipelinedAndKeepAlive) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string raw = "GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  auto responses = ReadResponses(fd, 2);
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_NE(responses[0].find("slow"), std::string::npos);
+  EXPECT_NE(responses[1].find("GET /after"), std::string::npos);
+  raw = "GET /again HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  responses = ReadResponses(fd, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_NE(responses[0].find("GET /again"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, LargeResponseThenNextRequest) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string raw = "GET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  auto responses = ReadResponses(fd, 2);
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_NE(responses[0].find("Content-Length: 8388611\r\n"), std::string::npos);
+  EXPECT_EQ(responses[0].substr(responses[0].size() - 4), "bend");
+  EXPECT_NE(responses[1].find("GET /next"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, HeadAndHttp10Framing) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string raw = "HEAD /h HTTP/1.1\r\nHost: h\r\n\r\nGET /g HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::string out;
+  char buf[4096];
+  while (out.find("GET /g") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  // HEAD: the GET's Content-Length, no body; the next response follows at once.
+  size_t second = out.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << out;
+  std::string head = out.substr(0, second);
+  EXPECT_NE(head.find("Content-Length: 16\r\n\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
+  ::close(fd);
+
+  fd = Connect(server_->port());
+  raw = "GET /old HTTP/1.0\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  out.clear();
+  for (;;) {  // HTTP/1.0 without keep-alive: the server closes after answering
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("GET /old q= body="), std::string::npos);
+  ::close(fd);
+
+  fd = Connect(server_->port());
+  raw = "GET /ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+  auto responses = (::send(fd, raw.data(), raw.size(), 0), ReadResponses(fd, 1));
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_NE(responses[0].find("Connection: keep-alive\r\n"), std::string::npos) << responses[0];
+  raw = "GET /ka2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+  responses = (::send(fd, raw.data(), raw.size(), 0), ReadResponses(fd, 1));
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_NE(responses[0].find("GET /ka2"), std::string::npos);
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, SlowBodyAfterKeepAliveRequestGets408) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  // A served request first, so the deadline of the next one comes from the
+  // re-armed (lazy) timer rather than a fresh connection's.
+  std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, first.data(), first.size(), 0);
+  auto responses = ReadResponses(fd, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  std::string partial = "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc";
+  ::send(fd, partial.data(), partial.size(), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  responses = ReadResponses(fd, 1);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_NE(responses[0].find("408"), std::string::npos) << responses[0];
+  EXPECT_GE(waited, std::chrono::milliseconds(200));
+  EXPECT_LT(waited, std::chrono::milliseconds(3000));
+  ::close(fd);
+}
 
 TEST_F(HttpServerTest, AnswersAndKeepsAlive) {
   int fd = Connect(server_->port());
