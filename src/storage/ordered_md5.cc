@@ -24,6 +24,14 @@ OrderedMd5::OrderedMd5(int fd, std::vector<uint64_t> part_starts, uint64_t size)
 
 OrderedMd5::~OrderedMd5() = default;
 
+size_t OrderedMd5::AddPart(uint64_t start) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (start <= starts_.back() || start < hashed_) valid_ = false;
+  starts_.push_back(start);
+  written_.push_back(0);
+  return starts_.size() - 1;
+}
+
 void OrderedMd5::Wrote(size_t part, uint64_t offset, const char* data, size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   if (part >= written_.size()) {

@@ -29,6 +29,10 @@ class OrderedMd5 {
   OrderedMd5(const OrderedMd5&) = delete;
   OrderedMd5& operator=(const OrderedMd5&) = delete;
 
+  // Adds a part starting at `start`, beyond every existing part's start and
+  // beyond the hash frontier (a split of the last part's unwritten tail).
+  // Returns its index.
+  size_t AddPart(uint64_t start);
   // `n` bytes from `data` were written at `offset`, which continues `part`.
   void Wrote(size_t part, uint64_t offset, const char* data, size_t n);
   // `part` starts over from its first byte.

@@ -85,6 +85,20 @@ TEST_F(OrderedMd5Test, ConcurrentPartsMatchFileDigest) {
   EXPECT_EQ(*got, FileMd5());
 }
 
+TEST_F(OrderedMd5Test, PartsAddedWhileTheFirstStreamsMatchFileDigest) {
+  // A whole-object stream splits its unwritten tail into parts mid-way.
+  OrderedMd5 md5(fd_, {0}, data_.size());
+  WriteRange(md5, 0, 0, 200'000, 30'000);
+  size_t a = md5.AddPart(400'000);
+  size_t b = md5.AddPart(700'000);
+  WriteRange(md5, b, 700'000, data_.size(), 50'000);
+  WriteRange(md5, a, 400'000, 700'000, 20'000);
+  WriteRange(md5, 0, 200'000, 400'000, 30'000);
+  auto got = md5.HexDigest();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, FileMd5());
+}
+
 TEST_F(OrderedMd5Test, IncompleteHasNoDigest) {
   OrderedMd5 md5(fd_, {0, 500'000}, data_.size());
   WriteRange(md5, 0, 0, 500'000, 10'000);

@@ -38,7 +38,11 @@ struct FetchOptions {
   S3Config s3;
   int concurrency = 4;                           // parallel objects / parts
   uint64_t part_size = 16ull << 20;              // ranged GET part size
-  uint64_t multipart_threshold = 32ull << 20;    // objects above this are fetched in parts
+  uint64_t multipart_threshold = 32ull << 20;    // objects above this may be split into parts
+  // A large object starts as one whole-object GET; once its first bytes show
+  // that the rest would take longer than this, the remainder is split into
+  // ranged parts fetched in parallel (0 = split at the first byte).
+  std::chrono::milliseconds split_after{1000};
   int max_attempts = 5;                          // per request, incl. the first (boto3 legacy)
   std::chrono::milliseconds retry_backoff{200};  // doubled per attempt, with jitter
   std::chrono::milliseconds connect_timeout{15000};

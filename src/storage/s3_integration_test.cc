@@ -276,6 +276,7 @@ TEST_F(S3IntegrationTest, RangedPartsOfLargeObjectAreReassembled) {
   o.part_size = 1 << 20;
   o.multipart_threshold = 4 << 20;
   o.concurrency = 6;
+  o.split_after = std::chrono::milliseconds(0);  // always split: exercise the ranged parts
   std::atomic<uint64_t> last{0};
   o.progress = [&](const Progress& pr) { last = pr.bytes_done; };
   auto r = Fetch("s3://mlflow/large/model", (dir_ / "dest").string(), o);
@@ -461,6 +462,7 @@ TEST_F(HttpFaultsTest, RetriesServerErrorsThenSucceeds) {
 TEST_F(HttpFaultsTest, DroppedConnectionIsRetriedPerPart) {
   options_.part_size = 1 << 20;
   options_.multipart_threshold = 1 << 20;
+  options_.split_after = std::chrono::milliseconds(0);  // lead + ranged parts, each retried
   auto r = Fetch(base_ + "/drop/1/3000000/model.bin", (dir_ / "dest").string(), options_);
   if (!r.ok()) Show("r", r.status());
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -30,12 +33,16 @@ struct FileState {
   int fd = -1;
   std::atomic<int> parts_left{0};
   std::unique_ptr<OrderedMd5> md5;  // set when the ETag is a single-part MD5
+  // The lead GET of a splittable object stops here; parts fetch the rest.
+  // Written only by the lead's thread.
+  uint64_t limit = UINT64_MAX;
 };
 
 struct Part {
-  FileState* state;
-  size_t index;  // within its file
+  FileState* state = nullptr;
+  size_t index = 0;  // within its file
   std::optional<std::pair<uint64_t, uint64_t>> range;  // inclusive; nullopt = whole file
+  bool lead = false;  // a whole-object GET that may split off its tail
 };
 
 void SleepBackoff(const FetchOptions& options, int attempt) {
@@ -80,7 +87,8 @@ class Downloader {
     for (auto& st : states_) {  // zero-byte objects need no request
       if (st->parts_left == 0) RETURN_IF_ERROR(FinishFile(*st));
     }
-    size_t n = std::min<size_t>(std::max(options_.concurrency, 1), parts_.size());
+    size_t n = std::max(options_.concurrency, 1);
+    if (undecided_leads_ == 0) n = std::min(n, queue_.size());
     std::vector<std::thread> workers;
     for (size_t i = 0; i < n; ++i) workers.emplace_back([this] { Work(); });
     for (auto& t : workers) t.join();
@@ -103,17 +111,12 @@ class Downloader {
   void PlanParts(FileState& st) {
     const RemoteFile& f = *st.file;
     std::vector<uint64_t> starts;
-    if (f.size && f.ranges_ok && *f.size > options_.multipart_threshold) {
-      uint64_t part = std::max<uint64_t>(options_.part_size, 1 << 20);
-      for (uint64_t off = 0; off < *f.size; off += part) {
-        parts_.push_back({&st, starts.size(), std::make_pair(off, std::min(off + part, *f.size) - 1)});
-        starts.push_back(off);
-        ++st.parts_left;
-      }
-    } else if (!f.size || *f.size > 0) {
-      parts_.push_back({&st, 0, std::nullopt});
+    if (!f.size || *f.size > 0) {
+      bool lead = f.size && f.ranges_ok && *f.size > options_.multipart_threshold;
+      queue_.push_back({&st, 0, std::nullopt, lead});
       starts.push_back(0);
       st.parts_left = 1;
+      if (lead) ++undecided_leads_;
     }
     // Hash while downloading (overlapping the network) when the size is known.
     if (f.size && *f.size > 0 && IsMd5Etag(f.etag)) {
@@ -121,12 +124,19 @@ class Downloader {
     }
   }
 
+  // Takes queued parts until none is left and no lead can add more.
   void Work() {
-    while (!abort_) {
-      size_t i = next_++;
-      if (i >= parts_.size()) return;
-      Status s = FetchPart(parts_[i]);
-      if (s.ok() && --parts_[i].state->parts_left == 0) s = FinishFile(*parts_[i].state);
+    while (true) {
+      Part part;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return abort_ || !queue_.empty() || undecided_leads_ == 0; });
+        if (abort_ || queue_.empty()) return;
+        part = queue_.front();
+        queue_.pop_front();
+      }
+      Status s = FetchPart(part);
+      if (s.ok() && --part.state->parts_left == 0) s = FinishFile(*part.state);
       if (!s.ok()) Fail(std::move(s));
     }
   }
@@ -135,41 +145,93 @@ class Downloader {
     std::lock_guard<std::mutex> lock(mu_);
     if (error_.ok()) error_ = std::move(s);
     abort_ = true;
+    cv_.notify_all();
   }
 
-  Status FetchPart(const Part& part) {
-    const RemoteFile& f = *part.state->file;
+  // The lead's one decision: keep streaming the whole object, or (when the
+  // rest would take longer than split_after at the rate seen so far) stop at
+  // a part boundary ahead and queue ranged parts for the tail.
+  void Decide(FileState& st, uint64_t done, std::chrono::steady_clock::duration elapsed) {
+    uint64_t size = *st.file->size;
+    uint64_t part = std::max<uint64_t>(options_.part_size, 1 << 20);
+    double secs = std::chrono::duration<double>(elapsed).count();
+    double rest_secs = done == 0 ? 0 : (size - done) * secs / static_cast<double>(done);
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t split_at = (done / part + 1) * part;
+    bool split = split_at < size &&
+                 (options_.split_after.count() == 0 ||
+                  rest_secs * 1000 > static_cast<double>(options_.split_after.count()));
+    if (split) {
+      for (uint64_t off = split_at; off < size; off += part) {
+        size_t index = st.md5 ? st.md5->AddPart(off) : 0;
+        ++st.parts_left;
+        queue_.push_back({&st, index, std::make_pair(off, std::min(off + part, size) - 1)});
+      }
+      st.limit = split_at;
+    }
+    --undecided_leads_;
+    cv_.notify_all();
+  }
+
+  Status FetchPart(Part part) {
+    FileState& st = *part.state;
+    const RemoteFile& f = *st.file;
     HttpRequest req = base_;
     req.url = f.url;
-    req.range = part.range;
-    uint64_t offset = part.range ? part.range->first : 0;
     for (int attempt = 0;; ++attempt) {
+      req.range = part.range;
+      uint64_t offset = part.range ? part.range->first : 0;
       uint64_t written = 0;
-      int fd = part.state->fd;
+      bool cut = false;  // the lead reached st.limit and stopped on purpose
+      auto first_byte = std::chrono::steady_clock::time_point();
       BodySink sink = [&](const char* data, size_t n) {
         if (abort_) return false;
-        size_t done = 0;
-        while (done < n) {
-          ssize_t w =
-              ::pwrite(fd, data + done, n - done, static_cast<off_t>(offset + written + done));
-          if (w < 0) return false;
-          done += static_cast<size_t>(w);
+        if (part.lead) {
+          auto now = std::chrono::steady_clock::now();
+          if (written == 0) first_byte = now;
+          if (written >= kProbeBytes || now - first_byte >= kProbeTime ||
+              options_.split_after.count() == 0) {
+            part.lead = false;
+            Decide(st, written, now - first_byte);
+          }
         }
-        if (part.state->md5) part.state->md5->Wrote(part.index, offset + written, data, n);
+        if (!part.range && written + n > st.limit) {  // only the whole-object GET stops
+          n = static_cast<size_t>(st.limit - written);
+          cut = true;
+        }
+        if (!WriteAt(st, part.index, offset + written, data, n)) return false;
         written += n;
         progress_.AddBytes(static_cast<int64_t>(n));
-        return true;
+        return !cut;
       };
       HttpResponse resp = PerformHttp(req, sink);
-      Status s = Check(f, part, resp, written);
+      if (part.lead) {  // ended before the decision: nothing to split
+        part.lead = false;
+        Decide(st, *f.size, std::chrono::steady_clock::duration::zero());
+      }
+      Status s = cut && resp.status == 200 && written == st.limit ? OkStatus()
+                                                                   : Check(f, part, resp, written);
       if (s.ok()) return s;
       progress_.AddBytes(-static_cast<int64_t>(written));
-      if (part.state->md5) part.state->md5->Restart(part.index);
+      if (st.md5) st.md5->Restart(part.index);
       if (abort_) return s;
       bool retry = IsRetryable(resp) || s.code() == StatusCode::kUnavailable;
       if (!retry || attempt + 1 >= options_.max_attempts) return s;
+      // A lead that already split off its tail retries only its own range.
+      if (!part.range && st.limit != UINT64_MAX) part.range = std::make_pair(0, st.limit - 1);
       SleepBackoff(options_, attempt);
     }
+  }
+
+  bool WriteAt(FileState& st, size_t index, uint64_t at, const char* data, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t w = ::pwrite(st.fd, data + done, n - done, static_cast<off_t>(at + done));
+      if (w < 0) return false;
+      done += static_cast<size_t>(w);
+    }
+    if (st.md5) st.md5->Wrote(index, at, data, n);
+    return true;
   }
 
   // OK when the response carried exactly the expected bytes.
@@ -229,10 +291,14 @@ class Downloader {
   const FailureMapper& on_failure_;
   ProgressTracker& progress_;
   std::vector<std::unique_ptr<FileState>> states_;
-  std::vector<Part> parts_;
-  std::atomic<size_t> next_{0};
+  static constexpr uint64_t kProbeBytes = 8ull << 20;
+  static constexpr auto kProbeTime = std::chrono::milliseconds(250);
+
   std::atomic<bool> abort_{false};
   std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Part> queue_;     // guarded by mu_
+  int undecided_leads_ = 0;    // guarded by mu_ (written before the workers start)
   Status error_;
 };
 

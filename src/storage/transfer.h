@@ -2,10 +2,13 @@
 // providers.
 //
 // DownloadFiles() fetches a list of remote files into a directory with a
-// bounded pool of worker threads (FetchOptions::concurrency). Files larger
-// than FetchOptions::multipart_threshold are split into ranged GETs of
-// part_size written in place with pwrite, so parts of one object and
-// different objects proceed in parallel. Each request is retried with
+// bounded pool of worker threads (FetchOptions::concurrency). A file larger
+// than FetchOptions::multipart_threshold starts as one whole-object GET; when
+// its first bytes (8 MB or 250 ms) show the rest would take longer than
+// split_after, the GET stops at the next part boundary and the tail is queued
+// as ranged GETs of part_size, written in place with pwrite, so parts of one
+// object and different objects proceed in parallel. A fast server (a local
+// MinIO) thus streams once; a slow or far one gets parallel ranges. Each request is retried with
 // exponential backoff and jitter on 5xx/429, timeouts, resets and refused
 // connections. After the last part lands, the file size is checked and, when
 // the ETag is a single-part MD5 (32 hex digits), the MD5 too. The first
