@@ -1,4 +1,5 @@
 #include "storage/fetch.h"
+#include "storage/ordered_md5.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -25,13 +26,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return LowerHex(md, len);
 }
 
 std::string Trim(std::string s) {

@@ -81,11 +81,15 @@ std::optional<std::string> OrderedMd5::HexDigest() {
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_->md, md, &len) != 1) return std::nullopt;
   valid_ = false;  // a digest is final once taken
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
+  return LowerHex(md, len);
+}
+
+std::string LowerHex(const unsigned char* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 15];
   }
   return out;
 }

@@ -319,13 +319,7 @@ StatusOr<std::string> FileMd5Hex(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return LowerHex(md, len);
 }
 
 HttpResponse PerformWithRetry(const HttpRequest& req, const FetchOptions& options,
