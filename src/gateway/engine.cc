@@ -319,7 +319,34 @@ void Decision::SetUpstreamHeader(std::string_view raw_name, std::string_view val
       return;
     }
   }
+  if (!recycled_upstream.empty()) {  // reuse an entry's buffers (EvaluateInto)
+    OwnedHeader h = std::move(recycled_upstream.back());
+    recycled_upstream.pop_back();
+    h.name.assign(name);
+    h.value.assign(value);
+    upstream_set.push_back(std::move(h));
+    return;
+  }
   upstream_set.push_back({std::string(name), std::string(value)});
+}
+
+void Decision::Reset() {
+  allowed = true;
+  close_connection = false;
+  status = 200;
+  body.clear();
+  content_type.clear();
+  denied_at = Stage::kNone;
+  upstream_remove.clear();
+  for (OwnedHeader& h : upstream_set) recycled_upstream.push_back(std::move(h));
+  upstream_set.clear();
+  downstream_headers.clear();
+  jwt.reset();
+  matched_policy.clear();
+  audit_policies.clear();
+  dry_run.clear();
+  ext_authz_called = false;
+  explanation.clear();
 }
 
 void Decision::RemoveUpstreamHeader(std::string_view raw_name) {
@@ -333,21 +360,29 @@ void Decision::RemoveUpstreamHeader(std::string_view raw_name) {
 
 Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
                   const RequestAttributes& req, const EvalOptions& opt) {
-  const PolicySnapshot::Impl& snap = snapshot.impl();
   Decision d;
+  EvaluateInto(snapshot, workload, req, opt, &d);
+  return d;
+}
+
+void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
+                  const RequestAttributes& req, const EvalOptions& opt, Decision* out) {
+  const PolicySnapshot::Impl& snap = snapshot.impl();
+  Decision& d = *out;
+  d.Reset();
   std::string path_scratch;
   NormalizedPath np;
   if (req.http) {
     for (char c : req.method) {
       if (c < 'A' || c > 'Z') {
         Deny(d, Decision::Stage::kBadRequest, 400, "Bad Request");
-        return d;
+        return;
       }
     }
     np = NormalizePath(req.path, &path_scratch);
     if (!np.ok) {
       Deny(d, Decision::Stage::kBadRequest, 400, "Bad Request");
-      return d;
+      return;
     }
   }
   WorkloadPolicies uncached;
@@ -388,7 +423,6 @@ Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
       d.explanation = std::string(d.allowed ? "allowed" : "denied") + " at " +
                       WorkloadLabel(workload) + ": " + headline + "\n" + explain_buf;
     }
-    return std::move(d);
   };
   // The HTTP ext-authz provider has no TCP counterpart: CUSTOM is HTTP only.
   if (req.http && !RunCustomStage(snap, ctx, d, opt, explain)) {

@@ -62,6 +62,12 @@ struct Decision {
 
   void SetUpstreamHeader(std::string_view name, std::string_view value);
   void RemoveUpstreamHeader(std::string_view name);
+  // Back to a fresh allow decision, keeping every buffer (EvaluateInto).
+  void Reset();
+
+  // Upstream header entries kept with their string buffers across Reset(),
+  // so a reused Decision sets the same headers again without allocating.
+  std::vector<OwnedHeader> recycled_upstream;
 };
 
 struct EvalOptions {
@@ -76,6 +82,11 @@ struct EvalOptions {
 
 Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,
                   const RequestAttributes& request, const EvalOptions& options = {});
+// Evaluate() into `*out` (Reset() first), reusing its buffers: the listeners
+// keep one Decision per thread and workload kind, so the steady state of an
+// allowed request allocates nothing.
+void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
+                  const RequestAttributes& request, const EvalOptions& options, Decision* out);
 
 // "gateway `istio-ingressgateway` in `istio-system`", "predictor `m` in `ns`":
 // how explanations name a workload.

@@ -194,16 +194,18 @@ GatewayOutcome IngressHandler::Run(server::HttpRequest& req, const controller::R
   attrs.destination_port = req.local_port;
   attrs.source_ip = req.remote_address;
 
-  auto evaluate = [&](WorkloadMemo& w) {
+  // One Decision per thread and stage, reused: evaluation reuses its buffers.
+  thread_local gateway::Decision gateway_decision, predictor_decision;
+  auto evaluate = [&](WorkloadMemo& w, gateway::Decision& d) -> gateway::Decision& {
     gateway::EvalOptions opt = eval;
     opt.selected = w.SelectionIn(*policy);
-    gateway::Decision d = gateway::Evaluate(*policy, w.workload, attrs, opt);
+    gateway::EvaluateInto(*policy, w.workload, attrs, opt, &d);
     if (steps) steps->push_back({w.workload, d});
     if (d.allowed) ApplyUpstream(d, req);
     return d;
   };
   if (external_ && policy) {
-    gateway::Decision d = evaluate(IngressGatewayMemo());
+    gateway::Decision& d = evaluate(IngressGatewayMemo(), gateway_decision);
     if (!d.allowed) {
       out.kind = GatewayOutcome::Kind::kDenied;
       out.denial = std::move(d);
@@ -219,7 +221,7 @@ GatewayOutcome IngressHandler::Run(server::HttpRequest& req, const controller::R
   }
   if (policy) {
     if (external_) attrs.source_principal = gateway::kIngressGatewayPrincipal;
-    gateway::Decision d = evaluate(PredictorWorkload(*out.route));
+    gateway::Decision& d = evaluate(PredictorWorkload(*out.route), predictor_decision);
     if (!d.allowed) {
       out.kind = GatewayOutcome::Kind::kDenied;
       out.denial = std::move(d);
