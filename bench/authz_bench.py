@@ -36,16 +36,21 @@ def isvc(models):
             "      storageUri: file://%s\n" % models)
 
 
+def create_profile(up):
+    """Applies the Kubeflow Profile NS and waits for its default-editor ServiceAccount."""
+    up.kubectl("apply", "-f", "-", input=PROFILE)
+    deadline = time.time() + 15
+    while up.kubectl("get", "serviceaccount", "default-editor", "-n", NS,
+                     check=False).returncode != 0:
+        if time.time() > deadline:
+            sys.exit("Profile %s never got its default-editor ServiceAccount" % NS)
+        time.sleep(0.05)
+
+
 def start(ferrytest, profile, model_dir):
     up = ferrytest.Up(profile=profile, extra=["--workers", "2"])
     if profile == "kubeflow":
-        up.kubectl("apply", "-f", "-", input=PROFILE)
-        deadline = time.time() + 15
-        while up.kubectl("get", "serviceaccount", "default-editor", "-n", NS,
-                         check=False).returncode != 0:
-            if time.time() > deadline:
-                sys.exit("Profile %s never got its default-editor ServiceAccount" % NS)
-            time.sleep(0.05)
+        create_profile(up)
     else:
         up.kubectl("create", "namespace", NS)
     up.kubectl("apply", "-n", NS, "-f", "-", input=isvc(model_dir))

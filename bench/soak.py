@@ -32,11 +32,9 @@ from botocore.client import Config
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+from authz_bench import NS, create_profile  # noqa: E402
 from http_bench import ONE_ROW, wrk  # noqa: E402
 
-NS = "kubeflow-user-example-com"
-PROFILE = ("apiVersion: kubeflow.org/v1\nkind: Profile\nmetadata:\n  name: %s\n"
-           "spec:\n  owner:\n    kind: User\n    name: user@example.com\n" % NS)
 UPDATES = 20
 
 
@@ -139,13 +137,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ferry-soak-")
     up = ferrytest.Up(profile="kubeflow", extra=["--workers", "2"])
     try:
-        up.kubectl("apply", "-f", "-", input=PROFILE)
-        deadline = time.time() + 15
-        while up.kubectl("get", "serviceaccount", "default-editor", "-n", NS,
-                         check=False).returncode != 0:
-            if time.time() > deadline:
-                sys.exit("Profile %s never got its default-editor ServiceAccount" % NS)
-            time.sleep(0.05)
+        create_profile(up)
         up.kubectl("apply", "-n", NS, "-f", "-", input=seed_secret(endpoint, access, secret))
         up.kubectl("apply", "-n", NS, "-f", "-", input=isvc(0))
         up.kubectl("wait", "--for=condition=Ready", "isvc/iris", "-n", NS, "--timeout=60s")
