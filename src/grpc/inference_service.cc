@@ -1,13 +1,14 @@
 #include "grpc/inference_service.h"
 
+#include <algorithm>
 #include <chrono>
-#include <random>
 #include <string_view>
 #include <vector>
 
 #include "grpc/tensor_codec.h"
 #include "protocol/content_type.h"
 #include "server/http_status.h"
+#include "server/predict_call.h"
 
 namespace ferry::grpc {
 
@@ -53,28 +54,6 @@ StatusOr<const ModelEntry*> ReadyModel(const ModelCatalog& c, const std::string&
   return m;
 }
 
-// A random (version 4) UUID, formatted by hand: snprintf cost more than the
-// rest of a one-row predict.
-std::string Uuid4() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  uint64_t a = rng(), b = rng();
-  a = (a & ~0xf000ULL) | 0x4000ULL;            // version 4
-  b = (b & ~(0xcULL << 60)) | (0x8ULL << 60);  // variant 10xx
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  int pos = 0;
-  auto put = [&](uint64_t v, int digits) {  // then skips the '-' that follows
-    for (int i = digits - 1; i >= 0; --i) out[pos++] = kHex[(v >> (4 * i)) & 0xf];
-    ++pos;
-  };
-  put(a >> 32, 8);
-  put(a >> 16, 4);
-  put(a, 4);
-  put(b >> 48, 4);
-  put(b, 12);
-  return out;
-}
-
 bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
   for (auto x : info.methods) {
     if (x == m) return true;
@@ -82,32 +61,14 @@ bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
   return m == PredictMethod::kPredict;
 }
 
-// Runs the model and times it: the moving average decides inline vs executor
-// for the next calls, for gRPC and HTTP alike (server/infer_handlers.cc).
-StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
-                                        PredictMethod method) {
-  auto t0 = std::chrono::steady_clock::now();
-  StatusOr<protocol::Tensor> out = m.served->model->Predict(frame, method);
-  double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-  double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
-  m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
-  return out;
-}
-
-// Whether a call runs on the completion-queue thread: small batches of models
-// whose predicts are fast, with the HTTP route's defaults
-// (server/model_router.h); a slow predict there would hold up every call
-// queued behind it, health checks included.
+// Whether a call runs on the completion-queue thread, with the HTTP route's
+// default thresholds (server/predict_call.h).
 bool Inline(const ModelEntry& m, const protocol::InferRequest& request) {
-  constexpr double kInlineThresholdUs = 250;
-  constexpr int64_t kInlineMaxRows = 256;
   int64_t rows = 1;
   if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
     rows = request.inputs[0].shape[0];
   }
-  return rows <= kInlineMaxRows &&
-         m.ewma_predict_us.load(std::memory_order_relaxed) <= kInlineThresholdUs;
+  return server::RunsInline(m, static_cast<size_t>(std::max<int64_t>(rows, 0)));
 }
 
 // The same pipeline as the HTTP V2 infer route (server/infer_handlers.cc):
@@ -128,7 +89,7 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
     }
   }
   ASSIGN_OR_RETURN(protocol::Frame frame, protocol::RequestToFrame(request, served.metadata));
-  ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, frame, method));
+  ASSIGN_OR_RETURN(protocol::Tensor pred, server::TimedPredict(m, frame, method));
   ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
                                                                served.metadata));
   if (by_method) {
@@ -140,7 +101,7 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
   }
   protocol::InferResponse resp;
   resp.model_name = m.name;
-  resp.id = request.id ? *request.id : Uuid4();
+  resp.id = request.id ? *request.id : server::Uuid4();
   resp.outputs = std::move(outputs);
   if (served.output_style == protocol::OutputStyle::kMlserver) {
     resp.parameters.Set("content_type", std::string("np"));

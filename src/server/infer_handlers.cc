@@ -1,7 +1,6 @@
 // The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
 #include <charconv>
 #include <chrono>
-#include <random>
 
 #include "protocol/content_type.h"
 #include "protocol/mlflow_json.h"
@@ -10,6 +9,7 @@
 #include "server/frame_alignment.h"
 #include "server/http_status.h"
 #include "server/model_router.h"
+#include "server/predict_call.h"
 #include "server/router_call.h"
 
 namespace ferry::server {
@@ -20,24 +20,6 @@ using protocol::Tensor;
 using runtime::PredictMethod;
 
 namespace {
-
-// A random (version 4) UUID for responses whose request carried no id.
-// Hex-formatted by hand: snprintf was a visible share of a one-row predict.
-std::string Uuid4() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-    uint64_t word = i < 16 ? a : b;
-    out[pos++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
-  }
-  return out;
-}
 
 bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
   for (auto x : info.methods) {
@@ -55,24 +37,12 @@ std::string MethodList(const runtime::ModelInfo& info) {
   return out.empty() ? "predict" : out;
 }
 
-// Runs the model and times it, feeding the inline/offload decision.
-StatusOr<Tensor> TimedPredict(const ModelEntry& m, const Frame& frame, PredictMethod method) {
-  auto t0 = std::chrono::steady_clock::now();
-  StatusOr<Tensor> out = m.served->model->Predict(frame, method);
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                  .count();
-  double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
-  m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
-  return out;
-}
-
 }  // namespace
 
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
-  bool inline_ok = rows <= options_.inline_max_rows &&
-                   m.ewma_predict_us.load(std::memory_order_relaxed) <= options_.inline_threshold_us;
+  bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
   if (inline_ok || !m.executor) {
     call->Reply(work());
     return;

@@ -27,14 +27,15 @@
 #include "server/http_types.h"
 #include "server/metrics.h"
 #include "server/model_catalog.h"
+#include "server/predict_call.h"
 
 namespace ferry::server {
 
 struct ModelRouterOptions {
   std::string server_name = "ferry";
   std::string server_version;
-  double inline_threshold_us = 250;  // predicts faster than this stay on the I/O thread
-  size_t inline_max_rows = 256;      // larger batches always go to the executor
+  double inline_threshold_us = kInlineThresholdUs;  // faster predicts stay on the I/O thread
+  size_t inline_max_rows = kInlineMaxRows;         // larger batches always go to the executor
 };
 
 class ModelRouter : public HttpHandler {

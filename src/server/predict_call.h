@@ -1,0 +1,36 @@
+// Pieces of a predict call shared by the REST routes (infer_handlers.cc) and
+// the V2 gRPC service (src/grpc): the timed predict whose moving average
+// decides inline vs executor, that decision, and response ids.
+// Thread-safe: ModelEntry's average is an atomic.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/status.h"
+#include "protocol/frame.h"
+#include "protocol/tensor.h"
+#include "runtime/model.h"
+#include "server/model_catalog.h"
+
+namespace ferry::server {
+
+// Defaults of ModelRouterOptions::inline_threshold_us / inline_max_rows.
+inline constexpr double kInlineThresholdUs = 250;
+inline constexpr size_t kInlineMaxRows = 256;
+
+// Runs the model and folds its time into m.ewma_predict_us.
+StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
+                                        runtime::PredictMethod method);
+
+// Whether a call of `rows` rows runs on the I/O (or completion-queue) thread:
+// small batches of models whose recent predicts were fast. A slow predict
+// there would hold up every request queued behind it, health checks included.
+bool RunsInline(const ModelEntry& m, size_t rows, double threshold_us = kInlineThresholdUs,
+                size_t max_rows = kInlineMaxRows);
+
+// A random (version 4) UUID for responses whose request carried no id,
+// hex-formatted by hand: snprintf was a visible share of a one-row predict.
+std::string Uuid4();
+
+}  // namespace ferry::server
