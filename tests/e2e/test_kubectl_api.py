@@ -288,6 +288,22 @@ class KubectlApiTest(unittest.TestCase):
                          check=False)
         self.assertIn('namespaces "missing-ns" not found', r.stderr)
 
+    def test_yaml_bomb_is_refused_and_server_keeps_serving(self):
+        # "Billion laughs": nine levels of ten aliases would expand to 10^9
+        # values; server-side apply refuses it with 400 before expanding it.
+        bomb = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n" \
+               "metadata: {name: bomb, namespace: %s}\n" % NS
+        bomb += "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in range(1, 10):
+            bomb += "a%d: &a%d [%s]\n" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10))
+        path = f"/apis/serving.kserve.io/v1beta1/namespaces/{NS}/inferenceservices/bomb"
+        r = self.http("PATCH", path + "?fieldManager=e2e", data=bomb,
+                      headers={"Content-Type": "application/apply-patch+yaml"})
+        self.assertEqual(r.status_code, 400, r.text[:300])
+        self.assertIn("expands to more than", r.json()["message"])
+        self.assertEqual(self.http("GET", path).status_code, 404)  # nothing stored
+        self.kubectl("get", "isvc", "-n", NS)
+
     def test_conflict_on_stale_resource_version(self):
         self.kubectl("apply", "-f", "-", input=isvc_yaml("conflict"))
         obj = self.http("GET", f"/apis/serving.kserve.io/v1beta1/namespaces/{NS}/"
