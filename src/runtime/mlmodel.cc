@@ -17,16 +17,23 @@ std::string Scalar(const YAML::Node& node) {
 
 // Flavor blocks are shallow (env: {conda, virtualenv}); deeper maps are ignored.
 constexpr int kMaxFlattenDepth = 4;
+// And small: entries beyond this many are not visited. YAML aliases can make
+// a few bytes name the same map thousands of times per level (a "billion
+// laughs" MLmodel would otherwise be walked into billions of fields).
+constexpr size_t kMaxFlavorEntries = 1000;
 
-void Flatten(const YAML::Node& node, const std::string& prefix, int depth, MlflowFlavor& out) {
+void Flatten(const YAML::Node& node, const std::string& prefix, int depth, MlflowFlavor& out,
+             size_t& budget) {
   if (depth > kMaxFlattenDepth) {
     return;
   }
   for (const auto& kv : node) {
     const std::string key = prefix.empty() ? Scalar(kv.first) : prefix + "." + Scalar(kv.first);
     const YAML::Node& value = kv.second;
+    if (budget == 0) return;
+    --budget;
     if (value.IsMap()) {
-      Flatten(value, key, depth + 1, out);
+      Flatten(value, key, depth + 1, out, budget);
     } else if (value.IsScalar()) {
       out.fields.emplace_back(key, value.Scalar());
     }
@@ -47,7 +54,8 @@ Status ParseFlavors(const YAML::Node& flavors, std::string_view origin, MlModel&
     MlflowFlavor flavor;
     flavor.name = Scalar(kv.first);
     if (kv.second.IsMap()) {
-      Flatten(kv.second, "", 0, flavor);
+      size_t budget = kMaxFlavorEntries;
+      Flatten(kv.second, "", 0, flavor, budget);
     }
     out.flavors.push_back(std::move(flavor));
   }

@@ -92,5 +92,25 @@ TEST(ParseMlModel, RejectsNonMappingsAndMissingFlavors) {
   EXPECT_FALSE(ParseMlModel("flavors: {a: {}}\nsignature: 5\n", "M").ok());
 }
 
+// Aliases repeating a map ten times per level would be walked into 10^5
+// entries per flavor (and more with wider maps): the walk stops after 1,000
+// entries.
+TEST(ParseMlModel, AliasExpansionInAFlavorIsBounded) {
+  std::string text = "l0: &l0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10}\n";
+  for (int i = 1; i <= 5; ++i) {
+    std::string p = "*l" + std::to_string(i - 1);
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " {";
+    for (int j = 0; j < 10; ++j) text += (j ? ", k" : "k") + std::to_string(j) + ": " + p;
+    text += "}\n";
+  }
+  text += "flavors:\n  sklearn: *l3\n  python_function: *l5\n";
+  auto mm = ParseMlModel(text, "MLmodel");
+  ASSERT_TRUE(mm.ok()) << mm.status().ToString();
+  // l3 holds 10^4 scalars at depth 3; 1,000 entries visited (maps included).
+  size_t n = mm->FindFlavor("sklearn")->fields.size();
+  EXPECT_GT(n, 800u);
+  EXPECT_LT(n, 1000u);
+}
+
 }  // namespace
 }  // namespace ferry::runtime
