@@ -57,6 +57,14 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
   if (predictor->contains("minReplicas") && (*predictor)["minReplicas"].is_number_integer()) {
     spec.min_replicas = (*predictor)["minReplicas"].get<int>();
   }
+  if (auto t = predictor->find("timeout"); t != predictor->end() && !t->is_null()) {
+    if (!t->is_number_integer() || t->get<int64_t>() < 1 || t->get<int64_t>() > 86400 * 365) {
+      return InvalidArgumentError("spec.predictor.timeout is " + t->dump() +
+                                  "; it must be a whole number of seconds, at least 1 (Knative's "
+                                  "default is 300)");
+    }
+    spec.timeout_seconds = t->get<int64_t>();
+  }
   if (isvc.contains("metadata") && isvc["metadata"].contains("annotations") &&
       isvc["metadata"]["annotations"].is_object()) {
     spec.storage_secret = Str(isvc["metadata"]["annotations"], "serving.kserve.io/storageSecretName");

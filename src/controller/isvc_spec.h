@@ -20,6 +20,9 @@ struct PredictorSpec {
   std::string storage_secret;   // annotation serving.kserve.io/storageSecretName
   int canary_traffic_percent = -1;  // -1 = not set
   int min_replicas = 1;
+  // spec.predictor.timeout (KServe; Knative's timeoutSeconds): seconds one
+  // request may take before it is answered 504. Knative's default is 300.
+  int64_t timeout_seconds = 300;
   // autoscaling.knative.dev/scale-to-zero-pod-retention-period ("30s", "1m30s",
   // "500ms"); -1 = not set (the controller's default grace period applies).
   int64_t scale_to_zero_ms = -1;

@@ -53,3 +53,29 @@ TEST(ParsePredictorSpec, RetentionAnnotation) {
 
 }  // namespace
 }  // namespace ferry::controller
+
+namespace ferry::controller {
+namespace {
+
+TEST(ParsePredictorSpec, TimeoutSecondsLikeKnative) {
+  using nlohmann::json;
+  json model = {{"modelFormat", {{"name", "sklearn"}}}, {"storageUri", "s3://b/m"}};
+  auto isvc = [&](json predictor) {
+    return json{{"metadata", {{"name", "m"}}}, {"spec", {{"predictor", predictor}}}};
+  };
+  auto d = ParsePredictorSpec(isvc({{"model", model}}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->timeout_seconds, 300);  // Knative's default
+  auto t = ParsePredictorSpec(isvc({{"model", model}, {"timeout", 5}}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->timeout_seconds, 5);
+  EXPECT_NE(t->revision_hash, d->revision_hash);  // a new revision, as on Knative
+  for (json bad : {json(0), json(-1), json("30s"), json(1.5)}) {
+    auto b = ParsePredictorSpec(isvc({{"model", model}, {"timeout", bad}}));
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("spec.predictor.timeout"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ferry::controller

@@ -43,6 +43,7 @@ struct IsvcState {
   // scaled to zero latest_ready holds a placeholder entry (state kLoading)
   // that the model router hands to the activator.
   int min_replicas = 1;
+  int64_t timeout_seconds = 300;  // spec.predictor.timeout of the latest spec
   int64_t scale_to_zero_ms = -1;  // per-ISVC retention (annotation); -1 = the default
   bool scaled_to_zero = false;
   bool waking = false;            // a reload for waiting requests is running

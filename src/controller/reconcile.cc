@@ -142,6 +142,7 @@ void Controller::Impl::ReconcileIsvc(const std::string& ns, const std::string& n
       routes_changed = true;
     }
     st.min_replicas = spec->min_replicas;
+    st.timeout_seconds = spec->timeout_seconds;
     st.scale_to_zero_ms = spec->scale_to_zero_ms;
     if (st.min_replicas == 0) ScheduleTick();
     if (st.min_replicas != 0 && st.scaled_to_zero) Enqueue("wake/" + key);
@@ -345,6 +346,7 @@ Revision Controller::Impl::MakeRevision(IsvcState& st, LoadResult& r) {
   auto entry = std::make_shared<server::ModelEntry>();
   entry->name = st.name;
   entry->state = server::ModelEntry::State::kReady;
+  entry->timeout = std::chrono::seconds(st.timeout_seconds);
   entry->counters = metrics_->Register(st.ns + "/" + st.name);
   entry->counters->load_seconds = r.model->load_seconds;
   entry->counters->loaded = 1;

@@ -74,7 +74,8 @@ bool Inline(const ModelEntry& m, const protocol::InferRequest& request) {
 // The same pipeline as the HTTP V2 infer route (server/infer_handlers.cc):
 // an output named after an estimator method selects the method and names the
 // output; otherwise requested outputs filter the model's outputs.
-StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequest request) {
+StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequest request,
+                                        DeadlineClock::time_point deadline) {
   const runtime::ServedModel& served = *m.served;
   PredictMethod method = served.default_method;
   bool by_method = false;
@@ -89,7 +90,7 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
     }
   }
   ASSIGN_OR_RETURN(protocol::Frame frame, protocol::RequestToFrame(request, served.metadata));
-  ASSIGN_OR_RETURN(protocol::Tensor pred, server::TimedPredict(m, frame, method));
+  ASSIGN_OR_RETURN(protocol::Tensor pred, server::TimedPredict(m, frame, method, deadline));
   ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
                                                                served.metadata));
   if (by_method) {
@@ -248,8 +249,17 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   if (!request.ok()) return finish(request.status());
   bool raw = req->raw_input_contents_size() > 0;
   bool inline_ok = Inline(entry, *request) || !entry.executor;
-  auto work = [&entry, raw, res, finish, request = std::move(request).value()]() mutable {
-    auto resp = Infer(entry, std::move(request));
+  // The model's timeout, or the client's own deadline when that is earlier:
+  // there is no use predicting for a caller that has given up.
+  DeadlineClock::time_point deadline = server::RequestDeadline(entry, t0);
+  auto client_left = ctx->deadline() - std::chrono::system_clock::now();
+  if (client_left < std::chrono::hours(24 * 365)) {
+    deadline = std::min(deadline,
+                        t0 + std::chrono::duration_cast<DeadlineClock::duration>(client_left));
+  }
+  auto work = [&entry, raw, res, finish, deadline,
+               request = std::move(request).value()]() mutable {
+    auto resp = Infer(entry, std::move(request), deadline);
     if (resp.ok()) ToProto(*resp, raw, res);
     finish(resp.status());
   };

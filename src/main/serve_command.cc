@@ -1,5 +1,7 @@
 #include "main/serve_command.h"
 
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +53,12 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
       ->capture_default_str();
   serve->add_option("--request_timeout_ms,--request-timeout-ms", f->request_timeout_ms,
                     "Time to receive a whole request once it starts (408 after; slowloris defence)")
+      ->capture_default_str();
+  serve->add_option("--predict_timeout_seconds,--predict-timeout-seconds",
+                    f->predict_timeout_seconds,
+                    "Time a request may take from arrival to answer: past it the predict is "
+                    "stopped and the request answered 504 (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve->add_option("--idle_timeout_ms,--idle-timeout-ms", f->idle_timeout_ms,
                     "Keep-alive idle time before a connection is closed")
@@ -223,6 +231,8 @@ int RunServe(const ServeFlags& flags) {
   // Publish a new entry (entries are immutable once in a catalog).
   auto ready = std::make_shared<server::ModelEntry>();
   ready->name = flags.model_name;
+  ready->timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
   ready->counters = entry->counters;
   ready->served = std::shared_ptr<const runtime::ServedModel>(std::move(served).value());
   int threads = flags.predict_threads > 0

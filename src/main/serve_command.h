@@ -27,6 +27,9 @@ struct ServeFlags {
   size_t max_header_count = 100;
   int request_timeout_ms = 30000;
   int idle_timeout_ms = 65000;
+  // How long a request may take from arrival to answer before its predict is
+  // stopped and it gets 504 (KServe's spec.predictor.timeout); 0 = no limit.
+  double predict_timeout_seconds = 300;
   size_t max_connections = 10000;
   int access_log_per_second = 20;
   double drain_seconds = 30;

@@ -95,8 +95,9 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   if (!frame.ok()) return call->Error(400, frame.status().message());
   size_t rows = frame->rows;
   Dispatch(call, m, rows,
-           [&m, method, request = std::move(request), frame = std::move(frame).value()]() mutable {
-             StatusOr<Tensor> pred = TimedPredict(m, frame, method);
+           [&m, method, request = std::move(request), frame = std::move(frame).value(),
+            deadline = RequestDeadline(m, req.received)]() mutable {
+             StatusOr<Tensor> pred = TimedPredict(m, frame, method, deadline);
              if (!pred.ok()) {
                return HttpResponse::Json(HttpStatusFor(pred.status().code()),
                                          protocol::WriteJsonError(pred.status().message()));
@@ -145,8 +146,10 @@ void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry&
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
   if (!aligned.ok()) return call->Error(400, aligned.status().message());
   size_t rows = aligned->rows;
-  Dispatch(call, m, rows, [&m, frame = std::move(aligned).value()]() {
-    StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method);
+  Dispatch(call, m, rows,
+           [&m, frame = std::move(aligned).value(),
+            deadline = RequestDeadline(m, call->req.received)]() {
+    StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method, deadline);
     if (!pred.ok()) {
       return HttpResponse::Json(HttpStatusFor(pred.status().code()),
                                 protocol::WriteJsonError(pred.status().message()));
@@ -190,8 +193,10 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m->served->metadata);
   if (!aligned.ok()) return mlflow_error(400, "BAD_REQUEST", aligned.status().message());
   size_t rows = aligned->rows;
-  Dispatch(call, *m, rows, [m, frame = std::move(aligned).value()]() {
-    StatusOr<Tensor> pred = TimedPredict(*m, frame, m->served->default_method);
+  Dispatch(call, *m, rows,
+           [m, frame = std::move(aligned).value(),
+            deadline = RequestDeadline(*m, call->req.received)]() {
+    StatusOr<Tensor> pred = TimedPredict(*m, frame, m->served->default_method, deadline);
     if (!pred.ok()) {
       int status = HttpStatusFor(pred.status().code());
       return HttpResponse::Json(status, protocol::WriteMlflowError(

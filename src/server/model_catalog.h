@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ struct ModelEntry {
   std::shared_ptr<const runtime::ServedModel> served;  // set when kReady
   Metrics::ModelCounters* counters = nullptr;
   std::shared_ptr<Executor> executor;  // runs predicts too slow for an I/O thread
+  // How long one request may take from arrival to answer (KServe's
+  // spec.predictor.timeout, Knative's timeoutSeconds); past it the predict is
+  // stopped and the request answered 504. Zero: no limit.
+  std::chrono::milliseconds timeout{std::chrono::seconds(300)};
   // Moving average of predict time; decides inline vs executor.
   mutable std::atomic<double> ewma_predict_us{0};
 };

@@ -2,18 +2,72 @@
 
 #include <chrono>
 #include <cstdint>
+#include <new>
 #include <random>
+#include <string_view>
 
 namespace ferry::server {
 
+DeadlineClock::time_point RequestDeadline(const ModelEntry& m,
+                                          DeadlineClock::time_point received) {
+  if (m.timeout.count() <= 0) return kNoDeadline;
+  // A request built in-process (tests, the gateway's internal calls) may
+  // carry no arrival time: count from now.
+  if (received == DeadlineClock::time_point{}) received = DeadlineClock::now();
+  return received + m.timeout;
+}
+
+namespace {
+
+std::string Seconds(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+Status TimedOut(const ModelEntry& m, std::string_view what) {
+  return DeadlineExceededError(
+      "model " + m.name + " did not answer within its timeout of " + Seconds(m.timeout) + ": " +
+      std::string(what) +
+      ". Send fewer rows per request, or raise the InferenceService's spec.predictor.timeout "
+      "(seconds; `ferry serve --predict_timeout_seconds`)");
+}
+
+StatusOr<protocol::Tensor> GuardedPredict(const ModelEntry& m, const protocol::Frame& frame,
+                                          runtime::PredictMethod method) {
+  try {
+    return m.served->model->Predict(frame, method);
+  } catch (const std::bad_alloc&) {
+    return InternalError("model " + m.name + " ran out of memory in predict (" +
+                         std::to_string(frame.rows) +
+                         " rows); send fewer rows per request");
+  } catch (const std::exception& e) {
+    return InternalError("model " + m.name + " failed in predict: " + e.what());
+  } catch (...) {
+    return InternalError("model " + m.name + " failed in predict with an unknown exception");
+  }
+}
+
+}  // namespace
+
 StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
-                                        runtime::PredictMethod method) {
+                                        runtime::PredictMethod method,
+                                        DeadlineClock::time_point deadline) {
   auto t0 = std::chrono::steady_clock::now();
-  StatusOr<protocol::Tensor> out = m.served->model->Predict(frame, method);
-  double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  if (t0 >= deadline) {
+    return TimedOut(m, "the request waited in the model's queue until its deadline had passed");
+  }
+  StatusOr<protocol::Tensor> out = [&] {
+    ScopedDeadline scope(deadline, m.name);
+    return GuardedPredict(m, frame, method);
+  }();
+  auto t1 = std::chrono::steady_clock::now();
+  double us = std::chrono::duration<double, std::micro>(t1 - t0).count();
   double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
   m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
+    return TimedOut(m, "its predict of " + std::to_string(frame.rows) +
+                           " rows was stopped at the deadline");
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "common/deadline.h"
 #include "common/status.h"
 #include "protocol/frame.h"
 #include "protocol/tensor.h"
@@ -19,9 +20,19 @@ namespace ferry::server {
 inline constexpr double kInlineThresholdUs = 250;
 inline constexpr size_t kInlineMaxRows = 256;
 
-// Runs the model and folds its time into m.ewma_predict_us.
+// The deadline of a request for `m` that arrived at `received` (m.timeout
+// later), or kNoDeadline.
+DeadlineClock::time_point RequestDeadline(const ModelEntry& m,
+                                          DeadlineClock::time_point received);
+
+// Runs the model under `deadline` and folds its time into m.ewma_predict_us.
+// A request already past its deadline (it waited in the queue) is not run; a
+// predict that passes it stops at its next chunk (common/deadline.h). Both
+// answer DEADLINE_EXCEEDED (504) naming the model and its timeout. An
+// exception out of the model becomes INTERNAL (500): the server lives on.
 StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
-                                        runtime::PredictMethod method);
+                                        runtime::PredictMethod method,
+                                        DeadlineClock::time_point deadline = kNoDeadline);
 
 // Whether a call of `rows` rows runs on the I/O (or completion-queue) thread:
 // small batches of models whose recent predicts were fast. A slow predict

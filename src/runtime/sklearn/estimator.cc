@@ -1,6 +1,9 @@
 #include "runtime/sklearn/estimator.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "common/deadline.h"
 
 namespace ferry::sklearn {
 
@@ -73,14 +76,39 @@ std::vector<PredictMethod> Classifier::methods() const {
   return m;
 }
 
+namespace {
+
+// Rows per chunk between deadline checks (common/deadline.h): small enough
+// that even a slow estimator (k-NN over a large training set, a deep forest)
+// notices a passed predict deadline within milliseconds, large enough that
+// the check costs nothing. Batches up to one chunk run in one call.
+constexpr size_t kDeadlineChunkRows = 256;
+
+// Calls fn(first_row, rows) over consecutive chunks of `rows`, checking the
+// thread's deadline before each chunk but the first.
+template <typename Fn>
+Status ForEachChunk(size_t rows, Fn&& fn) {
+  if (rows <= kDeadlineChunkRows) return fn(size_t{0}, rows);
+  for (size_t off = 0; off < rows; off += kDeadlineChunkRows) {
+    if (off > 0) RETURN_IF_ERROR(CheckDeadline());
+    RETURN_IF_ERROR(fn(off, std::min(kDeadlineChunkRows, rows - off)));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const {
   ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
   const size_t rows = x.rows;
+  const size_t p = x.cols;  // row stride of X
   const auto r64 = static_cast<int64_t>(rows);
   switch (method) {
     case PredictMethod::kPredict: {
       std::vector<int32_t> idx(rows);
-      RETURN_IF_ERROR(PredictIndex(X, rows, idx.data()));
+      RETURN_IF_ERROR(ForEachChunk(rows, [&](size_t off, size_t n) {
+        return PredictIndex(X + off * p, n, idx.data() + off);
+      }));
       return labels_.Make(idx.data(), rows);
     }
     case PredictMethod::kPredictProba:
@@ -89,13 +117,13 @@ StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const
         return UnimplementedError(name() + " has no " + std::string(PredictMethodName(method)));
       }
       const size_t k = labels_.size();
-      std::vector<double> p(rows * k);
-      if (method == PredictMethod::kPredictLogProba) {
-        RETURN_IF_ERROR(LogProba(X, rows, p.data()));
-      } else {
-        RETURN_IF_ERROR(Proba(X, rows, p.data()));
-      }
-      return Tensor::FromDoubles(std::move(p), {r64, static_cast<int64_t>(k)});
+      std::vector<double> prob(rows * k);
+      const bool log = method == PredictMethod::kPredictLogProba;
+      RETURN_IF_ERROR(ForEachChunk(rows, [&](size_t off, size_t n) {
+        return log ? LogProba(X + off * p, n, prob.data() + off * k)
+                   : Proba(X + off * p, n, prob.data() + off * k);
+      }));
+      return Tensor::FromDoubles(std::move(prob), {r64, static_cast<int64_t>(k)});
     }
     case PredictMethod::kDecisionFunction: {
       if (!has_decision_) {
@@ -103,7 +131,9 @@ StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const
       }
       const size_t w = decision_width();
       std::vector<double> d(rows * w);
-      RETURN_IF_ERROR(Decision(X, rows, d.data()));
+      RETURN_IF_ERROR(ForEachChunk(rows, [&](size_t off, size_t n) {
+        return Decision(X + off * p, n, d.data() + off * w);
+      }));
       if (w == 1) {
         return Tensor::FromDoubles(std::move(d), {r64});
       }
@@ -119,7 +149,10 @@ StatusOr<Tensor> Regressor::Predict(const Frame& x, PredictMethod method) const 
   }
   ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
   std::vector<double> out(x.rows * n_outputs_);
-  RETURN_IF_ERROR(Values(X, x.rows, out.data()));
+  const size_t p = x.cols;  // row stride of X
+  RETURN_IF_ERROR(ForEachChunk(x.rows, [&](size_t off, size_t n) {
+    return Values(X + off * p, n, out.data() + off * n_outputs_);
+  }));
   const auto r64 = static_cast<int64_t>(x.rows);
   if (output_2d_) {
     return Tensor::FromDoubles(std::move(out), {r64, static_cast<int64_t>(n_outputs_)});

@@ -2,9 +2,12 @@
 
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+
+#include "common/deadline.h"
 
 namespace ferry::xgboost {
 namespace {
@@ -113,32 +116,48 @@ StatusOr<std::vector<std::string>> Booster::FeatureNames() const {
 StatusOr<Booster::Prediction> Booster::PredictDense(const double* data, uint64_t rows,
                                                     uint64_t cols, bool margin,
                                                     int64_t iteration_end, double missing) const {
-  char array[160];
-  std::snprintf(array, sizeof(array),
-                "{\"data\": [%llu, true], \"shape\": [%llu, %llu], \"typestr\": \"<f8\", "
-                "\"version\": 3}",
-                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(data)),
-                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(cols));
   const std::string config = std::string("{\"type\": ") + (margin ? "1" : "0") +
                              ", \"training\": false, \"iteration_begin\": 0, \"iteration_end\": " +
                              std::to_string(iteration_end) +
                              ", \"strict_shape\": false, \"cache_id\": 0, " +
                              "\"missing\": " + NumberText(missing) + "}";
-  const bst_ulong* shape = nullptr;
-  bst_ulong dim = 0;
-  const float* result = nullptr;
-  if (XGBoosterPredictFromDense(handle_, array, config.c_str(), nullptr, &shape, &dim, &result) !=
-      0) {
-    return InvalidArgumentError("XGBoost prediction failed: " + LastError());
-  }
-  // The result buffer is libxgboost's per-thread storage: copy it out now.
+  // Large batches go in chunks with a deadline check between them
+  // (common/deadline.h), so a predict past its deadline stops.
   Prediction p;
-  uint64_t n = 1;
-  for (bst_ulong i = 0; i < dim; ++i) {
-    p.shape.push_back(shape[i]);
-    n *= shape[i];
+  for (uint64_t off = 0; off < rows || (rows == 0 && off == 0); off += kPredictChunkRows) {
+    if (off > 0) RETURN_IF_ERROR(CheckDeadline());
+    const uint64_t n = std::min<uint64_t>(kPredictChunkRows, rows - off);
+    char array[160];
+    std::snprintf(array, sizeof(array),
+                  "{\"data\": [%llu, true], \"shape\": [%llu, %llu], \"typestr\": \"<f8\", "
+                  "\"version\": 3}",
+                  static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(data + off * cols)),
+                  static_cast<unsigned long long>(n), static_cast<unsigned long long>(cols));
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    if (XGBoosterPredictFromDense(handle_, array, config.c_str(), nullptr, &shape, &dim,
+                                  &result) != 0) {
+      return InvalidArgumentError("XGBoost prediction failed: " + LastError());
+    }
+    // The result buffer is libxgboost's per-thread storage: copy it out now.
+    uint64_t count = 1;
+    std::vector<uint64_t> chunk_shape;
+    for (bst_ulong i = 0; i < dim; ++i) {
+      chunk_shape.push_back(shape[i]);
+      count *= shape[i];
+    }
+    if (off == 0) {
+      p.shape = std::move(chunk_shape);
+    } else if (dim == 0 || chunk_shape.size() != p.shape.size() || chunk_shape[0] != n ||
+               !std::equal(chunk_shape.begin() + 1, chunk_shape.end(), p.shape.begin() + 1)) {
+      return InternalError("XGBoost answered a chunk of " + std::to_string(n) +
+                           " rows with an inconsistent shape");
+    } else {
+      p.shape[0] += n;
+    }
+    p.values.insert(p.values.end(), result, result + count);
   }
-  p.values.assign(result, result + n);
   return p;
 }
 

@@ -40,6 +40,9 @@ class Booster {
   };
   // In-place prediction on a row-major float64 matrix. `iteration_end` 0 = all
   // trees; `missing` marks absent cells (NaN is always missing as well).
+  // Batches above kPredictChunkRows run in chunks of that many rows, with the
+  // thread's deadline (common/deadline.h) checked between them.
+  static constexpr uint64_t kPredictChunkRows = 4096;
   StatusOr<Prediction> PredictDense(const double* data, uint64_t rows, uint64_t cols, bool margin,
                                     int64_t iteration_end, double missing) const;
 
