@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh short [BUILD]   # `make test`: FUZZ_SECONDS (default 10) per target
 #   scripts/fuzz.sh long  [BUILD]   # `make fuzz`: FUZZ_RUNS (default 10,000,000) executions per
 #                                   # target, figures recorded in bench/RESULTS.md
+#   FUZZ_TARGETS="a b" scripts/fuzz.sh ...   # only these targets
+#   FUZZ_MAX_SECONDS=600 scripts/fuzz.sh long  # at most this long per target
 #
 # Each target starts from its committed seed corpus (tests/fuzz/<name>) plus
 # what earlier runs found (BUILD/fuzz-corpus/<target>, not committed). A crash
@@ -18,7 +20,12 @@ cd "$REPO"
 
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFERRY_FUZZ=ON \
   -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCH=OFF >/dev/null
-mapfile -t LINES <"$BUILD/fuzz_targets.txt"
+mapfile -t ALL <"$BUILD/fuzz_targets.txt"
+# FUZZ_TARGETS="a b": only these targets (default: all).
+LINES=()
+for l in "${ALL[@]}"; do
+  if [ -z "${FUZZ_TARGETS:-}" ] || [[ " $FUZZ_TARGETS " == *" ${l%% *} "* ]]; then LINES+=("$l"); fi
+done
 TARGETS=()
 for l in "${LINES[@]}"; do TARGETS+=("${l%% *}"); done
 cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
@@ -32,6 +39,8 @@ for l in "${LINES[@]}"; do
   mkdir -p "$work"
   if [ "$MODE" = long ]; then
     limit=(-runs="${FUZZ_RUNS:-10000000}")
+    # FUZZ_MAX_SECONDS: stop a target earlier (the table shows what it reached).
+    if [ -n "${FUZZ_MAX_SECONDS:-}" ]; then limit+=(-max_total_time="$FUZZ_MAX_SECONDS"); fi
   else
     limit=(-max_total_time="${FUZZ_SECONDS:-10}")
   fi
@@ -60,7 +69,7 @@ if [ "$MODE" = long ]; then
   {
     echo "## Fuzzing: libFuzzer + ASan + UBSan, every parser of untrusted bytes ($(date -u +%F), $(nproc) cores, $(uname -m))"
     echo
-    echo "\`make fuzz\` (scripts/fuzz.sh long): clang $(clang --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), up to ${FUZZ_RUNS:-10000000} executions per target from the committed seeds plus earlier finds."
+    echo "\`make fuzz\` (scripts/fuzz.sh long${FUZZ_TARGETS:+, FUZZ_TARGETS=\"$FUZZ_TARGETS\"}): clang $(clang --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), up to ${FUZZ_RUNS:-10000000} executions${FUZZ_MAX_SECONDS:+ or $FUZZ_MAX_SECONDS s} per target from the committed seeds plus earlier finds."
     echo
     echo "| target | executions | time | coverage (edges) | result |"
     echo "|---|---|---|---|---|"
