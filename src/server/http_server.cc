@@ -69,6 +69,7 @@ class HttpServer::Impl {
   // conns_ when destroyed, so the contexts must go first.
   ~Impl() {
     acceptors_.clear();
+    pending_.reset();
     contexts_.clear();
   }
 
@@ -76,15 +77,21 @@ class HttpServer::Impl {
   Status SetUpTls();
   void Start();
   void Drain(std::chrono::milliseconds grace);
-  void Accept(size_t index);
+  void Accept();
+  size_t LeastLoaded() const;
   template <typename Conn>
-  void Adopt(tcp::socket socket, asio::io_context* ctx);
+  void Adopt(tcp::socket socket, size_t index);
 
   HttpServerOptions options_;
   HttpHandler* handler_;
   std::optional<ssl::context> tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  // Open connections per io_context: a new connection goes to the least
+  // loaded one (see Accept).
+  std::unique_ptr<std::atomic<int64_t>[]> context_conns_;
+  // One listening socket, accepted on contexts_[0] (see Accept).
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::optional<tcp::socket> pending_;  // the socket being accepted into; contexts_[0] only
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   std::atomic<int64_t> in_flight_{0};
@@ -119,11 +126,13 @@ class Connection : public ResponseSink,
   using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
 
   template <typename... Args>
-  Connection(HttpServer::Impl* server, asio::io_context* ctx, tcp::socket socket, Args&&... args)
+  Connection(HttpServer::Impl* server, asio::io_context* ctx, std::atomic<int64_t>* ctx_conns,
+             tcp::socket socket, Args&&... args)
       : stream_(std::move(socket), std::forward<Args>(args)...),
         timer_(*ctx),
         server_(server),
-        ctx_(ctx) {
+        ctx_(ctx),
+        ctx_conns_(ctx_conns) {
     beast::error_code ec;
     auto& sock = Socket();
     auto local = sock.local_endpoint(ec);
@@ -138,6 +147,7 @@ class Connection : public ResponseSink,
 
   ~Connection() override {
     server_->connections_.fetch_sub(1);
+    ctx_conns_->fetch_sub(1);
     std::lock_guard<std::mutex> lock(server_->conns_mu_);
     server_->conns_.erase(self_it_);
   }
@@ -471,6 +481,7 @@ class Connection : public ResponseSink,
   size_t sent_ = 0;   // bytes of head_ + body_ already written
   HttpServer::Impl* server_;
   asio::io_context* ctx_;
+  std::atomic<int64_t>* ctx_conns_;  // the open-connection count of ctx_
   std::list<std::weak_ptr<ConnectionBase>>::iterator self_it_;
   std::string remote_;
   uint16_t local_port_ = 0;
@@ -539,44 +550,47 @@ Status HttpServer::Impl::Listen() {
     return InvalidArgumentError("invalid bind address '" + options_.bind_address +
                                 "': " + ec.message());
   }
+  for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
+  context_conns_ = std::make_unique<std::atomic<int64_t>[]>(n);
   uint16_t port = options_.port;
-  for (int i = 0; i < n; ++i) {
-    contexts_.push_back(std::make_unique<asio::io_context>(1));
-    auto acc = std::make_unique<tcp::acceptor>(*contexts_.back());
-    tcp::endpoint ep(address, port);
-    acc->open(ep.protocol(), ec);
-    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) {
-      int one = 1;
-      if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-        ec = beast::error_code(errno, boost::system::system_category());
-      }
+  auto acc = std::make_unique<tcp::acceptor>(*contexts_[0]);
+  tcp::endpoint ep(address, port);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  // SO_REUSEPORT lets `ferry up` bind a gateway's new address on the same
+  // port before it drains the old listener (Service type changes).
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+      ec = beast::error_code(errno, boost::system::system_category());
     }
-    if (!ec) acc->bind(ep, ec);
-    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return UnavailableError(
-          "cannot listen on " + options_.bind_address + ":" + std::to_string(port) + ": " +
-          ec.message() +
-          (ec == asio::error::address_in_use
-               ? " (another process uses this port; pick another port, or 0 for a free one)"
-               : ""));
-    }
-    if (i == 0) port = acc->local_endpoint().port();
-    acceptors_.push_back(std::move(acc));
   }
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return UnavailableError(
+        "cannot listen on " + options_.bind_address + ":" + std::to_string(port) + ": " +
+        ec.message() +
+        (ec == asio::error::address_in_use
+             ? " (another process uses this port; pick another port, or 0 for a free one)"
+             : ""));
+  }
+  port = acc->local_endpoint().port();
+  acceptors_.push_back(std::move(acc));
   port_ = port;
   return OkStatus();
 }
 
 template <typename Conn>
-void HttpServer::Impl::Adopt(tcp::socket socket, asio::io_context* ctx) {
+void HttpServer::Impl::Adopt(tcp::socket socket, size_t index) {
   connections_.fetch_add(1);
+  context_conns_[index].fetch_add(1);
+  asio::io_context* ctx = contexts_[index].get();
   std::shared_ptr<Conn> conn;
   if constexpr (std::is_same_v<Conn, Connection<tcp::socket>>) {
-    conn = std::make_shared<Conn>(this, ctx, std::move(socket));
+    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket));
   } else {
-    conn = std::make_shared<Conn>(this, ctx, std::move(socket), *tls_);
+    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket), *tls_);
   }
   std::list<std::weak_ptr<ConnectionBase>>::iterator it;
   {
@@ -586,27 +600,48 @@ void HttpServer::Impl::Adopt(tcp::socket socket, asio::io_context* ctx) {
   conn->Run(it);
 }
 
-void HttpServer::Impl::Accept(size_t index) {
-  acceptors_[index]->async_accept([this, index](beast::error_code ec, tcp::socket socket) {
+// The io_context with the fewest open connections (the lowest index on a tie).
+size_t HttpServer::Impl::LeastLoaded() const {
+  size_t best = 0;
+  for (size_t i = 1; i < contexts_.size(); ++i) {
+    if (context_conns_[i].load(std::memory_order_relaxed) <
+        context_conns_[best].load(std::memory_order_relaxed)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+// One listening socket, accepted on contexts_[0]; each connection is accepted
+// straight into a socket of the io_context with the fewest open connections
+// and lives there. (Per-thread SO_REUSEPORT listeners spread connections by
+// a hash of their ports: 16 keep-alive clients often split 10/6 over two
+// threads, one saturated while the other idles.)
+void HttpServer::Impl::Accept() {
+  const size_t index = LeastLoaded();
+  pending_.emplace(*contexts_[index]);
+  acceptors_[0]->async_accept(*pending_, [this, index](beast::error_code ec) {
+    tcp::socket socket = std::move(*pending_);
+    pending_.reset();
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) return;
-      return Accept(index);  // e.g. EMFILE: keep serving existing connections
+      return Accept();  // e.g. EMFILE: keep serving existing connections
     }
     if (static_cast<size_t>(connections_.load()) >= options_.max_connections) {
       beast::error_code ignored;
       socket.close(ignored);
     } else if (tls_) {
-      Adopt<Connection<ssl::stream<tcp::socket>>>(std::move(socket), contexts_[index].get());
+      Adopt<Connection<ssl::stream<tcp::socket>>>(std::move(socket), index);
     } else {
-      Adopt<Connection<tcp::socket>>(std::move(socket), contexts_[index].get());
+      Adopt<Connection<tcp::socket>>(std::move(socket), index);
     }
-    Accept(index);
+    Accept();
   });
 }
 
 void HttpServer::Impl::Start() {
+  Accept();
   for (size_t i = 0; i < contexts_.size(); ++i) {
-    Accept(i);
     threads_.emplace_back([ctx = contexts_[i].get()] {
       auto guard = asio::make_work_guard(*ctx);
       ctx->run();

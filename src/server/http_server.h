@@ -1,9 +1,10 @@
 // HttpServer: an HTTP/1.1 listener (keep-alive, pipelining, limits,
 // timeouts, graceful drain) that hands each request to an HttpHandler.
 //
-// DESIGN: one io_context per I/O thread, each with its own SO_REUSEPORT
-// acceptor, so a connection lives on one thread for its whole life and no
-// lock or strand sits on the request path. A request is read completely
+// DESIGN: one io_context per I/O thread; one listening socket accepted on the
+// first, each connection handed to the io_context with the fewest open
+// connections, where it lives for its whole life, so no lock or strand sits
+// on the request path. A request is read completely
 // (header and body, under size limits and deadlines), handed to the handler,
 // and the next request on the connection is read only after the response is
 // written (pipelined requests wait in the read buffer, so order holds).

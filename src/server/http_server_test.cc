@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +37,12 @@ class EchoHandler : public HttpHandler {
     if (req.path == "/big") {
       // Larger than a loopback socket buffer: the write cannot finish inline.
       responder.Send(HttpResponse::Text(200, std::string(8 * 1024 * 1024, 'b') + "end"));
+      return;
+    }
+    if (req.path == "/thread") {
+      std::ostringstream id;
+      id << std::this_thread::get_id();
+      responder.Send(HttpResponse::Text(200, id.str()));
       return;
     }
     if (req.path == "/slow") {
@@ -86,6 +94,13 @@ std::string Exchange(int fd, const std::string& raw, size_t responses = 1) {
     }
   }
   return out;
+}
+
+std::vector<std::string> ReadResponses(int fd, size_t n);
+
+std::vector<std::string> ReadResponsesAfter(int fd, const std::string& raw) {
+  ::send(fd, raw.data(), raw.size(), 0);
+  return ReadResponses(fd, 1);
 }
 
 class HttpServerTest : public ::testing::Test {
@@ -269,6 +284,28 @@ TEST_F(HttpServerTest, SlowBodyAfterKeepAliveRequestGets408) {
   EXPECT_GE(waited, std::chrono::milliseconds(200));
   EXPECT_LT(waited, std::chrono::milliseconds(3000));
   ::close(fd);
+}
+
+// Connections are spread evenly over the I/O threads (the least loaded
+// thread takes the next one), whatever their port numbers hash to.
+TEST_F(HttpServerTest, ConnectionsSpreadEvenlyOverIoThreads) {
+  for (int round = 0; round < 3; ++round) {
+    std::vector<int> fds;
+    std::map<std::string, int> per_thread;
+    for (int i = 0; i < 6; ++i) {
+      int fd = Connect(server_->port());
+      ASSERT_GE(fd, 0);
+      auto r = ReadResponsesAfter(fd, "GET /thread HTTP/1.1\r\nHost: x\r\n\r\n");
+      ASSERT_EQ(r.size(), 1u);
+      ++per_thread[r[0].substr(r[0].find("\r\n\r\n") + 4)];
+      fds.push_back(fd);
+    }
+    ASSERT_EQ(per_thread.size(), 2u);
+    for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 3) << thread;
+    for (int fd : fds) ::close(fd);
+    // Let the server see the closes before the next round counts again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 TEST_F(HttpServerTest, AnswersAndKeepsAlive) {
