@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -56,7 +57,12 @@ StatusOr<std::string> Inflate(std::string_view in, uint64_t max_bytes) {
       return ResourceExhaustedError("decompressed stream exceeds the " + std::to_string(max_bytes) +
                                     "-byte limit");
     }
-    const size_t chunk = std::min<uint64_t>(1 << 20, max_bytes - out.size());
+    // Grow geometrically from a guess at the output size: resize() zeroes
+    // the new room, so a fixed 1 MB step cost a 1 MB memset for every small
+    // compressed file.
+    const size_t want = std::min<size_t>(
+        std::max<size_t>({size_t{64} << 10, in.size() * 4, out.size()}), size_t{1} << 30);
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(want, max_bytes - out.size()));
     const size_t old = out.size();
     out.resize(old + chunk);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + old);
