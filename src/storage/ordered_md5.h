@@ -8,14 +8,21 @@
 // its bytes were hashed invalidates the digest: the caller then falls back to
 // hashing the finished file. Thread-safe; Wrote() is called by the part's
 // writer after its pwrite() returned.
+//
+// In background mode (large objects) the hashing runs on a thread of its own
+// that follows the written frontier by reading the file back (page cache), so
+// the receiving thread only writes: MD5 costs about as much CPU as receiving,
+// and on a small machine the two then overlap instead of adding up.
 #pragma once
 
 #include <cstddef>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ferry::storage {
@@ -27,7 +34,7 @@ class OrderedMd5 {
  public:
   // `part_starts` are the ascending start offsets of the parts (first is 0);
   // `fd` stays open (readable) for the object's lifetime.
-  OrderedMd5(int fd, std::vector<uint64_t> part_starts, uint64_t size);
+  OrderedMd5(int fd, std::vector<uint64_t> part_starts, uint64_t size, bool background = false);
   ~OrderedMd5();
   OrderedMd5(const OrderedMd5&) = delete;
   OrderedMd5& operator=(const OrderedMd5&) = delete;
@@ -41,11 +48,14 @@ class OrderedMd5 {
   // `part` starts over from its first byte.
   void Restart(size_t part);
   // Lower-case hex digest once every byte was hashed exactly once in order;
-  // nullopt when incomplete or invalidated.
+  // nullopt when incomplete or invalidated. In background mode it waits for
+  // the hashing thread to reach the end when every byte was written.
   std::optional<std::string> HexDigest();
 
  private:
   void CatchUp();  // mu_ held
+  uint64_t Available() const;  // end of the contiguous written bytes from hashed_; mu_ held
+  void HashInBackground();
 
   struct Ctx;
   std::mutex mu_;
@@ -56,6 +66,12 @@ class OrderedMd5 {
   uint64_t size_;
   uint64_t hashed_ = 0;
   bool valid_ = true;
+  // Background mode.
+  bool background_ = false;
+  bool stop_ = false;
+  uint64_t restarts_ = 0;  // bumped by Restart(): a read in flight may be stale
+  std::condition_variable cv_;
+  std::thread hasher_;
 };
 
 }  // namespace ferry::storage

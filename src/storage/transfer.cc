@@ -63,6 +63,9 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Objects at least this large are hashed on a background thread.
+constexpr uint64_t kBackgroundMd5Bytes = 16 << 20;
+
 class Downloader {
  public:
   Downloader(const HttpRequest& base, const FetchOptions& options, const FailureMapper& on_failure,
@@ -70,6 +73,7 @@ class Downloader {
       : base_(base), options_(options), on_failure_(on_failure), progress_(progress) {}
   ~Downloader() {
     for (auto& st : states_) {
+      st->md5.reset();  // joins a background hasher before its fd goes
       if (st->fd >= 0) ::close(st->fd);
     }
   }
@@ -118,9 +122,11 @@ class Downloader {
       st.parts_left = 1;
       if (lead) ++undecided_leads_;
     }
-    // Hash while downloading (overlapping the network) when the size is known.
+    // Hash while downloading (overlapping the network) when the size is known;
+    // large objects on a thread of their own (see OrderedMd5).
     if (f.size && *f.size > 0 && IsMd5Etag(f.etag)) {
-      st.md5 = std::make_unique<OrderedMd5>(st.fd, std::move(starts), *f.size);
+      st.md5 = std::make_unique<OrderedMd5>(st.fd, std::move(starts), *f.size,
+                                            *f.size >= kBackgroundMd5Bytes);
     }
   }
 
