@@ -169,7 +169,10 @@ std::string ListNames(const std::vector<std::string>& names) {
   return s + "]";
 }
 
-Status CheckCast(const ColumnSource& src, const TensorSpec& spec, std::string_view what) {
+// `kind` and `name` say what the signature declares ("column", "age"); the
+// text is built only for an error (this runs on every request).
+Status CheckCast(const ColumnSource& src, const TensorSpec& spec, std::string_view kind,
+                 std::string_view name) {
   if (spec.datatype == DataType::kInvalid || IsSafeCast(src.type, spec.datatype)) {
     return OkStatus();
   }
@@ -183,7 +186,8 @@ Status CheckCast(const ColumnSource& src, const TensorSpec& spec, std::string_vi
   return InvalidArgumentError("input '" + *src.input + "' is " + from +
                               " but the model signature "
                               "declares " +
-                              std::string(what) + " as " + to + "; " + from +
+                              std::string(kind) + " '" + std::string(name) + "' as " + to + "; " +
+                              from +
                               " cannot be converted to " + to + " without loss. Send datatype " +
                               to + " (see GET /v2/models/<name> for the expected inputs)");
 }
@@ -240,7 +244,7 @@ Status ApplyColumnSignature(const ModelMetadata& md, Frame* f, std::vector<Colum
                                 " (input names are column names and are case-sensitive)");
   }
   for (size_t k = 0; k < idx.size(); ++k) {
-    RETURN_IF_ERROR(CheckCast((*sources)[idx[k]], md.inputs[k], "column '" + expected[k] + "'"));
+    RETURN_IF_ERROR(CheckCast((*sources)[idx[k]], md.inputs[k], "column", expected[k]));
   }
   bool identity = idx.size() == f->cols;
   for (size_t k = 0; identity && k < idx.size(); ++k) {
@@ -271,7 +275,7 @@ Status ApplyTensorSignature(const TensorSpec& spec, const Frame& f,
                                 " per row); send shape [N, " + std::to_string(per_row) + "]");
   }
   for (const ColumnSource& src : sources) {
-    RETURN_IF_ERROR(CheckCast(src, spec, "tensor '" + spec.name + "'"));
+    RETURN_IF_ERROR(CheckCast(src, spec, "tensor", spec.name));
   }
   return OkStatus();
 }
