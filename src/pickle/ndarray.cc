@@ -292,7 +292,7 @@ StatusOr<std::vector<double>> ToDoubles(const NDArray& a) {
   const int64_t n = a.size();
   out.resize(n);
   if (a.dtype.kind == 'f' && a.dtype.itemsize == 8) {
-    std::memcpy(out.data(), a.data.data(), n * 8);
+    if (n > 0) std::memcpy(out.data(), a.data.data(), n * 8);  // empty: data() may be null
     return out;
   }
   for (int64_t i = 0; i < n; ++i) {
