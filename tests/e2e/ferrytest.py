@@ -3,6 +3,7 @@ loopback ports and talk to it with real clients (python3-requests, curl).
 
 Only Debian's python3 packages are used (run with /usr/bin/python3).
 """
+import fcntl
 import json
 import os
 import signal
@@ -33,9 +34,13 @@ def generate(script, subdir):
     stamp = os.path.join(out, ".done")
     if not os.path.exists(stamp):
         os.makedirs(out, exist_ok=True)
-        subprocess.run([PYTHON, os.path.join(REPO, script), out], check=True,
-                       stdout=subprocess.DEVNULL)
-        open(stamp, "w").close()
+        # Tests run in parallel processes: one generates, the others wait.
+        with open(os.path.join(FIXTURES_DIR, ".%s.lock" % subdir), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not os.path.exists(stamp):
+                subprocess.run([PYTHON, os.path.join(REPO, script), out], check=True,
+                               stdout=subprocess.DEVNULL)
+                open(stamp, "w").close()
     return out
 
 

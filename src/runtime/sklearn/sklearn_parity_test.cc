@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "runtime/sklearn/sklearn_fixtures.h"
 #include "runtime/sklearn/sklearn_runtime.h"
 
 namespace ferry::sklearn {
@@ -25,23 +26,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using runtime::PredictMethod;
 
-const fs::path& FixtureDir() {
-  static const fs::path dir = fs::path(FERRY_BINARY_DIR) / "fixtures" / "sklearn";
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const fs::path script = fs::path(FERRY_SOURCE_DIR) / "tests/fixtures/sklearn/gen_sklearn.py";
-    const fs::path index = dir / "index.json";
-    if (fs::exists(index) && fs::last_write_time(index) > fs::last_write_time(script)) {
-      return;
-    }
-    fs::create_directories(dir);
-    const std::string cmd = "/usr/bin/python3 " + script.string() + " " + dir.string();
-    if (std::system(cmd.c_str()) != 0) {
-      ADD_FAILURE() << "fixture generator failed: " << cmd;
-    }
-  });
-  return dir;
-}
+const fs::path& FixtureDir() { return SklearnFixtureDir(); }
 
 json ReadJson(const fs::path& p) {
   std::ifstream in(p);

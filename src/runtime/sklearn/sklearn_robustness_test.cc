@@ -10,6 +10,7 @@
 #include <string>
 
 #include "pickle/reader.h"
+#include "runtime/sklearn/sklearn_fixtures.h"
 #include "runtime/sklearn/sklearn_runtime.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -19,16 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path Fixtures() {
-  const fs::path dir = fs::path(FERRY_BINARY_DIR) / "fixtures" / "sklearn";
-  if (!fs::exists(dir / "index.json")) {
-    const std::string cmd = "/usr/bin/python3 " FERRY_SOURCE_DIR
-                            "/tests/fixtures/sklearn/gen_sklearn.py " +
-                            dir.string();
-    EXPECT_EQ(std::system(cmd.c_str()), 0);
-  }
-  return dir;
-}
+fs::path Fixtures() { return SklearnFixtureDir(); }
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
