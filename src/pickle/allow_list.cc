@@ -122,11 +122,16 @@ StatusOr<GlobalRole> LookupGlobal(std::string_view module, std::string_view name
       return GlobalRole::kClass;
     }
   }
+  std::string fix =
+      module == "xgboost" || StartsWith(module, "xgboost.")
+          ? "serve the booster in XGBoost's own format instead, as KServe's xgbserver does: "
+            "model.get_booster().save_model(\"model.json\") and put model.json in the model "
+            "directory"
+          : "re-save the model using only built-in scikit-learn estimators";
   return PermissionDeniedError("unsupported global '" + std::string(module) + "." +
                                std::string(name) + "': refused because " +
                                std::string(Reason(module, name)) +
-                               ". Ferry never executes code from model files; re-save the model "
-                               "using only built-in scikit-learn estimators");
+                               ". Ferry never executes code from model files; " + fix);
 }
 
 }  // namespace ferry::pickle

@@ -63,6 +63,18 @@ TEST(PickleReader, RefusesEvalViaStackGlobal) {
   EXPECT_NE(t.status().message().find("builtins.eval"), std::string::npos);
 }
 
+TEST(PickleReader, XgboostWrapperPointsAtTheBoosterFormat) {
+  // The start of joblib.dump(xgboost.XGBClassifier(...)): a GLOBAL for the wrapper class.
+  const std::string p =
+      "\x80\x04\x8c\x0fxgboost.sklearn\x8c\rXGBClassifier\x93)\x81."s;
+  auto t = Read(p);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(t.status().message().find("xgboost.sklearn.XGBClassifier"), std::string::npos);
+  EXPECT_NE(t.status().message().find("save_model(\"model.json\")"), std::string::npos)
+      << t.status().message();
+}
+
 TEST(PickleReader, RefusesPersistentIdAndProtocol0) {
   EXPECT_FALSE(Read("\x80\x02X\x01\x00\x00\x00"
                     "aQ."s)

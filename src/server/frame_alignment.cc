@@ -65,7 +65,13 @@ StatusOr<Frame> AlignFrameToMetadata(Frame frame, const ModelMetadata& md) {
     return InvalidArgumentError(
         "model expects " + std::to_string(spec.shape[1]) + " features per row (signature input '" +
         spec.name + "' has shape " + protocol::ShapeToString(spec.shape) + ") but got " +
-        std::to_string(frame.cols));
+        std::to_string(frame.cols) +
+        (frame.cols == 1 && frame.rows == static_cast<size_t>(spec.shape[1])
+             ? " (the request holds " + std::to_string(frame.rows) +
+                   " rows of 1 value: for one row of " + std::to_string(frame.rows) +
+                   " features send a 2-D array, e.g. \"instances\": [[...]] on V1 or shape [1, " +
+                   std::to_string(frame.rows) + "] on V2)"
+             : std::string()));
   }
   return frame;
 }

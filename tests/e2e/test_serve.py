@@ -74,6 +74,13 @@ class SeedModelTest(unittest.TestCase):
         self.assertEqual(r.status_code, 200, r.text)
         self.assertEqual(r.json(), {"predictions": [1, 1]})
 
+    def test_v1_flat_instance_says_to_send_rows(self):
+        # One row sent flat: KServe reads it as 4 rows of 1 value; the error says how to send it.
+        r = self.s.post("/v1/models/irish-s3:predict", json={"instances": [6.8, 2.8, 4.8, 1.4]})
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn('"instances": [[...]]', r.json()["error"])
+        self.assertIn("shape [1, 4]", r.json()["error"])
+
     def test_v1_model_ready(self):
         r = self.s.get("/v1/models/irish-s3")
         self.assertEqual(r.json(), {"name": "irish-s3", "ready": True})
