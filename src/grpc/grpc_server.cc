@@ -141,8 +141,12 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   // Calls still running after `grace` are cancelled; armed requests complete
   // with ok=false and are deleted by the polling threads.
   impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
+  // A predict still running on a model's executor replies through its queue
+  // (to a cancelled call, ok=false): the queue stays up until it has. Each such
+  // predict is bounded by its model's timeout.
   for (auto& q : impl_->queues) {
-    std::lock_guard<std::mutex> lock(q->mu);
+    std::unique_lock<std::mutex> lock(q->mu);
+    q->settled.wait(lock, [&] { return q->deferred == 0; });
     q->open = false;
     q->cq->Shutdown();
   }

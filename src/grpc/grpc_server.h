@@ -84,7 +84,9 @@ class GrpcServer {
   GrpcServer& operator=(const GrpcServer&) = delete;
 
   int port() const;
-  // Stops accepting; calls still running after `grace` are cancelled.
+  // Stops accepting; calls still running after `grace` are cancelled. Returns
+  // once predicts already on a model's executor have replied (each stops at
+  // its model's timeout).
   void Shutdown(std::chrono::milliseconds grace);
 
   struct Impl;

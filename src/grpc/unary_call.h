@@ -10,12 +10,17 @@
 // so later, from the model's executor); the second completion deletes it, as
 // does a completion with ok=false (server shutting down). Objects re-arm only
 // while their Queue is open (Queue::mu), so nothing is queued on a completion
-// queue after its Shutdown(). Internal to ferry_grpc.
+// queue after its Shutdown(). A deferred handler counts as pending on its
+// Queue until its Finish has started the reply: GrpcServer::Shutdown waits for
+// those before it shuts the queue down (gRPC aborts on an operation started
+// on a queue that is shut down). Internal to ferry_grpc.
 #pragma once
 
 #include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 
@@ -33,11 +38,14 @@ class CallTag {
   virtual void Proceed(bool ok) = 0;
 };
 
-// One server completion queue and whether it still takes new requests.
+// One server completion queue, whether it still takes new requests, and the
+// deferred handlers (executor predicts) that have yet to start their reply.
 struct Queue {
   std::unique_ptr<::grpc::ServerCompletionQueue> cq;
   std::mutex mu;
-  bool open = true;  // guarded by mu; false once Shutdown() began
+  std::condition_variable settled;  // signalled when `deferred` drops to 0
+  bool open = true;                 // guarded by mu; false once Shutdown() began
+  int deferred = 0;                 // guarded by mu
 };
 
 template <typename Req, typename Resp>
@@ -70,12 +78,19 @@ class UnaryCall final : public CallTag, public Completion {
   }
 
   void Proceed(bool ok) override {
-    if (!ok || finishing_) {
+    // Loaded even when !ok: a cancelled call's Finish completes with ok=false
+    // and the acquire is what orders the handler's writes before the delete.
+    bool finishing = finishing_.load(std::memory_order_acquire);
+    if (!ok || finishing) {
       delete this;
       return;
     }
     Arm(method_, queue_);
     if (method_.deferred != nullptr) {
+      {
+        std::lock_guard<std::mutex> lock(queue_->mu);
+        ++queue_->deferred;
+      }
       // May finish on another thread, which may then see the completion and
       // delete this call: nothing here touches `this` afterwards.
       (method_.handlers->*method_.deferred)(&ctx_, &req_, &resp_, this);
@@ -85,11 +100,21 @@ class UnaryCall final : public CallTag, public Completion {
   }
 
   void Finish(::grpc::Status status) override {
-    finishing_ = true;
+    // Finish may run on a model's executor thread and the completion on the
+    // queue's: the release/acquire pair hands the call over explicitly (gRPC's
+    // own hand-off happens inside its core, where ThreadSanitizer cannot see it).
+    finishing_.store(true, std::memory_order_release);
+    // Once the reply is started, the completion may delete `this` at once.
+    Queue* queue = queue_;
+    bool deferred = method_.deferred != nullptr;
     if (status.ok()) {
       writer_.Finish(resp_, status, this);
     } else {
       writer_.FinishWithError(status, this);
+    }
+    if (deferred) {
+      std::lock_guard<std::mutex> lock(queue->mu);
+      if (--queue->deferred == 0) queue->settled.notify_all();
     }
   }
 
@@ -109,7 +134,7 @@ class UnaryCall final : public CallTag, public Completion {
 
   Method method_;
   Queue* queue_;
-  bool finishing_ = false;  // the next completion is Finish's
+  std::atomic<bool> finishing_{false};  // the next completion is Finish's
   std::shared_ptr<const server::ModelCatalog> keep_alive_;
   ::grpc::ServerContext ctx_;
   // The request and response, parsed and built in an arena whose first block
