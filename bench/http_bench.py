@@ -66,7 +66,7 @@ def wrk(url, body, conns, seconds, tmp, headers=None):
             "errors": errors.group(1) if errors else ""}
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def median_run(runs):
@@ -146,7 +146,7 @@ def main():
     rows = []
     try:
         for conns in (16, 64):
-            # Alternate three times and keep each side's median run (by req/s):
+            # Alternate five times and keep each side's median run (by req/s):
             # on 2 shared cores one run of either server swings by ±20%.
             ns, fs = [], []
             for _ in range(ROUNDS):
@@ -155,7 +155,7 @@ def main():
             n, f = median_run(ns), median_run(fs)
             n["non2xx"] = sum(x["non2xx"] for x in ns)
             f["non2xx"] = sum(x["non2xx"] for x in fs)
-            rows.append((conns, n, f))
+            rows.append((conns, n, f, ns, fs))
         fb = wrk(infer, batch, 64, args.seconds, tmp)
         rss = rss_mb(ferry.pid)
     finally:
@@ -167,7 +167,7 @@ def main():
 
     print("| connections | nginx req/s | ferry req/s | ratio | nginx p50/p99 ms | ferry p50/p99 ms | p99 ratio |")
     print("|---|---|---|---|---|---|---|")
-    for conns, n, f in rows:
+    for conns, n, f, _, _ in rows:
         print("| %d | %.0f | %.0f | **%.2f×** | %.3f / %.3f | %.3f / %.3f | **%.2f×** |" % (
             conns, n["rps"], f["rps"], f["rps"] / n["rps"], n["p50"], n["p99"], f["p50"], f["p99"],
             f["p99"] / n["p99"]))
@@ -176,7 +176,10 @@ def main():
         fb["rps"], fb["rps"] * 64, fb["p50"], fb["p99"]))
     print("- start → ready (process spawn to first 200 on /v2/health/ready): %.1f ms" % ready_ms)
     print("- RSS after the load runs: %.1f MB" % rss)
-    errs = [x for _, n, f in rows for x in (n, f)] + [fb]
+    for conns, _, _, ns, fs in rows:
+        print("- every run at %d connections (req/s, in order): nginx %s, ferry %s" % (
+            conns, ", ".join("%.0f" % x["rps"] for x in ns), ", ".join("%.0f" % x["rps"] for x in fs)))
+    errs = [x for _, n, f, _, _ in rows for x in (n, f)] + [fb]
     bad = sum(x["non2xx"] for x in errs)
     print("- non-2xx responses during the runs: %d" % bad)
     print("- 1-minute load average when done: %.2f" % os.getloadavg()[0])

@@ -39,7 +39,7 @@ record() {
 
 S=${BENCH_SECONDS:-10}
 want http && record "HTTP: one-row V2 iris request, ferry serve vs nginx fixed body" \
-  "wrk -t2, $S s per run, both servers with 2 worker threads/processes, same machine, same run; three alternating runs per side, the median run of each side counts." \
+  "wrk -t2, $S s per run, both servers with 2 worker threads/processes, same machine, same run; five alternating runs per side, the median run of each side counts." \
   /usr/bin/python3 bench/http_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$S"
 want sklearn && record "scikit-learn predict: Ferry native vs scikit-learn in Python" \
   "Median of repeated predicts on the same pickled model and rows, one process each, same run." \
