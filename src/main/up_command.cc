@@ -337,7 +337,9 @@ int RunUp(const UpFlags& flags) {
   auto gateway_cookie = [&oauth2](const std::string& user) {
     return user == "admin" ? std::string() : oauth2->SessionCookieFor(user);
   };
-  web::WebOptions web_opts{dir, *token};
+  web::WebOptions web_opts;
+  web_opts.data_dir = dir;
+  web_opts.admin_token = *token;
   web_opts.gateway_cookie = gateway_cookie;
   web::WebHandler dashboard(web_opts, &external, &internal);
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
@@ -345,7 +347,9 @@ int RunUp(const UpFlags& flags) {
   web::FrontHandler front(&authz_check, &dashboard, *token);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
   // host), behind the oauth2-proxy login, with the kubeflow profile.
-  web::WebOptions ext_web_opts{dir, *token};
+  web::WebOptions ext_web_opts;
+  ext_web_opts.data_dir = dir;
+  ext_web_opts.admin_token = *token;
   ext_web_opts.secure_cookie = false;
   ext_web_opts.session_lookup = [&oauth2](const server::HttpRequest& r, std::string* user) {
     return oauth2->SessionUser(r, user);

@@ -130,7 +130,7 @@ StatusOr<double> ReadAsDouble(const char* p, const DType& d) {
     case 'i':
     case 'u':
     case 'b': {
-      if (d.itemsize > 8) {
+      if (d.itemsize < 1 || d.itemsize > 8) {
         break;
       }
       uint64_t u = 0;
@@ -225,6 +225,9 @@ StatusOr<DType> ParseDTypeSpec(std::string_view spec) {
     return InvalidArgumentError("unsupported numpy dtype '" + std::string(spec) + "'");
   }
   d.itemsize = d.kind == 'U' ? n * 4 : (d.kind == 'O' ? 8 : n);
+  if (d.itemsize == 0 && std::string_view("fiubc").find(d.kind) != std::string_view::npos) {
+    return InvalidArgumentError("numpy dtype '" + std::string(spec) + "' has a zero item size");
+  }
   bool multibyte = d.itemsize > 1 && d.kind != 'O' && d.kind != 'V' && d.kind != 'S';
   d.byteorder = order ? order : (multibyte ? '<' : '|');
   return d;

@@ -87,6 +87,7 @@ StatusOr<ValueTree> Decode(std::string_view bytes) {
   ValueTree tree;
   Machine m(bytes, 0, tree, 0);
   ASSIGN_OR_RETURN(const Value* root, m.Run());
+  RETURN_IF_ERROR(tree.CheckArraysBuilt());
   tree.set_root(root);
   tree.set_input_bytes(bytes.size());
   return tree;

@@ -98,6 +98,30 @@ TEST(PickleReader, MalformedInputsFailCleanly) {
   EXPECT_NE(bz.status().message().find("bz2"), std::string::npos);
 }
 
+// Found by sklearn_fuzz: numpy _reconstruct without the BUILD that gives the
+// array its data left a kArray value with no NDArray behind it.
+TEST(PickleReader, ReconstructedArrayWithoutBuildIsRefused) {
+  auto t = Read(
+      "\x80\x02"
+      "cnumpy.core.multiarray\n_reconstruct\n"
+      "cnumpy\nndarray\nK\x00\x85"
+      "C\x01"
+      "b\x87R."s);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("never given its data"), std::string::npos)
+      << t.status().ToString();
+}
+
+// Found by sklearn_fuzz: an integer dtype of item size 0 ('i0') shifted by -1.
+TEST(PickleReader, ZeroSizedNumericDtypeIsRefused) {
+  auto t = Read(
+      "\x80\x02"
+      "cnumpy\ndtype\nX\x02\x00\x00\x00i0\x85R."s);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("zero item size"), std::string::npos)
+      << t.status().ToString();
+}
+
 TEST(PickleReader, SelfReferencingListDoesNotCrash) {
   // l = []; l.append(l)
   auto t = Read(

@@ -90,4 +90,14 @@ Value* ValueTree::New(Kind kind) {
   return arena_.back().get();
 }
 
+Status ValueTree::CheckArraysBuilt() const {
+  for (const auto& v : arena_) {
+    if ((v->kind == Kind::kArray || v->kind == Kind::kScalar) && !v->array) {
+      return InvalidArgumentError(
+          "malformed pickle: a numpy array is reconstructed but never given its data (no BUILD)");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace ferry::pickle

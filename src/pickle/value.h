@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 #include "pickle/ndarray.h"
 
 namespace ferry::pickle {
@@ -101,6 +103,9 @@ class ValueTree {
 
   // Used by the reader only.
   Value* New(Kind kind);
+  // Fails if a numpy array was reconstructed but never filled by BUILD, so
+  // consumers may rely on every kArray/kScalar value holding an NDArray.
+  Status CheckArraysBuilt() const;
   void set_root(const Value* root) { root_ = root; }
 
  private:
