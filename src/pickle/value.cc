@@ -94,7 +94,8 @@ Status ValueTree::CheckArraysBuilt() const {
   for (const auto& v : arena_) {
     if ((v->kind == Kind::kArray || v->kind == Kind::kScalar) && !v->array) {
       return InvalidArgumentError(
-          "malformed pickle: a numpy array is reconstructed but never given its data (no BUILD)");
+          "malformed pickle: a numpy array is reconstructed but never given its data (no BUILD); "
+          "the file is damaged or was not written by numpy/joblib, re-save the model");
     }
   }
   return OkStatus();

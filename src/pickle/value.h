@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "common/status.h"
-
 #include "pickle/ndarray.h"
 
 namespace ferry::pickle {
