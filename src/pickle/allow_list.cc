@@ -39,6 +39,17 @@ constexpr std::array kExact = {
     Entry{"builtins", "object", GlobalRole::kTypeTag},
     Entry{"joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
     Entry{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
+    // Feature selectors keep their scoring function as a parameter.
+    Entry{"sklearn.feature_selection._univariate_selection", "f_classif", GlobalRole::kFunctionRef},
+    Entry{"sklearn.feature_selection._univariate_selection", "f_regression",
+          GlobalRole::kFunctionRef},
+    Entry{"sklearn.feature_selection._univariate_selection", "r_regression",
+          GlobalRole::kFunctionRef},
+    Entry{"sklearn.feature_selection._univariate_selection", "chi2", GlobalRole::kFunctionRef},
+    Entry{"sklearn.feature_selection._mutual_info", "mutual_info_classif",
+          GlobalRole::kFunctionRef},
+    Entry{"sklearn.feature_selection._mutual_info", "mutual_info_regression",
+          GlobalRole::kFunctionRef},
 };
 
 constexpr std::array kNumpyTypeTags = {"float64", "float32", "float16", "int64",   "int32",

@@ -63,6 +63,25 @@ TEST(PickleReader, RefusesEvalViaStackGlobal) {
   EXPECT_NE(t.status().message().find("builtins.eval"), std::string::npos);
 }
 
+// A feature selector's score function may be referenced as a value, never called.
+TEST(PickleReader, ScoreFunctionIsAReferenceNeverACall) {
+  const std::string global =
+      "\x80\x02"
+      "csklearn.feature_selection._univariate_selection\nf_classif\nq\x00"s;
+  auto ref = Read(global + ".");
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_EQ(ref->root().kind, Kind::kGlobal);
+  auto call = Read(global + "X\x01\x00\x00\x00x\x85R."s);
+  ASSERT_FALSE(call.ok());
+  EXPECT_EQ(call.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(call.status().message().find("f_classif"), std::string::npos);
+  // Other functions of the same module stay refused.
+  auto other = Read(
+      "\x80\x02"
+      "csklearn.feature_selection._univariate_selection\n_clean_nans\n."s);
+  EXPECT_FALSE(other.ok());
+}
+
 TEST(PickleReader, XgboostWrapperPointsAtTheBoosterFormat) {
   // The start of joblib.dump(xgboost.XGBClassifier(...)): a GLOBAL for the wrapper class.
   const std::string p =

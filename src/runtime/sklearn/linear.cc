@@ -1,5 +1,8 @@
-// Linear models: LogisticRegression, SGDClassifier, LinearSVC and the linear
-// regressors (LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor).
+// Linear models: LogisticRegression(CV), SGDClassifier, LinearSVC, Perceptron,
+// PassiveAggressiveClassifier, RidgeClassifier(CV) and the linear regressors
+// (LinearRegression, Ridge, Lasso, ElasticNet, their CV and Lars variants,
+// BayesianRidge, HuberRegressor, ...: every model whose predict is
+// X·coef_ᵀ + intercept_).
 // All share d = X·coefᵀ + intercept; coef is stored row-major (k x p) so the
 // one-row path is k dot products with no allocation beyond the output.
 #include <cmath>
@@ -69,11 +72,15 @@ class LinearClassifier : public Classifier {
  public:
   enum class ProbaKind { kNone, kOvr, kMultinomial, kModifiedHuber };
 
-  static StatusOr<PredictorPtr> Make(const Attrs& a, ProbaKind proba) {
+  // `classes` is the classes_ value (RidgeClassifier keeps it on its
+  // _label_binarizer); null means the estimator's own classes_.
+  static StatusOr<PredictorPtr> Make(const Attrs& a, ProbaKind proba,
+                                     const pickle::Value* classes = nullptr) {
     auto m = std::make_unique<LinearClassifier>();
     m->name_ = a.cls();
     ASSIGN_OR_RETURN(m->core_, LoadLinear(a));
-    ASSIGN_OR_RETURN(m->labels_, Labels::FromValue(a.Get("classes_"), a.cls()));
+    ASSIGN_OR_RETURN(m->labels_,
+                     Labels::FromValue(classes != nullptr ? classes : a.Get("classes_"), a.cls()));
     const size_t n = m->labels_.size();
     if (n < 2 || !((n == 2 && m->core_.k == 1) || (n > 2 && m->core_.k == n))) {
       return a.Error("coef_", "has " + std::to_string(m->core_.k) + " rows for " +
@@ -220,6 +227,25 @@ StatusOr<PredictorPtr> MakeSGDClassifier(const Attrs& a, BuildContext& ctx) {
 
 StatusOr<PredictorPtr> MakeLinearSVC(const Attrs& a, BuildContext& ctx) {
   return LinearClassifier::Make(a, LinearClassifier::ProbaKind::kNone);
+}
+
+StatusOr<PredictorPtr> MakeRidgeClassifier(const Attrs& a, BuildContext& ctx) {
+  // classes_ is a property reading _label_binarizer.classes_.
+  const pickle::Value* classes = a.Get("classes_");
+  if (classes == nullptr) {
+    const pickle::Value* lb = a.Get("_label_binarizer");
+    if (lb == nullptr || lb->kind != pickle::Kind::kObject) {
+      return a.Error("_label_binarizer", "is missing (is the estimator fitted?)");
+    }
+    const std::string y_type = Attrs(*lb).StrOr("y_type_", "multiclass");
+    if (y_type != "binary" && y_type != "multiclass") {
+      return a.Error("_label_binarizer", "was fitted on " + y_type +
+                                             " targets; only binary and multiclass "
+                                             "RidgeClassifiers are supported");
+    }
+    classes = lb->Get("classes_");
+  }
+  return LinearClassifier::Make(a, LinearClassifier::ProbaKind::kNone, classes);
 }
 
 StatusOr<PredictorPtr> MakeLinearRegressor(const Attrs& a, BuildContext& ctx) {

@@ -1,5 +1,6 @@
 // Numeric transformers: StandardScaler, MinMaxScaler, MaxAbsScaler,
-// RobustScaler (one affine map per column), Normalizer, PolynomialFeatures.
+// RobustScaler (one affine map per column), Normalizer, Binarizer,
+// PolynomialFeatures.
 #include <cmath>
 
 #include "runtime/sklearn/registry.h"
@@ -150,6 +151,24 @@ class Normalizer : public Transformer {
   int64_t n_ = -1;
 };
 
+// x' = 1 if x > threshold else 0 (NaN -> 0), as sklearn.preprocessing.binarize.
+class Binarizer : public Transformer {
+ public:
+  Status Transform(const Frame& in, Frame* out) const override {
+    ASSIGN_OR_RETURN(const double* x, NumericInput(in, n_, "Binarizer"));
+    *out = Frame::Numeric(in.rows, in.cols);
+    for (size_t i = 0; i < in.rows * in.cols; ++i) {
+      out->numeric[i] = x[i] > threshold_ ? 1.0 : 0.0;
+    }
+    return OkStatus();
+  }
+  int64_t n_features_in() const override { return n_; }
+  std::string name() const override { return "Binarizer"; }
+
+  double threshold_ = 0.0;
+  int64_t n_ = -1;
+};
+
 class PolynomialFeatures : public Transformer {
  public:
   Status Transform(const Frame& in, Frame* out) const override {
@@ -223,6 +242,15 @@ StatusOr<TransformerPtr> MakeNormalizer(const Attrs& a, BuildContext& ctx) {
     ASSIGN_OR_RETURN(n->n_, a.Int("n_features_in_"));
   }
   return TransformerPtr(std::move(n));
+}
+
+StatusOr<TransformerPtr> MakeBinarizer(const Attrs& a, BuildContext& ctx) {
+  auto b = std::make_unique<Binarizer>();
+  ASSIGN_OR_RETURN(b->threshold_, a.Number("threshold"));
+  if (a.Has("n_features_in_")) {
+    ASSIGN_OR_RETURN(b->n_, a.Int("n_features_in_"));
+  }
+  return TransformerPtr(std::move(b));
 }
 
 StatusOr<TransformerPtr> MakePolynomialFeatures(const Attrs& a, BuildContext& ctx) {

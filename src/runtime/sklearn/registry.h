@@ -29,6 +29,9 @@ StatusOr<PredictorPtr> MakeLogisticRegression(const Attrs& a, BuildContext& ctx)
 StatusOr<PredictorPtr> MakeLinearRegressor(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeSGDClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeLinearSVC(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeRidgeClassifier(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeMLPClassifier(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeMLPRegressor(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeDecisionTree(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeForest(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeGradientBoosting(const Attrs& a, BuildContext& ctx);
@@ -43,6 +46,11 @@ StatusOr<TransformerPtr> MakePipelineTransformer(const Attrs& a, BuildContext& c
 StatusOr<TransformerPtr> MakeScaler(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeNormalizer(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakePolynomialFeatures(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeBinarizer(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeProjection(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeVarianceThreshold(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeSelectKBest(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeSelectPercentile(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeSimpleImputer(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeOneHotEncoder(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeOrdinalEncoder(const Attrs& a, BuildContext& ctx);

@@ -180,8 +180,36 @@ INSTANTIATE_TEST_SUITE_P(
                       "linearsvc_binary", "svc_rbf", "svc_rbf_binary", "svc_linear_ovo", "svc_poly",
                       "svc_sigmoid", "nusvc", "svr", "knn", "knn_distance", "knr", "gnb", "mnb",
                       "bnb", "pipe_maxabs_logreg", "pipe_robust_ridge", "pipe_normalizer_logreg",
-                      "pipe_ordinal_dtc", "pipe_poly_ridge", "pipe_poly_interaction"),
+                      "pipe_ordinal_dtc", "pipe_poly_ridge", "pipe_poly_interaction", "logreg_cv",
+                      "ridge_classifier", "ridge_classifier_cv_binary_strings",
+                      "ridge_classifier_strings", "perceptron", "passive_aggressive", "ridgecv",
+                      "lassocv", "elasticnetcv", "lars", "lassolars", "lassolarsic", "omp",
+                      "bayesian_ridge", "ard", "huber", "theilsen", "quantile",
+                      "passive_aggressive_regressor", "multitask_lasso", "ridge_multi_nointercept",
+                      "mlp_multiclass", "mlp_binary_tanh_strings", "mlp_logistic_lbfgs",
+                      "mlp_regressor", "mlp_regressor_multi_identity", "pipe_pca_logreg",
+                      "pipe_pca_whiten_svc", "pipe_incremental_pca_ridge", "pipe_tsvd_knn",
+                      "pipe_binarizer_bnb", "pipe_variance_threshold_dtc", "pipe_kbest_logreg",
+                      "pipe_kbest_chi2_mnb", "pipe_percentile_ridge", "pipe_kbest_all_pca_mlp"),
     [](const auto& info) { return info.param; });
+
+// Every case the generator writes is one of the parity tests above.
+TEST(SklearnParityList, CoversEveryGeneratedCase) {
+  const json index = ReadJson(FixtureDir() / "index.json");
+  const auto* ut = ::testing::UnitTest::GetInstance();
+  for (const auto& c : index["cases"]) {
+    const std::string name = c.get<std::string>();
+    bool found = false;
+    for (int i = 0; i < ut->total_test_suite_count() && !found; ++i) {
+      const auto* suite = ut->GetTestSuite(i);
+      if (std::string(suite->name()) != "Estimators/SklearnParity") continue;
+      for (int j = 0; j < suite->total_test_count() && !found; ++j) {
+        found = std::string(suite->GetTestInfo(j)->name()) == "EveryFormatMatchesSklearn/" + name;
+      }
+    }
+    EXPECT_TRUE(found) << "generated case " << name << " has no parity test; add it to the list";
+  }
+}
 
 TEST(SklearnRuntime, SeedModelPredictsVersicolorForTheTutorialRequest) {
   auto rt = NewSklearnRuntime();
