@@ -407,7 +407,7 @@ Status Machine::StepContainer(uint8_t op, bool* handled) {
       } else {
         ASSIGN_OR_RETURN(d, Top());
       }
-      if (d->kind != Kind::kDict) {
+      if (d->kind != Kind::kDict && d->kind != Kind::kObject) {
         return InvalidArgumentError("SETITEMS on a non-dict");
       }
       for (size_t i = 0; i < items.size(); i += 2) {
@@ -419,7 +419,7 @@ Status Machine::StepContainer(uint8_t op, bool* handled) {
       ASSIGN_OR_RETURN(Value * v, Pop());
       ASSIGN_OR_RETURN(Value * k, Pop());
       ASSIGN_OR_RETURN(Value * d, Top());
-      if (d->kind != Kind::kDict) {
+      if (d->kind != Kind::kDict && d->kind != Kind::kObject) {
         return InvalidArgumentError("SETITEM on a non-dict");
       }
       d->entries.emplace_back(k, v);

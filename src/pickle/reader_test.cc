@@ -82,6 +82,21 @@ TEST(PickleReader, ScoreFunctionIsAReferenceNeverACall) {
   EXPECT_FALSE(other.ok());
 }
 
+// An instance of a dict subclass (sklearn's Bunch) keeps its items apart from its state.
+TEST(PickleReader, DictSubclassItemsAreKept) {
+  const std::string p =
+      "\x80\x02"
+      "csklearn.utils._bunch\nBunch\nq\x00)\x81q\x01(X\x01\x00\x00\x00"
+      "aK\x07u}b."s;
+  auto t = Read(p);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  const Value& root = t->root();
+  ASSERT_EQ(root.kind, Kind::kObject);
+  ASSERT_EQ(root.entries.size(), 1u);
+  EXPECT_EQ(root.entries[0].first->str, "a");
+  EXPECT_EQ(root.entries[0].second->i, 7);
+}
+
 TEST(PickleReader, XgboostWrapperPointsAtTheBoosterFormat) {
   // The start of joblib.dump(xgboost.XGBClassifier(...)): a GLOBAL for the wrapper class.
   const std::string p =

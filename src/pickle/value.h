@@ -64,7 +64,9 @@ struct Value {
   double f = 0.0;
   std::string str;                  // kStr, kBytes, kBigInt; kGlobal: "module\nname"
   std::vector<const Value*> items;  // kTuple, kList, kSet, kSlice
-  std::vector<std::pair<const Value*, const Value*>> entries;  // kDict, in insertion order
+  // kDict, in insertion order; for a kObject, the items of an instance of a
+  // dict subclass (sklearn's Bunch), kept apart from its attribute state.
+  std::vector<std::pair<const Value*, const Value*>> entries;
   std::unique_ptr<Object> object;                              // kObject
   std::unique_ptr<NDArray> array;                              // kArray, kScalar
   std::unique_ptr<DType> dtype;                                // kDType

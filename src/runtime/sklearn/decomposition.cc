@@ -1,6 +1,9 @@
-// Linear projections: PCA, IncrementalPCA and TruncatedSVD.
+// Linear projections: PCA, IncrementalPCA, TruncatedSVD and
+// LinearDiscriminantAnalysis.transform.
 // transform = ((X - mean_) · components_ᵀ) / sqrt(explained_variance_) when
-// whiten, as sklearn's _BasePCA.transform; TruncatedSVD has no centring.
+// whiten, as sklearn's _BasePCA.transform; TruncatedSVD has no centring; LDA
+// projects (X - xbar_) · scalings_ (svd solver) or X · scalings_ (eigen)
+// onto its first _max_components axes.
 #include <cmath>
 
 #include "runtime/sklearn/registry.h"
@@ -77,6 +80,35 @@ StatusOr<TransformerPtr> MakeProjection(const Attrs& a, BuildContext& ctx) {
     if (n != static_cast<int64_t>(t->p_)) {
       return a.Error("components_", "disagrees with n_features_in_");
     }
+  }
+  return TransformerPtr(std::move(t));
+}
+
+StatusOr<TransformerPtr> MakeLdaTransformer(const Attrs& a, BuildContext& ctx) {
+  auto t = std::make_unique<Projection>();
+  t->name_ = a.cls();
+  const std::string solver = a.StrOr("solver", "svd");
+  if (solver != "svd" && solver != "eigen") {
+    return a.Error("solver", "is '" + solver + "'; transform needs the svd or eigen solver");
+  }
+  ASSIGN_OR_RETURN(Array sc, a.Numbers("scalings_"));
+  if (sc.shape.size() != 2 || sc.v.empty()) {
+    return a.Error("scalings_", "is not a non-empty 2-D array");
+  }
+  t->p_ = static_cast<size_t>(sc.dim(0));
+  const auto r = static_cast<size_t>(sc.dim(1));
+  ASSIGN_OR_RETURN(int64_t maxc, a.Int("_max_components"));
+  t->k_ = std::min(r, static_cast<size_t>(std::max<int64_t>(0, maxc)));
+  t->components_.resize(t->k_ * t->p_);
+  for (size_t j = 0; j < t->k_; ++j) {
+    for (size_t f = 0; f < t->p_; ++f) t->components_[j * t->p_ + f] = sc.v[f * r + j];
+  }
+  if (solver == "svd") {
+    ASSIGN_OR_RETURN(Array m, a.Numbers("xbar_"));
+    if (m.v.size() != t->p_) {
+      return a.Error("xbar_", "does not have one value per feature");
+    }
+    t->mean_ = std::move(m.v);
   }
   return TransformerPtr(std::move(t));
 }

@@ -5,6 +5,7 @@
 // X·coef_ᵀ + intercept_).
 // All share d = X·coefᵀ + intercept; coef is stored row-major (k x p) so the
 // one-row path is k dot products with no allocation beyond the output.
+#include <cfloat>
 #include <cmath>
 
 #include "runtime/sklearn/math.h"
@@ -70,7 +71,8 @@ StatusOr<LinearCore> LoadLinear(const Attrs& a) {
 // LogisticRegression / SGDClassifier / LinearSVC.
 class LinearClassifier : public Classifier {
  public:
-  enum class ProbaKind { kNone, kOvr, kMultinomial, kModifiedHuber };
+  // kExpitSoftmax: LinearDiscriminantAnalysis (expit when binary, else softmax).
+  enum class ProbaKind { kNone, kOvr, kMultinomial, kModifiedHuber, kExpitSoftmax };
 
   // `classes` is the classes_ value (RidgeClassifier keeps it on its
   // _label_binarizer); null means the estimator's own classes_.
@@ -100,6 +102,17 @@ class LinearClassifier : public Classifier {
     return OkStatus();
   }
   Status Proba(const double* x, size_t rows, double* out) const override;
+  Status LogProba(const double* x, size_t rows, double* out) const override {
+    RETURN_IF_ERROR(Proba(x, rows, out));
+    for (size_t i = 0; i < rows * labels_.size(); ++i) {
+      // LinearDiscriminantAnalysis lifts exact zeros to the smallest normal double first.
+      out[i] = std::log(out[i] == 0.0 && log_floor_ ? DBL_MIN : out[i]);
+    }
+    return OkStatus();
+  }
+
+ public:
+  bool log_floor_ = false;
 
  private:
   LinearCore core_;
@@ -163,6 +176,16 @@ Status LinearClassifier::Proba(const double* x, size_t rows, double* out) const 
         }
         break;
       }
+      case ProbaKind::kExpitSoftmax:
+        if (k == 1) {
+          const double p = Expit(d[0]);
+          o[0] = 1.0 - p;
+          o[1] = p;
+        } else {
+          std::copy(d, d + k, o);
+          SoftmaxInPlace(o, n);
+        }
+        break;
       case ProbaKind::kNone:
         return UnimplementedError(name_ + " has no predict_proba");
     }
@@ -246,6 +269,13 @@ StatusOr<PredictorPtr> MakeRidgeClassifier(const Attrs& a, BuildContext& ctx) {
     classes = lb->Get("classes_");
   }
   return LinearClassifier::Make(a, LinearClassifier::ProbaKind::kNone, classes);
+}
+
+StatusOr<PredictorPtr> MakeLinearDiscriminant(const Attrs& a, BuildContext& ctx) {
+  ASSIGN_OR_RETURN(PredictorPtr p,
+                   LinearClassifier::Make(a, LinearClassifier::ProbaKind::kExpitSoftmax));
+  static_cast<LinearClassifier*>(p.get())->log_floor_ = true;
+  return p;
 }
 
 StatusOr<PredictorPtr> MakeLinearRegressor(const Attrs& a, BuildContext& ctx) {

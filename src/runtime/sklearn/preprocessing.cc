@@ -151,6 +151,25 @@ class Normalizer : public Transformer {
   int64_t n_ = -1;
 };
 
+// FunctionTransformer without a function (what FeatureUnion and
+// ColumnTransformer store for "passthrough"): the identity.
+class Identity : public Transformer {
+ public:
+  Status Transform(const Frame& in, Frame* out) const override {
+    if (n_ >= 0 && static_cast<int64_t>(in.cols) != n_) {
+      return InvalidArgumentError("FunctionTransformer expects " + std::to_string(n_) +
+                                  " features per row but the input has " + std::to_string(in.cols));
+    }
+    *out = in;
+    return OkStatus();
+  }
+  int64_t n_features_in() const override { return n_; }
+  bool accepts_strings() const override { return true; }
+  std::string name() const override { return "FunctionTransformer"; }
+
+  int64_t n_ = -1;
+};
+
 // x' = 1 if x > threshold else 0 (NaN -> 0), as sklearn.preprocessing.binarize.
 class Binarizer : public Transformer {
  public:
@@ -242,6 +261,21 @@ StatusOr<TransformerPtr> MakeNormalizer(const Attrs& a, BuildContext& ctx) {
     ASSIGN_OR_RETURN(n->n_, a.Int("n_features_in_"));
   }
   return TransformerPtr(std::move(n));
+}
+
+StatusOr<TransformerPtr> MakeFunctionTransformer(const Attrs& a, BuildContext& ctx) {
+  const pickle::Value* func = a.Get("func");
+  if (func != nullptr && !func->is_none()) {
+    // A function reference the pickle reader let through (it refuses all others).
+    return a.Error("func",
+                   "is a function; Ferry runs no code from model files, so only the "
+                   "identity FunctionTransformer (func=None) is supported");
+  }
+  auto t = std::make_unique<Identity>();
+  if (a.Has("n_features_in_")) {
+    ASSIGN_OR_RETURN(t->n_, a.Int("n_features_in_"));
+  }
+  return TransformerPtr(std::move(t));
 }
 
 StatusOr<TransformerPtr> MakeBinarizer(const Attrs& a, BuildContext& ctx) {

@@ -92,6 +92,13 @@ constexpr std::array kEntries = {
     Entry{"VarianceThreshold", nullptr, MakeVarianceThreshold},
     Entry{"SelectKBest", nullptr, MakeSelectKBest},
     Entry{"SelectPercentile", nullptr, MakeSelectPercentile},
+    Entry{"LinearDiscriminantAnalysis", MakeLinearDiscriminant, MakeLdaTransformer},
+    Entry{"KMeans", MakeKMeans, nullptr},
+    Entry{"MiniBatchKMeans", MakeKMeans, nullptr},
+    Entry{"VotingClassifier", MakeVoting, nullptr},
+    Entry{"VotingRegressor", MakeVoting, nullptr},
+    Entry{"FeatureUnion", nullptr, MakeFeatureUnion},
+    Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 
 StatusOr<const Entry*> Find(const pickle::Value& v, BuildContext& ctx, std::string_view role) {
