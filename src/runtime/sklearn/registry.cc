@@ -98,6 +98,12 @@ constexpr std::array kEntries = {
     Entry{"VotingClassifier", MakeVoting, nullptr},
     Entry{"VotingRegressor", MakeVoting, nullptr},
     Entry{"FeatureUnion", nullptr, MakeFeatureUnion},
+    Entry{"BaggingClassifier", MakeBagging, nullptr},
+    Entry{"BaggingRegressor", MakeBagging, nullptr},
+    Entry{"AdaBoostClassifier", MakeAdaBoost, nullptr},
+    Entry{"AdaBoostRegressor", MakeAdaBoost, nullptr},
+    Entry{"StackingClassifier", MakeStacking, nullptr},
+    Entry{"StackingRegressor", MakeStacking, nullptr},
     Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 

@@ -194,7 +194,11 @@ INSTANTIATE_TEST_SUITE_P(
                       "lda_binary_eigen_strings", "pipe_lda_knn", "pipe_lda_eigen_logreg", "kmeans",
                       "pipe_minibatch_kmeans", "voting_hard_strings", "voting_soft_weighted",
                       "voting_hard_weighted_binary", "voting_regressor",
-                      "pipe_feature_union_logreg"),
+                      "pipe_feature_union_logreg", "bagging_trees", "bagging_svc_votes",
+                      "bagging_knn_missing_classes", "bagging_logreg_binary", "bagging_regressor",
+                      "adaboost_sammer", "adaboost_samme_strings", "adaboost_binary",
+                      "adaboost_regressor", "stacking_classifier", "stacking_binary_passthrough",
+                      "stacking_regressor"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
