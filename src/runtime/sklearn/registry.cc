@@ -104,6 +104,7 @@ constexpr std::array kEntries = {
     Entry{"AdaBoostRegressor", MakeAdaBoost, nullptr},
     Entry{"StackingClassifier", MakeStacking, nullptr},
     Entry{"StackingRegressor", MakeStacking, nullptr},
+    Entry{"CalibratedClassifierCV", MakeCalibratedClassifier, nullptr},
     Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 

@@ -36,6 +36,7 @@ StatusOr<PredictorPtr> MakeVoting(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeBagging(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeAdaBoost(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeStacking(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeCalibratedClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPRegressor(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeDecisionTree(const Attrs& a, BuildContext& ctx);

@@ -198,7 +198,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "bagging_knn_missing_classes", "bagging_logreg_binary", "bagging_regressor",
                       "adaboost_sammer", "adaboost_samme_strings", "adaboost_binary",
                       "adaboost_regressor", "stacking_classifier", "stacking_binary_passthrough",
-                      "stacking_regressor"),
+                      "stacking_regressor", "calibrated_sigmoid_svc",
+                      "calibrated_isotonic_rf_strings", "calibrated_isotonic_binary",
+                      "calibrated_sigmoid_binary_noensemble"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
