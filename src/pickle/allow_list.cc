@@ -52,6 +52,12 @@ constexpr std::array kExact = {
           GlobalRole::kFunctionRef},
 };
 
+// numpy ufuncs a FunctionTransformer or TransformedTargetRegressor may name;
+// the sklearn runtime runs its own implementation of each (runtime/sklearn/ufunc).
+constexpr std::array kNumpyUfuncs = {"log",   "log1p", "log2", "log10",  "exp",      "exp2",
+                                     "expm1", "sqrt",  "cbrt", "square", "absolute", "negative",
+                                     "sign",  "floor", "ceil", "rint",   "trunc",    "tanh"};
+
 constexpr std::array kNumpyTypeTags = {"float64", "float32", "float16", "int64",   "int32",
                                        "int16",   "int8",    "uint64",  "uint32",  "uint16",
                                        "uint8",   "bool_",   "object_", "str_",    "bytes_",
@@ -106,6 +112,13 @@ StatusOr<GlobalRole> LookupGlobal(std::string_view module, std::string_view name
   for (const Entry& e : kExact) {
     if (e.module == module && e.name == name) {
       return e.role;
+    }
+  }
+  if (module == "numpy.core._multiarray_umath" || module == "numpy._core._multiarray_umath") {
+    for (std::string_view u : kNumpyUfuncs) {
+      if (u == name) {
+        return GlobalRole::kFunctionRef;
+      }
     }
   }
   if (module == "numpy") {

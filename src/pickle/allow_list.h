@@ -29,7 +29,7 @@ enum class GlobalRole : int {
   kPyxUnpickle,    // Cython __pyx_unpickle_X(cls, checksum, state)
   kNewObj,         // sklearn.neighbors newObj(cls)
   kRandomState,    // numpy.random._pickle ctors: inert
-  kFunctionRef,    // a scikit-learn scoring function kept as a parameter: referenced, never called
+  kFunctionRef,    // a function kept as a parameter (a score function, a numpy ufunc): never called
 };
 
 // Maps Python 2 names (protocol 2 GLOBAL) to Python 3 ones, like fix_imports.

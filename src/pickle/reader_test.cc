@@ -63,7 +63,7 @@ TEST(PickleReader, RefusesEvalViaStackGlobal) {
   EXPECT_NE(t.status().message().find("builtins.eval"), std::string::npos);
 }
 
-// A feature selector's score function may be referenced as a value, never called.
+// Function references (score functions, numpy ufuncs) may be values, never called.
 TEST(PickleReader, ScoreFunctionIsAReferenceNeverACall) {
   const std::string global =
       "\x80\x02"
@@ -75,6 +75,12 @@ TEST(PickleReader, ScoreFunctionIsAReferenceNeverACall) {
   ASSERT_FALSE(call.ok());
   EXPECT_EQ(call.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(call.status().message().find("f_classif"), std::string::npos);
+  // Nor a numpy ufunc (FunctionTransformer(np.log1p)): the runtime runs its own.
+  auto ufunc = Read(
+      "\x80\x02"
+      "cnumpy.core._multiarray_umath\nlog1p\nq\x00X\x01\x00\x00\x00x\x85R."s);
+  ASSERT_FALSE(ufunc.ok());
+  EXPECT_EQ(ufunc.status().code(), StatusCode::kPermissionDenied);
   // Other functions of the same module stay refused.
   auto other = Read(
       "\x80\x02"

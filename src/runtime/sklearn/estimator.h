@@ -31,6 +31,10 @@ class Transformer {
   virtual ~Transformer() = default;
   // `in` has n_features_in() columns (when known); `out` is overwritten.
   virtual Status Transform(const Frame& in, Frame* out) const = 0;
+  // inverse_transform, for the transformers a TransformedTargetRegressor may hold.
+  virtual Status InverseTransform(const Frame& in, Frame* out) const {
+    return UnimplementedError(name() + " has no inverse_transform that Ferry supports");
+  }
   virtual int64_t n_features_in() const { return -1; }
   // True when this step reads string columns (encoders, imputers on objects).
   virtual bool accepts_strings() const { return false; }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "runtime/sklearn/registry.h"
+#include "runtime/sklearn/ufunc.h"
 
 namespace ferry::sklearn {
 namespace {
@@ -36,6 +37,23 @@ class AffineScaler : public Transformer {
           v = std::min(std::max(v, lo_), hi_);
         }
         o[r * p + c] = v;
+      }
+    }
+    return OkStatus();
+  }
+  // x = ((x' - add) / mul) * div + sub, in sklearn's inverse_transform order.
+  Status InverseTransform(const Frame& in, Frame* out) const override {
+    ASSIGN_OR_RETURN(const double* x, NumericInput(in, n_, name_));
+    *out = Frame::Numeric(in.rows, in.cols);
+    const size_t p = in.cols;
+    for (size_t r = 0; r < in.rows; ++r) {
+      for (size_t c = 0; c < p; ++c) {
+        double v = x[r * p + c];
+        if (!add_.empty()) v -= add_[c];
+        if (!mul_.empty()) v /= mul_[c];
+        if (!div_.empty()) v *= div_[c];
+        if (!sub_.empty()) v += sub_[c];
+        out->numeric[r * p + c] = v;
       }
     }
     return OkStatus();
@@ -151,23 +169,37 @@ class Normalizer : public Transformer {
   int64_t n_ = -1;
 };
 
-// FunctionTransformer without a function (what FeatureUnion and
-// ColumnTransformer store for "passthrough"): the identity.
-class Identity : public Transformer {
+// FunctionTransformer: func (and inverse_func) None — the identity, which is
+// also what FeatureUnion stores for "passthrough" — or a numpy ufunc run
+// natively (ufunc.h), applied to every cell.
+class FunctionTransformer : public Transformer {
  public:
-  Status Transform(const Frame& in, Frame* out) const override {
+  Status Transform(const Frame& in, Frame* out) const override { return Apply(func_, in, out); }
+  Status InverseTransform(const Frame& in, Frame* out) const override {
+    return Apply(inverse_, in, out);
+  }
+  int64_t n_features_in() const override { return n_; }
+  bool accepts_strings() const override { return func_ == nullptr; }
+  std::string name() const override { return "FunctionTransformer"; }
+
+  UnaryFn func_ = nullptr, inverse_ = nullptr;
+  int64_t n_ = -1;
+
+ private:
+  Status Apply(UnaryFn fn, const Frame& in, Frame* out) const {
     if (n_ >= 0 && static_cast<int64_t>(in.cols) != n_) {
       return InvalidArgumentError("FunctionTransformer expects " + std::to_string(n_) +
                                   " features per row but the input has " + std::to_string(in.cols));
     }
-    *out = in;
+    if (fn == nullptr) {
+      *out = in;
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(const double* x, NumericInput(in, -1, "FunctionTransformer"));
+    *out = Frame::Numeric(in.rows, in.cols);
+    for (size_t i = 0; i < in.rows * in.cols; ++i) out->numeric[i] = fn(x[i]);
     return OkStatus();
   }
-  int64_t n_features_in() const override { return n_; }
-  bool accepts_strings() const override { return true; }
-  std::string name() const override { return "FunctionTransformer"; }
-
-  int64_t n_ = -1;
 };
 
 // x' = 1 if x > threshold else 0 (NaN -> 0), as sklearn.preprocessing.binarize.
@@ -264,14 +296,16 @@ StatusOr<TransformerPtr> MakeNormalizer(const Attrs& a, BuildContext& ctx) {
 }
 
 StatusOr<TransformerPtr> MakeFunctionTransformer(const Attrs& a, BuildContext& ctx) {
-  const pickle::Value* func = a.Get("func");
-  if (func != nullptr && !func->is_none()) {
-    // A function reference the pickle reader let through (it refuses all others).
-    return a.Error("func",
-                   "is a function; Ferry runs no code from model files, so only the "
-                   "identity FunctionTransformer (func=None) is supported");
+  auto t = std::make_unique<FunctionTransformer>();
+  ASSIGN_OR_RETURN(t->func_, UfuncFromValue(a.Get("func"), "FunctionTransformer.func"));
+  ASSIGN_OR_RETURN(t->inverse_,
+                   UfuncFromValue(a.Get("inverse_func"), "FunctionTransformer.inverse_func"));
+  for (const char* kw : {"kw_args", "inv_kw_args"}) {
+    const pickle::Value* v = a.Get(kw);
+    if (v != nullptr && !v->is_none() && !(v->kind == pickle::Kind::kDict && v->entries.empty())) {
+      return a.Error(kw, "is set; Ferry supports FunctionTransformer without keyword arguments");
+    }
   }
-  auto t = std::make_unique<Identity>();
   if (a.Has("n_features_in_")) {
     ASSIGN_OR_RETURN(t->n_, a.Int("n_features_in_"));
   }

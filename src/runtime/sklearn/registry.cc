@@ -105,6 +105,7 @@ constexpr std::array kEntries = {
     Entry{"StackingClassifier", MakeStacking, nullptr},
     Entry{"StackingRegressor", MakeStacking, nullptr},
     Entry{"CalibratedClassifierCV", MakeCalibratedClassifier, nullptr},
+    Entry{"TransformedTargetRegressor", MakeTransformedTarget, nullptr},
     Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 

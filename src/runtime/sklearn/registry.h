@@ -37,6 +37,7 @@ StatusOr<PredictorPtr> MakeBagging(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeAdaBoost(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeStacking(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeCalibratedClassifier(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeTransformedTarget(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPRegressor(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeDecisionTree(const Attrs& a, BuildContext& ctx);

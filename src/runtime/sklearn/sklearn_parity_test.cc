@@ -200,7 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "adaboost_regressor", "stacking_classifier", "stacking_binary_passthrough",
                       "stacking_regressor", "calibrated_sigmoid_svc",
                       "calibrated_isotonic_rf_strings", "calibrated_isotonic_binary",
-                      "calibrated_sigmoid_binary_noensemble"),
+                      "calibrated_sigmoid_binary_noensemble", "ttr_log1p", "ttr_scaler_multi",
+                      "ttr_minmax", "pipe_function_sqrt_logreg"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
