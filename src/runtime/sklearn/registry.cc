@@ -106,6 +106,10 @@ constexpr std::array kEntries = {
     Entry{"StackingRegressor", MakeStacking, nullptr},
     Entry{"CalibratedClassifierCV", MakeCalibratedClassifier, nullptr},
     Entry{"TransformedTargetRegressor", MakeTransformedTarget, nullptr},
+    Entry{"QuadraticDiscriminantAnalysis", MakeQDA, nullptr},
+    Entry{"NearestCentroid", MakeNearestCentroid, nullptr},
+    Entry{"KBinsDiscretizer", nullptr, MakeKBinsDiscretizer},
+    Entry{"PowerTransformer", nullptr, MakePowerTransformer},
     Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 

@@ -201,7 +201,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "stacking_regressor", "calibrated_sigmoid_svc",
                       "calibrated_isotonic_rf_strings", "calibrated_isotonic_binary",
                       "calibrated_sigmoid_binary_noensemble", "ttr_log1p", "ttr_scaler_multi",
-                      "ttr_minmax", "pipe_function_sqrt_logreg"),
+                      "ttr_minmax", "pipe_function_sqrt_logreg", "qda", "qda_binary_reg_strings",
+                      "nearest_centroid", "nearest_centroid_manhattan", "pipe_kbins_onehot_logreg",
+                      "pipe_kbins_ordinal_uniform_dtr", "pipe_kbins_kmeans_ridge",
+                      "pipe_power_yj_ridge", "pipe_power_boxcox_logreg"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
