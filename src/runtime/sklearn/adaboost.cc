@@ -103,6 +103,9 @@ class AdaBoostClassifier : public Predictor {
         }
       } else {
         ASSIGN_OR_RETURN(Tensor t, members_[e]->Predict(x, PredictMethod::kPredict));
+        if (t.num_elements() != static_cast<int64_t>(x.rows)) {
+          return InternalError("AdaBoostClassifier: member returned a bad shape");
+        }
         for (size_t r = 0; r < x.rows; ++r) {
           for (size_t j = 0; j < k; ++j) {
             if (SameLabel(t, r, j)) (*d)[r * k + j] += weights_[e];

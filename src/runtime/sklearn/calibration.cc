@@ -133,14 +133,19 @@ StatusOr<Calibrator> LoadCalibrator(const Attrs& a, const Value* v) {
   cal.sigmoid = false;
   ASSIGN_OR_RETURN(Array xs, c.Numbers("X_thresholds_"));
   ASSIGN_OR_RETURN(Array ys, c.Numbers("y_thresholds_"));
-  if (xs.v.empty() || xs.v.size() != ys.v.size() || !std::is_sorted(xs.v.begin(), xs.v.end())) {
-    return c.Error("X_thresholds_", "and y_thresholds_ are not sorted pairs");
+  const auto finite = [](double v) { return std::isfinite(v); };
+  if (xs.v.empty() || xs.v.size() != ys.v.size() || !std::is_sorted(xs.v.begin(), xs.v.end()) ||
+      !std::all_of(xs.v.begin(), xs.v.end(), finite)) {
+    return c.Error("X_thresholds_", "and y_thresholds_ are not sorted finite pairs");
   }
   cal.xs = std::move(xs.v);
   cal.ys = std::move(ys.v);
   cal.clip = c.StrOr("out_of_bounds", "nan") == "clip";
   cal.lo = c.NumberOr("X_min_", cal.xs.front());
   cal.hi = c.NumberOr("X_max_", cal.xs.back());
+  if (!(cal.lo <= cal.hi)) {
+    return c.Error("X_min_", "is not below X_max_");
+  }
   return cal;
 }
 
