@@ -39,6 +39,9 @@ constexpr std::array kExact = {
     Entry{"builtins", "object", GlobalRole::kTypeTag},
     Entry{"joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
     Entry{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kJoblibWrapper},
+    // TfidfTransformer keeps idf_ as a scipy CSR diagonal: an inert record of its arrays.
+    Entry{"scipy.sparse._csr", "csr_matrix", GlobalRole::kClass},
+    Entry{"scipy.sparse.csr", "csr_matrix", GlobalRole::kClass},
     // Feature selectors keep their scoring function as a parameter.
     Entry{"sklearn.feature_selection._univariate_selection", "f_classif", GlobalRole::kFunctionRef},
     Entry{"sklearn.feature_selection._univariate_selection", "f_regression",

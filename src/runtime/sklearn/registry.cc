@@ -110,6 +110,9 @@ constexpr std::array kEntries = {
     Entry{"NearestCentroid", MakeNearestCentroid, nullptr},
     Entry{"KBinsDiscretizer", nullptr, MakeKBinsDiscretizer},
     Entry{"PowerTransformer", nullptr, MakePowerTransformer},
+    Entry{"CountVectorizer", nullptr, MakeVectorizer},
+    Entry{"TfidfVectorizer", nullptr, MakeVectorizer},
+    Entry{"TfidfTransformer", nullptr, MakeTfidfTransformer},
     Entry{"FunctionTransformer", nullptr, MakeFunctionTransformer},
 };
 

@@ -42,6 +42,8 @@ StatusOr<PredictorPtr> MakeQDA(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeNearestCentroid(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeKBinsDiscretizer(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakePowerTransformer(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeVectorizer(const Attrs& a, BuildContext& ctx);
+StatusOr<TransformerPtr> MakeTfidfTransformer(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeMLPRegressor(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeDecisionTree(const Attrs& a, BuildContext& ctx);

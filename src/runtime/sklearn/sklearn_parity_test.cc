@@ -204,7 +204,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "ttr_minmax", "pipe_function_sqrt_logreg", "qda", "qda_binary_reg_strings",
                       "nearest_centroid", "nearest_centroid_manhattan", "pipe_kbins_onehot_logreg",
                       "pipe_kbins_ordinal_uniform_dtr", "pipe_kbins_kmeans_ridge",
-                      "pipe_power_yj_ridge", "pipe_power_boxcox_logreg"),
+                      "pipe_power_yj_ridge", "pipe_power_boxcox_logreg", "text_count_mnb",
+                      "text_tfidf_logreg", "text_tfidf_bigrams_stop_sublinear",
+                      "text_char_wb_binary", "text_char_nolower_tfidf_ridge",
+                      "text_english_unigrams"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
