@@ -224,6 +224,10 @@ void FillMetadataFromModelInfo(const ModelInfo& info, protocol::ModelMetadata& m
       metadata.inputs.push_back({name, DataType::kFp64, {-1, 1}, "np"});
     }
     metadata.content_type = "pd";
+  } else if (info.needs_strings && info.n_features < 0) {
+    // A text model (CountVectorizer/TfidfVectorizer first): one document per row.
+    metadata.inputs.push_back({"input-0", DataType::kBytes, {-1}, "np"});
+    metadata.content_type = "np";
   } else {
     metadata.inputs.push_back({"input-0", DataType::kFp64, {-1, info.n_features}, "np"});
     metadata.content_type = "np";

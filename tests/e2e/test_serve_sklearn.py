@@ -1,7 +1,9 @@
 """`ferry serve` on KServe's plain scikit-learn layouts (model.joblib /
 model.pkl), checked against scikit-learn itself (Debian's python3-sklearn):
 a mixed-type Pipeline with string categories and missing values over V1, V2
-and MLflow, and a regressor over V2 with FP32 input."""
+and MLflow, a regressor over V2 with FP32 input, a TF-IDF text classifier
+(documents as V1 strings and a V2 BYTES tensor) and an MLP / stacking /
+log-target model."""
 import os
 import pickle
 import sys
@@ -10,11 +12,14 @@ import unittest
 
 import joblib
 import numpy as np
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.datasets import load_wine
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor, StackingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +95,62 @@ class PlainSklearnTest(unittest.TestCase):
             r = s.post("/v2/models/rfr/infer", json=dict(req, outputs=[{"name": "predict_proba"}]))
             self.assertEqual(r.status_code, 400)
             self.assertIn("predict_proba", r.json()["error"])
+
+    def test_text_classifier(self):
+        d = tempfile.mkdtemp(prefix="sk-text-")
+        docs = ["free prize call now", "win cash now", "lunch at noon?", "see you at the meeting",
+                "cheap pills free", "the report is attached", "Gewinnen Sie jetzt!", "réunion demain"]
+        labels = ["spam", "spam", "ham", "ham", "spam", "ham", "spam", "ham"]
+        model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())
+        model.fit(docs, labels)
+        joblib.dump(model, os.path.join(d, "model.joblib"))
+        query = ["FREE cash prize", "meeting at noon", "Réunion, jetzt!", ""]
+        with Serve(d, name="text") as s:
+            r = s.post("/v1/models/text:predict", json={"instances": query})
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["predictions"], model.predict(query).tolist())
+            req = {"inputs": [{"name": "text", "shape": [4], "datatype": "BYTES", "data": query}],
+                   "outputs": [{"name": "predict_proba"}]}
+            r = s.post("/v2/models/text/infer", json=req)
+            self.assertEqual(r.status_code, 200, r.text)
+            out = r.json()["outputs"][0]
+            np.testing.assert_allclose(np.array(out["data"]).reshape(4, 2),
+                                       model.predict_proba(query), atol=1e-9)
+            meta = s.get("/v2/models/text").json()
+            self.assertEqual(meta["inputs"][0]["datatype"], "BYTES")
+            # Numbers sent to a text model: 400 saying what it expects.
+            r = s.post("/v1/models/text:predict", json={"instances": [[1.0, 2.0]]})
+            self.assertEqual(r.status_code, 400, r.text)
+            self.assertIn("text column", r.json()["error"])
+
+    def test_mlp_stacking_and_log_target(self):
+        X, y = load_wine(return_X_y=True)
+        Xq = X[::17] + 0.01
+        cases = {
+            "mlp": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(16,),
+                                                                 max_iter=2000, random_state=0)),
+            "stack": StackingClassifier([("rf", RandomForestClassifier(n_estimators=10,
+                                                                        random_state=0)),
+                                         ("lr", make_pipeline(StandardScaler(),
+                                                              LogisticRegression()))]),
+        }
+        for name, model in cases.items():
+            with self.subTest(name):
+                d = tempfile.mkdtemp(prefix="sk-" + name + "-")
+                joblib.dump(model.fit(X, y), os.path.join(d, "model.joblib"))
+                with Serve(d, name=name) as s:
+                    r = s.post("/v1/models/%s:predict" % name, json={"instances": Xq.tolist()})
+                    self.assertEqual(r.status_code, 200, r.text)
+                    self.assertEqual(r.json()["predictions"], model.predict(Xq).tolist())
+        d = tempfile.mkdtemp(prefix="sk-ttr-")
+        target = TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1)
+        target.fit(X[:, 1:], X[:, 0])
+        joblib.dump(target, os.path.join(d, "model.joblib"))
+        with Serve(d, name="ttr") as s:
+            r = s.post("/v1/models/ttr:predict", json={"instances": Xq[:, 1:].tolist()})
+            self.assertEqual(r.status_code, 200, r.text)
+            np.testing.assert_allclose(r.json()["predictions"], target.predict(Xq[:, 1:]),
+                                       rtol=1e-9)
 
 
 if __name__ == "__main__":
