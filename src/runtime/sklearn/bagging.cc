@@ -25,13 +25,6 @@ double LogAddExp(double a, double b) {
   return d;  // NaN
 }
 
-bool Has(const Predictor& p, PredictMethod m) {
-  for (PredictMethod x : p.methods()) {
-    if (x == m) return true;
-  }
-  return false;
-}
-
 class Bagging : public Predictor {
  public:
   struct Member {
@@ -46,7 +39,7 @@ class Bagging : public Predictor {
       return InvalidArgumentError(name_ + " expects " + std::to_string(n_) +
                                   " features per row but the input has " + std::to_string(x.cols));
     }
-    if (!Supports(method)) {
+    if (!HasMethod(*this, method)) {
       return UnimplementedError(name_ + " has no " + std::string(PredictMethodName(method)));
     }
     if (regressor_ || method == PredictMethod::kDecisionFunction) {
@@ -107,13 +100,6 @@ class Bagging : public Predictor {
   std::string name_;
 
  private:
-  bool Supports(PredictMethod m) const {
-    for (PredictMethod x : methods()) {
-      if (x == m) return true;
-    }
-    return false;
-  }
-
   StatusOr<Tensor> Run(const Member& m, const Frame& x, PredictMethod method) const {
     Frame sub;
     SelectColumns(x, m.features, &sub);
@@ -225,13 +211,13 @@ StatusOr<PredictorPtr> MakeBagging(const Attrs& a, BuildContext& ctx) {
     b->members_.push_back(std::move(m));
   }
   const Predictor& first = *b->members_.front().est;
-  b->member_proba_ = Has(first, PredictMethod::kPredictProba);
-  b->member_log_proba_ = Has(first, PredictMethod::kPredictLogProba);
-  b->member_decision_ = Has(first, PredictMethod::kDecisionFunction);
+  b->member_proba_ = HasMethod(first, PredictMethod::kPredictProba);
+  b->member_log_proba_ = HasMethod(first, PredictMethod::kPredictLogProba);
+  b->member_decision_ = HasMethod(first, PredictMethod::kDecisionFunction);
   for (const auto& m : b->members_) {
-    if (Has(*m.est, PredictMethod::kPredictProba) != b->member_proba_ ||
-        Has(*m.est, PredictMethod::kPredictLogProba) != b->member_log_proba_ ||
-        Has(*m.est, PredictMethod::kDecisionFunction) != b->member_decision_) {
+    if (HasMethod(*m.est, PredictMethod::kPredictProba) != b->member_proba_ ||
+        HasMethod(*m.est, PredictMethod::kPredictLogProba) != b->member_log_proba_ ||
+        HasMethod(*m.est, PredictMethod::kDecisionFunction) != b->member_decision_) {
       return a.Error("estimators_", "members do not all offer the same methods");
     }
   }

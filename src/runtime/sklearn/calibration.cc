@@ -160,13 +160,6 @@ int64_t Position(const Labels& labels, const Labels& member, size_t i) {
   return -1;
 }
 
-bool Has(const Predictor& p, PredictMethod m) {
-  for (PredictMethod x : p.methods()) {
-    if (x == m) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 StatusOr<PredictorPtr> MakeCalibratedClassifier(const Attrs& a, BuildContext& ctx) {
@@ -189,9 +182,11 @@ StatusOr<PredictorPtr> MakeCalibratedClassifier(const Attrs& a, BuildContext& ct
       return a.Error("calibrated_classifiers_", "entry has no estimator");
     }
     ASSIGN_OR_RETURN(c.est, BuildPredictor(*est, ctx));
-    c.method = Has(*c.est, PredictMethod::kDecisionFunction) ? PredictMethod::kDecisionFunction
-                                                             : PredictMethod::kPredictProba;
-    if (c.method == PredictMethod::kPredictProba && !Has(*c.est, PredictMethod::kPredictProba)) {
+    c.method = HasMethod(*c.est, PredictMethod::kDecisionFunction)
+                   ? PredictMethod::kDecisionFunction
+                   : PredictMethod::kPredictProba;
+    if (c.method == PredictMethod::kPredictProba &&
+        !HasMethod(*c.est, PredictMethod::kPredictProba)) {
       return a.Error(
           "calibrated_classifiers_",
           "estimator " + c.est->name() + " has neither decision_function nor predict_proba");

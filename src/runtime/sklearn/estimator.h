@@ -105,6 +105,14 @@ class Regressor : public Predictor {
   bool output_2d_ = false;  // y was 2-D at fit time
 };
 
+// True when p offers method m (sklearn's hasattr(estimator, method)).
+inline bool HasMethod(const Predictor& p, PredictMethod m) {
+  for (PredictMethod x : p.methods()) {
+    if (x == m) return true;
+  }
+  return false;
+}
+
 // Index of the largest value in v[0..n), first maximum wins (numpy argmax).
 inline int32_t ArgMax(const double* v, size_t n) {
   size_t best = 0;
