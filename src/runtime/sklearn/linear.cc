@@ -209,8 +209,14 @@ class LinearRegressor : public Regressor {
  protected:
   Status Values(const double* x, size_t rows, double* out) const override {
     core_.Decision(x, rows, out);
+    if (log_link_) {
+      for (size_t i = 0; i < rows * core_.k; ++i) out[i] = std::exp(out[i]);
+    }
     return OkStatus();
   }
+
+ public:
+  bool log_link_ = false;  // Poisson/Gamma/Tweedie GLMs: predict = exp(X·coef + b)
 
  private:
   LinearCore core_;
@@ -280,6 +286,22 @@ StatusOr<PredictorPtr> MakeLinearDiscriminant(const Attrs& a, BuildContext& ctx)
 
 StatusOr<PredictorPtr> MakeLinearRegressor(const Attrs& a, BuildContext& ctx) {
   return LinearRegressor::Make(a);
+}
+
+StatusOr<PredictorPtr> MakeGlmRegressor(const Attrs& a, BuildContext& ctx) {
+  // predict = _base_loss.link.inverse(X·coef_ + intercept_).
+  const pickle::Value* loss = a.Get("_base_loss");
+  const pickle::Value* link = loss != nullptr ? loss->Get("link") : nullptr;
+  if (link == nullptr || link->kind != pickle::Kind::kObject) {
+    return a.Error("_base_loss", "has no link (is the estimator fitted?)");
+  }
+  const std::string& name = link->object->name;
+  if (name != "IdentityLink" && name != "LogLink") {
+    return a.Error("_base_loss", "uses " + name + "; Ferry supports the identity and log links");
+  }
+  ASSIGN_OR_RETURN(PredictorPtr p, LinearRegressor::Make(a));
+  static_cast<LinearRegressor*>(p.get())->log_link_ = name == "LogLink";
+  return p;
 }
 
 }  // namespace ferry::sklearn

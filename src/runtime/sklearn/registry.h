@@ -39,6 +39,8 @@ StatusOr<PredictorPtr> MakeStacking(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeCalibratedClassifier(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeTransformedTarget(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeQDA(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeGlmRegressor(const Attrs& a, BuildContext& ctx);
+StatusOr<PredictorPtr> MakeIsolationForest(const Attrs& a, BuildContext& ctx);
 StatusOr<PredictorPtr> MakeNearestCentroid(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakeKBinsDiscretizer(const Attrs& a, BuildContext& ctx);
 StatusOr<TransformerPtr> MakePowerTransformer(const Attrs& a, BuildContext& ctx);

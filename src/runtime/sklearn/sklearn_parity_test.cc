@@ -207,7 +207,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "pipe_power_yj_ridge", "pipe_power_boxcox_logreg", "text_count_mnb",
                       "text_tfidf_logreg", "text_tfidf_bigrams_stop_sublinear",
                       "text_char_wb_binary", "text_char_nolower_tfidf_ridge",
-                      "text_english_unigrams"),
+                      "text_english_unigrams", "linear_svr", "poisson", "gamma",
+                      "tweedie_identity", "tweedie_log", "isolation_forest",
+                      "isolation_forest_features"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.

@@ -42,6 +42,9 @@ StatusOr<TreeModel> TreeModel::Load(const pickle::Value* tree, const std::string
   ASSIGN_OR_RETURN(auto right, pickle::FieldToInt64s(na, "right_child"));
   ASSIGN_OR_RETURN(auto feature, pickle::FieldToInt64s(na, "feature"));
   ASSIGN_OR_RETURN(auto threshold, pickle::FieldToDoubles(na, "threshold"));
+  if (na.dtype.FindField("n_node_samples") != nullptr) {
+    ASSIGN_OR_RETURN(t.node_samples_, pickle::FieldToDoubles(na, "n_node_samples"));
+  }
   std::vector<int64_t> missing;
   if (na.dtype.FindField("missing_go_to_left") != nullptr) {
     ASSIGN_OR_RETURN(missing, pickle::FieldToInt64s(na, "missing_go_to_left"));
@@ -61,6 +64,7 @@ StatusOr<TreeModel> TreeModel::Load(const pickle::Value* tree, const std::string
   }
   ASSIGN_OR_RETURN(t.values_, pickle::ToDoubles(va));
   t.nodes_.resize(n);
+  t.depth_.assign(n, 0);
   for (int64_t i = 0; i < n; ++i) {
     Node& node = t.nodes_[i];
     node.left = left[i] < 0 ? -1 : left[i];
@@ -72,6 +76,10 @@ StatusOr<TreeModel> TreeModel::Load(const pickle::Value* tree, const std::string
     if (node.left >= 0 && (node.left <= i || node.left >= n || node.right <= i || node.right >= n ||
                            node.feature < 0 || node.feature >= t.n_features_)) {
       return err("has an invalid node " + std::to_string(i));
+    }
+    if (node.left >= 0) {  // children come after their parent, so its depth is known
+      t.depth_[node.left] = t.depth_[i] + 1;
+      t.depth_[node.right] = t.depth_[i] + 1;
     }
   }
   return t;

@@ -45,6 +45,13 @@ class TreeModel {
   const double* Value(int64_t node, size_t output) const {
     return &values_[(node * n_outputs_ + output) * max_classes_];
   }
+  // Depth of a node (the root is 0) and its training sample count
+  // (tree_.n_node_samples; 0 when the pickle lacks it).
+  int32_t Depth(int64_t node) const { return depth_[node]; }
+  bool has_node_samples() const { return !node_samples_.empty(); }
+  double NodeSamples(int64_t node) const {
+    return node_samples_.empty() ? 0.0 : node_samples_[node];
+  }
   size_t n_outputs() const { return n_outputs_; }
   size_t max_classes() const { return max_classes_; }
   int64_t n_features() const { return n_features_; }
@@ -58,6 +65,8 @@ class TreeModel {
     int8_t missing_left;  // -1: no missing-value routing recorded (sklearn < 1.3)
   };
   std::vector<Node> nodes_;
+  std::vector<int32_t> depth_;
+  std::vector<double> node_samples_;
   std::vector<double> values_;
   size_t n_outputs_ = 1;
   size_t max_classes_ = 1;
