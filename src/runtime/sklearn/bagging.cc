@@ -123,6 +123,9 @@ class Bagging : public Predictor {
         }
       } else {
         ASSIGN_OR_RETURN(Tensor t, Run(m, x, PredictMethod::kPredict));
+        if (t.num_elements() != static_cast<int64_t>(x.rows)) {
+          return InternalError(name_ + ": member " + m.est->name() + " returned a bad shape");
+        }
         for (size_t r = 0; r < x.rows; ++r) {
           const double v = t.AsDouble(static_cast<int64_t>(r));
           if (!(v >= 0 && v < static_cast<double>(k))) {

@@ -29,6 +29,9 @@ class Stacking : public Predictor {
       return final_->Predict(meta, method);
     }
     ASSIGN_OR_RETURN(Tensor t, final_->Predict(meta, PredictMethod::kPredict));
+    if (t.num_elements() != static_cast<int64_t>(x.rows)) {
+      return InternalError(name_ + ": the final estimator returned a bad shape");
+    }
     std::vector<int32_t> idx(x.rows);
     for (size_t r = 0; r < x.rows; ++r) {
       const double v =
