@@ -39,6 +39,9 @@ cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
 # stacks), so the RSS limit is 4 GB (purging above 2 GB) while any single
 # allocation above 2 GB still counts as a crash (-malloc_limit_mb).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64}
+# UBSan findings stop the run and leave their input like any crash (by default
+# UBSan only prints "runtime error" and the run would count as clean).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 mkdir -p "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
 TABLE=$(mktemp)
 failed=0
@@ -63,6 +66,7 @@ for l in "${LINES[@]}"; do
   secs=$(($(date +%s) - start))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
+  if [ $rc -eq 0 ] && grep -q 'runtime error:' "$log"; then rc=1; fi
   if [ $rc -ne 0 ]; then
     failed=1
     verdict="**FAILED** (rc $rc, see $log)"

@@ -1,9 +1,55 @@
 #include "runtime/sklearn/labels.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace ferry::sklearn {
+namespace {
+
+// Integer class labels exactly as stored (no trip through double, which
+// rounds above 2^53 and overflows int64 near its ends).
+StatusOr<std::vector<int64_t>> ExactInts(const pickle::NDArray& a, const std::string& who) {
+  std::vector<int64_t> out;
+  if (a.is_object()) {
+    for (const pickle::Value* v : a.objects) {
+      if (v->kind == pickle::Kind::kInt) {
+        out.push_back(v->i);
+      } else if (v->kind == pickle::Kind::kBool) {
+        out.push_back(v->b ? 1 : 0);
+      } else {
+        return InvalidArgumentError(who + ": classes_ holds " + v->Describe() +
+                                    ", not an integer Ferry can represent");
+      }
+    }
+    return out;
+  }
+  const auto item = static_cast<size_t>(a.dtype.itemsize);
+  const auto n = static_cast<size_t>(a.size());
+  if (item == 0 || item > 8 || a.data.size() < n * item) {
+    return InvalidArgumentError(who + ": classes_ has an unsupported integer dtype");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t u = 0;
+    for (size_t b = 0; b < item; ++b) {
+      u |= static_cast<uint64_t>(static_cast<unsigned char>(a.data[i * item + b])) << (8 * b);
+    }
+    if (a.dtype.kind == 'b') {
+      out.push_back(u != 0 ? 1 : 0);
+    } else if (a.dtype.kind == 'i') {
+      const unsigned shift = static_cast<unsigned>(64 - 8 * item);
+      out.push_back(static_cast<int64_t>(u << shift) >> shift);  // sign-extend
+    } else if (u > static_cast<uint64_t>(INT64_MAX)) {
+      return InvalidArgumentError(who + ": classes_ holds " + std::to_string(u) +
+                                  ", above the largest INT64 label");
+    } else {
+      out.push_back(static_cast<int64_t>(u));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 StatusOr<Labels> Labels::FromValue(const pickle::Value* classes, const std::string& who) {
   if (classes == nullptr || classes->kind != pickle::Kind::kArray || !classes->array) {
@@ -30,13 +76,14 @@ StatusOr<Labels> Labels::FromValue(const pickle::Value* classes, const std::stri
       }
     }
     l.type_ = ints ? Type::kInt : Type::kFloat;
+    if (ints) {
+      ASSIGN_OR_RETURN(l.ints_, ExactInts(a, who));
+      for (int64_t v : l.ints_) l.text_.push_back(std::to_string(v));
+      return l;
+    }
     for (double d : l.numbers_) {
       char buf[32];
-      if (ints) {
-        std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(d));
-      } else {
-        std::snprintf(buf, sizeof(buf), "%.17g", d);
-      }
+      std::snprintf(buf, sizeof(buf), "%.17g", d);
       l.text_.push_back(buf);
     }
     return l;
@@ -75,7 +122,7 @@ protocol::Tensor Labels::Make(const int32_t* idx, size_t rows) const {
   if (type_ == Type::kInt) {
     std::vector<int64_t> out(rows);
     for (size_t r = 0; r < rows; ++r) {
-      out[r] = static_cast<int64_t>(numbers_[idx[r]]);
+      out[r] = ints_[idx[r]];
     }
     return protocol::Tensor::FromInt64s(out, shape);
   }

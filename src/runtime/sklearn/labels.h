@@ -32,6 +32,7 @@ class Labels {
  private:
   Type type_ = Type::kInt;
   std::vector<double> numbers_;
+  std::vector<int64_t> ints_;  // kInt: the labels exactly
   std::vector<std::string> text_;
 };
 

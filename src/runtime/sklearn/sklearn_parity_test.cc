@@ -209,7 +209,7 @@ INSTANTIATE_TEST_SUITE_P(
                       "text_char_wb_binary", "text_char_nolower_tfidf_ridge",
                       "text_english_unigrams", "linear_svr", "poisson", "gamma",
                       "tweedie_identity", "tweedie_log", "isolation_forest",
-                      "isolation_forest_features"),
+                      "isolation_forest_features", "logreg_extreme_int_labels"),
     [](const auto& info) { return info.param; });
 
 // Every case the generator writes is one of the parity tests above.
