@@ -129,16 +129,15 @@ class MLPClassifier : public Classifier {
 
  protected:
   Status Proba(const double* x, size_t rows, double* out) const override {
-    if (net_.n_out() != 1) {
-      net_.Forward(x, rows, out);
-      return OkStatus();
-    }
-    // Binary: one logistic output p, predict_proba = [1 - p, p].
-    for (size_t r = 0; r < rows; ++r) {
-      double p = 0.0;
-      net_.Forward(x + r * net_.n_in(), 1, &p);
-      out[r * 2] = 1.0 - p;
-      out[r * 2 + 1] = p;
+    net_.Forward(x, rows, out);
+    if (net_.n_out() == 1) {
+      // Binary: one logistic output p per row, predict_proba = [1 - p, p]; the
+      // p values fill out[0..rows) and spread backwards into row-pairs in place.
+      for (size_t r = rows; r-- > 0;) {
+        const double p = out[r];
+        out[r * 2] = 1.0 - p;
+        out[r * 2 + 1] = p;
+      }
     }
     return OkStatus();
   }
