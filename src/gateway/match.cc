@@ -206,11 +206,11 @@ StatusOr<Cidr> Cidr::Parse(std::string_view text) {
   if (size_t slash = text.find('/'); slash != std::string_view::npos) {
     addr = text.substr(0, slash);
     std::string_view bits = text.substr(slash + 1);
-    prefix = 0;
-    if (bits.empty() || bits.size() > 3) {
-      prefix = 999;
-    }
-    for (char ch : bits) {
+    // At most 3 digits: anything longer or not a number is "above the max"
+    // (and never overflows int).
+    prefix = bits.empty() || bits.size() > 3 ? 999 : 0;
+    for (size_t i = 0; prefix != 999 && i < bits.size(); ++i) {
+      const char ch = bits[i];
       prefix = (ch >= '0' && ch <= '9') ? prefix * 10 + (ch - '0') : 999;
     }
   }

@@ -73,6 +73,14 @@ TEST(Cidr, V4AndV6) {
   EXPECT_TRUE(v6->Contains("fd12::1"));
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/33").ok());
   EXPECT_FALSE(Cidr::Parse("nope").ok());
+  // Found by gateway_policypath_fuzz: a long digit string overflowed int
+  // while the prefix length was read (UBSan).
+  auto long_prefix = Cidr::Parse("10.0.0.0/5555555555550");
+  ASSERT_FALSE(long_prefix.ok());
+  EXPECT_NE(long_prefix.status().message().find("prefix length above 32"), std::string::npos);
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/").ok());
+  EXPECT_FALSE(Cidr::Parse("fd00::/1x9").ok());
+  EXPECT_TRUE(Cidr::Parse("fd00::/128").ok());
 }
 
 TEST(Glob, Namespaces) {
