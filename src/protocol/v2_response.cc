@@ -55,13 +55,16 @@ void AppendOutput(std::string* out, const Tensor& t, bool binary) {
   AppendJsonString(out, DataTypeName(t.datatype));
   out->append(",\"shape\":");
   AppendShape(out, t.shape);
-  Parameters params = t.parameters;
+  // The tensor's own parameters, with binary_data_size set (replaced if the
+  // tensor had one) for a binary output: written in place, not copied.
   if (binary) {
+    Parameters params = t.parameters;
     params.Set("binary_data_size", static_cast<int64_t>(BinarySize(t)));
-  }
-  if (!params.empty()) {
     out->append(",\"parameters\":");
     AppendParameters(out, params);
+  } else if (!t.parameters.empty()) {
+    out->append(",\"parameters\":");
+    AppendParameters(out, t.parameters);
   }
   if (!binary) {
     out->append(",\"data\":");
@@ -101,11 +104,11 @@ void AppendSpecList(std::string* out, const std::vector<TensorSpec>& specs) {
 V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req) {
   V2Encoded enc;
   std::string& out = enc.body;
-  std::vector<bool> binary(resp.outputs.size());
   size_t reserve = 128;
-  for (size_t i = 0; i < resp.outputs.size(); ++i) {
-    binary[i] = WantsBinary(resp.outputs[i], req);
-    reserve += resp.outputs[i].raw.size() * 3 + resp.outputs[i].bytes.size() * 16 + 64;
+  bool any_binary = false;
+  for (const Tensor& t : resp.outputs) {
+    any_binary = any_binary || WantsBinary(t, req);
+    reserve += t.raw.size() * 3 + t.bytes.size() * 16 + 64;
   }
   out.reserve(reserve);
   out.append("{\"model_name\":");
@@ -128,12 +131,12 @@ V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req) {
     if (i != 0) {
       out.push_back(',');
     }
-    AppendOutput(&out, resp.outputs[i], binary[i]);
+    AppendOutput(&out, resp.outputs[i], any_binary && WantsBinary(resp.outputs[i], req));
   }
   out.append("]}");
   enc.json_size = out.size();
-  for (size_t i = 0; i < resp.outputs.size(); ++i) {
-    if (binary[i]) {
+  for (size_t i = 0; any_binary && i < resp.outputs.size(); ++i) {
+    if (WantsBinary(resp.outputs[i], req)) {
       AppendBinary(&out, resp.outputs[i]);
     }
   }

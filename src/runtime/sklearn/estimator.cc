@@ -2,27 +2,56 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "common/deadline.h"
 
 namespace ferry::sklearn {
+namespace {
 
-StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features, const std::string& who) {
+// n zeroed values of scratch space: on the stack for small calls (a one-row
+// request), on the heap beyond that.
+template <typename T, size_t kInline = 64>
+class Scratch {
+ public:
+  explicit Scratch(size_t n) {
+    if (n > kInline) {
+      heap_ = std::make_unique<T[]>(n);
+      data_ = heap_.get();
+    } else {
+      std::fill_n(data_, n, T{});
+    }
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* data() { return data_; }
+  T& operator[](size_t i) { return data_[i]; }
+
+ private:
+  T inline_[kInline];
+  std::unique_ptr<T[]> heap_;
+  T* data_ = inline_;
+};
+
+}  // namespace
+
+StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
+                                     const std::function<std::string()>& who) {
   if (n_features >= 0 && static_cast<int64_t>(x.cols) != n_features) {
-    return InvalidArgumentError(who + " expects " + std::to_string(n_features) +
+    return InvalidArgumentError(who() + " expects " + std::to_string(n_features) +
                                 " features per row but the input has " + std::to_string(x.cols) +
                                 "; send rows of " + std::to_string(n_features) + " numbers");
   }
   for (size_t c = 0; c < x.cols; ++c) {
     if (x.is_string_col(c)) {
       const std::string col = x.names.size() > c ? "'" + x.names[c] + "'" : std::to_string(c);
-      return InvalidArgumentError(who + " needs numbers but input column " + col +
+      return InvalidArgumentError(who() + " needs numbers but input column " + col +
                                   " holds strings; encode it first (e.g. OneHotEncoder in a "
                                   "Pipeline) or send numbers");
     }
   }
   if (x.numeric.size() < x.rows * x.cols) {
-    return InvalidArgumentError(who + ": malformed input frame");
+    return InvalidArgumentError(who() + ": malformed input frame");
   }
   return x.numeric.data();
 }
@@ -47,14 +76,14 @@ Status Classifier::PredictIndex(const double* x, size_t rows, int32_t* out) cons
   const size_t k = labels_.size();
   if (has_decision_) {
     const size_t w = decision_width();
-    std::vector<double> d(rows * w);
+    Scratch<double> d(rows * w);
     RETURN_IF_ERROR(Decision(x, rows, d.data()));
     for (size_t r = 0; r < rows; ++r) {
       out[r] = w == 1 ? (d[r] > 0 ? 1 : 0) : ArgMax(&d[r * w], w);
     }
     return OkStatus();
   }
-  std::vector<double> p(rows * k);
+  Scratch<double> p(rows * k);
   RETURN_IF_ERROR(Proba(x, rows, p.data()));
   for (size_t r = 0; r < rows; ++r) {
     out[r] = ArgMax(&p[r * k], k);
@@ -99,13 +128,13 @@ Status ForEachChunk(size_t rows, Fn&& fn) {
 }  // namespace
 
 StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const {
-  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
+  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, [this] { return name(); }));
   const size_t rows = x.rows;
   const size_t p = x.cols;  // row stride of X
   const auto r64 = static_cast<int64_t>(rows);
   switch (method) {
     case PredictMethod::kPredict: {
-      std::vector<int32_t> idx(rows);
+      Scratch<int32_t> idx(rows);
       RETURN_IF_ERROR(ForEachChunk(rows, [&](size_t off, size_t n) {
         return PredictIndex(X + off * p, n, idx.data() + off);
       }));
@@ -147,7 +176,7 @@ StatusOr<Tensor> Regressor::Predict(const Frame& x, PredictMethod method) const 
   if (method != PredictMethod::kPredict) {
     return UnimplementedError(name() + " is a regressor and only supports predict");
   }
-  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, name()));
+  ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, [this] { return name(); }));
   std::vector<double> out(x.rows * n_outputs_);
   const size_t p = x.cols;  // row stride of X
   RETURN_IF_ERROR(ForEachChunk(x.rows, [&](size_t off, size_t n) {

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -54,8 +56,14 @@ class Predictor {
 };
 
 // Returns a pointer to x's numeric cells after checking it has `n_features`
-// columns (-1: any) and no string columns. `who` names the estimator in errors.
-StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features, const std::string& who);
+// columns (-1: any) and no string columns. `who` names the estimator in errors;
+// as a callable it is only called for an error (name() builds a string).
+StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
+                                     const std::function<std::string()>& who);
+inline StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
+                                            std::string_view who) {
+  return NumericInput(x, n_features, [who] { return std::string(who); });
+}
 
 // Shared classifier logic: predict = classes_[argmax], plus proba/log-proba
 // and decision_function when the subclass provides them.

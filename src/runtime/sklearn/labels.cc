@@ -111,26 +111,30 @@ protocol::DataType Labels::datatype() const {
 }
 
 protocol::Tensor Labels::Make(const int32_t* idx, size_t rows) const {
-  const protocol::Shape shape{static_cast<int64_t>(rows)};
+  protocol::Shape shape{static_cast<int64_t>(rows)};
   if (type_ == Type::kString) {
     std::vector<std::string> out(rows);
     for (size_t r = 0; r < rows; ++r) {
       out[r] = text_[idx[r]];
     }
-    return protocol::Tensor::FromStrings(std::move(out), shape);
+    return protocol::Tensor::FromStrings(std::move(out), std::move(shape));
   }
   if (type_ == Type::kInt) {
-    std::vector<int64_t> out(rows);
+    protocol::Tensor t;  // written in place: no intermediate vector
+    t.datatype = protocol::DataType::kInt64;
+    t.shape = std::move(shape);
+    t.raw.resize(rows * sizeof(int64_t));
+    int64_t* out = t.mutable_data<int64_t>();
     for (size_t r = 0; r < rows; ++r) {
       out[r] = ints_[idx[r]];
     }
-    return protocol::Tensor::FromInt64s(out, shape);
+    return t;
   }
   std::vector<double> out(rows);
   for (size_t r = 0; r < rows; ++r) {
     out[r] = numbers_[idx[r]];
   }
-  return protocol::Tensor::FromDoubles(std::move(out), shape);
+  return protocol::Tensor::FromDoubles(std::move(out), std::move(shape));
 }
 
 }  // namespace ferry::sklearn
