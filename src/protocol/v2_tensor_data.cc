@@ -168,7 +168,9 @@ std::string RangeText(DataType t) {
 // Walks (possibly nested) `data`, storing leaves in order.
 class DataWalker {
  public:
-  DataWalker(Tensor* t, int64_t expected) : t_(t), expected_(expected) {}
+  DataWalker(Tensor* t, int64_t expected) : t_(t), expected_(expected) {
+    dims_.reserve(4);  // one allocation for the usual 1-3 nesting levels, not one per level
+  }
 
   // Returns false on the first error; error() then says what went wrong.
   bool Walk(element e, size_t depth) {
