@@ -6,6 +6,8 @@
 #                                   # target, figures recorded in bench/RESULTS.md
 #   FUZZ_TARGETS="a b" scripts/fuzz.sh ...   # only these targets
 #   FUZZ_MAX_SECONDS=600 scripts/fuzz.sh long  # at most this long per target
+#   FUZZ_MAX_LEN=4096 scripts/fuzz.sh long     # longest input for every target (default:
+#                                              # the target's MAX_LEN in CMake, else 65536)
 #
 # Each target starts from its committed seed corpus (tests/fuzz/<name>) plus
 # what earlier runs found (BUILD/fuzz-corpus/<target>, not committed). A crash
@@ -46,7 +48,7 @@ mkdir -p "$BUILD/fuzz-artifacts" "$BUILD/fuzz-logs"
 TABLE=$(mktemp)
 failed=0
 for l in "${LINES[@]}"; do
-  read -r name bin seeds <<<"$l"
+  read -r name bin seeds max_len <<<"$l"
   work="$BUILD/fuzz-corpus/$name"
   mkdir -p "$work"
   if [ "$MODE" = long ]; then
@@ -59,7 +61,7 @@ for l in "${LINES[@]}"; do
   log="$BUILD/fuzz-logs/$name.log"
   start=$(date +%s)
   set +e
-  "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-${max_len:-65536}}" -print_final_stats=1 \
     -artifact_prefix="$BUILD/fuzz-artifacts/$name-" "$work" "$seeds" >"$log" 2>&1
   rc=$?
   set -e
