@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "storage/dest_path.h"
+
 namespace ferry::storage {
 namespace {
 
@@ -105,12 +107,11 @@ Status CheckLinksInside(const std::string& dest_dir, std::string_view display) {
   if (ec) return InternalError("cannot resolve `" + dest_dir + "`: " + ec.message());
   for (auto it = fs::recursive_directory_iterator(root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_symlink()) continue;
+    if (!it->is_symlink(ec) || ec) continue;
     fs::path real = fs::weakly_canonical(it->path(), ec);
     if (ec) break;
-    auto [a, b] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
-    if (a != root.end()) {
-      return Refuse(display, fs::relative(it->path(), root).string(),
+    if (!PathIsUnder(real, root)) {
+      return Refuse(display, it->path().lexically_relative(root).string(),
                     "that is a symlink resolving outside the destination");
     }
   }
@@ -147,7 +148,7 @@ bool IsSafeLinkTarget(std::string_view entry, std::string_view target) {
 }
 
 Status ExtractArchive(const std::string& archive_path, const std::string& dest_dir,
-                      std::string_view display) {
+                      std::string_view display, const FileModes& modes) {
   ReadPtr in(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(in.get());
   archive_read_support_format_tar(in.get());
@@ -174,9 +175,9 @@ Status ExtractArchive(const std::string& archive_path, const std::string& dest_d
     if (const char* hard = archive_entry_hardlink(e)) {
       archive_entry_set_hardlink(e, (fs::path(dest_dir) / hard).c_str());
     }
-    archive_entry_set_perm(e, archive_entry_filetype(e) == AE_IFDIR ? 0755
-                              : (archive_entry_perm(e) & 0111)      ? 0755
-                                                                    : 0644);
+    archive_entry_set_perm(e, archive_entry_filetype(e) == AE_IFDIR ? modes.dir
+                              : (archive_entry_perm(e) & 0111)      ? modes.exec
+                                                                    : modes.file);
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN) {
       return InternalError("cannot unpack entry `" + rel + "` of archive " + std::string(display) +
                            ": " + archive_error_string(out.get()));

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/dest_path.h"
 
 namespace ferry::storage {
 
@@ -17,9 +18,10 @@ namespace ferry::storage {
 bool IsArchiveName(std::string_view filename);
 
 // Unpacks `archive_path` into the existing directory `dest_dir`. `display`
-// names the archive in errors (e.g. its URI).
+// names the archive in errors (e.g. its URI). Entries get `modes`, never the
+// archive's own permissions.
 Status ExtractArchive(const std::string& archive_path, const std::string& dest_dir,
-                      std::string_view display);
+                      std::string_view display, const FileModes& modes = kPrivateModes);
 
 // Whether `entry` (a relative archive path) stays inside the destination, and
 // whether a link at `entry` pointing to `target` does. Exposed for tests.

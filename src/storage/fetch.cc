@@ -13,9 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "storage/archive.h"
+#include "storage/dest_path.h"
 
 namespace ferry::storage {
 namespace {
@@ -41,19 +44,20 @@ std::string ReadSmallFile(const fs::path& p) {
   return ss.str();
 }
 
-Status WriteMarker(const fs::path& dir, const std::string& fingerprint) {
+Status WriteMarker(const fs::path& dir, const std::string& fingerprint, mode_t mode) {
   fs::path p = dir / std::string(kCompleteMarker);
-  std::ofstream out(p, std::ios::trunc);
-  out << fingerprint << "\n";
-  out.close();
-  if (!out) return InternalError("cannot write `" + p.string() + "`; check free space");
+  ASSIGN_OR_RETURN(int fd, CreateFileExclusive(p, mode));
+  std::string line = fingerprint + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return InternalError("cannot write `" + p.string() + "`; check free space");
   return OkStatus();
 }
 
 bool IsMountPoint(const fs::path& dir) {
   struct stat a, b;
-  if (::stat(dir.c_str(), &a) != 0) return false;
-  fs::path parent = fs::absolute(dir).lexically_normal().parent_path();
+  if (::stat(dir.c_str(), &a) != 0 || !S_ISDIR(a.st_mode)) return false;
+  fs::path parent = dir.parent_path();  // dir is absolute and normal
   if (::stat(parent.c_str(), &b) != 0) return false;
   return a.st_dev != b.st_dev || a.st_ino == b.st_ino;  // "/" is its own parent
 }
@@ -90,7 +94,8 @@ class TempDir {
   fs::path path_;
 };
 
-StatusOr<fs::path> MakeTemp(const fs::path& parent, const std::string& stem) {
+// A new directory in `parent` (created if missing) with mode `mode`.
+StatusOr<fs::path> MakeTemp(const fs::path& parent, const std::string& stem, mode_t mode) {
   std::error_code ec;
   fs::create_directories(parent, ec);
   std::string tmpl = (parent / ("." + stem + ".ferry-tmp-XXXXXX")).string();
@@ -99,7 +104,30 @@ StatusOr<fs::path> MakeTemp(const fs::path& parent, const std::string& stem) {
                          "`: " + (ec ? ec.message() : std::strerror(errno)) +
                          "; the destination's parent must be writable");
   }
+  ::chmod(tmpl.c_str(), mode);  // mkdtemp makes 0700; shared fetches want 0755
   return fs::path(tmpl);
+}
+
+// Every entry lands inside the destination under a name of its own; checked
+// for every provider before anything is written.
+Status CheckEntries(const Manifest& m) {
+  std::set<std::string_view> seen;
+  for (const auto& e : m.entries) {
+    RETURN_IF_ERROR(CheckRelativePath(e.rel_path, e.display));
+    if (!seen.insert(e.rel_path).second) {
+      return InvalidArgumentError(e.display + " and another object would both be saved as `" +
+                                  e.rel_path + "`; nothing was written. Rename one at the source");
+    }
+  }
+  return OkStatus();
+}
+
+// Non-throwing directory listing (std::filesystem's range-for throws).
+std::vector<fs::path> ListDir(const fs::path& dir, std::error_code& ec) {
+  std::vector<fs::path> out;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) out.push_back(it->path());
+  return out;
 }
 
 // Moves the complete tree `tmp` into place at `dest` (see header).
@@ -109,15 +137,17 @@ Status Install(const fs::path& tmp, const fs::path& dest, bool inside_dest) {
     // Drop the marker first so a crash mid-way never leaves a "complete"
     // destination, then the previous version (everything but tmp).
     fs::remove(dest / std::string(kCompleteMarker), ec);
-    for (const auto& e : fs::directory_iterator(dest)) {
-      if (e.path() != tmp) fs::remove_all(e.path(), ec);
+    for (const auto& e : ListDir(dest, ec)) {
+      if (e != tmp) fs::remove_all(e, ec);
     }
-    for (const auto& e : fs::directory_iterator(tmp)) {
-      if (e.path().filename() == std::string(kCompleteMarker)) continue;
-      fs::path to = dest / e.path().filename();
-      fs::rename(e.path(), to, ec);
+    std::vector<fs::path> entries = ListDir(tmp, ec);
+    if (ec) return InternalError("cannot list `" + tmp.string() + "`: " + ec.message());
+    for (const auto& e : entries) {
+      if (e.filename() == std::string(kCompleteMarker)) continue;
+      fs::path to = dest / e.filename();
+      fs::rename(e, to, ec);
       if (ec)
-        return InternalError("cannot move `" + e.path().string() + "` into `" + dest.string() +
+        return InternalError("cannot move `" + e.string() + "` into `" + dest.string() +
                              "`: " + ec.message());
     }
     fs::rename(tmp / std::string(kCompleteMarker), dest / std::string(kCompleteMarker), ec);
@@ -126,7 +156,7 @@ Status Install(const fs::path& tmp, const fs::path& dest, bool inside_dest) {
   }
   if (::rename(tmp.c_str(), dest.c_str()) == 0) return OkStatus();  // absent or empty DEST
   if (errno == ENOTEMPTY || errno == EEXIST) {
-    if (!fs::exists(dest / std::string(kCompleteMarker))) {
+    if (!fs::exists(dest / std::string(kCompleteMarker), ec)) {
       return FailedPreconditionError("destination `" + dest.string() +
                                      "` is not empty and was not written by ferry; empty it or "
                                      "choose another directory");
@@ -157,19 +187,22 @@ Status CheckDestination(const fs::path& dest) {
                                  "choose another directory");
 }
 
-StatusOr<bool> MaybeUnpack(const Manifest& m, const fs::path& tmp) {
+StatusOr<bool> MaybeUnpack(const Manifest& m, const fs::path& tmp, const FileModes& modes) {
   if (m.entries.size() != 1 || !IsArchiveName(m.entries[0].rel_path)) return false;
   fs::path archive = tmp / m.entries[0].rel_path;
   // Unpack beside the archive inside tmp, then drop the archive (KServe does too).
   fs::path stage = tmp / ".ferry-unpack";
   std::error_code ec;
-  fs::create_directory(stage, ec);
-  RETURN_IF_ERROR(ExtractArchive(archive.string(), stage.string(), m.entries[0].display));
+  if (::mkdir(stage.c_str(), modes.dir) != 0) {
+    return InternalError("cannot create `" + stage.string() + "`: " + std::strerror(errno));
+  }
+  RETURN_IF_ERROR(ExtractArchive(archive.string(), stage.string(), m.entries[0].display, modes));
   fs::remove(archive, ec);
-  for (const auto& e : fs::directory_iterator(stage)) {
-    fs::rename(e.path(), tmp / e.path().filename(), ec);
-    if (ec)
-      return InternalError("cannot move unpacked `" + e.path().string() + "`: " + ec.message());
+  std::vector<fs::path> entries = ListDir(stage, ec);
+  if (ec) return InternalError("cannot list `" + stage.string() + "`: " + ec.message());
+  for (const auto& e : entries) {
+    fs::rename(e, tmp / e.filename(), ec);
+    if (ec) return InternalError("cannot move unpacked `" + e.string() + "`: " + ec.message());
   }
   fs::remove(stage, ec);
   return true;
@@ -178,7 +211,9 @@ StatusOr<bool> MaybeUnpack(const Manifest& m, const fs::path& tmp) {
 }  // namespace
 
 std::string ManifestFingerprint(std::string_view uri, const Manifest& manifest) {
-  std::string data = "ferry-fetch-v1\n" + std::string(uri) + "\n";
+  // v2: local files are copied, not hard-linked; a v1 cache entry may share
+  // its inodes with a user's files, so it is never reused.
+  std::string data = "ferry-fetch-v2\n" + std::string(uri) + "\n";
   for (const auto& e : manifest.entries) {
     data += e.rel_path + "\t" + (e.size ? std::to_string(*e.size) : "?") + "\t" + e.version + "\n";
   }
@@ -189,12 +224,15 @@ StatusOr<FetchResult> Fetch(std::string_view uri, const std::string& dest_str,
                             const FetchOptions& options) {
   ASSIGN_OR_RETURN(auto provider, ProviderFor(uri, options));
   ASSIGN_OR_RETURN(Manifest manifest, provider->List(uri));
+  RETURN_IF_ERROR(CheckEntries(manifest));
   FetchResult result;
   result.files = manifest.entries.size();
   for (const auto& e : manifest.entries) result.bytes += e.size.value_or(0);
   std::string fp = ManifestFingerprint(uri, manifest);
 
-  fs::path dest = fs::absolute(dest_str).lexically_normal();
+  std::error_code ec;
+  fs::path dest = fs::absolute(dest_str, ec).lexically_normal();
+  if (ec) return InternalError("cannot resolve destination `" + dest_str + "`: " + ec.message());
   if (dest.filename().empty()) dest = dest.parent_path();
   // Without an ETag/Last-Modified/mtime per file, equal fingerprints prove
   // nothing: always download then.
@@ -205,25 +243,24 @@ StatusOr<FetchResult> Fetch(std::string_view uri, const std::string& dest_str,
     return result;
   }
   RETURN_IF_ERROR(CheckDestination(dest));
-  bool inside = options.in_place || (fs::is_directory(dest) && IsMountPoint(dest));
-  if (inside) fs::create_directories(dest);
-  ASSIGN_OR_RETURN(fs::path tmp_path,
-                   MakeTemp(inside ? dest : dest.parent_path(), dest.filename().string()));
+  bool inside = options.in_place || IsMountPoint(dest);
+  ASSIGN_OR_RETURN(fs::path tmp_path, MakeTemp(inside ? dest : dest.parent_path(),
+                                               dest.filename().string(), options.modes.dir));
   TempDir tmp(tmp_path);
 
   fs::path cached =
       options.cache_dir.empty() || !versioned ? fs::path() : fs::path(options.cache_dir) / fp;
-  if (!cached.empty() && fs::exists(cached / std::string(kCompleteMarker))) {
+  if (!cached.empty() && fs::exists(cached / std::string(kCompleteMarker), ec)) {
     RETURN_IF_ERROR(LinkTree(cached, tmp.path()));
     result.source = FetchResult::Source::kCache;
   } else {
     ProgressTracker progress(options.progress, result.bytes, result.files);
     RETURN_IF_ERROR(provider->Download(manifest, tmp.path().string(), progress));
     progress.Finish();
-    ASSIGN_OR_RETURN(result.unpacked, MaybeUnpack(manifest, tmp.path()));
-    RETURN_IF_ERROR(WriteMarker(tmp.path(), fp));
+    ASSIGN_OR_RETURN(result.unpacked, MaybeUnpack(manifest, tmp.path(), options.modes));
+    RETURN_IF_ERROR(WriteMarker(tmp.path(), fp, options.modes.file));
     if (!cached.empty()) {  // best effort: a failing cache never fails the fetch
-      auto ctmp = MakeTemp(cached.parent_path(), fp);
+      auto ctmp = MakeTemp(cached.parent_path(), fp, options.modes.dir);
       if (ctmp.ok() && LinkTree(tmp.path(), *ctmp).ok()) {
         std::error_code ec;
         fs::rename(*ctmp, cached, ec);

@@ -70,7 +70,7 @@ TEST_F(FetchTest, ContentCacheServesSecondDestination) {
 }
 
 TEST_F(FetchTest, PvcUriMapsUnderPvcRoot) {
-  options_.pvc_root = (dir_ / "pvc").string();
+  options_.local.pvc_root = (dir_ / "pvc").string();
   WriteFile(dir_ / "pvc" / "claim" / "models" / "m" / "model.bst", "bst");
   auto r = Fetch("pvc://claim/models/m", (dir_ / "dest").string(), options_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

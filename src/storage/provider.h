@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/dest_path.h"
+#include "storage/local_access.h"
 #include "storage/s3_config.h"
 
 namespace ferry::storage {
@@ -47,7 +49,8 @@ struct FetchOptions {
   std::chrono::milliseconds retry_backoff{200};  // doubled per attempt, with jitter
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::seconds read_timeout{30};  // abort when no byte arrives for this long
-  std::string pvc_root = "/mnt/pvc";      // pvc://NAME/path -> <pvc_root>/NAME/path
+  LocalAccess local;        // where file://, plain paths and pvc:// may read
+  FileModes modes = kPrivateModes;  // of every file and directory a fetch creates
   std::string cache_dir;                  // content cache; empty = disabled
   // Stage inside DEST and move entries up instead of one rename; chosen
   // automatically when DEST is a mount point (see fetch.h).

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "storage/dest_path.h"
+
 namespace ferry::storage {
 
 StatusOr<S3Uri> ParseS3Uri(std::string_view uri) {
@@ -87,20 +89,8 @@ StatusOr<std::string> RelativePathForKey(std::string_view prefix, std::string_vi
       break;
     }
   }
-  // Reject segments that would escape or alias the destination.
-  std::string out;
-  size_t pos = 0;
-  while (pos <= rel.size()) {
-    size_t next = rel.find('/', pos);
-    if (next == std::string_view::npos) next = rel.size();
-    std::string_view seg = rel.substr(pos, next - pos);
-    if (seg.empty() || seg == "." || seg == "..") {
-      return InvalidArgumentError("object key `" + std::string(key) +
-                                  "` cannot be saved safely (empty, `.` or `..` path segment); "
-                                  "rename the object in the bucket");
-    }
-    pos = next + 1;
-  }
+  // The same check Fetch applies to every provider's entries (dest_path.h).
+  RETURN_IF_ERROR(CheckRelativePath(rel, "object key `" + std::string(key) + "`"));
   return std::string(rel);
 }
 

@@ -46,7 +46,7 @@ KeyMatch MatchKey(std::string_view prefix, std::string_view key);
 
 // The path (relative to the destination) an object is saved under:
 // kExact -> basename of key; kDirectory -> key minus "prefix/". Rejects
-// paths that would escape the destination ("..", empty segments).
+// paths that would escape the destination (CheckRelativePath).
 StatusOr<std::string> RelativePathForKey(std::string_view prefix, std::string_view key);
 
 // The prefix sent to ListObjectsV2: the raw prefix (so the exact object is

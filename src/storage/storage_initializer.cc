@@ -68,7 +68,9 @@ StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env) {
   o.read_timeout = std::chrono::seconds(read);
   o.max_attempts = static_cast<int>(attempts);
   if (auto v = env("FERRY_STORAGE_CACHE"); v && !v->empty()) o.cache_dir = *v;
-  if (auto v = env("FERRY_PVC_ROOT"); v && !v->empty()) o.pvc_root = *v;
+  if (auto v = env("FERRY_PVC_ROOT"); v && !v->empty()) o.local.pvc_root = *v;
+  // The pod's model-server container reads DEST and may run as another user.
+  o.modes = kSharedModes;
   return o;
 }
 

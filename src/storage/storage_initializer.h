@@ -12,6 +12,11 @@
 // S3_CONNECT_TIMEOUT (s, 15), S3_READ_TIMEOUT (s, 30), S3_MAX_ATTEMPTS (5),
 // FERRY_STORAGE_CACHE (content cache directory), FERRY_PVC_ROOT (/mnt/pvc),
 // FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT (named in credential errors).
+//
+// Local sources are unrestricted here (the operator chose the pod's paths) but
+// still never followed out of their root through a symlink; files are created
+// 0644 (directories 0755), like KServe's initializer, because the pod's model
+// server container may run as another user.
 #pragma once
 
 #include <ostream>

@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "storage/dest_path.h"
 #include "storage/ordered_md5.h"
 
 namespace ferry::storage {
@@ -83,8 +84,9 @@ class Downloader {
     for (const auto& f : files) {
       auto st = std::make_unique<FileState>();
       st->file = &f;
-      st->path = (fs::path(dir) / f.rel_path).string();
-      RETURN_IF_ERROR(Open(*st));
+      ASSIGN_OR_RETURN(fs::path path, JoinInside(dir, f.rel_path, f.display));
+      st->path = path.string();
+      RETURN_IF_ERROR(Open(*st, dir));
       states_.push_back(std::move(st));
     }
     for (auto& st : states_) PlanParts(*st);
@@ -100,15 +102,9 @@ class Downloader {
   }
 
  private:
-  Status Open(FileState& st) {
-    std::error_code ec;
-    fs::create_directories(fs::path(st.path).parent_path(), ec);
-    st.fd = ::open(st.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (st.fd < 0 || ec) {
-      return InternalError("cannot create `" + st.path + "` for " + st.file->display + ": " +
-                           (ec ? ec.message() : std::strerror(errno)) +
-                           "; check that the destination is writable and has space");
-    }
+  Status Open(FileState& st, const std::string& dir) {
+    RETURN_IF_ERROR(CreateParentDirs(dir, st.path, options_.modes.dir));
+    ASSIGN_OR_RETURN(st.fd, CreateFileExclusive(st.path, options_.modes.file, O_RDWR));
     return OkStatus();
   }
 
