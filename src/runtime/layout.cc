@@ -22,17 +22,21 @@ StatusOr<Listing> ListDir(const fs::path& dir) {
     return PermissionDeniedError("cannot list model directory " + dir.string() + ": " +
                                  ec.message() + "; check its permissions");
   }
-  for (const auto& entry : it) {
-    const std::string name = entry.path().filename().string();
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {  // never throws
+    const std::string name = it->path().filename().string();
     if (name.empty() || name[0] == '.') {
       continue;
     }
     std::error_code sec;
-    if (entry.is_directory(sec)) {
+    if (it->is_directory(sec)) {
       out.subdirs.push_back(name);
-    } else if (entry.is_regular_file(sec)) {
+    } else if (it->is_regular_file(sec)) {
       out.files.push_back(name);
     }
+  }
+  if (ec) {
+    return PermissionDeniedError("cannot list model directory " + dir.string() + ": " +
+                                 ec.message() + "; check its permissions");
   }
   std::sort(out.files.begin(), out.files.end());
   std::sort(out.subdirs.begin(), out.subdirs.end());

@@ -204,6 +204,47 @@ TEST_F(LoaderTest, ModelFileOutsideDirIsRefused) {
   EXPECT_EQ(Load().status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LoaderTest, InputExampleOutsideDirIsRefusedNamingTheField) {
+  Write("secret.json", "[[1, 2, 3, 4]]");  // readable, but outside the model directory
+  Write("model/model.pkl", "pickle");
+  for (const char* path : {"../secret.json", "../../users", "/etc/hostname"}) {
+    std::string mlmodel = SklearnMlmodel();
+    mlmodel.replace(mlmodel.find("artifact_path: input_example.json"),
+                    std::string("artifact_path: input_example.json").size(),
+                    std::string("artifact_path: ") + path);
+    Write("model/MLmodel", mlmodel);
+    auto served = Load("model");
+    ASSERT_EQ(served.status().code(), StatusCode::kInvalidArgument) << path;
+    EXPECT_NE(served.status().message().find("saved_input_example_info.artifact_path is \"" +
+                                             std::string(path) + "\""),
+              std::string::npos)
+        << served.status().message();
+  }
+}
+
+TEST_F(LoaderTest, MetadataPathsThroughSymlinksMustStayInside) {
+  Write("outside.pkl", "pickle");
+  Write("secret.json", "[[1, 2, 3, 4]]");
+  Write("model/MLmodel", SklearnMlmodel());
+  Write("model/data/real.pkl", "pickle");
+  fs::create_symlink("../secret.json", dir_ / "model" / "input_example.json");
+  fs::create_symlink("data/real.pkl", dir_ / "model" / "model.pkl");
+  auto example = Load("model");
+  ASSERT_EQ(example.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(example.status().message().find("saved_input_example_info.artifact_path"),
+            std::string::npos)
+      << example.status().message();
+  EXPECT_EQ(example.status().message().find((dir_ / "secret.json").string()), std::string::npos);
+  fs::remove(dir_ / "model" / "input_example.json");
+  auto inside = Load("model");  // a link that stays inside is fine
+  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+  fs::remove(dir_ / "model" / "model.pkl");
+  fs::create_symlink(dir_ / "outside.pkl", dir_ / "model" / "model.pkl");
+  auto model = Load("model");
+  ASSERT_EQ(model.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(model.status().message().find("flavors.sklearn.pickled_model"), std::string::npos);
+}
+
 TEST_F(LoaderTest, CustomPyfuncIsRefusedWithFlavorsNamed) {
   Write("MLmodel",
         "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n"

@@ -8,6 +8,7 @@
 
 #include "runtime/layout.h"
 #include "runtime/mlmodel.h"
+#include "runtime/model_path.h"
 #include "runtime/signature.h"
 
 namespace ferry::runtime {
@@ -108,17 +109,10 @@ StatusOr<fs::path> ModelFile(const MlModel& mm, const MlflowFlavor& flavor, cons
                                 " is missing, so the model file is unknown; re-log the model "
                                 "with MLflow");
   }
-  const fs::path relpath = fs::path(rel).lexically_normal();
-  if (relpath.is_absolute() || relpath.empty() || *relpath.begin() == "..") {
-    return InvalidArgumentError(origin + ": " + key + " is \"" + rel +
-                                "\", which is outside the model directory; it must be a "
-                                "relative path inside it");
-  }
-  const fs::path file = dir / relpath;
-  std::error_code ec;
-  if (!fs::exists(file, ec)) {
+  StatusOr<fs::path> file = ResolveModelPath(dir, rel, key, origin);
+  if (file.status().code() == StatusCode::kNotFound) {
     return NotFoundError(origin + " names the model file \"" + rel + "\" (" + key + "), but " +
-                         file.string() +
+                         (dir / rel).string() +
                          " does not exist; copy the whole MLflow artifact directory");
   }
   return file;
@@ -166,7 +160,10 @@ Status FillSignature(const MlModel& mm, const std::string& origin, ServedModel& 
   return OkStatus();
 }
 
-void FillInputExample(const MlModel& mm, const fs::path& dir, ServedModel& served) {
+// The input example MLflow saved, if any. A path that leaves the model
+// directory refuses the model; a missing file is only a warning.
+Status FillInputExample(const MlModel& mm, const fs::path& dir, const std::string& origin,
+                        ServedModel& served) {
   std::string rel = "input_example.json";
   if (mm.input_example.has_value()) {
     served.input_example_type = mm.input_example->type;
@@ -174,21 +171,27 @@ void FillInputExample(const MlModel& mm, const fs::path& dir, ServedModel& serve
       rel = mm.input_example->artifact_path;
     }
   }
-  const fs::path file = dir / fs::path(rel).lexically_normal();
+  StatusOr<fs::path> file =
+      ResolveModelPath(dir, rel, "saved_input_example_info.artifact_path", origin);
   std::error_code ec;
-  if (fs::path(rel).is_absolute() || !fs::is_regular_file(file, ec)) {
+  if (file.status().code() == StatusCode::kNotFound ||
+      (file.ok() && !fs::is_regular_file(*file, ec))) {
     if (mm.input_example.has_value()) {
       served.warnings.push_back("MLmodel names the input example " + rel + ", but " +
-                                file.string() + " is missing; serving without it");
+                                (dir / rel).string() + " is missing; serving without it");
     }
-    return;
+    return OkStatus();
   }
-  StatusOr<std::string> text = ReadSmallFile(file, kMaxInputExampleBytes);
+  if (!file.ok()) {
+    return file.status();
+  }
+  StatusOr<std::string> text = ReadSmallFile(*file, kMaxInputExampleBytes);
   if (!text.ok()) {
     served.warnings.push_back(text.status().message());
-    return;
+    return OkStatus();
   }
   served.input_example_json = std::move(*text);
+  return OkStatus();
 }
 
 }  // namespace
@@ -218,7 +221,8 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
                                                      std::string_view model_name) {
   const fs::path mlmodel_path = dir / "MLmodel";
   const std::string origin = "MLmodel at " + mlmodel_path.string();
-  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(mlmodel_path, kMaxMlmodelBytes));
+  ASSIGN_OR_RETURN(fs::path mlmodel_file, ResolveModelPath(dir, "MLmodel", "the file", origin));
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(mlmodel_file, kMaxMlmodelBytes));
   ASSIGN_OR_RETURN(MlModel mm, ParseMlModel(text, origin));
   ASSIGN_OR_RETURN(const MlflowFlavor* flavor, ChooseFlavor(mm, registry, origin));
   ASSIGN_OR_RETURN(fs::path file, ModelFile(mm, *flavor, dir, origin));
@@ -247,7 +251,7 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
                    mlmodel_path.string();
   ASSIGN_OR_RETURN(served->default_method, ChooseMethod(mm, served->model->info(), origin));
   RETURN_IF_ERROR(FillSignature(mm, origin, *served));
-  FillInputExample(mm, dir, *served);
+  RETURN_IF_ERROR(FillInputExample(mm, dir, origin, *served));
   for (const auto& w : served->model->info().warnings) {
     served->warnings.push_back(w);
   }
