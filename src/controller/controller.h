@@ -38,13 +38,15 @@
 #include "runtime/registry.h"
 #include "server/metrics.h"
 #include "server/model_router.h"
+#include "storage/local_access.h"
 
 namespace ferry::controller {
 
 struct ControllerOptions {
   std::string data_dir;                    // models/ and cache/ live here
   std::string default_domain = "example.com";
-  std::string pvc_root;                    // pvc://NAME/path → <pvc_root>/NAME/path
+  // Where file://, plain paths and pvc:// may read (checked again at fetch time).
+  storage::LocalAccess local_access;
   int load_threads = 2;
   int predict_threads = 2;                 // per model executor
   // Profiles: also create Kubeflow's per-namespace policy and Ferry's

@@ -30,6 +30,10 @@ struct DomainConfig {
   bool operator==(const DomainConfig&) const = default;
 };
 
+// The exception being handled, in words (call only inside a catch block);
+// a filesystem_error gives its cause without the paths it names.
+std::string DescribeCurrentException();
+
 struct LoadResult {
   std::string attempt;
   std::string revision;

@@ -36,6 +36,7 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
       if (predictor->contains(fw) && (*predictor)[fw].is_object()) {
         model = &(*predictor)[fw];
         spec.model_format = fw;
+        spec.storage_uri_field = "spec.predictor." + spec.model_format + ".storageUri";
         break;
       }
     }

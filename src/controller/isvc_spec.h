@@ -14,6 +14,7 @@ namespace ferry::controller {
 struct PredictorSpec {
   std::string model_format;     // "mlflow", "sklearn", "xgboost", ...
   std::string storage_uri;
+  std::string storage_uri_field = "spec.predictor.model.storageUri";  // where it was read
   std::string runtime;          // explicit ServingRuntime name, may be empty
   std::string protocol = "v1";  // v1 | v2 | grpc-v1 | grpc-v2
   std::string service_account = "default";

@@ -1,4 +1,5 @@
 #include "controller/isvc_spec.h"
+#include "controller/storage_admission.h"
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,32 @@ TEST(ParsePredictorSpec, TimeoutSecondsLikeKnative) {
     ASSERT_FALSE(b.ok()) << bad;
     EXPECT_NE(b.status().message().find("spec.predictor.timeout"), std::string::npos);
   }
+}
+
+TEST(AdmitStorageUri, LocalUrisOnlyInsideTheAllowedDirectories) {
+  storage::LocalAccess access;
+  access.restricted = true;
+  access.roots = {"/srv/models"};
+  access.denied = {"/srv/ferry"};
+  access.pvc_root = "/srv/ferry/pvc";
+  for (const char* ok : {"s3://bucket/m", "https://h/m.tar.gz", "file:///srv/models/iris",
+                         "/srv/models/iris", "pvc://claim/iris"}) {
+    EXPECT_TRUE(AdmitStorageUri(Isvc({{"model", Model(ok)}}), access).ok()) << ok;
+  }
+  Status st = AdmitStorageUri(Isvc({{"model", Model("file:///etc/ssl")}}), access);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("spec.predictor.model.storageUri: storageUri `file:///etc/ssl`", 0),
+            0u)
+      << st.message();
+  EXPECT_NE(st.message().find("/srv/models"), std::string::npos);
+  EXPECT_NE(st.message().find("--allow-local-models"), std::string::npos);
+  st = AdmitStorageUri(Isvc({{"sklearn", {{"storageUri", "pvc://claim/../x"}}}}), access);
+  EXPECT_EQ(st.message().rfind("spec.predictor.sklearn.storageUri: ", 0), 0u) << st.message();
+  access.roots = {"/"};  // even below an allowed root
+  st = AdmitStorageUri(Isvc({{"model", Model("file:///srv/ferry/users")}}), access);
+  EXPECT_NE(st.message().find("data directory"), std::string::npos) << st.message();
+  // Without a predictor the built-in validation answers.
+  EXPECT_TRUE(AdmitStorageUri(json::object(), access).ok());
 }
 
 }  // namespace

@@ -25,6 +25,22 @@ std::string SupportedFormats(const runtime::RuntimeRegistry& registry) {
   return out;
 }
 
+}  // namespace
+
+std::string DescribeCurrentException() {
+  try {
+    throw;
+  } catch (const std::filesystem::filesystem_error& e) {
+    return e.code().message();  // what() would name paths, maybe outside the allowed roots
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+namespace {
+
 std::string SafePath(const std::string& s) {
   std::string out;
   for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
@@ -189,7 +205,7 @@ void Controller::Impl::StartLoad(IsvcState& st, const PredictorSpec& spec,
   storage::FetchOptions fo;
   fo.s3 = std::move(s3);
   fo.cache_dir = (std::filesystem::path(options_.data_dir) / "cache").string();
-  if (!options_.pvc_root.empty()) fo.pvc_root = options_.pvc_root;
+  fo.local = options_.local_access;
   auto progress = st.progress;
   api::IsvcLogs* logs = options_.logs;
   std::string log_ns = st.ns, log_name = st.name, log_rev = st.loading_revision;
@@ -217,40 +233,51 @@ void Controller::Impl::StartLoad(IsvcState& st, const PredictorSpec& spec,
   std::string uri = spec.storage_uri, name = st.name;
   bool queued = loaders_->Submit([this, task, key, uri, dest, fo, progress, name, creds_note,
                                   logs, log_ns, log_name, log_rev] {
-    std::error_code ec;
-    std::filesystem::create_directories(dest.parent_path(), ec);
-    auto started = std::chrono::steady_clock::now();
-    auto fetched = storage::Fetch(uri, dest.string(), fo);
-    if (fetched.ok() && logs != nullptr) {
-      char buf[128];
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            started).count();
-      uint64_t bytes = progress->bytes_done.load();
-      if (bytes > 0) {
-        std::snprintf(buf, sizeof(buf), ": downloaded %.2f MB in %.0f ms; loading", bytes / 1e6,
-                      ms);
-      } else {  // local copies and cache hits report no byte progress
-        std::snprintf(buf, sizeof(buf), ": fetched in %.0f ms; loading", ms);
+    // An exception must fail this revision only: on a pool thread it would
+    // end the process, and every other InferenceService with it.
+    try {
+      std::error_code ec;
+      std::filesystem::create_directories(dest.parent_path(), ec);
+      auto started = std::chrono::steady_clock::now();
+      auto fetched = storage::Fetch(uri, dest.string(), fo);
+      if (fetched.ok() && logs != nullptr) {
+        char buf[128];
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                              started).count();
+        uint64_t bytes = progress->bytes_done.load();
+        if (bytes > 0) {
+          std::snprintf(buf, sizeof(buf), ": downloaded %.2f MB in %.0f ms; loading", bytes / 1e6,
+                        ms);
+        } else {  // local copies and cache hits report no byte progress
+          std::snprintf(buf, sizeof(buf), ": fetched in %.0f ms; loading", ms);
+        }
+        logs->Append(log_ns, log_name, "revision " + log_rev + buf);
       }
-      logs->Append(log_ns, log_name, "revision " + log_rev + buf);
-    }
-    if (!fetched.ok()) {
-      task->status = fetched.status();
-      task->reason = "ModelLoadFailed";
-      if (!creds_note.empty() && uri.rfind("s3://", 0) == 0 &&
-          fetched.status().code() != StatusCode::kNotFound) {
-        task->status = Status(fetched.status().code(),
-                              fetched.status().message() + " (" + creds_note + ")");
-      }
-    } else {
-      progress->phase = 1;
-      auto loaded = runtime::LoadModelDir(*registry_, dest, name);
-      if (!loaded.ok()) {
-        task->status = loaded.status();
+      if (!fetched.ok()) {
+        task->status = fetched.status();
         task->reason = "ModelLoadFailed";
+        if (!creds_note.empty() && uri.rfind("s3://", 0) == 0 &&
+            fetched.status().code() != StatusCode::kNotFound) {
+          task->status = Status(fetched.status().code(),
+                                fetched.status().message() + " (" + creds_note + ")");
+        }
       } else {
-        task->model = std::move(loaded).value();
+        progress->phase = 1;
+        auto loaded = runtime::LoadModelDir(*registry_, dest, name);
+        if (!loaded.ok()) {
+          task->status = loaded.status();
+          task->reason = "ModelLoadFailed";
+        } else {
+          task->model = std::move(loaded).value();
+        }
       }
+    } catch (...) {
+      task->model.reset();
+      task->status = InternalError("fetching or loading " + uri + " failed unexpectedly (" +
+                                   DescribeCurrentException() +
+                                   "); the previous revision keeps serving. Check the model "
+                                   "files, and report this as a Ferry bug");
+      task->reason = "ModelLoadFailed";
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

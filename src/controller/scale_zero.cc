@@ -170,11 +170,17 @@ void Controller::Impl::Wake(const std::string& key) {
   auto task = std::make_shared<LoadResult>(std::move(job));
   std::string name = st.name;
   bool queued = loaders_->Submit([this, task, key, name] {
-    auto loaded = runtime::LoadModelDir(*registry_, task->dir, name);
-    if (loaded.ok()) {
-      task->model = std::move(loaded).value();
-    } else {
-      task->status = loaded.status();
+    try {  // an exception fails this wake-up only (see StartLoad)
+      auto loaded = runtime::LoadModelDir(*registry_, task->dir, name);
+      if (loaded.ok()) {
+        task->model = std::move(loaded).value();
+      } else {
+        task->status = loaded.status();
+      }
+    } catch (...) {
+      task->model.reset();
+      task->status = InternalError("loading " + task->dir + " failed unexpectedly (" +
+                                   DescribeCurrentException() + "); report this as a Ferry bug");
     }
     {
       std::lock_guard<std::mutex> lock(mu_);

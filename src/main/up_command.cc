@@ -27,6 +27,7 @@
 #include "api/token_signer.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
+#include "controller/storage_admission.h"
 #include "grpc/grpc_server.h"
 #include "ingress/authz_check.h"
 #include "ingress/grpc_ingress.h"
@@ -35,6 +36,7 @@
 #include "ingress/oauth2_routes.h"
 #include "main/bootstrap.h"
 #include "main/certs.h"
+#include "main/data_dir.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
 #include "server/http_server.h"
@@ -90,6 +92,17 @@ void AddUpCommand(CLI::App& app, UpFlags* f) {
       ->each([f](const std::string&) { f->grpc_port_explicit = true; });
   up->add_option("--workers", f->workers, "I/O threads per listener (0 = one per core)")
       ->capture_default_str();
+  up->add_option("--allow-local-models,--allow_local_models", f->allow_local_models,
+                 "Directory whose models file:// (and plain-path) storageUris may read; "
+                 "repeatable. Without it local paths are refused. The data directory is never "
+                 "readable, even below an allowed directory")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  up->add_option("--pvc", f->pvc_claims,
+                 "CLAIM=DIR: pvc://CLAIM/path reads DIR/path (default DATA/pvc/CLAIM/path); "
+                 "repeatable")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 void AddKubeconfigCommand(CLI::App& app, std::string* data_dir) {
@@ -245,11 +258,14 @@ int Fail(const Status& s) {
 }  // namespace
 
 int RunUp(const UpFlags& flags) {
+  // Everything created from here on (store, WAL, keys, models) is private.
+  ::umask(077);
   sigset_t signals = BlockShutdownSignals();
   std::string dir = flags.data_dir.empty() ? DefaultDataDir() : flags.data_dir;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Fail(InternalError("cannot create data dir " + dir + ": " + ec.message()));
+  Status prepared = PrepareDataDir(dir, stderr);
+  if (!prepared.ok()) return Fail(prepared);
+  auto local_access = LocalAccessFromFlags(flags.allow_local_models, flags.pvc_claims, dir);
+  if (!local_access.ok()) return Fail(local_access.status());
 
   auto certs = EnsureServingCerts(dir, flags.bind);
   if (!certs.ok()) return Fail(certs.status());
@@ -263,6 +279,10 @@ int RunUp(const UpFlags& flags) {
   api_opts.admin_token = *token;
   api_opts.issuer = flags.issuer;
   api::ApiServer api(store->get(), signer->get(), api_opts);
+  api.AddAdmission("InferenceService",
+                   [access = *local_access](nlohmann::json& obj, bool, std::vector<std::string>*) {
+                     return controller::AdmitStorageUri(obj, access);
+                   });
 
   BootstrapOptions boot;
   boot.profile = flags.profile;
@@ -294,6 +314,7 @@ int RunUp(const UpFlags& flags) {
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
   controller::ControllerOptions copts;
   copts.data_dir = dir;
+  copts.local_access = *local_access;
   copts.external_address =
       flags.external_address.empty() ? PrimaryAddress() : flags.external_address;
   copts.kubeflow_policies = flags.profile == "kubeflow";
@@ -418,6 +439,14 @@ int RunUp(const UpFlags& flags) {
   }
   std::fprintf(stderr, "ferry up: dashboard https://127.0.0.1:%u/  (first start: %s/users)\n",
                (*api_listener)->port(), dir.c_str());
+  std::string roots;
+  for (const auto& r : local_access->roots) roots += (roots.empty() ? "" : ", ") + r;
+  std::fprintf(stderr,
+               "ferry up: local models: file:// under %s; pvc://CLAIM/path under %s/CLAIM%s\n",
+               roots.empty() ? "no directory (add one with --allow-local-models DIR)"
+                             : roots.c_str(),
+               local_access->pvc_root.c_str(),
+               local_access->claims.empty() ? "" : " or the directory given with --pvc");
   if (flags.profile == "kubeflow") {
     std::fprintf(stderr, "ferry up: Kubeflow dashboard (oauth2-proxy login) http://%s:%u/\n",
                  flags.bind.c_str(), ext_port);

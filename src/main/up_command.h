@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -32,6 +33,11 @@ struct UpFlags {
   // scale-to-zero-grace-period); per ISVC: annotation
   // autoscaling.knative.dev/scale-to-zero-pod-retention-period.
   std::string scale_to_zero_grace = "30s";
+  // Directories file:// (and plain-path) storageUris may read (repeatable);
+  // none = local paths are refused. The data directory never is.
+  std::vector<std::string> allow_local_models;
+  // CLAIM=DIR: pvc://CLAIM/path reads DIR/path instead of DATA/pvc/CLAIM/path.
+  std::vector<std::string> pvc_claims;
 };
 
 void AddUpCommand(CLI::App& app, UpFlags* flags);
