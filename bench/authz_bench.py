@@ -48,7 +48,7 @@ def create_profile(up):
 
 
 def start(ferrytest, profile, model_dir):
-    up = ferrytest.Up(profile=profile, extra=["--workers", "2"])
+    up = ferrytest.Up(profile=profile, extra=["--workers", "2", "--allow-local-models", model_dir])
     if profile == "kubeflow":
         create_profile(up)
     else:

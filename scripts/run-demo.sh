@@ -22,8 +22,9 @@ port_free $API || API=0; port_free $HTTP || HTTP=0; port_free $INTERNAL || INTER
 mkdir -p "$DATA"
 LOG="$DATA/ferry-up.log"
 : > "$LOG"
+# The demo model is read with file://, so its directory is the one local root allowed.
 "$FERRY" up --data-dir "$DATA" --api-port $API --http-port $HTTP --internal-port $INTERNAL \
-  2> >(tee -a "$LOG" >&2) &
+  --allow-local-models "$DEMO" 2> >(tee -a "$LOG" >&2) &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT INT TERM
 for _ in $(seq 1 300); do

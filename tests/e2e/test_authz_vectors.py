@@ -144,7 +144,8 @@ class Rig:
     """`ferry up` + InferenceServices w and other in foo + the check API."""
 
     def __init__(self, profile="none"):
-        self.up = Up(profile=profile)
+        self.up = Up(profile=profile,
+                     extra=["--allow-local-models", ferrytest.mlflow_models()])
         self.up.kubectl("create", "namespace", "istio-system", check=False)
         self.ca = os.path.join(self.up.data_dir, "ca-for-tests.pem")
         with open(self.up.kubeconfig) as f:

@@ -25,12 +25,12 @@ NS = "canary"
 ROW = {"instances": [[6.8, 2.8, 4.8, 1.4]]}
 
 
-def model_dir(label_offset):
-    """A plain scikit-learn layout whose class labels are shifted by
+def model_dir(root, label_offset):
+    """A plain scikit-learn layout in `root` whose class labels are shifted by
     `label_offset`: same input, distinguishable answers per model."""
     x, y = load_iris(return_X_y=True)
     lr = LogisticRegression(max_iter=1000).fit(x, y + label_offset)
-    d = tempfile.mkdtemp(prefix="canary-model-")
+    d = tempfile.mkdtemp(prefix="canary-model-", dir=root)
     joblib.dump(lr, os.path.join(d, "model.joblib"))
     return d
 
@@ -47,7 +47,8 @@ def isvc(model, canary=None, extra=None):
 class CanaryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.up = Up(profile="none")
+        cls.models = tempfile.mkdtemp(prefix="canary-models-")
+        cls.up = Up(profile="none", extra=["--allow-local-models", cls.models])
         with open(os.path.join(cls.up.data_dir, "admin-token")) as f:
             cls.headers = {"Authorization": "Bearer " + f.read().strip()}
         cls.base = "https://127.0.0.1:%d" % cls.up.api_port
@@ -55,7 +56,7 @@ class CanaryTest(unittest.TestCase):
         r = requests.post(cls.base + "/api/v1/namespaces", headers=cls.headers, verify=False,
                           json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
         assert r.status_code == 201, r.text
-        cls.model_a, cls.model_b = model_dir(0), model_dir(10)
+        cls.model_a, cls.model_b = model_dir(cls.models, 0), model_dir(cls.models, 10)
 
     @classmethod
     def tearDownClass(cls):

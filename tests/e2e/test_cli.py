@@ -40,7 +40,7 @@ class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.models = ferrytest.mlflow_models()
-        cls.up = Up(profile="none")
+        cls.up = Up(profile="none", extra=["--allow-local-models", cls.models])
 
     @classmethod
     def tearDownClass(cls):

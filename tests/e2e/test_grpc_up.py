@@ -49,7 +49,8 @@ class GrpcUpTestBase(unittest.TestCase):
         cls.pb, cls.rpc = stubs()
         cls.models = os.path.abspath(ferrytest.mlflow_models())
         cls.grpc_port = free_port()
-        cls.up = Up(profile=cls.profile, extra=["--grpc-port", str(cls.grpc_port)])
+        cls.up = Up(profile=cls.profile, extra=["--grpc-port", str(cls.grpc_port),
+                                                "--allow-local-models", cls.models])
         cls.channels = []
 
     @classmethod

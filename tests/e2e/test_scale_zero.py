@@ -22,7 +22,8 @@ NS = "zero"
 class ScaleToZeroTest(unittest.TestCase):
     def test_idle_unload_and_wake(self):
         models = ferrytest.mlflow_models()
-        up = Up(profile="none", extra=["--scale-to-zero-grace", "1h"])
+        up = Up(profile="none", extra=["--scale-to-zero-grace", "1h",
+                                       "--allow-local-models", models])
         try:
             with open(os.path.join(up.data_dir, "admin-token")) as f:
                 headers = {"Authorization": "Bearer " + f.read().strip()}

@@ -34,7 +34,8 @@ def wait_for(check, timeout=10):
 class Step0Test(unittest.TestCase):
     def test_loadbalancer_patch_and_magic_dns(self):
         models = os.path.abspath(ferrytest.mlflow_models())
-        up = Up(profile="none", extra=["--external-address", "127.0.0.2"])
+        up = Up(profile="none", extra=["--external-address", "127.0.0.2",
+                                       "--allow-local-models", models])
         try:
             self.assertEqual(listen_addresses(up.http_port), ["127.0.0.1"])
             r = up.kubectl("patch", "svc", "istio-ingressgateway", "-n", "istio-system", "-p",

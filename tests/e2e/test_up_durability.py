@@ -53,7 +53,7 @@ def configmap(name):
 class DurabilityTest(unittest.TestCase):
     def test_kill9_during_burst(self):
         models = ferrytest.mlflow_models()
-        up = Up(profile="none")
+        up = Up(profile="none", extra=["--allow-local-models", models])
         try:
             api = Api(up)
             r = api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
