@@ -97,7 +97,8 @@ TEST(LocalAccessTest, FetchTimeCheckSeesThroughSymlinkedPrefixes) {
     ASSERT_TRUE(lexical.ok()) << sub;  // admission cannot know
     auto r = CanonicalSource(uri, *lexical, a);
     ASSERT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sub;
-    EXPECT_EQ(r.status().message().find((dir / "outside").string()), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().find((dir / "outside").string()), std::string::npos)
+        << r.status().message();
   }
   std::string missing = "file://" + (dir / "models" / "nope").string();
   EXPECT_EQ(CanonicalSource(missing, *ResolveLocalUri(missing, a), a).status().code(),
