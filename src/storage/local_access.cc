@@ -132,8 +132,8 @@ StatusOr<LocalSource> ResolveLocalUri(std::string_view uri, const LocalAccess& a
     } else if (access.restricted && (rest.empty() || rest.front() != '/')) {
       return InvalidArgumentError(Quote(uri) + " is a relative path; write file:///abs/path");
     }
-    if (rest.find('\0') != std::string_view::npos) {
-      return InvalidArgumentError(Quote(uri) + " holds a NUL byte");
+    if (rest.empty() || rest.find('\0') != std::string_view::npos) {
+      return InvalidArgumentError(Quote(uri) + " names no path; write file:///abs/path");
     }
     out.path = rest.front() == '/' ? fs::path(rest).lexically_normal().string() : std::string(rest);
     if (out.path.size() > 1 && out.path.back() == '/') out.path.pop_back();

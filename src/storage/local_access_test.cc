@@ -32,6 +32,7 @@ TEST(LocalAccessTest, UnrestrictedMapsUrisAsKServeDoes) {
   EXPECT_EQ(ResolveLocalUri("pvc://claim/../other", a).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(ResolveLocalUri("file://relative", a).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveLocalUri("", a).status().code(), StatusCode::kInvalidArgument);
   for (const char* bad : {"pvc://../x", "pvc://./x", "pvc://", "pvc://Claim/x", "pvc://a_b/x"}) {
     EXPECT_EQ(ResolveLocalUri(bad, a).status().code(), StatusCode::kInvalidArgument) << bad;
   }
