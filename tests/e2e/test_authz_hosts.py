@@ -24,7 +24,8 @@ def policy(hosts):
     return ("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n"
             "  name: deny-by-host\n  namespace: istio-system\nspec:\n  selector:\n"
             "    matchLabels:\n      app: istio-ingressgateway\n  action: DENY\n  rules:\n"
-            "  - to:\n    - operation:\n        hosts: [%s]\n" % ", ".join('"%s"' % h for h in hosts))
+            "  - to:\n    - operation:\n        hosts: [%s]\n"
+            % ", ".join('"%s"' % h for h in hosts))
 
 
 def setUpModule():
@@ -82,9 +83,9 @@ class HostsWithoutPortTest(unittest.TestCase):
         self.assertEqual(self.wait_status(with_port, 403), 403)
         self.assertEqual(self.status(HOST), 403)
         # kubectl edit-style updates (patch) warn too.
+        patch = '{"spec":{"rules":[{"to":[{"operation":{"notHosts":["a.example.com"]}}]}]}}'
         r = self.up.kubectl("patch", "authorizationpolicy", "deny-by-host", "-n", "istio-system",
-                            "--type=merge", "-p",
-                            '{"spec":{"rules":[{"to":[{"operation":{"notHosts":["a.example.com"]}}]}]}}')
+                            "--type=merge", "-p", patch)
         self.assertIn('Warning: spec.rules[0].to[0].operation.notHosts[0]: "a.example.com" has no '
                       'port, so a request with "Host: a.example.com:8080" is not excluded by it',
                       r.stderr)
