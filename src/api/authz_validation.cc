@@ -1,5 +1,9 @@
 // Istio's admission rules for AuthorizationPolicy and RequestAuthentication
-// (the subset in reference/istio-authz.md §1.5 and §2.1), worded per field.
+// (the subset in reference/istio-authz.md §1.5 and §2.1), worded per field,
+// and the warnings for valid policies that likely do not do what they say.
+#include <cctype>
+#include <string_view>
+
 #include "api/kinds.h"
 
 namespace ferry::api {
@@ -88,7 +92,79 @@ void CheckSelector(const json& spec, std::vector<FieldError>* errs) {
   }
 }
 
+// A `hosts` entry carries a port when something follows the host's ':'
+// ("a.com:8080", "a.com:*", "[::1]:80"; not "[::1]").
+bool HasPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close != std::string_view::npos && host.substr(close + 1).rfind(':', 0) == 0;
+  }
+  return host.find(':') != std::string_view::npos;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True when `list` also names `host` with a port ("a.com:*" or "a.com:8080").
+bool ListsPortForm(const json& list, std::string_view host) {
+  for (const json& e : list) {
+    if (!e.is_string()) continue;
+    std::string_view v = e.get_ref<const std::string&>();
+    if (v.size() > host.size() + 1 && v[host.size()] == ':' &&
+        EqualsIgnoreCase(v.substr(0, host.size()), host)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Istio compares `hosts` with the whole Host (:authority) value, port
+// included (istio-authz.md §1.2): "a.com" never matches "Host: a.com:8080".
+// Entries that match any port are left alone: "*", prefixes ("a.*").
+void WarnHostsWithoutPort(const json& list, const std::string& path, bool negated,
+                          std::vector<std::string>* out) {
+  for (size_t i = 0; list.is_array() && i < list.size(); ++i) {
+    if (!list[i].is_string()) continue;
+    const std::string& h = list[i].get_ref<const std::string&>();
+    bool suffix = h.size() > 1 && h.front() == '*';
+    bool prefix = !suffix && h.size() > 1 && h.back() == '*';
+    if (h.empty() || h == "*" || prefix || HasPort(h) || ListsPortForm(list, h)) continue;
+    std::string example = (suffix ? "app" + h.substr(1) : h) + ":8080";
+    std::string w = path + "[" + std::to_string(i) + "]: \"" + h +
+                    "\" has no port, so a request with \"Host: " + example + "\" " +
+                    (negated ? "is not excluded by it" : "does not match it") +
+                    " (Istio compares the whole Host header, port included); ";
+    w += suffix ? "also list \"" + h + ":PORT\" for each port clients use"
+                : "list both forms: [\"" + h + "\", \"" + h + ":*\"]";
+    out->push_back(std::move(w));
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> AuthorizationPolicyWarnings(const json& obj) {
+  std::vector<std::string> out;
+  const json& rules = At(obj, "spec.rules");
+  for (size_t i = 0; rules.is_array() && i < rules.size(); ++i) {
+    const json& to = At(rules[i], "to");
+    for (size_t j = 0; to.is_array() && j < to.size(); ++j) {
+      std::string p =
+          "spec.rules[" + std::to_string(i) + "].to[" + std::to_string(j) + "].operation.";
+      const json& op = At(to[j], "operation");
+      WarnHostsWithoutPort(At(op, "hosts"), p + "hosts", false, &out);
+      WarnHostsWithoutPort(At(op, "notHosts"), p + "notHosts", true, &out);
+    }
+  }
+  return out;
+}
 
 std::vector<FieldError> ValidateAuthorizationPolicy(const json& obj) {
   std::vector<FieldError> errs;

@@ -39,6 +39,9 @@ struct KindInfo {
   // Webhook-style defaults, run on every write before validation.
   std::function<void(nlohmann::json& obj)> defaults;
   std::function<std::vector<FieldError>(const nlohmann::json& obj)> validate;
+  // Admission warnings for a valid object (the API sends each as a
+  // `Warning: 299 - "..."` header; kubectl prints `Warning: ...`).
+  std::function<std::vector<std::string>(const nlohmann::json& obj)> warnings;
   // Known fields as JSON ("*" = anything below); empty = no strict checking.
   std::string schema;
 
@@ -65,6 +68,7 @@ void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Jo
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);
 void DefaultInferenceService(nlohmann::json& obj);
 std::vector<FieldError> ValidateAuthorizationPolicy(const nlohmann::json& obj);
+std::vector<std::string> AuthorizationPolicyWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateRequestAuthentication(const nlohmann::json& obj);
 
 // Small JSON helpers shared by the kind files.

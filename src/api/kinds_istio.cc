@@ -20,6 +20,7 @@ void AddIstioKinds(std::vector<KindInfo>* kinds) {
     return nlohmann::json::array({action.empty() ? nlohmann::json() : nlohmann::json(action)});
   };
   ap.validate = ValidateAuthorizationPolicy;
+  ap.warnings = AuthorizationPolicyWarnings;
   ap.schema = R"({"spec":{"selector":"*","targetRef":"*","targetRefs":"*","action":"*",
                   "provider":"*","rules":"*"},"status":"*"})";
   kinds->push_back(ap);
@@ -32,6 +33,7 @@ void AddIstioKinds(std::vector<KindInfo>* kinds) {
   ra.columns = {};
   ra.cells = nullptr;
   ra.validate = ValidateRequestAuthentication;
+  ra.warnings = nullptr;
   ra.schema = R"({"spec":{"selector":"*","targetRef":"*","targetRefs":"*","jwtRules":"*"},
                   "status":"*"})";
   kinds->push_back(ra);

@@ -145,6 +145,9 @@ ApiError ObjectService::Admit(const KindInfo& kind, json& obj, bool create,
     std::vector<FieldError> errs = kind.validate(obj);
     if (!errs.empty()) return Invalid(kind, name, std::move(errs));
   }
+  if (kind.warnings) {
+    for (std::string& w : kind.warnings(obj)) warnings->push_back(std::move(w));
+  }
   return {};
 }
 

@@ -66,6 +66,33 @@ TEST(AuthzValidationTest, IstioRules) {
             std::vector<std::string>{"spec.selector.matchLabels.app"});
 }
 
+TEST(AuthzValidationTest, HostsWithoutPortWarn) {
+  auto w = [](const char* s) { return AuthorizationPolicyWarnings(json::parse(s)); };
+  std::vector<std::string> got = w(R"({"spec":{"rules":[{"to":[{"operation":{
+      "hosts":["a.example.com","b.example.com:8080","c.example.com:*","*","pre.*","[::1]"]}}]}]}})");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0],
+            "spec.rules[0].to[0].operation.hosts[0]: \"a.example.com\" has no port, so a request "
+            "with \"Host: a.example.com:8080\" does not match it (Istio compares the whole Host "
+            "header, port included); list both forms: [\"a.example.com\", \"a.example.com:*\"]");
+  EXPECT_NE(got[1].find("hosts[5]: \"[::1]\""), std::string::npos) << got[1];
+  // Both forms listed, or no hosts at all: nothing to say.
+  got = w(R"({"spec":{"rules":[{"to":[{"operation":{
+      "hosts":["a.example.com","A.example.com:*"]}}]}]}})");
+  EXPECT_TRUE(got.empty());
+  EXPECT_TRUE(w(R"({"spec":{"rules":[{"to":[{"operation":{"paths":["/v2/*"]}}]}]}})").empty());
+  EXPECT_TRUE(w(R"({"spec":{}})").empty());
+  // notHosts and suffix patterns.
+  got = w(R"({"spec":{"action":"DENY","rules":[{},{"to":[{"operation":{"paths":["/x"]}},
+      {"operation":{"notHosts":["*.example.com"]}}]}]}})");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0],
+            "spec.rules[1].to[1].operation.notHosts[0]: \"*.example.com\" has no port, so a "
+            "request with \"Host: app.example.com:8080\" is not excluded by it (Istio compares "
+            "the whole Host header, port included); also list \"*.example.com:PORT\" for each "
+            "port clients use");
+}
+
 TEST(FieldValidationTest, PrunesUnknownFieldsWithPaths) {
   const KindInfo* isvc = FindKindByResource("serving.kserve.io", "v1beta1", "inferenceservices");
   ASSERT_NE(isvc, nullptr);

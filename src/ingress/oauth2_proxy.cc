@@ -3,9 +3,11 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "api/token_signer.h"
+#include "web/csrf.h"
+#include "web/redirect.h"
+#include "web/sign_in.h"
 #include "web/users.h"
 #include "web/web_handler.h"
 
@@ -14,17 +16,6 @@ namespace {
 
 using server::HttpRequest;
 using server::HttpResponse;
-
-// Only same-host paths: "/x" but not "//host" or "/\host" (open redirects).
-std::string SafeRedirect(const std::string& rd) {
-  if (rd.empty() || rd[0] != '/' || (rd.size() > 1 && (rd[1] == '/' || rd[1] == '\\'))) {
-    return "/";
-  }
-  for (char c : rd) {
-    if (c == '\r' || c == '\n') return "/";
-  }
-  return rd;
-}
 
 // Value of cookie `name` in a Cookie header value.
 std::string_view CookieIn(std::string_view header, std::string_view name) {
@@ -41,7 +32,10 @@ std::string_view CookieIn(std::string_view header, std::string_view name) {
   return {};
 }
 
-std::string SignInPage(const std::string& rd, const std::string& error, const std::string& note) {
+using web::SafeRedirect;
+
+std::string SignInPage(const std::string& rd, const std::string& error, const std::string& note,
+                       const std::string& csrf) {
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -60,7 +54,8 @@ std::string SignInPage(const std::string& rd, const std::string& error, const st
   html +=
       "<form method=\"post\" action=\"/oauth2/sign_in\">"
       "<input type=\"hidden\" name=\"rd\" value=\"" +
-      web::HtmlEscape(rd) +
+      web::HtmlEscape(rd) + "\"><input type=\"hidden\" name=\"" + web::kCsrfField + "\" value=\"" +
+      web::HtmlEscape(csrf) +
       "\"><label for=\"username\">Email</label>"
       "<input id=\"username\" name=\"username\" type=\"email\" autocomplete=\"username\" "
       "required autofocus><label for=\"password\">Password</label>"
@@ -90,7 +85,8 @@ struct Oauth2Proxy::Impl {
   Oauth2ProxyOptions options;
   api::TokenSigner* signer = nullptr;
   Status init = OkStatus();
-  std::optional<web::UserStore> users;
+  std::shared_ptr<web::PasswordSignIn> sign_in;  // null when init failed
+  std::unique_ptr<web::CsrfTokens> csrf;
   mutable std::mutex mu;
   // Immutable sessions shared with Check() callers: a check copies no session.
   mutable std::map<std::string, std::shared_ptr<const Session>, std::less<>> sessions;  // mu
@@ -143,19 +139,36 @@ struct Oauth2Proxy::Impl {
 
   std::string DefaultNote() const {
     if (!init.ok()) return "<p class=\"error\">" + web::HtmlEscape(init.message()) + "</p>";
-    if (!users || !users->default_password_active()) return "";
-    return "<p class=\"muted\" id=\"default-user-note\">First start: the default user is <code>" +
-           std::string(web::kDefaultUser) + "</code> with password <code>" + web::kDefaultPassword +
-           "</code>. Change it in <code>DATA_DIR/users</code> of <code>ferry up</code>.</p>";
+    std::string passwd =
+        web::HtmlEscape(web::PasswdCommand(sign_in->users_path(), web::kDefaultUser));
+    if (sign_in->ShowDefaultPassword()) {
+      return "<p class=\"muted\" id=\"default-user-note\">First start: the default user is <code>" +
+             std::string(web::kDefaultUser) + "</code> with password <code>" +
+             web::kDefaultPassword +
+             "</code>, accepted from this machine only. Set a password: <code>" + passwd +
+             "</code>.</p>";
+    }
+    if (sign_in->DefaultPasswordInUse()) {
+      return "<p class=\"muted\" id=\"set-password-note\">Ferry listens beyond this machine, so "
+             "the default user's well-known password is refused from other machines. Set a "
+             "password: <code>" +
+             passwd + "</code>.</p>";
+    }
+    return "";
   }
 
-  HttpResponse Page(int status, const std::string& rd, const std::string& error) const {
-    HttpResponse r{status, "text/html; charset=utf-8", {}, SignInPage(rd, error, DefaultNote())};
+  // The sign-in page for a request whose CSRF cookie is `csrf_cookie`.
+  HttpResponse Page(int status, std::string_view csrf_cookie, const std::string& rd,
+                    const std::string& error) const {
+    web::CsrfTokens::Form form = csrf->ForPage(csrf_cookie);
+    HttpResponse r{
+        status, "text/html; charset=utf-8", {}, SignInPage(rd, error, DefaultNote(), form.field)};
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     r.headers.emplace_back("Content-Security-Policy",
                            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                            "frame-ancestors 'none'");
+    if (!form.set_cookie.empty()) r.headers.emplace_back("Set-Cookie", form.set_cookie);
     return r;
   }
 
@@ -168,19 +181,44 @@ struct Oauth2Proxy::Impl {
 
   HttpResponse SignIn(const HttpRequest& req) {
     std::string rd = SafeRedirect(web::FormField(req.body, "rd"));
+    std::string csrf_cookie = web::CookieValue(req, kOauth2CsrfCookie);
+    if (!csrf->Valid(csrf_cookie, web::FormField(req.body, web::kCsrfField))) {
+      return Page(403, csrf_cookie, rd,
+                  "This sign-in was not sent from this site's own sign-in page (the form's CSRF "
+                  "token is missing or wrong, or Ferry restarted since the page was loaded): "
+                  "sign in again on this page.");
+    }
+    if (!init.ok()) return Page(401, csrf_cookie, rd, init.message());
     std::string email = web::FormField(req.body, "username");
     if (email.empty()) email = web::FormField(req.body, "email");
-    std::string password = web::FormField(req.body, "password");
-    if (!init.ok() || !users || !users->Check(email, password)) {
-      return Page(401, rd,
-                  init.ok() ? std::string("Unknown email or wrong password: the users are in "
-                                          "DATA_DIR/users of `ferry up` (one `EMAIL SECRET` "
-                                          "per line).")
-                            : init.message());
+    web::PasswordSignIn::Result res =
+        sign_in->Check(email, web::FormField(req.body, "password"), req.remote_address);
+    switch (res.verdict) {
+      case web::PasswordSignIn::Verdict::kThrottled: {
+        HttpResponse r = Page(429, csrf_cookie, rd,
+                              "Too many failed sign-ins for this account or from this address: "
+                              "try again in " +
+                                  std::to_string(res.retry_after) + " s.");
+        r.headers.emplace_back("Retry-After", std::to_string(res.retry_after));
+        return r;
+      }
+      case web::PasswordSignIn::Verdict::kDefaultRefused:
+        return Page(403, csrf_cookie, rd,
+                    "The well-known default password is accepted from the machine Ferry runs on "
+                    "only. Set a password there with `" +
+                        web::PasswdCommand(sign_in->users_path(), email) +
+                        "` and sign in with it.");
+      case web::PasswordSignIn::Verdict::kWrong:
+        return Page(401, csrf_cookie, rd,
+                    "Unknown email or wrong password: the users are in DATA_DIR/users of `ferry "
+                    "up` (one `EMAIL SECRET` per line; `ferry passwd EMAIL` sets one).");
+      case web::PasswordSignIn::Verdict::kOk:
+        break;
     }
     auto id = Create(email);
     if (!id.ok()) {
-      return Page(500, rd, "signing the session token failed: " + id.status().message());
+      return Page(500, csrf_cookie, rd,
+                  "signing the session token failed: " + id.status().message());
     }
     HttpResponse r = Found(rd);
     r.headers.emplace_back("Set-Cookie", Cookie(*id, options.session_ttl.count()));
@@ -204,17 +242,22 @@ Oauth2Proxy::Oauth2Proxy(Oauth2ProxyOptions options, api::TokenSigner* signer)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->signer = signer;
+  std::string csrf_attributes = "Path=/oauth2; HttpOnly; SameSite=Lax";
+  if (impl_->options.secure_cookie) csrf_attributes += "; Secure";
+  impl_->csrf = std::make_unique<web::CsrfTokens>(kOauth2CsrfCookie, csrf_attributes);
+  impl_->sign_in = impl_->options.sign_in;
+  if (impl_->sign_in) return;
   if (impl_->options.users_file.empty()) {
     impl_->init = FailedPreconditionError(
         "the built-in oauth2-proxy has no users file: start it through `ferry up` "
         "(DATA_DIR/users)");
     return;
   }
-  auto users = web::UserStore::Open(impl_->options.users_file);
-  if (users.ok()) {
-    impl_->users = std::move(*users);
+  auto sign_in = web::PasswordSignIn::Open(impl_->options.users_file);
+  if (sign_in.ok()) {
+    impl_->sign_in = std::move(*sign_in);
   } else {
-    impl_->init = users.status();
+    impl_->init = sign_in.status();
   }
 }
 
@@ -229,10 +272,13 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
     path.remove_prefix(provider.path_prefix.size());
     if (path.empty() || path[0] != '/') path = request.path;
   }
-  std::string_view cookie;  // views into `request`
+  std::string_view cookie, csrf_cookie;  // views into `request`
   bool json_client = false;
   for (const auto& h : request.headers) {
     if (h.name == "cookie" && cookie.empty()) cookie = CookieIn(h.value, kOauth2Cookie);
+    if (h.name == "cookie" && csrf_cookie.empty()) {
+      csrf_cookie = CookieIn(h.value, kOauth2CsrfCookie);
+    }
     if (h.name == "accept" && h.value.find("application/json") != std::string::npos) {
       json_client = true;
     }
@@ -256,9 +302,13 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
         "$(kubectl create token default-editor -n NAMESPACE)\"}";
     return r;
   }
+  // The sign-in page as the denied answer (the provider passes content-type
+  // and set-cookie downstream, as Kubeflow configures it).
+  web::CsrfTokens::Form form = impl_->csrf->ForPage(csrf_cookie);
   r.status = 403;
   r.headers.push_back({"content-type", "text/html; charset=utf-8"});
-  r.body = SignInPage(SafeRedirect(std::string(path)), "", impl_->DefaultNote());
+  if (!form.set_cookie.empty()) r.headers.push_back({"set-cookie", form.set_cookie});
+  r.body = SignInPage(SafeRedirect(path), "", impl_->DefaultNote(), form.field);
   return r;
 }
 
@@ -268,7 +318,7 @@ void Oauth2Proxy::HandleRoute(HttpRequest& req, server::Responder responder) {
   std::string rd = SafeRedirect(web::FormField(req.query, "rd"));
   if (p == "/oauth2/sign_in") {
     if (req.method == "POST") return responder.Send(impl.SignIn(req));
-    return responder.Send(impl.Page(200, rd, ""));
+    return responder.Send(impl.Page(200, web::CookieValue(req, kOauth2CsrfCookie), rd, ""));
   }
   if (p == "/oauth2/start" || p == "/oauth2/callback") {
     return responder.Send(Impl::Found("/oauth2/sign_in?rd=" + web::UrlEncode(rd)));

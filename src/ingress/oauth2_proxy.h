@@ -14,13 +14,15 @@
 //    else 403 with the sign-in page (Kubeflow's skip_provider_button=false),
 //    whose form posts to /oauth2/sign_in and returns to the original path.
 // HandleRoute serves /oauth2/sign_in (GET page, POST credentials checked
-// against the dashboard's static users, DATA_DIR/users), /oauth2/start,
+// against the dashboard's static users, DATA_DIR/users, through the shared
+// web::PasswordSignIn: CSRF token, throttling, default password only from
+// this machine; `rd` only to a same-origin path), /oauth2/start,
 // /oauth2/sign_out, /oauth2/auth, /oauth2/userinfo and /oauth2/callback.
 //
 // Who calls it: the gateway engine (Check, via the ExtAuthzRegistry) and
 // ExternalFront (HandleRoute, SessionUser); the dashboard's Try-it asks
 // SessionCookieFor. Threads: all methods are thread-safe (sessions under a
-// mutex; users read once at construction). The signer is borrowed.
+// mutex; the users file is re-read when it changes). The signer is borrowed.
 #pragma once
 
 #include <chrono>
@@ -35,10 +37,16 @@ namespace ferry::api {
 class TokenSigner;
 }
 
+namespace ferry::web {
+class PasswordSignIn;
+}
+
 namespace ferry::ingress {
 
-// Kubeflow's oauth2-proxy cookie_name.
+// Kubeflow's oauth2-proxy cookie_name, and its CSRF cookie (upstream names
+// it after the session cookie).
 inline constexpr char kOauth2Cookie[] = "oauth2_proxy_kubeflow";
+inline constexpr char kOauth2CsrfCookie[] = "oauth2_proxy_kubeflow_csrf";
 
 struct Oauth2ProxyOptions {
   std::string users_file;  // web::UserStore format; created with the default user if missing
@@ -46,6 +54,9 @@ struct Oauth2ProxyOptions {
   std::string audience = "kubeflow-oidc-authservice";  // Kubeflow's Dex client id
   std::chrono::seconds session_ttl{24 * 3600};         // Kubeflow's cookie_expire
   bool secure_cookie = false;                          // the external listener is plain HTTP
+  // The password gate shared with the dashboard (`ferry up`); null: opened
+  // from users_file.
+  std::shared_ptr<web::PasswordSignIn> sign_in;
 };
 
 class Oauth2Proxy : public gateway::ExtAuthzClient {

@@ -11,6 +11,7 @@
 #include "gateway/engine.h"
 #include "gateway/kubeflow_defaults.h"
 #include "ingress/oauth2_routes.h"
+#include "web/sign_in.h"
 
 namespace ferry::ingress {
 namespace {
@@ -66,7 +67,35 @@ HttpRequest Request(std::string method, std::string target, std::string body = "
   server::SplitTarget(req.target, &req.path, &req.query);
   req.body = std::move(body);
   req.headers = std::move(headers);
+  req.remote_address = "127.0.0.1";
   return req;
+}
+
+// What a browser takes from a sign-in page: the CSRF cookie ("name=value",
+// or empty when the request already had it) and the form's hidden token.
+struct Form {
+  std::string cookie;
+  std::string token;
+};
+
+Form FormOf(const HttpResponse& page) {
+  std::string set = HeaderOf(page, "Set-Cookie");
+  std::string marker = "name=\"csrf\" value=\"";
+  size_t at = page.body.find(marker);
+  if (at == std::string::npos) return {};
+  at += marker.size();
+  return {set.substr(0, set.find(';')), page.body.substr(at, page.body.find('"', at) - at)};
+}
+
+// Loads the sign-in page through `route` and posts `fields` with its token,
+// as a browser would.
+template <typename Route>
+HttpResponse PostForm(Route route, const std::string& fields, std::string address = "127.0.0.1") {
+  Form f = FormOf(route(Request("GET", "/oauth2/sign_in")));
+  HttpRequest post =
+      Request("POST", "/oauth2/sign_in", fields + "&csrf=" + f.token, {{"cookie", f.cookie}});
+  post.remote_address = std::move(address);
+  return route(std::move(post));
 }
 
 // Decodes the JWT payload (base64url) to JSON.
@@ -118,11 +147,15 @@ class Oauth2ProxyTest : public ::testing::Test {
     return sink->last;
   }
 
+  HttpResponse Post(const std::string& fields, std::string address = "127.0.0.1") {
+    return PostForm([this](HttpRequest r) { return Route(std::move(r)); }, fields,
+                    std::move(address));
+  }
+
   // Signs in; returns the "oauth2_proxy_kubeflow=ID" cookie.
   std::string SignIn(const std::string& user = "user%40example.com",
                      const std::string& password = "12341234") {
-    HttpResponse r = Route(Request("POST", "/oauth2/sign_in",
-                                   "username=" + user + "&password=" + password + "&rd=%2Fv2%2Fx"));
+    HttpResponse r = Post("username=" + user + "&password=" + password + "&rd=%2Fv2%2Fx");
     EXPECT_EQ(r.status, 302) << r.body;
     std::string c = HeaderOf(r, "Set-Cookie");
     return c.substr(0, c.find(';'));
@@ -166,8 +199,7 @@ TEST_F(Oauth2ProxyTest, NoSessionApiClientGets401Json) {
 }
 
 TEST_F(Oauth2ProxyTest, WrongPasswordShowsTheErrorAndNoCookie) {
-  HttpResponse r =
-      Route(Request("POST", "/oauth2/sign_in", "username=user%40example.com&password=nope&rd=%2F"));
+  HttpResponse r = Post("username=user%40example.com&password=nope&rd=%2F");
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.body.find("id=\"login-error\""), std::string::npos);
   EXPECT_NE(r.body.find("users"), std::string::npos);  // names the file to fix
@@ -175,8 +207,7 @@ TEST_F(Oauth2ProxyTest, WrongPasswordShowsTheErrorAndNoCookie) {
 }
 
 TEST_F(Oauth2ProxyTest, SignInSetsCookieAndCheckInjectsUserJwt) {
-  HttpResponse r = Route(Request("POST", "/oauth2/sign_in",
-                                 "username=user%40example.com&password=12341234&rd=%2Fv2%2Fx"));
+  HttpResponse r = Post("username=user%40example.com&password=12341234&rd=%2Fv2%2Fx");
   ASSERT_EQ(r.status, 302);
   EXPECT_EQ(HeaderOf(r, "Location"), "/v2/x");
   std::string set = HeaderOf(r, "Set-Cookie");
@@ -217,11 +248,24 @@ TEST_F(Oauth2ProxyTest, SignOutEndsTheSession) {
 }
 
 TEST_F(Oauth2ProxyTest, RedirectsStayOnTheHost) {
-  for (std::string rd : {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil"}) {
-    HttpResponse r = Route(Request("POST", "/oauth2/sign_in",
-                                   "username=user%40example.com&password=12341234&rd=" + rd));
+  for (std::string rd :
+       {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil", "%2F%09%2Fevil.example",
+        "%2F%2509%2Fevil.example", "%2F%252F%252Fevil.example", "%2F%20%2Fevil.example",
+        "%2F.%2F%5Cevil.example", "javascript%3Aalert(1)"}) {
+    HttpResponse r = Post("username=user%40example.com&password=12341234&rd=" + rd);
+    EXPECT_EQ(r.status, 302) << rd;
     EXPECT_EQ(HeaderOf(r, "Location"), "/") << rd;
+    // Nor is it carried into the page's form, or to /oauth2/start's redirect.
+    EXPECT_EQ(Route(Request("GET", "/oauth2/sign_in?rd=" + rd)).body.find("evil"),
+              std::string::npos)
+        << rd;
+    EXPECT_EQ(HeaderOf(Route(Request("GET", "/oauth2/start?rd=" + rd)), "Location"),
+              "/oauth2/sign_in?rd=/")
+        << rd;
   }
+  EXPECT_EQ(
+      HeaderOf(Route(Request("GET", "/oauth2/sign_out?rd=%2F%09%2Fevil.example")), "Location"),
+      "/");
   HttpResponse start = Route(Request("GET", "/oauth2/start?rd=%2Fmodels%3Fa%3D1"));
   EXPECT_EQ(start.status, 302);
   EXPECT_EQ(HeaderOf(start, "Location"), "/oauth2/sign_in?rd=/models%3Fa%3D1");
@@ -244,11 +288,95 @@ TEST_F(Oauth2ProxyTest, MissingUsersFileIsCreatedWithTheDefaultUser) {
   Oauth2Proxy p(o, nullptr);
   ASSERT_TRUE(p.init_status().ok());
   EXPECT_TRUE(std::filesystem::exists(o.users_file));
-  auto sink = std::make_shared<Sink>();
-  HttpRequest req =
-      Request("POST", "/oauth2/sign_in", "username=user%40example.com&password=12341234&rd=%2F");
-  p.HandleRoute(req, server::Responder(sink));
-  EXPECT_EQ(sink->last.status, 302);
+  auto route = [&p](HttpRequest req) {
+    auto sink = std::make_shared<Sink>();
+    p.HandleRoute(req, server::Responder(sink));
+    return sink->last;
+  };
+  EXPECT_EQ(PostForm(route, "username=user%40example.com&password=12341234&rd=%2F").status, 302);
+}
+
+TEST_F(Oauth2ProxyTest, SignInNeedsTheCsrfTokenOfItsPage) {
+  HttpResponse r = Route(
+      Request("POST", "/oauth2/sign_in", "username=user%40example.com&password=12341234&rd=%2Fx"));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("CSRF token is missing or wrong"), std::string::npos);
+  EXPECT_NE(r.body.find("name=\"rd\" value=\"/x\""), std::string::npos);  // retry keeps rd
+  Form fresh = FormOf(r);
+  EXPECT_EQ(fresh.cookie.rfind(std::string(kOauth2CsrfCookie) + "=", 0), 0u);
+  EXPECT_NE(HeaderOf(r, "Set-Cookie").find("Path=/oauth2; HttpOnly; SameSite=Lax"),
+            std::string::npos);
+  // A token from another browser's page does not go with this cookie.
+  Form other = FormOf(Route(Request("GET", "/oauth2/sign_in")));
+  r = Route(Request("POST", "/oauth2/sign_in",
+                    "username=user%40example.com&password=12341234&csrf=" + other.token,
+                    {{"cookie", fresh.cookie}}));
+  EXPECT_EQ(r.status, 403);
+  r = Route(Request("POST", "/oauth2/sign_in",
+                    "username=user%40example.com&password=12341234&csrf=" + fresh.token,
+                    {{"cookie", "x=1; " + fresh.cookie}}));
+  EXPECT_EQ(r.status, 302);
+}
+
+TEST_F(Oauth2ProxyTest, DeniedPageFromCheckCarriesAWorkingCsrfToken) {
+  auto denied = Check("/v2/models/irish-s3");
+  ASSERT_EQ(denied.status, 403);
+  std::string set = HeaderOf(denied, "set-cookie");
+  ASSERT_EQ(set.rfind(std::string(kOauth2CsrfCookie) + "=", 0), 0u) << set;
+  HttpResponse page{403, "", {{"Set-Cookie", set}}, denied.body};
+  Form f = FormOf(page);
+  HttpResponse r = Route(Request("POST", "/oauth2/sign_in",
+                                 "username=user%40example.com&password=12341234&rd=%2Fv2%2Fmodels"
+                                 "%2Firish-s3&csrf=" +
+                                     f.token,
+                                 {{"cookie", f.cookie}}));
+  EXPECT_EQ(r.status, 302) << r.body;
+  // With the cookie already there, Check keeps it.
+  EXPECT_EQ(HeaderOf(Check("/v2/x", {{"cookie", f.cookie}}), "set-cookie"), "");
+}
+
+TEST_F(Oauth2ProxyTest, FailuresAreThrottledAndTheDefaultPasswordStaysLocal) {
+  web::PasswordSignIn::Options opts;  // a clock that stands still
+  opts.now = [] { return web::LoginThrottle::Clock::time_point(std::chrono::hours(1)); };
+  auto gate = web::PasswordSignIn::Open((dir_ / "users").string(), opts);
+  ASSERT_TRUE(gate.ok());
+  Oauth2ProxyOptions o;
+  o.users_file = (dir_ / "users").string();
+  o.sign_in = *gate;
+  proxy_ = std::make_shared<Oauth2Proxy>(o, signer_.get());
+  HttpResponse r = Post("username=user%40example.com&password=12341234&rd=%2F", "192.0.2.2");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("machine Ferry runs on only"), std::string::npos);
+  EXPECT_NE(r.body.find("ferry passwd user@example.com --data-dir " + dir_.string()),
+            std::string::npos);
+  EXPECT_EQ(HeaderOf(r, "Set-Cookie"), "");
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(Post("username=bob%40example.com&password=nope&rd=%2F").status, 401);
+  }
+  EXPECT_EQ(Post("username=bob%40example.com&password=nope&rd=%2F").status, 401);  // 5th
+  r = Post("username=bob%40example.com&password=bobpass&rd=%2F");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(HeaderOf(r, "Retry-After"), "1");
+  EXPECT_NE(r.body.find("try again in"), std::string::npos);
+  // Someone else is not locked out by bob's failures.
+  EXPECT_EQ(Post("username=user%40example.com&password=12341234&rd=%2F").status, 302);
+}
+
+TEST_F(Oauth2ProxyTest, ExposedListenersHideTheDefaultPassword) {
+  auto gate = web::PasswordSignIn::Open((dir_ / "users").string());
+  ASSERT_TRUE(gate.ok());
+  Oauth2ProxyOptions o;
+  o.users_file = (dir_ / "users").string();
+  o.sign_in = *gate;
+  proxy_ = std::make_shared<Oauth2Proxy>(o, signer_.get());
+  EXPECT_NE(Route(Request("GET", "/oauth2/sign_in")).body.find("12341234"), std::string::npos);
+  (*gate)->SetExposed(true);
+  for (const std::string& body :
+       {Route(Request("GET", "/oauth2/sign_in")).body, Check("/v2/x").body}) {
+    EXPECT_EQ(body.find("12341234"), std::string::npos);
+    EXPECT_NE(body.find("id=\"set-password-note\""), std::string::npos);
+    EXPECT_NE(body.find("ferry passwd user@example.com --data-dir"), std::string::npos);
+  }
 }
 
 // The whole Kubeflow chain in the engine: CUSTOM (this proxy) → the
@@ -335,9 +463,7 @@ TEST(ExternalFrontTest, SplitsOauth2DashboardAndModelHosts) {
   EXPECT_EQ(HeaderOf(page, "Location"), "/oauth2/sign_in?rd=/index.html%3Fa%3D1");
   EXPECT_EQ(call(Request("GET", "/apis/x", "", {{"host", "127.0.0.1"}})).status, 401);
 
-  HttpResponse login =
-      call(Request("POST", "/oauth2/sign_in", "username=user%40example.com&password=pw&rd=%2F",
-                   {{"host", "127.0.0.1"}}));
+  HttpResponse login = PostForm(call, "username=user%40example.com&password=pw&rd=%2F");
   ASSERT_EQ(login.status, 302);
   std::string cookie = HeaderOf(login, "Set-Cookie");
   cookie = cookie.substr(0, cookie.find(';'));

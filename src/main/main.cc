@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "main/authz_command.h"
+#include "main/passwd_command.h"
 #include "main/serve_command.h"
 #include "main/up_command.h"
 #include "storage/storage_initializer.h"
@@ -35,9 +36,12 @@ int main(int argc, char** argv) {
   ferry::cli::AddCliCommands(app, &cli);
   ferry::main::AuthzFlags authz;
   CLI::App* authz_cmd = ferry::main::AddAuthzCommand(app, &authz);
+  ferry::main::PasswdFlags passwd;
+  CLI::App* passwd_cmd = ferry::main::AddPasswdCommand(app, &passwd);
   CLI11_PARSE(app, argc, argv);
   if (auto rc = ferry::cli::RunCliCommand(app, cli)) return *rc;
   if (authz_cmd->parsed()) return ferry::main::RunAuthzCheck(authz, std::cout, std::cerr);
+  if (passwd_cmd->parsed()) return ferry::main::RunPasswd(passwd, std::cin, std::cout, std::cerr);
   if (app.got_subcommand("serve")) return ferry::main::RunServe(serve);
   if (app.got_subcommand("up")) return ferry::main::RunUp(up);
   if (app.got_subcommand("kubeconfig")) return ferry::main::RunKubeconfig(kubeconfig_dir);

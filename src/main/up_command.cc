@@ -43,6 +43,7 @@
 #include "server/model_router.h"
 #include "store/resource_store.h"
 #include "web/front_handler.h"
+#include "web/sign_in.h"
 #include "web/web_handler.h"
 
 namespace ferry::main {
@@ -250,6 +251,18 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
 
 // --- end V2 gRPC gateway ---
 
+// Said when Ferry listens beyond this machine while the default user keeps
+// Kubeflow's well-known password (refused from other machines).
+void WarnDefaultPassword(web::PasswordSignIn* sign_in) {
+  if (!sign_in->exposed() || !sign_in->DefaultPasswordInUse()) return;
+  std::fprintf(stderr,
+               "ferry up: warning: a listener reaches beyond this machine and %s still has the "
+               "well-known default password, which is refused from other machines; set one: "
+               "%s\n",
+               web::kDefaultUser,
+               web::PasswdCommand(sign_in->users_path(), web::kDefaultUser).c_str());
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "ferry up: %s\n", s.message().c_str());
   return 1;
@@ -302,8 +315,22 @@ int RunUp(const UpFlags& flags) {
   gateway::ExtAuthzRegistry ext_authz;
   // Kubeflow's oauth2-proxy + Dex, in-process: the same static users as the
   // dashboard; user JWTs signed by Ferry's issuer.
-  auto oauth2 = std::make_shared<ingress::Oauth2Proxy>(
-      ingress::Oauth2ProxyOptions{dir + "/users", flags.issuer}, signer->get());
+  // One password gate for both sign-in forms: users file, throttle, and
+  // whether a listener reaches beyond this machine.
+  std::shared_ptr<web::PasswordSignIn> sign_in;
+  if (auto s = web::PasswordSignIn::Open(dir + "/users"); s.ok()) {
+    sign_in = std::move(*s);
+  } else {
+    std::fprintf(stderr, "ferry up: warning: %s (password sign-in is off)\n",
+                 s.status().message().c_str());
+  }
+  const bool bind_exposed = !web::IsLoopbackAddress(flags.bind);
+  if (sign_in) sign_in->SetExposed(bind_exposed);
+  ingress::Oauth2ProxyOptions oauth2_opts;
+  oauth2_opts.users_file = dir + "/users";
+  oauth2_opts.issuer = flags.issuer;
+  oauth2_opts.sign_in = sign_in;
+  auto oauth2 = std::make_shared<ingress::Oauth2Proxy>(oauth2_opts, signer->get());
   ext_authz.RegisterBuiltin("oauth2-proxy", oauth2);
   ingress::ExternalFront external_front(oauth2.get(), &external);  // /oauth2/*, dashboard host
   external.SetExtAuthz(&ext_authz);
@@ -362,6 +389,7 @@ int RunUp(const UpFlags& flags) {
   web_opts.data_dir = dir;
   web_opts.admin_token = *token;
   web_opts.gateway_cookie = gateway_cookie;
+  web_opts.sign_in = sign_in;
   web::WebHandler dashboard(web_opts, &external, &internal);
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
   ingress::AuthzCheckHandler authz_check(&api, &external, &internal, *token);
@@ -378,6 +406,7 @@ int RunUp(const UpFlags& flags) {
   ext_web_opts.login_url = "/oauth2/sign_in";
   ext_web_opts.logout_url = "/oauth2/sign_out?rd=/";
   ext_web_opts.gateway_cookie = gateway_cookie;
+  ext_web_opts.sign_in = sign_in;
   web::WebHandler ext_dashboard(ext_web_opts, &external, &internal);
   web::FrontHandler ext_front(&authz_check, &ext_dashboard, *token, /*read_only=*/true);
   if (flags.profile == "kubeflow") external_front.SetDashboard(&ext_front);
@@ -415,6 +444,10 @@ int RunUp(const UpFlags& flags) {
     std::shared_ptr<server::HttpServer> old(std::move(current));
     current = std::move(*next);
     state = exposed;
+    if (sign_in) {
+      sign_in->SetExposed(bind_exposed || gateways.external_exposed || gateways.internal_exposed);
+      WarnDefaultPassword(sign_in.get());
+    }
     std::fprintf(stderr, "ferry up: %s listener now on %s:%u (Service type %s)\n",
                  service.c_str(), address.c_str(), current->port(),
                  exposed ? "LoadBalancer/NodePort" : "ClusterIP");
@@ -447,6 +480,7 @@ int RunUp(const UpFlags& flags) {
                              : roots.c_str(),
                local_access->pvc_root.c_str(),
                local_access->claims.empty() ? "" : " or the directory given with --pvc");
+  if (sign_in) WarnDefaultPassword(sign_in.get());
   if (flags.profile == "kubeflow") {
     std::fprintf(stderr, "ferry up: Kubeflow dashboard (oauth2-proxy login) http://%s:%u/\n",
                  flags.bind.c_str(), ext_port);

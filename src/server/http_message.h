@@ -8,14 +8,38 @@
 // then copied, which is most of the per-request cost of framing. One parser
 // per request (Beast parsers are single-message); it is cheap to construct.
 // Single-threaded, like the connection that owns it.
+//
+// Beast 1.74 is lenient where request smuggling lives: it ignores a
+// Transfer-Encoding whose last coding is not `chunked` (the body then parses
+// as the next request), accepts Transfer-Encoding next to a Content-Length it
+// saw first only in one order, joins obs-fold lines and accepts repeated equal
+// Content-Lengths. RequestParser refuses all of these as Envoy does (RFC 9112
+// §5-§6): the listener answers 400 (501 for a coding it does not implement)
+// and closes. Every check runs on bytes Beast already holds; none allocates.
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <optional>
 
 #include "server/http_parse.h"
 
 namespace ferry::server::internal {
+
+// Why RequestParser refused a request that Beast's grammar accepted.
+enum class FramingError {
+  kUnknownMethod = 1,
+  kTargetNotAscii,
+  kObsFold,
+  kRepeatedContentLength,
+  kRepeatedTransferEncoding,
+  kTransferEncodingInHttp10,
+  kTransferEncodingWithContentLength,
+  kChunkedTwice,
+  kChunkedNotFinal,
+  kUnsupportedTransferCoding,  // answered 501, the others 400
+};
+boost::beast::error_code MakeError(FramingError e);
 
 class RequestParser : public boost::beast::http::basic_parser<true> {
  public:
@@ -44,10 +68,22 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override;
   void on_finish_impl(error_code& ec) override;
 
+  // Records one Transfer-Encoding field's codings (a list, in order).
+  void NoteTransferCodings(string_view value);
+  // Why the Transfer-Encoding seen cannot frame this request, if it cannot.
+  std::optional<FramingError> TransferEncodingError() const;
+
   HttpRequest* out_;
   size_t max_header_count_;
   size_t max_body_bytes_;
   unsigned version_ = 11;
+  bool header_done_ = false;  // later fields are chunked trailers: dropped, as Envoy does
+  // Framing fields seen in the header section (checked in on_header_impl).
+  bool content_length_ = false;
+  bool transfer_encoding_ = false;
+  bool last_coding_chunked_ = false;
+  bool other_coding_ = false;  // any coding but chunked
+  unsigned chunked_codings_ = 0;
 };
 
 // The FrameError for a Beast parse error code.

@@ -1,9 +1,10 @@
 // Turning bytes into HttpRequests with the listener's limits: the one piece
 // of request framing Ferry owns on top of Boost.Beast's parser (header/body
-// byte limits, the header-field count limit, target splitting, header-name
-// lower-casing). HttpServer runs internal::RequestParser (http_message.h) on
-// every request; ParseHttpRequests runs the same parser over a flat buffer for
-// the fuzz target and tests. Internal to the ferry_http library; no Beast types here.
+// byte limits, the header-field count limit, RFC 9112 framing refusals that
+// Beast lets through, target splitting, header-name lower-casing).
+// HttpServer runs internal::RequestParser (http_message.h) on every request;
+// ParseHttpRequests runs the same parser over a flat buffer for the fuzz
+// target and tests. Internal to the ferry_http library; no Beast types here.
 #pragma once
 
 #include <string_view>
@@ -16,7 +17,13 @@
 namespace ferry::server {
 
 // Why a request could not be framed; maps to the status the listener sends.
-enum class FrameError { kNone, kMalformed /*400*/, kHeaderTooLarge /*431*/, kBodyTooLarge /*413*/ };
+enum class FrameError {
+  kNone,
+  kMalformed /*400*/,
+  kHeaderTooLarge /*431*/,
+  kBodyTooLarge /*413*/,
+  kNotImplemented /*501: a transfer coding other than chunked*/
+};
 
 struct ParsedRequests {
   std::vector<HttpRequest> requests;  // complete requests, in order

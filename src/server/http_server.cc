@@ -276,7 +276,15 @@ class Connection : public ResponseSink,
       beast::error_code ec;
       size_t used = parser_->put(in_.data(), ec);
       in_.consume(used);
-      if (ec == http::error::need_more) return ReadMore();
+      if (ec == http::error::need_more) {
+        // Beast consumes body bytes as they come and bounds the header
+        // section itself; bytes pile up unconsumed only inside a chunk-size
+        // line or chunked trailers, which are never this long.
+        if (in_.size() > server_->options_.max_header_bytes + kMaxRead) {
+          return RejectAndClose(http::error::header_limit);
+        }
+        return ReadMore();
+      }
       if (ec) return RejectAndClose(ec);
       if (parser_->is_done()) return OnRequest();
       if (in_.size() == 0 || used == 0) return ReadMore();
@@ -317,10 +325,13 @@ class Connection : public ResponseSink,
                                             " bytes); send smaller batches or raise the limit"));
     } else if (ec == beast::error::timeout) {
       r = HttpResponse::Json(408, ErrorJson("request not received in time"));
+    } else if (fe == FrameError::kNotImplemented) {
+      r = HttpResponse::Json(501, ErrorJson("unsupported HTTP request framing: " + ec.message()));
     } else {
       r = HttpResponse::Json(400, ErrorJson("malformed HTTP request: " + ec.message()));
     }
     keep_alive_ = false;
+    refused_ = true;
     version_ = 11;
     head_only_ = false;
     busy_ = true;
@@ -370,6 +381,7 @@ class Connection : public ResponseSink,
     busy_ = false;
     server_->in_flight_.fetch_sub(1, std::memory_order_relaxed);
     if (body_.capacity() > kKeepBuffer) body_ = std::string();
+    if (!ec && refused_) return Linger();
     if (ec || !keep_alive_ || server_->draining_.load(std::memory_order_relaxed)) return Close();
     // The next request starts from the scheduler, not from inside this
     // (possibly inline) write:
@@ -381,6 +393,30 @@ class Connection : public ResponseSink,
     //   that were ready in this round, by when more clients have answered
     //   (64 connections: 0.86 -> 0.6 failed recvs per request, +2.5% req/s).
     asio::post(*ctx_, [self = shared_from_this()] { self->StartRequest(); });
+  }
+
+  // After a refusal: send FIN, then read and drop what the peer still sends
+  // for up to a second (bounded) before closing. Closing with unread bytes
+  // makes the kernel send a reset, which can destroy the refusal before the
+  // client reads it (Envoy's delayed close does the same). The bytes read
+  // here are never parsed.
+  void Linger() {
+    if constexpr (!kPlain) {
+      return Close();
+    } else {
+      beast::error_code ignored;
+      Socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Arm(std::chrono::seconds(1));
+      LingerRead(0);
+    }
+  }
+
+  void LingerRead(size_t dropped) {
+    Socket().async_read_some(asio::buffer(probe_),
+                             [self = shared_from_this(), dropped](beast::error_code ec, size_t n) {
+                               if (ec || dropped + n > kMaxLinger) return self->Close();
+                               self->LingerRead(dropped + n);
+                             });
   }
 
   // Deadline for the current read or write: past it, pending socket
@@ -485,6 +521,7 @@ class Connection : public ResponseSink,
 
   static constexpr size_t kMaxRead = 64 * 1024;     // per recv, as Beast's read loop
   static constexpr size_t kKeepBuffer = 64 * 1024;  // larger response buffers are freed
+  static constexpr size_t kMaxLinger = 1024 * 1024;  // bytes dropped after a refusal
 
   Stream stream_;
   asio::steady_timer timer_;
@@ -502,6 +539,7 @@ class Connection : public ResponseSink,
   uint16_t local_port_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool refused_ = false;  // the request was refused (4xx/5xx framing): linger, then close
   bool head_only_ = false;
   bool busy_ = false;
   bool idle_ = false;

@@ -429,6 +429,69 @@ TEST_F(HttpServerTest, MalformedIs400) {
   ::close(fd);
 }
 
+// Reads everything until the server closes the connection.
+std::string ReadToEof(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+size_t CountResponses(const std::string& s) {
+  size_t n = 0;
+  for (size_t p = s.find("HTTP/1.1 "); p != std::string::npos; p = s.find("HTTP/1.1 ", p + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(HttpServerTest, SmuggledRequestGetsOneRefusalThenClose) {
+  for (std::string head : {"Transfer-Encoding: xchunked", "Transfer-Encoding: chunked, identity",
+                           "Content-Length: 5\r\nTransfer-Encoding: chunked"}) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    std::string raw = "POST /a HTTP/1.1\r\nHost: h\r\n" + head +
+                      "\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
+    ::send(fd, raw.data(), raw.size(), 0);
+    std::string r = ReadToEof(fd);
+    EXPECT_EQ(CountResponses(r), 1u) << r;
+    EXPECT_EQ(r.rfind("HTTP/1.1 400 ", 0), 0u) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    ::close(fd);
+  }
+  EXPECT_EQ(handler_.calls.load(), 0);
+}
+
+TEST_F(HttpServerTest, UnsupportedTransferCodingIs501) {
+  int fd = Connect(server_->port());
+  std::string raw =
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::string r = ReadToEof(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 501 ", 0), 0u) << r;
+  EXPECT_NE(r.find("only chunked"), std::string::npos) << r;
+  ::close(fd);
+  EXPECT_EQ(handler_.calls.load(), 0);
+}
+
+TEST_F(HttpServerTest, EndlessChunkedTrailerIs431) {
+  int fd = Connect(server_->port());
+  std::string raw = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  std::string line = "X-T: " + std::string(1000, 't') + "\r\n";
+  for (int i = 0; i < 200; ++i) {
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) break;
+  }
+  std::string r = ReadToEof(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 431 ", 0), 0u) << r.substr(0, 200);
+  ::close(fd);
+  EXPECT_EQ(handler_.calls.load(), 0);
+}
+
 TEST_F(HttpServerTest, DrainFinishesInFlightRequest) {
   int fd = Connect(server_->port());
   std::string raw = "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n";

@@ -1,9 +1,13 @@
 #include "web/users.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -71,12 +75,12 @@ std::string HashPassword(const std::string& password) {
          Pbkdf2(password, salt, kIterations);
 }
 
-StatusOr<UserStore> UserStore::Open(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+StatusOr<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
     std::ofstream out(path, std::ios::trunc);
     out << "# Dashboard users: EMAIL pbkdf2-sha256$ITER$SALT$HASH  or  EMAIL plain:PASSWORD\n"
-        << "# Default (Kubeflow's Dex default), change or remove it:\n"
+        << "# Default (Kubeflow's Dex default); set a password with `ferry passwd EMAIL`:\n"
         << kDefaultUser << " " << HashPassword(kDefaultPassword) << "\n";
     out.close();
     if (!out) {
@@ -84,25 +88,114 @@ StatusOr<UserStore> UserStore::Open(const std::string& path) {
                            ": check that the data dir is writable");
     }
     ::chmod(path.c_str(), 0600);
-    in.open(path);
   }
-  UserStore store;
+  std::unique_ptr<UserStore> store(new UserStore(path));
+  std::lock_guard<std::mutex> lock(store->mu_);
+  RETURN_IF_ERROR(store->Load());
+  return store;
+}
+
+Status UserStore::Load() {
+  struct stat st;
+  std::ifstream in(path_);
+  if (!in || ::stat(path_.c_str(), &st) != 0) {
+    return InternalError("cannot read the dashboard users file " + path_ +
+                         ": check that it exists and is readable");
+  }
+  std::map<std::string, std::string> users;
   std::string line;
   while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     auto space = line.find_first_of(" \t");
     if (space == std::string::npos) continue;
     auto secret = line.find_first_not_of(" \t", space);
     if (secret == std::string::npos) continue;
-    store.users_[line.substr(0, space)] = line.substr(secret);
+    users[line.substr(0, space)] = line.substr(secret);
   }
-  store.default_active_ = store.Check(kDefaultUser, kDefaultPassword);
-  return store;
+  users_ = std::move(users);
+  auto it = users_.find(kDefaultUser);
+  default_active_ = it != users_.end() && Verify(it->second, kDefaultPassword);
+  ino_ = st.st_ino;
+  size_ = st.st_size;
+  mtime_ = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return OkStatus();
 }
 
-bool UserStore::Check(const std::string& email, const std::string& password) const {
-  auto it = users_.find(email);
-  return it != users_.end() && Verify(it->second, password);
+void UserStore::Refresh() {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) return;  // gone: keep what was read
+  auto mtime =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (st.st_ino == ino_ && st.st_size == size_ && mtime == mtime_) return;
+  (void)Load();
+}
+
+bool UserStore::Check(const std::string& email, const std::string& password) {
+  Refresh();
+  std::string secret;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = users_.find(email);
+    if (it != users_.end()) secret = it->second;
+  }
+  if (secret.empty()) {
+    // The same work as for a real account: the time taken does not tell
+    // which emails exist.
+    static const std::string kDummy = HashPassword(RandomToken());
+    Verify(kDummy, password);
+    return false;
+  }
+  return Verify(secret, password);
+}
+
+bool UserStore::default_password_active() {
+  Refresh();
+  std::lock_guard<std::mutex> lock(mu_);
+  return default_active_;
+}
+
+Status SetUserPassword(const std::string& path, const std::string& email,
+                       const std::string& password) {
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    std::string line;
+    while (in && std::getline(in, line)) lines.push_back(line);
+  }
+  if (lines.empty()) {
+    lines.push_back(
+        "# Dashboard users: EMAIL pbkdf2-sha256$ITER$SALT$HASH  or  EMAIL plain:PASSWORD");
+  }
+  std::string entry = email + " " + HashPassword(password);
+  bool replaced = false;
+  for (std::string& line : lines) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.substr(0, line.find_first_of(" \t")) == email) {
+      line = replaced ? "# (duplicate, replaced by `ferry passwd`) " + line : entry;
+      replaced = true;
+    }
+  }
+  if (!replaced) lines.push_back(entry);
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+
+  std::string tmp = path + ".tmp-" + RandomToken().substr(0, 12);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return InternalError("cannot write " + tmp + ": " + std::strerror(errno) +
+                         " (is the data dir right and writable?)");
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return InternalError("cannot replace " + path + ": " + err);
+  }
+  return OkStatus();
 }
 
 std::string SessionTable::Create(const std::string& user) {

@@ -1,10 +1,13 @@
 #include "web/web_handler.h"
 
 #include <cctype>
-#include <optional>
+#include <memory>
 
 #include "web/assets.h"
+#include "web/csrf.h"
 #include "web/gzip.h"
+#include "web/redirect.h"
+#include "web/sign_in.h"
 #include "web/users.h"
 
 namespace ferry::web {
@@ -56,15 +59,6 @@ std::string UrlDecode(std::string_view s) {
     }
   }
   return out;
-}
-
-// Only same-site relative paths: "/x" but not "//host" or "/\host".
-std::string SafeNext(const std::string& next) {
-  if (next.size() < 1 || next[0] != '/' ||
-      (next.size() > 1 && (next[1] == '/' || next[1] == '\\'))) {
-    return "/";
-  }
-  return next;
 }
 
 }  // namespace
@@ -147,7 +141,8 @@ struct WebHandler::Impl {
   server::HttpHandler* external;
   server::HttpHandler* internal;
   Status init = OkStatus();
-  std::optional<UserStore> users;
+  std::shared_ptr<PasswordSignIn> sign_in;  // null when the users file is unusable (init)
+  std::unique_ptr<CsrfTokens> csrf;
   mutable SessionTable sessions{std::chrono::hours(12)};
 
   std::string SessionCookie(const std::string& id, int max_age) const {
@@ -157,50 +152,103 @@ struct WebHandler::Impl {
     return c;
   }
 
-  HttpResponse LoginPage(int status, const std::string& error, const std::string& next) const {
+  // What the page says about Kubeflow's default user.
+  std::string DefaultNote() const {
+    if (!sign_in) return "";
+    if (sign_in->ShowDefaultPassword()) {
+      return "<p class=\"note\" id=\"default-user-note\">First start: the default user is <code>" +
+             std::string(kDefaultUser) + "</code> with password <code>" + kDefaultPassword +
+             "</code> (Kubeflow's Dex default), accepted from this machine only. Set a password: "
+             "<code>" +
+             HtmlEscape(PasswdCommand(sign_in->users_path(), kDefaultUser)) + "</code>.</p>";
+    }
+    if (sign_in->DefaultPasswordInUse()) {
+      return "<p class=\"note\" id=\"set-password-note\">Ferry listens beyond this machine, so "
+             "the default user's well-known password is refused from other machines. Set a "
+             "password: <code>" +
+             HtmlEscape(PasswdCommand(sign_in->users_path(), kDefaultUser)) + "</code>.</p>";
+    }
+    return "";
+  }
+
+  HttpResponse LoginPage(const HttpRequest& req, int status, const std::string& error,
+                         const std::string& next) const {
     const Asset* page = FindAsset("/login.html");
     std::string html = page ? std::string(page->body) : "<p>login page missing from the build</p>";
-    std::string note;
-    if (users && users->default_password_active()) {
-      note = "<p class=\"note\" id=\"default-user-note\">First start: the default user is <code>" +
-             std::string(kDefaultUser) + "</code> with password <code>" + kDefaultPassword +
-             "</code> (Kubeflow's Dex default). Change it in <code>" +
-             HtmlEscape(options.data_dir) + "/users</code>.</p>";
-    }
+    std::string note = DefaultNote();
     if (!init.ok()) {
       note += "<p class=\"error\">" + HtmlEscape(init.message()) + "</p>";
     }
+    CsrfTokens::Form form = csrf->ForPage(CookieValue(req, csrf->cookie_name()));
     ReplaceAll(&html, "{{note}}", note);
     ReplaceAll(&html, "{{error}}",
                error.empty() ? ""
                              : "<p class=\"error\" role=\"alert\" id=\"login-error\">" +
                                    HtmlEscape(error) + "</p>");
     ReplaceAll(&html, "{{next}}", HtmlEscape(next));
+    ReplaceAll(&html, "{{csrf}}", form.field);
     HttpResponse r{status, "text/html; charset=utf-8", {}, std::move(html)};
     r.headers.emplace_back("Cache-Control", "no-store");
+    if (!form.set_cookie.empty()) r.headers.emplace_back("Set-Cookie", form.set_cookie);
     AddPageHeaders(&r);
     return r;
   }
 
+  HttpResponse Throttled(const HttpRequest& req, int64_t wait, const std::string& next) const {
+    HttpResponse r = LoginPage(req, 429,
+                               "Too many failed sign-ins for this account or from this address: "
+                               "try again in " +
+                                   std::to_string(wait) + " s.",
+                               next);
+    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    return r;
+  }
+
   HttpResponse Login(const HttpRequest& req) const {
-    std::string next = SafeNext(FormField(req.body, "next"));
+    std::string next = SafeRedirect(FormField(req.body, "next"));
+    if (!csrf->Valid(CookieValue(req, csrf->cookie_name()), FormField(req.body, kCsrfField))) {
+      return LoginPage(req, 403,
+                       "This sign-in was not sent from this dashboard's own sign-in page (the "
+                       "form's CSRF token is missing or wrong, or Ferry restarted since the page "
+                       "was loaded): sign in again on this page.",
+                       next);
+    }
     std::string token = FormField(req.body, "token");
     std::string email = FormField(req.body, "email");
     std::string user;
     if (!token.empty()) {
+      if (int64_t wait = sign_in ? sign_in->TokenRetryAfter(req.remote_address) : 0; wait > 0) {
+        return Throttled(req, wait, next);
+      }
       if (!SecretEquals(token, options.admin_token)) {
-        return LoginPage(401,
+        if (sign_in) sign_in->TokenFailed(req.remote_address);
+        return LoginPage(req, 401,
                          "That is not the admin token: copy it from " + options.data_dir +
                              "/admin-token (or the token: line of the kubeconfig).",
                          next);
       }
       user = "admin";
     } else {
-      if (!users || !users->Check(email, FormField(req.body, "password"))) {
-        return LoginPage(401,
-                         "Unknown email or wrong password: check " + options.data_dir +
-                             "/users, or sign in with the admin token.",
-                         next);
+      if (!sign_in) return LoginPage(req, 401, init.message(), next);
+      PasswordSignIn::Result res =
+          sign_in->Check(email, FormField(req.body, "password"), req.remote_address);
+      switch (res.verdict) {
+        case PasswordSignIn::Verdict::kThrottled:
+          return Throttled(req, res.retry_after, next);
+        case PasswordSignIn::Verdict::kDefaultRefused:
+          return LoginPage(req, 403,
+                           "The well-known default password is accepted from this machine only. "
+                           "Set a password with `" +
+                               PasswdCommand(sign_in->users_path(), email) +
+                               "` and sign in with it.",
+                           next);
+        case PasswordSignIn::Verdict::kWrong:
+          return LoginPage(req, 401,
+                           "Unknown email or wrong password: check " + options.data_dir +
+                               "/users, or sign in with the admin token.",
+                           next);
+        case PasswordSignIn::Verdict::kOk:
+          break;
       }
       user = email;
     }
@@ -238,7 +286,7 @@ struct WebHandler::Impl {
   // /login and /logout when another component owns sign-in.
   HttpResponse ExternalSignIn(const HttpRequest& req) const {
     if (req.path == "/logout") return Redirect(options.logout_url);
-    std::string next = SafeNext(FormField(req.query, "next"));
+    std::string next = SafeRedirect(FormField(req.query, "next"));
     std::string user;
     if (options.session_lookup && options.session_lookup(req, &user)) return Redirect(next);
     return Redirect(options.login_url + "?rd=" + UrlEncode(next));
@@ -253,11 +301,17 @@ WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
   impl_->options = std::move(options);
   impl_->external = external;
   impl_->internal = internal;
-  auto users = UserStore::Open(impl_->options.data_dir + "/users");
-  if (users.ok()) {
-    impl_->users = std::move(*users);
-  } else {
-    impl_->init = users.status();
+  std::string csrf_attributes = "Path=/login; HttpOnly; SameSite=Strict";
+  if (impl_->options.secure_cookie) csrf_attributes += "; Secure";
+  impl_->csrf = std::make_unique<CsrfTokens>(kLoginCsrfCookie, csrf_attributes);
+  impl_->sign_in = impl_->options.sign_in;
+  if (!impl_->sign_in) {
+    auto sign_in = PasswordSignIn::Open(impl_->options.data_dir + "/users");
+    if (sign_in.ok()) {
+      impl_->sign_in = std::move(*sign_in);
+    } else {
+      impl_->init = sign_in.status();
+    }
   }
 }
 
@@ -324,7 +378,7 @@ void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
   }
   if (path == "/login") {
     if (req.method == "POST") return responder.Send(impl.Login(req));
-    return responder.Send(impl.LoginPage(200, "", SafeNext(FormField(req.query, "next"))));
+    return responder.Send(impl.LoginPage(req, 200, "", SafeRedirect(FormField(req.query, "next"))));
   }
   if (path == "/logout") return responder.Send(impl.Logout(req));
   std::string user;

@@ -1,6 +1,8 @@
 // WebHandler: the Models dashboard of `ferry up` (web/*, embedded in the
 // binary), its sign-in (static users from DATA_DIR/users or the admin token;
-// an HttpOnly SameSite=Strict session cookie) and the "Try it" proxy that
+// a CSRF token on the form, failures throttled, the default password only
+// from this machine — see sign_in.h; an HttpOnly SameSite=Strict session
+// cookie) and the "Try it" proxy that
 // hands a request to the external or internal gateway handler in-process.
 // A second instance serves the same dashboard on the external gateway, where
 // the built-in oauth2-proxy owns sign-in (WebOptions::session_lookup).
@@ -21,6 +23,8 @@
 
 namespace ferry::web {
 
+class PasswordSignIn;
+
 struct WebOptions {
   std::string data_dir;       // holds `users` (created on first start)
   std::string admin_token;    // "sign in with the admin token"
@@ -39,9 +43,13 @@ struct WebOptions {
   // added to Try-it calls to the external gateway that have no token, so
   // they go through the gateway as that user. Unset or "" = none.
   std::function<std::string(const std::string& user)> gateway_cookie;
+  // The password gate shared with the oauth2-proxy (`ferry up`); null: the
+  // handler opens DATA_DIR/users itself.
+  std::shared_ptr<PasswordSignIn> sign_in;
 };
 
 inline constexpr char kSessionCookie[] = "ferry_session";
+inline constexpr char kLoginCsrfCookie[] = "ferry_csrf";
 
 class WebHandler : public server::HttpHandler {
  public:

@@ -10,6 +10,7 @@
 #include "web/assets.h"
 #include "web/front_handler.h"
 #include "web/gzip.h"
+#include "web/sign_in.h"
 #include "web/users.h"
 
 namespace ferry::web {
@@ -69,19 +70,45 @@ class WebHandlerTest : public ::testing::Test {
     server::SplitTarget(req.target, &req.path, &req.query);
     req.body = std::move(body);
     req.headers = std::move(headers);
+    req.remote_address = remote_;
     auto sink = std::make_shared<Sink>();
     handler_->Handle(req, server::Responder(sink));
     return sink->last;
   }
 
+  // What a browser gets from the sign-in page: the CSRF cookie ("name=value")
+  // and the form's hidden token.
+  struct Form {
+    std::string cookie;
+    std::string token;
+  };
+  Form LoadForm() {
+    HttpResponse page = Call("GET", "/login");
+    EXPECT_EQ(page.status, 200);
+    std::string set = HeaderOf(page, "Set-Cookie");
+    EXPECT_EQ(set.rfind(std::string(kLoginCsrfCookie) + "=", 0), 0u) << set;
+    std::string marker = "name=\"csrf\" value=\"";
+    size_t at = page.body.find(marker);
+    EXPECT_NE(at, std::string::npos);
+    at += marker.size();
+    return {set.substr(0, set.find(';')), page.body.substr(at, page.body.find('"', at) - at)};
+  }
+
+  // Posts the sign-in form as a browser would (cookie + hidden token).
+  HttpResponse PostLogin(const std::string& fields) {
+    Form f = LoadForm();
+    return Call("POST", "/login", fields + "&csrf=" + f.token, {{"cookie", f.cookie}});
+  }
+
   // Signs in and returns the "Cookie" header value.
   std::string SignIn() {
-    HttpResponse r = Call("POST", "/login", "email=user%40example.com&password=12341234&next=%2F");
+    HttpResponse r = PostLogin("email=user%40example.com&password=12341234&next=%2F");
     EXPECT_EQ(r.status, 303);
     std::string cookie = HeaderOf(r, "Set-Cookie");
     return cookie.substr(0, cookie.find(';'));
   }
 
+  std::string remote_ = "127.0.0.1";
   std::filesystem::path dir_;
   FakeGateway external_, internal_;
   std::unique_ptr<WebHandler> handler_;
@@ -127,8 +154,7 @@ TEST_F(WebHandlerTest, CreatesTheDefaultUserAndSaysSo) {
 }
 
 TEST_F(WebHandlerTest, PasswordLoginSetsAStrictHttpOnlyCookie) {
-  HttpResponse r =
-      Call("POST", "/login", "email=user%40example.com&password=12341234&next=%2F%23%2Fns%2Fx");
+  HttpResponse r = PostLogin("email=user%40example.com&password=12341234&next=%2F%23%2Fns%2Fx");
   ASSERT_EQ(r.status, 303);
   EXPECT_EQ(HeaderOf(r, "Location"), "/#/ns/x");
   std::string cookie = HeaderOf(r, "Set-Cookie");
@@ -143,14 +169,103 @@ TEST_F(WebHandlerTest, PasswordLoginSetsAStrictHttpOnlyCookie) {
 }
 
 TEST_F(WebHandlerTest, RejectsWrongPasswordsAndOffsiteRedirects) {
-  HttpResponse bad = Call("POST", "/login", "email=user%40example.com&password=nope");
+  Form f = LoadForm();
+  HttpResponse bad =
+      Call("POST", "/login", "email=user%40example.com&password=nope&csrf=" + f.token,
+           {{"cookie", f.cookie}});
   EXPECT_EQ(bad.status, 401);
   EXPECT_NE(bad.body.find("wrong password"), std::string::npos);
-  EXPECT_TRUE(HeaderOf(bad, "Set-Cookie").empty());
-  HttpResponse r = Call("POST", "/login", "token=admintoken&next=%2F%2Fevil.example");
-  EXPECT_EQ(r.status, 303);
-  EXPECT_EQ(HeaderOf(r, "Location"), "/");
-  EXPECT_EQ(Call("POST", "/login", "token=admintokeX").status, 401);
+  EXPECT_TRUE(HeaderOf(bad, "Set-Cookie").empty());  // no session, and the CSRF cookie is kept
+  for (const char* next : {"%2F%2Fevil.example", "%2F%09%2Fevil.example", "%2F%5Cevil.example",
+                           "%2F%252F%252Fevil.example", "https%3A%2F%2Fevil.example"}) {
+    HttpResponse r = PostLogin(std::string("token=admintoken&next=") + next);
+    EXPECT_EQ(r.status, 303) << next;
+    EXPECT_EQ(HeaderOf(r, "Location"), "/") << next;
+  }
+  EXPECT_EQ(PostLogin("token=admintokeX").status, 401);
+  // The page does not echo an unsafe next into its form either.
+  EXPECT_EQ(Call("GET", "/login?next=%2F%09%2Fevil.example").body.find("evil"), std::string::npos);
+}
+
+TEST_F(WebHandlerTest, LoginNeedsTheCsrfTokenOfItsOwnPage) {
+  for (const char* fields : {"email=user%40example.com&password=12341234", "token=admintoken"}) {
+    HttpResponse r = Call("POST", "/login", fields);
+    EXPECT_EQ(r.status, 403) << fields;
+    EXPECT_NE(r.body.find("CSRF token is missing or wrong"), std::string::npos);
+    EXPECT_EQ(HeaderOf(r, "Set-Cookie").rfind("ferry_csrf=", 0), 0u);  // a fresh form to retry
+    Form f = LoadForm();
+    r = Call("POST", "/login", std::string(fields) + "&csrf=" + f.token + "0",
+             {{"cookie", f.cookie}});
+    EXPECT_EQ(r.status, 403) << fields;
+    Form other = LoadForm();  // another browser's token with this browser's cookie
+    r = Call("POST", "/login", std::string(fields) + "&csrf=" + other.token,
+             {{"cookie", f.cookie}});
+    EXPECT_EQ(r.status, 403) << fields;
+    r = Call("POST", "/login", std::string(fields) + "&csrf=" + f.token, {{"cookie", f.cookie}});
+    EXPECT_EQ(r.status, 303) << fields;
+  }
+  Form f = LoadForm();
+  EXPECT_NE(f.cookie, "");
+  HttpResponse page = Call("GET", "/login", "", {{"cookie", f.cookie}});
+  EXPECT_TRUE(HeaderOf(page, "Set-Cookie").empty());  // the cookie is reused
+  HttpResponse first = Call("GET", "/login");
+  EXPECT_NE(HeaderOf(first, "Set-Cookie").find("Path=/login; HttpOnly; SameSite=Strict; Secure"),
+            std::string::npos);
+}
+
+TEST_F(WebHandlerTest, FailedPasswordsAreThrottledWith429) {
+  // A clock that stands still: the delay is seen exactly as set.
+  PasswordSignIn::Options opts;
+  opts.now = [] { return LoginThrottle::Clock::time_point(std::chrono::hours(1)); };
+  auto gate = PasswordSignIn::Open((dir_ / "users").string(), opts);
+  ASSERT_TRUE(gate.ok());
+  WebOptions o;
+  o.data_dir = dir_.string();
+  o.admin_token = "admintoken";
+  o.sign_in = *gate;
+  handler_ = std::make_unique<WebHandler>(o, &external_, &internal_);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(PostLogin("email=user%40example.com&password=nope").status, 401);
+  }
+  HttpResponse r = PostLogin("email=user%40example.com&password=12341234");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(HeaderOf(r, "Retry-After"), "1");
+  EXPECT_NE(r.body.find("try again in 1 s"), std::string::npos);
+  // Another account from the same address is not blocked by this one.
+  EXPECT_EQ(PostLogin("email=other%40example.com&password=nope").status, 401);
+}
+
+TEST_F(WebHandlerTest, DefaultPasswordIsRefusedFromAnotherMachine) {
+  remote_ = "192.0.2.2";
+  HttpResponse r = PostLogin("email=user%40example.com&password=12341234");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("ferry passwd user@example.com --data-dir " + dir_.string()),
+            std::string::npos);
+  EXPECT_TRUE(HeaderOf(r, "Set-Cookie").empty());
+  remote_ = "127.0.0.1";
+  EXPECT_EQ(PostLogin("email=user%40example.com&password=12341234").status, 303);
+}
+
+TEST_F(WebHandlerTest, ExposedListenersHideTheDefaultPassword) {
+  auto gate = PasswordSignIn::Open((dir_ / "users").string());
+  ASSERT_TRUE(gate.ok());
+  WebOptions o;
+  o.data_dir = dir_.string();
+  o.admin_token = "admintoken";
+  o.sign_in = *gate;
+  handler_ = std::make_unique<WebHandler>(o, &external_, &internal_);
+  EXPECT_NE(Call("GET", "/login").body.find("12341234"), std::string::npos);
+  (*gate)->SetExposed(true);
+  HttpResponse page = Call("GET", "/login");
+  EXPECT_EQ(page.body.find("12341234"), std::string::npos);
+  EXPECT_NE(page.body.find("id=\"set-password-note\""), std::string::npos);
+  EXPECT_NE(page.body.find("ferry passwd user@example.com --data-dir"), std::string::npos);
+  // Once a password is set, neither note.
+  ASSERT_TRUE(SetUserPassword((dir_ / "users").string(), kDefaultUser, "an0ther-pw").ok());
+  page = Call("GET", "/login");
+  EXPECT_EQ(page.body.find("set-password-note"), std::string::npos);
+  EXPECT_EQ(page.body.find("default-user-note"), std::string::npos);
+  EXPECT_EQ(PostLogin("email=user%40example.com&password=an0ther-pw").status, 303);
 }
 
 TEST_F(WebHandlerTest, LogoutEndsTheSession) {
@@ -203,23 +318,6 @@ TEST(FormFieldTest, DecodesFields) {
   EXPECT_EQ(FormField("a=1&b=+y+", "b"), " y ");
   EXPECT_EQ(FormField("a=%zz%4", "a"), "%zz%4");
   EXPECT_EQ(FormField("a=1", "missing"), "");
-}
-
-TEST(UserStoreTest, AcceptsHashedAndPlainEntries) {
-  auto path =
-      std::filesystem::temp_directory_path() / ("ferry-users-" + std::to_string(::getpid()));
-  {
-    std::ofstream out(path);
-    out << "# comment\nalice@x.com " << HashPassword("s3cret") << "\nbob@x.com plain:pw\n";
-  }
-  auto users = UserStore::Open(path.string());
-  ASSERT_TRUE(users.ok());
-  EXPECT_TRUE(users->Check("alice@x.com", "s3cret"));
-  EXPECT_FALSE(users->Check("alice@x.com", "s3cret!"));
-  EXPECT_TRUE(users->Check("bob@x.com", "pw"));
-  EXPECT_FALSE(users->Check("carol@x.com", "pw"));
-  EXPECT_FALSE(users->default_password_active());
-  std::filesystem::remove(path);
 }
 
 TEST(IsApiPathTest, SplitsApiFromDashboardPaths) {

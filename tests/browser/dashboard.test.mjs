@@ -117,6 +117,14 @@ async function run() {
       await page.getByLabel('Password').press('Enter');
       await page.locator('#login-error').waitFor();
     });
+    await step('the form carries a CSRF token; a post without it is refused', async () => {
+      const token = await page.locator('form input[name="csrf"]').first().inputValue();
+      assert(/^[0-9a-f]{64}$/.test(token), `csrf field: ${token}`);
+      // Same browser (its CSRF cookie goes along), but not from the page's form.
+      const r = await page.request.post(new URL('login', up.url).href,
+        { form: { email: 'user@example.com', password: '12341234' }, maxRedirects: 0 });
+      assert(r.status() === 403 && (await r.text()).includes('CSRF'), `post without token: ${r.status()}`);
+    });
     await step('sign in with the keyboard', async () => {
       await page.getByLabel('Email').fill('user@example.com');
       await page.getByLabel('Password').fill('12341234');
@@ -234,6 +242,9 @@ async function run() {
         assert(new URL(ext.url()).pathname === '/oauth2/sign_in', `not sent to the login: ${ext.url()}`);
         assert((await unlabeled(ext)).length === 0, `unlabeled controls: ${await unlabeled(ext)}`);
         await ext.screenshot({ path: path.join(SHOTS, '09-gateway-login.png'), fullPage: true });
+        const r = await ext.request.post(new URL('oauth2/sign_in', up.extUrl).href,
+          { form: { username: 'user@example.com', password: '12341234', rd: '/' }, maxRedirects: 0 });
+        assert(r.status() === 403, `gateway sign-in post without the CSRF token: ${r.status()}`);
         await ext.getByLabel('Email').fill('user@example.com');
         await ext.getByLabel('Password').fill('wrong');
         await ext.getByLabel('Password').press('Enter');

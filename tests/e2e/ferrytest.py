@@ -6,6 +6,7 @@ Only Debian's python3 packages are used (run with /usr/bin/python3).
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -197,3 +198,24 @@ class Up:
     def internal(self, host, path, **kw):
         return requests.post("http://127.0.0.1:%d%s" % (self.internal_port, path),
                              headers=dict(kw.pop("headers", {}), Host=host), timeout=10, **kw)
+
+
+def form_token(html):
+    """The CSRF token of a Ferry sign-in page (its hidden `csrf` field)."""
+    m = re.search(r'name="csrf" value="([^"]*)"', html)
+    if not m:
+        raise AssertionError("no CSRF token in the sign-in page:\n" + html[:2000])
+    return m.group(1)
+
+
+def oauth2_sign_in(base, username, password, rd="/", host=None, session=None):
+    """Signs in at the built-in oauth2-proxy of the gateway at `base` the way a
+    browser does: loads /oauth2/sign_in (CSRF cookie + hidden token), then
+    posts the form. Returns the POST's response (302 with the session cookie
+    on success); no redirect is followed."""
+    s = session or requests.Session()
+    headers = {"Host": host} if host else {}
+    page = s.get(base + "/oauth2/sign_in", params={"rd": rd}, headers=headers, timeout=10)
+    return s.post(base + "/oauth2/sign_in", headers=headers, allow_redirects=False, timeout=10,
+                  data={"username": username, "password": password, "rd": rd,
+                        "csrf": form_token(page.text)})

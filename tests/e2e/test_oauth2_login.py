@@ -67,10 +67,9 @@ class Oauth2LoginTest(unittest.TestCase):
         return requests.get(self.base + path, headers=dict(kw.pop("headers", {}), Host=host),
                             allow_redirects=False, timeout=10, **kw)
 
-    def sign_in(self, password="12341234", rd=INFER, host=HOST):
-        return requests.post(self.base + "/oauth2/sign_in", headers={"Host": host},
-                             data={"username": "user@example.com", "password": password,
-                                   "rd": rd}, allow_redirects=False, timeout=10)
+    def sign_in(self, password="12341234", rd=INFER, host=HOST, user="user@example.com"):
+        # As a browser: the page's CSRF cookie and token, then the form.
+        return ferrytest.oauth2_sign_in(self.base, user, password, rd=rd, host=host)
 
     def test_browser_gets_the_sign_in_page(self):
         r = self.get(INFER, headers=BROWSER)
@@ -79,6 +78,9 @@ class Oauth2LoginTest(unittest.TestCase):
         self.assertIn("text/html", r.headers["content-type"])
         self.assertIn('action="/oauth2/sign_in"', r.text)
         self.assertIn('value="%s"' % INFER, r.text)
+        # The denied page carries a working sign-in form: CSRF cookie and token.
+        self.assertTrue(r.headers["set-cookie"].startswith("oauth2_proxy_kubeflow_csrf="))
+        self.assertTrue(ferrytest.form_token(r.text))
         # The sign-in page itself, and /oauth2/start redirecting to it.
         r = self.get("/oauth2/sign_in?rd=/x", headers=BROWSER)
         self.assertEqual(r.status_code, 200)
@@ -98,6 +100,12 @@ class Oauth2LoginTest(unittest.TestCase):
         self.assertEqual(r.status_code, 401)
         self.assertIn('id="login-error"', r.text)
         self.assertNotIn("set-cookie", {k.lower() for k in r.headers})
+        # Without the page's CSRF token the form is refused before the password.
+        r = requests.post(self.base + "/oauth2/sign_in", headers={"Host": HOST},
+                          data={"username": "user@example.com", "password": "12341234"},
+                          allow_redirects=False, timeout=10)
+        self.assertEqual(r.status_code, 403, r.text)
+        self.assertIn("CSRF", r.text)
 
     def test_login_then_seed_request_with_the_cookie(self):
         r = self.sign_in()
@@ -126,9 +134,7 @@ class Oauth2LoginTest(unittest.TestCase):
         self.assertEqual(r.status_code, 403, r.text)
 
     def test_another_user_is_not_the_profile_owner(self):
-        r = requests.post(self.base + "/oauth2/sign_in", headers={"Host": HOST},
-                          data={"username": "bob@example.com", "password": "bobpass", "rd": "/"},
-                          allow_redirects=False, timeout=10)
+        r = self.sign_in(user="bob@example.com", password="bobpass", rd="/")
         self.assertEqual(r.status_code, 302, r.text)
         cookie = r.headers["set-cookie"].split(";")[0]
         r = requests.post(self.base + INFER, json=SEED_REQUEST, timeout=10,
