@@ -352,11 +352,11 @@ def vectors(keys, authz_port):
          [(g("/admin/ok"), "403R")]),
         # JWT attack cases (RA issuer X, jwks inline).
         ("jwt-hs256-confusion", [ra("jwt", "foo", jwks)],
-         [(g("/", headers=bearer(keys.sign({"iss": ISSUER_X, "sub": "u1", "exp": NOW + 60},
+         [(g("/", headers=bearer(keys.sign({"iss": ISSUER_X, "sub": "u1", "exp": NOW + 3600},
                                            alg="HS256"))),
            ("401J", "Jwks doesn't have key to match kid or alg from Jwt"))]),
         ("jwt-unknown-kid", [ra("jwt", "foo", jwks)],
-         [(g("/", headers=bearer(keys.sign({"iss": ISSUER_X, "sub": "u1", "exp": NOW + 60},
+         [(g("/", headers=bearer(keys.sign({"iss": ISSUER_X, "sub": "u1", "exp": NOW + 3600},
                                            kid="nope"))),
            ("401J", "Jwks doesn't have key to match kid or alg from Jwt"))]),
         ("jwt-expired", [ra("jwt", "foo", jwks)],
