@@ -113,14 +113,26 @@ def structural(schema):
     return out
 
 
-class SchemaValidator:
-    """Validates whole objects against a KServe release's CRDs."""
+PROFILE_CRD = os.path.join(REPO, "tests", "fixtures", "kubeflow", "kubeflow.org_profiles.yaml")
 
-    def __init__(self, kserve):
+
+def load_crd(path):
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+class SchemaValidator:
+    """Validates whole objects against a KServe release's CRDs (and any
+    `extra_crds`, e.g. Kubeflow's Profile)."""
+
+    def __init__(self, kserve, extra_crds=()):
         import jsonschema
         self.kserve = kserve
         self.validators = {}
-        for kind, crd in kserve.crds.items():
+        crds = dict(kserve.crds)
+        for crd in extra_crds:
+            crds[crd["spec"]["names"]["kind"]] = crd
+        for kind, crd in crds.items():
             group = crd["spec"]["group"]
             for v in crd["spec"]["versions"]:
                 if not v.get("served", True):
