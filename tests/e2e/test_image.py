@@ -215,9 +215,12 @@ def with_ports(argv, http, grpc):
 class ImagePodTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # Class cleanups run even when this setup fails half-way.
         cls.tmp = tempfile.mkdtemp(prefix="ferry-image-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.image = Image(IMAGE, cls.tmp)
         cls.cgroup = CpuCgroup(cpus=1)
+        cls.addClassCleanup(cls.cgroup.remove)
         cls.src = os.path.join(mlflow_models(), "iris_tensor")
         cls.uri = "s3://mlflow/image-%s/artifacts/iris_model" % uuid.uuid4().hex[:8]
         s3_upload(cls.src, cls.uri)
@@ -227,13 +230,11 @@ class ImagePodTest(unittest.TestCase):
         os.makedirs(cls.models)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m,mode=0777",
                         "kserve-provision-location", cls.models], check=True)
+        cls.addClassCleanup(subprocess.run, ["umount", cls.models])
         cls.init_seconds = cls.run_storage_initializer()
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(["umount", cls.models])
-        cls.cgroup.remove()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
         print("\nimage rootfs export %.1f s, storage initializer %.2f s"
               % (cls.image.export_seconds, cls.init_seconds), file=sys.stderr)
 
