@@ -13,7 +13,10 @@ BASE=docker.io/library/debian:bookworm-slim
 cd "$REPO"
 
 for tool in podman mmdebstrap; do
-  command -v "$tool" >/dev/null || { echo "image: $tool is missing (scripts/install-deps.sh image)" >&2; exit 1; }
+  if ! command -v "$tool" >/dev/null; then
+    echo "image: $tool is missing (scripts/install-deps.sh image)" >&2
+    exit 1
+  fi
 done
 
 if ! podman image exists "$BASE"; then
@@ -30,4 +33,5 @@ fi
 
 t0=$(date +%s)
 podman build --isolation=chroot --layers -t "$TAG" -f Dockerfile .
-echo "image: $TAG built in $(( $(date +%s) - t0 )) s ($(podman image inspect "$TAG" --format '{{.Size}}') bytes)"
+size=$(podman image inspect "$TAG" --format '{{.Size}}')
+echo "image: $TAG built in $(( $(date +%s) - t0 )) s ($size bytes)"

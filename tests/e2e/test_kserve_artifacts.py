@@ -360,8 +360,8 @@ class ContainerTest(unittest.TestCase):
                 self.assertEqual(kr.knative_refusals(c), [])
                 self.assertEqual(kr.restricted_refusals(c), [])
                 self.assertNotIn("runAsUser", c["securityContext"])
-                self.assertEqual(c["args"][:3], ["serve", "--model_name=" + isvc["metadata"]["name"],
-                                                 "--model_dir=/mnt/models"])
+                name_arg = "--model_name=" + isvc["metadata"]["name"]
+                self.assertEqual(c["args"][:3], ["serve", name_arg, "--model_dir=/mnt/models"])
                 port = kr.serving_port(c)
                 self.assertEqual(port["name"], "h2c" if name == "ferry-grpc" else "http1")
                 self.assertIn("--grpc_port=%d" % (8081 if name == "ferry-grpc" else 0), c["args"])

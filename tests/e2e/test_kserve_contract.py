@@ -180,8 +180,9 @@ class TemplateTest(unittest.TestCase):
     def test_rendered_args_follow_custom_runtime_contract(self):
         c = kserve_container()
         self.assertEqual(c["name"], "kserve-container")
-        self.assertEqual(c["args"][:5], ["serve", "--model_name=irish-s3", "--model_dir=/mnt/models",
-                                         "--http_port=8080", "--grpc_port=0"])
+        self.assertEqual(c["args"][:5], ["serve", "--model_name=irish-s3",
+                                         "--model_dir=/mnt/models", "--http_port=8080",
+                                         "--grpc_port=0"])
         c = kserve_container("ferry-grpc", "irish-s3-grpc")
         self.assertEqual(c["args"][:5], ["serve", "--model_name=irish-s3-grpc",
                                          "--model_dir=/mnt/models", "--http_port=8080",

@@ -86,11 +86,13 @@ class StsHandler(http.server.BaseHTTPRequestHandler):
         if not re.fullmatch(r"[\w+=,.@-]{2,64}", form.get("RoleSessionName", "")):
             return self.error(400, "ValidationError", "bad RoleSessionName")
         if form.get("RoleArn") != ROLE:
-            return self.error(403, "AccessDenied", "not authorized to perform sts:AssumeRoleWithWebIdentity")
+            return self.error(403, "AccessDenied",
+                              "not authorized to perform sts:AssumeRoleWithWebIdentity")
         if form.get("WebIdentityToken") != server.accept_token:
             return self.error(400, "InvalidIdentityToken", "Couldn't retrieve verification key")
         _, access, secret = ensure_s3()
-        xml = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        xml = ("<AssumeRoleWithWebIdentityResponse "
+               "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                "<AssumeRoleWithWebIdentityResult><Credentials>"
                "<AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey>"
                "<SessionToken>%s</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration>"
@@ -191,8 +193,8 @@ class CredentialsTest(unittest.TestCase):
         self.assertTrue(self.proxy.requests)
         for method, path, headers in self.proxy.requests:
             self.assertEqual(headers.get("x-amz-security-token"), SESSION_TOKEN, path)
-            self.assertIn("x-amz-security-token", headers["authorization"].split("SignedHeaders=")[1]
-                          .split(",")[0].split(";"))
+            signed = headers["authorization"].split("SignedHeaders=")[1].split(",")[0]
+            self.assertIn("x-amz-security-token", signed.split(";"))
 
     def test_session_token_is_sent_and_signed(self):
         p, dest = self.run_init(self.s3_env(AWS_ACCESS_KEY_ID=self.access,
