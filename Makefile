@@ -5,7 +5,8 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 BUILD_TYPE ?= Release
 
-.PHONY: all build deps run test unit e2e bench fuzz fuzz-short chaos soak sanitize tsan clean
+.PHONY: all build deps run test unit e2e bench fuzz fuzz-short chaos soak sanitize tsan image \
+        image-test clean
 
 all: build
 
@@ -76,6 +77,21 @@ soak:
 	@scripts/install-deps.sh all
 	@$(MAKE) --no-print-directory build
 	@BENCH_SECTIONS=soak bench/run.sh $(BUILD)
+
+# The container image, built for real with podman (chroot isolation) on a
+# debian:bookworm-slim made locally by mmdebstrap (scripts/image.sh), and the
+# pod test: the image's file system and user run the storage initializer and
+# `ferry serve` with KServe's merged arguments (tests/e2e/test_image.py;
+# docs/kubernetes.md records the times). Not part of `make test`.
+IMAGE ?= localhost/ferry:dev
+image:
+	@scripts/install-deps.sh image
+	@scripts/image.sh $(IMAGE)
+
+image-test: image
+	@scripts/install-deps.sh image-test
+	@$(MAKE) --no-print-directory build
+	@FERRY_IMAGE=$(IMAGE) CTEST_ARGS="-R ^e2e_image$$" scripts/test.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -15,16 +15,21 @@ TEST_PKGS=(
   curl python3 python3-requests python3-sklearn python3-xgboost python3-numpy
   python3-yaml python3-boto3 python3-botocore awscli python3-kubernetes
   nodejs npm iproute2 chromium
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-jsonschema
 )
 BENCH_PKGS=(wrk nginx-light clang libclang-rt-14-dev)  # + `make fuzz`
+# `make image` / `make image-test` only: podman (chroot isolation) and a local
+# debian:bookworm-slim made by mmdebstrap.
+IMAGE_PKGS=(podman mmdebstrap uidmap fuse-overlayfs)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
   build) ;;
   test) want+=("${TEST_PKGS[@]}") ;;
   all) want+=("${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
-  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+  image) want=("${IMAGE_PKGS[@]}") ;;
+  image-test) want+=("${TEST_PKGS[@]}" "${IMAGE_PKGS[@]}") ;;
+  *) echo "usage: $0 [build|test|all|image|image-test]" >&2; exit 2 ;;
 esac
 
 missing=()

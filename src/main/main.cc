@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "main/authz_command.h"
 #include "main/passwd_command.h"
+#include "main/export_command.h"
 #include "main/serve_command.h"
 #include "main/up_command.h"
 #include "storage/storage_initializer.h"
@@ -38,10 +39,13 @@ int main(int argc, char** argv) {
   CLI::App* authz_cmd = ferry::main::AddAuthzCommand(app, &authz);
   ferry::main::PasswdFlags passwd;
   CLI::App* passwd_cmd = ferry::main::AddPasswdCommand(app, &passwd);
+  ferry::main::ExportFlags export_flags;
+  CLI::App* export_cmd = ferry::main::AddExportCommand(app, &export_flags);
   CLI11_PARSE(app, argc, argv);
   if (auto rc = ferry::cli::RunCliCommand(app, cli)) return *rc;
   if (authz_cmd->parsed()) return ferry::main::RunAuthzCheck(authz, std::cout, std::cerr);
   if (passwd_cmd->parsed()) return ferry::main::RunPasswd(passwd, std::cin, std::cout, std::cerr);
+  if (export_cmd->parsed()) return ferry::main::RunExport(export_flags, std::cout, std::cerr);
   if (app.got_subcommand("serve")) return ferry::main::RunServe(serve);
   if (app.got_subcommand("up")) return ferry::main::RunUp(up);
   if (app.got_subcommand("kubeconfig")) return ferry::main::RunKubeconfig(kubeconfig_dir);

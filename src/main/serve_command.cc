@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/cpu_limit.h"
 #include "grpc/grpc_server.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
@@ -37,10 +38,11 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
       ->capture_default_str()
       ->each([f](const std::string&) { f->grpc_port_explicit = true; });
   serve->add_option("--bind", f->bind, "Address to listen on")->capture_default_str();
-  serve->add_option("--workers", f->workers, "I/O threads (0 = one per core)")
+  serve->add_option("--workers", f->workers,
+                    "I/O threads (0 = one per CPU the container may use: the cgroup CPU limit)")
       ->capture_default_str();
   serve->add_option("--predict_threads,--predict-threads", f->predict_threads,
-                    "Threads for slow predicts (0 = one per core)")
+                    "Threads for slow predicts (0 = one per CPU the container may use)")
       ->capture_default_str();
   serve->add_option("--max_body_bytes,--max-body-bytes", f->max_body_bytes,
                     "Largest request body accepted (413 above)")
@@ -129,11 +131,13 @@ void LogKServeEnv() {
 // the implicit default (8081) is skipped with a warning instead, so several
 // local `ferry serve`s can run side by side. Null when gRPC is off.
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
-                                                      const server::ModelRouter& router) {
+                                                      const server::ModelRouter& router,
+                                                      int cpus) {
   if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
   grpc::GrpcServerOptions opts;
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
+  opts.threads = std::max(cpus, 2);
   opts.max_message_bytes = static_cast<int>(std::min<size_t>(flags.max_body_bytes, INT32_MAX));
   opts.server_version = FERRY_VERSION;
   auto server = grpc::GrpcServer::Start(opts, [&router] { return router.catalog(); });
@@ -149,10 +153,11 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
 
 // Wraps the model in a BatchingModel when --max_batch_size > 1; returns the
 // executor size batching wants (0 when off).
-int EnableBatching(const ServeFlags& flags, runtime::ServedModel* served) {
+int EnableBatching(const ServeFlags& flags, runtime::ServedModel* served, int cpus) {
   if (flags.max_batch_size <= 1) return 0;
   runtime::BatchingOptions o;
   o.max_batch_size = flags.max_batch_size;
+  o.max_concurrent_batches = cpus;
   o.max_delay = std::chrono::microseconds(
       static_cast<int64_t>(std::max(0.0, flags.max_batch_delay_ms) * 1000));
   int threads = runtime::EnableBatching(served, o);
@@ -166,6 +171,12 @@ int EnableBatching(const ServeFlags& flags, runtime::ServedModel* served) {
 int RunServe(const ServeFlags& flags) {
   sigset_t signals = BlockShutdownSignals();
   auto t0 = std::chrono::steady_clock::now();
+  // Thread pools follow the container's CPU limit, not the node's cores.
+  const EffectiveCpus cpus = DetectEffectiveCpus();
+  const int io_threads = flags.workers > 0 ? flags.workers : cpus.cpus;
+  const int predict_threads = flags.predict_threads > 0 ? flags.predict_threads : cpus.cpus;
+  std::fprintf(stderr, "ferry serve: %s: %d I/O threads, %d predict threads\n",
+               cpus.Describe().c_str(), io_threads, predict_threads);
 
   server::Metrics metrics;
   server::AccessLog access_log(flags.access_log_per_second);
@@ -183,7 +194,7 @@ int RunServe(const ServeFlags& flags) {
   server::HttpServerOptions http;
   http.bind_address = flags.bind;
   http.port = static_cast<uint16_t>(PortFromEnv(flags.http_port));
-  http.io_threads = flags.workers;
+  http.io_threads = io_threads;
   http.max_body_bytes = flags.max_body_bytes;
   http.max_header_bytes = flags.max_header_bytes;
   http.max_header_count = flags.max_header_count;
@@ -196,16 +207,6 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   (*listener)->Start();
-  auto grpc_server = StartGrpc(flags, router);
-  if (!grpc_server.ok()) {
-    std::fprintf(stderr, "ferry serve: %s\n", grpc_server.status().message().c_str());
-    (*listener)->Drain(std::chrono::milliseconds(0));
-    return 1;
-  }
-  if (*grpc_server) {
-    std::fprintf(stderr, "ferry serve: gRPC (inference.GRPCInferenceService) on %s:%d\n",
-                 flags.bind.c_str(), (*grpc_server)->port());
-  }
   std::fprintf(stderr, "ferry serve: listening on http://%s:%u (live; loading model '%s' from %s)\n",
                flags.bind.c_str(), (*listener)->port(), flags.model_name.c_str(),
                flags.model_dir.c_str());
@@ -227,7 +228,7 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   for (const auto& w : (*served)->warnings) std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
-  int batch_threads = EnableBatching(flags, served->get());
+  int batch_threads = EnableBatching(flags, served->get(), cpus.cpus);
   // Publish a new entry (entries are immutable once in a catalog).
   auto ready = std::make_shared<server::ModelEntry>();
   ready->name = flags.model_name;
@@ -235,17 +236,28 @@ int RunServe(const ServeFlags& flags) {
       static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
   ready->counters = entry->counters;
   ready->served = std::shared_ptr<const runtime::ServedModel>(std::move(served).value());
-  int threads = flags.predict_threads > 0
-                    ? flags.predict_threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Batching callers block until their batch is done: the pool bounds the batch.
-  ready->executor = std::make_shared<server::Executor>(std::max(threads, batch_threads), 1024);
+  ready->executor =
+      std::make_shared<server::Executor>(std::max(predict_threads, batch_threads), 1024);
   ready->state = server::ModelEntry::State::kReady;
   ready->counters->load_seconds = ready->served->load_seconds;
   ready->counters->loaded = 1;
   auto ready_catalog = std::make_shared<server::ModelCatalog>();
   ready_catalog->models.push_back(ready);
   router.SetCatalog(ready_catalog);
+  // The gRPC port opens only now, with the model loaded: an open port is the
+  // readiness signal where only that port can be probed (KServe's ferry-grpc
+  // runtime: Knative probes the one declared h2c port over TCP).
+  auto grpc_server = StartGrpc(flags, router, cpus.cpus);
+  if (!grpc_server.ok()) {
+    std::fprintf(stderr, "ferry serve: %s\n", grpc_server.status().message().c_str());
+    (*listener)->Drain(std::chrono::milliseconds(0));
+    return 1;
+  }
+  if (*grpc_server) {
+    std::fprintf(stderr, "ferry serve: gRPC (inference.GRPCInferenceService) on %s:%d\n",
+                 flags.bind.c_str(), (*grpc_server)->port());
+  }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "ferry serve: model '%s' ready in %.1f ms: %s\n", flags.model_name.c_str(), ms,
                ready->served->source.c_str());

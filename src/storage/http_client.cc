@@ -156,6 +156,10 @@ HttpResponse PerformHttp(const HttpRequest& req, const BodySink& sink) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, req.verify_ssl ? 2L : 0L);
   if (!req.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, req.ca_bundle.c_str());
   if (req.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (req.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.c_str());
+  }
   std::string range;
   if (req.range) {
     range = std::to_string(req.range->first) + "-" + std::to_string(req.range->second);

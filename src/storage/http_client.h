@@ -19,9 +19,10 @@
 namespace ferry::storage {
 
 struct HttpRequest {
-  std::string method = "GET";  // GET or HEAD
+  std::string method = "GET";  // GET, HEAD, or POST (with `body`)
   std::string url;
   std::vector<std::string> headers;                    // "Name: value"
+  std::string body;                                    // POST only
   std::optional<std::pair<uint64_t, uint64_t>> range;  // inclusive byte range
   // SigV4 (S3): signed when `sigv4_region` is non-empty.
   std::string sigv4_region;

@@ -1,5 +1,7 @@
 #include "storage/http_provider.h"
 
+#include <cctype>
+
 #include "storage/archive.h"
 #include "storage/s3_path.h"
 #include "storage/transfer.h"
@@ -53,9 +55,12 @@ Status MapHttpFailure(std::string_view url, const HttpResponse& r) {
                          ": no file at this URL; check storageUri");
   }
   if (r.status == 401 || r.status == 403) {
-    return PermissionDeniedError(head + "HTTP " + std::to_string(r.status) +
-                                 ": access denied; use a URL that needs no credentials (e.g. a "
-                                 "presigned URL) or an s3:// URI with a Secret");
+    return PermissionDeniedError(
+        head + "HTTP " + std::to_string(r.status) +
+        ": access denied; give the headers the server needs in environment variable `" +
+        UrlHostname(url) +
+        "-headers` (a JSON object; KServe sets it from a Secret with data keys https-host and "
+        "headers), use a presigned URL, or an s3:// URI with a Secret");
   }
   if (r.status >= 500) {
     return UnavailableError(head + "HTTP " + std::to_string(r.status) +
@@ -70,6 +75,9 @@ class HttpProvider : public StorageProvider {
 
   StatusOr<Manifest> List(std::string_view uri) override {
     std::string host = HostOf(uri);
+    if (options_.http_headers) {
+      ASSIGN_OR_RETURN(extra_headers_, options_.http_headers(UrlHostname(uri)));
+    }
     if (EndsWith(host, ".blob.core.windows.net") || EndsWith(host, ".file.core.windows.net")) {
       return UnimplementedError("`" + std::string(uri) +
                                 "`: Azure Blob/File storage is not supported yet; copy the model "
@@ -115,6 +123,7 @@ class HttpProvider : public StorageProvider {
   HttpRequest Base() const {
     HttpRequest req;
     req.follow_redirects = true;
+    req.headers = extra_headers_;
     req.verify_ssl = options_.s3.verify_ssl;
     req.ca_bundle = options_.s3.ca_bundle;
     req.connect_timeout_ms = static_cast<long>(options_.connect_timeout.count());
@@ -124,9 +133,23 @@ class HttpProvider : public StorageProvider {
 
   const FetchOptions& options_;
   bool ranges_ok_ = false;
+  std::vector<std::string> extra_headers_;  // from `<host>-headers`
 };
 
 }  // namespace
+
+std::string UrlHostname(std::string_view url) {
+  std::string host = HostOf(url);
+  if (size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (!host.empty() && host[0] == '[') {
+    host = host.substr(1, host.find(']') == std::string::npos ? std::string::npos
+                                                              : host.find(']') - 1);
+  } else if (size_t colon = host.find(':'); colon != std::string::npos) {
+    host = host.substr(0, colon);
+  }
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
 
 std::string FileNameForUrl(std::string_view url) {
   size_t b = url.find("://");

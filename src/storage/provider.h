@@ -56,6 +56,9 @@ struct FetchOptions {
   // automatically when DEST is a mount point (see fetch.h).
   bool in_place = false;
   int s3_list_page_size = 0;  // ListObjectsV2 max-keys; 0 = server default
+  // Extra request headers ("Name: value") for http(s):// downloads from a
+  // host name (KServe's `<host>-headers` variable); unset = none.
+  std::function<StatusOr<std::vector<std::string>>(std::string_view host)> http_headers;
   ProgressCallback progress;  // may be empty; called from worker threads
 };
 

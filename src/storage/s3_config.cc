@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace ferry::storage {
@@ -37,24 +38,44 @@ Status ApplyEndpoint(S3Config& cfg, std::string_view value, const std::string& s
   return OkStatus();
 }
 
-// KServe's storage-spec alternative: env STORAGE_CONFIG holds the JSON of
-// secret `storage-config`, e.g. {"type":"s3","access_key_id":...}. Like
-// KServe, its fields override the individual variables.
-Status ApplyStorageConfig(S3Config& cfg, const std::string& text) {
-  const std::string where = "environment variable STORAGE_CONFIG";
+// KServe's storage-spec alternative: env STORAGE_CONFIG holds the JSON of an
+// entry of Secret `storage-config` (e.g. {"type":"s3","access_key_id":...})
+// and STORAGE_OVERRIDE_CONFIG the InferenceService's storage.parameters,
+// whose keys replace the entry's. Like KServe's initializer, a "s3" spec's
+// fields then override the individual variables.
+StatusOr<nlohmann::json> ParseJsonObjectEnv(const std::string& text, const std::string& name) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
-    return InvalidArgumentError(where +
-                                " is not a JSON object; it should hold the storage-config "
+    return InvalidArgumentError("environment variable " + name +
+                                " is not a JSON object; it should hold a storage-config "
                                 "Secret entry, e.g. {\"type\":\"s3\",...}");
+  }
+  return j;
+}
+
+Status ApplyStorageConfig(S3Config& cfg, const std::optional<std::string>& config_text,
+                          const std::optional<std::string>& override_text) {
+  nlohmann::json j = nlohmann::json::object();
+  nlohmann::json overrides = nlohmann::json::object();
+  if (config_text) {
+    ASSIGN_OR_RETURN(j, ParseJsonObjectEnv(*config_text, "STORAGE_CONFIG"));
+  }
+  if (override_text) {
+    ASSIGN_OR_RETURN(overrides, ParseJsonObjectEnv(*override_text, "STORAGE_OVERRIDE_CONFIG"));
+    for (auto& [k, v] : overrides.items()) j[k] = v;
   }
   auto str = [&](const char* key) -> std::optional<std::string> {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::nullopt;
     return it->is_string() ? it->get<std::string>() : it->dump();
   };
-  if (auto t = str("type"); t && *t != "s3") return OkStatus();  // not for this provider
-  auto src = [&](const char* key) { return "field " + std::string(key) + " of " + where; };
+  if (str("type").value_or("") != "s3") return OkStatus();  // not for this provider
+  auto origin = [&](const char* key) -> std::string {
+    return overrides.contains(key)
+               ? "environment variable STORAGE_OVERRIDE_CONFIG (storage.parameters)"
+               : "environment variable STORAGE_CONFIG (Secret storage-config)";
+  };
+  auto src = [&](const char* key) { return "field " + std::string(key) + " of " + origin(key); };
   if (auto v = str("endpoint_url")) RETURN_IF_ERROR(ApplyEndpoint(cfg, *v, src("endpoint_url")));
   if (auto v = str("region")) {
     cfg.region = *v;
@@ -77,9 +98,58 @@ Status ApplyStorageConfig(S3Config& cfg, const std::string& text) {
   if (ak || sk) {
     cfg.access_key = ak.value_or("");
     cfg.secret_key = sk.value_or("");
-    cfg.source.credentials =
-        "fields access_key_id / secret_access_key of " + where + " (Secret storage-config)";
+    cfg.source.credentials = "fields access_key_id / secret_access_key of " +
+                             origin(ak ? "access_key_id" : "secret_access_key");
     if (cfg.secret_name.empty()) cfg.secret_name = "storage-config";
+  }
+  return OkStatus();
+}
+
+// botocore's STS endpoint for AssumeRoleWithWebIdentity: AWS_ENDPOINT_URL_STS,
+// else the global endpoint when AWS_STS_REGIONAL_ENDPOINTS=legacy, else the
+// region's (EKS sets AWS_STS_REGIONAL_ENDPOINTS=regional).
+void ResolveStsUrl(S3Config& cfg, const EnvLookup& get) {
+  if (auto v = get("AWS_ENDPOINT_URL_STS")) {
+    std::string url = Trim(*v);
+    if (url.find("://") == std::string::npos) url = "https://" + url;
+    cfg.web_identity.sts_url = url;
+    cfg.web_identity.sts_url_source = EnvSource("AWS_ENDPOINT_URL_STS");
+    return;
+  }
+  std::string region = cfg.region.empty() ? "us-east-1" : cfg.region;
+  if (Lower(Trim(get("AWS_STS_REGIONAL_ENDPOINTS").value_or(""))) == "legacy") {
+    cfg.web_identity.sts_url = "https://sts.amazonaws.com";
+    cfg.web_identity.sts_url_source = "the global endpoint (AWS_STS_REGIONAL_ENDPOINTS=legacy)";
+    return;
+  }
+  std::string suffix = region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com";
+  cfg.web_identity.sts_url = "https://sts." + region + suffix;
+  cfg.web_identity.sts_url_source = "the regional endpoint of region `" + region + "` (from " +
+                                    cfg.source.region + ")";
+}
+
+// KServe's CA bundle rule: an explicit AWS_CA_BUNDLE, else the mounted
+// ConfigMap (CA_BUNDLE_CONFIGMAP_NAME set: CA_BUNDLE_VOLUME_MOUNT_POINT/
+// cabundle.crt); only when TLS is verified; a named file must exist.
+Status ResolveCaBundle(S3Config& cfg, const EnvLookup& get) {
+  if (!cfg.verify_ssl) return OkStatus();
+  if (cfg.ca_bundle.empty()) {
+    if (auto cm = get("CA_BUNDLE_CONFIGMAP_NAME")) {
+      std::string dir = Trim(get("CA_BUNDLE_VOLUME_MOUNT_POINT").value_or("/etc/ssl/custom-certs"));
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      cfg.ca_bundle = dir + "/cabundle.crt";
+      cfg.source.ca_bundle = "ConfigMap `" + Trim(*cm) +
+                             "` (CA_BUNDLE_CONFIGMAP_NAME) mounted at CA_BUNDLE_VOLUME_MOUNT_POINT";
+    }
+  }
+  if (cfg.ca_bundle.empty()) return OkStatus();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(cfg.ca_bundle, ec)) {
+    return FailedPreconditionError(
+        "CA bundle file `" + cfg.ca_bundle + "` (from " + cfg.source.ca_bundle +
+        ") does not exist; mount the ConfigMap holding cabundle.crt there (inferenceservice-config "
+        "storageInitializer.caBundleConfigMapName), fix the path, or unset it to use the system "
+        "CAs");
   }
   return OkStatus();
 }
@@ -202,9 +272,32 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
   if (ak || sk) {
     cfg.source.credentials = "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY";
   }
+  // boto3 reads the token next to the keys (AWS_SECURITY_TOKEN is its old name).
+  for (std::string_view name : {"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}) {
+    if (auto v = get(name)) {
+      cfg.session_token = Trim(*v);
+      break;
+    }
+  }
   if (auto v = get("FERRY_S3_SECRET_NAME")) cfg.secret_name = Trim(*v);
   if (auto v = get("FERRY_SERVICE_ACCOUNT")) cfg.service_account = Trim(*v);
-  if (auto v = get("STORAGE_CONFIG")) RETURN_IF_ERROR(ApplyStorageConfig(cfg, *v));
+  auto storage_config = get("STORAGE_CONFIG");
+  auto storage_override = get("STORAGE_OVERRIDE_CONFIG");
+  if (storage_config || storage_override) {
+    RETURN_IF_ERROR(ApplyStorageConfig(cfg, storage_config, storage_override));
+  }
+  if (auto v = get("AWS_WEB_IDENTITY_TOKEN_FILE")) cfg.web_identity.token_file = Trim(*v);
+  if (auto v = get("AWS_ROLE_ARN")) cfg.web_identity.role_arn = Trim(*v);
+  if (auto v = get("AWS_ROLE_SESSION_NAME")) cfg.web_identity.session_name = Trim(*v);
+  if (cfg.web_identity.configured()) {
+    ResolveStsUrl(cfg, get);
+    if (!cfg.has_credentials() && cfg.access_key.empty() && cfg.secret_key.empty()) {
+      cfg.source.credentials = "web identity: role " + cfg.web_identity.role_arn +
+                               " assumed with the token in " + cfg.web_identity.token_file +
+                               " (AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE)";
+    }
+  }
+  RETURN_IF_ERROR(ResolveCaBundle(cfg, get));
   return cfg;
 }
 

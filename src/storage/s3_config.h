@@ -34,6 +34,18 @@ struct S3Config {
   std::string ca_bundle;        // PEM file path; empty = system store
   std::string access_key;
   std::string secret_key;
+  std::string session_token;  // temporary credentials (AWS_SESSION_TOKEN, STS)
+
+  // EKS IRSA / web identity: when no keys are set, the storage initializer
+  // trades the token file for temporary keys at STS (sts.h) before listing.
+  struct WebIdentity {
+    std::string token_file;    // AWS_WEB_IDENTITY_TOKEN_FILE
+    std::string role_arn;      // AWS_ROLE_ARN
+    std::string session_name;  // AWS_ROLE_SESSION_NAME (empty: generated)
+    std::string sts_url;       // https://sts.<region>.amazonaws.com or the override
+    std::string sts_url_source;
+    bool configured() const { return !token_file.empty() && !role_arn.empty(); }
+  } web_identity;
 
   // Human-readable origin of each setting, e.g. "environment variable S3_ENDPOINT"
   // or "annotation serving.kserve.io/s3-endpoint on Secret `s3creds`".
@@ -53,6 +65,10 @@ struct S3Config {
   std::string service_account;
 
   bool has_credentials() const { return !access_key.empty() && !secret_key.empty(); }
+  // Keys will come from STS (web identity configured, no keys, not anonymous).
+  bool needs_web_identity() const {
+    return !anonymous && !has_credentials() && web_identity.configured();
+  }
   // "http://host:port" or the AWS default for the region.
   std::string EndpointUrl() const;
   // endpoint host[:port] (the AWS default host when endpoint is empty).
@@ -65,10 +81,20 @@ struct S3Config {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup ProcessEnv();
 
-// Reads KServe's storage-initializer environment, including the JSON in
-// STORAGE_CONFIG (storage-spec form; its fields win). Optional hint variables
-// FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT name the Secret and
-// ServiceAccount for error messages. Fails on unparsable values.
+// Reads KServe's storage-initializer environment the way its initializer
+// (boto3) does: S3_ENDPOINT / AWS_ENDPOINT_URL, S3_USE_HTTPS, S3_VERIFY_SSL,
+// AWS_DEFAULT_REGION / AWS_REGION, awsAnonymousCredential,
+// S3_USER_VIRTUAL_BUCKET, the keys AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+// with AWS_SESSION_TOKEN, web identity (AWS_WEB_IDENTITY_TOKEN_FILE +
+// AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME, AWS_STS_REGIONAL_ENDPOINTS,
+// AWS_ENDPOINT_URL_STS; used only without keys), the storage spec
+// (STORAGE_CONFIG JSON with STORAGE_OVERRIDE_CONFIG's keys merged over it;
+// its fields win over the variables), and the CA bundle: AWS_CA_BUNDLE, else
+// CA_BUNDLE_VOLUME_MOUNT_POINT/cabundle.crt when CA_BUNDLE_CONFIGMAP_NAME is
+// set (a named bundle that does not exist is an error, as in KServe).
+// Optional hint variables FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT name
+// the Secret and ServiceAccount for error messages. Fails on unparsable
+// values.
 StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env);
 
 // The parts of a Kubernetes Secret (and its ServiceAccount) that KServe reads.

@@ -124,7 +124,8 @@ Status CheckS3Credentials(const S3Config& cfg, std::string_view uri) {
   return UnauthenticatedError(
       std::string(uri) + ": " + missing + " set for " + Where(cfg) +
       " and anonymous access is off; " + cfg.CredentialsHint() +
-      ", or set annotation serving.kserve.io/s3-useanoncredential: \"true\" "
+      ", or use web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, EKS IRSA), or set "
+      "annotation serving.kserve.io/s3-useanoncredential: \"true\" "
       "(env awsAnonymousCredential=true) for a public bucket");
 }
 
@@ -184,6 +185,10 @@ class S3Provider : public StorageProvider {
       req.sigv4_region = cfg.region.empty() ? "us-east-1" : cfg.region;
       req.access_key = cfg.access_key;
       req.secret_key = cfg.secret_key;
+      // Temporary keys need their token; libcurl signs it with the other x-amz-* headers.
+      if (!cfg.session_token.empty()) {
+        req.headers.push_back("x-amz-security-token: " + cfg.session_token);
+      }
     }
     req.verify_ssl = cfg.verify_ssl;
     req.ca_bundle = cfg.ca_bundle;

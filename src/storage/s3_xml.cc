@@ -136,6 +136,41 @@ StatusOr<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   return page;
 }
 
+StatusOr<StsCredentials> ParseAssumeRoleWithWebIdentity(std::string_view xml) {
+  auto malformed = [](std::string_view why) {
+    return DataLossError("STS AssumeRoleWithWebIdentity response is malformed (" +
+                         std::string(why) +
+                         "); the STS endpoint may not be AWS STS, check AWS_ENDPOINT_URL_STS");
+  };
+  size_t p = 0;
+  std::string_view result;
+  if (!FindElement(xml, "AssumeRoleWithWebIdentityResult", p, result)) {
+    return malformed("no <AssumeRoleWithWebIdentityResult>");
+  }
+  p = 0;
+  std::string_view creds;
+  if (!FindElement(result, "Credentials", p, creds)) return malformed("no <Credentials>");
+  StsCredentials out;
+  struct Field {
+    const char* tag;
+    std::string* into;
+  };
+  for (Field f : {Field{"AccessKeyId", &out.access_key}, Field{"SecretAccessKey", &out.secret_key},
+                  Field{"SessionToken", &out.session_token},
+                  Field{"Expiration", &out.expiration}}) {
+    size_t q = 0;
+    std::string_view text;
+    if (!FindElement(creds, f.tag, q, text)) return malformed("no <" + std::string(f.tag) + ">");
+    auto v = XmlUnescape(text);
+    if (!v.ok()) return malformed("bad escape in <" + std::string(f.tag) + ">");
+    *f.into = *std::move(v);
+  }
+  if (out.access_key.empty() || out.secret_key.empty() || out.session_token.empty()) {
+    return malformed("empty credentials");
+  }
+  return out;
+}
+
 S3Error ParseS3Error(std::string_view xml) {
   S3Error err;
   size_t p = 0;

@@ -1,5 +1,6 @@
-// Parsers for the two S3 XML documents Ferry reads: the ListObjectsV2 result
-// and the <Error> body. A small, allocation-light scanner (no XML library is
+// Parsers for the AWS XML documents Ferry reads: S3's ListObjectsV2 result
+// and <Error> body, and STS's AssumeRoleWithWebIdentity result (whose
+// <ErrorResponse> ParseS3Error also reads). A small, allocation-light scanner (no XML library is
 // among the allowed dependencies); it understands exactly the flat element
 // structure S3 returns, decodes the five XML entities and numeric character
 // references, and rejects malformed input with a Status instead of crashing
@@ -34,6 +35,15 @@ struct S3Error {
   std::string message;
 };
 S3Error ParseS3Error(std::string_view xml);
+
+// The <Credentials> of an AssumeRoleWithWebIdentityResponse.
+struct StsCredentials {
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;
+  std::string expiration;  // ISO 8601, as STS wrote it
+};
+StatusOr<StsCredentials> ParseAssumeRoleWithWebIdentity(std::string_view xml);
 
 // Decodes &amp; &lt; &gt; &quot; &apos; &#N; &#xN; ; fails on anything else.
 StatusOr<std::string> XmlUnescape(std::string_view text);

@@ -1,6 +1,7 @@
-// Fuzz target for the S3 XML parsers (ListObjectsV2 result, <Error> body,
-// entity decoding): arbitrary bytes must yield a value or a Status, never a
-// crash, hang or out-of-bounds read. Seeds: tests/fuzz/s3xml/.
+// Fuzz target for the AWS XML parsers (S3 ListObjectsV2 result, <Error>
+// body, STS AssumeRoleWithWebIdentity result, entity decoding): arbitrary
+// bytes must yield a value or a Status, never a crash, hang or out-of-bounds
+// read. Seeds: tests/fuzz/s3xml/.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -19,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   (void)ferry::storage::ParseS3Error(xml);
+  (void)ferry::storage::ParseAssumeRoleWithWebIdentity(xml);
   (void)ferry::storage::XmlUnescape(xml);
   return 0;
 }

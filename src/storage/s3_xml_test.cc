@@ -72,5 +72,45 @@ TEST(S3XmlTest, ParsesErrorBody) {
   EXPECT_EQ(ParseS3Error("<html>502 Bad Gateway</html>").code, "");
 }
 
+TEST(S3XmlTest, ParsesStsCredentials) {
+  constexpr char kSts[] = R"(<AssumeRoleWithWebIdentityResponse xmlns="urn:sts">
+  <AssumeRoleWithWebIdentityResult>
+    <Credentials>
+      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>
+      <SecretAccessKey>a/b&amp;c</SecretAccessKey>
+      <SessionToken>tok&#x2B;en</SessionToken>
+      <Expiration>2030-01-01T00:00:00Z</Expiration>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+</AssumeRoleWithWebIdentityResponse>)";
+  auto c = ParseAssumeRoleWithWebIdentity(kSts);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->access_key, "ASIAEXAMPLE");
+  EXPECT_EQ(c->secret_key, "a/b&c");
+  EXPECT_EQ(c->session_token, "tok+en");
+  EXPECT_EQ(c->expiration, "2030-01-01T00:00:00Z");
+}
+
+TEST(S3XmlTest, StsErrorsAndMalformedResponses) {
+  constexpr char kErr[] =
+      "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+      "<Message>No OpenIDConnect provider found</Message></Error></ErrorResponse>";
+  EXPECT_FALSE(ParseAssumeRoleWithWebIdentity(kErr).ok());
+  S3Error e = ParseS3Error(kErr);
+  EXPECT_EQ(e.code, "InvalidIdentityToken");
+  EXPECT_EQ(e.message, "No OpenIDConnect provider found");
+  for (const char* bad :
+       {"", "<AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResult>",
+        "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>A</AccessKeyId>"
+        "</Credentials></AssumeRoleWithWebIdentityResult>",
+        "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId></AccessKeyId><SecretAccessKey>"
+        "s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>x</Expiration></Credentials>"
+        "</AssumeRoleWithWebIdentityResult>"}) {
+    auto c = ParseAssumeRoleWithWebIdentity(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), StatusCode::kDataLoss);
+  }
+}
+
 }  // namespace
 }  // namespace ferry::storage

@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
+#include "common/cpu_limit.h"
 #include "storage/fetch.h"
+#include "storage/sts.h"
 
 namespace ferry::storage {
 namespace {
@@ -53,11 +57,52 @@ ProgressCallback MakeProgressPrinter(std::ostream& out, std::mutex& mu) {
   };
 }
 
+// KServe's `<host>-headers`: a JSON object of request headers for http(s)
+// downloads from that host (set from a Secret with data keys https-host and
+// headers). Values never appear in messages: they usually hold credentials.
+StatusOr<std::vector<std::string>> HostHeaders(const EnvLookup& env, std::string_view host) {
+  std::string name = std::string(host) + "-headers";
+  auto text = env(name);
+  std::vector<std::string> out;
+  if (!text || text->empty()) return out;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  std::string where = "environment variable `" + name + "`";
+  if (!j.is_object()) {
+    return InvalidArgumentError(where + " is not a JSON object of headers, e.g. "
+                                "{\"Authorization\": \"Bearer ...\"}");
+  }
+  for (auto& [k, v] : j.items()) {
+    bool name_ok = !k.empty() && k.find_first_of(" \t\r\n:()<>@,;\\\"/[]?={}") == std::string::npos;
+    if (!name_ok || !v.is_string() ||
+        v.get<std::string>().find_first_of("\r\n") != std::string::npos) {
+      return InvalidArgumentError(where + ": header `" + k +
+                                  "` needs a token name and a one-line string value");
+    }
+    out.push_back(k + ": " + v.get<std::string>());
+  }
+  return out;
+}
+
+bool AnyS3(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); i += 2) {
+    if (UriScheme(args[i]) == "s3") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env) {
+int DefaultConcurrency(int cpus) {
+  // Transfers wait on the network, so two per CPU, but TLS, hashing and
+  // writes use CPU: 2 with one CPU, KServe's default of 4 from two on.
+  return std::min(4, std::max(2, 2 * cpus));
+}
+
+StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env, int cpus) {
   FetchOptions o;
   ASSIGN_OR_RETURN(o.s3, ResolveS3ConfigFromEnv(env));
+  o.concurrency = DefaultConcurrency(cpus > 0 ? cpus : DetectEffectiveCpus().cpus);
+  o.http_headers = [env](std::string_view host) { return HostHeaders(env, host); };
   long conc = o.concurrency, connect = 15, read = 30, attempts = o.max_attempts;
   RETURN_IF_ERROR(ReadInt(env, "S3_MAX_FILE_CONCURRENCY", 1, 64, conc));
   RETURN_IF_ERROR(ReadInt(env, "S3_CONNECT_TIMEOUT", 1, 3600, connect));
@@ -86,10 +131,19 @@ int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& ou
            "  e.g. ferry storage-initializer s3://mlflow/1/<run>/artifacts/model /mnt/models\n";
     return 2;
   }
-  auto options = FetchOptionsFromEnv(env);
+  const EffectiveCpus cpus = DetectEffectiveCpus();
+  auto options = FetchOptionsFromEnv(env, cpus.cpus);
   if (!options.ok()) {
     err << "storage-initializer: " << options.status().message() << "\n";
     return 1;
+  }
+  out << "storage-initializer: " << cpus.Describe() << ": " << options->concurrency
+      << " parallel transfers" << std::endl;
+  if (AnyS3(args)) {
+    if (Status st = ResolveWebIdentity(&*options); !st.ok()) {
+      err << "storage-initializer: " << st.message() << std::endl;
+      return 1;
+    }
   }
   std::mutex mu;
   options->progress = MakeProgressPrinter(out, mu);

@@ -8,7 +8,11 @@
 // error, naming URI, endpoint, setting origin and fix, goes to `err`), 2 on
 // bad usage. Progress lines and "Model downloaded in N seconds" go to `out`.
 //
-// Extra environment (all optional): S3_MAX_FILE_CONCURRENCY (default 4),
+// Credentials and settings: see ResolveS3ConfigFromEnv (s3_config.h); web
+// identity is traded for keys at STS before an s3:// download (sts.h);
+// http(s) downloads send the headers of `<host>-headers` (a JSON object).
+// Extra environment (all optional): S3_MAX_FILE_CONCURRENCY (default 4, 2 when
+// the cgroup CPU limit is one CPU or less),
 // S3_CONNECT_TIMEOUT (s, 15), S3_READ_TIMEOUT (s, 30), S3_MAX_ATTEMPTS (5),
 // FERRY_STORAGE_CACHE (content cache directory), FERRY_PVC_ROOT (/mnt/pvc),
 // FERRY_S3_SECRET_NAME / FERRY_SERVICE_ACCOUNT (named in credential errors).
@@ -35,7 +39,11 @@ int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& ou
 int RunStorageInitializer(const std::vector<std::string>& args, std::ostream& out,
                           std::ostream& err, const EnvLookup& env);
 
-// FetchOptions from the environment described above (S3Config included).
-StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env);
+// FetchOptions from the environment described above (S3Config included);
+// `cpus` (0 = detect from the cgroup) sizes the default concurrency.
+StatusOr<FetchOptions> FetchOptionsFromEnv(const EnvLookup& env, int cpus = 0);
+
+// Parallel transfers by default for `cpus` usable CPUs.
+int DefaultConcurrency(int cpus);
 
 }  // namespace ferry::storage

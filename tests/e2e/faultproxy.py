@@ -7,7 +7,8 @@ SigV4 signatures still verify at the real server) unless a fault is set:
   "corrupt"  forward, flipping one byte in the middle of an object's body
              (same length, so only a content check can notice)
   "down"     stop listening (connection refused) — see down()/up()
-`faults_left` bounds how many requests get the fault (None = all).
+`faults_left` bounds how many requests get the fault (None = all); `requests`
+records every request's method, path and headers.
 127.0.0.1 only; a thread per connection; bounded by the tests' own loops."""
 import http.client
 import http.server
@@ -28,6 +29,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = b""
         if "Content-Length" in self.headers:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+        proxy.record(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
         fault = proxy.take_fault()
         proxy.count(fault)
         if fault == "500":
@@ -81,6 +83,7 @@ class FaultProxy:
         self.faults_left = None
         self.delay = 2.0
         self.counts = {}
+        self.requests = []  # (method, path, lower-case headers) of every request
         self._lock = threading.Lock()
         self.port = port
         self._server = None
@@ -103,6 +106,10 @@ class FaultProxy:
             if self.faults_left is not None:
                 self.faults_left -= 1
             return self.fault
+
+    def record(self, method, path, headers):
+        with self._lock:
+            self.requests.append((method, path, headers))
 
     def count(self, fault):
         with self._lock:
