@@ -100,7 +100,7 @@ class ExportTest(unittest.TestCase):
         cls.local = tempfile.mkdtemp(prefix="ferry-export-model-")
         shutil.copytree(os.path.join(cls.models, "iris_tensor"), cls.local, dirs_exist_ok=True)
         cls.tmp = tempfile.mkdtemp(prefix="ferry-export-")
-        cls.up = up = Up()
+        cls.up = up = Up(extra=["--allow-local-models", cls.local])
         up.kubectl("apply", "-f", "-", input=profile_manifest())
         up.kubectl("wait", "--for=jsonpath={.metadata.name}=default-editor",
                    "serviceaccount/default-editor", "-n", NS, "--timeout=20s")
