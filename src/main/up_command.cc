@@ -92,23 +92,6 @@ void AddUpCommand(CLI::App& app, UpFlags* f) {
       ->capture_default_str();
 }
 
-void AddKubeconfigCommand(CLI::App& app, std::string* data_dir) {
-  CLI::App* kc = app.add_subcommand("kubeconfig", "Print the kubeconfig of a running `ferry up`");
-  kc->add_option("--data-dir,--data_dir", *data_dir, "State directory of `ferry up`");
-}
-
-int RunKubeconfig(const std::string& data_dir) {
-  std::string dir = data_dir.empty() ? DefaultDataDir() : data_dir;
-  std::ifstream in(dir + "/kubeconfig");
-  if (!in) {
-    std::fprintf(stderr, "ferry kubeconfig: no %s/kubeconfig; start `ferry up --data-dir %s` first\n",
-                 dir.c_str(), dir.c_str());
-    return 1;
-  }
-  std::cout << in.rdbuf();
-  return 0;
-}
-
 namespace {
 
 StatusOr<std::string> AdminToken(const std::string& dir) {
