@@ -84,7 +84,7 @@ ApiError ApiServer::Impl::Impersonate(server::HttpRequest& req, auth::UserInfo* 
 }
 
 ApiError ApiServer::Impl::Authorize(const auth::Attributes& attrs) {
-  auth::Decision d = auth::Authorize(*rbac.Snapshot(), attrs);
+  auth::Decision d = auth::Authorize(*rbac.Snapshot(), attrs, /*explain=*/false);
   if (d.allowed) return {};
   return ForbiddenResource(attrs.api_group, attrs.resource_request ? attrs.resource : "",
                            attrs.name, auth::ForbiddenStatusMessage(attrs, d.reason));
@@ -113,7 +113,7 @@ WriteCheck ApiServer::Impl::RbacWriteCheck(const KindInfo& kind, const auth::Req
       a.resource = std::move(resource);
       a.name = std::move(on_name);
       a.ns = ns;
-      return auth::Authorize(*snapshot, a).allowed;
+      return auth::Authorize(*snapshot, a, /*explain=*/false).allowed;
     };
     std::vector<auth::PolicyRule> granted;
     if (!binding) {

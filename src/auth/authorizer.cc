@@ -2,10 +2,10 @@
 
 namespace ferry::auth {
 
-Decision Authorize(const RbacSnapshot& rbac, const Attributes& attrs) {
+Decision Authorize(const RbacSnapshot& rbac, const Attributes& attrs, bool explain) {
   if (attrs.user != nullptr && attrs.user->InGroup(kPrivilegedGroup)) return {true, ""};
   if (attrs.user == nullptr) return {false, "no user"};
-  return rbac.Authorize(attrs);
+  return rbac.Authorize(attrs, explain);
 }
 
 RuleSet RulesFor(const RbacSnapshot& rbac, const UserInfo& user, std::string_view ns) {
@@ -26,13 +26,7 @@ RuleSet RulesFor(const RbacSnapshot& rbac, const UserInfo& user, std::string_vie
       out.non_resource_rules.push_back({r.verbs, {}, {}, {}, r.non_resource_urls});
     }
   }
-  if (errors.size() == 1) {
-    out.evaluation_error = errors[0];
-  } else if (!errors.empty()) {
-    out.evaluation_error = "[";
-    for (size_t i = 0; i < errors.size(); ++i) out.evaluation_error += (i ? ", " : "") + errors[i];
-    out.evaluation_error += "]";
-  }
+  out.evaluation_error = AggregateErrors(errors);
   return out;
 }
 

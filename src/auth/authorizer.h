@@ -16,7 +16,8 @@
 
 namespace ferry::auth {
 
-Decision Authorize(const RbacSnapshot& rbac, const Attributes& attrs);
+// `explain`: name the allowing binding in the reason (reviews do; requests do not).
+Decision Authorize(const RbacSnapshot& rbac, const Attributes& attrs, bool explain = true);
 
 // What a SelfSubjectRulesReview reports: rules with resources, rules with
 // non-resource URLs (a rule with both appears in both), and the errors met.

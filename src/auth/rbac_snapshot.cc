@@ -22,6 +22,13 @@ const json& Meta(const json& obj) {
 
 }  // namespace
 
+std::string AggregateErrors(const std::vector<std::string>& errors) {
+  if (errors.size() == 1) return errors[0];
+  std::string out;
+  for (const std::string& e : errors) out += (out.empty() ? "[" : ", ") + e;
+  return out.empty() ? out : out + "]";
+}
+
 RbacSnapshot::RbacSnapshot() = default;
 
 RbacSnapshot::RbacSnapshot(const RbacObjects& objects) {
@@ -179,7 +186,7 @@ void RbacSnapshot::VisitRulesFor(const UserInfo& user, std::string_view ns,
   });
 }
 
-Decision RbacSnapshot::Authorize(const Attributes& attrs) const {
+Decision RbacSnapshot::Authorize(const Attributes& attrs, bool explain) const {
   Decision d;
   std::vector<std::string> errors;
   Visit(*attrs.user, attrs.ns, [&](const Binding& b, const Subject& s, const PolicyRule* rule) {
@@ -189,19 +196,11 @@ Decision RbacSnapshot::Authorize(const Attributes& attrs) const {
     }
     if (!RuleAllows(attrs, *rule)) return true;
     d.allowed = true;
-    d.reason = "RBAC: allowed by " + Describe(b, s);
+    if (explain) d.reason = "RBAC: allowed by " + Describe(b, s);
     return false;
   });
   if (d.allowed || errors.empty()) return d;
-  // utilerrors.NewAggregate: one error as is, several as "[a, b]".
-  d.reason = "RBAC: ";
-  if (errors.size() == 1) {
-    d.reason += errors[0];
-  } else {
-    d.reason += "[";
-    for (size_t i = 0; i < errors.size(); ++i) d.reason += (i ? ", " : "") + errors[i];
-    d.reason += "]";
-  }
+  d.reason = "RBAC: " + AggregateErrors(errors);
   return d;
 }
 

@@ -37,6 +37,9 @@ struct RbacObjects {
   std::vector<const nlohmann::json*> cluster_role_bindings;
 };
 
+// Kubernetes' utilerrors.NewAggregate text: one error as is, several "[a, b]".
+std::string AggregateErrors(const std::vector<std::string>& errors);
+
 class RbacSnapshot {
  public:
   explicit RbacSnapshot(const RbacObjects& objects);
@@ -48,8 +51,10 @@ class RbacSnapshot {
       std::function<bool(std::string_view source, const PolicyRule* rule, std::string_view error)>;
   void VisitRulesFor(const UserInfo& user, std::string_view ns, const Visitor& visit) const;
 
-  // RBAC's decision (no privileged-group shortcut: see authorizer.h).
-  Decision Authorize(const Attributes& attrs) const;
+  // RBAC's decision (no privileged-group shortcut: see authorizer.h). The
+  // allowing binding is named in the reason only when `explain` (building the
+  // text costs more than the decision; the request path does not need it).
+  Decision Authorize(const Attributes& attrs, bool explain = true) const;
   // Every rule that applies to `user` in `ns` (cluster-wide ones for ""), and
   // the errors met resolving bindings (missing roles).
   std::vector<PolicyRule> RulesFor(const UserInfo& user, std::string_view ns,
