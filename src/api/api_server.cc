@@ -130,6 +130,22 @@ bool HandleDiscovery(std::string_view path, const HttpRequest& req, const Respon
 
 }  // namespace
 
+std::optional<HttpResponse> ApiServer::AuthorizeNonResource(HttpRequest& req,
+                                                            std::string_view path) {
+  auth::UserInfo user;
+  ApiError err = impl_->Authenticate(req, &user);
+  if (err.ok()) err = impl_->Impersonate(req, &user);
+  if (err.ok()) {
+    auth::Attributes attrs;
+    attrs.user = &user;
+    attrs.verb = auth::ParseRequestInfo(req.method, path, {}).verb;
+    attrs.path = std::string(path);
+    err = impl_->Authorize(attrs);
+  }
+  if (err.ok()) return std::nullopt;
+  return ErrorResponse(err);
+}
+
 void ApiServer::Handle(HttpRequest& req, Responder responder) {
   std::string_view raw = req.path;
   while (raw.size() > 1 && raw.back() == '/') raw.remove_suffix(1);

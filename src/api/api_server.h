@@ -39,7 +39,9 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -92,6 +94,12 @@ class ApiServer : public server::HttpHandler {
   void SetReadiness(std::function<bool()> ready);
 
   void Handle(server::HttpRequest& request, server::Responder responder) override;
+  // For handlers in front of the API that serve paths of their own (`ferry
+  // authz check`): authenticates `request` as Handle does (impersonation
+  // included) and asks RBAC whether it may use the non-resource URL `path`
+  // with the request's method. The 401/403 to send, or nullopt when allowed.
+  std::optional<server::HttpResponse> AuthorizeNonResource(server::HttpRequest& request,
+                                                           std::string_view path);
   // Ends all watch streams now (before stopping the listener).
   void Shutdown();
 
