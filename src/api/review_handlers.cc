@@ -88,6 +88,10 @@ void ApiServer::Impl::HandleReview(server::HttpRequest& req, const KindInfo& kin
     return responder.Send(ErrorResponse(MethodNotAllowed(
         req.method + " is not supported on " + kind.plural + ": it is create-only (POST)")));
   }
+  if (kind.namespaced && path.ns.empty()) {
+    return responder.Send(ErrorResponse(BadRequest(
+        "namespace is required on this type: use .../namespaces/NS/" + kind.plural)));
+  }
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) {
     return responder.Send(ErrorResponse(BadRequest("the request body is not a JSON object")));

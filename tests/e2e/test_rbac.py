@@ -231,6 +231,12 @@ class RbacTest(unittest.TestCase):
 
     def test_secrets_and_tokens(self):
         self.assertIn("s3creds", self.run_kubectl("sa", "get", "secret", "-n", A).stdout)
+        self.run_kubectl("sa", "create", "secret", "generic", "scratch", "--from-literal=a=b",
+                         "-n", A)
+        self.assertIn("deleted", self.run_kubectl("sa", "delete", "secret", "scratch",
+                                                  "-n", A).stdout)
+        self.denied("sa", "create", "secret", "generic", "scratch", "--from-literal=a=b", "-n", B,
+                    message=forbidden(SA_USER, "create", "secrets", "", B))
         self.denied("sa", "get", "secret", "s3creds", "-n", B,
                     message=forbidden(SA_USER, "get", "secrets", "", B, "s3creds"))
         # edit may mint tokens for ServiceAccounts of its namespace only.
