@@ -20,12 +20,12 @@
 
 namespace {
 
-using nlohmann::json;
 using ferry::auth::Attributes;
 using ferry::auth::PolicyRule;
 using ferry::auth::RbacObjects;
 using ferry::auth::RbacSnapshot;
 using ferry::auth::UserInfo;
+using nlohmann::json;
 
 constexpr int kNamespaces = 100;
 constexpr int kRoleBindings = 1000;
@@ -40,8 +40,9 @@ struct Policy {
       json rules = json::array();
       for (int i = 0; i < 10; ++i) {
         rules.push_back({{"apiGroups", {groups[(r + i) % 5]}},
-                         {"resources", {"things" + std::to_string(r) + "-" + std::to_string(i),
-                                        "others" + std::to_string(i)}},
+                         {"resources",
+                          {"things" + std::to_string(r) + "-" + std::to_string(i),
+                           "others" + std::to_string(i)}},
                          {"verbs", {"get", "list", "watch"}}});
       }
       if (r == 7) {  // the role the allowed request needs, its match last
@@ -49,8 +50,8 @@ struct Policy {
                          {"resources", {"inferenceservices"}},
                          {"verbs", {"get", "list", "watch", "create", "delete", "patch"}}});
       }
-      cluster_roles.push_back({{"metadata", {{"name", "role-" + std::to_string(r)}}},
-                               {"rules", rules}});
+      cluster_roles.push_back(
+          {{"metadata", {{"name", "role-" + std::to_string(r)}}}, {"rules", rules}});
     }
     for (const json& r : ferry::auth::BootstrapClusterRoles()) cluster_roles.push_back(r);
     for (int b = 0; b < kRoleBindings; ++b) {
@@ -60,7 +61,8 @@ struct Policy {
                        {{"kind", "Group"}, {"name", "team-" + std::to_string(b % 37)}}};
       role_bindings.push_back(
           {{"metadata", {{"name", "rb-" + std::to_string(b)}, {"namespace", ns}}},
-           {"roleRef", {{"kind", "ClusterRole"}, {"name", "role-" + std::to_string(b % kClusterRoles)}}},
+           {"roleRef",
+            {{"kind", "ClusterRole"}, {"name", "role-" + std::to_string(b % kClusterRoles)}}},
            {"subjects", subjects}});
     }
     for (const json& b : ferry::auth::BootstrapClusterRoleBindings()) {
@@ -89,7 +91,8 @@ class LinearResolver {
       out.ns = cluster ? "" : b["metadata"].value("namespace", "");
       out.rules = &roles_[b["roleRef"]["name"]];
       for (const json& s : b["subjects"]) {
-        out.subjects.push_back({s.value("kind", ""), s.value("name", ""), s.value("namespace", "")});
+        out.subjects.push_back(
+            {s.value("kind", ""), s.value("name", ""), s.value("namespace", "")});
       }
       bindings_.push_back(std::move(out));
     };

@@ -22,8 +22,8 @@ constexpr std::string_view kRbacGroup = "rbac.authorization.k8s.io";
 bool OnlyGcFieldsChanged(const json& obj, const json& old) {
   auto strip = [](json o) {
     if (o.contains("metadata") && o["metadata"].is_object()) {
-      for (const char* f : {"ownerReferences", "finalizers", "resourceVersion", "managedFields",
-                            "generation"}) {
+      for (const char* f :
+           {"ownerReferences", "finalizers", "resourceVersion", "managedFields", "generation"}) {
         o["metadata"].erase(f);
       }
     }
@@ -124,7 +124,8 @@ WriteCheck ApiServer::Impl::RbacWriteCheck(const KindInfo& kind, const auth::Req
       granted = auth::ParseRules(At(obj, "rules"));
     } else {
       if (old != nullptr && OnlyGcFieldsChanged(obj, *old)) return {};
-      std::string ref_kind = StringAt(obj, "roleRef.kind"), ref_name = StringAt(obj, "roleRef.name");
+      std::string ref_kind = StringAt(obj, "roleRef.kind"),
+                  ref_name = StringAt(obj, "roleRef.name");
       std::string ref_group = StringAt(obj, "roleRef.apiGroup");
       if ((ref_kind == "ClusterRole" || ref_kind == "Role") && ref_group == kRbacGroup &&
           allowed("bind", ref_kind == "Role" ? "roles" : "clusterroles", ref_name)) {

@@ -36,9 +36,9 @@ std::string Supported(const std::vector<std::string>& values) {
 
 FieldError NotSupported(const std::string& field, const std::string& value,
                         const std::vector<std::string>& supported) {
-  return {field, "FieldValueNotSupported",
-          "Unsupported value: " + auth::GoQuote(value) + ": supported values: " +
-              Supported(supported)};
+  return {
+      field, "FieldValueNotSupported",
+      "Unsupported value: " + auth::GoQuote(value) + ": supported values: " + Supported(supported)};
 }
 
 FieldError Required(const std::string& field, const std::string& detail = "") {
@@ -72,18 +72,20 @@ void ValidateRules(const json& obj, bool namespaced, std::vector<FieldError>* er
     bool typed = r.is_object();
     for (const char* f : {"verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"}) {
       if (typed && !StringList(At(r, f))) {
-        errs->push_back({p + "." + f, "FieldValueInvalid", "Invalid value: must be a list of strings"});
+        errs->push_back(
+            {p + "." + f, "FieldValueInvalid", "Invalid value: must be a list of strings"});
         typed = false;
       }
     }
     if (!typed) continue;
-    if (Len(r, "verbs") == 0) errs->push_back(Required(p + ".verbs", "verbs must contain at least one value"));
+    if (Len(r, "verbs") == 0)
+      errs->push_back(Required(p + ".verbs", "verbs must contain at least one value"));
     if (Len(r, "nonResourceURLs") > 0) {
       std::string urls = GoStringSlice(r["nonResourceURLs"]);
       if (namespaced) {
-        errs->push_back({p + ".nonResourceURLs", "FieldValueInvalid",
-                         "Invalid value: " + urls +
-                             ": namespaced rules cannot apply to non-resource URLs"});
+        errs->push_back(
+            {p + ".nonResourceURLs", "FieldValueInvalid",
+             "Invalid value: " + urls + ": namespaced rules cannot apply to non-resource URLs"});
       }
       if (Len(r, "apiGroups") > 0 || Len(r, "resources") > 0 || Len(r, "resourceNames") > 0) {
         errs->push_back({p + ".nonResourceURLs", "FieldValueInvalid",
@@ -94,13 +96,16 @@ void ValidateRules(const json& obj, bool namespaced, std::vector<FieldError>* er
       continue;
     }
     if (Len(r, "apiGroups") == 0) {
-      errs->push_back(Required(p + ".apiGroups", "resource rules must supply at least one api group"));
+      errs->push_back(
+          Required(p + ".apiGroups", "resource rules must supply at least one api group"));
     }
     if (Len(r, "resources") == 0) {
-      errs->push_back(Required(p + ".resources", "resource rules must supply at least one resource"));
+      errs->push_back(
+          Required(p + ".resources", "resource rules must supply at least one resource"));
     }
     if (Len(r, "resourceNames") > 0 && Len(r, "resources") > 1) {
-      errs->push_back(Required(p + ".resourceNames", "resource names cannot apply to multiple resources"));
+      errs->push_back(
+          Required(p + ".resourceNames", "resource names cannot apply to multiple resources"));
     }
   }
 }
@@ -195,9 +200,8 @@ std::vector<FieldError> RoleRefUnchanged(const json& obj, const json& old) {
   if (ref(obj) == ref(old)) return {};
   std::vector<std::string> r = ref(obj);
   return {{"roleRef", "FieldValueInvalid",
-           "Invalid value: rbac.RoleRef{APIGroup:" + auth::GoQuote(r[0]) +
-               ", Kind:" + auth::GoQuote(r[1]) + ", Name:" + auth::GoQuote(r[2]) +
-               "}: cannot change roleRef"}};
+           "Invalid value: rbac.RoleRef{APIGroup:" + auth::GoQuote(r[0]) + ", Kind:" +
+               auth::GoQuote(r[1]) + ", Name:" + auth::GoQuote(r[2]) + "}: cannot change roleRef"}};
 }
 
 json CreatedAt(const json& obj) { return StringAt(obj, "metadata.creationTimestamp"); }
@@ -238,7 +242,8 @@ constexpr char kBindingSchema[] =
 
 void AddRbacKinds(std::vector<KindInfo>* kinds) {
   for (bool namespaced : {true, false}) {
-    KindInfo role = namespaced ? Rbac("roles", "Role", true) : Rbac("clusterroles", "ClusterRole", false);
+    KindInfo role =
+        namespaced ? Rbac("roles", "Role", true) : Rbac("clusterroles", "ClusterRole", false);
     role.age_column = false;
     role.columns = {{"Created At", "date"}};
     role.cells = [](const json& o) { return json::array({CreatedAt(o)}); };
@@ -252,8 +257,8 @@ void AddRbacKinds(std::vector<KindInfo>* kinds) {
     KindInfo binding = namespaced ? Rbac("rolebindings", "RoleBinding", true)
                                   : Rbac("clusterrolebindings", "ClusterRoleBinding", false);
     binding.columns = {{"Role"}};
-    binding.wide_columns = {{"Users", "string", 1}, {"Groups", "string", 1},
-                            {"ServiceAccounts", "string", 1}};
+    binding.wide_columns = {
+        {"Users", "string", 1}, {"Groups", "string", 1}, {"ServiceAccounts", "string", 1}};
     binding.cells = [](const json& o) {
       json cells = json::array({StringAt(o, "roleRef.kind") + "/" + StringAt(o, "roleRef.name")});
       for (json& c : SubjectCells(o)) cells.push_back(std::move(c));
@@ -274,17 +279,15 @@ void AddReviewKinds(std::vector<KindInfo>* kinds) {
     const char* kind;
     bool namespaced;
   };
-  for (const Review& r : {Review{"authorization.k8s.io", "selfsubjectaccessreviews",
-                                 "SelfSubjectAccessReview", false},
-                          Review{"authorization.k8s.io", "selfsubjectrulesreviews",
-                                 "SelfSubjectRulesReview", false},
-                          Review{"authorization.k8s.io", "subjectaccessreviews",
-                                 "SubjectAccessReview", false},
-                          Review{"authorization.k8s.io", "localsubjectaccessreviews",
-                                 "LocalSubjectAccessReview", true},
-                          Review{"authentication.k8s.io", "selfsubjectreviews",
-                                 "SelfSubjectReview", false},
-                          Review{"authentication.k8s.io", "tokenreviews", "TokenReview", false}}) {
+  for (const Review& r :
+       {Review{"authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+               false},
+        Review{"authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false},
+        Review{"authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false},
+        Review{"authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview",
+               true},
+        Review{"authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false},
+        Review{"authentication.k8s.io", "tokenreviews", "TokenReview", false}}) {
     KindInfo k;
     k.group = r.group;
     k.versions = {"v1"};

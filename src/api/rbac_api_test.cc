@@ -158,10 +158,9 @@ TEST_F(RbacApiTest, EncodedPathIsAuthorizedAsWhatItServes) {
   Bind("ns1", "editor-view", "view", Sa("editor"));
   std::string token = TokenFor("ns1", "editor");
   EXPECT_EQ(Call(token, "GET", "/api/v1/namespaces/ns1/configmaps").status, 200);
-  for (const char* path : {"/api/v1/namespaces/ns1/secrets/s3creds",
-                           "/api/v1/namespaces/ns1/%73ecrets/s3creds",
-                           "/api/v1/namespaces/ns1/%73%65crets/s3creds",
-                           "/api/v1/namespaces/ns1/secrets/s3creds/"}) {
+  for (const char* path :
+       {"/api/v1/namespaces/ns1/secrets/s3creds", "/api/v1/namespaces/ns1/%73ecrets/s3creds",
+        "/api/v1/namespaces/ns1/%73%65crets/s3creds", "/api/v1/namespaces/ns1/secrets/s3creds/"}) {
     Reply r = Call(token, "GET", path);
     EXPECT_EQ(r.status, 403) << path;
     EXPECT_EQ(r.body["message"],
@@ -193,8 +192,8 @@ TEST_F(RbacApiTest, EscalationRefusedAndBindAllowsIt) {
   binding["roleRef"]["name"] = "view";
   EXPECT_EQ(Call(token, "POST", path, binding).status, 201);
   // roleRef cannot change.
-  r = Call(token, "PATCH", path + "/to-view", {{"roleRef", {{"name", "edit"}}}},
-           {}, "application/merge-patch+json");
+  r = Call(token, "PATCH", path + "/to-view", {{"roleRef", {{"name", "edit"}}}}, {},
+           "application/merge-patch+json");
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body["message"],
             "RoleBinding.rbac.authorization.k8s.io \"to-view\" is invalid: roleRef: Invalid "
@@ -243,12 +242,14 @@ TEST_F(RbacApiTest, AggregationAndBootstrapReconciliation) {
   }
   ASSERT_EQ(Admin("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterroles/kserve-view").status,
             200);
-  EXPECT_EQ(Admin("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/view").body["rules"].size(),
-            before);
+  EXPECT_EQ(
+      Admin("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/view").body["rules"].size(),
+      before);
   // Deleted bootstrap objects come back at the next start; edits are kept.
-  ASSERT_EQ(Admin("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:basic-user")
-                .status,
-            200);
+  ASSERT_EQ(
+      Admin("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:basic-user")
+          .status,
+      200);
   server_.reset();
   Start();
   EXPECT_EQ(Admin("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:basic-user")
@@ -285,12 +286,12 @@ TEST_F(RbacApiTest, ReviewApis) {
   Bind("ns1", "editor-view", "view", Sa("editor"));
   std::string token = TokenFor("ns1", "editor");
   auto ssar = [&](const std::string& verb, const std::string& resource, const std::string& ns) {
-    return Call(token, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                {{"apiVersion", "authorization.k8s.io/v1"},
-                 {"kind", "SelfSubjectAccessReview"},
-                 {"spec",
-                  {{"resourceAttributes",
-                    {{"verb", verb}, {"resource", resource}, {"namespace", ns}}}}}});
+    return Call(
+        token, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        {{"apiVersion", "authorization.k8s.io/v1"},
+         {"kind", "SelfSubjectAccessReview"},
+         {"spec",
+          {{"resourceAttributes", {{"verb", verb}, {"resource", resource}, {"namespace", ns}}}}}});
   };
   Reply r = ssar("list", "configmaps", "ns1");
   EXPECT_EQ(r.status, 201);
@@ -314,15 +315,15 @@ TEST_F(RbacApiTest, ReviewApis) {
   json sar = {{"spec",
                {{"user", "system:serviceaccount:ns1:editor"},
                 {"groups", {"system:serviceaccounts"}},
-                {"resourceAttributes", {{"verb", "get"}, {"resource", "configmaps"},
-                                        {"namespace", "ns1"}}}}}};
+                {"resourceAttributes",
+                 {{"verb", "get"}, {"resource", "configmaps"}, {"namespace", "ns1"}}}}}};
   EXPECT_EQ(Call(token, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar).status,
             403);
   EXPECT_EQ(Admin("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar)
                 .body["status"]["allowed"],
             true);
-  Reply tr = Admin("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
-                   {{"spec", {{"token", token}}}});
+  Reply tr =
+      Admin("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {{"spec", {{"token", token}}}});
   EXPECT_EQ(tr.body["status"]["authenticated"], true);
   EXPECT_EQ(tr.body["status"]["user"]["username"], "system:serviceaccount:ns1:editor");
   tr = Admin("POST", "/apis/authentication.k8s.io/v1/tokenreviews",

@@ -89,9 +89,9 @@ Status RbacState::ReconcileBootstrap() {
     const KindInfo& kind;
     bool binding;
   };
-  for (const Set& set : {Set{auth::BootstrapClusterRoles(), Kind("clusterroles"), false},
-                         Set{auth::BootstrapClusterRoleBindings(), Kind("clusterrolebindings"),
-                             true}}) {
+  for (const Set& set :
+       {Set{auth::BootstrapClusterRoles(), Kind("clusterroles"), false},
+        Set{auth::BootstrapClusterRoleBindings(), Kind("clusterrolebindings"), true}}) {
     for (const json& want : set.expected) {
       std::string name = want["metadata"]["name"];
       json existing;

@@ -154,7 +154,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         "the namespace is missing from the path: use .../namespaces/NS/" + kind->plural)));
   }
   WriteResult out;
-  if (req.method == "GET") return HandleGet(req, *kind, path, info.verb == "watch", query, responder);
+  if (req.method == "GET") {
+    return HandleGet(req, *kind, path, info.verb == "watch", query, responder);
+  }
   WriteOptions opts = OptionsFrom(query);
   opts.check = RbacWriteCheck(*kind, info, user);
   if (req.method == "POST" && path.name.empty()) {

@@ -89,8 +89,8 @@ void ApiServer::Impl::HandleReview(server::HttpRequest& req, const KindInfo& kin
         req.method + " is not supported on " + kind.plural + ": it is create-only (POST)")));
   }
   if (kind.namespaced && path.ns.empty()) {
-    return responder.Send(ErrorResponse(BadRequest(
-        "namespace is required on this type: use .../namespaces/NS/" + kind.plural)));
+    return responder.Send(ErrorResponse(
+        BadRequest("namespace is required on this type: use .../namespaces/NS/" + kind.plural)));
   }
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) {
@@ -141,9 +141,8 @@ void ApiServer::Impl::HandleReview(server::HttpRequest& req, const KindInfo& kin
     json resource = json::array(), non = json::array();
     for (const auth::PolicyRule& r : rules.resource_rules) resource.push_back(RuleJson(r, true));
     for (const auth::PolicyRule& r : rules.non_resource_rules) non.push_back(RuleJson(r, false));
-    status = {{"resourceRules", resource},
-              {"nonResourceRules", non},
-              {"incomplete", rules.incomplete}};
+    status = {
+        {"resourceRules", resource}, {"nonResourceRules", non}, {"incomplete", rules.incomplete}};
     if (!rules.evaluation_error.empty()) status["evaluationError"] = rules.evaluation_error;
   } else if (kind.kind == "SelfSubjectReview") {
     status = {{"userInfo", UserJson(user)}};

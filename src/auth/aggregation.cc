@@ -33,15 +33,17 @@ StatusOr<bool> ExpressionMatches(const json& expr, const json& labels) {
   bool in = std::find(values.begin(), values.end(), value) != values.end();
   if (op == "In" || op == "NotIn") {
     if (values.empty()) {
-      return InvalidArgumentError("values: Invalid value: []string{}: for 'in', 'notin' "
-                                  "operators, values set can't be empty");
+      return InvalidArgumentError(
+          "values: Invalid value: []string{}: for 'in', 'notin' "
+          "operators, values set can't be empty");
     }
     return op == "In" ? has && in : !has || !in;
   }
   if (op == "Exists" || op == "DoesNotExist") {
     if (!values.empty()) {
-      return InvalidArgumentError("values: Invalid value: values set must be empty for "
-                                  "exists and does not exist");
+      return InvalidArgumentError(
+          "values: Invalid value: values set must be empty for "
+          "exists and does not exist");
     }
     return op == "Exists" ? has : !has;
   }

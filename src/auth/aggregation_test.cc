@@ -31,17 +31,21 @@ std::map<std::string, json> Aggregated(const std::vector<json>& roles) {
 TEST(Aggregation, KubeflowChainConverges) {
   // kubeflow-admin ⊃ kubeflow-edit ⊃ kubeflow-view, as the pinned
   // common/kubeflow-roles aggregate them, plus KServe's roles.
-  json get = {{"apiGroups", {"serving.kserve.io"}}, {"resources", {"inferenceservices"}},
+  json get = {{"apiGroups", {"serving.kserve.io"}},
+              {"resources", {"inferenceservices"}},
               {"verbs", {"get", "list", "watch"}}};
-  json write = {{"apiGroups", {"serving.kserve.io"}}, {"resources", {"inferenceservices"}},
+  json write = {{"apiGroups", {"serving.kserve.io"}},
+                {"resources", {"inferenceservices"}},
                 {"verbs", {"create", "delete"}}};
   std::vector<json> roles = {
       Role("kubeflow-admin", json::object(), json::array(),
            Selects("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-admin")),
-      Role("kubeflow-edit", {{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-admin", "true"}},
-           json::array(), Selects("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit")),
-      Role("kubeflow-view", {{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit", "true"}},
-           json::array(), Selects("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view")),
+      Role("kubeflow-edit",
+           {{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-admin", "true"}}, json::array(),
+           Selects("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit")),
+      Role("kubeflow-view",
+           {{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit", "true"}}, json::array(),
+           Selects("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view")),
       Role("kubeflow-kserve-view",
            {{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view", "true"}}, {get}),
       Role("kubeflow-kserve-edit",
@@ -77,7 +81,7 @@ TEST(Aggregation, DuplicatesOnceAndSelfSkipped) {
 TEST(LabelSelector, MatchLabelsAndExpressions) {
   json labels = {{"app", "kserve"}, {"tier", "web"}};
   EXPECT_TRUE(*LabelSelectorMatches(json::object(), labels));  // empty selects everything
-  EXPECT_FALSE(*LabelSelectorMatches(json(), labels));          // nil selects nothing
+  EXPECT_FALSE(*LabelSelectorMatches(json(), labels));         // nil selects nothing
   EXPECT_TRUE(*LabelSelectorMatches({{"matchLabels", {{"app", "kserve"}}}}, labels));
   EXPECT_FALSE(*LabelSelectorMatches({{"matchLabels", {{"app", "other"}}}}, labels));
   auto expr = [](std::string op, json values) {
@@ -103,19 +107,19 @@ const json* Find(const std::vector<json>& objs, const std::string& name) {
 TEST(BootstrapPolicy, KubernetesRolesAndBindings) {
   std::vector<json> roles = BootstrapClusterRoles();
   std::vector<json> bindings = BootstrapClusterRoleBindings();
-  for (const char* name :
-       {"cluster-admin", "admin", "edit", "view", "system:aggregate-to-admin",
-        "system:aggregate-to-edit", "system:aggregate-to-view", "system:discovery",
-        "system:basic-user", "system:public-info-viewer",
-        "system:service-account-issuer-discovery"}) {
+  for (const char* name : {"cluster-admin", "admin", "edit", "view", "system:aggregate-to-admin",
+                           "system:aggregate-to-edit", "system:aggregate-to-view",
+                           "system:discovery", "system:basic-user", "system:public-info-viewer",
+                           "system:service-account-issuer-discovery"}) {
     const json* r = Find(roles, name);
     ASSERT_NE(r, nullptr) << name;
     EXPECT_EQ((*r)["metadata"]["labels"]["kubernetes.io/bootstrapping"], "rbac-defaults");
     EXPECT_EQ((*r)["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"],
               "true");
   }
-  EXPECT_EQ((*Find(roles, "edit"))["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"],
-            "true");
+  EXPECT_EQ(
+      (*Find(roles, "edit"))["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"],
+      "true");
   EXPECT_EQ((*Find(bindings, "cluster-admin"))["subjects"][0]["name"], "system:masters");
   EXPECT_EQ((*Find(bindings, "system:public-info-viewer"))["subjects"].size(), 2u);
   // The bootstrap roles aggregate into admin/edit/view as in a cluster.
@@ -143,8 +147,8 @@ TEST(BootstrapPolicy, KubernetesRolesAndBindings) {
   EXPECT_TRUE(allows(edit, "get", "secrets"));
   EXPECT_TRUE(allows(edit, "create", "serviceaccounts/token"));
   EXPECT_FALSE(allows(edit, "create", "rolebindings", "rbac.authorization.k8s.io"));
-  EXPECT_TRUE(allows(ParseRules(agg["admin"]), "create", "rolebindings",
-                     "rbac.authorization.k8s.io"));
+  EXPECT_TRUE(
+      allows(ParseRules(agg["admin"]), "create", "rolebindings", "rbac.authorization.k8s.io"));
 }
 
 TEST(BootstrapPolicy, ReconcileKeepsChangesAndRestoresWhatIsMissing) {
@@ -152,7 +156,7 @@ TEST(BootstrapPolicy, ReconcileKeepsChangesAndRestoresWhatIsMissing) {
   EXPECT_EQ(ReconcileClusterRole(nullptr, expected).op, ReconcileOp::kCreate);
   EXPECT_EQ(ReconcileClusterRole(&expected, expected).op, ReconcileOp::kNone);
   json edited = expected;
-  edited["rules"].erase(1);                                   // a rule removed
+  edited["rules"].erase(1);  // a rule removed
   edited["rules"].push_back({{"apiGroups", {"x"}}, {"resources", {"y"}}, {"verbs", {"get"}}});
   edited["metadata"]["labels"]["mine"] = "yes";
   Reconciled r = ReconcileClusterRole(&edited, expected);

@@ -33,7 +33,8 @@ std::vector<std::string> Lines(std::string_view in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::vector<std::string> lines = Lines(std::string_view(reinterpret_cast<const char*>(data), size));
+  std::vector<std::string> lines =
+      Lines(std::string_view(reinterpret_cast<const char*>(data), size));
   lines.resize(std::max<size_t>(lines.size(), 3));
   nlohmann::json jwks = nlohmann::json::parse(lines[1], nullptr, false);
   ferry::auth::AuthenticatorOptions opts;

@@ -64,8 +64,9 @@ StatusOr<UserInfo> Authenticator::AuthenticateToken(
   auto jwt = ParseJwt(token);
   if (!jwt.ok()) return Unauthenticated("invalid bearer token");
   if (!verifier_->Verify(*jwt)) {
-    return Unauthenticated("invalid bearer token: the signature does not verify with this "
-                           "server's keys");
+    return Unauthenticated(
+        "invalid bearer token: the signature does not verify with this "
+        "server's keys");
   }
   if (Str(jwt->claims, "iss") != options_.issuer) {
     return Unauthenticated("invalid bearer token: issuer " + GoQuote(Str(jwt->claims, "iss")) +
@@ -146,8 +147,8 @@ StatusOr<UserInfo> Authenticator::OidcUser(const Jwt& jwt) const {
   bool match = false;
   for (const std::string& a : aud) match = match || a == options_.oidc_client_id;
   if (!match) {
-    return Unauthenticated("oidc: expected audience " + GoQuote(options_.oidc_client_id) +
-                           " got " + GoQuote(aud));
+    return Unauthenticated("oidc: expected audience " + GoQuote(options_.oidc_client_id) + " got " +
+                           GoQuote(aud));
   }
   int64_t now = Now();
   auto exp = NumericClaim(jwt.claims, "exp");

@@ -39,7 +39,7 @@ inline constexpr std::string_view kAdminUser = "kubernetes-admin";
 struct AuthenticatorOptions {
   std::string admin_token;  // empty: no admin credential
   std::string issuer = "https://kubernetes.default.svc.cluster.local";
-  std::vector<std::string> api_audiences;  // empty: {issuer}
+  std::vector<std::string> api_audiences;                    // empty: {issuer}
   std::string oidc_client_id = "kubeflow-oidc-authservice";  // empty: no OIDC users
   std::string oidc_username_claim = "email";
   std::string oidc_groups_claim = "groups";

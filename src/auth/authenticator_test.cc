@@ -49,13 +49,15 @@ class Keys {
   ~Keys() { EVP_PKEY_free(key_); }
   json Jwks() const {
     return {{"keys",
-             {{{"kty", "RSA"}, {"kid", "k1"}, {"alg", "RS256"},
+             {{{"kty", "RSA"},
+               {"kid", "k1"},
+               {"alg", "RS256"},
                {"n", B64Url(Bn(key_, OSSL_PKEY_PARAM_RSA_N))},
                {"e", B64Url(Bn(key_, OSSL_PKEY_PARAM_RSA_E))}}}}};
   }
   std::string Sign(const json& claims) const {
-    std::string input = B64Url(json{{"alg", "RS256"}, {"kid", "k1"}}.dump()) + "." +
-                        B64Url(claims.dump());
+    std::string input =
+        B64Url(json{{"alg", "RS256"}, {"kid", "k1"}}.dump()) + "." + B64Url(claims.dump());
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t len = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
@@ -83,15 +85,15 @@ int64_t Now() {
 
 json SaClaims(const std::string& ns, const std::string& name, const std::string& uid,
               json aud = json::array({kIssuer}), int64_t exp_in = 3600) {
-  return {{"iss", kIssuer},
-          {"sub", "system:serviceaccount:" + ns + ":" + name},
-          {"aud", aud},
-          {"iat", Now()},
-          {"nbf", Now()},
-          {"exp", Now() + exp_in},
-          {"jti", "j-1"},
-          {"kubernetes.io",
-           {{"namespace", ns}, {"serviceaccount", {{"name", name}, {"uid", uid}}}}}};
+  return {
+      {"iss", kIssuer},
+      {"sub", "system:serviceaccount:" + ns + ":" + name},
+      {"aud", aud},
+      {"iat", Now()},
+      {"nbf", Now()},
+      {"exp", Now() + exp_in},
+      {"jti", "j-1"},
+      {"kubernetes.io", {{"namespace", ns}, {"serviceaccount", {{"name", name}, {"uid", uid}}}}}};
 }
 
 class AuthenticatorTest : public ::testing::Test {
@@ -103,8 +105,8 @@ class AuthenticatorTest : public ::testing::Test {
   }
   AuthenticatorTest()
       : authn_(Options(), keys_.Jwks(),
-               [this](std::string_view kind, std::string_view ns, std::string_view name)
-                   -> std::optional<std::string> {
+               [this](std::string_view kind, std::string_view ns,
+                      std::string_view name) -> std::optional<std::string> {
                  auto it = live_.find(std::string(kind) + "/" + std::string(ns) + "/" +
                                       std::string(name));
                  if (it == live_.end()) return std::nullopt;
@@ -131,9 +133,9 @@ TEST_F(AuthenticatorTest, ServiceAccountToken) {
   ASSERT_TRUE(u.ok()) << u.status().message();
   EXPECT_EQ(u->name, "system:serviceaccount:ns1:default-editor");
   EXPECT_EQ(u->uid, "uid-1");
-  EXPECT_EQ(u->groups, (std::vector<std::string>{"system:serviceaccounts",
-                                                  "system:serviceaccounts:ns1",
-                                                  "system:authenticated"}));
+  EXPECT_EQ(u->groups,
+            (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:ns1",
+                                      "system:authenticated"}));
   EXPECT_EQ(u->extra.at("authentication.kubernetes.io/credential-id"),
             std::vector<std::string>{"JTI=j-1"});
 }
@@ -153,14 +155,14 @@ TEST_F(AuthenticatorTest, ServiceAccountTokenRefusals) {
                                      {"istio-ingressgateway"})
                   .ok());
   // Expired beyond the 60 s leeway.
-  EXPECT_EQ(authn_.AuthenticateToken(
-                      keys_.Sign(SaClaims("ns1", "default-editor", "uid-1", {kIssuer}, -120)))
+  EXPECT_EQ(authn_
+                .AuthenticateToken(
+                    keys_.Sign(SaClaims("ns1", "default-editor", "uid-1", {kIssuer}, -120)))
                 .status()
                 .message(),
             "service account token has expired");
   // A recreated ServiceAccount (new uid) and a deleted one.
-  EXPECT_FALSE(authn_.AuthenticateToken(keys_.Sign(SaClaims("ns1", "default-editor", "old")))
-                   .ok());
+  EXPECT_FALSE(authn_.AuthenticateToken(keys_.Sign(SaClaims("ns1", "default-editor", "old"))).ok());
   EXPECT_FALSE(authn_.AuthenticateToken(keys_.Sign(SaClaims("ns1", "gone", "uid-1"))).ok());
   // Tampered claims: the signature no longer verifies.
   std::string token = keys_.Sign(SaClaims("ns1", "default-editor", "uid-1"));
@@ -171,16 +173,20 @@ TEST_F(AuthenticatorTest, ServiceAccountTokenRefusals) {
   EXPECT_FALSE(authn_.AuthenticateToken(forged).ok());
   // Another signer's token.
   Keys other;
-  EXPECT_FALSE(authn_.AuthenticateToken(other.Sign(SaClaims("ns1", "default-editor", "uid-1")))
-                   .ok());
+  EXPECT_FALSE(
+      authn_.AuthenticateToken(other.Sign(SaClaims("ns1", "default-editor", "uid-1"))).ok());
 }
 
 TEST_F(AuthenticatorTest, OidcUserToken) {
-  json claims = {{"iss", kIssuer},  {"sub", "user@example.com"},
+  json claims = {{"iss", kIssuer},
+                 {"sub", "user@example.com"},
                  {"aud", "kubeflow-oidc-authservice"},
-                 {"email", "user@example.com"}, {"email_verified", true},
-                 {"iat", Now()},     {"nbf", Now()},
-                 {"exp", Now() + 600}, {"groups", {"team-a"}}};
+                 {"email", "user@example.com"},
+                 {"email_verified", true},
+                 {"iat", Now()},
+                 {"nbf", Now()},
+                 {"exp", Now() + 600},
+                 {"groups", {"team-a"}}};
   auto u = authn_.AuthenticateToken(keys_.Sign(claims));
   ASSERT_TRUE(u.ok()) << u.status().message();
   EXPECT_EQ(u->name, "user@example.com");

@@ -205,8 +205,8 @@ std::vector<json> BootstrapClusterRoleBindings() {
   for (const json& b : json::parse(kClusterRoleBindings)) {
     json subjects = json::array();
     for (const json& g : b["groups"]) {
-      subjects.push_back({{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"},
-                          {"name", g}});
+      subjects.push_back(
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", g}});
     }
     out.push_back({{"apiVersion", "rbac.authorization.k8s.io/v1"},
                    {"kind", "ClusterRoleBinding"},
@@ -240,8 +240,8 @@ Reconciled ReconcileClusterRole(const json* existing, const json& expected) {
     out.object.erase("aggregationRule");
     out.op = ReconcileOp::kUpdate;
   } else if (!want.is_null()) {
-    json selectors = Field(got, "clusterRoleSelectors").is_array() ? got["clusterRoleSelectors"]
-                                                                   : json::array();
+    json selectors =
+        Field(got, "clusterRoleSelectors").is_array() ? got["clusterRoleSelectors"] : json::array();
     bool added = false;
     for (const json& s : Field(want, "clusterRoleSelectors")) {
       bool covered = false;

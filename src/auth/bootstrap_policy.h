@@ -35,7 +35,7 @@ enum class ReconcileOp { kNone, kCreate, kUpdate, kRecreate };
 
 struct Reconciled {
   ReconcileOp op = ReconcileOp::kNone;
-  nlohmann::json object;  // what to write (for kCreate/kUpdate/kRecreate)
+  nlohmann::json object;   // what to write (for kCreate/kUpdate/kRecreate)
   bool opted_out = false;  // autoupdate "false": left alone
 };
 

@@ -53,9 +53,9 @@ bool RuleCovers(const PolicyRule& owner, const PolicyRule& sub) {
   bool groups = Has(owner.api_groups, "*") || HasAll(owner.api_groups, sub.api_groups);
   bool resources = ResourceCoversAll(owner.resources, sub.resources);
   bool urls = NonResourceUrlsCoverAll(owner.non_resource_urls, sub.non_resource_urls);
-  bool names = sub.resource_names.empty()
-                   ? owner.resource_names.empty()
-                   : owner.resource_names.empty() || HasAll(owner.resource_names, sub.resource_names);
+  bool names = sub.resource_names.empty() ? owner.resource_names.empty()
+                                          : owner.resource_names.empty() ||
+                                                HasAll(owner.resource_names, sub.resource_names);
   return verbs && groups && resources && names && urls;
 }
 

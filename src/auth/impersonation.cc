@@ -45,8 +45,8 @@ StatusOr<std::optional<Impersonation>> ParseImpersonation(
     } else if (name == "impersonate-uid" && !has_uid) {
       uid = value;
       has_uid = !value.empty();
-    } else if (name.size() > kExtraPrefix.size() && name.compare(0, kExtraPrefix.size(),
-                                                                  kExtraPrefix) == 0) {
+    } else if (name.size() > kExtraPrefix.size() &&
+               name.compare(0, kExtraPrefix.size(), kExtraPrefix) == 0) {
       auto key = DecodePath(name.substr(kExtraPrefix.size()));
       extras.emplace_back(Lower(key.ok() ? *key : name.substr(kExtraPrefix.size())), value);
     }

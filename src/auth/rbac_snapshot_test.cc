@@ -4,12 +4,13 @@
 // (TestDefaultRuleResolver, TestAppliesTo), then Ferry's own cases
 // (resourceNames, "*/subresource", ServiceAccount namespace defaulting,
 // missing roles, reasons).
+#include "auth/rbac_snapshot.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "auth/authorizer.h"
-#include "auth/rbac_snapshot.h"
 
 namespace ferry::auth {
 namespace {
@@ -124,11 +125,12 @@ TEST(KubernetesTestAuthorizer, ClusterRoleBoundInNamespace) {
   w.cluster_roles = {ClusterRole("admin", {NewRule("*", "*", "*", "*")})};
   w.role_bindings = {RoleBinding("ns1", "ClusterRole", "admin", {"User:admin", "Group:admins"})};
   RbacSnapshot s = w.Build();
-  for (const Req& r : std::vector<Req>{{"admin", "", "get", "Pods", "", "ns1", ""},
-                                       {"admin", "", "watch", "Pods", "", "ns1", ""},
-                                       {"admin", "group1", "watch", "Foobar", "", "ns1", ""},
-                                       {"joe", "admins", "watch", "Foobar", "", "ns1", ""},
-                                       {"joe", "group1,admins", "watch", "Foobar", "", "ns1", ""}}) {
+  for (const Req& r :
+       std::vector<Req>{{"admin", "", "get", "Pods", "", "ns1", ""},
+                        {"admin", "", "watch", "Pods", "", "ns1", ""},
+                        {"admin", "group1", "watch", "Foobar", "", "ns1", ""},
+                        {"joe", "admins", "watch", "Foobar", "", "ns1", ""},
+                        {"joe", "group1,admins", "watch", "Foobar", "", "ns1", ""}}) {
     EXPECT_TRUE(Allowed(s, r)) << r.user << " " << r.verb << " " << r.resource;
   }
   for (const Req& r : std::vector<Req>{{"admin", "", "GET", "Pods", "", "ns2", ""},
@@ -250,30 +252,31 @@ RuleCase Url(std::string verb, std::string path, bool expected) {
 }
 
 TEST(KubernetesTestRuleMatches, Table) {
-  ExpectRule("star verb, exact match other", {{"*"}, {"group1"}, {"resource1"}, {}, {}},
-             {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", false),
-              Res("verb1", "group1", "resource2", false), Res("verb1", "group2", "resource2", false),
-              Res("verb2", "group1", "resource1", true), Res("verb2", "group2", "resource1", false),
-              Res("verb2", "group1", "resource2", false),
-              Res("verb2", "group2", "resource2", false)});
-  ExpectRule("star group, exact match other", {{"verb1"}, {"*"}, {"resource1"}, {}, {}},
-             {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", true),
-              Res("verb1", "group1", "resource2", false), Res("verb1", "group2", "resource2", false),
-              Res("verb2", "group1", "resource1", false), Res("verb2", "group2", "resource1", false),
-              Res("verb2", "group1", "resource2", false),
-              Res("verb2", "group2", "resource2", false)});
-  ExpectRule("star resource, exact match other", {{"verb1"}, {"group1"}, {"*"}, {}, {}},
-             {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", false),
-              Res("verb1", "group1", "resource2", true), Res("verb1", "group2", "resource2", false),
-              Res("verb2", "group1", "resource1", false), Res("verb2", "group2", "resource1", false),
-              Res("verb2", "group1", "resource2", false),
-              Res("verb2", "group2", "resource2", false)});
-  ExpectRule("tuple expansion",
-             {{"verb1", "verb2"}, {"group1", "group2"}, {"resource1", "resource2"}, {}, {}},
-             {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", true),
-              Res("verb1", "group1", "resource2", true), Res("verb1", "group2", "resource2", true),
-              Res("verb2", "group1", "resource1", true), Res("verb2", "group2", "resource1", true),
-              Res("verb2", "group1", "resource2", true), Res("verb2", "group2", "resource2", true)});
+  ExpectRule(
+      "star verb, exact match other", {{"*"}, {"group1"}, {"resource1"}, {}, {}},
+      {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", false),
+       Res("verb1", "group1", "resource2", false), Res("verb1", "group2", "resource2", false),
+       Res("verb2", "group1", "resource1", true), Res("verb2", "group2", "resource1", false),
+       Res("verb2", "group1", "resource2", false), Res("verb2", "group2", "resource2", false)});
+  ExpectRule(
+      "star group, exact match other", {{"verb1"}, {"*"}, {"resource1"}, {}, {}},
+      {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", true),
+       Res("verb1", "group1", "resource2", false), Res("verb1", "group2", "resource2", false),
+       Res("verb2", "group1", "resource1", false), Res("verb2", "group2", "resource1", false),
+       Res("verb2", "group1", "resource2", false), Res("verb2", "group2", "resource2", false)});
+  ExpectRule(
+      "star resource, exact match other", {{"verb1"}, {"group1"}, {"*"}, {}, {}},
+      {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", false),
+       Res("verb1", "group1", "resource2", true), Res("verb1", "group2", "resource2", false),
+       Res("verb2", "group1", "resource1", false), Res("verb2", "group2", "resource1", false),
+       Res("verb2", "group1", "resource2", false), Res("verb2", "group2", "resource2", false)});
+  ExpectRule(
+      "tuple expansion",
+      {{"verb1", "verb2"}, {"group1", "group2"}, {"resource1", "resource2"}, {}, {}},
+      {Res("verb1", "group1", "resource1", true), Res("verb1", "group2", "resource1", true),
+       Res("verb1", "group1", "resource2", true), Res("verb1", "group2", "resource2", true),
+       Res("verb2", "group1", "resource1", true), Res("verb2", "group2", "resource1", true),
+       Res("verb2", "group1", "resource2", true), Res("verb2", "group2", "resource2", true)});
   ExpectRule("subresource expansion", {{"*"}, {"*"}, {"resource1/subresource1"}, {}, {}},
              {Res("verb1", "group1", "resource1", true, "subresource1"),
               Res("verb1", "group2", "resource1", false, "subresource2"),
@@ -295,12 +298,12 @@ TEST(KubernetesTestRuleMatches, Table) {
               Url("verb1", "/foo/baz/one", true), Url("verb1", "/notfoo", false),
               Url("verb1", "/notfoo/bar", false), Url("verb1", "/notfoo/baz", false),
               Url("verb1", "/notfoo/bar/one", false), Url("verb1", "/notfoo/baz/one", false)});
-  ExpectRule("star verb, exact nonresource", {{"*"}, {}, {}, {}, {"/foo", "/foo/bar/one"}},
-             {Url("verb1", "/foo", true), Url("verb1", "/foo/bar", false),
-              Url("verb1", "/foo/baz", false), Url("verb1", "/foo/bar/one", true),
-              Url("verb1", "/foo/baz/one", false), Url("verb2", "/foo", true),
-              Url("verb2", "/foo/bar", false), Url("verb2", "/foo/baz", false),
-              Url("verb2", "/foo/bar/one", true), Url("verb2", "/foo/baz/one", false)});
+  ExpectRule(
+      "star verb, exact nonresource", {{"*"}, {}, {}, {}, {"/foo", "/foo/bar/one"}},
+      {Url("verb1", "/foo", true), Url("verb1", "/foo/bar", false), Url("verb1", "/foo/baz", false),
+       Url("verb1", "/foo/bar/one", true), Url("verb1", "/foo/baz/one", false),
+       Url("verb2", "/foo", true), Url("verb2", "/foo/bar", false), Url("verb2", "/foo/baz", false),
+       Url("verb2", "/foo/bar/one", true), Url("verb2", "/foo/baz/one", false)});
   // Ferry's own: resourceNames restrict; an unnamed request (list) is not covered.
   ExpectRule("resource names", {{"get"}, {""}, {"secrets"}, {"s3creds"}, {}},
              {Res("get", "", "secrets", true, "", "s3creds"),
@@ -318,8 +321,8 @@ TEST(KubernetesTestDefaultRuleResolver, EffectiveRules) {
   w.roles = {Role("namespace1", "readthings", {read_pods, read_services})};
   w.cluster_roles = {ClusterRole("cluster-admin", {admin}),
                      ClusterRole("write-nodes", {write_nodes})};
-  w.role_bindings = {RoleBinding("namespace1", "Role", "readthings",
-                                 {"User:foobar", "Group:group1"})};
+  w.role_bindings = {
+      RoleBinding("namespace1", "Role", "readthings", {"User:foobar", "Group:group1"})};
   w.cluster_role_bindings = {ClusterRoleBinding("cluster-admin", {"User:admin", "Group:admin"})};
   RbacSnapshot s = w.Build();
   std::vector<std::string> errors;
@@ -341,23 +344,41 @@ TEST(KubernetesTestAppliesTo, Table) {
   };
   std::vector<Case> cases = {
       {{"User:foobar"}, User("foobar"), "", true, "single subject that matches username"},
-      {{"User:barfoo", "User:foobar"}, User("foobar"), "", true,
+      {{"User:barfoo", "User:foobar"},
+       User("foobar"),
+       "",
+       true,
        "multiple subjects, one that matches username"},
-      {{"User:barfoo", "User:foobar"}, User("zimzam"), "", false,
+      {{"User:barfoo", "User:foobar"},
+       User("zimzam"),
+       "",
+       false,
        "multiple subjects, none that match username"},
-      {{"User:barfoo", "Group:foobar"}, User("zimzam", "foobar"), "", true,
+      {{"User:barfoo", "Group:foobar"},
+       User("zimzam", "foobar"),
+       "",
+       true,
        "multiple subjects, one that match group"},
-      {{"User:barfoo", "Group:foobar"}, User("zimzam", "foobar"), "namespace1", true,
+      {{"User:barfoo", "Group:foobar"},
+       User("zimzam", "foobar"),
+       "namespace1",
+       true,
        "multiple subjects, one that match group, should ignore namespace"},
       {{"User:barfoo", "Group:foobar", "ServiceAccount:kube-system/default"},
-       User("system:serviceaccount:kube-system:default"), "default", true,
+       User("system:serviceaccount:kube-system:default"),
+       "default",
+       true,
        "multiple subjects with a service account that matches"},
       {{"User:*"}, User("foobar"), "default", false, "* user subject name doesn't match all users"},
       {{"Group:system:authenticated", "Group:system:unauthenticated"},
-       User("foobar", "system:authenticated"), "default", true,
+       User("foobar", "system:authenticated"),
+       "default",
+       true,
        "binding to all authenticated and unauthenticated subjects matches authenticated user"},
       {{"Group:system:authenticated", "Group:system:unauthenticated"},
-       User("system:anonymous", "system:unauthenticated"), "default", true,
+       User("system:anonymous", "system:unauthenticated"),
+       "default",
+       true,
        "binding to all authenticated and unauthenticated subjects matches anonymous user"},
   };
   for (const Case& c : cases) {
@@ -443,22 +464,21 @@ TEST(RbacSnapshot, PrivilegedGroupNeedsNoBinding) {
 
 TEST(RbacSnapshot, ThousandBindingsStillFindTheRightOne) {
   World w;
-  w.cluster_roles = {ClusterRole("edit", {NewRule("get,list", "serving.kserve.io",
-                                                  "inferenceservices", "")})};
+  w.cluster_roles = {
+      ClusterRole("edit", {NewRule("get,list", "serving.kserve.io", "inferenceservices", "")})};
   for (int i = 0; i < 1000; ++i) {
     std::string ns = "ns" + std::to_string(i % 100);
-    w.role_bindings.push_back(RoleBinding(ns, "ClusterRole", "edit",
-                                          {"User:user" + std::to_string(i)},
-                                          "rb" + std::to_string(i)));
+    w.role_bindings.push_back(RoleBinding(
+        ns, "ClusterRole", "edit", {"User:user" + std::to_string(i)}, "rb" + std::to_string(i)));
   }
   RbacSnapshot s = w.Build();
   EXPECT_EQ(s.binding_count(), 1000u);
-  EXPECT_TRUE(Allowed(s, {"user742", "", "get", "inferenceservices", "", "ns42",
-                          "serving.kserve.io"}));
-  EXPECT_FALSE(Allowed(s, {"user742", "", "get", "inferenceservices", "", "ns43",
-                           "serving.kserve.io"}));
-  EXPECT_FALSE(Allowed(s, {"user742", "", "delete", "inferenceservices", "", "ns42",
-                           "serving.kserve.io"}));
+  EXPECT_TRUE(
+      Allowed(s, {"user742", "", "get", "inferenceservices", "", "ns42", "serving.kserve.io"}));
+  EXPECT_FALSE(
+      Allowed(s, {"user742", "", "get", "inferenceservices", "", "ns43", "serving.kserve.io"}));
+  EXPECT_FALSE(
+      Allowed(s, {"user742", "", "delete", "inferenceservices", "", "ns42", "serving.kserve.io"}));
 }
 
 }  // namespace

@@ -70,8 +70,8 @@ TEST(KubernetesRequestInfo, ResourceRequests) {
        "status", "foo"},
       {"GET", "/api/v1/namespaces/other/finalize", "get", "api", "", "v1", "other", "namespaces",
        "finalize", "other"},
-      {"PUT", "/api/v1/namespaces/other/finalize", "update", "api", "", "v1", "other",
-       "namespaces", "finalize", "other"},
+      {"PUT", "/api/v1/namespaces/other/finalize", "update", "api", "", "v1", "other", "namespaces",
+       "finalize", "other"},
       {"PUT", "/api/v1/namespaces/other/status", "update", "api", "", "v1", "other", "namespaces",
        "status", "other"},
       // verb identification
@@ -120,8 +120,7 @@ TEST(KubernetesRequestInfo, ResourceRequests) {
 }
 
 TEST(KubernetesRequestInfo, FieldSelectorName) {
-  std::map<std::string, std::string, std::less<>> q = {
-      {"fieldSelector", "metadata.name=irish"}};
+  std::map<std::string, std::string, std::less<>> q = {{"fieldSelector", "metadata.name=irish"}};
   EXPECT_EQ(ParseRequestInfo("GET", "/apis/g/v1/namespaces/ns/things", q).name, "irish");
   q["fieldSelector"] = "metadata.name!=irish";
   EXPECT_EQ(ParseRequestInfo("GET", "/apis/g/v1/namespaces/ns/things", q).name, "");
@@ -199,9 +198,9 @@ TEST(Impersonation, ChecksAndUser) {
   EXPECT_EQ(i.checks[0].resource, "serviceaccounts");
   EXPECT_EQ(i.checks[0].ns, "ns1");
   EXPECT_EQ(i.checks[0].name, "builder");
-  EXPECT_EQ(i.user.groups, (std::vector<std::string>{"system:serviceaccounts",
-                                                      "system:serviceaccounts:ns1",
-                                                      "system:authenticated"}));
+  EXPECT_EQ(i.user.groups,
+            (std::vector<std::string>{"system:serviceaccounts", "system:serviceaccounts:ns1",
+                                      "system:authenticated"}));
 
   auto user = ParseImpersonation({{"impersonate-user", "jane@example.com"},
                                   {"impersonate-group", "devs"},
@@ -220,8 +219,7 @@ TEST(Impersonation, ChecksAndUser) {
   EXPECT_EQ(j.checks[4].resource, "uids");
   EXPECT_EQ(j.user.name, "jane@example.com");
   EXPECT_EQ(j.user.uid, "1234");
-  EXPECT_EQ(j.user.groups,
-            (std::vector<std::string>{"devs", "ops", "system:authenticated"}));
+  EXPECT_EQ(j.user.groups, (std::vector<std::string>{"devs", "ops", "system:authenticated"}));
   EXPECT_EQ(j.user.extra.at("scopes/x"), std::vector<std::string>{"view"});
 
   auto anon = ParseImpersonation({{"impersonate-user", "system:anonymous"}});

@@ -15,8 +15,8 @@ std::string ServiceAccountUsername(std::string_view ns, std::string_view name) {
 }
 
 std::vector<std::string> ServiceAccountGroups(std::string_view ns) {
-  return {std::string(kServiceAccountsGroup), std::string(kServiceAccountsGroup) + ":" +
-                                                  std::string(ns)};
+  return {std::string(kServiceAccountsGroup),
+          std::string(kServiceAccountsGroup) + ":" + std::string(ns)};
 }
 
 bool SplitServiceAccountUsername(std::string_view username, std::string* ns, std::string* name) {

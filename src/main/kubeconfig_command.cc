@@ -1,13 +1,12 @@
 #include "main/kubeconfig_command.h"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "api/token_signer.h"
 #include "controller/isvc_spec.h"
@@ -51,7 +50,8 @@ int RunKubeconfig(const KubeconfigFlags& f) {
   std::string dir = f.data_dir.empty() ? DefaultDataDir() : f.data_dir;
   std::ifstream in(dir + "/kubeconfig");
   if (!in) {
-    std::fprintf(stderr, "ferry kubeconfig: no %s/kubeconfig; start `ferry up --data-dir %s` first\n",
+    std::fprintf(stderr,
+                 "ferry kubeconfig: no %s/kubeconfig; start `ferry up --data-dir %s` first\n",
                  dir.c_str(), dir.c_str());
     return 1;
   }
@@ -75,11 +75,15 @@ int RunKubeconfig(const KubeconfigFlags& f) {
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  nlohmann::json claims = {{"iss", f.issuer},  {"sub", f.user},
+  nlohmann::json claims = {{"iss", f.issuer},
+                           {"sub", f.user},
                            {"aud", "kubeflow-oidc-authservice"},
-                           {"email", f.user},  {"email_verified", true},
-                           {"name", f.user},   {"iat", now},
-                           {"nbf", now},       {"exp", now + ttl_ms / 1000}};
+                           {"email", f.user},
+                           {"email_verified", true},
+                           {"name", f.user},
+                           {"iat", now},
+                           {"nbf", now},
+                           {"exp", now + ttl_ms / 1000}};
   if (!f.groups.empty()) claims["groups"] = f.groups;
   auto token = (*signer)->Sign(claims);
   if (!token.ok()) {

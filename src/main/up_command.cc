@@ -327,9 +327,10 @@ int RunUp(const UpFlags& flags) {
   web::WebHandler dashboard(web_opts, &external, &internal);
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
-  ingress::AuthzCheckHandler authz_check(&api, &external, &internal, [&api](server::HttpRequest& r) {
-    return api.AuthorizeNonResource(r, ingress::kAuthzCheckPath);
-  });
+  ingress::AuthzCheckHandler authz_check(
+      &api, &external, &internal, [&api](server::HttpRequest& r) {
+        return api.AuthorizeNonResource(r, ingress::kAuthzCheckPath);
+      });
   web::FrontHandler front(&authz_check, &dashboard, *token);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
   // host), behind the oauth2-proxy login, with the kubeflow profile.
