@@ -127,16 +127,17 @@ WriteCheck ApiServer::Impl::RbacWriteCheck(const KindInfo& kind, const auth::Req
       std::string ref_kind = StringAt(obj, "roleRef.kind"),
                   ref_name = StringAt(obj, "roleRef.name");
       std::string ref_group = StringAt(obj, "roleRef.apiGroup");
-      if ((ref_kind == "ClusterRole" || ref_kind == "Role") && ref_group == kRbacGroup &&
-          allowed("bind", ref_kind == "Role" ? "roles" : "clusterroles", ref_name)) {
-        return {};
+      bool cluster_binding = kind.kind == "ClusterRoleBinding";
+      if (ref_group != kRbacGroup || (ref_kind != "ClusterRole" && ref_kind != "Role") ||
+          (cluster_binding && ref_kind != "ClusterRole")) {
+        return {};  // not a bindable roleRef: validation, next, says why
       }
+      if (allowed("bind", ref_kind == "Role" ? "roles" : "clusterroles", ref_name)) return {};
       std::string error;
       if (!snapshot->RoleRefRules(ref_kind, ref_name, ns, &granted, &error)) {
-        const KindInfo* ref = FindKindByResource(std::string(kRbacGroup), "v1",
-                                                 ref_kind == "Role" ? "roles" : "clusterroles");
-        if (ref_kind == "Role" || ref_kind == "ClusterRole") return NotFound(*ref, ref_name);
-        return BadRequest(error);
+        return NotFound(*FindKindByResource(std::string(kRbacGroup), "v1",
+                                            ref_kind == "Role" ? "roles" : "clusterroles"),
+                        ref_name);
       }
     }
     std::vector<auth::PolicyRule> missing;
