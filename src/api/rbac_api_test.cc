@@ -335,3 +335,63 @@ TEST_F(RbacApiTest, ReviewApis) {
 
 }  // namespace
 }  // namespace ferry::api
+
+namespace ferry::api {
+namespace {
+
+TEST_F(RbacApiTest, RbacValidationAndDefaults) {
+  std::string roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/ns1/roles";
+  Reply r = Admin("POST", roles,
+                  {{"metadata", {{"name", "bad"}}},
+                   {"rules",
+                    {{{"apiGroups", {""}}, {"resources", {"pods"}}},
+                     {{"nonResourceURLs", {"/x"}}, {"verbs", {"get"}}}}}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body["message"].get<std::string>().find(
+                "rules[0].verbs: Required value: verbs must contain at least one value"),
+            std::string::npos);
+  EXPECT_NE(r.body["message"].get<std::string>().find(
+                "rules[1].nonResourceURLs: Invalid value: []string{\"/x\"}: namespaced rules "
+                "cannot apply to non-resource URLs"),
+            std::string::npos);
+  // Names are path segments: ':' is fine, '/' is not.
+  EXPECT_EQ(Admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                  {{"metadata", {{"name", "team:reader"}}}, {"rules", json::array()}})
+                .status,
+            201);
+  r = Admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+            {{"metadata", {{"name", "a%b"}}}, {"rules", json::array()}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body["message"].get<std::string>().find("may not contain '%'"), std::string::npos);
+  // Subjects: kinds checked, apiGroups defaulted.
+  std::string bindings = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
+  r = Admin("POST", bindings,
+            {{"metadata", {{"name", "x"}}},
+             {"roleRef", {{"kind", "ClusterRole"}, {"name", "view"}}},
+             {"subjects", json::array({json{{"kind", "Robot"}, {"name", "r2"}},
+                                       json{{"kind", "ServiceAccount"}, {"name", "sa"}}})}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body["message"].get<std::string>().find(
+                "subjects[0].kind: Unsupported value: \"Robot\": supported values: "
+                "\"ServiceAccount\", \"User\", \"Group\""),
+            std::string::npos);
+  EXPECT_NE(r.body["message"].get<std::string>().find("subjects[1].namespace: Required value"),
+            std::string::npos);
+  r = Admin("POST", bindings,
+            {{"metadata", {{"name", "y"}}},
+             {"roleRef", {{"kind", "ClusterRole"}, {"name", "view"}}},
+             {"subjects", json::array({json{{"kind", "User"}, {"name", "jane"}}})}});
+  ASSERT_EQ(r.status, 201) << r.body.dump();
+  EXPECT_EQ(r.body["roleRef"]["apiGroup"], "rbac.authorization.k8s.io");
+  EXPECT_EQ(r.body["subjects"][0]["apiGroup"], "rbac.authorization.k8s.io");
+  // A ClusterRoleBinding binds ClusterRoles only.
+  r = Admin("POST", bindings,
+            {{"metadata", {{"name", "z"}}}, {"roleRef", {{"kind", "Role"}, {"name", "view"}}}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body["message"].get<std::string>().find(
+                "roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::api
