@@ -16,8 +16,8 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -65,6 +65,10 @@ A=${AUTHZ_BENCH_SECONDS:-5}
 want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
   "wrk -t2, $A s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run." \
   /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$A"
+# One API authorization decision: 1,000 RoleBindings, 100 ClusterRoles.
+want rbac && record "RBAC: one authorization decision, 1,000 RoleBindings and 100 ClusterRoles" \
+  "Google Benchmark (bench/rbac_bench.cc), 15 repetitions, medians; the baseline resolves the same policy without an index (every binding visited), same process, same run." \
+  /usr/bin/python3 bench/rbac_bench.py "$BUILD/bench/rbac_bench"
 # Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

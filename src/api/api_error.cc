@@ -105,6 +105,15 @@ ApiError MethodNotAllowed(std::string message) {
 }
 ApiError Unauthorized() { return Make(401, "Unauthorized", "Unauthorized"); }
 ApiError Forbidden(std::string message) { return Make(403, "Forbidden", std::move(message)); }
+ApiError ForbiddenResource(std::string_view group, std::string_view resource,
+                           std::string_view name, std::string message) {
+  ApiError e = Make(403, "Forbidden", std::move(message));
+  if (!group.empty() || !resource.empty() || !name.empty()) {
+    e.details = {{"name", name}, {"group", group}, {"kind", resource}};
+  }
+  return e;
+}
+
 ApiError InternalServerError(std::string message) {
   return Make(500, "InternalError", std::move(message));
 }

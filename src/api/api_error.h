@@ -46,6 +46,9 @@ ApiError Expired(std::string message);
 ApiError MethodNotAllowed(std::string message);
 ApiError Unauthorized();
 ApiError Forbidden(std::string message);
+// A 403 about `resource` in `group` (details name the object), message as given.
+ApiError ForbiddenResource(std::string_view group, std::string_view resource,
+                           std::string_view name, std::string message);
 ApiError InternalServerError(std::string message);
 ApiError UnknownResource();
 // A store/hook ferry::Status in kube terms for `kind`/`name`.

@@ -1,8 +1,11 @@
 #include "api/api_server.h"
 
+#include <cstdio>
+
 #include "api/api_server_impl.h"
 #include "api/discovery.h"
 #include "api/kinds.h"
+#include "auth/request_info.h"
 
 namespace ferry::api {
 
@@ -34,6 +37,35 @@ void AddWarnings(HttpResponse* resp, const std::vector<std::string>& warnings) {
   }
 }
 
+ApiServer::Impl::Impl(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions opts)
+    : options(std::move(opts)),
+      service(store),
+      client(&service),
+      watches(store),
+      signer(signer),
+      rbac(store, &service) {
+  auth::AuthenticatorOptions a;
+  a.admin_token = options.admin_token;
+  a.issuer = options.issuer;
+  a.api_audiences = options.api_audiences;
+  a.oidc_client_id = options.oidc_client_id;
+  // Tokens are only ever live while their ServiceAccount (and bound Secret) is.
+  auto lookup = [store](std::string_view kind, std::string_view ns,
+                        std::string_view name) -> std::optional<std::string> {
+    std::string resource = kind == "ServiceAccount" ? "core/serviceaccounts"
+                           : kind == "Secret"       ? "core/secrets"
+                                                    : "";
+    if (resource.empty()) return std::nullopt;  // no Pods or Nodes here
+    auto obj = store->Get(resource, ns, name);
+    if (!obj.ok()) return std::nullopt;
+    const json& meta = (**obj)["metadata"];
+    if (meta.contains("deletionTimestamp")) return std::nullopt;
+    return meta.value("uid", "");
+  };
+  json jwks = signer != nullptr ? signer->Jwks() : json{{"keys", json::array()}};
+  authn = std::make_unique<auth::Authenticator>(std::move(a), jwks, lookup);
+}
+
 ApiServer::ApiServer(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions options)
     : impl_(std::make_unique<Impl>(store, signer, std::move(options))) {
   impl_->service.set_require_namespaces(impl_->options.require_namespaces);
@@ -41,6 +73,12 @@ ApiServer::ApiServer(store::ResourceStore* store, TokenSigner* signer, ApiServer
   for (const std::string& ns : impl_->options.initial_namespaces) {
     WriteResult out;
     (void)impl_->service.Create(*ns_kind, "v1", "", json{{"metadata", {{"name", ns}}}}, {}, &out);
+  }
+  // kube-controller-manager's clusterrole-aggregation, after every ClusterRole write.
+  impl_->service.AddWriteObserver("ClusterRole", [impl = impl_.get()] { impl->rbac.Aggregate(); });
+  if (impl_->options.bootstrap_rbac) {
+    Status st = impl_->rbac.ReconcileBootstrap();
+    if (!st.ok()) std::fprintf(stderr, "ferry api: %s\n", st.message().c_str());
   }
 }
 
@@ -57,18 +95,6 @@ void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::
 void ApiServer::Shutdown() { impl_->watches.Shutdown(); }
 
 namespace {
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-bool IsPublic(std::string_view path) {
-  return path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||
-         path == "/.well-known/openid-configuration" || path == "/openid/v1/jwks";
-}
 
 // Discovery and OpenAPI; false when `path` is none of them.
 bool HandleDiscovery(std::string_view path, const HttpRequest& req, const Responder& r) {
@@ -104,9 +130,50 @@ bool HandleDiscovery(std::string_view path, const HttpRequest& req, const Respon
 
 }  // namespace
 
+std::optional<HttpResponse> ApiServer::AuthorizeNonResource(HttpRequest& req,
+                                                            std::string_view path) {
+  auth::UserInfo user;
+  ApiError err = impl_->Authenticate(req, &user);
+  if (err.ok()) err = impl_->Impersonate(req, &user);
+  if (err.ok()) {
+    auth::Attributes attrs;
+    attrs.user = &user;
+    attrs.verb = auth::ParseRequestInfo(req.method, path, {}).verb;
+    attrs.path = std::string(path);
+    err = impl_->Authorize(attrs);
+  }
+  if (err.ok()) return std::nullopt;
+  return ErrorResponse(err);
+}
+
 void ApiServer::Handle(HttpRequest& req, Responder responder) {
-  std::string_view path = req.path;
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::string_view raw = req.path;
+  while (raw.size() > 1 && raw.back() == '/') raw.remove_suffix(1);
+  // One decode, one parse: the request is authorized on exactly what it acts on.
+  auto decoded = auth::DecodePath(raw);
+  if (!decoded.ok()) return responder.Send(ErrorResponse(BadRequest(decoded.status().message())));
+  const std::string& path = *decoded;
+  Query query = ParseQuery(req.query);
+  auth::UserInfo user;
+  ApiError err = impl_->Authenticate(req, &user);
+  if (err.ok()) err = impl_->Impersonate(req, &user);
+  auth::RequestInfo info = auth::ParseRequestInfo(req.method, path, query);
+  if (err.ok()) {
+    auth::Attributes attrs;
+    attrs.user = &user;
+    attrs.verb = info.verb;
+    attrs.resource_request = info.resource_request;
+    attrs.api_group = info.api_group;
+    attrs.api_version = info.api_version;
+    attrs.resource = info.resource;
+    attrs.subresource = info.subresource;
+    attrs.ns = info.ns;
+    attrs.name = info.name;
+    attrs.path = info.path;
+    err = impl_->Authorize(attrs);
+  }
+  if (!err.ok()) return responder.Send(ErrorResponse(err));
+
   if (path == "/readyz" && impl_->ready && !impl_->ready()) {
     responder.Send(HttpResponse::Text(
         503, "not ready: the controller has not finished reconciling the stored objects yet\n"));
@@ -130,16 +197,8 @@ void ApiServer::Handle(HttpRequest& req, Responder responder) {
     responder.Send(JsonResponse(200, jwks, "application/jwk-set+json"));
     return;
   }
-  if (!IsPublic(path) && !impl_->options.admin_token.empty()) {
-    std::string_view auth = req.Header("authorization");
-    if (auth.substr(0, 7) != "Bearer " ||
-        !ConstantTimeEquals(auth.substr(7), impl_->options.admin_token)) {
-      responder.Send(ErrorResponse(Unauthorized()));
-      return;
-    }
-  }
   if (req.method == "GET" && HandleDiscovery(path, req, responder)) return;
-  std::optional<ResourcePath> rp = ParseResourcePath(path);
+  std::optional<ResourcePath> rp = ResourcePathOf(info);
   if (!rp) {
     responder.Send(ErrorResponse(UnknownResource()));
     return;
@@ -147,7 +206,7 @@ void ApiServer::Handle(HttpRequest& req, Responder responder) {
   // nlohmann throws on some malformed inputs (a string where an object belongs);
   // such requests are the client's fault.
   try {
-    impl_->HandleResource(req, *rp, ParseQuery(req.query), responder);
+    impl_->HandleResource(req, *rp, info, user, query, responder);
   } catch (const std::exception& e) {
     responder.Send(ErrorResponse(BadRequest(std::string("the request is malformed: ") + e.what())));
   }

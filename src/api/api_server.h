@@ -13,12 +13,20 @@
 // Readiness: /readyz is 503 until the function given to SetReadiness (the
 // controller's initial sync) returns true.
 //
-// Auth: every request except /version, /healthz, /livez, /readyz,
-// /.well-known/openid-configuration and /openid/v1/jwks must carry
-// "Authorization: Bearer <admin_token>" (401 Status otherwise). ServiceAccount
-// tokens from the TokenSigner are refused (401): they are meant for the model
-// gateway, not for the control plane. An empty admin_token disables the check
-// (tests only). kubectl sends tokens only over HTTPS.
+// Authentication and authorization, as kube-apiserver (see auth/ and
+// authorization.cc): a bearer token is the admin token (kubernetes-admin,
+// system:masters), a ServiceAccount token from TokenRequest for the API
+// audience, or an OIDC user token of the built-in oauth2-proxy/Dex; no
+// credential is system:anonymous; a bad one is 401. Impersonate-* headers
+// (kubectl --as) are honoured for callers allowed to `impersonate`. Every
+// request is then authorized by RBAC (system:masters always allowed) on its
+// parsed form (auth::RequestInfo) and refused with Kubernetes' 403 wording.
+// Kubernetes' bootstrap roles and bindings are reconciled at construction;
+// ClusterRole aggregation runs after each ClusterRole write. The review APIs
+// (SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview,
+// LocalSubjectAccessReview, SelfSubjectReview, TokenReview) are served.
+// In-process callers of client() are the control plane and are not checked.
+// kubectl sends tokens only over HTTPS.
 //
 // Threads: Handle runs on the listener's I/O threads and answers at once,
 // except watches, which stream from the store's writing thread (see
@@ -31,7 +39,9 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -45,6 +55,7 @@ class ResourceClient;
 class TokenSigner;
 
 struct ApiServerOptions {
+  // The admin credential (user kubernetes-admin in system:masters); empty: none.
   std::string admin_token;
   std::string issuer = "https://kubernetes.default.svc.cluster.local";
   // Created at construction if missing.
@@ -54,6 +65,13 @@ struct ApiServerOptions {
   // A watch without timeoutSeconds ends after this.
   std::chrono::seconds default_watch_timeout{1800};
   std::chrono::seconds max_token_lifetime{48 * 3600};
+  // Audiences a ServiceAccount token must name to be valid here; empty: {issuer}.
+  std::vector<std::string> api_audiences;
+  // The OIDC client id user tokens are issued for (the oauth2-proxy's Dex
+  // client, kube-apiserver --oidc-client-id); empty: no OIDC users.
+  std::string oidc_client_id = "kubeflow-oidc-authservice";
+  // Create/reconcile Kubernetes' bootstrap ClusterRoles and bindings at construction.
+  bool bootstrap_rbac = true;
 };
 
 class ApiServer : public server::HttpHandler {
@@ -76,6 +94,12 @@ class ApiServer : public server::HttpHandler {
   void SetReadiness(std::function<bool()> ready);
 
   void Handle(server::HttpRequest& request, server::Responder responder) override;
+  // For handlers in front of the API that serve paths of their own (`ferry
+  // authz check`): authenticates `request` as Handle does (impersonation
+  // included) and asks RBAC whether it may use the non-resource URL `path`
+  // with the request's method. The 401/403 to send, or nullopt when allowed.
+  std::optional<server::HttpResponse> AuthorizeNonResource(server::HttpRequest& request,
+                                                           std::string_view path);
   // Ends all watch streams now (before stopping the listener).
   void Shutdown();
 

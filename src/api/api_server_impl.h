@@ -7,6 +7,9 @@
 #include <string>
 
 #include "api/api_error.h"
+#include "api/rbac_state.h"
+#include "auth/authenticator.h"
+#include "auth/request_info.h"
 #include "api/api_server.h"
 #include "api/isvc_logs.h"
 #include "api/object_service.h"
@@ -18,23 +21,31 @@
 namespace ferry::api {
 
 using Query = std::map<std::string, std::string, std::less<>>;
+using WriteCheck = std::function<ApiError(const nlohmann::json& obj, const nlohmann::json* old)>;
 
 struct ApiServer::Impl {
-  Impl(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions opts)
-      : options(std::move(opts)),
-        service(store),
-        client(&service),
-        watches(store),
-        signer(signer) {}
+  Impl(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions opts);
 
-  void HandleResource(server::HttpRequest& req, const ResourcePath& path, const Query& query,
-                      const server::Responder& responder);
+  // authorization.cc: the request's user (anonymous without a credential;
+  // 401 for a bad one), impersonation, and the 403 of a denied decision.
+  ApiError Authenticate(server::HttpRequest& req, auth::UserInfo* user) const;
+  ApiError Impersonate(server::HttpRequest& req, auth::UserInfo* user);
+  ApiError Authorize(const auth::Attributes& attrs);
+  // The escalation check for writes of RBAC objects by `user` (null when none applies).
+  WriteCheck RbacWriteCheck(const KindInfo& kind, const auth::RequestInfo& info,
+                            const auth::UserInfo& user);
+
+  void HandleResource(server::HttpRequest& req, const ResourcePath& path,
+                      const auth::RequestInfo& info, const auth::UserInfo& user,
+                      const Query& query, const server::Responder& responder);
   void HandleToken(server::HttpRequest& req, const ResourcePath& path,
                    const server::Responder& responder);
   void HandleLog(const ResourcePath& path, const Query& query,
                  const server::Responder& responder);
   void HandleGet(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
-                 const Query& query, const server::Responder& responder);
+                 bool watch, const Query& query, const server::Responder& responder);
+  void HandleReview(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
+                    const auth::UserInfo& user, const server::Responder& responder);
 
   ApiServerOptions options;
   ObjectService service;
@@ -43,6 +54,8 @@ struct ApiServer::Impl {
   TokenSigner* signer;
   IsvcLogs logs;
   std::function<bool()> ready;  // null = always ready
+  RbacState rbac;
+  std::unique_ptr<auth::Authenticator> authn;
 };
 
 server::HttpResponse JsonResponse(int status, const nlohmann::json& body,

@@ -99,9 +99,23 @@ constexpr const char* kIsvc =
   "storageUri":"s3://m"}}}})";
 
 TEST_F(ApiServerTest, AuthAndDiscovery) {
-  EXPECT_EQ(Call("GET", "/api/v1/namespaces", "", "", "", false)->response.status, 401);
-  EXPECT_EQ(Body(Call("GET", "/api/v1/namespaces", "", "", "", false))["reason"], "Unauthorized");
+  // No credential: system:anonymous, which RBAC lets read /version only.
+  auto anonymous = Call("GET", "/api/v1/namespaces", "", "", "", false);
+  EXPECT_EQ(anonymous->response.status, 403);
+  EXPECT_EQ(Body(anonymous)["message"],
+            "namespaces is forbidden: User \"system:anonymous\" cannot list resource "
+            "\"namespaces\" in API group \"\" at the cluster scope");
   EXPECT_EQ(Body(Call("GET", "/version", "", "", "", false))["minor"], "32");
+  // A credential that does not authenticate: 401.
+  server::HttpRequest bad;
+  bad.method = "GET";
+  bad.target = "/version";
+  server::SplitTarget(bad.target, &bad.path, &bad.query);
+  bad.headers.emplace_back("authorization", "Bearer not-a-token");
+  auto sink = std::make_shared<RecordingSink>();
+  server_->Handle(bad, server::Responder(sink));
+  EXPECT_EQ(sink->response.status, 401);
+  EXPECT_EQ(Body(sink)["reason"], "Unauthorized");
   json apis = Body(Call("GET", "/apis"));
   bool istio = false;
   for (const json& g : apis["groups"]) {
@@ -183,7 +197,9 @@ TEST_F(ApiServerTest, WatchStreamsEventsAndEnds) {
 TEST_F(ApiServerTest, WatchFromBeforeTheRingIsExpired) {
   server_.reset();
   store_ = store::ResourceStore::InMemory(1);
-  server_ = std::make_unique<ApiServer>(store_.get(), nullptr, ApiServerOptions{});
+  ApiServerOptions opts;
+  opts.admin_token = "tok";
+  server_ = std::make_unique<ApiServer>(store_.get(), nullptr, opts);
   for (const char* n : {"a", "b"}) {
     json obj = json::parse(kIsvc);
     obj["metadata"]["name"] = n;
@@ -241,7 +257,7 @@ TEST_F(ApiServerTest, InferenceServiceLog) {
   EXPECT_EQ(tail->response.body.find(" one"), std::string::npos);
   EXPECT_NE(tail->response.body.find(" two\n"), std::string::npos);
   EXPECT_EQ(Call("GET", log + "?tailLines=x")->response.status, 400);
-  EXPECT_EQ(Call("GET", log, "", "", "text/plain", false)->response.status, 401);
+  EXPECT_EQ(Call("GET", log, "", "", "text/plain", false)->response.status, 403);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ json ResourceJson(const KindInfo& k) {
             {"singularName", k.singular},
             {"namespaced", k.namespaced},
             {"kind", k.kind},
-            {"verbs", kVerbs}};
+            {"verbs", k.verbs.empty() ? json(kVerbs) : json(k.verbs)}};
   if (!k.short_names.empty()) r["shortNames"] = k.short_names;
   if (!k.categories.empty()) r["categories"] = k.categories;
   return r;
@@ -136,7 +136,7 @@ std::optional<json> OpenApiV3Document(std::string_view path) {
   }
   json paths = json::object();
   for (const KindInfo& k : AllKinds()) {
-    if (k.group != group || !k.serves(version)) continue;
+    if (k.group != group || !k.serves(version) || !k.stored) continue;
     std::string prefix = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
     std::string p =
         prefix + (k.namespaced ? "/namespaces/{namespace}/" : "/") + k.plural + "/{name}";
@@ -160,6 +160,7 @@ json OpenApiV3Root() {
     for (const std::string& v : vs) {
       std::string key = g.empty() ? "api/" + v : "apis/" + g + "/" + v;
       auto doc = OpenApiV3Document(key);
+      if (!doc) continue;  // only create-only review kinds: nothing to patch
       paths[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + Hash(*doc)}};
     }
   }

@@ -15,6 +15,8 @@ const std::vector<KindInfo>& AllKinds() {
     AddKServeKinds(&k);
     AddIstioKinds(&k);
     AddOtherKinds(&k);
+    AddRbacKinds(&k);
+    AddReviewKinds(&k);
     return k;
   }();
   return kinds;

@@ -42,6 +42,17 @@ struct KindInfo {
   // Admission warnings for a valid object (the API sends each as a
   // `Warning: 299 - "..."` header; kubectl prints `Warning: ...`).
   std::function<std::vector<std::string>(const nlohmann::json& obj)> warnings;
+  // Checks an update against the stored object (e.g. an immutable roleRef).
+  std::function<std::vector<FieldError>(const nlohmann::json& obj, const nlohmann::json& old)>
+      validate_update;
+  // Discovery verbs; empty = the full CRUD set.
+  std::vector<std::string> verbs;
+  // false: create-only review objects, answered and never stored.
+  bool stored = true;
+  // false: no Age column (RBAC roles print "Created At" instead).
+  bool age_column = true;
+  // Names are path segments (RBAC: "system:basic-user"), not DNS subdomains.
+  bool path_segment_names = false;
   // Known fields as JSON ("*" = anything below); empty = no strict checking.
   std::string schema;
 
@@ -63,6 +74,8 @@ void AddCoreKinds(std::vector<KindInfo>* kinds);
 void AddKServeKinds(std::vector<KindInfo>* kinds);
 void AddIstioKinds(std::vector<KindInfo>* kinds);
 void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Job
+void AddRbacKinds(std::vector<KindInfo>* kinds);   // rbac.authorization.k8s.io/v1
+void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authentication reviews
 
 // Validators (own files).
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);

@@ -84,6 +84,57 @@ const Message kTokenRequestSpec{
 const Message kTokenRequest{{{1, "metadata", T::kMessage, false, &kObjectMeta},
                              {2, "spec", T::kMessage, false, &kTokenRequestSpec}}};
 
+// rbac.authorization.k8s.io/v1 (k8s.io/api/rbac/v1/generated.proto).
+const Message kPolicyRule{{{1, "verbs", T::kString, true},
+                           {2, "apiGroups", T::kString, true},
+                           {3, "resources", T::kString, true},
+                           {4, "resourceNames", T::kString, true},
+                           {5, "nonResourceURLs", T::kString, true}}};
+const Message kSelectorRequirement{{{1, "key", T::kString},
+                                    {2, "operator", T::kString},
+                                    {3, "values", T::kString, true}}};
+const Message kLabelSelector{{{1, "matchLabels", T::kMapString},
+                              {2, "matchExpressions", T::kMessage, true, &kSelectorRequirement}}};
+const Message kAggregationRule{{{1, "clusterRoleSelectors", T::kMessage, true, &kLabelSelector}}};
+const Message kRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                     {2, "rules", T::kMessage, true, &kPolicyRule}}};
+const Message kClusterRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                            {2, "rules", T::kMessage, true, &kPolicyRule},
+                            {3, "aggregationRule", T::kMessage, false, &kAggregationRule}}};
+const Message kSubject{{{1, "kind", T::kString},
+                        {2, "apiGroup", T::kString},
+                        {3, "name", T::kString},
+                        {4, "namespace", T::kString}}};
+const Message kRoleRef{
+    {{1, "apiGroup", T::kString}, {2, "kind", T::kString}, {3, "name", T::kString}}};
+const Message kRoleBinding{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                            {2, "subjects", T::kMessage, true, &kSubject},
+                            {3, "roleRef", T::kMessage, false, &kRoleRef}}};
+// authorization.k8s.io/v1 and authentication.k8s.io/v1 reviews.
+const Message kResourceAttributes{{{1, "namespace", T::kString},
+                                   {2, "verb", T::kString},
+                                   {3, "group", T::kString},
+                                   {4, "version", T::kString},
+                                   {5, "resource", T::kString},
+                                   {6, "subresource", T::kString},
+                                   {7, "name", T::kString}}};
+const Message kNonResourceAttributes{{{1, "path", T::kString}, {2, "verb", T::kString}}};
+const Message kAccessReviewSpec{
+    {{1, "resourceAttributes", T::kMessage, false, &kResourceAttributes},
+     {2, "nonResourceAttributes", T::kMessage, false, &kNonResourceAttributes},
+     {3, "user", T::kString},
+     {4, "groups", T::kString, true},
+     {6, "uid", T::kString}}};
+const Message kAccessReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                             {2, "spec", T::kMessage, false, &kAccessReviewSpec}}};
+const Message kRulesReviewSpec{{{1, "namespace", T::kString}}};
+const Message kRulesReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                            {2, "spec", T::kMessage, false, &kRulesReviewSpec}}};
+const Message kSelfSubjectReview{{{1, "metadata", T::kMessage, false, &kObjectMeta}}};
+const Message kTokenReviewSpec{{{1, "token", T::kString}, {2, "audiences", T::kString, true}}};
+const Message kTokenReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                            {2, "spec", T::kMessage, false, &kTokenReviewSpec}}};
+
 Status Malformed() {
   return InvalidArgumentError(
       "the protobuf request body is malformed; send application/json instead");
@@ -233,7 +284,26 @@ StatusOr<json> Decode(std::string_view data, const Message& msg, int depth) {
 }
 
 const Message* MessageFor(const std::string& api_version, const std::string& kind) {
-  if (api_version == "authentication.k8s.io/v1" && kind == "TokenRequest") return &kTokenRequest;
+  if (api_version == "authentication.k8s.io/v1") {
+    if (kind == "TokenRequest") return &kTokenRequest;
+    if (kind == "SelfSubjectReview") return &kSelfSubjectReview;
+    if (kind == "TokenReview") return &kTokenReview;
+    return nullptr;
+  }
+  if (api_version == "rbac.authorization.k8s.io/v1") {
+    if (kind == "Role") return &kRole;
+    if (kind == "ClusterRole") return &kClusterRole;
+    if (kind == "RoleBinding" || kind == "ClusterRoleBinding") return &kRoleBinding;
+    return nullptr;
+  }
+  if (api_version == "authorization.k8s.io/v1") {
+    if (kind == "SelfSubjectRulesReview") return &kRulesReview;
+    if (kind == "SelfSubjectAccessReview" || kind == "SubjectAccessReview" ||
+        kind == "LocalSubjectAccessReview") {
+      return &kAccessReview;
+    }
+    return nullptr;
+  }
   if (api_version != "v1") return nullptr;
   if (kind == "Namespace") return &kNamespace;
   if (kind == "ServiceAccount") return &kServiceAccount;

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "api/encoding.h"
+#include "auth/policy_rule.h"
+#include "auth/request_info.h"
 
 namespace ferry::api {
 namespace {
@@ -119,10 +121,17 @@ ApiError ObjectService::CheckNamespace(const KindInfo& kind, std::string_view ns
   return {};
 }
 
-ApiError ObjectService::Admit(const KindInfo& kind, json& obj, bool create,
-                              std::vector<std::string>* warnings) const {
+ApiError ObjectService::Admit(const KindInfo& kind, json& obj, const json* old,
+                              const WriteOptions& opts, std::vector<std::string>* warnings) const {
   std::string name = StringAt(obj["metadata"], "name");
-  if (!ValidName(name)) {
+  if (kind.path_segment_names) {
+    std::vector<std::string> why = auth::PathSegmentNameErrors(name);
+    if (!why.empty()) {
+      return Invalid(kind, name,
+                     {{"metadata.name", "FieldValueInvalid",
+                       "Invalid value: " + auth::GoQuote(name) + ": " + why[0]}});
+    }
+  } else if (!ValidName(name)) {
     return Invalid(kind, name,
                    {{"metadata.name", "FieldValueInvalid",
                      "Invalid value: \"" + name +
@@ -136,19 +145,38 @@ ApiError ObjectService::Admit(const KindInfo& kind, json& obj, bool create,
     auto it = hooks_.find(kind.kind);
     if (it != hooks_.end()) {
       for (const AdmissionHook& hook : it->second) {
-        Status st = hook(obj, create, warnings);
+        Status st = hook(obj, old == nullptr, warnings);
         if (!st.ok()) return FromStatus(st, kind, name);
       }
     }
   }
-  if (kind.validate) {
-    std::vector<FieldError> errs = kind.validate(obj);
-    if (!errs.empty()) return Invalid(kind, name, std::move(errs));
+  if (opts.check) RETURN_API_ERROR(opts.check(obj, old));
+  std::vector<FieldError> errs;
+  if (kind.validate) errs = kind.validate(obj);
+  if (old != nullptr && kind.validate_update) {
+    for (FieldError& e : kind.validate_update(obj, *old)) errs.push_back(std::move(e));
   }
+  if (!errs.empty()) return Invalid(kind, name, std::move(errs));
   if (kind.warnings) {
     for (std::string& w : kind.warnings(obj)) warnings->push_back(std::move(w));
   }
   return {};
+}
+
+void ObjectService::AddWriteObserver(std::string kind, std::function<void()> observer) {
+  std::unique_lock<std::shared_mutex> l(hooks_mu_);
+  observers_[std::move(kind)].push_back(std::move(observer));
+}
+
+void ObjectService::Notify(const KindInfo& kind) const {
+  std::vector<std::function<void()>> observers;
+  {
+    std::shared_lock<std::shared_mutex> l(hooks_mu_);
+    auto it = observers_.find(kind.kind);
+    if (it == observers_.end()) return;
+    observers = it->second;
+  }
+  for (const auto& o : observers) o();
 }
 
 ApiError ObjectService::Create(const KindInfo& kind, std::string_view version, std::string_view ns,
@@ -175,13 +203,14 @@ ApiError ObjectService::Create(const KindInfo& kind, std::string_view version, s
   meta["generation"] = 1;
   meta.erase("resourceVersion");
   if (kind.status_subresource) body.erase("status");
-  RETURN_API_ERROR(Admit(kind, body, true, &out->warnings));
+  RETURN_API_ERROR(Admit(kind, body, nullptr, opts, &out->warnings));
   body["apiVersion"] = kind.api_version(kind.versions[0]);
   body["kind"] = kind.kind;
   if (!opts.dry_run) {
     auto r = store_->Create(kind.store_resource(), body);
     if (!r.ok()) return FromStatus(r.status(), kind, name);
     body = **r;
+    Notify(kind);
   }
   out->object = ForVersion(kind, version, body);
   out->created = true;
@@ -214,7 +243,7 @@ ApiError ObjectService::Store(const KindInfo& kind, std::string_view version, js
         next.erase("status");
       }
     }
-    RETURN_API_ERROR(Admit(kind, next, false, &out->warnings));
+    RETURN_API_ERROR(Admit(kind, next, &existing, opts, &out->warnings));
     if (SpecPart(next) != SpecPart(existing)) {
       meta["generation"] = (At(existing, "metadata.generation").is_number_integer()
                                 ? At(existing, "metadata.generation").get<int64_t>()
@@ -228,6 +257,7 @@ ApiError ObjectService::Store(const KindInfo& kind, std::string_view version, js
     auto r = store_->Update(kind.store_resource(), next, expected);
     if (!r.ok()) return FromStatus(r.status(), kind, name);
     next = **r;
+    Notify(kind);
   }
   out->object = ForVersion(kind, version, next);
   return {};
@@ -290,7 +320,7 @@ void ObjectService::DeleteNamespaceContents(std::string_view ns) {
   store::Selector sel;
   sel.ns = std::string(ns);
   for (const KindInfo& k : AllKinds()) {
-    if (!k.namespaced) continue;
+    if (!k.namespaced || !k.stored) continue;
     auto list = store_->List(k.store_resource(), sel);
     if (!list.ok()) continue;
     for (const auto& item : list->items) {
@@ -304,6 +334,7 @@ ApiError ObjectService::Delete(const KindInfo& kind, std::string_view version, s
   auto r = store_->Delete(kind.store_resource(), kind.namespaced ? ns : "", name, 0);
   if (!r.ok()) return FromStatus(r.status(), kind, name);
   if (&kind == &NamespaceKind()) DeleteNamespaceContents(name);
+  Notify(kind);
   *out = ForVersion(kind, version, **r);
   return {};
 }

@@ -31,6 +31,11 @@ using AdmissionHook =
 struct WriteOptions {
   FieldValidation validation = FieldValidation::kWarn;
   bool dry_run = false;
+  // The caller's own check of the object about to be written, run after
+  // defaulting and admission and before validation (where Kubernetes' RBAC
+  // storage checks for privilege escalation); `old` is null on create. An
+  // error refuses the write.
+  std::function<ApiError(const nlohmann::json& obj, const nlohmann::json* old)> check;
 };
 
 struct WriteResult {
@@ -45,6 +50,9 @@ class ObjectService {
 
   // `kind` is a Kind name ("InferenceService"); hooks run in the order added.
   void AddAdmission(std::string kind, AdmissionHook hook);
+  // Called after every successful (not dry-run) create, update, patch or
+  // delete of `kind`, on the writer's thread, outside any lock of this class.
+  void AddWriteObserver(std::string kind, std::function<void()> observer);
   // When true (default), namespaced objects need their Namespace to exist.
   void set_require_namespaces(bool v) { require_namespaces_ = v; }
 
@@ -75,8 +83,9 @@ class ObjectService {
  private:
   ApiError Decode(const KindInfo& kind, std::string_view version, nlohmann::json& obj,
                   const WriteOptions& opts, std::vector<std::string>* warnings) const;
-  ApiError Admit(const KindInfo& kind, nlohmann::json& obj, bool create,
-                 std::vector<std::string>* warnings) const;
+  ApiError Admit(const KindInfo& kind, nlohmann::json& obj, const nlohmann::json* old,
+                 const WriteOptions& opts, std::vector<std::string>* warnings) const;
+  void Notify(const KindInfo& kind) const;
   ApiError CheckNamespace(const KindInfo& kind, std::string_view ns, nlohmann::json& obj) const;
   ApiError Store(const KindInfo& kind, std::string_view version, nlohmann::json obj,
                  const nlohmann::json& existing, bool status_only, const WriteOptions& opts,
@@ -87,6 +96,7 @@ class ObjectService {
   bool require_namespaces_ = true;
   mutable std::shared_mutex hooks_mu_;
   std::map<std::string, std::vector<AdmissionHook>, std::less<>> hooks_;
+  std::map<std::string, std::vector<std::function<void()>>, std::less<>> observers_;
 };
 
 }  // namespace ferry::api

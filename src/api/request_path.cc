@@ -21,45 +21,27 @@ std::string Decode(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) out.push_back(Decode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
-std::optional<ResourcePath> ParseResourcePath(std::string_view path) {
-  std::vector<std::string> seg = Segments(path);
-  ResourcePath p;
-  size_t i;
-  if (seg.size() >= 3 && seg[0] == "api") {
-    p.version = seg[1];
-    i = 2;
-  } else if (seg.size() >= 4 && seg[0] == "apis") {
-    p.group = seg[1];
-    p.version = seg[2];
-    i = 3;
-  } else {
+std::optional<ResourcePath> ResourcePathOf(const auth::RequestInfo& info) {
+  if (!info.resource_request || info.verb_in_path || info.parts.empty() ||
+      info.parts.size() > 3) {
     return std::nullopt;
   }
-  std::vector<std::string> rest(seg.begin() + i, seg.end());
-  // "namespaces/NS/..." scopes the rest, unless it addresses the Namespace itself.
-  if (rest.size() >= 3 && rest[0] == "namespaces" && rest[2] != "status" && rest[2] != "finalize") {
-    p.ns = rest[1];
-    rest.erase(rest.begin(), rest.begin() + 2);
-  }
-  if (rest.empty() || rest.size() > 3) return std::nullopt;
-  p.plural = rest[0];
-  if (rest.size() >= 2) p.name = rest[1];
-  if (rest.size() == 3) p.subresource = rest[2];
+  ResourcePath p;
+  p.group = info.api_group;
+  p.version = info.api_version;
+  // The Namespace object itself (namespaces/NS[/status]) is cluster-scoped;
+  // its name is only its "namespace" for authorization.
+  if (info.in_namespace_path) p.ns = info.ns;
+  p.plural = info.parts[0];
+  if (info.parts.size() >= 2) p.name = info.parts[1];
+  if (info.parts.size() == 3) p.subresource = info.parts[2];
   return p;
+}
+
+std::optional<ResourcePath> ParseResourcePath(std::string_view decoded_path) {
+  return ResourcePathOf(auth::ParseRequestInfo("GET", decoded_path, {}));
 }
 
 std::map<std::string, std::string, std::less<>> ParseQuery(std::string_view query) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "auth/request_info.h"
+
 namespace ferry::api {
 
 // /api/v1/namespaces/NS/PLURAL/NAME/SUB or /apis/G/V/..., any suffix optional.
@@ -18,8 +20,12 @@ struct ResourcePath {
   std::string subresource;
 };
 
-// nullopt when `path` is not a resource path (discovery, unknown prefix).
-std::optional<ResourcePath> ParseResourcePath(std::string_view path);
+// The resource a parsed request addresses, from the same parse the request
+// was authorized on; nullopt when it is not a resource path Ferry serves
+// (discovery, unknown prefix, /watch/ and /proxy/ prefixes, deeper paths).
+std::optional<ResourcePath> ResourcePathOf(const auth::RequestInfo& info);
+// Parses a decoded path (tests and tools): ParseRequestInfo + ResourcePathOf.
+std::optional<ResourcePath> ParseResourcePath(std::string_view decoded_path);
 
 // Decoded query parameters (last value wins).
 std::map<std::string, std::string, std::less<>> ParseQuery(std::string_view query);

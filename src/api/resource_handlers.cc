@@ -54,7 +54,7 @@ StatusOr<int64_t> ParseRv(const std::string& rv) {
 }  // namespace
 
 void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
-                                const Query& query, const Responder& responder) {
+                                bool watch, const Query& query, const Responder& responder) {
   bool table = WantsTable(req.Header("accept"));
   std::string table_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
   if (!path.name.empty()) {
@@ -71,8 +71,7 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
   auto sel = store::MakeSelector(kind.namespaced ? path.ns : "", Param(query, "labelSelector"),
                                  Param(query, "fieldSelector"));
   if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
-  std::string watch = Param(query, "watch");
-  if (watch == "true" || watch == "1") {
+  if (watch) {
     auto rv = ParseRv(Param(query, "resourceVersion"));
     if (!rv.ok()) return responder.Send(ErrorResponse(BadRequest(rv.status().message())));
     WatchRequest w{&kind, path.version, std::move(*sel), *rv, table, options.default_watch_timeout};
@@ -119,8 +118,9 @@ void ApiServer::Impl::HandleLog(const ResourcePath& path, const Query& query,
   responder.Send(std::move(resp));
 }
 
-void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path, const Query& query,
-                                     const Responder& responder) {
+void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
+                                     const auth::RequestInfo& info, const auth::UserInfo& user,
+                                     const Query& query, const Responder& responder) {
   const KindInfo* kind = FindKindByResource(path.group, path.version, path.plural);
   if (kind == nullptr || (!kind->namespaced && !path.ns.empty())) {
     return responder.Send(ErrorResponse(UnknownResource()));
@@ -139,6 +139,7 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json, application/vnd.kubernetes.protobuf")));
   }
+  if (!kind->stored) return HandleReview(req, *kind, path, user, responder);
   const std::string& sub = path.subresource;
   if (sub == "token" && kind->kind == "ServiceAccount" && req.method == "POST") {
     return HandleToken(req, path, responder);
@@ -153,7 +154,11 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         "the namespace is missing from the path: use .../namespaces/NS/" + kind->plural)));
   }
   WriteResult out;
-  if (req.method == "GET") return HandleGet(req, *kind, path, query, responder);
+  if (req.method == "GET") {
+    return HandleGet(req, *kind, path, info.verb == "watch", query, responder);
+  }
+  WriteOptions opts = OptionsFrom(query);
+  opts.check = RbacWriteCheck(*kind, info, user);
   if (req.method == "POST" && path.name.empty()) {
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {
@@ -161,7 +166,7 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
     }
     return SendWrite(
         responder,
-        service.Create(*kind, path.version, path.ns, std::move(body), OptionsFrom(query), &out),
+        service.Create(*kind, path.version, path.ns, std::move(body), opts, &out),
         out, 201);
   }
   if (path.name.empty()) {
@@ -175,14 +180,14 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
     }
     return SendWrite(responder,
                      service.Update(*kind, path.version, path.ns, path.name, std::move(body),
-                                    status_only, OptionsFrom(query), &out),
+                                    status_only, opts, &out),
                      out, 200);
   }
   if (req.method == "PATCH") {
     PatchType type = PatchTypeFromContentType(req.Header("content-type"));
     return SendWrite(responder,
                      service.Patch(*kind, path.version, path.ns, path.name, type, req.body,
-                                   status_only, OptionsFrom(query), &out),
+                                   status_only, opts, &out),
                      out, 200);
   }
   if (req.method == "DELETE") {

@@ -46,7 +46,7 @@ json BuildTable(const KindInfo& kind, const std::vector<json>& objects,
                 std::string_view resource_version, std::string_view include_object) {
   json cols = json::array({ColumnDef("Name", "string", 0, "name")});
   for (const Column& c : kind.columns) cols.push_back(ColumnDef(c.name, c.type, c.priority));
-  cols.push_back(ColumnDef("Age", "date", 0));
+  if (kind.age_column) cols.push_back(ColumnDef("Age", "date", 0));
   for (const Column& c : kind.wide_columns) cols.push_back(ColumnDef(c.name, c.type, c.priority));
   json rows = json::array();
   size_t n_extra = kind.columns.size() + kind.wide_columns.size();
@@ -56,7 +56,7 @@ json BuildTable(const KindInfo& kind, const std::vector<json>& objects,
     for (size_t i = 0; i < kind.columns.size(); ++i) {
       cells.push_back(i < extra.size() ? extra[i] : json());
     }
-    cells.push_back(Age(obj));
+    if (kind.age_column) cells.push_back(Age(obj));
     for (size_t i = kind.columns.size(); i < n_extra; ++i) {
       cells.push_back(i < extra.size() ? extra[i] : json());
     }

@@ -29,13 +29,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // Internal (cluster-local) hosts end in .svc or .svc.cluster.local.
 bool IsInternalHost(std::string_view host) {
   auto ends = [&](std::string_view suffix) {
@@ -279,14 +272,11 @@ AuthzCheckResult CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& e
 
 void AuthzCheckHandler::Handle(server::HttpRequest& req, server::Responder responder) {
   if (req.path != kAuthzCheckPath) return next_->Handle(req, std::move(responder));
-  std::string_view auth = req.Header("authorization");
-  if (admin_token_.empty() || auth.substr(0, 7) != "Bearer " ||
-      !ConstantTimeEquals(auth.substr(7), admin_token_)) {
+  if (!authorize_) {
     return responder.Send(server::HttpResponse::Json(
-        401, protocol::WriteJsonError(
-                 "authz check needs the admin token (Authorization: Bearer <token> from the "
-                 "kubeconfig `ferry up` wrote) or a dashboard session")));
+        403, protocol::WriteJsonError("authz check is not enabled on this listener")));
   }
+  if (auto refused = authorize_(req)) return responder.Send(std::move(*refused));
   if (req.method != "POST") {
     server::HttpResponse r = server::HttpResponse::Json(
         405, protocol::WriteJsonError("authz check: use POST with a JSON body"));

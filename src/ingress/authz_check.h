@@ -12,6 +12,8 @@
 // their ext-authz provider (as the listener would).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,16 +60,22 @@ std::string AuthzCheckResultJson(const AuthzCheckResult& result);
 AuthzCheckResult CheckAuthz(const AuthzCheckRequest& request, const IngressHandler& external,
                             const IngressHandler& internal);
 
-// Serves POST /ferry/v1/authz/check (admin token required: FrontHandler adds
-// it for dashboard sessions); every other request goes to `next` (the API).
+// Serves POST /ferry/v1/authz/check — for callers `authorize` lets through
+// (the API server's RBAC: the non-resource URL /ferry/v1/authz/check, verb
+// post; the admin, and dashboard sessions through FrontHandler, have it);
+// every other request goes to `next` (the API).
 class AuthzCheckHandler : public server::HttpHandler {
  public:
+  // The response refusing `request` (401/403), or nullopt when it may proceed.
+  using RequestAuthorizer =
+      std::function<std::optional<server::HttpResponse>(server::HttpRequest& request)>;
+
   AuthzCheckHandler(server::HttpHandler* next, const IngressHandler* external,
-                    const IngressHandler* internal, std::string admin_token)
+                    const IngressHandler* internal, RequestAuthorizer authorize)
       : next_(next),
         external_(external),
         internal_(internal),
-        admin_token_(std::move(admin_token)) {}
+        authorize_(std::move(authorize)) {}
 
   void Handle(server::HttpRequest& request, server::Responder responder) override;
 
@@ -75,7 +83,7 @@ class AuthzCheckHandler : public server::HttpHandler {
   server::HttpHandler* next_;
   const IngressHandler* external_;
   const IngressHandler* internal_;
-  std::string admin_token_;
+  RequestAuthorizer authorize_;
 };
 
 inline constexpr std::string_view kAuthzCheckPath = "/ferry/v1/authz/check";

@@ -11,6 +11,7 @@
 #include "main/authz_command.h"
 #include "main/passwd_command.h"
 #include "main/export_command.h"
+#include "main/kubeconfig_command.h"
 #include "main/serve_command.h"
 #include "main/up_command.h"
 #include "storage/storage_initializer.h"
@@ -28,8 +29,8 @@ int main(int argc, char** argv) {
   ferry::main::AddServeCommand(app, &serve);
   ferry::main::UpFlags up;
   ferry::main::AddUpCommand(app, &up);
-  std::string kubeconfig_dir;
-  ferry::main::AddKubeconfigCommand(app, &kubeconfig_dir);
+  ferry::main::KubeconfigFlags kubeconfig;
+  ferry::main::AddKubeconfigCommand(app, &kubeconfig);
   app.add_subcommand("storage-initializer",
                      "Download SRC to DEST (KServe storage-initializer contract): "
                      "ferry storage-initializer SRC DEST [SRC DEST ...]");
@@ -48,6 +49,6 @@ int main(int argc, char** argv) {
   if (export_cmd->parsed()) return ferry::main::RunExport(export_flags, std::cout, std::cerr);
   if (app.got_subcommand("serve")) return ferry::main::RunServe(serve);
   if (app.got_subcommand("up")) return ferry::main::RunUp(up);
-  if (app.got_subcommand("kubeconfig")) return ferry::main::RunKubeconfig(kubeconfig_dir);
+  if (app.got_subcommand("kubeconfig")) return ferry::main::RunKubeconfig(kubeconfig);
   return 2;
 }

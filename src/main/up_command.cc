@@ -106,23 +106,6 @@ void AddUpCommand(CLI::App& app, UpFlags* f) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-void AddKubeconfigCommand(CLI::App& app, std::string* data_dir) {
-  CLI::App* kc = app.add_subcommand("kubeconfig", "Print the kubeconfig of a running `ferry up`");
-  kc->add_option("--data-dir,--data_dir", *data_dir, "State directory of `ferry up`");
-}
-
-int RunKubeconfig(const std::string& data_dir) {
-  std::string dir = data_dir.empty() ? DefaultDataDir() : data_dir;
-  std::ifstream in(dir + "/kubeconfig");
-  if (!in) {
-    std::fprintf(stderr, "ferry kubeconfig: no %s/kubeconfig; start `ferry up --data-dir %s` first\n",
-                 dir.c_str(), dir.c_str());
-    return 1;
-  }
-  std::cout << in.rdbuf();
-  return 0;
-}
-
 namespace {
 
 StatusOr<std::string> AdminToken(const std::string& dir) {
@@ -392,7 +375,11 @@ int RunUp(const UpFlags& flags) {
   web_opts.sign_in = sign_in;
   web::WebHandler dashboard(web_opts, &external, &internal);
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
-  ingress::AuthzCheckHandler authz_check(&api, &external, &internal, *token);
+  // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
+  ingress::AuthzCheckHandler authz_check(
+      &api, &external, &internal, [&api](server::HttpRequest& r) {
+        return api.AuthorizeNonResource(r, ingress::kAuthzCheckPath);
+      });
   web::FrontHandler front(&authz_check, &dashboard, *token);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
   // host), behind the oauth2-proxy login, with the kubeflow profile.

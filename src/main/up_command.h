@@ -43,10 +43,6 @@ struct UpFlags {
 void AddUpCommand(CLI::App& app, UpFlags* flags);
 int RunUp(const UpFlags& flags);
 
-// `ferry kubeconfig [--data-dir DIR]`: prints DIR/kubeconfig.
-void AddKubeconfigCommand(CLI::App& app, std::string* data_dir);
-int RunKubeconfig(const std::string& data_dir);
-
 std::string DefaultDataDir();
 
 }  // namespace ferry::main

@@ -149,9 +149,15 @@ class AuthzCheckTest(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         rc, _, err = self.authz("http://x.y.example.com/", data_dir="/nonexistent-dir")
         self.assertEqual(rc, 2)
-        # The API needs the admin token (or a dashboard session).
-        r = requests.post("https://127.0.0.1:%d/ferry/v1/authz/check" % self.rig.up.api_port,
-                          json={"url": "http://a.b.svc/"}, verify=self.rig.ca, timeout=10)
+        # RBAC decides (non-resource URL /ferry/v1/authz/check, verb post): anonymous
+        # callers are refused as Kubernetes words it, a bad token is 401.
+        url = "https://127.0.0.1:%d/ferry/v1/authz/check" % self.rig.up.api_port
+        r = requests.post(url, json={"url": "http://a.b.svc/"}, verify=self.rig.ca, timeout=10)
+        self.assertEqual(r.status_code, 403, r.text)
+        self.assertEqual(r.json()["message"], 'forbidden: User "system:anonymous" cannot post '
+                                              'path "/ferry/v1/authz/check"')
+        r = requests.post(url, json={"url": "http://a.b.svc/"}, verify=self.rig.ca, timeout=10,
+                          headers={"Authorization": "Bearer wrong"})
         self.assertEqual(r.status_code, 401, r.text)
 
 

@@ -135,7 +135,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(len(resp.text.splitlines()), 2)
         resp = self.api("/apis/serving.kserve.io/v1beta1/namespaces/%s/inferenceservices/iris/log"
                         % NS, token=False)
-        self.assertEqual(resp.status_code, 401)
+        self.assertEqual(resp.status_code, 403)  # system:anonymous, refused by RBAC
         resp = self.api("/apis/serving.kserve.io/v1beta1/namespaces/%s/inferenceservices/nope/log"
                         % NS)
         self.assertEqual(resp.status_code, 404)

@@ -323,8 +323,12 @@ class KubectlApiTest(unittest.TestCase):
         r = self.kubectl("get", "isvc", "-n", NS, kubeconfig=bad, check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Unauthorized", r.stderr)
-        self.assertEqual(requests.get(self.base + "/api/v1/namespaces", verify=False).status_code,
-                         401)
+        # No credential at all is system:anonymous, which RBAC refuses (403, as Kubernetes).
+        r = requests.get(self.base + "/api/v1/namespaces", verify=False)
+        self.assertEqual(r.status_code, 403)
+        self.assertEqual(r.json()["message"],
+                         'namespaces is forbidden: User "system:anonymous" cannot list resource '
+                         '"namespaces" in API group "" at the cluster scope')
 
     # --- Istio + Service ------------------------------------------------------------
     def test_edit_authorizationpolicy(self):
