@@ -54,12 +54,60 @@ Status WriteMarker(const fs::path& dir, const std::string& fingerprint, mode_t m
   return OkStatus();
 }
 
+// A mount point field of /proc/self/mountinfo with its octal escapes
+// (`\040` for a space) decoded.
+std::string UnescapeMountPath(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int v = 0;
+      bool octal = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        char c = field[i + k];
+        octal = octal && c >= '0' && c <= '7';
+        v = v * 8 + (c - '0');
+      }
+      if (octal) {
+        out += static_cast<char>(v);
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
+// True when `dir` is listed as a mount point: a bind mount from the same
+// filesystem (a pod's volume, a test's read-only bind) has the same st_dev as
+// its parent, so the device comparison alone misses it.
+bool ListedAsMountPoint(const fs::path& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // ID PARENT MAJ:MIN ROOT MOUNT_POINT ...
+    size_t pos = 0;
+    for (int field = 0; field < 4 && pos != std::string::npos; ++field) {
+      pos = line.find(' ', pos);
+      if (pos != std::string::npos) ++pos;
+    }
+    if (pos == std::string::npos) continue;
+    size_t end = line.find(' ', pos);
+    std::string_view mp(line.data() + pos, (end == std::string::npos ? line.size() : end) - pos);
+    if (UnescapeMountPath(mp) == dir.string()) return true;
+  }
+  return false;
+}
+
 bool IsMountPoint(const fs::path& dir) {
   struct stat a, b;
   if (::stat(dir.c_str(), &a) != 0 || !S_ISDIR(a.st_mode)) return false;
   fs::path parent = dir.parent_path();  // dir is absolute and normal
   if (::stat(parent.c_str(), &b) != 0) return false;
-  return a.st_dev != b.st_dev || a.st_ino == b.st_ino;  // "/" is its own parent
+  if (a.st_dev != b.st_dev || a.st_ino == b.st_ino) return true;  // "/" is its own parent
+  std::error_code ec;
+  fs::path real = fs::canonical(dir, ec);
+  return !ec && ListedAsMountPoint(real);
 }
 
 // Hard-links (or copies) the tree `from` into the existing directory `to`.

@@ -2,6 +2,12 @@
 // atomic install, up-to-date detection, content cache, archives, bad input.
 #include "storage/fetch.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <sstream>
 
 #include "gtest/gtest.h"
@@ -155,6 +161,33 @@ TEST_F(FetchTest, InPlaceInstallForMountPoints) {
   EXPECT_TRUE(fs::exists(dest / std::string(kCompleteMarker)));
   auto entries = std::distance(fs::directory_iterator(dest), fs::directory_iterator());
   EXPECT_EQ(entries, 4);  // MLmodel, model.pkl, new.txt, marker: no temp dir left
+}
+
+// KServe mounts an emptyDir at /mnt/models; a bind mount from the same
+// filesystem has its parent's st_dev, so only the mount table tells. Run in a
+// child with its own mount namespace so no mount outlives the test.
+TEST_F(FetchTest, SameDeviceBindMountIsFilledInPlace) {
+  fs::path dest = dir_ / "mnt-models";
+  fs::create_directories(dest);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount(dest.c_str(), dest.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      ::_exit(77);  // no privilege to mount here
+    }
+    auto r = Fetch(src_.string(), dest.string(), options_);
+    bool ok = r.ok() && fs::exists(dest / "sub" / "conda.yaml") &&
+              fs::exists(dest / std::string(kCompleteMarker));
+    if (!r.ok()) std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot create a mount namespace here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(FetchTest, StorageInitializerContract) {
