@@ -16,8 +16,8 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz slowauthz soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz slowauthz}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -65,6 +65,12 @@ A=${AUTHZ_BENCH_SECONDS:-5}
 want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
   "wrk -t2, $A s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run." \
   /usr/bin/python3 bench/authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" --seconds "$A"
+# A CUSTOM provider answering after 10 s must not stall the listener's other
+# clients; BASELINE_FERRY (e.g. main's binary) is measured the same way.
+want slowauthz && record "Slow ext-authz provider: other clients' p99 on the same listener, 16 calls parked on a 10 s CUSTOM provider" \
+  "" \
+  /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --seconds "${SLOW_AUTHZ_SECONDS:-8}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
 # Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

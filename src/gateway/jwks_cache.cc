@@ -20,7 +20,8 @@ using nlohmann::json;
 struct JwksCache::Entry {
   std::string issuer;
   std::string jwks_uri;  // "" = discover from the issuer
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout{5000};  // of the last Find; guarded by the cache's mu_
+  std::chrono::milliseconds fetch_timeout{5000};  // of the fetch running; set before it starts
   std::shared_ptr<const Jwks> keys;
   std::string keys_text;    // the JWKS document `keys` was parsed from
   bool first_done = false;  // some fetch has ended (with keys or not)
@@ -176,6 +177,7 @@ Clock::time_point JwksCache::RunDue() {
       if (!e.fetching && (e.wanted || (e.first_done && now >= e.next_fetch))) {
         e.wanted = false;
         e.fetching = true;
+        e.fetch_timeout = e.timeout;
         ++fetches_in_flight_;
         due.push_back(it->second);
       } else if (!e.fetching && e.first_done) {
@@ -212,7 +214,8 @@ void JwksCache::StartFetch(const std::shared_ptr<Entry>& e) {
     base.pop_back();
   }
   fetcher_->FetchAsync(
-      base + "/.well-known/openid-configuration", e->timeout, [this, e](StatusOr<std::string> doc) {
+      base + "/.well-known/openid-configuration", e->fetch_timeout,
+      [this, e](StatusOr<std::string> doc) {
         if (!doc.ok()) {
           return Fetched(e, doc.status(), "");
         }
@@ -229,7 +232,7 @@ void JwksCache::StartFetch(const std::shared_ptr<Entry>& e) {
 }
 
 void JwksCache::FetchKeys(const std::shared_ptr<Entry>& e, const std::string& uri) {
-  fetcher_->FetchAsync(uri, e->timeout, [this, e, uri](StatusOr<std::string> body) {
+  fetcher_->FetchAsync(uri, e->fetch_timeout, [this, e, uri](StatusOr<std::string> body) {
     Fetched(e, std::move(body), uri);
   });
 }
