@@ -116,13 +116,18 @@ StatusOr<HttpResult> PerformBlocking(const HttpCall& call) {
 // DESIGN: callers queue starts and cancels under `mu` and wake the thread
 // (curl_multi_wakeup); only the thread touches the multi handle and the easy
 // handles. Completions are collected under no lock and their callbacks run on
-// the thread after the multi handle is consistent again.
+// the thread after the multi handle is consistent again. Impl is shared by the
+// handle and the thread: a callback that drops the last owner of the handle
+// (the client is then destroyed on its own thread) detaches the thread, which
+// finishes its loop on the Impl it still holds.
 struct AsyncHttpClient::Impl {
   struct Running {
     CURL* easy = nullptr;
     std::unique_ptr<Transfer> transfer;
     Done done;
   };
+
+  ~Impl() { curl_multi_cleanup(multi); }
 
   CURLM* multi = nullptr;
   std::thread thread;
@@ -212,15 +217,12 @@ void AsyncHttpClient::Impl::Loop() {
   }
 }
 
-AsyncHttpClient::AsyncHttpClient() : impl_(std::make_unique<Impl>()) {
+AsyncHttpClient::AsyncHttpClient() : impl_(std::make_shared<Impl>()) {
   impl_->multi = curl_multi_init();
-  impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
+  impl_->thread = std::thread([impl = impl_] { impl->Loop(); });
 }
 
-AsyncHttpClient::~AsyncHttpClient() {
-  Shutdown();
-  curl_multi_cleanup(impl_->multi);
-}
+AsyncHttpClient::~AsyncHttpClient() { Shutdown(); }
 
 uint64_t AsyncHttpClient::Start(HttpCall call, Done done) {
   Impl::Running r;
@@ -269,7 +271,11 @@ void AsyncHttpClient::Shutdown() {
   }
   curl_multi_wakeup(impl_->multi);
   if (impl_->thread.joinable()) {
-    impl_->thread.join();
+    if (impl_->thread.get_id() == std::this_thread::get_id()) {
+      impl_->thread.detach();  // called from a callback: the loop ends after it
+    } else {
+      impl_->thread.join();
+    }
   }
 }
 

@@ -141,34 +141,15 @@ class JwksCache {
 
   // Last fetch error for a key ("" if fine) — for explanations and status.
   std::string LastError(const std::string& issuer, const std::string& jwks_uri);
-  int fetch_count() const { return fetch_count_; }
+  int fetch_count() const;
   // Bumped whenever a refresh replaces some key set with different keys:
   // verification results cached under an older generation are stale.
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  uint64_t generation() const;
+
+  struct State;  // jwks_cache.cc
 
  private:
-  struct Entry;
-  struct Waiter;
-  std::shared_ptr<Entry> EntryFor(const std::string& issuer, const std::string& jwks_uri);
-  void StartFetch(const std::shared_ptr<Entry>& e);
-  void FetchKeys(const std::shared_ptr<Entry>& e, const std::string& uri);
-  void Fetched(const std::shared_ptr<Entry>& e, StatusOr<std::string> body, const std::string& uri);
-  void EnsureThread();
-  std::chrono::steady_clock::time_point Now() const;
-
-  std::shared_ptr<JwksFetcher> fetcher_;
-  Options options_;
-  std::mutex mu_;
-  std::condition_variable changed_;  // a fetch ended, work was queued, or shutting down
-  std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
-  std::map<uint64_t, std::shared_ptr<Waiter>> waiters_;    // guarded by mu_
-  uint64_t next_ticket_ = 1;                               // guarded by mu_
-  bool stopping_ = false;                                  // guarded by mu_
-  bool kicked_ = false;                                    // guarded by mu_; work for the refresher
-  int fetches_in_flight_ = 0;                              // guarded by mu_
-  std::thread thread_;
-  std::atomic<int> fetch_count_{0};
-  std::atomic<uint64_t> generation_{0};
+  std::shared_ptr<State> state_;
 };
 
 // The process-wide cache used by snapshots built without one (curl fetcher,

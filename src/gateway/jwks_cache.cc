@@ -5,8 +5,11 @@
 // deadline, a first fetch asked for), starts due fetches through
 // JwksFetcher::FetchAsync and goes back to sleep; a fetch's completion
 // (on the fetcher's thread) stores the keys and calls the waiters of that key
-// set. Fetches in flight are counted so that the destructor can wait for
-// their callbacks, which refer to the cache.
+// set. All of it lives in State, shared with the refresher thread and with
+// the callbacks of fetches in flight: whichever lets go last frees it, on
+// whatever thread (the handle's destructor joins the refresher thread, or
+// detaches it when it runs on that very thread, e.g. a waiter's callback
+// dropping the last snapshot that held the cache).
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -17,28 +20,62 @@ namespace ferry::gateway {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-struct JwksCache::Entry {
-  std::string issuer;
-  std::string jwks_uri;  // "" = discover from the issuer
-  std::chrono::milliseconds timeout{5000};  // of the last Find; guarded by the cache's mu_
-  std::chrono::milliseconds fetch_timeout{5000};  // of the fetch running; set before it starts
-  std::shared_ptr<const Jwks> keys;
-  std::string keys_text;    // the JWKS document `keys` was parsed from
-  bool first_done = false;  // some fetch has ended (with keys or not)
-  bool fetching = false;
-  bool wanted = false;  // a first fetch was asked for and not started yet
-  Clock::time_point next_fetch{};
-  Clock::time_point last_used{};
-  std::chrono::seconds backoff{0};
-  std::string error;
-  std::vector<uint64_t> waiters;
+struct JwksCache::State : std::enable_shared_from_this<State> {
+  struct Entry {
+    std::string issuer;
+    std::string jwks_uri;                           // "" = discover from the issuer
+    std::chrono::milliseconds timeout{5000};        // of the last Find
+    std::chrono::milliseconds fetch_timeout{5000};  // of the fetch running; set as it starts
+    std::shared_ptr<const Jwks> keys;
+    std::string keys_text;    // the JWKS document `keys` was parsed from
+    bool first_done = false;  // some fetch has ended (with keys or not)
+    bool fetching = false;
+    bool wanted = false;  // a first fetch was asked for and not started yet
+    Clock::time_point next_fetch{};
+    Clock::time_point last_used{};
+    std::chrono::seconds backoff{0};
+    std::string error;
+    std::vector<uint64_t> waiters;
+  };
+  struct Waiter {
+    std::shared_ptr<Entry> entry;
+    Clock::time_point deadline;
+    Ready ready;
+  };
+
+  State(std::shared_ptr<JwksFetcher> f, Options o) : fetcher(std::move(f)), options(std::move(o)) {}
+
+  Lookup Find(const std::string& issuer, const std::string& jwks_uri,
+              std::chrono::milliseconds timeout);
+  uint64_t WhenFetched(const std::string& issuer, const std::string& jwks_uri,
+                       Clock::time_point deadline, Ready ready);
+  std::shared_ptr<const Jwks> Get(const std::string& issuer, const std::string& jwks_uri,
+                                  std::chrono::milliseconds timeout);
+  Clock::time_point RunDue();
+  void Shutdown();
+  std::shared_ptr<Entry> EntryFor(const std::string& issuer, const std::string& jwks_uri);
+  void StartFetch(const std::shared_ptr<Entry>& e);
+  void FetchKeys(const std::shared_ptr<Entry>& e, const std::string& uri);
+  void Fetched(const std::shared_ptr<Entry>& e, StatusOr<std::string> body, const std::string& uri);
+  void EnsureThread();
+  Clock::time_point Now() const { return options.clock ? options.clock() : Clock::now(); }
+
+  const std::shared_ptr<JwksFetcher> fetcher;
+  const Options options;
+  std::mutex mu;
+  std::condition_variable changed;  // a fetch ended, work was queued, or shutting down
+  std::map<std::string, std::shared_ptr<Entry>> entries;  // guarded by mu
+  std::map<uint64_t, std::shared_ptr<Waiter>> waiters;    // guarded by mu
+  uint64_t next_ticket = 1;                               // guarded by mu
+  bool stopping = false;                                  // guarded by mu
+  bool kicked = false;                                    // guarded by mu; work for the refresher
+  std::thread thread;                                     // started under mu
+  std::atomic<int> fetch_count{0};
+  std::atomic<uint64_t> generation{0};
 };
 
-struct JwksCache::Waiter {
-  std::shared_ptr<Entry> entry;
-  Clock::time_point deadline;
-  Ready ready;
-};
+using Entry = JwksCache::State::Entry;
+using Waiter = JwksCache::State::Waiter;
 
 namespace {
 
@@ -49,21 +86,43 @@ std::string KeyOf(const std::string& issuer, const std::string& jwks_uri) {
 }  // namespace
 
 JwksCache::JwksCache(std::shared_ptr<JwksFetcher> fetcher, Options options)
-    : fetcher_(std::move(fetcher)), options_(std::move(options)) {}
+    : state_(std::make_shared<State>(std::move(fetcher), std::move(options))) {}
 
-JwksCache::~JwksCache() {
-  Shutdown();
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return fetches_in_flight_ == 0; });
+JwksCache::~JwksCache() { Shutdown(); }
+
+JwksCache::Lookup JwksCache::Find(const std::string& issuer, const std::string& jwks_uri,
+                                  std::chrono::milliseconds timeout) {
+  return state_->Find(issuer, jwks_uri, timeout);
+}
+uint64_t JwksCache::WhenFetched(const std::string& issuer, const std::string& jwks_uri,
+                                Clock::time_point deadline, Ready ready) {
+  return state_->WhenFetched(issuer, jwks_uri, deadline, std::move(ready));
+}
+std::shared_ptr<const Jwks> JwksCache::Get(const std::string& issuer, const std::string& jwks_uri,
+                                           std::chrono::milliseconds timeout) {
+  return state_->Get(issuer, jwks_uri, timeout);
+}
+Clock::time_point JwksCache::RunDue() { return state_->RunDue(); }
+void JwksCache::Shutdown() { state_->Shutdown(); }
+int JwksCache::fetch_count() const { return state_->fetch_count.load(); }
+uint64_t JwksCache::generation() const {
+  return state_->generation.load(std::memory_order_acquire);
 }
 
-Clock::time_point JwksCache::Now() const {
-  return options_.clock ? options_.clock() : Clock::now();
+bool JwksCache::CancelWait(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->waiters.erase(ticket) > 0;
 }
 
-std::shared_ptr<JwksCache::Entry> JwksCache::EntryFor(const std::string& issuer,
-                                                      const std::string& jwks_uri) {
-  auto& e = entries_[KeyOf(issuer, jwks_uri)];
+std::string JwksCache::LastError(const std::string& issuer, const std::string& jwks_uri) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto it = state_->entries.find(KeyOf(issuer, jwks_uri));
+  return it == state_->entries.end() ? std::string() : it->second->error;
+}
+
+std::shared_ptr<Entry> JwksCache::State::EntryFor(const std::string& issuer,
+                                                  const std::string& jwks_uri) {
+  auto& e = entries[KeyOf(issuer, jwks_uri)];
   if (!e) {
     e = std::make_shared<Entry>();
     e->issuer = issuer;
@@ -72,29 +131,29 @@ std::shared_ptr<JwksCache::Entry> JwksCache::EntryFor(const std::string& issuer,
   return e;
 }
 
-void JwksCache::EnsureThread() {
-  if (!options_.background || thread_.joinable() || stopping_) {
+void JwksCache::State::EnsureThread() {
+  if (!options.background || thread.joinable() || stopping) {
     return;
   }
-  thread_ = std::thread([this] {
+  thread = std::thread([self = shared_from_this()] {
     for (;;) {
-      Clock::time_point next = RunDue();
-      std::unique_lock<std::mutex> lock(mu_);
-      if (stopping_) {
+      Clock::time_point next = self->RunDue();
+      std::unique_lock<std::mutex> lock(self->mu);
+      if (self->stopping) {
         return;
       }
       // The wait is measured on the real clock whatever Options::clock is.
-      auto wait = std::clamp<Clock::duration>(next - Now(), std::chrono::milliseconds(1),
+      auto wait = std::clamp<Clock::duration>(next - self->Now(), std::chrono::milliseconds(1),
                                               std::chrono::seconds(60));
-      changed_.wait_for(lock, wait, [&] { return stopping_ || kicked_; });
-      kicked_ = false;
+      self->changed.wait_for(lock, wait, [&] { return self->stopping || self->kicked; });
+      self->kicked = false;
     }
   });
 }
 
-JwksCache::Lookup JwksCache::Find(const std::string& issuer, const std::string& jwks_uri,
-                                  std::chrono::milliseconds timeout) {
-  std::lock_guard<std::mutex> lock(mu_);
+JwksCache::Lookup JwksCache::State::Find(const std::string& issuer, const std::string& jwks_uri,
+                                         std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mu);
   std::shared_ptr<Entry> e = EntryFor(issuer, jwks_uri);
   e->last_used = Now();
   e->timeout = timeout;
@@ -106,30 +165,30 @@ JwksCache::Lookup JwksCache::Find(const std::string& issuer, const std::string& 
   }
   if (!e->fetching && !e->wanted) {
     e->wanted = true;
-    kicked_ = true;
+    kicked = true;
     EnsureThread();
-    changed_.notify_all();
+    changed.notify_all();
   }
   return {nullptr, true};
 }
 
-uint64_t JwksCache::WhenFetched(const std::string& issuer, const std::string& jwks_uri,
-                                Clock::time_point deadline, Ready ready) {
+uint64_t JwksCache::State::WhenFetched(const std::string& issuer, const std::string& jwks_uri,
+                                       Clock::time_point deadline, Ready ready) {
   bool stopped = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped = stopping_;
+    std::lock_guard<std::mutex> lock(mu);
+    stopped = stopping;
     std::shared_ptr<Entry> e = EntryFor(issuer, jwks_uri);
-    if (!e->first_done && !stopping_) {
-      uint64_t ticket = next_ticket_++;
+    if (!e->first_done && !stopping) {
+      uint64_t ticket = next_ticket++;
       e->waiters.push_back(ticket);
-      waiters_[ticket] = std::make_shared<Waiter>(Waiter{e, deadline, std::move(ready)});
+      waiters[ticket] = std::make_shared<Waiter>(Waiter{e, deadline, std::move(ready)});
       if (!e->fetching) {
         e->wanted = true;
       }
-      kicked_ = true;
+      kicked = true;
       EnsureThread();
-      changed_.notify_all();
+      changed.notify_all();
       return ticket;
     }
   }
@@ -137,58 +196,53 @@ uint64_t JwksCache::WhenFetched(const std::string& issuer, const std::string& jw
   return 0;
 }
 
-bool JwksCache::CancelWait(uint64_t ticket) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return waiters_.erase(ticket) > 0;
-}
-
-std::shared_ptr<const Jwks> JwksCache::Get(const std::string& issuer, const std::string& jwks_uri,
-                                           std::chrono::milliseconds timeout) {
+std::shared_ptr<const Jwks> JwksCache::State::Get(const std::string& issuer,
+                                                  const std::string& jwks_uri,
+                                                  std::chrono::milliseconds timeout) {
   Lookup found = Find(issuer, jwks_uri, timeout);
   if (!found.pending) {
     return found.keys;
   }
-  if (!options_.background) {
+  if (!options.background) {
     RunDue();  // fetches on this thread (or starts an asynchronous fetch)
   }
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu);
   std::shared_ptr<Entry> e = EntryFor(issuer, jwks_uri);
-  changed_.wait_for(lock, timeout, [&] { return e->first_done || stopping_; });
+  changed.wait_for(lock, timeout, [&] { return e->first_done || stopping; });
   return e->keys ? e->keys : Jwks::Empty();
 }
 
-Clock::time_point JwksCache::RunDue() {
+Clock::time_point JwksCache::State::RunDue() {
   Clock::time_point now = Now();
   Clock::time_point next = now + std::chrono::hours(1);
   std::vector<std::shared_ptr<Entry>> due;
   std::vector<std::shared_ptr<Waiter>> expired;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = entries_.begin(); it != entries_.end();) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto it = entries.begin(); it != entries.end();) {
       Entry& e = *it->second;
       bool waited_on = false;
       for (uint64_t t : e.waiters) {
-        waited_on = waited_on || waiters_.count(t) > 0;
+        waited_on = waited_on || waiters.count(t) > 0;
       }
-      if (!e.fetching && !waited_on && e.first_done && now - e.last_used > options_.evict_unused) {
-        it = entries_.erase(it);
+      if (!e.fetching && !waited_on && e.first_done && now - e.last_used > options.evict_unused) {
+        it = entries.erase(it);
         continue;
       }
       if (!e.fetching && (e.wanted || (e.first_done && now >= e.next_fetch))) {
         e.wanted = false;
         e.fetching = true;
         e.fetch_timeout = e.timeout;
-        ++fetches_in_flight_;
         due.push_back(it->second);
       } else if (!e.fetching && e.first_done) {
         next = std::min(next, e.next_fetch);
       }
       ++it;
     }
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
+    for (auto it = waiters.begin(); it != waiters.end();) {
       if (it->second->deadline <= now) {
         expired.push_back(std::move(it->second));
-        it = waiters_.erase(it);
+        it = waiters.erase(it);
       } else {
         next = std::min(next, it->second->deadline);
         ++it;
@@ -204,8 +258,8 @@ Clock::time_point JwksCache::RunDue() {
   return next;
 }
 
-void JwksCache::StartFetch(const std::shared_ptr<Entry>& e) {
-  ++fetch_count_;
+void JwksCache::State::StartFetch(const std::shared_ptr<Entry>& e) {
+  ++fetch_count;
   if (!e->jwks_uri.empty()) {
     return FetchKeys(e, e->jwks_uri);
   }
@@ -213,32 +267,34 @@ void JwksCache::StartFetch(const std::shared_ptr<Entry>& e) {
   while (!base.empty() && base.back() == '/') {
     base.pop_back();
   }
-  fetcher_->FetchAsync(
+  fetcher->FetchAsync(
       base + "/.well-known/openid-configuration", e->fetch_timeout,
-      [this, e](StatusOr<std::string> doc) {
+      [self = shared_from_this(), e](StatusOr<std::string> doc) {
         if (!doc.ok()) {
-          return Fetched(e, doc.status(), "");
+          return self->Fetched(e, doc.status(), "");
         }
         json j = json::parse(*doc, nullptr, false);
         auto it = j.is_object() ? j.find("jwks_uri") : j.end();
         if (!j.is_object() || it == j.end() || !it->is_string()) {
-          return Fetched(e,
-                         InvalidArgumentError("OIDC discovery for issuer " + e->issuer +
-                                              " has no string jwks_uri; fix: set jwksUri or jwks"),
-                         "");
+          return self->Fetched(
+              e,
+              InvalidArgumentError("OIDC discovery for issuer " + e->issuer +
+                                   " has no string jwks_uri; fix: set jwksUri or jwks"),
+              "");
         }
-        FetchKeys(e, it->get<std::string>());
+        self->FetchKeys(e, it->get<std::string>());
       });
 }
 
-void JwksCache::FetchKeys(const std::shared_ptr<Entry>& e, const std::string& uri) {
-  fetcher_->FetchAsync(uri, e->fetch_timeout, [this, e, uri](StatusOr<std::string> body) {
-    Fetched(e, std::move(body), uri);
-  });
+void JwksCache::State::FetchKeys(const std::shared_ptr<Entry>& e, const std::string& uri) {
+  fetcher->FetchAsync(uri, e->fetch_timeout,
+                      [self = shared_from_this(), e, uri](StatusOr<std::string> body) {
+                        self->Fetched(e, std::move(body), uri);
+                      });
 }
 
-void JwksCache::Fetched(const std::shared_ptr<Entry>& e, StatusOr<std::string> body,
-                        const std::string& uri) {
+void JwksCache::State::Fetched(const std::shared_ptr<Entry>& e, StatusOr<std::string> body,
+                               const std::string& uri) {
   std::shared_ptr<const Jwks> keys;
   Status err;
   if (body.ok()) {
@@ -252,68 +308,65 @@ void JwksCache::Fetched(const std::shared_ptr<Entry>& e, StatusOr<std::string> b
   }
   std::vector<std::shared_ptr<Waiter>> ready;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu);
     Clock::time_point now = Now();
     if (keys) {
       if (e->keys && e->keys_text != *body) {
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        generation.fetch_add(1, std::memory_order_acq_rel);
       }
       e->keys = std::move(keys);
       e->keys_text = std::move(*body);
       e->error.clear();
       e->backoff = std::chrono::seconds(0);
-      e->next_fetch = now + options_.refresh_interval;
+      e->next_fetch = now + options.refresh_interval;
     } else {
       e->error = err.message();
-      e->backoff = e->backoff.count() == 0 ? options_.retry_initial
-                                           : std::min(e->backoff * 2, options_.retry_max);
+      e->backoff = e->backoff.count() == 0 ? options.retry_initial
+                                           : std::min(e->backoff * 2, options.retry_max);
       e->next_fetch = now + e->backoff;
     }
     e->fetching = false;
     e->first_done = true;
     for (uint64_t t : e->waiters) {
-      auto it = waiters_.find(t);
-      if (it != waiters_.end()) {
+      auto it = waiters.find(t);
+      if (it != waiters.end()) {
         ready.push_back(std::move(it->second));
-        waiters_.erase(it);
+        waiters.erase(it);
       }
     }
     e->waiters.clear();
-    --fetches_in_flight_;
-    kicked_ = true;
-    changed_.notify_all();
+    kicked = true;
+    changed.notify_all();
   }
   for (auto& w : ready) {
     w->ready(false);
   }
 }
 
-void JwksCache::Shutdown() {
+void JwksCache::State::Shutdown() {
   std::vector<std::shared_ptr<Waiter>> left;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) {
       return;
     }
-    stopping_ = true;
-    for (auto& [t, w] : waiters_) {
+    stopping = true;
+    for (auto& [t, w] : waiters) {
       left.push_back(std::move(w));
     }
-    waiters_.clear();
-    changed_.notify_all();
+    waiters.clear();
+    changed.notify_all();
   }
-  if (thread_.joinable()) {
-    thread_.join();
+  if (thread.joinable()) {
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();  // the loop sees `stopping` and ends; it holds this state
+    } else {
+      thread.join();
+    }
   }
   for (auto& w : left) {
     w->ready(true);
   }
-}
-
-std::string JwksCache::LastError(const std::string& issuer, const std::string& jwks_uri) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(KeyOf(issuer, jwks_uri));
-  return it == entries_.end() ? std::string() : it->second->error;
 }
 
 std::shared_ptr<JwksCache> DefaultJwksCache() {

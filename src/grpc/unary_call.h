@@ -51,6 +51,7 @@ struct Queue {
   std::condition_variable settled;  // signalled when `deferred` drops to 0
   bool open = true;                 // guarded by mu; false once Shutdown() began
   int deferred = 0;                 // guarded by mu
+  std::atomic<uint64_t> handoff{0};  // released by PostedTask::Post, acquired by the poller
 };
 
 // Runs a function on a queue's polling thread: an alarm that is due at once.
@@ -58,6 +59,7 @@ class PostedTask final : public CallTag {
  public:
   static void Post(Queue* queue, std::function<void()> fn) {
     auto* task = new PostedTask(std::move(fn));
+    queue->handoff.fetch_add(1, std::memory_order_release);
     task->alarm_.Set(queue->cq.get(), gpr_now(GPR_CLOCK_MONOTONIC), task);
   }
   void Proceed(bool) override {

@@ -132,6 +132,106 @@ bool IsModelPath(std::string_view p) {
          p == "/ping";
 }
 
+namespace {
+
+// The request's path under the snapshot's normalization; false: 400.
+bool Normalize(const GatewayInput& in, const gateway::PolicySnapshot* policy, GatewayOutcome* out) {
+  thread_local std::string scratch;
+  gateway::NormalizedPath np = gateway::NormalizePath(
+      in.target, policy ? policy->path_normalization() : gateway::PathNormalization::kBase,
+      &scratch);
+  if (!np.ok) {
+    out->kind = GatewayOutcome::Kind::kDenied;
+    out->denial = BadRequest();
+    return false;
+  }
+  out->path = np.path;
+  out->query = np.query;
+  out->path_changed = np.path != in.target.substr(0, in.target.find('?'));
+  return true;
+}
+
+// Host → route and destination (on the normalized path). Returns whether the
+// request comes through the ingress gateway.
+bool Route(const GatewayInput& in, const controller::RouteTable* table, GatewayOutcome* out) {
+  thread_local std::string host;
+  HostInto(in.authority, &host);
+  out->host = host;
+  bool through_gateway = in.listener != Listener::kInternal;
+  if (table) {
+    if (in.listener == Listener::kInternal) {
+      out->route = table->FindInternal(host);
+    } else {
+      out->route = table->FindExternal(host);
+      if (out->route == nullptr && in.listener == Listener::kGrpc &&
+          (out->route = table->FindInternal(host)) != nullptr) {
+        through_gateway = false;
+      }
+    }
+  }
+  if (in.oauth2_routes && StartsWith(out->path, "/oauth2/")) {
+    out->destination = Destination::kOauth2;
+  } else if (in.dashboard_routes && !in.absolute_form && !IsModelPath(out->path) &&
+             out->route == nullptr) {
+    out->destination = Destination::kDashboard;
+  }
+  return through_gateway;
+}
+
+// Evaluates workloads for one Evaluate() call, into per-thread Decisions.
+class WorkloadStage {
+ public:
+  WorkloadStage(const GatewayInput& in, const HeaderList& headers, GatewayProgress& progress,
+                const gateway::ExtAuthzRegistry* ext_authz, bool explain,
+                std::vector<GatewayStep>* steps, GatewayOutcome* out)
+      : headers_(headers), progress_(progress), steps_(steps), out_(out) {
+    attrs_.method = in.grpc ? std::string_view("POST") : in.method;
+    attrs_.host = in.authority;
+    attrs_.path = in.target;
+    attrs_.destination_port = in.local_port;
+    attrs_.source_ip = in.source_ip;
+    opt_.explain = explain;
+    opt_.ext_authz = ext_authz;
+    opt_.can_park = true;  // never wait on a network peer here
+  }
+
+  void SetPeer(std::string_view principal) { attrs_.source_principal = principal; }
+
+  // False when the request stops at this workload (out filled: denied or pending).
+  bool Run(const gateway::PolicySnapshot& policy, WorkloadMemo& w, gateway::Decision& d) {
+    thread_local std::vector<gateway::Header> views;
+    views.clear();
+    for (const auto& [k, v] : headers_) views.push_back({k, v});
+    attrs_.headers = views;
+    opt_.ext_authz_result = progress_.ext_authz ? &*progress_.ext_authz : nullptr;
+    opt_.jwks_wait_over = progress_.jwks_wait_over;
+    opt_.selected = w.SelectionIn(policy);
+    gateway::EvaluateInto(policy, w.workload, attrs_, opt_, &d);
+    if (d.parked()) {
+      out_->kind = GatewayOutcome::Kind::kPending;
+      out_->pending = std::move(d.pending);
+      return false;
+    }
+    if (steps_) steps_->push_back({w.workload, d});
+    if (!d.allowed) {
+      out_->kind = GatewayOutcome::Kind::kDenied;
+      out_->denial = std::move(d);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  const HeaderList& headers_;
+  GatewayProgress& progress_;
+  std::vector<GatewayStep>* steps_;
+  GatewayOutcome* out_;
+  gateway::RequestAttributes attrs_;
+  gateway::EvalOptions opt_;
+};
+
+}  // namespace
+
 GatewayOutcome GatewayPipeline::Evaluate(const GatewayInput& in, HeaderList& headers,
                                          GatewayProgress& progress, bool explain,
                                          std::vector<GatewayStep>* steps) const {
@@ -139,96 +239,22 @@ GatewayOutcome GatewayPipeline::Evaluate(const GatewayInput& in, HeaderList& hea
     progress.view = snapshots_->Load();
     progress.loaded = true;
   }
-  const controller::RouteTable* table = progress.view.routes.get();
   const gateway::PolicySnapshot* policy = progress.view.policies.get();
   GatewayOutcome out;
-
-  // The path everything below decides on, and the one a model is served.
-  thread_local std::string path_scratch;
-  gateway::NormalizedPath np = gateway::NormalizePath(
-      in.target, policy ? policy->path_normalization() : gateway::PathNormalization::kBase,
-      &path_scratch);
-  if (!np.ok) {
-    out.kind = GatewayOutcome::Kind::kDenied;
-    out.denial = BadRequest();
-    return out;
-  }
-  out.path = np.path;
-  out.query = np.query;
-  out.path_changed = np.path != in.target.substr(0, in.target.find('?'));
-
-  thread_local std::string host;
-  HostInto(in.authority, &host);
-  out.host = host;
-  bool through_gateway = in.listener != Listener::kInternal;
-  if (table) {
-    if (in.listener == Listener::kInternal) {
-      out.route = table->FindInternal(host);
-    } else {
-      out.route = table->FindExternal(host);
-      if (out.route == nullptr && in.listener == Listener::kGrpc &&
-          (out.route = table->FindInternal(host)) != nullptr) {
-        through_gateway = false;
-      }
-    }
-  }
-  if (in.oauth2_routes && StartsWith(np.path, "/oauth2/")) {
-    out.destination = Destination::kOauth2;
-  } else if (in.dashboard_routes && !in.absolute_form && !IsModelPath(np.path) &&
-             out.route == nullptr) {
-    out.destination = Destination::kDashboard;
-  }
-
-  thread_local std::vector<gateway::Header> views;
-  auto view_headers = [&] {
-    views.clear();
-    for (const auto& [k, v] : headers) views.push_back({k, v});
-  };
-  gateway::RequestAttributes attrs;
-  attrs.method = in.grpc ? std::string_view("POST") : in.method;
-  attrs.host = in.authority;
-  attrs.path = in.target;
-  attrs.destination_port = in.local_port;
-  attrs.source_ip = in.source_ip;
-  // One Decision per thread and stage, reused: evaluation reuses its buffers.
+  if (!Normalize(in, policy, &out)) return out;
+  bool through_gateway = Route(in, progress.view.routes.get(), &out);
+  WorkloadStage stage(in, headers, progress, ext_authz_, explain, steps, &out);
+  // One Decision per thread and workload kind, reused: evaluation keeps its buffers.
   thread_local gateway::Decision gateway_decision, predictor_decision;
-  // Evaluates one workload; false when the request stops there (out filled).
-  auto evaluate = [&](WorkloadMemo& w, gateway::Decision& d) {
-    view_headers();
-    attrs.headers = views;
-    gateway::EvalOptions opt;
-    opt.explain = explain;
-    opt.ext_authz = ext_authz_;
-    opt.can_park = true;
-    opt.ext_authz_result = progress.ext_authz ? &*progress.ext_authz : nullptr;
-    opt.jwks_wait_over = progress.jwks_wait_over;
-    opt.selected = w.SelectionIn(*policy);
-    gateway::EvaluateInto(*policy, w.workload, attrs, opt, &d);
-    if (d.parked()) {
-      out.kind = GatewayOutcome::Kind::kPending;
-      out.pending = std::move(d.pending);
-      return false;
-    }
-    if (steps) steps->push_back({w.workload, d});
-    if (!d.allowed) {
-      out.kind = GatewayOutcome::Kind::kDenied;
-      out.denial = std::move(d);
-      return false;
-    }
-    return true;
-  };
-  auto next_stage = [&](GatewayProgress::Stage stage) {
-    progress.stage = stage;
-    progress.ext_authz.reset();
-    progress.jwks_wait_over = false;
-  };
 
   if (progress.stage == GatewayProgress::Stage::kIngressGateway) {
     if (through_gateway && policy) {
-      if (!evaluate(IngressGatewayMemo(), gateway_decision)) return out;
+      if (!stage.Run(*policy, IngressGatewayMemo(), gateway_decision)) return out;
       if (out.destination == Destination::kModel) ApplyUpstream(gateway_decision, headers);
     }
-    next_stage(GatewayProgress::Stage::kPredictor);
+    progress.stage = GatewayProgress::Stage::kPredictor;  // the results parked for were spent
+    progress.ext_authz.reset();
+    progress.jwks_wait_over = false;
   }
   if (out.destination != Destination::kModel) {
     out.kind = GatewayOutcome::Kind::kRouted;
@@ -239,8 +265,8 @@ GatewayOutcome GatewayPipeline::Evaluate(const GatewayInput& in, HeaderList& hea
     return out;
   }
   if (policy) {
-    if (through_gateway) attrs.source_principal = gateway::kIngressGatewayPrincipal;
-    if (!evaluate(PredictorWorkload(*out.route), predictor_decision)) return out;
+    if (through_gateway) stage.SetPeer(gateway::kIngressGatewayPrincipal);
+    if (!stage.Run(*policy, PredictorWorkload(*out.route), predictor_decision)) return out;
     ApplyUpstream(predictor_decision, headers);
   }
   if (out.route->revisions.empty()) {
