@@ -70,7 +70,7 @@ want authz && record "Gateway security: one-row V2 iris via the external gateway
 want slowauthz && record "Slow ext-authz provider: other clients' p99 on the same listener, 16 calls parked on a 10 s CUSTOM provider" \
   "" \
   /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
-  --seconds "${SLOW_AUTHZ_SECONDS:-8}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
+  --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
 # Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

@@ -160,8 +160,10 @@ def scenario(ferrytest, binary, model_dir, seconds, rounds, tmp):
             held = provider.holding
             loaded = wrk(url, ONE_ROW, CLIENTS, seconds, tmp, headers=headers, timeout_s=15)
             stop.set()
+            # The next baseline starts once every slow call has ended.
+            deadline = time.time() + 120
             for t in threads:
-                t.join(DELAY_S * 3)
+                t.join(max(0.0, deadline - time.time()))
             runs.append({"base": base, "loaded": loaded, "held": held,
                          "slow_ok": sum(1 for s in slow_status if s == 200)})
     finally:
@@ -191,13 +193,20 @@ def report(label, runs):
             i, b["rps"], b["p50"], b["p99"], r["held"], l["rps"], loaded,
             "%.2f×" % (p99(l) / p99(b)) if l["rps"] > 0 else "∞", l["non2xx"],
             l["errors"] or "none"))
-    ratio = median([p99(r["loaded"]) for r in runs]) / median([p99(r["base"]) for r in runs])
+    def fmt(x):
+        return "%.2f×" % x if x != float("inf") else "∞ (stalled)"
+
+    # Each round's baseline and loaded runs are adjacent in time, so their
+    # ratio cancels the machine's slower load swings; the median of those
+    # ratios is the headline (the ratio of the medians is shown too).
+    paired = median([p99(r["loaded"]) / p99(r["base"]) for r in runs])
+    of_medians = median([p99(r["loaded"]) for r in runs]) / median([p99(r["base"]) for r in runs])
     print()
-    print("- median loaded p99 / median baseline p99: **%s** (target ≤ 1.5×): %s" % (
-        "%.2f×" % ratio if ratio != float("inf") else "∞ (stalled)",
-        "met" if ratio <= 1.5 else "NOT met"))
+    print("- median of the per-round p99 ratios: **%s** (target ≤ 1.5×): %s; ratio of the "
+          "median p99s: %s" % (fmt(paired), "met" if paired <= 1.5 else "NOT met",
+                               fmt(of_medians)))
     print()
-    return ratio
+    return paired
 
 
 def main():
@@ -205,8 +214,10 @@ def main():
     ap.add_argument("--ferry", default=os.path.join(REPO, "build", "ferry"))
     ap.add_argument("--baseline_ferry", default="", help="e.g. main's binary, measured the same way")
     ap.add_argument("--model_dir", required=True)
-    ap.add_argument("--seconds", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--baseline_rounds", type=int, default=1,
+                    help="a blocking gateway stays stalled until every slow call drained")
     args = ap.parse_args()
     if args.seconds >= DELAY_S:
         sys.exit("--seconds must stay under the provider's %d s so the slow calls stay parked"
@@ -214,10 +225,11 @@ def main():
     os.environ["FERRY_BIN"] = os.path.abspath(args.ferry)
     import ferrytest  # noqa: E402
     tmp = tempfile.mkdtemp(prefix="ferry-slow-authz-bench-")
-    print("wrk -t2 -c%d, %d s per run on `fast`; loaded runs while %d clients call `slow` "
-          "(provider answers after %d s); ferry up --workers 2; %d rounds, alternating baseline "
-          "and loaded, every run printed." % (CLIENTS, args.seconds, CLIENTS, DELAY_S,
-                                              args.rounds))
+    print("wrk -t2 -c%d --timeout 15s, %d s per run on `fast`; loaded runs while %d clients "
+          "call `slow` (provider answers after %d s); ferry up --workers 2; rounds alternate a "
+          "baseline and a loaded run (the next round starts once the slow calls ended); every "
+          "run printed. The machine is shared (2 cores, other builds running): p99 swings with "
+          "its load, hence many short rounds." % (CLIENTS, args.seconds, CLIENTS, DELAY_S))
     print()
     report("this build (%s)" % os.path.relpath(args.ferry, REPO),
            scenario(ferrytest, os.path.abspath(args.ferry), args.model_dir, args.seconds,
@@ -225,7 +237,7 @@ def main():
     if args.baseline_ferry:
         report("before: %s" % args.baseline_ferry,
                scenario(ferrytest, os.path.abspath(args.baseline_ferry), args.model_dir,
-                        args.seconds, args.rounds, tmp))
+                        args.seconds, args.baseline_rounds, tmp))
 
 
 if __name__ == "__main__":
