@@ -16,8 +16,8 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -69,6 +69,12 @@ want authz && record "Gateway security: one-row V2 iris via the external gateway
 want rbac && record "RBAC: one authorization decision, 1,000 RoleBindings and 100 ClusterRoles" \
   "Google Benchmark (bench/rbac_bench.cc), 15 repetitions, medians; the baseline resolves the same policy without an index (every binding visited), same process, same run." \
   /usr/bin/python3 bench/rbac_bench.py "$BUILD/bench/rbac_bench"
+# A CUSTOM provider answering after 10 s must not stall the listener's other
+# clients; BASELINE_FERRY (e.g. main's binary) is measured the same way.
+want slowauthz && record "Slow ext-authz provider: other clients' p99 on the same listener, 16 calls parked on a 10 s CUSTOM provider" \
+  "" \
+  /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
 # Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

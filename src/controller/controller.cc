@@ -242,7 +242,9 @@ const std::string& Controller::Impl::DomainFor(const IsvcState& st) const {
 }
 
 void Controller::Impl::ReconcilePolicies() {
-  gateway::PolicySnapshotBuilder builder;
+  gateway::SnapshotOptions snapshot_options;
+  snapshot_options.jwks_cache = options_.jwks_cache;
+  gateway::PolicySnapshotBuilder builder(snapshot_options);
   auto cm = client_->Get("v1", "ConfigMap", "istio-system", "istio");
   if (cm.ok() && cm->contains("data") && (*cm)["data"].contains("mesh")) {
     auto mesh = api::ParseOneManifest((*cm)["data"]["mesh"].get<std::string>());

@@ -60,6 +60,9 @@ struct ControllerOptions {
   // Knative's scale-to-zero-grace-period: idle time before a minReplicas: 0
   // model is unloaded, unless its annotation says otherwise.
   std::chrono::milliseconds scale_to_zero_grace{30000};
+  // Remote JWKS of every policy snapshot (one cache, so a policy change
+  // refetches nothing); null: gateway::DefaultJwksCache().
+  std::shared_ptr<gateway::JwksCache> jwks_cache;
 };
 
 class Controller {

@@ -182,8 +182,31 @@ bool HasLocation(const JwtRule& r, const JwtLocation& loc) {
   return false;
 }
 
-JwtStatus VerifyWithRule(const PolicySnapshot::Impl& snap, const JwtRule& r, const ParsedJwt& jwt,
-                         int64_t now) {
+// The rule's keys; null when they are still being fetched and the caller
+// parks instead of waiting (ctx.jwks_pending is then set).
+std::shared_ptr<const Jwks> KeysFor(const PolicySnapshot::Impl& snap, const EvalContext& ctx,
+                                    const JwtRule& r) {
+  if (r.inline_jwks) {
+    return r.inline_jwks;
+  }
+  std::chrono::milliseconds timeout(r.timeout_ms);
+  const EvalOptions* opt = ctx.options;
+  if (opt == nullptr || !opt->can_park) {
+    return snap.jwks->Get(r.issuer, r.jwks_uri, timeout);
+  }
+  JwksCache::Lookup found = snap.jwks->Find(r.issuer, r.jwks_uri, timeout);
+  if (!found.pending) {
+    return found.keys;
+  }
+  if (opt->jwks_wait_over) {
+    return Jwks::Empty();  // fail closed, like istiod's placeholder key
+  }
+  ctx.jwks_pending = &r;
+  return nullptr;
+}
+
+JwtStatus VerifyWithRule(const PolicySnapshot::Impl& snap, const EvalContext& ctx, const JwtRule& r,
+                         const ParsedJwt& jwt, int64_t now) {
   JwtStatus s = CheckJwtTime(jwt.nbf, jwt.exp, now);
   if (s != JwtStatus::kOk) {
     return s;
@@ -191,10 +214,8 @@ JwtStatus VerifyWithRule(const PolicySnapshot::Impl& snap, const JwtRule& r, con
   if (!AudienceAllowed(r.audiences, jwt.aud)) {
     return JwtStatus::kAudienceNotAllowed;
   }
-  std::shared_ptr<const Jwks> keys =
-      r.inline_jwks ? r.inline_jwks
-                    : snap.jwks->Get(r.issuer, r.jwks_uri, std::chrono::milliseconds(r.timeout_ms));
-  return VerifySignature(jwt, *keys);
+  std::shared_ptr<const Jwks> keys = KeysFor(snap, ctx, r);
+  return keys ? VerifySignature(jwt, *keys) : JwtStatus::kOk;
 }
 
 std::shared_ptr<const VerifiedJwt> MakeVerified(ParsedJwt&& p) {
@@ -264,7 +285,11 @@ TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx
     if (done || r.issuer != parsed.iss || !HasLocation(r, loc)) {
       return;
     }
-    JwtStatus s = VerifyWithRule(snap, r, parsed, now);
+    JwtStatus s = VerifyWithRule(snap, ctx, r, parsed, now);
+    if (ctx.jwks_pending != nullptr) {
+      done = true;  // parked: nothing is decided or cached
+      return;
+    }
     if (s == JwtStatus::kOk) {
       out.status = s;
       out.rule = &r;
@@ -273,7 +298,7 @@ TokenResult VerifyToken(const PolicySnapshot::Impl& snap, const EvalContext& ctx
       out.status = s;  // report the first real failure
     }
   });
-  if (done) {
+  if (done && ctx.jwks_pending == nullptr) {
     out.jwt = MakeVerified(std::move(parsed));
     snap.verify_cache.Put(token, out.rule, out.jwt, now, generation);
     // Remember the shared entry (it may list more rules than this one).
@@ -371,6 +396,10 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
         seen_overflow.push_back(&loc);
       }
       TokenResult res = VerifyToken(snap, ctx, loc, token, now, memo);
+      if (ctx.jwks_pending != nullptr) {
+        failed = true;
+        return;
+      }
       if (res.status != JwtStatus::kOk) {
         failure = res.status;
         failed = true;
@@ -384,6 +413,15 @@ bool RunJwtStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision& d
       ApplyOutputs(ctx, d, *res.rule, loc, *res.jwt);
     }
   });
+  if (ctx.jwks_pending != nullptr) {
+    const JwtRule& r = *ctx.jwks_pending;
+    d.allowed = false;
+    d.pending.kind = PendingWork::Kind::kJwks;
+    d.pending.issuer = r.issuer;
+    d.pending.jwks_uri = r.jwks_uri;
+    d.pending.timeout = std::chrono::milliseconds(r.timeout_ms);
+    return false;
+  }
   if (failed) {
     Reject(ctx, d, failure);
     if (explain) {

@@ -136,7 +136,18 @@ bool RunCustomStage(const PolicySnapshot::Impl& snap, EvalContext& ctx, Decision
   const ExtAuthzProvider& p = prov->second;
   const ExtAuthzRegistry& reg = opt.ext_authz ? *opt.ext_authz : DefaultRegistry();
   d.ext_authz_called = true;
-  StatusOr<ExtAuthzResponse> resp = reg.ClientFor(p.name)->Check(p, BuildCheck(p, ctx));
+  if (opt.ext_authz_result == nullptr && opt.can_park && reg.CallsNetwork(p.name)) {
+    d.allowed = false;
+    d.pending.kind = PendingWork::Kind::kExtAuthz;
+    d.pending.provider = &p;
+    d.pending.check = BuildCheck(p, ctx);
+    return false;
+  }
+  StatusOr<ExtAuthzResponse> called = CancelledError("not called");
+  if (opt.ext_authz_result == nullptr) {
+    called = reg.ClientFor(p.name)->Check(p, BuildCheck(p, ctx));
+  }
+  const StatusOr<ExtAuthzResponse>& resp = opt.ext_authz_result ? *opt.ext_authz_result : called;
   bool error = !resp.ok() || (resp->status >= 500 && resp->status <= 599);
   if (error) {
     if (explain) {
@@ -347,6 +358,9 @@ void Decision::Reset() {
   dry_run.clear();
   ext_authz_called = false;
   explanation.clear();
+  if (pending.kind != PendingWork::Kind::kNone) {
+    pending = PendingWork();
+  }
 }
 
 void Decision::RemoveUpstreamHeader(std::string_view raw_name) {
@@ -379,7 +393,7 @@ void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
         return;
       }
     }
-    np = NormalizePath(req.path, &path_scratch);
+    np = NormalizePath(req.path, snap.path_normalization, &path_scratch);
     if (!np.ok) {
       Deny(d, Decision::Stage::kBadRequest, 400, "Bad Request");
       return;
@@ -390,6 +404,7 @@ void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
   EvalContext ctx{req, workload, selected, np.path, np.query, {},
                   {},  nullptr,  nullptr,  nullptr, {}};
   ctx.overlay = &d;
+  ctx.options = &opt;
   ctx.principal = req.source_principal.substr(0, 9) == "spiffe://" ? req.source_principal.substr(9)
                                                                    : req.source_principal;
   ctx.remote_ip = RemoteIp(ctx, snap.num_trusted_proxies);
@@ -426,7 +441,7 @@ void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
   };
   // The HTTP ext-authz provider has no TCP counterpart: CUSTOM is HTTP only.
   if (req.http && !RunCustomStage(snap, ctx, d, opt, explain)) {
-    return finish();
+    return d.parked() ? void() : finish();
   }
   if (req.http) {
     int64_t now = opt.now_unix ? opt.now_unix
@@ -434,7 +449,7 @@ void EvaluateInto(const PolicySnapshot& snapshot, const Workload& workload,
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count();
     if (!RunJwtStage(snap, ctx, d, now, explain)) {
-      return finish();
+      return d.parked() ? void() : finish();
     }
   }
   RunRbac(snap, ctx, d, explain);

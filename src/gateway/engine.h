@@ -22,8 +22,18 @@
 // `downstream_headers` to the eventual response. For a predictor behind the
 // gateway, evaluate again with the predictor's Workload, the mutated headers
 // and source_principal = kIngressGatewayPrincipal.
+//
+// Parking (EvalOptions::can_park, what the listeners use): the engine never
+// waits on a network peer. When a CUSTOM rule matches a provider reached over
+// HTTP, or a token must be verified with keys whose first fetch has not
+// finished, the evaluation stops with Decision::pending saying what it waits
+// for. The caller does that work off the request thread and evaluates again
+// with the result (EvalOptions::ext_authz_result / jwks_wait_over); the
+// evaluation is deterministic, so it reaches the same point and continues
+// from there. Without can_park, Evaluate() does the call itself, blocking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +45,17 @@
 #include "gateway/snapshot.h"
 
 namespace ferry::gateway {
+
+// What a parked evaluation waits for (Decision::pending).
+struct PendingWork {
+  enum class Kind : uint8_t { kNone, kExtAuthz, kJwks };
+  Kind kind = Kind::kNone;
+  const ExtAuthzProvider* provider = nullptr;  // kExtAuthz; owned by the snapshot
+  ExtAuthzCheckRequest check;                  // kExtAuthz: the request to send
+  std::string issuer;                          // kJwks: the key set being fetched
+  std::string jwks_uri;                        // kJwks ("" = OIDC discovery of issuer)
+  std::chrono::milliseconds timeout{0};        // kJwks: the RequestAuthentication timeout
+};
 
 struct Decision {
   enum class Stage : uint8_t { kNone, kBadRequest, kCustom, kJwt, kDeny, kAllow };
@@ -59,6 +80,9 @@ struct Decision {
   std::string dry_run;  // shadow (dry-run) outcome, if any dry-run policy applied
   bool ext_authz_called = false;
   std::string explanation;  // only with EvalOptions::explain
+  // Set (and allowed false) when the evaluation stopped to wait (can_park).
+  PendingWork pending;
+  bool parked() const { return pending.kind != PendingWork::Kind::kNone; }
 
   void SetUpstreamHeader(std::string_view name, std::string_view value);
   void RemoveUpstreamHeader(std::string_view name);
@@ -78,6 +102,14 @@ struct EvalOptions {
   // PolicySnapshot::Select(workload) of the snapshot being evaluated, for
   // callers that keep it per workload; null = looked up in the snapshot.
   const WorkloadPolicies* selected = nullptr;
+  // Never wait on a network peer: report it in Decision::pending instead.
+  bool can_park = false;
+  // Evaluating again after parking: the CUSTOM provider's answer (or the
+  // failure of the call), used instead of calling it.
+  const StatusOr<ExtAuthzResponse>* ext_authz_result = nullptr;
+  // Evaluating again after a JWKS wait ran out: keys still not fetched fail
+  // closed (as an empty key set) instead of parking again.
+  bool jwks_wait_over = false;
 };
 
 Decision Evaluate(const PolicySnapshot& snapshot, const Workload& workload,

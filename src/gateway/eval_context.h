@@ -25,6 +25,9 @@ struct EvalContext {
   mutable std::string scratch;        // joined duplicate headers
   // Explain mode only: the decisive sentence (first line of the explanation).
   std::string* headline = nullptr;
+  const EvalOptions* options = nullptr;
+  // JWT stage, can_park: the rule whose keys are still being fetched.
+  mutable const JwtRule* jwks_pending = nullptr;
 };
 
 // Case-insensitive header lookup through the overlay; duplicates joined by ','.

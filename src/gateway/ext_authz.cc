@@ -1,7 +1,5 @@
 #include "gateway/ext_authz.h"
 
-#include <curl/curl.h>
-
 #include <nlohmann/json.hpp>
 
 namespace ferry::gateway {
@@ -132,95 +130,11 @@ StatusOr<std::vector<ExtAuthzProvider>> ParseUnsafe(const json& mesh) {
   return out;
 }
 
-// ---- libcurl client ----
-
-struct Collected {
-  ExtAuthzResponse resp;
-};
-
-size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
-  auto* r = static_cast<Collected*>(ud);
-  std::string_view line(p, size * n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    r->resp.headers.clear();  // a new response (e.g. after 100-continue)
-    return size * n;
-  }
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (char& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    std::string_view v = line.substr(colon + 1);
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-      v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) {
-      v.remove_suffix(1);
-    }
-    r->resp.headers.push_back({std::move(name), std::string(v)});
-  }
-  return size * n;
-}
-
-size_t OnBody(char* p, size_t size, size_t n, void* ud) {
-  auto* r = static_cast<Collected*>(ud);
-  if (r->resp.body.size() + size * n > (1u << 20)) {
-    return 0;
-  }
-  r->resp.body.append(p, size * n);
-  return size * n;
-}
-
 class HttpExtAuthzClient : public ExtAuthzClient {
  public:
   StatusOr<ExtAuthzResponse> Check(const ExtAuthzProvider& provider,
                                    const ExtAuthzCheckRequest& req) override {
-    // One easy handle per thread keeps connections to the authz service
-    // alive across checks (reset clears the options, not the connection cache).
-    thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(),
-                                                                            curl_easy_cleanup);
-    CURL* c = handle.get();
-    if (!c) {
-      return InternalError("ext-authz '" + provider.name + "': curl_easy_init failed");
-    }
-    curl_easy_reset(c);
-    std::string url = provider.BaseUrl() + req.path;
-    curl_slist* hdrs = nullptr;
-    hdrs = curl_slist_append(hdrs, ("Host: " + req.host).c_str());
-    hdrs = curl_slist_append(hdrs, "Content-Length: 0");
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    hdrs = curl_slist_append(hdrs, "Accept:");
-    for (const auto& h : req.headers) {
-      hdrs = curl_slist_append(hdrs, (h.name + ": " + h.value).c_str());
-    }
-    Collected out;
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (req.method == "HEAD") {
-      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (req.method != "GET") {
-      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(provider.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &out);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    if (rc != CURLE_OK) {
-      return UnavailableError("ext-authz provider '" + provider.name + "' at " + url +
-                              " failed: " + curl_easy_strerror(rc) +
-                              "; fix: check the MeshConfig service/port and that it is up");
-    }
-    out.resp.status = static_cast<int>(status);
-    return std::move(out.resp);
+    return ExtAuthzResult(provider, PerformBlocking(ExtAuthzHttpCall(provider, req)));
   }
 };
 
@@ -233,6 +147,29 @@ StatusOr<std::vector<ExtAuthzProvider>> ParseExtensionProviders(const json& mesh
     return InvalidArgumentError(std::string("MeshConfig extensionProviders malformed: ") +
                                 e.what() + "; fix: compare with the MeshConfig schema");
   }
+}
+
+HttpCall ExtAuthzHttpCall(const ExtAuthzProvider& provider, const ExtAuthzCheckRequest& req) {
+  HttpCall call;
+  call.method = req.method;
+  call.url = provider.BaseUrl() + req.path;
+  call.timeout = std::chrono::milliseconds(provider.timeout_ms);
+  // No body: Content-Length 0, and none of curl's own defaults.
+  call.headers = {"Host: " + req.host, "Content-Length: 0", "Expect:", "Accept:"};
+  for (const auto& h : req.headers) {
+    call.headers.push_back(h.name + ": " + h.value);
+  }
+  return call;
+}
+
+StatusOr<ExtAuthzResponse> ExtAuthzResult(const ExtAuthzProvider& provider,
+                                          StatusOr<HttpResult> http) {
+  if (!http.ok()) {
+    return Status(http.status().code(),
+                  "ext-authz provider '" + provider.name + "' at " + http.status().message() +
+                      "; fix: check the MeshConfig service/port and that it is up");
+  }
+  return ExtAuthzResponse{http->status, std::move(http->headers), std::move(http->body)};
 }
 
 std::shared_ptr<ExtAuthzClient> MakeHttpExtAuthzClient() {
@@ -248,6 +185,15 @@ void ExtAuthzRegistry::RegisterBuiltin(const std::string& name,
 
 void ExtAuthzRegistry::SetDefault(std::shared_ptr<ExtAuthzClient> client) {
   default_ = std::move(client);
+  default_is_http_ = false;
+}
+
+bool ExtAuthzRegistry::IsBuiltin(std::string_view provider_name) const {
+  return builtin_.find(provider_name) != builtin_.end();
+}
+
+bool ExtAuthzRegistry::CallsNetwork(std::string_view provider_name) const {
+  return !IsBuiltin(provider_name) && default_is_http_;
 }
 
 ExtAuthzClient* ExtAuthzRegistry::ClientFor(const std::string& provider_name) const {

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "gateway/engine.h"
@@ -228,6 +230,60 @@ TEST_F(ExtAuthzHttpTest, CurlJwksFetcher) {
   EXPECT_NE(missing.status().message().find("HTTP 403"), std::string::npos);
   auto timeout = fetcher->Fetch(base + "/slow", std::chrono::milliseconds(300));
   EXPECT_FALSE(timeout.ok());
+}
+
+// One thread, many peers at once: a fast answer is not queued behind slow
+// ones, a cancelled call ends at once, and shutdown ends the rest.
+TEST_F(ExtAuthzHttpTest, AsyncClientMultiplexes) {
+  AsyncHttpClient client;
+  std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> slow_results;
+  std::vector<uint64_t> slow_ids;
+  for (int i = 0; i < 8; ++i) {
+    HttpCall call;
+    call.url = base + "/slow/" + std::to_string(i);
+    call.timeout = std::chrono::seconds(30);
+    slow_ids.push_back(client.Start(call, [&](StatusOr<HttpResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      slow_results.push_back(r.status());
+      cv.notify_all();
+    }));
+  }
+  size_t in_flight_when_fast_done = 0;
+  int fast_status = 0;
+  bool fast_done = false;
+  HttpCall fast;
+  fast.url = base + "/ok";
+  client.Start(fast, [&](StatusOr<HttpResult> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    fast_status = r.ok() ? r->status : -1;
+    in_flight_when_fast_done = client.in_flight();
+    fast_done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return fast_done; }));
+    EXPECT_EQ(fast_status, 200);
+    EXPECT_GE(in_flight_when_fast_done, 8u);  // the slow calls were all still running
+  }
+  client.Cancel(slow_ids[0]);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !slow_results.empty(); }));
+    EXPECT_EQ(slow_results[0].code(), StatusCode::kCancelled);
+  }
+  client.Shutdown();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(slow_results.size(), 8u);
+  for (const Status& st : slow_results) EXPECT_EQ(st.code(), StatusCode::kCancelled);
+  bool late_cancelled = false;
+  client.Start(fast, [&](StatusOr<HttpResult> r) {
+    late_cancelled = r.status().code() == StatusCode::kCancelled;
+  });
+  EXPECT_TRUE(late_cancelled);
 }
 
 TEST(ExtAuthzProviders, ParseAndValidate) {

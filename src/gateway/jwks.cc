@@ -1,6 +1,5 @@
 #include "gateway/jwks.h"
 
-#include <curl/curl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
@@ -266,151 +265,52 @@ JwtStatus VerifySignature(const ParsedJwt& jwt, const Jwks& jwks) {
 
 namespace {
 
-size_t CurlWrite(char* p, size_t size, size_t n, void* ud) {
-  auto* body = static_cast<std::string*>(ud);
-  if (body->size() + size * n > (4u << 20)) {
-    return 0;  // JWKS/discovery documents are small; refuse runaway bodies
+HttpCall FetchCall(const std::string& url, std::chrono::milliseconds timeout) {
+  HttpCall call;
+  call.url = url;
+  call.timeout = timeout;
+  call.max_redirects = 3;
+  call.max_body = 4u << 20;  // JWKS/discovery documents are small; refuse runaway bodies
+  return call;
+}
+
+StatusOr<std::string> FetchResult(const std::string& url, StatusOr<HttpResult> r) {
+  if (!r.ok()) {
+    return UnavailableError("JWKS fetch of " + r.status().message() +
+                            "; fix: check the jwksUri / issuer is reachable from Ferry");
   }
-  body->append(p, size * n);
-  return size * n;
+  if (r->status != 200) {
+    return UnavailableError("JWKS fetch of " + url + " returned HTTP " + std::to_string(r->status) +
+                            "; fix: check the jwksUri");
+  }
+  return std::move(r->body);
 }
 
 class CurlJwksFetcher : public JwksFetcher {
  public:
+  explicit CurlJwksFetcher(std::shared_ptr<AsyncHttpClient> client) : client_(std::move(client)) {}
+
   StatusOr<std::string> Fetch(const std::string& url, std::chrono::milliseconds timeout) override {
-    CURL* c = curl_easy_init();
-    if (!c) {
-      return InternalError("JWKS fetch of " + url + ": curl_easy_init failed");
-    }
-    std::string body;
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CurlWrite);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK) {
-      return UnavailableError("JWKS fetch of " + url + " failed: " + curl_easy_strerror(rc) +
-                              "; fix: check the jwksUri / issuer is reachable from Ferry");
-    }
-    if (status != 200) {
-      return UnavailableError("JWKS fetch of " + url + " returned HTTP " + std::to_string(status) +
-                              "; fix: check the jwksUri");
-    }
-    return body;
+    return FetchResult(url, PerformBlocking(FetchCall(url, timeout)));
   }
+
+  void FetchAsync(const std::string& url, std::chrono::milliseconds timeout, Done done) override {
+    if (!client_) {
+      return done(Fetch(url, timeout));
+    }
+    client_->Start(FetchCall(url, timeout), [url, done = std::move(done)](StatusOr<HttpResult> r) {
+      done(FetchResult(url, std::move(r)));
+    });
+  }
+
+ private:
+  std::shared_ptr<AsyncHttpClient> client_;
 };
 
 }  // namespace
 
-std::shared_ptr<JwksFetcher> MakeCurlJwksFetcher() { return std::make_shared<CurlJwksFetcher>(); }
-
-JwksCache::JwksCache(std::shared_ptr<JwksFetcher> fetcher, Options options)
-    : fetcher_(std::move(fetcher)), options_(std::move(options)) {}
-
-std::chrono::steady_clock::time_point JwksCache::Now() const {
-  return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
-}
-
-std::shared_ptr<JwksCache::Entry> JwksCache::EntryFor(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& e = entries_[key];
-  if (!e) {
-    e = std::make_shared<Entry>();
-  }
-  return e;
-}
-
-void JwksCache::Refresh(Entry& e, const std::string& issuer, const std::string& jwks_uri,
-                        std::chrono::milliseconds timeout) {
-  ++fetch_count_;
-  std::string uri = jwks_uri;
-  Status err;
-  if (uri.empty()) {
-    std::string base = issuer;
-    while (!base.empty() && base.back() == '/') {
-      base.pop_back();
-    }
-    auto doc = fetcher_->Fetch(base + "/.well-known/openid-configuration", timeout);
-    if (doc.ok()) {
-      json j = json::parse(*doc, nullptr, false);
-      auto it = j.is_object() ? j.find("jwks_uri") : j.end();
-      if (j.is_object() && it != j.end() && it->is_string()) {
-        uri = it->get<std::string>();
-      } else {
-        err = InvalidArgumentError("OIDC discovery for issuer " + issuer +
-                                   " has no string jwks_uri; fix: set jwksUri or jwks");
-      }
-    } else {
-      err = doc.status();
-    }
-  }
-  if (err.ok()) {
-    auto body = fetcher_->Fetch(uri, timeout);
-    if (body.ok()) {
-      JwtStatus st;
-      auto keys = Jwks::Parse(*body, &st);
-      if (keys) {
-        std::lock_guard<std::mutex> lock(e.mu);
-        if (e.keys && e.keys_text != *body) {
-          generation_.fetch_add(1, std::memory_order_acq_rel);
-        }
-        e.keys = std::move(keys);
-        e.keys_text = std::move(*body);
-        e.error.clear();
-        e.backoff = std::chrono::seconds(0);
-        e.next_fetch = Now() + options_.refresh_interval;
-        return;
-      }
-      err = InvalidArgumentError("JWKS from " + uri + ": " + std::string(JwtStatusString(st)));
-    } else {
-      err = body.status();
-    }
-  }
-  std::lock_guard<std::mutex> lock(e.mu);
-  e.error = err.message();
-  e.backoff =
-      e.backoff.count() == 0 ? options_.retry_initial : std::min(e.backoff * 2, options_.retry_max);
-  e.next_fetch = Now() + e.backoff;
-}
-
-std::shared_ptr<const Jwks> JwksCache::Get(const std::string& issuer, const std::string& jwks_uri,
-                                           std::chrono::milliseconds timeout) {
-  auto e = EntryFor(jwks_uri.empty() ? "issuer:" + issuer : jwks_uri);
-  auto current = [&](bool* fresh) {
-    std::lock_guard<std::mutex> lock(e->mu);
-    *fresh = Now() < e->next_fetch;
-    return e->keys;
-  };
-  bool fresh = false;
-  std::shared_ptr<const Jwks> keys = current(&fresh);
-  if (!fresh) {
-    std::unique_lock<std::mutex> fetching(e->fetch_mu, std::defer_lock);
-    if (keys && !fetching.try_lock()) {
-      return keys;  // someone else is refreshing; serve the previous set
-    }
-    if (!fetching.owns_lock()) {
-      fetching.lock();
-    }
-    keys = current(&fresh);
-    if (!fresh) {
-      Refresh(*e, issuer, jwks_uri, timeout);
-      keys = current(&fresh);
-    }
-  }
-  return keys ? keys : Jwks::Empty();
-}
-
-std::string JwksCache::LastError(const std::string& issuer, const std::string& jwks_uri) {
-  auto e = EntryFor(jwks_uri.empty() ? "issuer:" + issuer : jwks_uri);
-  std::lock_guard<std::mutex> lock(e->mu);
-  return e->error;
+std::shared_ptr<JwksFetcher> MakeCurlJwksFetcher(std::shared_ptr<AsyncHttpClient> client) {
+  return std::make_shared<CurlJwksFetcher>(std::move(client));
 }
 
 }  // namespace ferry::gateway

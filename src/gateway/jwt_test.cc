@@ -176,6 +176,7 @@ TEST(JwksCacheTest, DiscoveryRefreshAndFailClosed) {
   JwksCache::Options o;
   o.refresh_interval = std::chrono::seconds(60);
   o.clock = [&] { return now; };
+  o.background = false;  // RunDue() below is the refresher's pass
   JwksCache cache(fetcher, o);
   auto keys = cache.Get("http://idp/", "", std::chrono::seconds(1));
   ASSERT_EQ(keys->keys().size(), 1u);
@@ -186,6 +187,8 @@ TEST(JwksCacheTest, DiscoveryRefreshAndFailClosed) {
   EXPECT_EQ(fetcher->urls.size(), 2u);  // cached
   now += std::chrono::seconds(61);
   fetcher->fail = true;
+  cache.RunDue();  // the refresh is due and fails
+  EXPECT_EQ(fetcher->urls.size(), 3u);
   keys = cache.Get("http://idp/", "", std::chrono::seconds(1));
   EXPECT_EQ(keys->keys().size(), 1u);  // keeps the last good set
   EXPECT_NE(cache.LastError("http://idp/", ""), "");

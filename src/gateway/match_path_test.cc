@@ -123,5 +123,40 @@ TEST(NormalizePath, Base) {
   EXPECT_EQ(n.query, "?q=/../");
 }
 
+std::string NormAs(PathNormalization mode, std::string_view raw) {
+  std::string scratch;
+  NormalizedPath n = NormalizePath(raw, mode, &scratch);
+  return n.ok ? std::string(n.path) + std::string(n.query) : "<400>";
+}
+
+// MeshConfig pathNormalization: each mode on the same inputs.
+TEST(NormalizePath, EveryMeshConfigMode) {
+  using M = PathNormalization;
+  struct {
+    std::string_view raw;
+    std::string_view none, base, merge, decode_merge;
+  } cases[] = {
+      {"/v2/models/%6d/infer?a=%6d", "/v2/models/%6d/infer?a=%6d", "/v2/models/m/infer?a=%6d",
+       "/v2/models/m/infer?a=%6d", "/v2/models/m/infer?a=%6d"},
+      {"//a//b/", "//a//b/", "//a//b/", "/a/b/", "/a/b/"},
+      {"/a%2Fb%2f/c", "/a%2Fb%2f/c", "/a%2Fb%2f/c", "/a%2Fb%2f/c", "/a/b/c"},
+      {"/a%5Cb", "/a%5Cb", "/a%5Cb", "/a%5Cb", "/a/b"},
+      {"/a/%2e%2e%2fx", "/a/%2e%2e%2fx", "/a/..%2fx", "/a/..%2fx", "/x"},
+      {"/a/b/..//c", "/a/b/..//c", "/a//c", "/a/c", "/a/c"},
+      {"/x%00", "/x%00", "<400>", "<400>", "<400>"},
+      {"/a%252F", "/a%252F", "/a%252F", "/a%252F", "/a%252F"},  // decoded once at most
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(NormAs(M::kNone, c.raw), c.none) << c.raw;
+    EXPECT_EQ(NormAs(M::kBase, c.raw), c.base) << c.raw;
+    EXPECT_EQ(NormAs(M::kMergeSlashes, c.raw), c.merge) << c.raw;
+    EXPECT_EQ(NormAs(M::kDecodeAndMergeSlashes, c.raw), c.decode_merge) << c.raw;
+  }
+  EXPECT_EQ(ParsePathNormalization("MERGE_SLASHES"), M::kMergeSlashes);
+  EXPECT_EQ(ParsePathNormalization("DEFAULT"), M::kBase);
+  EXPECT_FALSE(ParsePathNormalization("base").has_value());
+  EXPECT_EQ(PathNormalizationName(M::kDecodeAndMergeSlashes), "DECODE_AND_MERGE_SLASHES");
+}
+
 }  // namespace
 }  // namespace ferry::gateway

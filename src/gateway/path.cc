@@ -1,5 +1,6 @@
 #include "gateway/path.h"
 
+#include <cctype>
 #include <vector>
 
 namespace ferry::gateway {
@@ -79,23 +80,16 @@ void RemoveDotSegments(std::string* path) {
   *path = std::move(result);
 }
 
-NormalizedPath NormalizePath(std::string_view raw, std::string* scratch) {
-  NormalizedPath r;
-  size_t q = raw.find('?');
-  std::string_view p = raw.substr(0, q);
-  if (q != std::string_view::npos) {
-    r.query = raw.substr(q);
-  }
-  if (!NeedsWork(p)) {
-    r.path = p;
-    return r;
-  }
-  scratch->clear();
-  scratch->reserve(p.size());
+namespace {
+
+// BASE on `p` into *out; false when the path must be rejected (%00).
+bool Base(std::string_view p, std::string* out) {
+  out->clear();
+  out->reserve(p.size());
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (c == '\\') {
-      scratch->push_back('/');
+      out->push_back('/');
       continue;
     }
     if (c == '%' && i + 2 < p.size()) {
@@ -104,19 +98,114 @@ NormalizedPath NormalizePath(std::string_view raw, std::string* scratch) {
       if (hi >= 0 && lo >= 0) {
         int v = hi * 16 + lo;
         if (v == 0) {
-          r.ok = false;
-          return r;
+          return false;
         }
         if (IsUnreserved(v)) {
-          scratch->push_back(static_cast<char>(v));
+          out->push_back(static_cast<char>(v));
           i += 2;
           continue;
         }
       }
     }
-    scratch->push_back(c);
+    out->push_back(c);
   }
-  RemoveDotSegments(scratch);
+  RemoveDotSegments(out);
+  return true;
+}
+
+// %2F / %5C (any case) -> '/' / '\' (Envoy's UNESCAPE_AND_FORWARD).
+std::string UnescapeSlashes(std::string_view p) {
+  std::string out;
+  out.reserve(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '%' && i + 2 < p.size()) {
+      char a = p[i + 1];
+      char b = static_cast<char>(std::toupper(static_cast<unsigned char>(p[i + 2])));
+      if (a == '2' && b == 'F') {
+        out.push_back('/');
+        i += 2;
+        continue;
+      }
+      if (a == '5' && b == 'C') {
+        out.push_back('\\');
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(p[i]);
+  }
+  return out;
+}
+
+bool HasDoubleSlash(std::string_view p) { return p.find("//") != std::string_view::npos; }
+
+void MergeSlashes(std::string* p) {
+  size_t w = 0;
+  for (size_t r = 0; r < p->size(); ++r) {
+    if ((*p)[r] == '/' && w > 0 && (*p)[w - 1] == '/') {
+      continue;
+    }
+    (*p)[w++] = (*p)[r];
+  }
+  p->resize(w);
+}
+
+}  // namespace
+
+std::optional<PathNormalization> ParsePathNormalization(std::string_view name) {
+  if (name == "NONE") {
+    return PathNormalization::kNone;
+  }
+  if (name == "BASE" || name == "DEFAULT") {
+    return PathNormalization::kBase;
+  }
+  if (name == "MERGE_SLASHES") {
+    return PathNormalization::kMergeSlashes;
+  }
+  if (name == "DECODE_AND_MERGE_SLASHES") {
+    return PathNormalization::kDecodeAndMergeSlashes;
+  }
+  return std::nullopt;
+}
+
+std::string_view PathNormalizationName(PathNormalization mode) {
+  switch (mode) {
+    case PathNormalization::kNone:
+      return "NONE";
+    case PathNormalization::kBase:
+      return "BASE";
+    case PathNormalization::kMergeSlashes:
+      return "MERGE_SLASHES";
+    case PathNormalization::kDecodeAndMergeSlashes:
+      return "DECODE_AND_MERGE_SLASHES";
+  }
+  return "BASE";
+}
+
+NormalizedPath NormalizePath(std::string_view raw, PathNormalization mode, std::string* scratch) {
+  NormalizedPath r;
+  size_t q = raw.find('?');
+  std::string_view p = raw.substr(0, q);
+  if (q != std::string_view::npos) {
+    r.query = raw.substr(q);
+  }
+  bool merge =
+      mode == PathNormalization::kMergeSlashes || mode == PathNormalization::kDecodeAndMergeSlashes;
+  if (mode == PathNormalization::kNone || (!NeedsWork(p) && !(merge && HasDoubleSlash(p)))) {
+    r.path = p;
+    return r;
+  }
+  if (mode == PathNormalization::kDecodeAndMergeSlashes) {
+    r.ok = Base(UnescapeSlashes(p), scratch);
+  } else {
+    r.ok = Base(p, scratch);
+  }
+  if (!r.ok) {
+    return r;
+  }
+  if (merge) {
+    MergeSlashes(scratch);
+  }
   r.path = *scratch;
   return r;
 }

@@ -17,6 +17,7 @@
 #include "gateway/jwks.h"
 #include "gateway/jwt.h"
 #include "gateway/match.h"
+#include "gateway/path.h"
 #include "gateway/request.h"
 #include "gateway/snapshot.h"
 
@@ -187,6 +188,7 @@ struct PolicySnapshot::Impl {
   uint64_t id = 0;  // process-unique, for per-thread memos keyed by snapshot
   std::string root_ns = "istio-system";
   uint32_t num_trusted_proxies = 0;
+  PathNormalization path_normalization = PathNormalization::kBase;
   std::vector<Policy> policies;
   std::vector<RequestAuthn> authns;
   std::map<std::string, std::vector<size_t>, std::less<>> policies_by_ns;

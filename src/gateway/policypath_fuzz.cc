@@ -1,6 +1,7 @@
-// Fuzz target: "<pattern>\n<path>" — path normalization, Istio string
-// patterns and URI templates must never crash; a matching template must only
-// match normalized paths that start with '/'.
+// Fuzz target: "<pattern>\n<path>" — path normalization (every MeshConfig
+// mode), Istio string patterns and URI templates must never crash; a
+// matching template must only match normalized paths that start with '/';
+// the slash-merging modes leave no "//"; NONE leaves the path as sent.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -36,5 +37,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   (void)ferry::gateway::Cidr::Parse(pattern);
+  using ferry::gateway::PathNormalization;
+  for (PathNormalization mode :
+       {PathNormalization::kNone, PathNormalization::kMergeSlashes,
+        PathNormalization::kDecodeAndMergeSlashes}) {
+    std::string s;
+    ferry::gateway::NormalizedPath n = ferry::gateway::NormalizePath(raw, mode, &s);
+    if (!n.ok) {
+      continue;
+    }
+    if (mode == PathNormalization::kNone && n.path != raw.substr(0, raw.find('?'))) {
+      std::abort();
+    }
+    if (mode != PathNormalization::kNone && n.path.find("//") != std::string_view::npos) {
+      std::abort();
+    }
+  }
   return 0;
 }

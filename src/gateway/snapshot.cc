@@ -16,6 +16,8 @@ size_t PolicySnapshot::authorization_policy_count() const { return impl_->polici
 size_t PolicySnapshot::request_authentication_count() const { return impl_->authns.size(); }
 const std::string& PolicySnapshot::root_namespace() const { return impl_->root_ns; }
 uint64_t PolicySnapshot::id() const { return impl_->id; }
+PathNormalization PolicySnapshot::path_normalization() const { return impl_->path_normalization; }
+JwksCache* PolicySnapshot::jwks_cache() const { return impl_->jwks.get(); }
 const WorkloadPolicies* PolicySnapshot::Select(const Workload& workload) const {
   return impl_->Select(workload, nullptr);
 }
@@ -65,6 +67,20 @@ Status PolicySnapshotBuilder::SetMeshConfig(const json& mesh) {
       options_.root_namespace = root->get<std::string>();
     }
   }
+  if (auto pn = mesh.is_object() ? mesh.find("pathNormalization") : mesh.end();
+      mesh.is_object() && pn != mesh.end() && pn->is_object()) {
+    auto mode = pn->find("normalization");
+    if (mode != pn->end()) {
+      std::string name = mode->is_string() ? mode->get<std::string>() : mode->dump();
+      std::optional<PathNormalization> parsed = ParsePathNormalization(name);
+      if (!parsed) {
+        return InvalidArgumentError("MeshConfig pathNormalization.normalization '" + name +
+                                    "' is not one of NONE, BASE, MERGE_SLASHES, "
+                                    "DECODE_AND_MERGE_SLASHES; fix the istio ConfigMap's mesh");
+      }
+      path_normalization_ = *parsed;
+    }
+  }
   ASSIGN_OR_RETURN(auto providers, ParseExtensionProviders(mesh));
   impl_->providers.clear();
   for (auto& p : providers) {
@@ -79,8 +95,8 @@ std::shared_ptr<const PolicySnapshot> PolicySnapshotBuilder::Build() {
   impl_ = std::make_unique<PolicySnapshot::Impl>();
   impl->root_ns = options_.root_namespace;
   impl->num_trusted_proxies = options_.num_trusted_proxies;
-  impl->jwks = options_.jwks_cache ? options_.jwks_cache
-                                   : std::make_shared<JwksCache>(MakeCurlJwksFetcher());
+  impl->jwks = options_.jwks_cache ? options_.jwks_cache : DefaultJwksCache();
+  impl->path_normalization = path_normalization_;
   static std::atomic<uint64_t> next_id{1};
   impl->id = next_id.fetch_add(1, std::memory_order_relaxed);
   impl->verify_cache.SetMax(options_.jwt_cache_entries);

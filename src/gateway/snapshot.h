@@ -19,13 +19,16 @@
 
 #include "common/status.h"
 #include "gateway/jwks.h"
+#include "gateway/path.h"
 
 namespace ferry::gateway {
 
 struct SnapshotOptions {
   std::string root_namespace = "istio-system";
   uint32_t num_trusted_proxies = 0;       // gatewayTopology.numTrustedProxies (X-Forwarded-For)
-  std::shared_ptr<JwksCache> jwks_cache;  // null: a curl-backed cache is created
+  // Keys of every snapshot built with these options; null: DefaultJwksCache().
+  // Keep one cache for the process so a policy change refetches nothing.
+  std::shared_ptr<JwksCache> jwks_cache;
   size_t jwt_cache_entries = 4096;        // verified-token LRU bound
 };
 
@@ -45,6 +48,10 @@ class PolicySnapshot {
 
   // Process-unique id of this snapshot, for callers that memoize Select().
   uint64_t id() const;
+  // MeshConfig pathNormalization.normalization (BASE unless set).
+  PathNormalization path_normalization() const;
+  // The key cache this snapshot's remote JWKS come from (shared).
+  JwksCache* jwks_cache() const;
   // The policies and JWT rules that apply to `workload` (namespace + labels),
   // selected once and cached in the snapshot. Valid as long as the snapshot;
   // null when the bounded cache is full (Evaluate then selects per call).
@@ -65,14 +72,15 @@ class PolicySnapshotBuilder {
   // On error the object is not added; the message
   // names the object, the field and the fix.
   Status Add(const nlohmann::json& object);
-  // MeshConfig (object with `extensionProviders`, optional `rootNamespace`)
-  // or just the extensionProviders list.
+  // MeshConfig (object with `extensionProviders`, optional `rootNamespace`
+  // and `pathNormalization`) or just the extensionProviders list.
   Status SetMeshConfig(const nlohmann::json& mesh);
 
   std::shared_ptr<const PolicySnapshot> Build();
 
  private:
   SnapshotOptions options_;
+  PathNormalization path_normalization_ = PathNormalization::kBase;
   std::unique_ptr<PolicySnapshot::Impl> impl_;
 };
 

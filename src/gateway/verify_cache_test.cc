@@ -111,6 +111,7 @@ TEST_F(VerifyCacheTest, KeyRotationDropsCachedVerdicts) {
   auto steady = std::make_shared<std::chrono::steady_clock::time_point>();
   JwksCache::Options jo;
   jo.clock = [steady] { return *steady; };
+  jo.background = false;  // the refresh below runs when the test says so
   SnapshotOptions so;
   so.jwks_cache = std::make_shared<JwksCache>(fetcher, jo);
   PolicySnapshotBuilder b(so);
@@ -120,10 +121,11 @@ TEST_F(VerifyCacheTest, KeyRotationDropsCachedVerdicts) {
   std::string t1 = Token(*key_a_, kNow + 3600, "u1");
   ASSERT_TRUE(Run(*snap, t1, kNow).allowed);
   ASSERT_TRUE(Run(*snap, t1, kNow + 1).allowed);
-  // The issuer rotates to key b; the next fetch (refresh interval passed)
-  // happens for a token the cache has not seen.
+  // The issuer rotates to key b; the refresh interval passes and the
+  // background refresh fetches the new set.
   fetcher->Set(testing::JwksJson({key_b_}));
   *steady += std::chrono::hours(1);
+  so.jwks_cache->RunDue();  // the background refresh fetches the new keys
   std::string t2 = Token(*key_b_, kNow + 3600, "u2");
   Decision d2 = Run(*snap, t2, kNow + 2);
   ASSERT_TRUE(d2.allowed) << d2.body;

@@ -28,10 +28,10 @@ namespace {
 constexpr int kInferCallsArmed = 16;
 
 template <typename Req, typename Resp>
-void ArmMethod(GrpcServer::Impl* impl, Queue* queue,
+void ArmMethod(GrpcServer::Impl* impl, Queue* queue, const char* name,
                typename UnaryCall<Req, Resp>::RequestFn request,
                typename UnaryCall<Req, Resp>::HandleFn handle) {
-  typename UnaryCall<Req, Resp>::Method method{&impl->service, impl->handlers.get(), request,
+  typename UnaryCall<Req, Resp>::Method method{&impl->service, impl->handlers.get(), name, request,
                                                handle};
   UnaryCall<Req, Resp>::Arm(method, queue);
 }
@@ -40,33 +40,41 @@ void ArmAll(GrpcServer::Impl* impl, Queue* q) {
   using namespace inference;  // NOLINT(build/namespaces): the six message pairs
   using S = AsyncService;
   using H = InferenceService;
-  ArmMethod<ServerLiveRequest, ServerLiveResponse>(impl, q, &S::RequestServerLive, &H::ServerLive);
-  ArmMethod<ServerReadyRequest, ServerReadyResponse>(impl, q, &S::RequestServerReady,
+  ArmMethod<ServerLiveRequest, ServerLiveResponse>(impl, q, "ServerLive", &S::RequestServerLive,
+                                                   &H::ServerLive);
+  ArmMethod<ServerReadyRequest, ServerReadyResponse>(impl, q, "ServerReady", &S::RequestServerReady,
                                                      &H::ServerReady);
-  ArmMethod<ModelReadyRequest, ModelReadyResponse>(impl, q, &S::RequestModelReady, &H::ModelReady);
-  ArmMethod<ServerMetadataRequest, ServerMetadataResponse>(impl, q, &S::RequestServerMetadata,
-                                                           &H::ServerMetadata);
-  ArmMethod<ModelMetadataRequest, ModelMetadataResponse>(impl, q, &S::RequestModelMetadata,
-                                                         &H::ModelMetadata);
+  ArmMethod<ModelReadyRequest, ModelReadyResponse>(impl, q, "ModelReady", &S::RequestModelReady,
+                                                   &H::ModelReady);
+  ArmMethod<ServerMetadataRequest, ServerMetadataResponse>(
+      impl, q, "ServerMetadata", &S::RequestServerMetadata, &H::ServerMetadata);
+  ArmMethod<ModelMetadataRequest, ModelMetadataResponse>(
+      impl, q, "ModelMetadata", &S::RequestModelMetadata, &H::ModelMetadata);
   UnaryCall<ModelInferRequest, ModelInferResponse>::Method infer{
-      &impl->service, impl->handlers.get(), &S::RequestModelInfer, nullptr, &H::ModelInfer};
+      &impl->service, impl->handlers.get(), "ModelInfer", &S::RequestModelInfer,
+      nullptr,        &H::ModelInfer};
   for (int i = 0; i < kInferCallsArmed; ++i) {
     UnaryCall<ModelInferRequest, ModelInferResponse>::Arm(infer, q);
   }
 }
 
 // One thread's loop: every tag is a CallTag; Next() is false once the queue
-// is shut down and drained.
-void Poll(::grpc::ServerCompletionQueue* cq) {
+// is shut down and drained. The acquire pairs with PostedTask::Post's release:
+// a task built on another thread is handed over inside gRPC's core, where
+// ThreadSanitizer cannot see it.
+void Poll(Queue* queue) {
   void* tag = nullptr;
   bool ok = false;
-  while (cq->Next(&tag, &ok)) static_cast<CallTag*>(tag)->Proceed(ok);
+  while (queue->cq->Next(&tag, &ok)) {
+    queue->handoff.load(std::memory_order_acquire);
+    static_cast<CallTag*>(tag)->Proceed(ok);
+  }
 }
 
-int ThreadCount(const GrpcServerOptions& options, bool resolver) {
+int ThreadCount(const GrpcServerOptions& options) {
   if (options.threads > 0) return options.threads;
   int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return std::max({cores, 2, resolver ? 4 : 0});
+  return std::max(cores, 2);
 }
 
 }  // namespace
@@ -80,8 +88,8 @@ int GrpcServer::port() const { return impl_->port; }
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                         CatalogFn catalog) {
   auto service = std::make_unique<InferenceService>(
-      [catalog = std::move(catalog)](const CallInfo&) {
-        return CallTarget{catalog(), {}, {}};
+      [catalog = std::move(catalog)](const CallInfo&, ResolveSink* sink) {
+        sink->Resolved(CallTarget{catalog(), {}, {}});
       },
       /*needs_call_info=*/false, options.server_version);
   return Start(options, std::move(service));
@@ -112,7 +120,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&impl->service);
-  int threads = ThreadCount(options, impl->handlers->needs_call_info());
+  int threads = ThreadCount(options);
   for (int i = 0; i < threads; ++i) {
     impl->queues.push_back(std::make_unique<Queue>());
     impl->queues.back()->cq = builder.AddCompletionQueue();
@@ -122,7 +130,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     if (impl->server != nullptr) impl->server->Shutdown();
     for (auto& q : impl->queues) {
       q->cq->Shutdown();
-      Poll(q->cq.get());
+      Poll(q.get());
     }
     return UnavailableError("cannot listen for gRPC on " + address +
                             " (port in use or address not local); " + options.port_hint);
@@ -130,7 +138,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   impl->handlers->set_local_port(impl->port);
   for (auto& q : impl->queues) {
     ArmAll(impl.get(), q.get());
-    impl->threads.emplace_back(Poll, q->cq.get());
+    impl->threads.emplace_back(Poll, q.get());
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
@@ -141,9 +149,10 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   // Calls still running after `grace` are cancelled; armed requests complete
   // with ok=false and are deleted by the polling threads.
   impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
-  // A predict still running on a model's executor replies through its queue
-  // (to a cancelled call, ok=false): the queue stays up until it has. Each such
-  // predict is bounded by its model's timeout.
+  // A predict still running on a model's executor, or a resolution still
+  // parked, replies through its queue (to a cancelled call, ok=false): the
+  // queue stays up until it has. Each such predict is bounded by its model's
+  // timeout; parked resolutions are ended by their owner's shutdown.
   for (auto& q : impl_->queues) {
     std::unique_lock<std::mutex> lock(q->mu);
     q->settled.wait(lock, [&] { return q->deferred == 0; });

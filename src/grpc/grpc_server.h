@@ -10,11 +10,13 @@
 // gRPC's asynchronous API runs underneath: `threads` threads, each polling
 // its own completion queue, answer calls inline (routing, policies, predict)
 // with no hand-off to another thread; each call reads the catalog the
-// function/resolver returns at its start, so catalog swaps never race a
-// request. Predicts run on those threads (models are thread-safe), so a
-// slow predict or ext-authz check holds one of them for its duration. The
-// server owns its gRPC objects (kept out of this header); the catalog
-// function / resolver must stay callable until Shutdown() returns.
+// function/resolver gives at its start, so catalog swaps never race a
+// request. Fast predicts run on those threads (models are thread-safe),
+// slow ones on the model's executor; a resolver waiting on a network peer
+// (ext-authz, JWKS) parks the call and holds no thread. The server owns its
+// gRPC objects (kept out of this header); the catalog function / resolver
+// must stay callable until Shutdown() returns, and Shutdown() waits for
+// resolutions still pending (the resolver's owner ends them first).
 #pragma once
 
 #include <chrono>
@@ -39,8 +41,7 @@ struct GrpcServerOptions {
   int max_message_bytes = 64 * 1024 * 1024;
   std::string server_version;  // ServerMetadata.version
   // Threads answering calls (one completion queue each); 0 = one per core,
-  // at least 2, and at least 4 for a CallResolver (its policies may wait on
-  // an ext-authz server).
+  // at least 2.
   int threads = 0;
   // How to pick another port, for the bind error.
   std::string port_hint =
@@ -66,7 +67,23 @@ struct CallTarget {
   Status status;  // non-OK: answered with this code and message
   std::vector<std::pair<std::string, std::string>> trailers;
 };
-using CallResolver = std::function<CallTarget(const CallInfo&)>;
+
+// How a resolver answers a call: Resolved() exactly once — at once, from
+// inside the resolver (the common case), or later from any thread. A
+// resolver that waits (the gateway's ext-authz or JWKS) returns at once and
+// resumes on one of the server's threads through Post().
+class ResolveSink {
+ public:
+  virtual void Resolved(CallTarget target) = 0;
+  // Runs `fn` on one of the server's completion-queue threads.
+  virtual void Post(std::function<void()> fn) = 0;
+
+ protected:
+  ~ResolveSink() = default;
+};
+// The CallInfo views are valid during the resolver call only: a resolver
+// that answers later copies what it needs.
+using CallResolver = std::function<void(const CallInfo&, ResolveSink*)>;
 
 class InferenceService;  // inference_service.h
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -271,17 +272,19 @@ TEST(GrpcServer, ResolverDenialCarriesTrailers) {
   // hand-off, so the mutex makes it explicit.
   std::mutex mu;
   std::string seen_path, seen_authority, seen_token;
-  CallResolver resolver = [&](const CallInfo& call) {
-    std::lock_guard<std::mutex> lock(mu);
-    seen_path = std::string(call.path);
-    seen_authority = std::string(call.authority);
-    for (const auto& [k, v] : call.metadata) {
-      if (k == "authorization") seen_token = std::string(v);
+  CallResolver resolver = [&](const CallInfo& call, ResolveSink* sink) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      seen_path = std::string(call.path);
+      seen_authority = std::string(call.authority);
+      for (const auto& [k, v] : call.metadata) {
+        if (k == "authorization") seen_token = std::string(v);
+      }
     }
     CallTarget t;
     t.status = PermissionDeniedError("RBAC: access denied");
     t.trailers = {{"www-authenticate", "Bearer realm=\"x\""}};
-    return t;
+    sink->Resolved(std::move(t));
   };
   GrpcServerOptions opts;
   opts.bind_address = "127.0.0.1";
@@ -307,6 +310,67 @@ TEST(GrpcServer, ResolverDenialCarriesTrailers) {
   auto it = trailers.find("www-authenticate");
   ASSERT_NE(it, trailers.end());
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), "Bearer realm=\"x\"");
+}
+
+// A resolver may park a call and answer it later from another thread (the
+// gateway waiting on an ext-authz server): the server's one thread keeps
+// answering other calls meanwhile, and the parked call completes through
+// Post() on that thread.
+TEST(GrpcServer, ParkedResolutionHoldsNoThread) {
+  std::atomic<int> delay{0};
+  auto catalog = std::make_shared<server::ModelCatalog>();
+  catalog->models = {Entry("m", ModelEntry::State::kReady, &delay)};
+  std::shared_ptr<const server::ModelCatalog> shared = catalog;
+  std::mutex mu;
+  std::condition_variable parked_cv;
+  ResolveSink* parked = nullptr;
+  CallResolver resolver = [&](const CallInfo& call, ResolveSink* sink) {
+    if (call.authority.substr(0, 4) == "slow") {
+      std::lock_guard<std::mutex> lock(mu);
+      parked = sink;
+      parked_cv.notify_all();
+      return;  // answered later
+    }
+    sink->Resolved(CallTarget{shared, {}, {}});
+  };
+  GrpcServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.threads = 1;
+  auto server = GrpcServer::Start(opts, resolver);
+  ASSERT_TRUE(server.ok());
+  auto stub_for = [&](const std::string& authority) {
+    ::grpc::ChannelArguments args;
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
+    return inference::GRPCInferenceService::NewStub(
+        ::grpc::CreateCustomChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                                    ::grpc::InsecureChannelCredentials(), args));
+  };
+  auto slow = stub_for("slow.ns.example.com");
+  auto fast = stub_for("fast.ns.example.com");
+  ::grpc::ClientContext slow_ctx;
+  inference::ModelInferResponse slow_res;
+  ::grpc::Status slow_status;
+  std::thread slow_call(
+      [&] { slow_status = slow->ModelInfer(&slow_ctx, TwoRows("m", false), &slow_res); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    parked_cv.wait(lock, [&] { return parked != nullptr; });
+  }
+  for (int i = 0; i < 3; ++i) {  // the only thread is free while one call is parked
+    ::grpc::ClientContext ctx;
+    inference::ModelInferResponse res;
+    ASSERT_TRUE(fast->ModelInfer(&ctx, TwoRows("m", false), &res).ok());
+    EXPECT_EQ(res.outputs(0).contents().int64_contents(0), 6);
+  }
+  std::thread resumer([&] {
+    ResolveSink* sink = parked;
+    sink->Post([sink, shared] { sink->Resolved(CallTarget{shared, {}, {}}); });
+  });
+  resumer.join();
+  slow_call.join();
+  ASSERT_TRUE(slow_status.ok()) << slow_status.error_message();
+  EXPECT_EQ(slow_res.outputs(0).contents().int64_contents(1), 5);
 }
 
 }  // namespace

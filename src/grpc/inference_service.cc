@@ -141,8 +141,9 @@ bool ValidMetadataValue(std::string_view value) {
 
 }  // namespace
 
-CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view method) const {
-  if (!needs_call_info_) return resolver_(CallInfo{});
+void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view method,
+                               ResolveSink* sink) const {
+  if (!needs_call_info_) return resolver_(CallInfo{}, sink);
   thread_local std::vector<std::pair<std::string_view, std::string_view>> metadata;
   metadata.clear();
   for (const auto& [k, v] : ctx->client_metadata()) {
@@ -150,7 +151,8 @@ CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_vie
     if (key.ends_with("-bin")) continue;
     metadata.emplace_back(key, std::string_view(v.data(), v.size()));
   }
-  std::string path = "/inference.GRPCInferenceService/" + std::string(method);
+  thread_local std::string path;
+  path.assign("/inference.GRPCInferenceService/").append(method);
   ::grpc::string_ref authority = ctx->ExperimentalGetAuthority();
   std::string peer = ctx->peer();
   CallInfo info;
@@ -159,42 +161,42 @@ CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_vie
   info.metadata = metadata;
   info.peer_ip = PeerIp(peer);
   info.local_port = local_port_;
-  CallTarget target = resolver_(info);
-  if (!target.status.ok()) {
-    for (const auto& [k, v] : target.trailers) {
-      if (ValidMetadataKey(k) && ValidMetadataValue(v)) ctx->AddTrailingMetadata(k, v);
-    }
-  } else if (target.catalog == nullptr) {
-    target.status = UnavailableError("no models are loaded yet; retry when ServerReady is true");
-  }
-  return target;
+  resolver_(info, sink);
 }
 
-::grpc::Status InferenceService::ServerLive(::grpc::ServerContext* ctx,
-                                            const inference::ServerLiveRequest*,
-                                            inference::ServerLiveResponse* res) {
-  if (needs_call_info_) {
-    CallTarget target = Resolve(ctx, "ServerLive");
-    if (!target.status.ok()) return ToGrpc(target.status);
+::grpc::Status InferenceService::Admit(::grpc::ServerContext* ctx, CallTarget* target) const {
+  if (!needs_call_info_) return ::grpc::Status::OK;
+  if (!target->status.ok()) {
+    for (const auto& [k, v] : target->trailers) {
+      if (ValidMetadataKey(k) && ValidMetadataValue(v)) ctx->AddTrailingMetadata(k, v);
+    }
+    return ToGrpc(target->status);
   }
+  if (target->catalog == nullptr) {
+    return ToGrpc(UnavailableError("no models are loaded yet; retry when ServerReady is true"));
+  }
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status InferenceService::ServerLive(::grpc::ServerContext*,
+                                            const inference::ServerLiveRequest*,
+                                            inference::ServerLiveResponse* res, const CallTarget&) {
   res->set_live(true);
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ServerReady(::grpc::ServerContext* ctx,
+::grpc::Status InferenceService::ServerReady(::grpc::ServerContext*,
                                              const inference::ServerReadyRequest*,
-                                             inference::ServerReadyResponse* res) {
-  CallTarget target = Resolve(ctx, "ServerReady");
-  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+                                             inference::ServerReadyResponse* res,
+                                             const CallTarget& target) {
   res->set_ready(target.catalog != nullptr && target.catalog->AllReady());
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelReady(::grpc::ServerContext* ctx,
+::grpc::Status InferenceService::ModelReady(::grpc::ServerContext*,
                                             const inference::ModelReadyRequest* req,
-                                            inference::ModelReadyResponse* res) {
-  CallTarget target = Resolve(ctx, "ModelReady");
-  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+                                            inference::ModelReadyResponse* res,
+                                            const CallTarget& target) {
   auto catalog = target.catalog;
   auto m = FindModel(catalog ? *catalog : ModelCatalog{}, req->name());
   if (!m.ok()) return ToGrpc(m.status());
@@ -202,24 +204,20 @@ CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_vie
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ServerMetadata(::grpc::ServerContext* ctx,
+::grpc::Status InferenceService::ServerMetadata(::grpc::ServerContext*,
                                                 const inference::ServerMetadataRequest*,
-                                                inference::ServerMetadataResponse* res) {
-  if (needs_call_info_) {
-    CallTarget target = Resolve(ctx, "ServerMetadata");
-    if (!target.status.ok()) return ToGrpc(target.status);
-  }
+                                                inference::ServerMetadataResponse* res,
+                                                const CallTarget&) {
   res->set_name("ferry");
   res->set_version(version_);
   res->add_extensions("model_repository_extension");
   return ::grpc::Status::OK;
 }
 
-::grpc::Status InferenceService::ModelMetadata(::grpc::ServerContext* ctx,
+::grpc::Status InferenceService::ModelMetadata(::grpc::ServerContext*,
                                                const inference::ModelMetadataRequest* req,
-                                               inference::ModelMetadataResponse* res) {
-  CallTarget target = Resolve(ctx, "ModelMetadata");
-  if (needs_call_info_ && !target.status.ok()) return ToGrpc(target.status);
+                                               inference::ModelMetadataResponse* res,
+                                               const CallTarget& target) {
   auto catalog = target.catalog;
   auto m = ReadyModel(catalog ? *catalog : ModelCatalog{}, req->name());
   if (!m.ok()) return ToGrpc(m.status());
@@ -231,10 +229,9 @@ CallTarget InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_vie
 
 void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
                                   const inference::ModelInferRequest* req,
-                                  inference::ModelInferResponse* res, Completion* done) {
+                                  inference::ModelInferResponse* res, Completion* done,
+                                  CallTarget target) {
   auto t0 = std::chrono::steady_clock::now();
-  CallTarget target = Resolve(ctx, "ModelInfer");
-  if (needs_call_info_ && !target.status.ok()) return done->Finish(ToGrpc(target.status));
   auto m = ReadyModel(target.catalog ? *target.catalog : ModelCatalog{}, req->model_name());
   if (!m.ok()) return done->Finish(ToGrpc(m.status()));
   const ModelEntry& entry = **m;

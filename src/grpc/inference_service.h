@@ -2,7 +2,8 @@
 // ModelCatalog snapshots (see grpc_server.h for the threading and ownership
 // rules). GrpcServer's completion-queue threads call them inline and
 // concurrently (unary_call.h). Every RPC first asks the CallResolver where it
-// goes (routing, policies); a non-OK answer becomes the call's status.
+// goes (routing, policies: Resolve, possibly answered later); a non-OK answer
+// becomes the call's status (Admit), else the handler runs with the target.
 // Internal to ferry_grpc.
 #pragma once
 
@@ -36,25 +37,29 @@ class InferenceService final {
   void set_local_port(int port) { local_port_ = port; }
   bool needs_call_info() const { return needs_call_info_; }
 
+  // Asks the resolver where the call of RPC `method` goes; the answer comes
+  // through `sink` (maybe later, from another thread).
+  void Resolve(::grpc::ServerContext* ctx, std::string_view method, ResolveSink* sink) const;
+  // OK when the handler should run with `target`; else the call's status
+  // (its trailers are then set on `ctx`).
+  ::grpc::Status Admit(::grpc::ServerContext* ctx, CallTarget* target) const;
+
   ::grpc::Status ServerLive(::grpc::ServerContext*, const inference::ServerLiveRequest*,
-                            inference::ServerLiveResponse* res);
+                            inference::ServerLiveResponse* res, const CallTarget& target);
   ::grpc::Status ServerReady(::grpc::ServerContext*, const inference::ServerReadyRequest*,
-                             inference::ServerReadyResponse* res);
+                             inference::ServerReadyResponse* res, const CallTarget& target);
   ::grpc::Status ModelReady(::grpc::ServerContext*, const inference::ModelReadyRequest* req,
-                            inference::ModelReadyResponse* res);
+                            inference::ModelReadyResponse* res, const CallTarget& target);
   ::grpc::Status ServerMetadata(::grpc::ServerContext*, const inference::ServerMetadataRequest*,
-                                inference::ServerMetadataResponse* res);
+                                inference::ServerMetadataResponse* res, const CallTarget& target);
   ::grpc::Status ModelMetadata(::grpc::ServerContext*, const inference::ModelMetadataRequest* req,
-                               inference::ModelMetadataResponse* res);
+                               inference::ModelMetadataResponse* res, const CallTarget& target);
   // Predicts inline when the model is fast and the batch small, else on the
   // model's executor (like the HTTP route); answers through `done`.
   void ModelInfer(::grpc::ServerContext*, const inference::ModelInferRequest* req,
-                  inference::ModelInferResponse* res, Completion* done);
+                  inference::ModelInferResponse* res, Completion* done, CallTarget target);
 
  private:
-  // The call's target; on a non-OK status its trailers are already set on `ctx`.
-  CallTarget Resolve(::grpc::ServerContext* ctx, std::string_view method) const;
-
   CallResolver resolver_;
   bool needs_call_info_;
   std::string version_;

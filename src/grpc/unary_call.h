@@ -6,17 +6,21 @@
 //
 // Life of a call object: Arm() asks gRPC for the next call of its method
 // (the object is the tag). The first completion (ok) arms a fresh object for
-// the next call and runs the handler, which calls Finish (ModelInfer may do
-// so later, from the model's executor); the second completion deletes it, as
-// does a completion with ok=false (server shutting down). Objects re-arm only
-// while their Queue is open (Queue::mu), so nothing is queued on a completion
-// queue after its Shutdown(). A deferred handler counts as pending on its
-// Queue until its Finish has started the reply: GrpcServer::Shutdown waits for
-// those before it shuts the queue down (gRPC aborts on an operation started
-// on a queue that is shut down). Internal to ferry_grpc.
+// the next call and asks the resolver where the call goes (routing,
+// policies); the resolver answers through Resolved() — at once, or later
+// after parking the call (it then comes back through Post(), a gRPC alarm on
+// the call's queue) — and the handler runs and calls Finish (ModelInfer may
+// do so later, from the model's executor); the second completion deletes the
+// object, as does a completion with ok=false (server shutting down). Objects
+// re-arm only while their Queue is open (Queue::mu), so nothing is queued on
+// a completion queue after its Shutdown(). A call counts as pending on its
+// Queue until its Finish has started the reply: GrpcServer::Shutdown waits
+// for those before it shuts the queue down (gRPC aborts on an operation
+// started on a queue that is shut down). Internal to ferry_grpc.
 #pragma once
 
 #include <google/protobuf/arena.h>
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -39,29 +43,53 @@ class CallTag {
 };
 
 // One server completion queue, whether it still takes new requests, and the
-// deferred handlers (executor predicts) that have yet to start their reply.
+// calls (parked resolutions, executor predicts) that have yet to start their
+// reply.
 struct Queue {
   std::unique_ptr<::grpc::ServerCompletionQueue> cq;
   std::mutex mu;
   std::condition_variable settled;  // signalled when `deferred` drops to 0
   bool open = true;                 // guarded by mu; false once Shutdown() began
   int deferred = 0;                 // guarded by mu
+  std::atomic<uint64_t> handoff{0};  // released by PostedTask::Post, acquired by the poller
+};
+
+// Runs a function on a queue's polling thread: an alarm that is due at once.
+class PostedTask final : public CallTag {
+ public:
+  static void Post(Queue* queue, std::function<void()> fn) {
+    auto* task = new PostedTask(std::move(fn));
+    queue->handoff.fetch_add(1, std::memory_order_release);
+    task->alarm_.Set(queue->cq.get(), gpr_now(GPR_CLOCK_MONOTONIC), task);
+  }
+  void Proceed(bool) override {
+    std::function<void()> fn = std::move(fn_);
+    delete this;
+    fn();
+  }
+
+ private:
+  explicit PostedTask(std::function<void()> fn) : fn_(std::move(fn)) {}
+  std::function<void()> fn_;
+  ::grpc::Alarm alarm_;
 };
 
 template <typename Req, typename Resp>
-class UnaryCall final : public CallTag, public Completion {
+class UnaryCall final : public CallTag, public Completion, public ResolveSink {
  public:
   using RequestFn = void (AsyncService::*)(::grpc::ServerContext*, Req*,
                                            ::grpc::ServerAsyncResponseWriter<Resp>*,
                                            ::grpc::CompletionQueue*, ::grpc::ServerCompletionQueue*,
                                            void*);
   // A handler answers with its return value, or (deferred) through Finish().
-  using HandleFn = ::grpc::Status (InferenceService::*)(::grpc::ServerContext*, const Req*, Resp*);
+  using HandleFn = ::grpc::Status (InferenceService::*)(::grpc::ServerContext*, const Req*, Resp*,
+                                                        const CallTarget&);
   using DeferredFn = void (InferenceService::*)(::grpc::ServerContext*, const Req*, Resp*,
-                                                Completion*);
+                                                Completion*, CallTarget);
   struct Method {
     AsyncService* service;
     InferenceService* handlers;
+    const char* name;  // the RPC, e.g. "ModelInfer"
     RequestFn request;
     HandleFn handle = nullptr;  // one of these two
     DeferredFn deferred = nullptr;
@@ -86,18 +114,26 @@ class UnaryCall final : public CallTag, public Completion {
       return;
     }
     Arm(method_, queue_);
+    {
+      std::lock_guard<std::mutex> lock(queue_->mu);
+      ++queue_->deferred;
+    }
+    // May resolve and finish on another thread, which may then see the
+    // completion and delete this call: nothing here touches `this` afterwards.
+    method_.handlers->Resolve(&ctx_, method_.name, this);
+  }
+
+  void Resolved(CallTarget target) override {
+    ::grpc::Status admitted = method_.handlers->Admit(&ctx_, &target);
+    if (!admitted.ok()) return Finish(std::move(admitted));
     if (method_.deferred != nullptr) {
-      {
-        std::lock_guard<std::mutex> lock(queue_->mu);
-        ++queue_->deferred;
-      }
-      // May finish on another thread, which may then see the completion and
-      // delete this call: nothing here touches `this` afterwards.
-      (method_.handlers->*method_.deferred)(&ctx_, &req_, &resp_, this);
+      (method_.handlers->*method_.deferred)(&ctx_, &req_, &resp_, this, std::move(target));
     } else {
-      Finish((method_.handlers->*method_.handle)(&ctx_, &req_, &resp_));
+      Finish((method_.handlers->*method_.handle)(&ctx_, &req_, &resp_, target));
     }
   }
+
+  void Post(std::function<void()> fn) override { PostedTask::Post(queue_, std::move(fn)); }
 
   void Finish(::grpc::Status status) override {
     // Finish may run on a model's executor thread and the completion on the
@@ -106,16 +142,13 @@ class UnaryCall final : public CallTag, public Completion {
     finishing_.store(true, std::memory_order_release);
     // Once the reply is started, the completion may delete `this` at once.
     Queue* queue = queue_;
-    bool deferred = method_.deferred != nullptr;
     if (status.ok()) {
       writer_.Finish(resp_, status, this);
     } else {
       writer_.FinishWithError(status, this);
     }
-    if (deferred) {
-      std::lock_guard<std::mutex> lock(queue->mu);
-      if (--queue->deferred == 0) queue->settled.notify_all();
-    }
+    std::lock_guard<std::mutex> lock(queue->mu);
+    if (--queue->deferred == 0) queue->settled.notify_all();
   }
 
   void KeepAlive(std::shared_ptr<const server::ModelCatalog> catalog) override {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/v2_json.h"
+#include "server/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -78,12 +79,21 @@ std::string Summary(const AuthzCheckResult& r, const GatewayOutcome& out) {
              (body.empty() ? std::string(" with an empty body") : " `" + body + "`");
     }
     case GatewayOutcome::Kind::kNoRoute:
-      return "NOT FOUND: no InferenceService has host `" + out.host + "` on the " + r.gateway +
-             " gateway (404)";
+      return "NOT FOUND: no InferenceService has host `" + std::string(out.host) + "` on the " +
+             r.gateway + " gateway (404)";
     case GatewayOutcome::Kind::kNotReady:
       return "ALLOWED by policy, but " + out.route->name_space + "/" + out.route->name +
              " has no ready revision (503): " + out.route->not_ready_reason;
     case GatewayOutcome::Kind::kRouted:
+    case GatewayOutcome::Kind::kPending:
+      break;
+  }
+  switch (out.destination) {
+    case Destination::kOauth2:
+      return "ALLOWED: forwarded to the oauth2-proxy's /oauth2/ endpoints (sign-in)";
+    case Destination::kDashboard:
+      return "ALLOWED: forwarded to the dashboard (which still asks for its oauth2 session)";
+    case Destination::kModel:
       break;
   }
   return "ALLOWED: forwarded to InferenceService " + out.route->name_space + "/" + out.route->name +
@@ -189,33 +199,10 @@ std::string AuthzCheckResultJson(const AuthzCheckResult& r) {
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-AuthzCheckResult CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
-                            const IngressHandler& internal) {
+AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& in, bool is_internal, bool has_policy,
+                                const GatewayOutcome& out, const std::vector<GatewayStep>& steps) {
   AuthzCheckResult r;
-  std::string_view url = in.url;
-  size_t scheme = url.find("://");
-  std::string_view authority = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
-  authority = authority.substr(0, authority.find('/'));
-  std::string host = Lower(authority.substr(0, authority.find(':')));
-  bool is_internal = in.gateway.empty() ? IsInternalHost(host) : in.gateway == "internal";
-  const IngressHandler& gw = is_internal ? internal : external;
   r.gateway = is_internal ? "internal" : "external";
-
-  auto req = BuildRequest(in, gw.listen_port());
-  if (!req.ok()) {
-    r.status = 400;
-    r.body = req.status().message();
-    r.explanation.push_back("ERROR: " + r.body);
-    return r;
-  }
-  auto table = gw.routes();
-  auto policy = gw.policies();
-  gateway::EvalOptions eval;
-  eval.explain = true;
-  eval.ext_authz = gw.ext_authz();
-  std::vector<GatewayStep> steps;
-  GatewayOutcome out = gw.Run(*req, table.get(), policy.get(), eval, &steps);
-
   server::HttpResponse resp;
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
@@ -228,6 +215,7 @@ AuthzCheckResult CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& e
       resp = NotReadyResponse(*out.route);
       break;
     case GatewayOutcome::Kind::kRouted:
+    case GatewayOutcome::Kind::kPending:
       resp.status = 200;
       resp.content_type.clear();
       break;
@@ -246,7 +234,13 @@ AuthzCheckResult CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& e
                                        : "policies of the ingress-gateway workload, then of the "
                                          "predictor with source.principal=" +
                                              std::string(gateway::kIngressGatewayPrincipal)));
-  if (!policy) r.explanation.push_back("no policy snapshot yet (controller starting): all open");
+  if (!has_policy)
+    r.explanation.push_back("no policy snapshot yet (controller starting): all open");
+  if (out.path_changed) {
+    r.explanation.push_back("path normalized to " + std::string(out.path) +
+                            " (MeshConfig pathNormalization): policies saw it and the request "
+                            "is served with it");
+  }
   for (const auto& s : steps) {
     WorkloadVerdict v;
     v.workload = gateway::DescribeWorkload(s.workload);
@@ -262,12 +256,80 @@ AuthzCheckResult CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& e
   if (std::string hint = Hint(out, has_token); !hint.empty()) {
     r.explanation.push_back(std::move(hint));
   }
-  if (out.kind == GatewayOutcome::Kind::kNoRoute && !is_internal && policy) {
+  if (out.kind == GatewayOutcome::Kind::kNoRoute && !is_internal && has_policy) {
     r.explanation.push_back(
         "(the ingress-gateway policies were checked before the host lookup, "
         "as Envoy does)");
   }
   return r;
+}
+
+namespace {
+
+// One check, parked like a request when a CUSTOM provider or a JWKS fetch
+// must answer first.
+class AuthzParked : public PipelineCall {
+ public:
+  AuthzParked(AuthzCheckRequest in, server::HttpRequest request, const IngressHandler* gateway,
+              bool is_internal, server::Responder responder)
+      : in_(std::move(in)),
+        request_(std::move(request)),
+        gateway_(gateway),
+        is_internal_(is_internal),
+        responder_(std::move(responder)) {
+    explain = true;
+  }
+
+  GatewayInput Input() const override { return gateway_->InputFor(request_); }
+  HeaderList& Headers() override { return request_.headers; }
+  void Post(std::function<void()> fn) override { responder_.Post(std::move(fn)); }
+  void Finish(GatewayOutcome& out) override {
+    AuthzCheckResult r =
+        ExplainOutcome(in_, is_internal_, progress.view.policies != nullptr, out, steps);
+    responder_.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
+  }
+  void Abandon(const Status& why) override {
+    responder_.Send(server::HttpResponse::Json(server::HttpStatusFor(why.code()),
+                                               protocol::WriteJsonError(why.message())));
+  }
+
+ private:
+  AuthzCheckRequest in_;
+  server::HttpRequest request_;
+  const IngressHandler* gateway_;
+  bool is_internal_;
+  server::Responder responder_;
+};
+
+}  // namespace
+
+void CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
+                const IngressHandler& internal, server::Responder responder) {
+  std::string_view url = in.url;
+  size_t scheme = url.find("://");
+  std::string_view authority = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  std::string host = Lower(authority.substr(0, authority.find(':')));
+  bool is_internal = in.gateway.empty() ? IsInternalHost(host) : in.gateway == "internal";
+  const IngressHandler& gw = is_internal ? internal : external;
+
+  auto req = BuildRequest(in, gw.listen_port());
+  if (!req.ok()) {
+    AuthzCheckResult r;
+    r.gateway = is_internal ? "internal" : "external";
+    r.status = 400;
+    r.body = req.status().message();
+    r.explanation.push_back("ERROR: " + r.body);
+    return responder.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
+  }
+  auto call = std::make_shared<AuthzParked>(in, std::move(*req), &gw, is_internal, responder);
+  GatewayOutcome out =
+      gw.pipeline().Evaluate(call->Input(), call->Headers(), call->progress, true, &call->steps);
+  if (out.kind == GatewayOutcome::Kind::kPending) {
+    gw.parked()->Park(call, std::move(out.pending));
+    return;
+  }
+  call->Finish(out);
 }
 
 void AuthzCheckHandler::Handle(server::HttpRequest& req, server::Responder responder) {
@@ -288,8 +350,7 @@ void AuthzCheckHandler::Handle(server::HttpRequest& req, server::Responder respo
     return responder.Send(
         server::HttpResponse::Json(400, protocol::WriteJsonError(parsed.status().message())));
   }
-  AuthzCheckResult r = CheckAuthz(*parsed, *external_, *internal_);
-  responder.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
+  CheckAuthz(*parsed, *external_, *internal_, std::move(responder));
 }
 
 }  // namespace ferry::ingress

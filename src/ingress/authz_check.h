@@ -7,9 +7,11 @@
 //
 // Who calls it: `POST /ferry/v1/authz/check` on the HTTPS API listener
 // (AuthzCheckHandler, which `ferry up` puts in front of the API server; the
-// dashboard and `ferry authz check` use it). Threads: any; the listeners'
-// snapshots are read like a request reads them. CUSTOM policies really call
-// their ext-authz provider (as the listener would).
+// dashboard and `ferry authz check` use it). It runs the listeners' own
+// GatewayPipeline in explain mode, so the check can never disagree with
+// them. Threads: any; the snapshots are read like a request reads them.
+// CUSTOM policies really call their ext-authz provider (as the listener
+// would): such a check is parked like a request and answered later.
 #pragma once
 
 #include <functional>
@@ -56,9 +58,16 @@ struct AuthzCheckResult {
 StatusOr<AuthzCheckRequest> ParseAuthzCheckRequest(std::string_view json);
 std::string AuthzCheckResultJson(const AuthzCheckResult& result);
 
-// The listener's port is used as destination.port (as for a real request).
-AuthzCheckResult CheckAuthz(const AuthzCheckRequest& request, const IngressHandler& external,
-                            const IngressHandler& internal);
+// Runs `request` through the listener its URL names and answers the JSON
+// result through `responder` (maybe later, from the listener's thread). The
+// listener's port is used as destination.port (as for a real request).
+void CheckAuthz(const AuthzCheckRequest& request, const IngressHandler& external,
+                const IngressHandler& internal, server::Responder responder);
+
+// The result for a finished evaluation (`steps` recorded with explanations).
+AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& request, bool is_internal, bool has_policy,
+                                const GatewayOutcome& outcome,
+                                const std::vector<GatewayStep>& steps);
 
 // Serves POST /ferry/v1/authz/check — for callers `authorize` lets through
 // (the API server's RBAC: the non-resource URL /ferry/v1/authz/check, verb

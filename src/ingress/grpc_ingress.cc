@@ -1,35 +1,9 @@
 #include "ingress/grpc_ingress.h"
 
-#include <cctype>
-#include <random>
-
 #include "gateway/engine.h"
 
 namespace ferry::ingress {
 namespace {
-
-// Authority without port, lower-case (IPv6 literals keep their brackets).
-std::string HostOf(std::string_view authority) {
-  std::string host(authority);
-  if (!host.empty() && host[0] == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
-}
-
-const controller::RevisionRoute* PickRevision(const controller::ServiceRoute& route) {
-  if (route.revisions.size() == 1) return &route.revisions[0];
-  thread_local std::minstd_rand rng(std::random_device{}());
-  int roll = static_cast<int>(rng() % 100);
-  for (const auto& r : route.revisions) {
-    if (roll < r.percent) return &r;
-    roll -= r.percent;
-  }
-  return &route.revisions.back();
-}
 
 GrpcRoute Denied(const gateway::Decision& d) {
   GrpcRoute out;
@@ -55,23 +29,72 @@ GrpcRoute Denied(const gateway::Decision& d) {
   return out;
 }
 
-// The gateway's upstream header removals and overrides applied to `in`.
-void ApplyUpstream(const gateway::Decision& d, std::span<const gateway::Header> in,
-                   std::vector<gateway::OwnedHeader>* out) {
-  auto removed = [&](std::string_view name) {
-    for (const auto& r : d.upstream_remove) {
-      if (r == name) return true;
+GrpcRoute ToRoute(const GatewayOutcome& out) {
+  switch (out.kind) {
+    case GatewayOutcome::Kind::kDenied:
+      return Denied(out.denial);
+    case GatewayOutcome::Kind::kNoRoute:
+      return {
+          nullptr,
+          NotFoundError("no InferenceService has host `" + std::string(out.host) +
+                        "`; set the channel's authority to the host of its URL "
+                        "({isvc}.{namespace}.{domain}, or {isvc}.{namespace}.svc.cluster.local; "
+                        "kubectl get inferenceservice -A shows them), e.g. grpc.insecure_channel"
+                        "(addr, options=[('grpc.default_authority', host)])"),
+          {}};
+    case GatewayOutcome::Kind::kNotReady: {
+      const controller::ServiceRoute& route = *out.route;
+      return {nullptr,
+              UnavailableError("InferenceService " + route.name_space + "/" + route.name +
+                               " has no ready revision: " + route.not_ready_reason +
+                               " (kubectl describe inferenceservice " + route.name + " -n " +
+                               route.name_space + ")"),
+              {}};
     }
-    for (const auto& h : d.upstream_set) {
-      if (h.name == name) return true;
-    }
-    return false;
-  };
-  for (const auto& h : in) {
-    if (!removed(h.name)) out->push_back({std::string(h.name), std::string(h.value)});
+    case GatewayOutcome::Kind::kPending:
+      return {nullptr, InternalError("gateway: unexpected park"), {}};
+    case GatewayOutcome::Kind::kRouted:
+      break;
   }
-  for (const auto& h : d.upstream_set) out->push_back(h);
+  return {out.revision->catalog, OkStatus(), {}};
 }
+
+GatewayInput InputOf(std::string_view authority, std::string_view path, std::string_view peer_ip,
+                     uint32_t local_port) {
+  GatewayInput in;
+  in.listener = Listener::kGrpc;
+  in.grpc = true;
+  in.method = "POST";
+  in.authority = authority;
+  in.target = path;
+  in.source_ip = peer_ip;
+  in.local_port = local_port;
+  return in;
+}
+
+// A parked call: owns copies of what the pipeline reads.
+class GrpcParked : public PipelineCall {
+ public:
+  GrpcParked(const GrpcCall& call, const HeaderList& headers, std::unique_ptr<GrpcAnswer> answer)
+      : authority_(call.authority),
+        path_(call.path),
+        peer_ip_(call.peer_ip),
+        local_port_(call.local_port),
+        headers_(headers),
+        answer_(std::move(answer)) {}
+
+  GatewayInput Input() const override { return InputOf(authority_, path_, peer_ip_, local_port_); }
+  HeaderList& Headers() override { return headers_; }
+  void Post(std::function<void()> fn) override { answer_->Post(std::move(fn)); }
+  void Finish(GatewayOutcome& outcome) override { answer_->Answer(ToRoute(outcome)); }
+  void Abandon(const Status& why) override { answer_->Answer({nullptr, why, {}}); }
+
+ private:
+  std::string authority_, path_, peer_ip_;
+  uint32_t local_port_;
+  HeaderList headers_;
+  std::unique_ptr<GrpcAnswer> answer_;
+};
 
 }  // namespace
 
@@ -95,80 +118,21 @@ StatusCode GrpcCodeForHttpStatus(int http_status) {
   }
 }
 
-void GrpcIngress::SetRoutes(std::shared_ptr<const controller::RouteTable> routes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  routes_ = std::move(routes);
-}
-
-void GrpcIngress::SetPolicies(std::shared_ptr<const gateway::PolicySnapshot> policies) {
-  std::lock_guard<std::mutex> lock(mu_);
-  policies_ = std::move(policies);
-}
-
-GrpcRoute GrpcIngress::Route(const GrpcCall& call) const {
-  std::shared_ptr<const controller::RouteTable> table;
-  std::shared_ptr<const gateway::PolicySnapshot> policy;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    table = routes_;
-    policy = policies_;
+void GrpcIngress::Route(const GrpcCall& call, GrpcAnswer* answer) const {
+  // Metadata as headers, in a per-thread list whose strings keep their buffers.
+  thread_local HeaderList headers;
+  headers.resize(call.metadata.size());
+  for (size_t i = 0; i < call.metadata.size(); ++i) {
+    headers[i].first.assign(call.metadata[i].name);
+    headers[i].second.assign(call.metadata[i].value);
   }
-  std::string host = HostOf(call.authority);
-  const controller::ServiceRoute* route = nullptr;
-  bool external = true;  // unknown hosts meet the ingress gateway's policies first
-  if (table) {
-    route = table->FindExternal(host);
-    if (route == nullptr && (route = table->FindInternal(host)) != nullptr) external = false;
-  }
-  gateway::RequestAttributes attrs;
-  attrs.method = "POST";
-  attrs.host = call.authority;
-  attrs.path = call.path;
-  attrs.headers = call.metadata;
-  attrs.destination_port = call.local_port;
-  attrs.source_ip = call.peer_ip;
-  gateway::EvalOptions eval;
-  eval.ext_authz = ext_authz_;
-  // Metadata as the predictor sees it after the gateway's header mutations.
-  std::vector<gateway::OwnedHeader> mutated;
-  std::vector<gateway::Header> mutated_view;
-  if (external && policy) {
-    gateway::Decision d =
-        gateway::Evaluate(*policy, gateway::Workload::IngressGateway(), attrs, eval);
-    if (!d.allowed) return Denied(d);
-    if (!d.upstream_remove.empty() || !d.upstream_set.empty()) {
-      ApplyUpstream(d, call.metadata, &mutated);
-      for (const auto& h : mutated) mutated_view.push_back({h.name, h.value});
-      attrs.headers = mutated_view;
-    }
-  }
-  if (route == nullptr) {
-    return {nullptr,
-            NotFoundError("no InferenceService has host `" + host +
-                          "`; set the channel's authority to the host of its URL "
-                          "({isvc}.{namespace}.{domain}, or {isvc}.{namespace}.svc.cluster.local; "
-                          "kubectl get inferenceservice -A shows them), e.g. grpc.insecure_channel"
-                          "(addr, options=[('grpc.default_authority', host)])"),
-            {}};
-  }
-  if (policy) {
-    gateway::Workload predictor;
-    predictor.name_space = route->name_space;
-    predictor.name = route->name;
-    for (const auto& [k, v] : route->labels) predictor.labels.emplace(k, v);
-    if (external) attrs.source_principal = gateway::kIngressGatewayPrincipal;
-    gateway::Decision d = gateway::Evaluate(*policy, predictor, attrs, eval);
-    if (!d.allowed) return Denied(d);
-  }
-  if (route->revisions.empty()) {
-    return {nullptr,
-            UnavailableError("InferenceService " + route->name_space + "/" + route->name +
-                             " has no ready revision: " + route->not_ready_reason +
-                             " (kubectl describe inferenceservice " + route->name + " -n " +
-                             route->name_space + ")"),
-            {}};
-  }
-  return {PickRevision(*route)->catalog, OkStatus(), {}};
+  GatewayProgress progress;
+  GatewayOutcome out = parked_->pipeline().Evaluate(
+      InputOf(call.authority, call.path, call.peer_ip, call.local_port), headers, progress);
+  if (out.kind != GatewayOutcome::Kind::kPending) return answer->Answer(ToRoute(out));
+  auto parked = std::make_shared<GrpcParked>(call, headers, answer->Keep());
+  parked->progress = std::move(progress);
+  parked_->Park(parked, std::move(out.pending));
 }
 
 }  // namespace ferry::ingress

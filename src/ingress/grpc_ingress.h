@@ -14,14 +14,17 @@
 // UNAUTHENTICATED, 403 → PERMISSION_DENIED (others by gRPC's HTTP mapping),
 // downstream headers such as www-authenticate as trailing metadata.
 //
-// Threads: Route() is called concurrently from gRPC threads; the snapshots
-// are immutable shared_ptrs swapped under a short mutex by the controller's
-// listeners (SetRoutes/SetPolicies), like IngressHandler's.
+// The decision is the GatewayPipeline's (the same sequence as the HTTP
+// listeners'); a call whose policies wait on a network peer (ext-authz,
+// JWKS) is parked (ParkedCalls) and answered later, holding no gRPC thread.
+//
+// Threads: Route() is called concurrently from gRPC threads; a parked call
+// resumes on a gRPC thread through GrpcAnswer::Post.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,10 +32,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "controller/route_table.h"
-#include "gateway/ext_authz.h"
 #include "gateway/request.h"
-#include "gateway/snapshot.h"
+#include "ingress/parked_calls.h"
 #include "server/model_catalog.h"
 
 namespace ferry::ingress {
@@ -51,20 +52,27 @@ struct GrpcRoute {
   std::vector<std::pair<std::string, std::string>> trailers;  // e.g. www-authenticate
 };
 
+// How Route() answers: Answer() exactly once — at once, or later (after
+// Post()ing back to a gRPC thread) through the object Keep() returned.
+class GrpcAnswer {
+ public:
+  virtual ~GrpcAnswer() = default;
+  virtual void Answer(GrpcRoute route) = 0;
+  virtual void Post(std::function<void()> fn) = 0;
+  // An answer that stays valid after Route() returns (for a parked call).
+  virtual std::unique_ptr<GrpcAnswer> Keep() = 0;
+};
+
 class GrpcIngress {
  public:
-  void SetRoutes(std::shared_ptr<const controller::RouteTable> routes);
-  void SetPolicies(std::shared_ptr<const gateway::PolicySnapshot> policies);
-  // Ext-authz clients for CUSTOM policies; must outlive this. Call before serving.
-  void SetExtAuthz(const gateway::ExtAuthzRegistry* registry) { ext_authz_ = registry; }
+  explicit GrpcIngress(ParkedCalls* parked) : parked_(parked) {}
 
-  GrpcRoute Route(const GrpcCall& call) const;
+  // `call` is valid during the call only; `answer` until it is answered or
+  // Keep() is called.
+  void Route(const GrpcCall& call, GrpcAnswer* answer) const;
 
  private:
-  const gateway::ExtAuthzRegistry* ext_authz_ = nullptr;
-  mutable std::mutex mu_;
-  std::shared_ptr<const controller::RouteTable> routes_;     // guarded by mu_
-  std::shared_ptr<const gateway::PolicySnapshot> policies_;  // guarded by mu_
+  ParkedCalls* parked_;
 };
 
 // The gRPC status code for a gateway denial's HTTP status (gRPC's

@@ -1,10 +1,8 @@
 #include "ingress/ingress_handler.h"
 
-#include <array>
-#include <random>
-
 #include "gateway/engine.h"
 #include "protocol/v2_json.h"
+#include "server/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -35,76 +33,28 @@ std::string_view PathAndQuery(const server::HttpRequest& req) {
   return std::string_view(begin, end - begin);
 }
 
-const controller::RevisionRoute* PickRevision(const controller::ServiceRoute& route) {
-  if (route.revisions.size() == 1) return &route.revisions[0];
-  thread_local std::minstd_rand rng(std::random_device{}());
-  int roll = static_cast<int>(rng() % 100);
-  for (const auto& r : route.revisions) {
-    if (roll < r.percent) return &r;
-    roll -= r.percent;
-  }
-  return &route.revisions.back();
-}
+// The parked form of an HTTP request: owns it until it is answered.
+class HttpParked : public PipelineCall {
+ public:
+  HttpParked(IngressHandler* handler, server::HttpRequest request, server::Responder responder)
+      : handler_(handler), request_(std::move(request)), responder_(std::move(responder)) {}
 
-void ApplyUpstream(const gateway::Decision& d, server::HttpRequest& req) {
-  if (d.upstream_remove.empty() && d.upstream_set.empty()) return;
-  auto& hs = req.headers;
-  for (const auto& name : d.upstream_remove) {
-    std::erase_if(hs, [&](const auto& h) { return h.first == name; });
+  GatewayInput Input() const override { return handler_->InputFor(request_); }
+  HeaderList& Headers() override { return request_.headers; }
+  void Post(std::function<void()> fn) override { responder_.Post(std::move(fn)); }
+  void Finish(GatewayOutcome& outcome) override {
+    handler_->Dispatch(request_, responder_, outcome);
   }
-  for (const auto& h : d.upstream_set) {
-    std::erase_if(hs, [&](const auto& x) { return x.first == h.name; });
-    hs.emplace_back(h.name, h.value);
+  void Abandon(const Status& why) override {
+    responder_.Send(
+        server::HttpResponse::Json(server::HttpStatusFor(why.code()), ErrorBody(why.message())));
   }
-}
 
-// A workload and its policy selection in the snapshot `snapshot_id`
-// (PolicySnapshot::Select), memoized per thread so that the request path
-// builds no label map and looks up no selection.
-struct WorkloadMemo {
-  const controller::ServiceRoute* route = nullptr;
-  gateway::Workload workload;
-  uint64_t snapshot_id = 0;
-  const gateway::WorkloadPolicies* selected = nullptr;
-
-  // Selection for `policy`: ids are process-unique, so a memo from a dead
-  // snapshot can never match (and its pointer is never used).
-  const gateway::WorkloadPolicies* SelectionIn(const gateway::PolicySnapshot& policy) {
-    if (snapshot_id != policy.id()) {
-      selected = policy.Select(workload);
-      snapshot_id = selected ? policy.id() : 0;
-    }
-    return selected;
-  }
+ private:
+  IngressHandler* handler_;
+  server::HttpRequest request_;
+  server::Responder responder_;
 };
-
-// The predictor workload of a route. The cache entry is re-checked field by
-// field, so a new route at a recycled address can never reuse a stale
-// identity.
-WorkloadMemo& PredictorWorkload(const controller::ServiceRoute& route) {
-  thread_local std::array<WorkloadMemo, 8> cache;
-  thread_local size_t next = 0;
-  for (WorkloadMemo& e : cache) {
-    if (e.route == &route && e.workload.name == route.name &&
-        e.workload.name_space == route.name_space && e.workload.labels == route.labels) {
-      return e;
-    }
-  }
-  WorkloadMemo& e = cache[next++ % cache.size()];
-  e.route = &route;
-  e.workload.name_space = route.name_space;
-  e.workload.name = route.name;
-  e.workload.labels.clear();
-  for (const auto& [k, v] : route.labels) e.workload.labels.emplace(k, v);
-  e.snapshot_id = 0;
-  e.selected = nullptr;
-  return e;
-}
-
-WorkloadMemo& IngressGatewayMemo() {
-  thread_local WorkloadMemo memo{nullptr, gateway::Workload::IngressGateway(), 0, nullptr};
-  return memo;
-}
 
 }  // namespace
 
@@ -152,93 +102,46 @@ std::string RequestHost(const server::HttpRequest& request) {
   return host;
 }
 
-IngressHandler::IngressHandler(bool external, server::ModelRouter* router)
-    : external_(external), router_(router) {}
+IngressHandler::IngressHandler(bool external, ParkedCalls* parked, server::ModelRouter* router)
+    : external_(external), parked_(parked), router_(router) {}
 
-void IngressHandler::SetRoutes(std::shared_ptr<const controller::RouteTable> routes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  routes_ = std::move(routes);
-}
-
-void IngressHandler::SetPolicies(std::shared_ptr<const gateway::PolicySnapshot> policies) {
-  std::lock_guard<std::mutex> lock(mu_);
-  policies_ = std::move(policies);
-}
-
-std::shared_ptr<const controller::RouteTable> IngressHandler::routes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return routes_;
-}
-
-std::shared_ptr<const gateway::PolicySnapshot> IngressHandler::policies() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return policies_;
-}
-
-GatewayOutcome IngressHandler::Run(server::HttpRequest& req, const controller::RouteTable* table,
-                                   const gateway::PolicySnapshot* policy,
-                                   const gateway::EvalOptions& eval,
-                                   std::vector<GatewayStep>* steps) const {
-  GatewayOutcome out;
-  out.host = RequestHost(req);
-  if (table) out.route = external_ ? table->FindExternal(out.host) : table->FindInternal(out.host);
-
-  thread_local std::vector<gateway::Header> headers;
-  headers.clear();
-  for (const auto& [k, v] : req.headers) headers.push_back({k, v});
-  gateway::RequestAttributes attrs;
-  attrs.method = req.method;
-  attrs.host = RawHostWithPort(req);
-  attrs.path = PathAndQuery(req);
-  attrs.headers = headers;
-  attrs.destination_port = req.local_port;
-  attrs.source_ip = req.remote_address;
-
-  // One Decision per thread and stage, reused: evaluation reuses its buffers.
-  thread_local gateway::Decision gateway_decision, predictor_decision;
-  auto evaluate = [&](WorkloadMemo& w, gateway::Decision& d) -> gateway::Decision& {
-    gateway::EvalOptions opt = eval;
-    opt.selected = w.SelectionIn(*policy);
-    gateway::EvaluateInto(*policy, w.workload, attrs, opt, &d);
-    if (steps) steps->push_back({w.workload, d});
-    if (d.allowed) ApplyUpstream(d, req);
-    return d;
-  };
-  if (external_ && policy) {
-    gateway::Decision& d = evaluate(IngressGatewayMemo(), gateway_decision);
-    if (!d.allowed) {
-      out.kind = GatewayOutcome::Kind::kDenied;
-      out.denial = std::move(d);
-      return out;
-    }
-    headers.clear();
-    for (const auto& [k, v] : req.headers) headers.push_back({k, v});
-    attrs.headers = headers;
-  }
-  if (out.route == nullptr) {
-    out.kind = GatewayOutcome::Kind::kNoRoute;
-    return out;
-  }
-  if (policy) {
-    if (external_) attrs.source_principal = gateway::kIngressGatewayPrincipal;
-    gateway::Decision& d = evaluate(PredictorWorkload(*out.route), predictor_decision);
-    if (!d.allowed) {
-      out.kind = GatewayOutcome::Kind::kDenied;
-      out.denial = std::move(d);
-      return out;
-    }
-  }
-  out.kind = out.route->revisions.empty() ? GatewayOutcome::Kind::kNotReady
-                                          : GatewayOutcome::Kind::kRouted;
-  return out;
+GatewayInput IngressHandler::InputFor(const server::HttpRequest& req) const {
+  GatewayInput in;
+  in.listener = external_ ? Listener::kExternal : Listener::kInternal;
+  in.oauth2_routes = external_ && front_ != nullptr;
+  in.dashboard_routes = in.oauth2_routes && front_->has_dashboard();
+  in.method = req.method;
+  in.authority = RawHostWithPort(req);
+  in.target = PathAndQuery(req);
+  in.absolute_form = !req.target.empty() && req.target[0] != '/';
+  in.source_ip = req.remote_address;
+  in.local_port = req.local_port;
+  return in;
 }
 
 void IngressHandler::Handle(server::HttpRequest& req, server::Responder responder) {
-  auto table = routes();
-  auto policy = policies();
-  gateway::EvalOptions eval;
-  eval.ext_authz = ext_authz_;
-  GatewayOutcome out = Run(req, table.get(), policy.get(), eval, nullptr);
+  GatewayProgress progress;
+  GatewayOutcome out = pipeline().Evaluate(InputFor(req), req.headers, progress);
+  if (out.kind == GatewayOutcome::Kind::kPending) {
+    return Park(req, std::move(responder), std::move(progress), std::move(out.pending));
+  }
+  Dispatch(req, std::move(responder), out);
+}
+
+void IngressHandler::Park(server::HttpRequest& req, server::Responder responder,
+                          GatewayProgress progress, gateway::PendingWork work) {
+  auto call = std::make_shared<HttpParked>(this, std::move(req), responder);
+  call->progress = std::move(progress);
+  if (parked_->Park(call, std::move(work)) == 0) return;  // refused: already answered
+  // A client that leaves stops the wait (the ext-authz call is cancelled).
+  std::weak_ptr<PipelineCall> weak = call;
+  responder.WatchClientGone([weak, parked = parked_] {
+    if (auto c = weak.lock()) parked->Cancel(c->ticket.load(std::memory_order_acquire));
+  });
+}
+
+void IngressHandler::Dispatch(server::HttpRequest& req, server::Responder responder,
+                              GatewayOutcome& out) {
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
       return responder.Send(DenialResponse(out.denial));
@@ -246,11 +149,28 @@ void IngressHandler::Handle(server::HttpRequest& req, server::Responder responde
       return responder.Send(NoRouteResponse(out.host, external_));
     case GatewayOutcome::Kind::kNotReady:
       return responder.Send(NotReadyResponse(*out.route));
+    case GatewayOutcome::Kind::kPending:
+      return responder.Send(server::HttpResponse::Json(500, ErrorBody("gateway: unexpected park")));
     case GatewayOutcome::Kind::kRouted:
       break;
   }
-  const controller::RevisionRoute* rev = PickRevision(*out.route);
-  router_->HandleWith(rev->catalog, req, std::move(responder));
+  if (out.path_changed) {
+    // Serve what was authorized: the normalized path, the query as sent.
+    std::string target;
+    target.reserve(out.path.size() + out.query.size());
+    target.append(out.path).append(out.query);
+    req.target = std::move(target);
+    server::SplitTarget(req.target, &req.path, &req.query);
+  }
+  switch (out.destination) {
+    case Destination::kOauth2:
+      return front_->ServeOauth2(req, std::move(responder));
+    case Destination::kDashboard:
+      return front_->ServeDashboard(req, std::move(responder));
+    case Destination::kModel:
+      break;
+  }
+  router_->HandleWith(out.revision->catalog, req, std::move(responder));
 }
 
 }  // namespace ferry::ingress

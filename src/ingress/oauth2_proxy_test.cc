@@ -10,6 +10,7 @@
 #include "api/token_signer.h"
 #include "gateway/engine.h"
 #include "gateway/kubeflow_defaults.h"
+#include "ingress/ingress_handler.h"
 #include "ingress/oauth2_routes.h"
 #include "web/sign_in.h"
 
@@ -429,7 +430,10 @@ TEST_F(Oauth2ProxyTest, KubeflowPoliciesLetTheProfileOwnerThrough) {
   EXPECT_EQ(bob.body, "RBAC: access denied");
 }
 
-TEST(ExternalFrontTest, SplitsOauth2DashboardAndModelHosts) {
+// The external listener's routes: /oauth2/* to the proxy, InferenceService
+// hosts (and model paths, absolute-form targets) to the models, any other
+// host to the dashboard behind its session.
+TEST(FrontRoutesTest, ExternalListenerSplitsOauth2DashboardAndModelHosts) {
   auto dir = std::filesystem::temp_directory_path() /
              ("ferry-extfront-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -437,27 +441,42 @@ TEST(ExternalFrontTest, SplitsOauth2DashboardAndModelHosts) {
   Oauth2ProxyOptions o;
   o.users_file = (dir / "users").string();
   Oauth2Proxy proxy(o, nullptr);
-  Named gateway("gateway"), dashboard("dashboard");
-  ExternalFront front(&proxy, &gateway);
+  Named dashboard("dashboard");
+  GatewaySnapshots snapshots;
+  gateway::ExtAuthzRegistry registry;
+  GatewayPipeline pipeline(&snapshots, &registry);
+  ParkedCalls parked(&pipeline, nullptr);
+  FrontRoutes front(&proxy);
+  IngressHandler external(true, &parked, nullptr);
+  external.SetFrontRoutes(&front);
   auto table = std::make_shared<controller::RouteTable>();
-  table->AddExternalHost("irish-s3.my-profile.example.com",
-                         std::make_shared<controller::ServiceRoute>());
-  front.SetRoutes(table);
+  auto route = std::make_shared<controller::ServiceRoute>();
+  route->name_space = "my-profile";
+  route->name = "irish-s3";
+  route->not_ready_reason = "its model is still loading";
+  table->AddExternalHost("irish-s3.my-profile.example.com", route);
+  snapshots.SetRoutes(table);
 
   auto call = [&](HttpRequest req) {
     auto sink = std::make_shared<Sink>();
-    front.Handle(req, server::Responder(sink));
+    external.Handle(req, server::Responder(sink));
     return sink->last;
   };
+  auto is_model_route = [](const HttpResponse& r) {  // the route has no ready revision
+    return r.status == 503 && r.body.find("irish-s3") != std::string::npos;
+  };
+  auto is_no_route = [](const HttpResponse& r) {
+    return r.status == 404 && r.body.find("no InferenceService has host") != std::string::npos;
+  };
   // Without a dashboard (profile none) every non-/oauth2 request is the gateway's.
-  EXPECT_EQ(call(Request("GET", "/", "", {{"host", "127.0.0.1:8080"}})).body, "gateway");
+  EXPECT_TRUE(is_no_route(call(Request("GET", "/", "", {{"host", "127.0.0.1:8080"}}))));
   front.SetDashboard(&dashboard);
   EXPECT_EQ(call(Request("GET", "/oauth2/sign_in", "", {{"host", "x"}})).status, 200);
-  EXPECT_EQ(call(Request("GET", "/", "", {{"host", "irish-s3.my-profile.example.com:8080"}})).body,
-            "gateway");
-  EXPECT_EQ(call(Request("POST", "/v2/models/m/infer", "", {{"host", "typo.example.com"}})).body,
-            "gateway");
-  EXPECT_EQ(call(Request("GET", "http://other.example.com/", "", {{"host", "x"}})).body, "gateway");
+  EXPECT_TRUE(is_model_route(
+      call(Request("GET", "/", "", {{"host", "irish-s3.my-profile.example.com:8080"}}))));
+  EXPECT_TRUE(
+      is_no_route(call(Request("POST", "/v2/models/m/infer", "", {{"host", "typo.example.com"}}))));
+  EXPECT_TRUE(is_no_route(call(Request("GET", "http://other.example.com/", "", {{"host", "x"}}))));
   HttpResponse page = call(Request("GET", "/index.html?a=1", "", {{"host", "127.0.0.1:8080"}}));
   EXPECT_EQ(page.status, 302);
   EXPECT_EQ(HeaderOf(page, "Location"), "/oauth2/sign_in?rd=/index.html%3Fa%3D1");

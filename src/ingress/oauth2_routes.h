@@ -1,50 +1,43 @@
-// ExternalFront: what the external listener (istio-ingressgateway) serves
-// before the gateway routes a request to an InferenceService — the way
-// Kubeflow's ingress gateway has VirtualServices for /oauth2 and the central
-// dashboard besides the KServe hosts.
+// FrontRoutes: what the external listener (istio-ingressgateway) serves
+// besides InferenceServices — the way Kubeflow's ingress gateway has
+// VirtualServices for /oauth2 and the central dashboard beside the KServe
+// hosts. The GatewayPipeline picks the destination and applies the
+// ingress-gateway workload's AuthorizationPolicies first, exactly as Istio
+// does before routing (a DENY-all on the gateway makes them 403 `RBAC: access
+// denied`; Kubeflow's own policies exclude /oauth2/* from the oauth2-proxy
+// CUSTOM and require-jwt policies by notPaths, so sign-in keeps working):
 //
-//  - /oauth2/... on any Host → the built-in oauth2-proxy's endpoints
-//    (oauth2-proxy has its own VirtualService in Kubeflow and is excluded
-//    from the CUSTOM and require-jwt policies by `notPaths: /oauth2/*`);
-//  - a Host that is an InferenceService's (or an absolute-form target) →
-//    the IngressHandler (policies, then the model);
-//  - any other Host, when a dashboard is set → the dashboard, only with a
-//    live oauth2 session: API paths without one get 401 JSON, pages a 302 to
-//    /oauth2/sign_in?rd=PATH (Kubeflow's central dashboard behind its login).
+//  - /oauth2/... on any Host → the built-in oauth2-proxy's endpoints;
+//  - a Host no InferenceService has (origin-form, not a model protocol path),
+//    when a dashboard is set → the dashboard, only with a live oauth2
+//    session: API paths without one get 401 JSON, pages a 302 to
+//    /oauth2/sign_in?rd=PATH (Kubeflow's central dashboard behind its login,
+//    kept even if the gateway's policies are opened up).
 //
-// Who calls it: `ferry up` puts it on the external listener. Threads: Handle
-// runs on I/O threads; the route table is a shared_ptr snapshot swapped under
-// a short mutex. All handlers are borrowed.
+// Who calls it: the external IngressHandler, after the pipeline. Threads:
+// any (I/O threads); holds no state. Both handlers are borrowed.
 #pragma once
 
-#include <memory>
-#include <mutex>
-
-#include "controller/route_table.h"
 #include "ingress/oauth2_proxy.h"
 #include "server/http_types.h"
 
 namespace ferry::ingress {
 
-class ExternalFront : public server::HttpHandler {
+class FrontRoutes {
  public:
-  ExternalFront(Oauth2Proxy* proxy, server::HttpHandler* gateway)
-      : proxy_(proxy), gateway_(gateway) {}
+  explicit FrontRoutes(Oauth2Proxy* proxy) : proxy_(proxy) {}
 
   // Serves the dashboard on other hosts; call before serving. Without one
   // (profile none) unknown hosts reach the gateway, which answers 404.
   void SetDashboard(server::HttpHandler* dashboard) { dashboard_ = dashboard; }
+  bool has_dashboard() const { return dashboard_ != nullptr; }
 
-  void SetRoutes(std::shared_ptr<const controller::RouteTable> routes);
-
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void ServeOauth2(server::HttpRequest& request, server::Responder responder);
+  void ServeDashboard(server::HttpRequest& request, server::Responder responder);
 
  private:
   Oauth2Proxy* proxy_;
-  server::HttpHandler* gateway_;
   server::HttpHandler* dashboard_ = nullptr;
-  std::mutex mu_;
-  std::shared_ptr<const controller::RouteTable> routes_;  // guarded by mu_
 };
 
 }  // namespace ferry::ingress

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,11 +15,9 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <thread>
-#include <sstream>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "api/api_server.h"
 #include "api/encoding.h"
@@ -28,12 +27,16 @@
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
 #include "controller/storage_admission.h"
+#include "gateway/async_http.h"
+#include "gateway/jwks.h"
 #include "grpc/grpc_server.h"
 #include "ingress/authz_check.h"
+#include "ingress/gateway_pipeline.h"
 #include "ingress/grpc_ingress.h"
 #include "ingress/ingress_handler.h"
 #include "ingress/oauth2_proxy.h"
 #include "ingress/oauth2_routes.h"
+#include "ingress/parked_calls.h"
 #include "main/bootstrap.h"
 #include "main/certs.h"
 #include "main/data_dir.h"
@@ -205,6 +208,24 @@ class HealthFront : public server::HttpHandler {
 
 // --- V2 gRPC gateway (issue 9; ingress/grpc_ingress.h) ---
 
+// GrpcIngress answers through the gRPC server's ResolveSink (valid until it
+// is answered: the call object lives that long).
+class SinkAnswer : public ingress::GrpcAnswer {
+ public:
+  explicit SinkAnswer(grpc::ResolveSink* sink) : sink_(sink) {}
+  void Answer(ingress::GrpcRoute r) override {
+    sink_->Resolved(
+        grpc::CallTarget{std::move(r.catalog), std::move(r.status), std::move(r.trailers)});
+  }
+  void Post(std::function<void()> fn) override { sink_->Post(std::move(fn)); }
+  std::unique_ptr<ingress::GrpcAnswer> Keep() override {
+    return std::make_unique<SinkAnswer>(sink_);
+  }
+
+ private:
+  grpc::ResolveSink* sink_;
+};
+
 // Starts the gRPC listener whose calls GrpcIngress routes and checks. Null
 // when the implicit default port is busy (skipped with a warning).
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flags,
@@ -214,14 +235,14 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
   opts.port = flags.grpc_port;
   opts.server_version = FERRY_VERSION;
   opts.port_hint = "choose another port with --grpc-port=N (0 = pick a free one)";
-  auto resolve = [gateway](const grpc::CallInfo& call) {
+  auto resolve = [gateway](const grpc::CallInfo& call, grpc::ResolveSink* sink) {
     thread_local std::vector<gateway::Header> headers;
     headers.clear();
     for (const auto& [k, v] : call.metadata) headers.push_back({k, v});
     ingress::GrpcCall c{call.authority, call.path, headers, call.peer_ip,
                         static_cast<uint32_t>(call.local_port)};
-    ingress::GrpcRoute r = gateway->Route(c);
-    return grpc::CallTarget{std::move(r.catalog), std::move(r.status), std::move(r.trailers)};
+    SinkAnswer answer(sink);
+    gateway->Route(c, &answer);
   };
   auto server = grpc::GrpcServer::Start(opts, grpc::CallResolver(resolve));
   if (!server.ok() && !flags.grpc_port_explicit) {
@@ -293,8 +314,14 @@ int RunUp(const UpFlags& flags) {
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
   server::ModelRouter router(router_opts, &metrics, &access_log);
-  ingress::IngressHandler external(true, &router);
-  ingress::IngressHandler internal(false, &router);
+  // The gateways' network peers (ext-authz providers, JWKS endpoints) are
+  // called on one multiplexing thread; keys are cached for the process.
+  auto peers = std::make_shared<gateway::AsyncHttpClient>();
+  gateway::JwksCache::Options jwks_opts;
+  if (flags.profile == "kubeflow") {
+    jwks_opts.refresh_interval = std::chrono::minutes(1);  // Kubeflow's istiod setting
+  }
+  auto jwks = std::make_shared<gateway::JwksCache>(gateway::MakeCurlJwksFetcher(peers), jwks_opts);
   gateway::ExtAuthzRegistry ext_authz;
   // Kubeflow's oauth2-proxy + Dex, in-process: the same static users as the
   // dashboard; user JWTs signed by Ferry's issuer.
@@ -315,11 +342,16 @@ int RunUp(const UpFlags& flags) {
   oauth2_opts.sign_in = sign_in;
   auto oauth2 = std::make_shared<ingress::Oauth2Proxy>(oauth2_opts, signer->get());
   ext_authz.RegisterBuiltin("oauth2-proxy", oauth2);
-  ingress::ExternalFront external_front(oauth2.get(), &external);  // /oauth2/*, dashboard host
-  external.SetExtAuthz(&ext_authz);
-  internal.SetExtAuthz(&ext_authz);
-  ingress::GrpcIngress grpc_gateway;  // V2 gRPC (issue 9)
-  grpc_gateway.SetExtAuthz(&ext_authz);
+  // One pipeline and one holder of the route and policy snapshots for every
+  // listener (HTTP external and cluster-local, gRPC, `authz check`).
+  ingress::GatewaySnapshots snapshots;
+  ingress::GatewayPipeline pipeline(&snapshots, &ext_authz);
+  ingress::ParkedCalls parked(&pipeline, peers);
+  ingress::FrontRoutes front_routes(oauth2.get());  // /oauth2/*, the dashboard host
+  ingress::IngressHandler external(true, &parked, &router);
+  external.SetFrontRoutes(&front_routes);
+  ingress::IngressHandler internal(false, &parked, &router);
+  ingress::GrpcIngress grpc_gateway(&parked);  // V2 gRPC
 
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
   controller::ControllerOptions copts;
@@ -331,6 +363,7 @@ int RunUp(const UpFlags& flags) {
   copts.token_issuer = flags.issuer;
   copts.token_jwks = boot.jwks_json;
   copts.logs = &api.isvc_logs();
+  copts.jwks_cache = jwks;
   int64_t grace_ms = controller::ParseDurationMs(flags.scale_to_zero_grace);
   if (grace_ms < 0) {
     return Fail(InvalidArgumentError("--scale-to-zero-grace " + flags.scale_to_zero_grace +
@@ -349,16 +382,10 @@ int RunUp(const UpFlags& flags) {
                            "predictor: HTTP " + std::to_string(status) + ": " +
                                std::string(body.substr(0, 1000)));
   });
-  ctrl.OnRoutes([&](std::shared_ptr<const controller::RouteTable> t) {
-    external.SetRoutes(t);
-    external_front.SetRoutes(t);
-    internal.SetRoutes(t);
-    grpc_gateway.SetRoutes(t);
-  });
+  ctrl.OnRoutes(
+      [&](std::shared_ptr<const controller::RouteTable> t) { snapshots.SetRoutes(std::move(t)); });
   ctrl.OnPolicies([&](std::shared_ptr<const gateway::PolicySnapshot> p) {
-    external.SetPolicies(p);
-    internal.SetPolicies(p);
-    grpc_gateway.SetPolicies(p);
+    snapshots.SetPolicies(std::move(p));
   });
 
   // Models dashboard (issue 7), wired by the web helper: the API listener
@@ -396,12 +423,11 @@ int RunUp(const UpFlags& flags) {
   ext_web_opts.sign_in = sign_in;
   web::WebHandler ext_dashboard(ext_web_opts, &external, &internal);
   web::FrontHandler ext_front(&authz_check, &ext_dashboard, *token, /*read_only=*/true);
-  if (flags.profile == "kubeflow") external_front.SetDashboard(&ext_front);
+  if (flags.profile == "kubeflow") front_routes.SetDashboard(&ext_front);
   HealthFront health_front(&api, &front);
   auto api_listener = Listen(flags.bind, flags.api_port, 1, &health_front, &*certs);
   if (!api_listener.ok()) return Fail(api_listener.status());
-  auto ext_listener =
-      Listen(flags.bind, flags.http_port, flags.workers, &external_front, nullptr);
+  auto ext_listener = Listen(flags.bind, flags.http_port, flags.workers, &external, nullptr);
   if (!ext_listener.ok()) return Fail(ext_listener.status());
   auto int_listener = Listen(flags.bind, flags.internal_port, flags.workers, &internal, nullptr);
   if (!int_listener.ok()) return Fail(int_listener.status());
@@ -420,8 +446,7 @@ int RunUp(const UpFlags& flags) {
     std::string address = exposed ? "0.0.0.0" : flags.bind;
     // Bind the new socket first (SO_REUSEPORT), then drain the old one: no
     // request in flight is dropped.
-    auto next = Listen(address, current->port(), flags.workers,
-                       is_external ? static_cast<server::HttpHandler*>(&external_front) : &internal,
+    auto next = Listen(address, current->port(), flags.workers, is_external ? &external : &internal,
                        nullptr);
     if (!next.ok()) {
       std::fprintf(stderr, "ferry up: cannot rebind %s: %s\n", service.c_str(),
@@ -438,7 +463,13 @@ int RunUp(const UpFlags& flags) {
     std::fprintf(stderr, "ferry up: %s listener now on %s:%u (Service type %s)\n",
                  service.c_str(), address.c_str(), current->port(),
                  exposed ? "LoadBalancer/NodePort" : "ClusterIP");
-    std::thread([old] { old->Drain(std::chrono::seconds(10)); }).detach();
+    std::thread([old] {
+      old->Drain(std::chrono::seconds(10));
+      // A request still to be answered (parked on an ext-authz provider, a
+      // slow predict) writes through this listener later: keep it, stopped,
+      // rather than free it under that request.
+      if (old->in_flight() > 0) new std::shared_ptr<server::HttpServer>(old);
+    }).detach();
   });
   auto grpc_listener = StartGrpcGateway(flags, &grpc_gateway);
   if (!grpc_listener.ok()) return Fail(grpc_listener.status());
@@ -477,12 +508,18 @@ int RunUp(const UpFlags& flags) {
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "ferry up: shutting down\n");
+  // Requests parked on an ext-authz provider or a JWKS fetch get up to 8 s,
+  // then are answered 503, while the listeners drain (they wait for them).
+  std::thread unpark([&parked] { parked.Shutdown(std::chrono::seconds(8)); });
   {
     std::lock_guard<std::mutex> lock(gateways.mu);
     gateways.external->Drain(std::chrono::seconds(10));
     gateways.internal->Drain(std::chrono::seconds(10));
   }
   if (*grpc_listener) (*grpc_listener)->Shutdown(std::chrono::seconds(10));
+  unpark.join();
+  peers->Shutdown();
+  jwks->Shutdown();
   api.Shutdown();
   (*api_listener)->Drain(std::chrono::seconds(2));
   ctrl.Stop();

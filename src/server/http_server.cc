@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,11 +13,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
-#include <array>
+#include <cerrno>
 #include <ctime>
-#include <iterator>
 #include <deque>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -214,6 +215,16 @@ class Connection : public ResponseSink,
     asio::dispatch(*ctx_, [self = shared_from_this()]() { self->QueueRaw("0\r\n\r\n", true); });
   }
 
+  void Post(std::function<void()> fn) override {
+    asio::post(*ctx_, [self = shared_from_this(), fn = std::move(fn)] { fn(); });
+  }
+
+  void WatchClientGone(std::function<void()> on_gone) override {
+    asio::dispatch(*ctx_, [self = shared_from_this(), fn = std::move(on_gone)]() mutable {
+      self->StartGoneWatch(std::move(fn));
+    });
+  }
+
  private:
   tcp::socket& Socket() { return beast::get_lowest_layer(stream_); }
 
@@ -231,6 +242,37 @@ class Connection : public ResponseSink,
     idle_ = false;
     Arm(server_->options_.request_timeout);
     Parse();
+  }
+
+  // A request answered later (parked by the gateway) has no read pending:
+  // wait for the socket to become readable; EOF or an error then means the
+  // client left. Bytes (a pipelined request, TLS records) stay unread and end
+  // the watch: the client is still there. Write() cancels the wait.
+  void StartGoneWatch(std::function<void()> on_gone) {
+    if (closed_ || !busy_ || streaming_ || watching_) return;
+    watching_ = true;
+    uint64_t gen = ++watch_gen_;
+    Socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen,
+                                                 fn = std::move(on_gone)](beast::error_code ec) {
+      if (!self->watching_ || gen != self->watch_gen_) return;
+      self->watching_ = false;
+      if (ec) return;
+      char byte;
+      ssize_t n = ::recv(self->Socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+        return;
+      }
+      self->keep_alive_ = false;
+      fn();
+    });
+  }
+
+  void StopGoneWatch() {
+    if (!watching_) return;
+    watching_ = false;
+    ++watch_gen_;
+    beast::error_code ignored;
+    Socket().cancel(ignored);  // no other operation is pending while a request is answered
   }
 
   // Asio 1.74 tries a read at once when no read is queued (EAGAIN right after
@@ -340,6 +382,7 @@ class Connection : public ResponseSink,
   }
 
   void Write(HttpResponse r) {
+    StopGoneWatch();
     if (server_->draining_.load(std::memory_order_relaxed)) keep_alive_ = false;
     head_.clear();
     internal::AppendResponseHead(r, version_, keep_alive_, HttpDate(), &head_);
@@ -554,6 +597,9 @@ class Connection : public ResponseSink,
   bool writing_ = false;
   bool end_queued_ = false;
   std::atomic<bool> stream_gone_{false};
+  // client-gone watch of a request answered later (StartGoneWatch)
+  bool watching_ = false;
+  uint64_t watch_gen_ = 0;
   std::deque<std::string> write_queue_;
   char probe_[256];
 };

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -506,6 +508,122 @@ TEST_F(HttpServerTest, DrainFinishesInFlightRequest) {
   EXPECT_NE(r.find("Connection: close"), std::string::npos);
   ::close(fd);
   EXPECT_LT(Connect(server_->port()), 0);  // no longer accepting
+}
+
+// A handler that answers later, like the gateway parking a request on an
+// ext-authz call: it keeps the Responder and watches for the client leaving.
+class ParkingHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest& req, Responder responder) override {
+    std::lock_guard<std::mutex> lock(mu);
+    std::ostringstream id;
+    id << std::this_thread::get_id();
+    parked.push_back({std::string(req.path), id.str(), responder});
+    responder.WatchClientGone([this, path = std::string(req.path)] {
+      std::lock_guard<std::mutex> lock(mu);
+      gone.push_back(path);
+      cv.notify_all();
+    });
+    cv.notify_all();
+  }
+  struct Parked {
+    std::string path, thread;
+    Responder responder;
+  };
+  template <typename Pred>
+  bool WaitFor(Pred pred) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), pred);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Parked> parked;
+  std::vector<std::string> gone;
+};
+
+class HttpServerParkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions opts;
+    opts.bind_address = "127.0.0.1";
+    opts.port = 0;
+    opts.io_threads = 1;
+    auto s = HttpServer::Create(opts, &handler_);
+    ASSERT_TRUE(s.ok());
+    server_ = std::move(s).value();
+    server_->Start();
+  }
+  // Responders must not outlive their listener.
+  void TearDown() override {
+    server_->Drain(std::chrono::milliseconds(0));
+    std::lock_guard<std::mutex> lock(handler_.mu);
+    handler_.parked.clear();
+  }
+  ParkingHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerParkTest, ClientGoneWhileParkedIsNoticedAndTheLateAnswerIsDropped) {
+  int fd = Connect(server_->port());
+  std::string raw = "GET /parked HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.parked.size() == 1; }));
+  EXPECT_EQ(server_->in_flight(), 1);
+  ::close(fd);
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.gone.size() == 1; }));
+  EXPECT_EQ(handler_.gone[0], "/parked");
+  handler_.parked[0].responder.Send(HttpResponse::Text(200, "too late"));
+  for (int i = 0; i < 1000 && server_->in_flight() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server_->in_flight(), 0);
+  // The listener still serves.
+  int again = Connect(server_->port());
+  ::send(again, raw.data(), raw.size(), 0);
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.parked.size() == 2; }));
+  handler_.parked[1].responder.Send(HttpResponse::Text(200, "ok"));
+  auto got = ReadResponses(again, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].find("ok"), std::string::npos);
+  ::close(again);
+}
+
+TEST_F(HttpServerParkTest, PostRunsOnTheConnectionsThreadAndPipelinedRequestsWait) {
+  int fd = Connect(server_->port());
+  std::string raw = "GET /first HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.parked.size() == 1; }));
+  // A pipelined request while the first is parked: the client is still there.
+  std::string second = "GET /second HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, second.data(), second.size(), 0);
+  std::string posted_on;
+  std::mutex mu;
+  Responder first = handler_.parked[0].responder;
+  std::thread resumer([&] {
+    first.Post([&, first] {
+      std::ostringstream id;
+      id << std::this_thread::get_id();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        posted_on = id.str();
+      }
+      first.Send(HttpResponse::Text(200, "first"));
+    });
+  });
+  resumer.join();
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.parked.size() == 2; }));
+  handler_.parked[1].responder.Send(HttpResponse::Text(200, "second"));
+  auto got = ReadResponses(fd, 2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(got[0].find("first"), std::string::npos);
+  EXPECT_NE(got[1].find("second"), std::string::npos);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(posted_on, handler_.parked[0].thread);
+  }
+  std::lock_guard<std::mutex> lock(handler_.mu);
+  EXPECT_TRUE(handler_.gone.empty());
+  ::close(fd);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ class ResponseSink {
   virtual void StartStream(HttpResponse head) = 0;
   virtual bool WriteChunk(std::string data) = 0;
   virtual void EndStream() = 0;
+  // Runs `fn` on the connection's thread (default: at once, here).
+  virtual void Post(std::function<void()> fn) { fn(); }
+  // Calls `on_gone` on the connection's thread if the client closes the
+  // connection before the request is answered (default: never).
+  virtual void WatchClientGone(std::function<void()> on_gone) {}
 };
 
 // Cheap, copyable handle to answer one request from any thread: either one
@@ -75,6 +81,16 @@ class Responder {
   bool WriteChunk(std::string data) const { return sink_->WriteChunk(std::move(data)); }
   // Ends the chunked body; the connection then serves its next request.
   void EndStream() const { sink_->EndStream(); }
+  // Runs `fn` on the thread that owns the connection: a request parked
+  // elsewhere (gateway ext-authz, JWKS) continues there.
+  void Post(std::function<void()> fn) const { sink_->Post(std::move(fn)); }
+  // For a request that will be answered later: `on_gone` runs (on the
+  // connection's thread) if the client closes the connection first. Call it
+  // from the handler, on the connection's thread. The request must still be
+  // answered (the answer is then dropped).
+  void WatchClientGone(std::function<void()> on_gone) const {
+    sink_->WatchClientGone(std::move(on_gone));
+  }
 
  private:
   std::shared_ptr<ResponseSink> sink_;
