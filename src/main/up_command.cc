@@ -181,12 +181,18 @@ std::string PrimaryAddress() {
   return out;
 }
 
-// The listeners behind the two gateway Services; their Service type decides
-// the bind address (ClusterIP: --bind; LoadBalancer/NodePort: all interfaces).
+// The listeners behind the two gateway Services. Each always listens on
+// --bind; while its Service is LoadBalancer/NodePort a second listener on all
+// interfaces (same port, SO_REUSEPORT) is added beside it. The --bind one is
+// never closed while serving: closing a listening socket resets the
+// connections still in its accept queue, and the kernel keeps sending
+// loopback clients to the more specific address until it is closed.
 struct GatewayListeners {
   std::mutex mu;
   std::unique_ptr<server::HttpServer> external;  // guarded by mu
   std::unique_ptr<server::HttpServer> internal;  // guarded by mu
+  std::shared_ptr<server::HttpServer> external_wide;  // guarded by mu; null unless exposed
+  std::shared_ptr<server::HttpServer> internal_wide;  // guarded by mu; null unless exposed
   bool external_exposed = false;
   bool internal_exposed = false;
 };
@@ -444,17 +450,22 @@ int RunUp(const UpFlags& flags) {
     bool& state = is_external ? gateways.external_exposed : gateways.internal_exposed;
     if (state == exposed) return;
     std::string address = exposed ? "0.0.0.0" : flags.bind;
-    // Bind the new socket first (SO_REUSEPORT), then drain the old one: no
-    // request in flight is dropped.
-    auto next = Listen(address, current->port(), flags.workers, is_external ? &external : &internal,
-                       nullptr);
-    if (!next.ok()) {
-      std::fprintf(stderr, "ferry up: cannot rebind %s: %s\n", service.c_str(),
-                   next.status().message().c_str());
-      return;
+    auto& wide = is_external ? gateways.external_wide : gateways.internal_wide;
+    std::shared_ptr<server::HttpServer> retired;
+    if (exposed && (flags.bind == "0.0.0.0" || flags.bind == "::")) {
+      // --bind is already every interface: nothing to add.
+    } else if (exposed) {
+      auto next = Listen(address, current->port(), flags.workers,
+                         is_external ? &external : &internal, nullptr);
+      if (!next.ok()) {
+        std::fprintf(stderr, "ferry up: cannot listen for %s on %s: %s\n", service.c_str(),
+                     address.c_str(), next.status().message().c_str());
+        return;
+      }
+      wide = std::move(*next);
+    } else {
+      retired = std::move(wide);
     }
-    std::shared_ptr<server::HttpServer> old(std::move(current));
-    current = std::move(*next);
     state = exposed;
     if (sign_in) {
       sign_in->SetExposed(bind_exposed || gateways.external_exposed || gateways.internal_exposed);
@@ -463,12 +474,13 @@ int RunUp(const UpFlags& flags) {
     std::fprintf(stderr, "ferry up: %s listener now on %s:%u (Service type %s)\n",
                  service.c_str(), address.c_str(), current->port(),
                  exposed ? "LoadBalancer/NodePort" : "ClusterIP");
-    std::thread([old] {
-      old->Drain(std::chrono::seconds(10));
+    if (!retired) return;
+    std::thread([retired] {
+      retired->Drain(std::chrono::seconds(10));
       // A request still to be answered (parked on an ext-authz provider, a
       // slow predict) writes through this listener later: keep it, stopped,
       // rather than free it under that request.
-      if (old->in_flight() > 0) new std::shared_ptr<server::HttpServer>(old);
+      if (retired->in_flight() > 0) new std::shared_ptr<server::HttpServer>(retired);
     }).detach();
   });
   auto grpc_listener = StartGrpcGateway(flags, &grpc_gateway);
@@ -513,6 +525,9 @@ int RunUp(const UpFlags& flags) {
   std::thread unpark([&parked] { parked.Shutdown(std::chrono::seconds(8)); });
   {
     std::lock_guard<std::mutex> lock(gateways.mu);
+    for (auto* wide : {&gateways.external_wide, &gateways.internal_wide}) {
+      if (*wide) (*wide)->Drain(std::chrono::seconds(10));
+    }
     gateways.external->Drain(std::chrono::seconds(10));
     gateways.internal->Drain(std::chrono::seconds(10));
   }
