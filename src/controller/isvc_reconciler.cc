@@ -63,6 +63,8 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   int64_t generation = isvc["metadata"].value("generation", 1);
   bool routes_changed = false;
   IsvcState& st = Observe(isvc, &routes_changed);
+  // A route of a service that is not ready says why: a new failure changes it.
+  std::string failure_before = st.failure ? st.failure->message : "";
   routes_changed |= TakeLoadResult(st);
   auto spec = ParsePredictorSpec(isvc);
   if (!spec.ok()) {
@@ -72,6 +74,7 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
     routes_changed |= ApplyServingFields(st, *spec);
     EnsureRevision(st, *spec, generation);
   }
+  routes_changed |= (st.failure ? st.failure->message : "") != failure_before;
   if (routes_changed) p_.serving->PublishRoutes();
   return WriteStatus(st, isvc).Merge(NextCheck(st));
 }
@@ -107,6 +110,7 @@ IsvcState& IsvcReconciler::Observe(const nlohmann::json& isvc, bool* routes_chan
     st.ns = ns;
     st.name = name;
     st.uid = uid;
+    *routes_changed = true;  // its hosts answer from now on (503 with the reason until ready)
   }
   auto labels = Labels(isvc);
   if (labels != st.labels) {

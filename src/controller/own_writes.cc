@@ -17,11 +17,13 @@ std::string KeyOf(const nlohmann::json& obj) {
 
 }  // namespace
 
-void OwnWrites::Record(const nlohmann::json& written, const std::string& before) {
-  std::string rv = Meta(written, "resourceVersion");
-  if (rv.empty() || rv == before) return;
+StatusOr<nlohmann::json> OwnWrites::Run(const Write& write, const std::string& before) {
   std::lock_guard<std::mutex> lock(mu_);
-  versions_[KeyOf(written)] = rv;
+  StatusOr<nlohmann::json> written = write();
+  if (!written.ok()) return written;
+  std::string rv = Meta(*written, "resourceVersion");
+  if (!rv.empty() && rv != before) versions_[KeyOf(*written)] = rv;
+  return written;
 }
 
 bool OwnWrites::IsOwn(const nlohmann::json& observed) const {

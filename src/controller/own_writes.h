@@ -10,19 +10,26 @@
 // watch threads ask).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "common/status.h"
+
 namespace ferry::controller {
 
 class OwnWrites {
  public:
-  // `written` is the object a status write returned; `before` its
-  // resourceVersion when read (a write the store found to be a no-op keeps
-  // it, and produces no event to skip).
-  void Record(const nlohmann::json& written, const std::string& before);
+  using Write = std::function<StatusOr<nlohmann::json>()>;
+
+  // Runs `write` (a status write returning the written object) and records
+  // the resourceVersion it produced, unless it kept `before` (the store
+  // found it a no-op: no event to skip). Both happen under the lock IsOwn
+  // takes, so a watch thread that gets the write's event before `write`
+  // returned waits until the version is recorded.
+  StatusOr<nlohmann::json> Run(const Write& write, const std::string& before);
   // True when `observed` (a watch event's object) is exactly a recorded write.
   bool IsOwn(const nlohmann::json& observed) const;
   void Forget(const std::string& kind, const std::string& ns, const std::string& name);

@@ -7,9 +7,7 @@ namespace ferry::controller {
 StatusOr<nlohmann::json> ReconcilerContext::WriteStatus(const nlohmann::json& object) const {
   std::string before;
   if (object.contains("metadata")) before = object["metadata"].value("resourceVersion", "");
-  auto res = client->UpdateStatus(object);
-  if (res.ok()) own_writes->Record(*res, before);
-  return res;
+  return own_writes->Run([&] { return client->UpdateStatus(object); }, before);
 }
 
 }  // namespace ferry::controller
