@@ -3,6 +3,7 @@
 #include "api/api_server_impl.h"
 #include "api/discovery.h"
 #include "api/kinds.h"
+#include "common/constant_time.h"
 
 namespace ferry::api {
 
@@ -57,13 +58,6 @@ void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::
 void ApiServer::Shutdown() { impl_->watches.Shutdown(); }
 
 namespace {
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 bool IsPublic(std::string_view path) {
   return path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||

@@ -6,15 +6,11 @@
 namespace ferry::ingress {
 namespace {
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 // Model protocol paths on a Host that no InferenceService has still go to
 // the gateway, whose 404 names the unknown host (a mistyped Host header is
 // the common cause; a sign-in redirect would hide it).
 bool IsModelPath(std::string_view p) {
-  return StartsWith(p, "/v1/") || StartsWith(p, "/v2/") || p == "/v2" || p == "/invocations" ||
+  return p.starts_with("/v1/") || p.starts_with("/v2/") || p == "/v2" || p == "/invocations" ||
          p == "/ping";
 }
 
@@ -30,7 +26,7 @@ void ExternalFront::SetRoutes(std::shared_ptr<const controller::RouteTable> rout
 }
 
 void ExternalFront::Handle(server::HttpRequest& req, server::Responder responder) {
-  if (StartsWith(req.path, "/oauth2/")) return proxy_->HandleRoute(req, std::move(responder));
+  if (req.path.starts_with("/oauth2/")) return proxy_->HandleRoute(req, std::move(responder));
   if (dashboard_ == nullptr || IsAbsoluteForm(req) || IsModelPath(req.path)) {
     return gateway_->Handle(req, std::move(responder));
   }
@@ -44,7 +40,7 @@ void ExternalFront::Handle(server::HttpRequest& req, server::Responder responder
   }
   // The dashboard host: only behind the oauth2 session.
   if (proxy_->SessionUser(req, nullptr)) return dashboard_->Handle(req, std::move(responder));
-  if (web::IsApiPath(req.path) || StartsWith(req.path, "/ferry/")) {
+  if (web::IsApiPath(req.path) || req.path.starts_with("/ferry/")) {
     return responder.Send(server::HttpResponse::Json(
         401, R"j({"error":"Unauthorized: sign in at /oauth2/sign_in (the dashboard's login)"})j"));
   }

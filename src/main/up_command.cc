@@ -21,10 +21,10 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_server.h"
-#include "api/encoding.h"
 #include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
+#include "common/base64.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
 #include "controller/storage_admission.h"
@@ -148,7 +148,7 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   std::ostringstream k;
   k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
     << "    server: https://127.0.0.1:" << port << "\n"
-    << "    certificate-authority-data: " << api::Base64Encode(ca_pem) << "\n"
+    << "    certificate-authority-data: " << Base64Encode(ca_pem) << "\n"
     << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
     << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
     << "  user:\n    token: " << token << "\n";

@@ -5,23 +5,12 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace ferry::storage {
 namespace {
 
 constexpr std::string_view kAnnotationPrefix = "serving.kserve.io/";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::string EnvSource(std::string_view name) { return "environment variable " + std::string(name); }
 
@@ -87,7 +76,7 @@ Status ApplyStorageConfig(S3Config& cfg, const std::string& text) {
 }  // namespace
 
 StatusOr<bool> ParseBool(std::string_view value, std::string_view source) {
-  std::string v = Lower(Trim(value));
+  std::string v = AsciiLower(TrimWhitespace(value));
   if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
   if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
   return InvalidArgumentError("value `" + std::string(value) + "` of " + std::string(source) +
@@ -95,9 +84,9 @@ StatusOr<bool> ParseBool(std::string_view value, std::string_view source) {
 }
 
 StatusOr<ParsedEndpoint> ParseEndpoint(std::string_view value, std::string_view source) {
-  std::string v = Trim(value);
+  std::string v(TrimWhitespace(value));
   ParsedEndpoint out;
-  std::string lower = Lower(v);
+  std::string lower = AsciiLower(v);
   if (lower.rfind("https://", 0) == 0) {
     out.https = true;
     v = v.substr(8);
@@ -159,7 +148,7 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
   S3Config cfg;
   auto get = [&](std::string_view name) -> std::optional<std::string> {
     auto v = env(name);
-    if (v && Trim(*v).empty()) return std::nullopt;
+    if (v && TrimWhitespace(*v).empty()) return std::nullopt;
     return v;
   };
   if (auto v = get("S3_USE_HTTPS")) {
@@ -178,7 +167,7 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
   }
   for (std::string_view name : {"AWS_DEFAULT_REGION", "AWS_REGION"}) {
     if (auto v = get(name)) {
-      cfg.region = Trim(*v);
+      cfg.region = TrimWhitespace(*v);
       cfg.source.region = EnvSource(name);
       break;
     }
@@ -192,18 +181,18 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
     cfg.source.virtual_bucket = EnvSource("S3_USER_VIRTUAL_BUCKET");
   }
   if (auto v = get("AWS_CA_BUNDLE")) {
-    cfg.ca_bundle = Trim(*v);
+    cfg.ca_bundle = TrimWhitespace(*v);
     cfg.source.ca_bundle = EnvSource("AWS_CA_BUNDLE");
   }
   auto ak = get("AWS_ACCESS_KEY_ID");
   auto sk = get("AWS_SECRET_ACCESS_KEY");
-  if (ak) cfg.access_key = Trim(*ak);
-  if (sk) cfg.secret_key = Trim(*sk);
+  if (ak) cfg.access_key = TrimWhitespace(*ak);
+  if (sk) cfg.secret_key = TrimWhitespace(*sk);
   if (ak || sk) {
     cfg.source.credentials = "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY";
   }
-  if (auto v = get("FERRY_S3_SECRET_NAME")) cfg.secret_name = Trim(*v);
-  if (auto v = get("FERRY_SERVICE_ACCOUNT")) cfg.service_account = Trim(*v);
+  if (auto v = get("FERRY_S3_SECRET_NAME")) cfg.secret_name = TrimWhitespace(*v);
+  if (auto v = get("FERRY_SERVICE_ACCOUNT")) cfg.service_account = TrimWhitespace(*v);
   if (auto v = get("STORAGE_CONFIG")) RETURN_IF_ERROR(ApplyStorageConfig(cfg, *v));
   return cfg;
 }
@@ -234,7 +223,7 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
     cfg.source.verify_ssl = v->second;
   }
   if (auto v = lookup("s3-region")) {
-    cfg.region = Trim(v->first);
+    cfg.region = TrimWhitespace(v->first);
     cfg.source.region = v->second;
   }
   if (auto v = lookup("s3-useanoncredential")) {
@@ -246,7 +235,7 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
     cfg.source.virtual_bucket = v->second;
   }
   if (auto v = lookup("s3-cabundle")) {
-    cfg.ca_bundle = Trim(v->first);
+    cfg.ca_bundle = TrimWhitespace(v->first);
     cfg.source.ca_bundle = v->second;
   }
   auto data = [&](std::string_view a, std::string_view b) -> std::optional<std::string> {
@@ -258,8 +247,8 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
   auto ak = data("AWS_ACCESS_KEY_ID", "awsAccessKeyID");
   auto sk = data("AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey");
   if (ak || sk) {
-    cfg.access_key = ak ? Trim(*ak) : "";
-    cfg.secret_key = sk ? Trim(*sk) : "";
+    cfg.access_key = ak ? TrimWhitespace(*ak) : "";
+    cfg.secret_key = sk ? TrimWhitespace(*sk) : "";
     cfg.source.credentials =
         "data keys AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of Secret `" + secret.name + "`";
   }
