@@ -219,7 +219,7 @@ class HealthFront : public server::HttpHandler {
   server::HttpHandler* front_;
 };
 
-// --- V2 gRPC gateway (issue 9; ingress/grpc_ingress.h) ---
+// V2 gRPC gateway (ingress/grpc_ingress.h).
 
 // Starts the gRPC listener whose calls GrpcIngress routes and checks. Null
 // when the implicit default port is busy (skipped with a warning).
@@ -247,8 +247,6 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
   }
   return server;
 }
-
-// --- end V2 gRPC gateway ---
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "ferry up: %s\n", s.message().c_str());
@@ -308,7 +306,7 @@ int RunUp(const UpFlags& flags) {
   ingress::ExternalFront external_front(oauth2.get(), &external);  // /oauth2/*, dashboard host
   external.SetExtAuthz(&ext_authz);
   internal.SetExtAuthz(&ext_authz);
-  ingress::GrpcIngress grpc_gateway;  // V2 gRPC (issue 9)
+  ingress::GrpcIngress grpc_gateway;  // V2 gRPC
   grpc_gateway.SetExtAuthz(&ext_authz);
 
   runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
@@ -351,8 +349,8 @@ int RunUp(const UpFlags& flags) {
     grpc_gateway.SetPolicies(p);
   });
 
-  // Models dashboard (issue 7), wired by the web helper: the API listener
-  // serves the dashboard too; a session cookie stands in for the admin token.
+  // Models dashboard: the API listener serves the dashboard too; a session
+  // cookie stands in for the admin token.
   // Try it from the dashboard goes through the external gateway with the
   // user's oauth2 session (the admin has none: it signs in with a token).
   auto gateway_cookie = [&oauth2](const std::string& user) {
@@ -363,7 +361,7 @@ int RunUp(const UpFlags& flags) {
   web_opts.admin_token = *token;
   web_opts.gateway_cookie = gateway_cookie;
   web::WebHandler dashboard(web_opts, &external, &internal);
-  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
+  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   ingress::AuthzCheckHandler authz_check(&api, &external, &internal, *token);
   web::FrontHandler front(&authz_check, &dashboard, *token);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
