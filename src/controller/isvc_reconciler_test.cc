@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "controller/test_env.h"
 
 namespace ferry::controller {
@@ -25,6 +28,23 @@ class IsvcReconcilerTest : public testing::ControllerTestBase {
   ~IsvcReconcilerTest() override {
     loader_.Shutdown();
     scaler_.Shutdown();
+  }
+
+  // Plays the worker until `done` holds: takes keys and hands them to the
+  // reconciler of their kind (requeue wishes are the queue's; the test does
+  // not need them).
+  template <typename F>
+  void RunUntil(F done, const std::string& what) {
+    for (int i = 0; i < 100 && !done(); ++i) {
+      WorkKey key = NextKey();
+      if (key.kind == WorkKind::kScaleTick || key.kind == WorkKind::kWake) {
+        ReconcileResult r = scaler_.Reconcile(key);
+        if (r.requeue_after.count() > 0) queue_.AddAfter(key, r.requeue_after);
+      } else {
+        isvcs_.Reconcile(key);
+      }
+    }
+    ASSERT_TRUE(done()) << "never reached: " << what;
   }
 
   ReconcileResult Reconcile(const std::string& name) {
@@ -102,6 +122,46 @@ TEST_F(IsvcReconcilerTest, LoadsALocalModelAndRoutesItWithItsBatcher) {
   // The batcher from the typed spec wraps the loaded model.
   EXPECT_GT(runtime::RecommendedCallerThreads(*entry->served->model), 0);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "data/models/default/iris/iris-predictor-00001"));
+}
+
+TEST_F(IsvcReconcilerTest, ScaledToZeroModelIsReloadedForAParkedRequest) {
+  json isvc = Isvc("z", {{"minReplicas", 0}}, ModelDir("z"));
+  isvc["metadata"]["annotations"] = {
+      {"autoscaling.knative.dev/scale-to-zero-pod-retention-period", "0s"}};
+  ASSERT_TRUE(client().Create(isvc).ok());
+  Reconcile("z");
+  auto entry = [&]() -> const server::ModelEntry* {
+    const ServiceRoute* route = routes_ ? routes_->FindExternal("z.default.example.com") : nullptr;
+    return route && !route->revisions.empty() ? route->revisions[0].catalog->Find("z") : nullptr;
+  };
+  // Loaded, then idle for the (zero) grace period: a placeholder takes its place.
+  RunUntil([&] { return entry() && entry()->state == server::ModelEntry::State::kLoading; },
+           "scaled to zero");
+  RunUntil([&] { return ConditionOf(IsvcStatus("z"), "Active")["status"] == "False"; },
+           "Active=False in the status");
+  EXPECT_EQ(IsvcStatus("z")["modelStatus"]["states"]["activeModelState"], "Standby");
+
+  std::mutex mu;
+  std::shared_ptr<const server::ModelCatalog> resumed;
+  std::string error = "not resumed";
+  ASSERT_TRUE(scaler_.Activate(*entry(), [&](std::shared_ptr<const server::ModelCatalog> c,
+                                             std::string e) {
+    std::lock_guard<std::mutex> lock(mu);
+    resumed = std::move(c);
+    error = std::move(e);
+  }));
+  RunUntil([&] { return entry()->state == server::ModelEntry::State::kReady; }, "reloaded");
+  // The parked request resumes on the reloaded model's executor (another thread).
+  for (int i = 0; i < 2000; ++i) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (resumed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_NE(resumed, nullptr) << error;
+  EXPECT_EQ(resumed->Find("z")->state, server::ModelEntry::State::kReady);
+  EXPECT_EQ(error, "");
+  EXPECT_FALSE(scaler_.Activate(*resumed->Find("z"), [](auto, auto) {}));  // not a placeholder
 }
 
 TEST_F(IsvcReconcilerTest, UnknownRuntimeIsNamedInTheStatus) {
