@@ -12,6 +12,8 @@ namespace {
 constexpr char kIsvcApi[] = "serving.kserve.io/v1beta1";
 // How often the status shows a running download's progress.
 constexpr std::chrono::milliseconds kProgressInterval{500};
+// When the object could not be read (other than "not found").
+constexpr std::chrono::milliseconds kRereadAfter{1000};
 
 // Formats Ferry runs natively; the MLflow loader picks the flavor.
 bool FormatSupported(const runtime::RuntimeRegistry& registry, const std::string& format) {
@@ -56,6 +58,7 @@ void IsvcReconciler::RequeueNamespace(const std::string& ns) {
 ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::string& name) {
   auto obj = ctx_.client->Get(kIsvcApi, "InferenceService", ns, name);
   if (!obj.ok()) {
+    if (obj.status().code() != StatusCode::kNotFound) return {.requeue_after = kRereadAfter};
     Remove(ns, name);
     return {};
   }
