@@ -20,10 +20,10 @@
 #include <thread>
 
 #include "api/api_server.h"
-#include "api/encoding.h"
 #include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
+#include "common/base64.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
 #include "controller/storage_admission.h"
@@ -135,7 +135,7 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   std::ostringstream k;
   k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
     << "    server: https://127.0.0.1:" << port << "\n"
-    << "    certificate-authority-data: " << api::Base64Encode(ca_pem) << "\n"
+    << "    certificate-authority-data: " << Base64Encode(ca_pem) << "\n"
     << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
     << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
     << "  user:\n    token: " << token << "\n";
@@ -212,7 +212,7 @@ class HealthFront : public server::HttpHandler {
   server::HttpHandler* front_;
 };
 
-// --- V2 gRPC gateway (issue 9; ingress/grpc_ingress.h) ---
+// V2 gRPC gateway (ingress/grpc_ingress.h).
 
 // GrpcIngress answers through the gRPC server's ResolveSink (valid until it
 // is answered: the call object lives that long).
@@ -259,7 +259,6 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
   return server;
 }
 
-// --- end V2 gRPC gateway ---
 
 // Said when Ferry listens beyond this machine while the default user keeps
 // Kubeflow's well-known password (refused from other machines).
@@ -394,8 +393,8 @@ int RunUp(const UpFlags& flags) {
     snapshots.SetPolicies(std::move(p));
   });
 
-  // Models dashboard (issue 7), wired by the web helper: the API listener
-  // serves the dashboard too; a session cookie stands in for the admin token.
+  // Models dashboard: the API listener serves the dashboard too; a session
+  // cookie stands in for the admin token.
   // Try it from the dashboard goes through the external gateway with the
   // user's oauth2 session (the admin has none: it signs in with a token).
   auto gateway_cookie = [&oauth2](const std::string& user) {
@@ -407,7 +406,7 @@ int RunUp(const UpFlags& flags) {
   web_opts.gateway_cookie = gateway_cookie;
   web_opts.sign_in = sign_in;
   web::WebHandler dashboard(web_opts, &external, &internal);
-  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
+  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
   ingress::AuthzCheckHandler authz_check(
       &api, &external, &internal, [&api](server::HttpRequest& r) {
