@@ -79,8 +79,8 @@ inline void ExpectContributions(const protocol::Tensor& t, const nlohmann::json&
 }
 
 // Each row's and output's contributions add up to want[row][output].
-inline void ExpectAdditivity(const protocol::Tensor& t, const nlohmann::json& want,
-                             size_t features, double tol, const std::string& what) {
+inline void ExpectAdditivity(const protocol::Tensor& t, const nlohmann::json& want, size_t features,
+                             double tol, const std::string& what) {
   const double* got = t.data<double>();
   size_t i = 0;
   for (size_t r = 0; r < want.size(); ++r) {

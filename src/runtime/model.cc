@@ -38,8 +38,8 @@ bool SupportsMethod(const ModelInfo& info, PredictMethod m) {
 
 Status ContributionsRefused(std::string_view model_name, const ModelInfo& info) {
   std::string why = info.contributions_refusal.empty()
-                        ? "it is a " + (info.description.empty() ? info.framework
-                                                                 : info.description) +
+                        ? "it is a " +
+                              (info.description.empty() ? info.framework : info.description) +
                               ", which has no exact per-feature decomposition"
                         : info.contributions_refusal;
   return UnimplementedError(

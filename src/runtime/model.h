@@ -45,10 +45,10 @@ struct ModelInfo {
   protocol::DataType output_datatype = protocol::DataType::kFp64;  // of predict()
   std::vector<std::string> classes;    // classes_ rendered as text, classifiers only
   std::vector<PredictMethod> methods;  // supported methods; predict always first
+  std::vector<std::string> warnings;   // load-time warnings (e.g. unknown sklearn version)
   // Why kContributions is missing from `methods` when the reason is specific
   // to this model (e.g. "its trees use categorical splits"); empty otherwise.
   std::string contributions_refusal;
-  std::vector<std::string> warnings;   // load-time warnings (e.g. unknown sklearn version)
 };
 
 class Model {
@@ -61,9 +61,10 @@ class Model {
   // values) or [rows, k] (probabilities, decision values); kContributions
   // returns FP64 [rows, n_features + 1] for a single raw output, or
   // [rows, outputs, n_features + 1] (one block per class or target), the
-  // bias last. The name is left empty for the server to fill in. Errors: InvalidArgument for inputs the
-  // model cannot take (wrong feature count, strings where numbers are
-  // needed), Unimplemented for a method the model lacks.
+  // bias last. The name is left empty for the server to fill in. Errors:
+  // InvalidArgument for inputs the model cannot take (wrong feature count,
+  // strings where numbers are needed), Unimplemented for a method the model
+  // lacks.
   virtual StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
                                              PredictMethod method) const = 0;
 };

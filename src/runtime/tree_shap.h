@@ -102,8 +102,8 @@ struct ShapWalk {
   // Visits `node`, entered through a split on `feature` that kept `zero` of
   // the cover and that x follows when `one` is 1; `parent` is the path
   // above (parent_len elements).
-  void Recurse(int64_t node, const ShapPathElement* parent, int parent_len, double zero,
-               double one, int64_t feature, int32_t level) {
+  void Recurse(int64_t node, const ShapPathElement* parent, int parent_len, double zero, double one,
+               int64_t feature, int32_t level) {
     ShapPathElement* m = scratch.level(level);
     std::copy(parent, parent + parent_len, m);
     const int depth = parent_len;

@@ -38,9 +38,7 @@ class GradientBoosting : public Classifier {
   }
 
   // Explained output: the raw score (decision_function), init_ in the bias.
-  size_t contribution_outputs() const override {
-    return explainer_->refusal().empty() ? k_ : 0;
-  }
+  size_t contribution_outputs() const override { return explainer_->refusal().empty() ? k_ : 0; }
   Status Contributions(const double* x, size_t rows, double* out) const override {
     explainer_->Explain(x, rows, out);
     return OkStatus();
@@ -49,7 +47,7 @@ class GradientBoosting : public Classifier {
 
   std::vector<std::shared_ptr<const TreeModel>> trees_;  // stages_ x k_
   std::unique_ptr<TreeSumExplainer> explainer_;
-  std::vector<double> init_;                             // k_
+  std::vector<double> init_;  // k_
   size_t stages_ = 0;
   size_t k_ = 1;
   double learning_rate_ = 0.1;

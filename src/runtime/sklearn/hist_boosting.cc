@@ -112,8 +112,7 @@ class HistGradientBoosting : public Classifier {
     shap_bias_ = baseline_;
     for (size_t i = 0; i < trees_.size(); ++i) {
       max_depth_ = std::max(max_depth_, trees_[i].max_depth);
-      runtime::AddTreeExpectation(HgbShapView{trees_[i], known_}, 1, 1.0,
-                                  &shap_bias_[i % k_]);
+      runtime::AddTreeExpectation(HgbShapView{trees_[i], known_}, 1, 1.0, &shap_bias_[i % k_]);
     }
     if (max_depth_ > runtime::kMaxShapDepth) {
       shap_refusal_ = "a tree is " + std::to_string(max_depth_) +

@@ -166,8 +166,8 @@ StatusOr<PredictorPtr> MakeTreeEnsemble(const Attrs& a, BuildContext& ctx) {
       }
     }
     m->trees_ = std::move(trees);
-    m->explainer_ = MakeExplainer(m->trees_, TreeSumExplainer::Leaf::kClassProba,
-                                  m->labels_.size(), m->n_features_);
+    m->explainer_ = MakeExplainer(m->trees_, TreeSumExplainer::Leaf::kClassProba, m->labels_.size(),
+                                  m->n_features_);
     m->has_proba_ = true;
     return PredictorPtr(std::move(m));
   }

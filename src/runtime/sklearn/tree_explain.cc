@@ -51,8 +51,9 @@ void TreeSumExplainer::Finish() {
   for (const Term& term : terms_) {
     const TreeModel& t = *term.tree;
     if (!t.has_cover()) {
-      refusal_ = "its trees do not record how many training samples reached each node "
-                 "(tree_.weighted_n_node_samples), which TreeSHAP needs";
+      refusal_ =
+          "its trees do not record how many training samples reached each node "
+          "(tree_.weighted_n_node_samples), which TreeSHAP needs";
       return;
     }
     if (t.max_depth() > runtime::kMaxShapDepth) {

@@ -173,8 +173,8 @@ StatusOr<Booster::Prediction> Booster::PredictDense(const double* data, uint64_t
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
-    RETURN_IF_ERROR(PredictChunk(data + off * cols, n, cols, config, missing, &shape, &dim,
-                                 &result));
+    RETURN_IF_ERROR(
+        PredictChunk(data + off * cols, n, cols, config, missing, &shape, &dim, &result));
     // The result buffer is libxgboost's per-thread storage: copy it out now.
     uint64_t count = 1;
     std::vector<uint64_t> chunk_shape;

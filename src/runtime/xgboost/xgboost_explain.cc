@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <type_traits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 #include <utility>
 
 #include "runtime/tree_shap.h"
@@ -200,7 +200,8 @@ struct XgboostExplainer::TreeView {
 };
 
 bool XgboostExplainer::Missing(double v) const {
-  return std::isnan(v) || (!missing_is_nan_ && static_cast<float>(v) == static_cast<float>(missing_));
+  return std::isnan(v) ||
+         (!missing_is_nan_ && static_cast<float>(v) == static_cast<float>(missing_));
 }
 
 StatusOr<XgboostExplainer> XgboostExplainer::Parse(const std::string& model_json,
@@ -212,13 +213,18 @@ StatusOr<XgboostExplainer> XgboostExplainer::Parse(const std::string& model_json
   XgboostExplainer e;
   e.missing_ = missing;
   e.missing_is_nan_ = std::isnan(missing);
-  e.n_features_ = static_cast<int64_t>(NumberParam(*learner, {"learner_model_param", "num_feature"}, 0));
-  const auto num_class = static_cast<size_t>(NumberParam(*learner, {"learner_model_param", "num_class"}, 0));
-  const auto num_target = static_cast<size_t>(NumberParam(*learner, {"learner_model_param", "num_target"}, 1));
+  e.n_features_ =
+      static_cast<int64_t>(NumberParam(*learner, {"learner_model_param", "num_feature"}, 0));
+  const auto num_class =
+      static_cast<size_t>(NumberParam(*learner, {"learner_model_param", "num_class"}, 0));
+  const auto num_target =
+      static_cast<size_t>(NumberParam(*learner, {"learner_model_param", "num_target"}, 1));
   e.groups_ = std::max<size_t>({1, num_class, num_target});
   const Json* objective = Find(*learner, {"objective", "name"});
-  const std::string obj = objective != nullptr && objective->is_string() ? objective->get<std::string>() : "";
-  const auto base_score = static_cast<float>(NumberParam(*learner, {"learner_model_param", "base_score"}, 0.5));
+  const std::string obj =
+      objective != nullptr && objective->is_string() ? objective->get<std::string>() : "";
+  const auto base_score =
+      static_cast<float>(NumberParam(*learner, {"learner_model_param", "base_score"}, 0.5));
   const std::optional<double> base = BaseMargin(obj, base_score);
   if (!base.has_value()) {
     return FailedPreconditionError("Ferry does not know how objective " + obj +
@@ -229,7 +235,8 @@ StatusOr<XgboostExplainer> XgboostExplainer::Parse(const std::string& model_json
 
   const Json* gb = Find(*learner, {"gradient_booster"});
   const Json* gb_name = gb != nullptr ? Find(*gb, {"name"}) : nullptr;
-  const std::string booster = gb_name != nullptr && gb_name->is_string() ? gb_name->get<std::string>() : "";
+  const std::string booster =
+      gb_name != nullptr && gb_name->is_string() ? gb_name->get<std::string>() : "";
   if (booster == "gblinear") {
     const Json* weights = Find(*gb, {"model", "weights"});
     const size_t want = (static_cast<size_t>(e.n_features_) + 1) * e.groups_;
@@ -258,8 +265,8 @@ StatusOr<XgboostExplainer> XgboostExplainer::Parse(const std::string& model_json
     return Damaged("has no trees or tree_info");
   }
   const Json* weights = booster == "dart" ? Find(*gb, {"weight_drop"}) : nullptr;
-  if (booster == "dart" && (weights == nullptr || !weights->is_array() ||
-                            weights->size() != trees->size())) {
+  if (booster == "dart" &&
+      (weights == nullptr || !weights->is_array() || weights->size() != trees->size())) {
     return Damaged("has a dart booster without one weight_drop per tree");
   }
   const auto parallel = static_cast<size_t>(

@@ -42,7 +42,7 @@ class XgboostExplainer {
   // absolute values of its terms, a scale for float32 rounding.
   double Margin(const double* x, size_t group, double* magnitude = nullptr) const;
 
- // The parsed model (public for the parser in xgboost_explain.cc).
+  // The parsed model (public for the parser in xgboost_explain.cc).
   struct Node {
     int32_t left;  // -1 for a leaf
     int32_t right;
@@ -66,7 +66,7 @@ class XgboostExplainer {
   std::vector<Tree> trees_;
   std::vector<double> linear_;  // gblinear: (n_features + 1) x groups, bias row last
   bool linear_model_ = false;
-  std::vector<double> bias_;    // per group
+  std::vector<double> bias_;  // per group
   double base_margin_ = 0.0;
   size_t groups_ = 1;
   int64_t n_features_ = 0;

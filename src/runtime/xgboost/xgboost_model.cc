@@ -113,8 +113,7 @@ StatusOr<Booster::Prediction> XgboostModel::Run(const protocol::Frame& x, bool m
   if (serialize_) {
     lock.lock();
   }
-  return booster_->PredictDense(in.data, x.rows, in.cols, margin, iteration_end,
-                                settings_.missing);
+  return booster_->PredictDense(in.data, x.rows, in.cols, margin, iteration_end, settings_.missing);
 }
 
 StatusOr<Tensor> XgboostModel::Contributions(const protocol::Frame& x) const {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
@@ -147,10 +147,10 @@ Status CheckMargins(const Booster& booster, const XgboostExplainer& e, const Xgb
       const double mine = e.Margin(probes.data() + r * p, g, &magnitude);
       const double theirs = margins.values[r * k + g];
       if (!(std::abs(mine - theirs) <= 1e-5 * (1 + magnitude))) {
-        return FailedPreconditionError(
-            "Ferry's reading of its trees gives the margin " + std::to_string(mine) +
-            " where libxgboost gives " + std::to_string(theirs) + " (probe row " +
-            std::to_string(r) + ", group " + std::to_string(g) + ")");
+        return FailedPreconditionError("Ferry's reading of its trees gives the margin " +
+                                       std::to_string(mine) + " where libxgboost gives " +
+                                       std::to_string(theirs) + " (probe row " + std::to_string(r) +
+                                       ", group " + std::to_string(g) + ")");
       }
     }
   }
