@@ -17,15 +17,18 @@ struct TestTree {
   std::vector<double> threshold, cover;
   std::vector<std::vector<double>> value;  // per node, n_outputs (leaves only)
 
+  std::vector<int64_t> parent;
+
   bool IsLeaf(int64_t n) const { return left[n] < 0; }
   int64_t Left(int64_t n) const { return left[n]; }
   int64_t Right(int64_t n) const { return right[n]; }
   int64_t Feature(int64_t n) const { return feature[n]; }
-  double Cover(int64_t n) const { return cover[n]; }
-  bool GoesLeft(int64_t n, const double* x) const { return x[feature[n]] <= threshold[n]; }
-  void LeafValues(int64_t n, double* out) const {
-    for (size_t o = 0; o < value[n].size(); ++o) out[o] = value[n][o];
+  double CoverShare(int64_t n) const {
+    const double c = cover[parent[n]];
+    return c > 0 ? cover[n] / c : 0.0;
   }
+  bool GoesLeft(int64_t n, const double* x) const { return x[feature[n]] <= threshold[n]; }
+  const double* LeafValues(int64_t n) const { return value[n].data(); }
 };
 
 // A random full binary tree of the given depth bound; covers add up from the
@@ -33,6 +36,7 @@ struct TestTree {
 int64_t Grow(TestTree& t, std::mt19937& rng, int depth, int max_depth, int n_features,
              size_t n_outputs, bool allow_zero) {
   const auto id = static_cast<int64_t>(t.left.size());
+  t.parent.push_back(-1);
   t.left.push_back(-1);
   t.right.push_back(-1);
   t.feature.push_back(-1);
@@ -51,6 +55,7 @@ int64_t Grow(TestTree& t, std::mt19937& rng, int depth, int max_depth, int n_fea
   const int64_t r = Grow(t, rng, depth + 1, max_depth, n_features, n_outputs, allow_zero);
   t.left[id] = l;
   t.right[id] = r;
+  t.parent[l] = t.parent[r] = id;
   t.cover[id] = t.cover[l] + t.cover[r];
   return id;
 }
@@ -87,12 +92,17 @@ std::vector<double> BruteForce(const TestTree& t, const double* x, int m, size_t
   return phi;
 }
 
-std::vector<double> Fast(const TestTree& t, const double* x, int m, size_t n_outputs,
-                         int max_depth) {
+// AddTreeShap (leaf-wise), or Algorithm 2 as published when `paper`.
+std::vector<double> Fast(const TestTree& t, const double* x, int m, size_t n_outputs, int max_depth,
+                         bool paper = false) {
   std::vector<double> phi(n_outputs * (m + 1), 0.0);
   ShapScratch scratch;
   scratch.Reserve(max_depth, m, n_outputs);
-  AddTreeShap(t, x, n_outputs, m + 1, 1.0, scratch, phi.data());
+  if (paper) {
+    AddTreeShapPaper(t, x, n_outputs, m + 1, 1.0, scratch, phi.data());
+  } else {
+    AddTreeShap(t, x, n_outputs, m + 1, 1.0, scratch, phi.data());
+  }
   std::vector<double> bias(n_outputs, 0.0);
   AddTreeExpectation(t, n_outputs, 1.0, bias.data());
   for (size_t o = 0; o < n_outputs; ++o) phi[o * (m + 1) + m] = bias[o];
@@ -110,8 +120,10 @@ void CheckRandomTrees(int n_features, int max_depth, size_t n_outputs, bool allo
     for (double& v : x) v = u(rng);
     auto want = BruteForce(t, x.data(), n_features, n_outputs);
     auto got = Fast(t, x.data(), n_features, n_outputs, max_depth);
+    auto paper = Fast(t, x.data(), n_features, n_outputs, max_depth, true);
     for (size_t i = 0; i < want.size(); ++i) {
       EXPECT_NEAR(got[i], want[i], 1e-9) << "trial " << trial << " index " << i;
+      EXPECT_NEAR(paper[i], want[i], 1e-9) << "Algorithm 2, trial " << trial << " index " << i;
     }
     // Efficiency: the contributions and the bias add up to the tree's output.
     for (size_t o = 0; o < n_outputs; ++o) {
@@ -135,6 +147,26 @@ TEST(TreeShap, MatchesBruteForceOnDeeperTreesWithManyOutputs) {
 
 TEST(TreeShap, MatchesBruteForceWithZeroCoverBranches) { CheckRandomTrees(4, 6, 2, true, 4); }
 
+TEST(TreeShap, OneScratchServesTreesOfDifferentSizes) {
+  // Runtimes keep one scratch per thread across models: state must not leak.
+  std::mt19937 rng(6);
+  ShapScratch shared;
+  for (int trial = 0; trial < 20; ++trial) {
+    const int m = 2 + trial % 5;
+    const int depth = 2 + trial % 7;
+    TestTree t;
+    Grow(t, rng, 0, depth, m, 1 + trial % 3, trial % 2 == 0);
+    std::vector<double> x(m);
+    for (double& v : x) v = std::uniform_real_distribution<double>(0, 1)(rng);
+    const size_t outs = t.value.back().size();
+    std::vector<double> phi(outs * (m + 1), 0.0);
+    shared.Reserve(depth, m, outs);
+    AddTreeShap(t, x.data(), outs, m + 1, 1.0, shared, phi.data());
+    auto want = Fast(t, x.data(), m, outs, depth);
+    for (int f = 0; f < m; ++f) EXPECT_NEAR(phi[f], want[f], 1e-12) << trial;
+  }
+}
+
 TEST(TreeShap, ScaleMultipliesEveryContribution) {
   std::mt19937 rng(5);
   TestTree t;
@@ -150,6 +182,7 @@ TEST(TreeShap, ScaleMultipliesEveryContribution) {
 
 TEST(TreeShap, SingleLeafTreeHasOnlyABias) {
   TestTree t;
+  t.parent = {-1};
   t.left = {-1};
   t.right = {-1};
   t.feature = {-1};

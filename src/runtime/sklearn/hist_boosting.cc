@@ -20,6 +20,7 @@ enum class HgbLink { kIdentity, kExp, kBinomial, kMultinomial };
 struct HgbNode {
   double value;
   double count;  // training samples that reached the node: TreeSHAP's cover
+  double share;  // count / the parent's count (0 when that is 0); 1 for the root
   double threshold;
   uint32_t feature;
   uint32_t left;
@@ -75,11 +76,11 @@ struct HgbShapView {
   int64_t Left(int64_t n) const { return t.nodes[n].left; }
   int64_t Right(int64_t n) const { return t.nodes[n].right; }
   int64_t Feature(int64_t n) const { return t.nodes[n].feature; }
-  double Cover(int64_t n) const { return t.nodes[n].count; }
+  double CoverShare(int64_t n) const { return t.nodes[n].share; }
   bool GoesLeft(int64_t n, const double* x) const {
     return t.GoesLeft(static_cast<uint32_t>(n), x, known);
   }
-  void LeafValues(int64_t n, double* out) const { out[0] = t.nodes[n].value; }
+  const double* LeafValues(int64_t n) const { return &t.nodes[n].value; }
 };
 
 class HistGradientBoosting : public Classifier {
@@ -246,6 +247,7 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
   for (int64_t i = 0; i < n; ++i) {
     HgbNode node{value[i],
                  count[i],
+                 1.0,
                  thr[i],
                  static_cast<uint32_t>(feat[i]),
                  static_cast<uint32_t>(left[i]),
@@ -266,6 +268,12 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
     }
     t.max_depth = std::max(t.max_depth, depth[i]);
     t.nodes.push_back(node);
+  }
+  for (const HgbNode& node : t.nodes) {
+    if (node.leaf) continue;
+    for (uint32_t child : {node.left, node.right}) {
+      t.nodes[child].share = node.count > 0 ? t.nodes[child].count / node.count : 0.0;
+    }
   }
   return t;
 }

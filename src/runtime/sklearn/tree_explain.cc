@@ -1,40 +1,33 @@
 #include "runtime/sklearn/tree_explain.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "runtime/tree_shap.h"
 
 namespace ferry::sklearn {
-namespace {
 
-// TreeModel as runtime::AddTreeShap sees it, with the leaf values one term
-// contributes.
-struct ShapView {
-  const TreeModel& t;
-  bool proba;
+// One term's compact nodes as runtime::AddTreeShap sees them, with sklearn's
+// split rule (TreeModel::GoesLeft: float32(x) <= threshold, NaN by
+// missing_go_to_left when recorded).
+struct TreeSumExplainer::ShapView {
+  const ShapNode* nodes;
+  const double* values;
   size_t n_values;
 
-  bool IsLeaf(int64_t n) const { return t.IsLeaf(n); }
-  int64_t Left(int64_t n) const { return t.Left(n); }
-  int64_t Right(int64_t n) const { return t.Right(n); }
-  int64_t Feature(int64_t n) const { return t.Feature(n); }
-  double Cover(int64_t n) const { return t.Cover(n); }
-  bool GoesLeft(int64_t n, const double* x) const { return t.GoesLeft(n, x); }
-  void LeafValues(int64_t n, double* out) const {
-    if (proba) {
-      // As predict_proba: the leaf's class weights over their sum.
-      const double* v = t.Value(n, 0);
-      double sum = 0.0;
-      for (size_t c = 0; c < n_values; ++c) sum += v[c];
-      if (sum == 0.0) sum = 1.0;
-      for (size_t c = 0; c < n_values; ++c) out[c] = v[c] / sum;
-      return;
-    }
-    for (size_t o = 0; o < n_values; ++o) out[o] = t.Value(n, o)[0];
+  bool IsLeaf(int64_t n) const { return nodes[n].left < 0; }
+  int64_t Left(int64_t n) const { return nodes[n].left; }
+  int64_t Right(int64_t n) const { return nodes[n].right; }
+  int64_t Feature(int64_t n) const { return nodes[n].feature; }
+  double CoverShare(int64_t n) const { return nodes[n].share; }
+  bool GoesLeft(int64_t n, const double* x) const {
+    const ShapNode& node = nodes[n];
+    const double v = static_cast<double>(static_cast<float>(x[node.feature]));
+    if (v != v && node.missing_left >= 0) return node.missing_left != 0;
+    return v <= node.threshold;
   }
+  const double* LeafValues(int64_t n) const { return values + n * n_values; }
 };
-
-}  // namespace
 
 TreeSumExplainer::TreeSumExplainer(Leaf leaf, size_t outputs, int64_t n_features,
                                    std::vector<double> base)
@@ -44,11 +37,15 @@ TreeSumExplainer::TreeSumExplainer(Leaf leaf, size_t outputs, int64_t n_features
 
 void TreeSumExplainer::Add(std::shared_ptr<const TreeModel> tree, double scale, size_t first,
                            size_t n_values) {
-  terms_.push_back(Term{std::move(tree), scale, first, n_values});
+  terms_.push_back(Term{std::move(tree), scale, first, n_values, {}, {}});
+  // The walk indexes nodes with int32.
+  if (terms_.back().tree->node_count() > INT32_MAX) refusal_ = "a tree has too many nodes";
 }
 
 void TreeSumExplainer::Finish() {
-  for (const Term& term : terms_) {
+  if (!refusal_.empty()) return;
+  bool positive_sums = leaf_ == Leaf::kClassProba && outputs_ == 2;
+  for (Term& term : terms_) {
     const TreeModel& t = *term.tree;
     if (!t.has_cover()) {
       refusal_ =
@@ -62,9 +59,40 @@ void TreeSumExplainer::Finish() {
       return;
     }
     max_depth_ = std::max(max_depth_, t.max_depth());
-    runtime::AddTreeExpectation(ShapView{t, leaf_ == Leaf::kClassProba, term.n_values},
+    const auto n = static_cast<int64_t>(t.node_count());
+    term.nodes.assign(n, ShapNode{0.0, 1.0, -1, -1, 0, -1});
+    term.values.assign(n * term.n_values, 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (t.IsLeaf(i)) {
+        double* out = &term.values[i * term.n_values];
+        if (leaf_ == Leaf::kClassProba) {
+          // As predict_proba: the leaf's class weights over their sum.
+          const double* v = t.Value(i, 0);
+          double sum = 0.0;
+          for (size_t c = 0; c < term.n_values; ++c) sum += v[c];
+          positive_sums = positive_sums && sum > 0.0;
+          if (sum == 0.0) sum = 1.0;
+          for (size_t c = 0; c < term.n_values; ++c) out[c] = v[c] / sum;
+        } else {
+          for (size_t o = 0; o < term.n_values; ++o) out[o] = t.Value(i, o)[0];
+        }
+        continue;
+      }
+      ShapNode& node = term.nodes[i];
+      node.threshold = t.Threshold(i);
+      node.left = static_cast<int32_t>(t.Left(i));
+      node.right = static_cast<int32_t>(t.Right(i));
+      node.feature = static_cast<int32_t>(t.Feature(i));
+      node.missing_left = t.MissingLeft(i);
+      const double cover = t.Cover(i);
+      for (int64_t child : {t.Left(i), t.Right(i)}) {
+        term.nodes[child].share = cover > 0 ? t.Cover(child) / cover : 0.0;
+      }
+    }
+    runtime::AddTreeExpectation(ShapView{term.nodes.data(), term.values.data(), term.n_values},
                                 term.n_values, term.scale, bias_.data() + term.first);
   }
+  binary_proba_ = positive_sums;
 }
 
 void TreeSumExplainer::Explain(const double* x, size_t rows, double* out) const {
@@ -79,8 +107,18 @@ void TreeSumExplainer::Explain(const double* x, size_t rows, double* out) const 
     double* phi = out + r * outputs_ * stride;
     const double* xr = x + r * p;
     for (const Term& term : terms_) {
-      runtime::AddTreeShap(ShapView{*term.tree, leaf_ == Leaf::kClassProba, term.n_values}, xr,
-                           term.n_values, stride, term.scale, scratch, phi + term.first * stride);
+      if (binary_proba_) {
+        // Class 1's values are the second of each leaf's pair.
+        const ShapView one{term.nodes.data(), term.values.data() + 1, 2};
+        runtime::AddTreeShap(one, xr, 1, stride, term.scale, scratch, phi + stride);
+      } else {
+        const ShapView view{term.nodes.data(), term.values.data(), term.n_values};
+        runtime::AddTreeShap(view, xr, term.n_values, stride, term.scale, scratch,
+                             phi + term.first * stride);
+      }
+    }
+    if (binary_proba_) {
+      for (size_t f = 0; f < p; ++f) phi[f] = -phi[stride + f];
     }
     for (size_t o = 0; o < outputs_; ++o) {
       phi[o * stride + p] = bias_[o];

@@ -47,11 +47,25 @@ class TreeSumExplainer {
   void Explain(const double* x, size_t rows, double* out) const;
 
  private:
+  // One node, compact (the walk streams every node of every tree per row).
+  struct ShapNode {
+    double threshold;
+    double share;  // of the parent's cover (0 when the parent has none)
+    int32_t left;  // -1 for a leaf
+    int32_t right;
+    int32_t feature;
+    int8_t missing_left;  // as TreeModel: -1 when NaN follows the comparison
+  };
+  struct ShapView;
   struct Term {
     std::shared_ptr<const TreeModel> tree;
     double scale;
     size_t first;
     size_t n_values;
+    // Precomputed by Finish: the tree's nodes as TreeSHAP walks them, and
+    // each leaf's n_values values.
+    std::vector<ShapNode> nodes;
+    std::vector<double> values;
   };
   Leaf leaf_;
   size_t outputs_;
@@ -59,6 +73,9 @@ class TreeSumExplainer {
   std::vector<double> bias_;
   std::vector<Term> terms_;
   int32_t max_depth_ = 0;
+  // Two-class probabilities: only class 1 is walked; class 0 gets the
+  // negated contributions (p0 = 1 - p1 at every leaf).
+  bool binary_proba_ = false;
   std::string refusal_;
 };
 

@@ -43,10 +43,14 @@ class TreeModel {
     return v <= n.threshold;
   }
   // Node structure, for TreeSHAP (runtime/tree_shap.h).
+  int64_t node_count() const { return static_cast<int64_t>(nodes_.size()); }
   bool IsLeaf(int64_t i) const { return nodes_[i].left < 0; }
   int64_t Left(int64_t i) const { return nodes_[i].left; }
   int64_t Right(int64_t i) const { return nodes_[i].right; }
   int64_t Feature(int64_t i) const { return nodes_[i].feature; }
+  double Threshold(int64_t i) const { return nodes_[i].threshold; }
+  // How NaN is routed: 1 left, 0 right, -1 by the comparison (not recorded).
+  int8_t MissingLeft(int64_t i) const { return nodes_[i].missing_left; }
   // Training weight that reached node i (tree_.weighted_n_node_samples, else
   // n_node_samples; empty when the pickle has neither).
   bool has_cover() const { return !cover_.empty(); }

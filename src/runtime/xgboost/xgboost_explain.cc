@@ -140,7 +140,8 @@ Status ParseTree(const Json& j, int64_t n_features, XgboostExplainer::Tree* tree
       }
     }
   }
-  tree->nodes.resize(n);
+  // Nodes no walk reaches (pruned) stay leaves.
+  tree->nodes.assign(n, XgboostExplainer::Node{-1, -1, 0, 0.0f, false, 0.0, 0.0, 0.0});
   std::vector<int32_t> depth(n, -1);
   std::vector<size_t> stack{0};
   depth[0] = 0;
@@ -154,6 +155,7 @@ Status ParseTree(const Json& j, int64_t n_features, XgboostExplainer::Tree* tree
     node.split = static_cast<float>(split[i]);
     node.default_left = default_left[i] != 0;
     node.cover = cover[i];
+    node.share = 1.0;
     node.value = static_cast<float>(split[i]);
     tree->max_depth = std::max(tree->max_depth, depth[i]);
     if (left[i] == -1) continue;
@@ -168,6 +170,12 @@ Status ParseTree(const Json& j, int64_t n_features, XgboostExplainer::Tree* tree
     depth[left[i]] = depth[right[i]] = depth[i] + 1;
     stack.push_back(static_cast<size_t>(left[i]));
     stack.push_back(static_cast<size_t>(right[i]));
+  }
+  for (XgboostExplainer::Node& node : tree->nodes) {
+    if (node.left < 0) continue;
+    for (int32_t child : {node.left, node.right}) {
+      tree->nodes[child].share = node.cover > 0 ? tree->nodes[child].cover / node.cover : 0.0;
+    }
   }
   if (tree->max_depth > runtime::kMaxShapDepth) {
     return FailedPreconditionError("a tree is " + std::to_string(tree->max_depth) +
@@ -189,14 +197,14 @@ struct XgboostExplainer::TreeView {
   int64_t Left(int64_t n) const { return t.nodes[n].left; }
   int64_t Right(int64_t n) const { return t.nodes[n].right; }
   int64_t Feature(int64_t n) const { return t.nodes[n].feature; }
-  double Cover(int64_t n) const { return t.nodes[n].cover; }
+  double CoverShare(int64_t n) const { return t.nodes[n].share; }
   bool GoesLeft(int64_t n, const double* x) const {
     const Node& node = t.nodes[n];
     const double v = x[node.feature];
     if (e.Missing(v)) return node.default_left;
     return static_cast<float>(v) < node.split;
   }
-  void LeafValues(int64_t n, double* out) const { out[0] = t.nodes[n].value; }
+  const double* LeafValues(int64_t n) const { return &t.nodes[n].value; }
 };
 
 bool XgboostExplainer::Missing(double v) const {

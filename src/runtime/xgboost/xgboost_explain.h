@@ -50,6 +50,7 @@ class XgboostExplainer {
     float split;
     bool default_left;
     double cover;
+    double share;  // cover / the parent's cover (0 when that is 0)
     double value;  // leaf value
   };
   struct Tree {
