@@ -100,6 +100,12 @@ async function explainDenial(url, token) {
     return h('p', { class: 'muted', id: 'why-missing' },
       'This server has no authorization check (POST /ferry/v1/authz/check answered 404).');
   }
+  if (r.status === 403) {
+    // RBAC: the check reveals the gateway's policies, so it is granted, not given.
+    return h('p', { class: 'muted', id: 'why-forbidden' },
+      `No explanation: ${r.json?.message || 'forbidden'}. An admin can run ferry authz check -X POST ${url}, ` +
+      'or allow you the non-resource URL /ferry/v1/authz/check (verb post).');
+  }
   if (!r.ok || !r.json) return h('p', { class: 'error' }, `authz check failed: HTTP ${r.status} ${r.text}`);
   const lines = r.json.explanation || [];
   return h('section', { 'aria-labelledby': 'why-title', class: 'why' },

@@ -85,10 +85,11 @@ class DashboardUserTest(unittest.TestCase):
         while up.kubectl("get", "namespace", NS, check=False).returncode != 0:
             assert time.time() < deadline, "the Profile's namespace never appeared"
             time.sleep(0.05)
-        up.kubectl("create", "rolebinding", "namespaceAdmin", "--clusterrole=kubeflow-admin",
-                   "--user=" + OWNER, "-n", NS)
-        up.kubectl("create", "rolebinding", "user-carol-example-com-clusterrole-view",
-                   "--clusterrole=kubeflow-view", "--user=" + VIEWER, "-n", NS)
+        # As the profile controller (owner) and KFAM (contributor) bind them.
+        up.kubectl("apply", "-f", "-", input=ferrytest.user_role_binding(
+            "namespaceAdmin", NS, "kubeflow-admin", OWNER))
+        up.kubectl("apply", "-f", "-", input=ferrytest.user_role_binding(
+            "user-carol-example-com-clusterrole-view", NS, "kubeflow-view", VIEWER))
         up.kubectl("create", "secret", "generic", "s3creds", "--from-literal=key=" + SECRET,
                    "-n", NS)
         up.kubectl("apply", "-f", "-", input=ISVC)
