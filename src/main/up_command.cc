@@ -400,7 +400,7 @@ int RunUp(const UpFlags& flags) {
   // Try it from the dashboard goes through the external gateway with the
   // user's oauth2 session (the admin has none: it signs in with a token).
   auto gateway_cookie = [&oauth2](const std::string& user) {
-    return user == "admin" ? std::string() : oauth2->SessionCookieFor(user);
+    return oauth2->SessionCookieFor(user);
   };
   web::WebOptions web_opts;
   web_opts.data_dir = dir;

@@ -64,10 +64,13 @@ class FrontHandlerTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     // A password user literally named "admin": still not the admin token's holder.
     std::ofstream(dir_ / "users") << "user@example.com plain:12341234\nadmin plain:pw-of-admin\n";
-    WebOptions o{dir_.string(), "admintoken"};
+    WebOptions o;
+    o.data_dir = dir_.string();
+    o.admin_token = "admintoken";
     o.user_token = [this](const std::string& user) {
       return mint_fails_ ? std::string() : "token-of-" + user;
     };
+    o.gateway_cookie = [](const std::string& user) { return "oauth2_proxy_kubeflow=of-" + user; };
     web_ = std::make_unique<WebHandler>(o, &gateway_, &gateway_);
     front_ = std::make_unique<FrontHandler>(&api_, web_.get());
   }
@@ -108,10 +111,13 @@ class FrontHandlerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  class NullGateway : public server::HttpHandler {
-    void Handle(HttpRequest&, server::Responder r) override {
+  class RecordingGateway : public server::HttpHandler {
+   public:
+    void Handle(HttpRequest& req, server::Responder r) override {
+      seen = req;
       r.Send(HttpResponse::Json(404, "{}"));
     }
+    HttpRequest seen;
   } gateway_;
   RecordingApi api_;
   bool mint_fails_ = false;
@@ -148,6 +154,16 @@ TEST_F(FrontHandlerTest, SessionCallsCarryTheUsersOwnTokenNeverTheAdminToken) {
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find("could not issue a token"), std::string::npos) << r.body;
   EXPECT_EQ(api_.seen.size(), before);
+}
+
+TEST_F(FrontHandlerTest, TryGoesAsTheSessionUserButNeverAsTheAdmin) {
+  const std::string infer = "/ferry/try/external/m.ns.example.com/v2/models/m/infer";
+  Call(*front_, "POST", infer, {{"cookie", SignIn("email=admin&password=pw-of-admin")}}, "{}");
+  EXPECT_EQ(gateway_.seen.Header("cookie"), "oauth2_proxy_kubeflow=of-admin");
+  EXPECT_EQ(gateway_.seen.body, "{}");
+  Call(*front_, "POST", infer, {{"cookie", SignIn("token=admintoken")}}, "{}");
+  EXPECT_FALSE(gateway_.seen.HasHeader("cookie"));  // the token holder is no gateway user
+  EXPECT_FALSE(gateway_.seen.HasHeader("authorization"));
 }
 
 TEST_F(FrontHandlerTest, NamespacesAreThoseTheUserCanReach) {

@@ -294,7 +294,17 @@ struct WebHandler::Impl {
     return Redirect(options.login_url + "?rd=" + UrlEncode(next));
   }
 
-  void Try(HttpRequest& req, const std::string& user, server::Responder responder) const;
+  // Whether `request` has a live session: its user, and whether the session
+  // was opened with the admin token.
+  bool Session(const HttpRequest& request, std::string* user, bool* admin) const {
+    *admin = false;
+    if (options.session_lookup) return options.session_lookup(request, user);
+    std::string id = CookieValue(request, kSessionCookie);
+    return !id.empty() && sessions.Lookup(id, user, admin);
+  }
+
+  void Try(HttpRequest& req, const std::string& user, bool admin,
+           server::Responder responder) const;
 };
 
 WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
@@ -330,13 +340,7 @@ bool WebHandler::SessionUser(const HttpRequest& request, std::string* user) cons
 std::string WebHandler::ApiCredential(const HttpRequest& request, bool* ok) const {
   std::string user;
   bool admin = false;
-  if (impl_->options.session_lookup) {
-    // Sessions of another sign-in component (the oauth2-proxy) are never the admin.
-    *ok = impl_->options.session_lookup(request, &user);
-  } else {
-    std::string id = CookieValue(request, kSessionCookie);
-    *ok = !id.empty() && impl_->sessions.Lookup(id, &user, &admin);
-  }
+  *ok = impl_->Session(request, &user, &admin);
   if (!*ok) return "";
   if (admin) {
     return impl_->options.admin_token.empty() ? "" : "Bearer " + impl_->options.admin_token;
@@ -345,7 +349,7 @@ std::string WebHandler::ApiCredential(const HttpRequest& request, bool* ok) cons
   return token.empty() ? "" : "Bearer " + token;
 }
 
-void WebHandler::Impl::Try(HttpRequest& req, const std::string& user,
+void WebHandler::Impl::Try(HttpRequest& req, const std::string& user, bool admin,
                            server::Responder responder) const {
   std::string_view rest = req.path.substr(kTryPrefix.size());
   size_t slash = rest.find('/');
@@ -376,9 +380,10 @@ void WebHandler::Impl::Try(HttpRequest& req, const std::string& user,
   headers.emplace_back("host", host);
   if (!token.empty()) {
     headers.emplace_back("authorization", "Bearer " + token);
-  } else if (target == external && options.gateway_cookie) {
+  } else if (target == external && options.gateway_cookie && !admin) {
     // The user's own gateway session: the oauth2-proxy CUSTOM policy then
-    // injects the user's JWT, as for a browser on the external URL.
+    // injects the user's JWT, as for a browser on the external URL. The
+    // admin (token sign-in) is no gateway user: it pastes a token.
     std::string cookie = options.gateway_cookie(user);
     if (!cookie.empty()) headers.emplace_back("cookie", std::move(cookie));
   }
@@ -402,13 +407,14 @@ void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
   }
   if (path == "/logout") return responder.Send(impl.Logout(req));
   std::string user;
-  bool signed_in = SessionUser(req, &user);
+  bool admin = false;
+  bool signed_in = impl.Session(req, &user, &admin);
   if (path.substr(0, kTryPrefix.size()) == kTryPrefix) {
     if (!signed_in) {
       return responder.Send(
           HttpResponse::Json(401, R"j({"error":"sign in to the dashboard first (/login)"})j"));
     }
-    return impl.Try(req, user, std::move(responder));
+    return impl.Try(req, user, admin, std::move(responder));
   }
   if (path == "/ferry/whoami") {
     if (!signed_in) return responder.Send(HttpResponse::Json(401, R"({"error":"not signed in"})"));

@@ -57,7 +57,9 @@ class WebHandlerTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    WebOptions o{dir_.string(), "admintoken"};
+    WebOptions o;
+    o.data_dir = dir_.string();
+    o.admin_token = "admintoken";
     o.user_token = [](const std::string& user) { return "token-of-" + user; };
     handler_ = std::make_unique<WebHandler>(o, &external_, &internal_);
   }
@@ -429,7 +431,9 @@ TEST_F(WebHandlerTest, FrontHandlerGzipsApiListsForSessionsAndKeepsDashboardPath
 
 // The dashboard on the external gateway: sign-in belongs to the oauth2-proxy.
 TEST_F(WebHandlerTest, ExternalSignInAndGatewaySessionForTryIt) {
-  WebOptions o{dir_.string(), "admintoken"};
+  WebOptions o;
+  o.data_dir = dir_.string();
+  o.admin_token = "admintoken";
   o.session_lookup = [](const HttpRequest& r, std::string* user) {
     if (CookieValue(r, "oauth2_proxy_kubeflow") != "ok") return false;
     if (user) *user = "user@example.com";
