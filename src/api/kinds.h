@@ -80,6 +80,7 @@ void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authenticat
 // Validators (own files).
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);
 void DefaultInferenceService(nlohmann::json& obj);
+std::vector<std::string> InferenceServiceWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateAuthorizationPolicy(const nlohmann::json& obj);
 std::vector<std::string> AuthorizationPolicyWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateRequestAuthentication(const nlohmann::json& obj);

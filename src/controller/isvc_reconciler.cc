@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "api/isvc_fields.h"
 #include "controller/credentials.h"
 #include "controller/isvc_status.h"
 
@@ -69,6 +70,7 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   // A route of a service that is not ready says why: a new failure changes it.
   std::string failure_before = st.failure ? st.failure->message : "";
   routes_changed |= TakeLoadResult(st);
+  st.no_effect = api::NoEffectMessages(api::ClassifyInferenceServiceFields(isvc));
   auto spec = ParsePredictorSpec(isvc);
   if (!spec.ok()) {
     Fail(st, "spec/" + std::to_string(generation), "InvalidPredictorSpec", spec.status(),
@@ -136,6 +138,7 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
   st.scale.min_replicas = spec.min_replicas;
   st.scale.grace_ms = spec.scale_to_zero_ms;
   st.timeout_seconds = spec.timeout_seconds;
+  st.container_concurrency = spec.container_concurrency;
   if (st.scale.min_replicas == 0) p_.serving->ScheduleTick();
   if (st.scale.min_replicas != 0 && st.scale.scaled_to_zero) {
     ctx_.queue->Add(WorkKey::Wake(st.ns, st.name));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/batching_model.h"
 #include "server/model_catalog.h"
@@ -87,6 +88,9 @@ struct IsvcState {
   std::optional<Revision> previous;  // the rolled-out revision during a canary split
   int canary_percent = -1;
   int64_t timeout_seconds = 300;  // spec.predictor.timeout of the latest spec
+  int container_concurrency = 0;  // spec.predictor.containerConcurrency; 0 = no limit
+  // "FIELD: has no effect in Ferry: WHY" for the spec's no-effect fields.
+  std::vector<std::string> no_effect;
   std::string runtime_name = "ferry";
   std::string latest_created_revision;
 

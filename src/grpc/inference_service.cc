@@ -234,6 +234,35 @@ void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view meth
   return ::grpc::Status::OK;
 }
 
+namespace {
+
+// containerConcurrency (server/concurrency_limiter.h), as on the HTTP routes:
+// the work starts when the limiter gives it a slot and gives it back when done.
+template <typename Work, typename Finish>
+void Limited(const ModelEntry& entry, bool inline_ok, Work work, Finish finish, Completion* done,
+             CallTarget* target) {
+  done->KeepAlive(std::move(target->catalog));
+  auto task = std::make_shared<Work>(std::move(work));
+  std::shared_ptr<server::ConcurrencyLimiter> limiter = entry.limiter;
+  auto start = [&entry, inline_ok, task, limiter, finish] {
+    auto run = [task, limiter] {
+      (*task)();
+      limiter->Leave();
+    };
+    if (inline_ok) return run();
+    if (!entry.executor->Submit(run)) {
+      finish(UnavailableError("model " + entry.name +
+                              " is overloaded: its request queue is full; retry later"));
+      limiter->Leave();
+    }
+  };
+  if (!limiter->Enter(std::move(start))) {
+    finish(UnavailableError(limiter->RefusalMessage(entry.name)));
+  }
+}
+
+}  // namespace
+
 void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
                                   const inference::ModelInferRequest* req,
                                   inference::ModelInferResponse* res, Completion* done,
@@ -267,6 +296,7 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
     if (resp.ok()) ToProto(*resp, raw, res);
     finish(resp.status());
   };
+  if (entry.limiter) return Limited(entry, inline_ok, std::move(work), finish, done, &target);
   if (inline_ok) return work();
   // The executor answers; the catalog (and so `entry`) lives as long as the call.
   done->KeepAlive(std::move(target.catalog));

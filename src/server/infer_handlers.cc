@@ -43,6 +43,7 @@ template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
+  if (m.limiter) return DispatchLimited(call, m, inline_ok, std::forward<Work>(work));
   if (inline_ok || !m.executor) {
     call->Reply(work());
     return;
@@ -52,6 +53,28 @@ void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& 
   if (!queued) {
     call->Error(503, "model " + m.name + " is overloaded: its request queue is full; retry later");
   }
+}
+
+// containerConcurrency: the work starts when the limiter gives it a slot (now
+// or when an earlier request answers) and gives the slot back once answered.
+template <typename Work>
+void ModelRouter::DispatchLimited(const std::shared_ptr<Call>& call, const ModelEntry& m,
+                                  bool inline_ok, Work&& work) {
+  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
+  std::shared_ptr<ConcurrencyLimiter> limiter = m.limiter;
+  auto start = [call, &m, inline_ok, task, limiter] {
+    auto finish = [call, task, limiter] {
+      call->Reply((*task)());
+      limiter->Leave();
+    };
+    if (inline_ok || !m.executor) return finish();
+    if (!m.executor->Submit(finish)) {
+      call->Error(503,
+                  "model " + m.name + " is overloaded: its request queue is full; retry later");
+      limiter->Leave();
+    }
+  };
+  if (!limiter->Enter(std::move(start))) call->Error(503, limiter->RefusalMessage(m.name));
 }
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/served_model.h"
+#include "server/concurrency_limiter.h"
 #include "server/executor.h"
 #include "server/metrics.h"
 
@@ -32,6 +33,9 @@ struct ModelEntry {
   // spec.predictor.timeout, Knative's timeoutSeconds); past it the predict is
   // stopped and the request answered 504. Zero: no limit.
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};
+  // spec.predictor.containerConcurrency: bounds the requests in the model
+  // (model_router's Dispatch); null = no limit.
+  std::shared_ptr<ConcurrencyLimiter> limiter;
   // Moving average of predict time; decides inline vs executor.
   mutable std::atomic<double> ewma_predict_us{0};
 };

@@ -75,6 +75,9 @@ class ModelRouter : public HttpHandler {
   // Runs `work` inline or on the model's executor, then answers.
   template <typename Work>
   void Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows, Work&& work);
+  template <typename Work>
+  void DispatchLimited(const std::shared_ptr<Call>& call, const ModelEntry& m, bool inline_ok,
+                       Work&& work);
   void NotFoundRoute(const std::shared_ptr<Call>& call);
   // Resolves a model by name, answering 404/503 itself when it can't be used.
   const ModelEntry* UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
