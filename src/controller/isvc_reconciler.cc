@@ -71,6 +71,7 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   std::string failure_before = st.failure ? st.failure->message : "";
   routes_changed |= TakeLoadResult(st);
   st.no_effect = api::NoEffectMessages(api::ClassifyInferenceServiceFields(isvc));
+  p_.pods->NoticeDeleted(st);  // a deleted pod restarts its revision
   auto spec = ParsePredictorSpec(isvc);
   if (!spec.ok()) {
     Fail(st, "spec/" + std::to_string(generation), "InvalidPredictorSpec", spec.status(),
@@ -81,6 +82,8 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   }
   routes_changed |= (st.failure ? st.failure->message : "") != failure_before;
   if (routes_changed) p_.serving->PublishRoutes();
+  p_.pods->Write(st);
+  p_.knative->Write(st, p_.serving->DomainFor(st));
   return WriteStatus(st, isvc).Merge(NextCheck(st));
 }
 
@@ -94,6 +97,8 @@ void IsvcReconciler::Remove(const std::string& ns, const std::string& name) {
   p_.serving->Retire(st->latest_ready);
   p_.serving->Retire(st->previous);
   p_.serving->isvcs().erase(key);
+  p_.pods->RemoveAll(ns, name);
+  p_.knative->RemoveAll(ns, name);
   if (ctx_.options->logs != nullptr) ctx_.options->logs->Forget(ns, name);
   ctx_.own_writes->Forget("InferenceService", ns, name);
   p_.serving->PublishRoutes();
@@ -110,6 +115,8 @@ IsvcState& IsvcReconciler::Observe(const nlohmann::json& isvc, bool* routes_chan
       p_.scaler->Forget(st, "the InferenceService was re-created");
       p_.serving->Retire(st.latest_ready);
       p_.serving->Retire(st.previous);
+      p_.pods->RemoveAll(ns, name);
+      p_.knative->RemoveAll(ns, name);
     }
     st = IsvcState();
     st.ns = ns;
@@ -151,7 +158,11 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
 void IsvcReconciler::EnsureRevision(IsvcState& st, const PredictorSpec& spec, int64_t generation) {
   if (st.latest_ready && st.latest_ready->spec_hash == spec.revision_hash) {
     st.failure.reset();
-    return;
+    bool restart = st.restart_revision == st.latest_ready->name && !st.loading;
+    st.restart_revision.clear();
+    if (!restart) return;
+    // Its pod was deleted: load the serving revision again, as a new pod would.
+    generation = st.latest_ready->generation;
   }
   std::string revision = RevisionName(st.name, generation);
   std::string runtime_name;
