@@ -6,7 +6,7 @@ namespace ferry::web {
 
 bool IsApiPath(std::string_view path) {
   for (std::string_view root :
-       {"/api", "/apis", "/version", "/openapi", "/.well-known", "/openid",
+       {"/api", "/apis", "/version", "/openapi", "/.well-known", "/openid", "/kfam",
         "/ferry"}) {
     if (path.substr(0, root.size()) == root &&
         (path.size() == root.size() || path[root.size()] == '/')) {
