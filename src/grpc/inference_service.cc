@@ -68,7 +68,11 @@ bool Inline(const ModelEntry& m, const protocol::InferRequest& request) {
   if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
     rows = request.inputs[0].shape[0];
   }
-  return server::RunsInline(m, static_cast<size_t>(std::max<int64_t>(rows, 0)));
+  auto cost = static_cast<size_t>(std::max<int64_t>(rows, 0));
+  for (const auto& out : request.outputs) {
+    if (auto pm = runtime::ParsePredictMethod(out.name)) cost = server::InlineCostRows(*pm, cost);
+  }
+  return server::RunsInline(m, cost);
 }
 
 // The same pipeline as the HTTP V2 infer route (server/infer_handlers.cc):
@@ -81,6 +85,9 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
   bool by_method = false;
   for (const auto& out : request.outputs) {
     if (auto pm = runtime::ParsePredictMethod(out.name)) {
+      if (*pm == PredictMethod::kContributions && !HasMethod(served.model->info(), *pm)) {
+        return runtime::ContributionsRefused(m.name, served.model->info());
+      }
       if (!HasMethod(served.model->info(), *pm)) {
         return InvalidArgumentError("model " + m.name + " has no method " + out.name +
                                     "; request its outputs by their metadata names instead");

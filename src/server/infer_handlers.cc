@@ -1,4 +1,4 @@
-// The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
+// The predict paths of ModelRouter: V2 infer, V1 predict and explain, MLflow invocations.
 #include <charconv>
 #include <chrono>
 
@@ -85,6 +85,10 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   for (const auto& out : request.outputs) {
     if (auto pm = runtime::ParsePredictMethod(out.name)) {
       if (!HasMethod(served.model->info(), *pm)) {
+        if (*pm == PredictMethod::kContributions) {
+          return call->Error(501,
+                             runtime::ContributionsRefused(m.name, served.model->info()).message());
+        }
         return call->Error(400, "model " + m.name + " has no method " + out.name +
                                     "; it supports: " + MethodList(served.model->info()));
       }
@@ -93,7 +97,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   }
   StatusOr<Frame> frame = protocol::RequestToFrame(request, served.metadata);
   if (!frame.ok()) return call->Error(400, frame.status().message());
-  size_t rows = frame->rows;
+  size_t rows = InlineCostRows(method, frame->rows);
   Dispatch(call, m, rows,
            [&m, method, request = std::move(request), frame = std::move(frame).value(),
             deadline = RequestDeadline(m, req.received)]() mutable {
@@ -134,7 +138,11 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
            });
 }
 
-void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
+  const runtime::ModelInfo& info = m.served->model->info();
+  if (explain && !HasMethod(info, PredictMethod::kContributions)) {
+    return call->Error(501, runtime::ContributionsRefused(m.name, info).message());
+  }
   StatusOr<Frame> frame = protocol::ParseV1Request(call->req.body);
   if (!frame.ok()) {
     const std::string& msg = frame.status().message();
@@ -145,16 +153,22 @@ void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry&
   }
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
   if (!aligned.ok()) return call->Error(400, aligned.status().message());
-  size_t rows = aligned->rows;
+  size_t rows = explain ? InlineCostRows(PredictMethod::kContributions, aligned->rows)
+                        : aligned->rows;
   Dispatch(call, m, rows,
-           [&m, frame = std::move(aligned).value(),
+           [&m, explain, frame = std::move(aligned).value(),
             deadline = RequestDeadline(m, call->req.received)]() {
+    auto failed = [](const Status& s) {
+      return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
+    };
     StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method, deadline);
-    if (!pred.ok()) {
-      return HttpResponse::Json(HttpStatusFor(pred.status().code()),
-                                protocol::WriteJsonError(pred.status().message()));
-    }
-    return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    if (!pred.ok()) return failed(pred.status());
+    if (!explain) return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    // :explain answers KServe's {"predictions", "explanations"}: the
+    // contributions of each instance (docs/explanations.md).
+    StatusOr<Tensor> phi = TimedPredict(m, frame, PredictMethod::kContributions, deadline);
+    if (!phi.ok()) return failed(phi.status());
+    return HttpResponse::Json(200, protocol::WriteV1Explanations(*pred, *phi));
   });
 }
 

@@ -69,7 +69,8 @@ class ModelRouter : public HttpHandler {
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
   void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
   void InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
-  void PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  // `explain`: the V1 :explain verb (predictions and contributions).
+  void PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain);
   void Invocations(const std::shared_ptr<Call>& call);
   // Runs `work` inline or on the model's executor, then answers.
   template <typename Work>
