@@ -21,12 +21,12 @@ Status CreateIfMissing(api::ResourceClient& client, const json& obj) {
 // As `kubectl apply` leaves an object: the applied configuration (without
 // this annotation, keys sorted, one line) in kubectl.kubernetes.io/last-applied-configuration.
 json Applied(json obj) {
-  json& meta = obj["metadata"];
-  if (meta.contains("annotations")) {
-    meta["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
-    if (meta["annotations"].empty()) meta.erase("annotations");
-  }
+  // kubectl keeps an (empty) annotations map in what it records.
+  json& annotations = obj["metadata"]["annotations"];
+  if (!annotations.is_object()) annotations = json::object();
+  annotations.erase("kubectl.kubernetes.io/last-applied-configuration");
   std::string applied = obj.dump() + "\n";
+  json& meta = obj["metadata"];
   meta["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = applied;
   return obj;
 }
