@@ -393,18 +393,21 @@ int RunUp(const UpFlags& flags) {
     snapshots.SetPolicies(std::move(p));
   });
 
-  // Models dashboard: the API listener serves the dashboard too; a session
-  // cookie stands in for the admin token.
+  // Models dashboard: the API listener serves the dashboard too; its API
+  // calls are made as the signed-in user (a short-lived user token as the
+  // oauth2-proxy issues it), never with the admin token unless the session
+  // was opened with that token.
   // Try it from the dashboard goes through the external gateway with the
   // user's oauth2 session (the admin has none: it signs in with a token).
   auto gateway_cookie = [&oauth2](const std::string& user) {
-    return user == "admin" ? std::string() : oauth2->SessionCookieFor(user);
+    return oauth2->SessionCookieFor(user);
   };
   web::WebOptions web_opts;
   web_opts.data_dir = dir;
   web_opts.admin_token = *token;
   web_opts.gateway_cookie = gateway_cookie;
   web_opts.sign_in = sign_in;
+  web_opts.user_token = [&oauth2](const std::string& user) { return oauth2->UserToken(user); };
   web::WebHandler dashboard(web_opts, &external, &internal);
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
@@ -412,13 +415,21 @@ int RunUp(const UpFlags& flags) {
       &api, &external, &internal, [&api](server::HttpRequest& r) {
         return api.AuthorizeNonResource(r, ingress::kAuthzCheckPath);
       });
-  web::FrontHandler front(&authz_check, &dashboard, *token);
+  web::FrontHandler front(&authz_check, &dashboard);
+  // The candidates of the dashboard's namespace picker (each then checked as the user).
+  auto namespace_names = [&api] {
+    std::vector<std::string> names;
+    auto list = api.client().List("v1", "Namespace", "");
+    if (!list.ok()) return names;
+    for (const auto& ns : (*list)["items"]) names.push_back(ns["metadata"].value("name", ""));
+    return names;
+  };
+  front.SetNamespaceLister(namespace_names);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
   // host), behind the oauth2-proxy login, with the kubeflow profile.
   web::WebOptions ext_web_opts;
   ext_web_opts.data_dir = dir;
-  ext_web_opts.admin_token = *token;
-  ext_web_opts.secure_cookie = false;
+  ext_web_opts.secure_cookie = false;  // no admin-token sign-in on the plain-HTTP listener
   ext_web_opts.session_lookup = [&oauth2](const server::HttpRequest& r, std::string* user) {
     return oauth2->SessionUser(r, user);
   };
@@ -426,8 +437,11 @@ int RunUp(const UpFlags& flags) {
   ext_web_opts.logout_url = "/oauth2/sign_out?rd=/";
   ext_web_opts.gateway_cookie = gateway_cookie;
   ext_web_opts.sign_in = sign_in;
+  ext_web_opts.user_token = web_opts.user_token;
+  ext_web_opts.read_only = true;
   web::WebHandler ext_dashboard(ext_web_opts, &external, &internal);
-  web::FrontHandler ext_front(&authz_check, &ext_dashboard, *token, /*read_only=*/true);
+  web::FrontHandler ext_front(&authz_check, &ext_dashboard, /*read_only=*/true);
+  ext_front.SetNamespaceLister(namespace_names);
   if (flags.profile == "kubeflow") front_routes.SetDashboard(&ext_front);
   HealthFront health_front(&api, &front);
   auto api_listener = Listen(flags.bind, flags.api_port, 1, &health_front, &*certs);
