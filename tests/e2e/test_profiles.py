@@ -93,10 +93,12 @@ def pinned_objects():
     return out
 
 
-def aggregated_rules():
+def aggregated_rules(cluster_roles):
     """ClusterRole name -> rules after aggregation (a fixed point, as the
-    clusterrole-aggregation controller converges)."""
-    roles = {o["metadata"]["name"]: o for o in pinned_objects() if o["kind"] == "ClusterRole"}
+    clusterrole-aggregation controller converges), over the pinned roles and
+    any other installed role that carries their aggregation labels."""
+    roles = {o["metadata"]["name"]: o for o in cluster_roles}
+    roles.update({o["metadata"]["name"]: o for o in pinned_objects()})
     rules = {n: list(r.get("rules") or []) for n, r in roles.items()}
     for _ in range(len(roles)):
         for name, role in roles.items():
@@ -128,8 +130,11 @@ class ProfilesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         urllib3.disable_warnings()
-        cls.rules = aggregated_rules()
         cls.up = Up()
+        installed = json.loads(subprocess.run(
+            ["kubectl", "--kubeconfig", cls.up.kubeconfig, "get", "clusterroles", "-o", "json"],
+            capture_output=True, text=True, check=True).stdout)["items"]
+        cls.rules = aggregated_rules(installed)
         cls.tmp = tempfile.mkdtemp(prefix="ferry-profiles-")
         cls.kc = {"admin": cls.up.kubeconfig}
         cls.admin("apply", "-f", "-", input=PROFILE_A)
