@@ -163,6 +163,9 @@ void ApiServer::Handle(HttpRequest& req, Responder responder) {
   ApiError err = impl_->Authenticate(req, &user);
   if (err.ok()) err = impl_->Impersonate(req, &user);
   auth::RequestInfo info = auth::ParseRequestInfo(req.method, path, query);
+  if (err.ok() && path.rfind("/kfam/", 0) == 0) {
+    return impl_->HandleKfam(req, path, user, query, responder);
+  }
   if (err.ok()) {
     auth::Attributes attrs;
     attrs.user = &user;

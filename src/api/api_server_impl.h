@@ -48,6 +48,10 @@ struct ApiServer::Impl {
                     const server::Responder& responder);
   void HandleGet(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                  bool watch, const Query& query, const server::Responder& responder);
+  // kfam_handler.cc: /kfam/v1/bindings (profile contributors), authorized
+  // on the RoleBinding it writes rather than on its URL.
+  void HandleKfam(server::HttpRequest& req, std::string_view path, const auth::UserInfo& user,
+                  const Query& query, const server::Responder& responder);
   void HandleReview(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                     const auth::UserInfo& user, const server::Responder& responder);
 

@@ -145,6 +145,13 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   sa.schema = R"({"secrets":"*","imagePullSecrets":"*","automountServiceAccountToken":"*"})";
   kinds->push_back(sa);
 
+  // Stored and shown (Kubeflow's profile controller writes kf-resource-quota);
+  // Ferry does not enforce quotas.
+  KindInfo quota = Core("resourcequotas", "ResourceQuota", {"quota"});
+  quota.status_subresource = true;
+  quota.schema = R"({"spec":"*","status":"*"})";
+  kinds->push_back(quota);
+
   KindInfo cm = Core("configmaps", "ConfigMap", {"cm"});
   cm.columns = {{"Data", "integer"}};
   cm.cells = [](const json& o) {

@@ -207,7 +207,11 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   }
   if (req.method == "DELETE") {
     json obj;
-    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj);
+    // kubectl delete --cascade=orphan sends DeleteOptions{propagationPolicy: Orphan}.
+    bool orphan = query.count("propagationPolicy") && query.at("propagationPolicy") == "Orphan";
+    json options = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (options.is_object() && options.value("propagationPolicy", "") == "Orphan") orphan = true;
+    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj, orphan);
     return responder.Send(err.ok() ? JsonResponse(200, obj) : ErrorResponse(err));
   }
   responder.Send(ErrorResponse(MethodNotAllowed(req.method + " is not supported")));

@@ -12,6 +12,7 @@
 #include "controller/job_reconciler.h"
 #include "controller/knative_view.h"
 #include "controller/model_loader.h"
+#include "controller/namespace_reconciler.h"
 #include "controller/pod_view.h"
 #include "controller/policy_reconciler.h"
 #include "controller/profile_reconciler.h"
@@ -30,11 +31,41 @@ std::string Meta(const json& obj, const char* key) {
 }
 
 KeyList IsvcKeys(const json& o) { return {WorkKey::Isvc(Meta(o, "namespace"), Meta(o, "name"))}; }
-// Credentials changed: retry what uses them.
-KeyList CredentialKeys(const json& o) { return {WorkKey::Credentials(Meta(o, "namespace"))}; }
 KeyList ProfileKeys(const json& o) { return {WorkKey::Profile(Meta(o, "name"))}; }
 KeyList JobKeys(const json& o) { return {WorkKey::Job(Meta(o, "namespace"), Meta(o, "name"))}; }
-KeyList PolicyKeys(const json&) { return {WorkKey::Policies()}; }
+
+// An object a Profile controls wakes that Profile (controller-runtime's
+// Owns()): its edits are reverted and its deletion undone.
+KeyList OwnerProfileKeys(const json& o) {
+  KeyList keys;
+  if (!o.contains("metadata")) return keys;
+  const json refs = o["metadata"].value("ownerReferences", json::array());
+  if (!refs.is_array()) return keys;
+  for (const json& ref : refs) {
+    if (ref.is_object() && ref.value("kind", "") == "Profile" && ref.value("controller", false) &&
+        ref.value("apiVersion", "").rfind("kubeflow.org/", 0) == 0) {
+      keys.push_back(WorkKey::Profile(ref.value("name", "")));
+    }
+  }
+  return keys;
+}
+
+KeyList Concat(KeyList a, const KeyList& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Credentials changed: retry what uses them.
+KeyList SecretKeys(const json& o) { return {WorkKey::Credentials(Meta(o, "namespace"))}; }
+KeyList ServiceAccountKeys(const json& o) {
+  KeyList keys = Concat({WorkKey::Credentials(Meta(o, "namespace"))}, OwnerProfileKeys(o));
+  if (Meta(o, "name") == "default") keys.push_back(WorkKey::Namespace(Meta(o, "namespace")));
+  return keys;
+}
+KeyList PolicyKeys(const json& o) { return Concat({WorkKey::Policies()}, OwnerProfileKeys(o)); }
+KeyList NamespaceKeys(const json& o) {
+  return Concat({WorkKey::Namespace(Meta(o, "name"))}, OwnerProfileKeys(o));
+}
 // A pod of an InferenceService's revision (deleted by a user: restart it).
 KeyList PodKeys(const json& o) {
   const json& labels = o["metadata"].value("labels", json::object());
@@ -69,8 +100,11 @@ struct WatchedKind {
 
 constexpr WatchedKind kWatched[] = {
     {"serving.kserve.io/v1beta1", "InferenceService", IsvcKeys},
-    {"v1", "Secret", CredentialKeys},
-    {"v1", "ServiceAccount", CredentialKeys},
+    {"v1", "Secret", SecretKeys},
+    {"v1", "ServiceAccount", ServiceAccountKeys},
+    {"v1", "Namespace", NamespaceKeys},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", OwnerProfileKeys},
+    {"v1", "ResourceQuota", OwnerProfileKeys},
     {"v1", "ConfigMap", ConfigMapKeys},
     {"security.istio.io/v1", "AuthorizationPolicy", PolicyKeys},
     {"security.istio.io/v1", "RequestAuthentication", PolicyKeys},
@@ -102,6 +136,7 @@ class Controller::Impl {
   KnativeView knative_;
   IsvcReconciler isvcs_;
   ProfileReconciler profiles_;
+  NamespaceReconciler namespaces_;
   GatewayServiceReconciler gateway_services_;
   JobReconciler jobs_;
   PolicyReconciler policies_;
@@ -132,6 +167,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
       knative_(ctx_),
       isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}),
       profiles_(ctx_),
+      namespaces_(ctx_),
       gateway_services_(ctx_),
       jobs_(ctx_),
       policies_(ctx_),
@@ -144,6 +180,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
   route(WorkKind::kInferenceService, &isvcs_);
   route(WorkKind::kNamespaceCredentials, &isvcs_);
   route(WorkKind::kProfile, &profiles_);
+  route(WorkKind::kNamespace, &namespaces_);
   route(WorkKind::kGatewayService, &gateway_services_);
   route(WorkKind::kJob, &jobs_);
   route(WorkKind::kPolicies, &policies_);

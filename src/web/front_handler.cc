@@ -70,7 +70,8 @@ bool IsSelfReview(const auth::RequestInfo& info) {
 
 bool IsApiPath(std::string_view path) {
   for (std::string_view root :
-       {"/api", "/apis", "/version", "/openapi", "/.well-known", "/openid", "/ferry"}) {
+       {"/api", "/apis", "/version", "/openapi", "/.well-known", "/openid", "/kfam",
+        "/ferry"}) {
     if (path.substr(0, root.size()) == root &&
         (path.size() == root.size() || path[root.size()] == '/')) {
       return true;
