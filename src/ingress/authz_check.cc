@@ -5,7 +5,7 @@
 #include "common/constant_time.h"
 #include "common/strings.h"
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
+#include "serving/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -284,7 +284,7 @@ class AuthzParked : public PipelineCall {
     responder_.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
   }
   void Abandon(const Status& why) override {
-    responder_.Send(server::HttpResponse::Json(server::HttpStatusFor(why.code()),
+    responder_.Send(server::HttpResponse::Json(serving::HttpStatusFor(why.code()),
                                                protocol::WriteJsonError(why.message())));
   }
 

@@ -2,7 +2,7 @@
 
 #include "gateway/engine.h"
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
+#include "serving/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -47,7 +47,7 @@ class HttpParked : public PipelineCall {
   }
   void Abandon(const Status& why) override {
     responder_.Send(
-        server::HttpResponse::Json(server::HttpStatusFor(why.code()), ErrorBody(why.message())));
+        server::HttpResponse::Json(serving::HttpStatusFor(why.code()), ErrorBody(why.message())));
   }
 
  private:

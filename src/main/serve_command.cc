@@ -174,16 +174,16 @@ int RunServe(const ServeFlags& flags) {
   std::fprintf(stderr, "ferry serve: %s: %d I/O threads, %d predict threads\n",
                cpus.Describe().c_str(), io_threads, predict_threads);
 
-  server::Metrics metrics;
+  serving::Metrics metrics;
   server::AccessLog access_log(flags.access_log_per_second);
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
   server::ModelRouter router(router_opts, &metrics, &access_log);
 
-  auto entry = std::make_shared<server::ModelEntry>();
+  auto entry = std::make_shared<serving::ModelEntry>();
   entry->name = flags.model_name;
   entry->counters = metrics.Register(flags.model_name);
-  auto catalog = std::make_shared<server::ModelCatalog>();
+  auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(entry);
   router.SetCatalog(catalog);
 
@@ -226,7 +226,7 @@ int RunServe(const ServeFlags& flags) {
   for (const auto& w : (*served)->warnings) std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
   int batch_threads = EnableBatching(flags, served->get(), cpus.cpus);
   // Publish a new entry (entries are immutable once in a catalog).
-  auto ready = std::make_shared<server::ModelEntry>();
+  auto ready = std::make_shared<serving::ModelEntry>();
   ready->name = flags.model_name;
   ready->timeout = std::chrono::milliseconds(
       static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
@@ -234,11 +234,11 @@ int RunServe(const ServeFlags& flags) {
   ready->served = std::shared_ptr<const runtime::ServedModel>(std::move(served).value());
   // Batching callers block until their batch is done: the pool bounds the batch.
   ready->executor =
-      std::make_shared<server::Executor>(std::max(predict_threads, batch_threads), 1024);
-  ready->state = server::ModelEntry::State::kReady;
+      std::make_shared<serving::Executor>(std::max(predict_threads, batch_threads), 1024);
+  ready->state = serving::ModelEntry::State::kReady;
   ready->counters->load_seconds = ready->served->load_seconds;
   ready->counters->loaded = 1;
-  auto ready_catalog = std::make_shared<server::ModelCatalog>();
+  auto ready_catalog = std::make_shared<serving::ModelCatalog>();
   ready_catalog->models.push_back(ready);
   router.SetCatalog(ready_catalog);
   // The gRPC port opens only now, with the model loaded: an open port is the

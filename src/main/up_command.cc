@@ -314,7 +314,7 @@ int RunUp(const UpFlags& flags) {
   Status booted = Bootstrap(api.client(), boot);
   if (!booted.ok()) return Fail(booted);
 
-  server::Metrics metrics;
+  serving::Metrics metrics;
   server::AccessLog access_log(20);
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
@@ -377,7 +377,7 @@ int RunUp(const UpFlags& flags) {
   copts.scale_to_zero_grace = std::chrono::milliseconds(grace_ms);
   controller::Controller ctrl(&api.client(), &registry, &metrics, copts);
   api.SetReadiness([&ctrl] { return ctrl.Synced(); });
-  router.SetActivator([&ctrl](const server::ModelEntry& entry, server::ModelRouter::Resume r) {
+  router.SetActivator([&ctrl](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return ctrl.Activate(entry, std::move(r));
   });
   router.SetErrorSink([&api](const std::string& key, int status, std::string_view body) {

@@ -12,9 +12,9 @@
 #include "protocol/frame.h"
 #include "protocol/tensor.h"
 #include "runtime/model.h"
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
-namespace ferry::server {
+namespace ferry::serving {
 
 // Defaults of ModelRouterOptions::inline_threshold_us / inline_max_rows.
 inline constexpr double kInlineThresholdUs = 250;
@@ -22,8 +22,7 @@ inline constexpr size_t kInlineMaxRows = 256;
 
 // The deadline of a request for `m` that arrived at `received` (m.timeout
 // later), or kNoDeadline.
-DeadlineClock::time_point RequestDeadline(const ModelEntry& m,
-                                          DeadlineClock::time_point received);
+DeadlineClock::time_point RequestDeadline(const ModelEntry& m, DeadlineClock::time_point received);
 
 // Runs the model under `deadline` and folds its time into m.ewma_predict_us.
 // A request already past its deadline (it waited in the queue) is not run; a
@@ -44,4 +43,4 @@ bool RunsInline(const ModelEntry& m, size_t rows, double threshold_us = kInlineT
 // hex-formatted by hand: snprintf was a visible share of a one-row predict.
 std::string Uuid4();
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

@@ -8,23 +8,24 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "runtime/served_model.h"
-#include "server/executor.h"
-#include "server/metrics.h"
+#include "serving/executor.h"
+#include "serving/metrics.h"
 
-namespace ferry::server {
+namespace ferry::serving {
 
 struct ModelEntry {
   enum class State { kLoading, kReady, kFailed };
 
   std::string name;
   State state = State::kLoading;
-  std::string failure;  // why loading failed (kFailed)
+  std::string failure;                                 // why loading failed (kFailed)
   std::shared_ptr<const runtime::ServedModel> served;  // set when kReady
   Metrics::ModelCounters* counters = nullptr;
   std::shared_ptr<Executor> executor;  // runs predicts too slow for an I/O thread
@@ -53,4 +54,9 @@ struct ModelCatalog {
   }
 };
 
-}  // namespace ferry::server
+// How a request held for a model scaled to zero goes on (the activator, `ferry up`'s
+// controller, calls it exactly once from any thread): the catalog to route it to, or null and
+// the reason the model cannot be served (answered 503).
+using ResumeParked = std::function<void(std::shared_ptr<const ModelCatalog>, std::string)>;
+
+}  // namespace ferry::serving

@@ -1,4 +1,4 @@
-#include "server/predict_call.h"
+#include "serving/predict_call.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace ferry::server {
+namespace ferry::serving {
 namespace {
 
 using namespace std::chrono_literals;
@@ -110,4 +110,4 @@ TEST(RequestDeadline, ZeroTimeoutMeansNoneAndMissingArrivalCountsFromNow) {
 }
 
 }  // namespace
-}  // namespace ferry::server
+}  // namespace ferry::serving

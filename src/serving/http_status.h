@@ -3,9 +3,9 @@
 
 #include "common/status.h"
 
-namespace ferry::server {
+namespace ferry::serving {
 
 // InvalidArgument → 400, NotFound → 404, Unavailable → 503, Unimplemented → 501, ...
 int HttpStatusFor(StatusCode code);
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

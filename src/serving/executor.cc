@@ -1,6 +1,6 @@
-#include "server/executor.h"
+#include "serving/executor.h"
 
-namespace ferry::server {
+namespace ferry::serving {
 
 Executor::Executor(int threads, size_t max_queue) : max_queue_(max_queue) {
   if (threads < 1) threads = 1;
@@ -40,4 +40,4 @@ void Executor::Work() {
   }
 }
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

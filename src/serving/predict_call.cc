@@ -1,4 +1,4 @@
-#include "server/predict_call.h"
+#include "serving/predict_call.h"
 
 #include <chrono>
 #include <cstdint>
@@ -6,10 +6,9 @@
 #include <random>
 #include <string_view>
 
-namespace ferry::server {
+namespace ferry::serving {
 
-DeadlineClock::time_point RequestDeadline(const ModelEntry& m,
-                                          DeadlineClock::time_point received) {
+DeadlineClock::time_point RequestDeadline(const ModelEntry& m, DeadlineClock::time_point received) {
   if (m.timeout.count() <= 0) return kNoDeadline;
   // A request built in-process (tests, the gateway's internal calls) may
   // carry no arrival time: count from now.
@@ -38,8 +37,7 @@ StatusOr<protocol::Tensor> GuardedPredict(const ModelEntry& m, const protocol::F
     return m.served->model->Predict(frame, method);
   } catch (const std::bad_alloc&) {
     return InternalError("model " + m.name + " ran out of memory in predict (" +
-                         std::to_string(frame.rows) +
-                         " rows); send fewer rows per request");
+                         std::to_string(frame.rows) + " rows); send fewer rows per request");
   } catch (const std::exception& e) {
     return InternalError("model " + m.name + " failed in predict: " + e.what());
   } catch (...) {
@@ -65,8 +63,8 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
   double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
   m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
   if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
-    return TimedOut(m, "its predict of " + std::to_string(frame.rows) +
-                           " rows was stopped at the deadline");
+    return TimedOut(
+        m, "its predict of " + std::to_string(frame.rows) + " rows was stopped at the deadline");
   }
   return out;
 }
@@ -91,4 +89,4 @@ std::string Uuid4() {
   return out;
 }
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace ferry::server {
+namespace ferry::serving {
 
 class Executor {
  public:
@@ -36,4 +36,4 @@ class Executor {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

@@ -1,16 +1,20 @@
-#include "server/metrics.h"
+#include "serving/metrics.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace ferry::server {
+namespace ferry::serving {
 
 std::string_view ProtocolName(Protocol p) {
   switch (p) {
-    case Protocol::kV1: return "v1";
-    case Protocol::kV2: return "v2";
-    case Protocol::kMlflow: return "mlflow";
-    case Protocol::kOther: return "other";
+    case Protocol::kV1:
+      return "v1";
+    case Protocol::kV2:
+      return "v2";
+    case Protocol::kMlflow:
+      return "mlflow";
+    case Protocol::kOther:
+      return "other";
   }
   return "other";
 }
@@ -56,7 +60,9 @@ std::string Labels(const std::string& model, std::string_view protocol) {
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
-  out += "# HELP ferry_requests_total Inference and metadata requests by model, protocol and status.\n";
+  out +=
+      "# HELP ferry_requests_total Inference and metadata requests by model, protocol and "
+      "status.\n";
   out += "# TYPE ferry_requests_total counter\n";
   for (const auto& m : models_) {
     for (size_t p = 0; p < kNumProtocols; ++p) {
@@ -99,10 +105,10 @@ std::string Metrics::Render() const {
   out += "# HELP ferry_model_loaded 1 when the model is loaded and ready.\n";
   out += "# TYPE ferry_model_loaded gauge\n";
   for (const auto& m : models_) {
-    out += "ferry_model_loaded{model=\"" + m.model + "\"} " + std::to_string(m.loaded.load()) +
-           "\n";
+    out +=
+        "ferry_model_loaded{model=\"" + m.model + "\"} " + std::to_string(m.loaded.load()) + "\n";
   }
   return out;
 }
 
-}  // namespace ferry::server
+}  // namespace ferry::serving

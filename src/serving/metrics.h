@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace ferry::server {
+namespace ferry::serving {
 
 enum class Protocol { kV1 = 0, kV2, kMlflow, kOther };
 constexpr size_t kNumProtocols = 4;
@@ -23,9 +23,9 @@ std::string_view ProtocolName(Protocol p);
 
 class Metrics {
  public:
-  static constexpr std::array<double, 16> kBuckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
+  static constexpr std::array<double, 16> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                      1.0,    2.5,     5.0,    10.0};
 
   struct Histogram {
     std::array<std::atomic<uint64_t>, kBuckets.size() + 1> counts{};  // last = +Inf
@@ -52,4 +52,4 @@ class Metrics {
   std::deque<ModelCounters> models_;  // guarded by mu_; deque keeps addresses stable
 };
 
-}  // namespace ferry::server
+}  // namespace ferry::serving
