@@ -17,7 +17,7 @@
 #include "main/signals.h"
 #include "runtime/batching_model.h"
 #include "runtime/loader.h"
-#include "server/http_server.h"
+#include "http/http_server.h"
 #include "server/model_router.h"
 #include "storage/storage_initializer.h"
 
@@ -187,7 +187,7 @@ int RunServe(const ServeFlags& flags) {
   catalog->models.push_back(entry);
   router.SetCatalog(catalog);
 
-  server::HttpServerOptions http;
+  http::HttpServerOptions http;
   http.bind_address = flags.bind;
   http.port = static_cast<uint16_t>(PortFromEnv(flags.http_port));
   http.io_threads = io_threads;
@@ -197,7 +197,7 @@ int RunServe(const ServeFlags& flags) {
   http.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
   http.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
   http.max_connections = flags.max_connections;
-  auto listener = server::HttpServer::Create(http, &router);
+  auto listener = http::HttpServer::Create(http, &router);
   if (!listener.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", listener.status().message().c_str());
     return 1;

@@ -42,7 +42,7 @@
 #include "main/data_dir.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
-#include "server/http_server.h"
+#include "http/http_server.h"
 #include "server/model_router.h"
 #include "store/resource_store.h"
 #include "web/front_handler.h"
@@ -147,10 +147,10 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   return out ? OkStatus() : InternalError("cannot write " + path);
 }
 
-StatusOr<std::unique_ptr<server::HttpServer>> Listen(const std::string& bind, int port, int workers,
-                                                     server::HttpHandler* handler,
+StatusOr<std::unique_ptr<http::HttpServer>> Listen(const std::string& bind, int port, int workers,
+                                                     http::HttpHandler* handler,
                                                      const ServingCerts* tls) {
-  server::HttpServerOptions o;
+  http::HttpServerOptions o;
   o.bind_address = bind;
   o.port = static_cast<uint16_t>(port);
   o.io_threads = workers;
@@ -159,7 +159,7 @@ StatusOr<std::unique_ptr<server::HttpServer>> Listen(const std::string& bind, in
     o.tls_key_file = tls->key_file;
     o.io_threads = 1;
   }
-  ASSIGN_OR_RETURN(auto s, server::HttpServer::Create(o, handler));
+  ASSIGN_OR_RETURN(auto s, http::HttpServer::Create(o, handler));
   s->Start();
   return s;
 }
@@ -189,27 +189,27 @@ std::string PrimaryAddress() {
 // loopback clients to the more specific address until it is closed.
 struct GatewayListeners {
   std::mutex mu;
-  std::unique_ptr<server::HttpServer> external;  // guarded by mu
-  std::unique_ptr<server::HttpServer> internal;  // guarded by mu
-  std::shared_ptr<server::HttpServer> external_wide;  // guarded by mu; null unless exposed
-  std::shared_ptr<server::HttpServer> internal_wide;  // guarded by mu; null unless exposed
+  std::unique_ptr<http::HttpServer> external;  // guarded by mu
+  std::unique_ptr<http::HttpServer> internal;  // guarded by mu
+  std::shared_ptr<http::HttpServer> external_wide;  // guarded by mu; null unless exposed
+  std::shared_ptr<http::HttpServer> internal_wide;  // guarded by mu; null unless exposed
   bool external_exposed = false;
   bool internal_exposed = false;
 };
 
 // /healthz, /livez and /readyz go to the API server (readiness = controller
 // sync); everything else to the front handler (API or dashboard).
-class HealthFront : public server::HttpHandler {
+class HealthFront : public http::HttpHandler {
  public:
-  HealthFront(server::HttpHandler* api, server::HttpHandler* front) : api_(api), front_(front) {}
-  void Handle(server::HttpRequest& req, server::Responder responder) override {
+  HealthFront(http::HttpHandler* api, http::HttpHandler* front) : api_(api), front_(front) {}
+  void Handle(http::HttpRequest& req, http::Responder responder) override {
     bool health = req.path == "/readyz" || req.path == "/healthz" || req.path == "/livez";
     (health ? api_ : front_)->Handle(req, std::move(responder));
   }
 
  private:
-  server::HttpHandler* api_;
-  server::HttpHandler* front_;
+  http::HttpHandler* api_;
+  http::HttpHandler* front_;
 };
 
 // V2 gRPC gateway (ingress/grpc_ingress.h).
@@ -409,7 +409,7 @@ int RunUp(const UpFlags& flags) {
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
   ingress::AuthzCheckHandler authz_check(
-      &api, &external, &internal, [&api](server::HttpRequest& r) {
+      &api, &external, &internal, [&api](http::HttpRequest& r) {
         return api.AuthorizeNonResource(r, ingress::kAuthzCheckPath);
       });
   web::FrontHandler front(&authz_check, &dashboard, *token);
@@ -419,7 +419,7 @@ int RunUp(const UpFlags& flags) {
   ext_web_opts.data_dir = dir;
   ext_web_opts.admin_token = *token;
   ext_web_opts.secure_cookie = false;
-  ext_web_opts.session_lookup = [&oauth2](const server::HttpRequest& r, std::string* user) {
+  ext_web_opts.session_lookup = [&oauth2](const http::HttpRequest& r, std::string* user) {
     return oauth2->SessionUser(r, user);
   };
   ext_web_opts.login_url = "/oauth2/sign_in";
@@ -450,7 +450,7 @@ int RunUp(const UpFlags& flags) {
     if (state == exposed) return;
     std::string address = exposed ? "0.0.0.0" : flags.bind;
     auto& wide = is_external ? gateways.external_wide : gateways.internal_wide;
-    std::shared_ptr<server::HttpServer> retired;
+    std::shared_ptr<http::HttpServer> retired;
     if (exposed && (flags.bind == "0.0.0.0" || flags.bind == "::")) {
       // --bind is already every interface: nothing to add.
     } else if (exposed) {
@@ -479,7 +479,7 @@ int RunUp(const UpFlags& flags) {
       // A request still to be answered (parked on an ext-authz provider, a
       // slow predict) writes through this listener later: keep it, stopped,
       // rather than free it under that request.
-      if (retired->in_flight() > 0) new std::shared_ptr<server::HttpServer>(retired);
+      if (retired->in_flight() > 0) new std::shared_ptr<http::HttpServer>(retired);
     }).detach();
   });
   auto grpc_listener = StartGrpcGateway(flags, &grpc_gateway);

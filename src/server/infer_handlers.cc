@@ -15,6 +15,9 @@
 
 namespace ferry::server {
 
+using http::HttpRequest;
+using http::HttpResponse;
+
 using serving::HttpStatusFor;
 using serving::ModelCatalog;
 using serving::ModelEntry;

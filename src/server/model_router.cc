@@ -8,6 +8,10 @@
 
 namespace ferry::server {
 
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
+
 using serving::Metrics;
 using serving::ModelCatalog;
 using serving::ModelEntry;

@@ -24,7 +24,7 @@
 #include <string>
 
 #include "server/access_log.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "serving/metrics.h"
 #include "serving/model_catalog.h"
 #include "serving/predict_call.h"
@@ -39,7 +39,7 @@ struct ModelRouterOptions {
   size_t inline_max_rows = serving::kInlineMaxRows;
 };
 
-class ModelRouter : public HttpHandler {
+class ModelRouter : public http::HttpHandler {
  public:
   ModelRouter(ModelRouterOptions options, serving::Metrics* metrics, AccessLog* access_log);
 
@@ -55,9 +55,9 @@ class ModelRouter : public HttpHandler {
   void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
   std::shared_ptr<const serving::ModelCatalog> catalog() const;
 
-  void Handle(HttpRequest& request, Responder responder) override;
-  void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, HttpRequest& request,
-                  Responder responder);
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
+  void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, http::HttpRequest& request,
+                  http::Responder responder);
 
   // Per-request state carried to whichever thread answers.
   struct Call;

@@ -29,13 +29,13 @@ bool ReadOnlyAllows(std::string_view method, std::string_view path) {
   return true;
 }
 
-void FrontHandler::Handle(server::HttpRequest& request, server::Responder responder) {
+void FrontHandler::Handle(http::HttpRequest& request, http::Responder responder) {
   // The dashboard's own endpoints under /ferry/ stay with the dashboard.
   bool web_owned = request.path.substr(0, 11) == "/ferry/try/" || request.path == "/ferry/whoami";
   if (web_owned || !IsApiPath(request.path)) return web_->Handle(request, std::move(responder));
   if (!request.HasHeader("authorization") && web_->SessionUser(request, nullptr)) {
     if (read_only_ && !ReadOnlyAllows(request.method, request.path)) {
-      return responder.Send(server::HttpResponse::Json(
+      return responder.Send(http::HttpResponse::Json(
           403, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden",)"
                R"("code":403,"message":"the dashboard on the external gateway is read-only and )"
                R"(cannot read Secrets; make changes from the dashboard on the API port )"

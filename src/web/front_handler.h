@@ -11,25 +11,25 @@
 #include <string>
 #include <string_view>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "web/web_handler.h"
 
 namespace ferry::web {
 
-class FrontHandler : public server::HttpHandler {
+class FrontHandler : public http::HttpHandler {
  public:
   // read_only: session-backed API calls may only read (GET/HEAD, watches,
   // `authz check`) and never Secrets — for the dashboard on the plain-HTTP
   // external gateway, where static users sign in: the admin token stays an
   // API-port (HTTPS) power.
-  FrontHandler(server::HttpHandler* api, WebHandler* web, std::string admin_token,
+  FrontHandler(http::HttpHandler* api, WebHandler* web, std::string admin_token,
                bool read_only = false)
       : api_(api), web_(web), admin_token_(std::move(admin_token)), read_only_(read_only) {}
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
  private:
-  server::HttpHandler* api_;
+  http::HttpHandler* api_;
   WebHandler* web_;
   std::string admin_token_;
   bool read_only_ = false;

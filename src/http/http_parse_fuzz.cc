@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "server/http_parse.h"
+#include "http/http_parse.h"
 
 namespace {
 
@@ -36,12 +36,12 @@ bool OnlyChunked(std::string_view v) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ferry::server::HttpServerOptions options;
+  ferry::http::HttpServerOptions options;
   options.max_header_bytes = 4096;
   options.max_body_bytes = 64 * 1024;
   options.max_header_count = 32;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  auto parsed = ferry::server::ParseHttpRequests(bytes, options);
+  auto parsed = ferry::http::ParseHttpRequests(bytes, options);
   if (parsed.consumed > size) std::abort();
   for (const auto& r : parsed.requests) {
     const char* b = r.target.data();

@@ -1,43 +1,17 @@
-#include "server/http_server.h"
+// Connection<Stream>: one HTTP/1.1 connection of HttpServer over a plain socket or a TLS
+// stream, with the small clock and date helpers it needs. Private to ferry_http (included by
+// http_server.cc, which instantiates it for both stream types).
+#pragma once
 
-#include <sys/socket.h>
+#include "http/http_message.h"
+#include "http/http_server_impl.h"
 
-#include <algorithm>
-#include <array>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <cerrno>
-#include <ctime>
-#include <deque>
-#include <iterator>
-#include <list>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <vector>
-
-#include "server/http_message.h"
-
-namespace ferry::server {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-
-namespace {
+namespace ferry::http {
 
 // steady_clock (CLOCK_MONOTONIC) as of the last scheduler tick: a few ms
 // behind, 5 ns instead of 24 here. Read/write deadlines are seconds long, so
 // arming them twice per request need not pay for the precise clock.
-std::chrono::steady_clock::time_point CoarseNow() {
+inline std::chrono::steady_clock::time_point CoarseNow() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
@@ -45,7 +19,7 @@ std::chrono::steady_clock::time_point CoarseNow() {
 }
 
 // "Fri, 27 Nov 2026 14:00:00 GMT", refreshed at most once a second per thread.
-const std::string& HttpDate() {
+inline const std::string& HttpDate() {
   thread_local std::string cached;
   thread_local std::time_t cached_at = 0;
   std::time_t now = std::time(nullptr);
@@ -60,59 +34,9 @@ const std::string& HttpDate() {
   return cached;
 }
 
-std::string ErrorJson(const std::string& message) {
+inline std::string ErrorJson(const std::string& message) {
   return "{\"error\": \"" + message + "\"}";
 }
-
-}  // namespace
-
-class ConnectionBase {
- public:
-  virtual ~ConnectionBase() = default;
-  virtual void PostCloseIfIdle() = 0;
-};
-
-class HttpServer::Impl {
- public:
-  Impl(const HttpServerOptions& options, HttpHandler* handler)
-      : options_(options), handler_(handler) {}
-  // Connections still queued in the io_contexts unregister themselves from
-  // conns_ when destroyed, so the contexts must go first.
-  ~Impl() {
-    acceptors_.clear();
-    pending_.reset();
-    contexts_.clear();
-  }
-
-  Status Listen();
-  Status SetUpTls();
-  void Start();
-  void Drain(std::chrono::milliseconds grace);
-  void Accept();
-  size_t LeastLoaded() const;
-  template <typename Conn>
-  void Adopt(tcp::socket socket, size_t index);
-
-  HttpServerOptions options_;
-  HttpHandler* handler_;
-  std::optional<ssl::context> tls_;
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
-  // Open connections per io_context: a new connection goes to the least
-  // loaded one (see Accept).
-  std::unique_ptr<std::atomic<int64_t>[]> context_conns_;
-  // One listening socket, accepted on contexts_[0] (see Accept).
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
-  std::optional<tcp::socket> pending_;  // the socket being accepted into; contexts_[0] only
-  std::vector<std::thread> threads_;
-  uint16_t port_ = 0;
-  std::atomic<int64_t> in_flight_{0};
-  std::atomic<int64_t> connections_{0};
-  std::atomic<bool> draining_{false};
-  std::atomic<bool> stopped_{false};
-
-  std::mutex conns_mu_;
-  std::list<std::weak_ptr<ConnectionBase>> conns_;  // guarded by conns_mu_
-};
 
 // One HTTP/1.1 connection over a plain socket or a TLS stream. All of its
 // state is touched only on its io_context's (single) thread; Send and the
@@ -280,10 +204,9 @@ class Connection : public ResponseSink,
   // A readiness wait instead (async_wait) costs an epoll_ctl per request:
   // measured the same or worse, so the plain read it is.
   void ReadMore() {
-    stream_.async_read_some(in_.prepare(ReadSize()),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->OnBytes(ec, n);
-                            });
+    stream_.async_read_some(
+        in_.prepare(ReadSize()),
+        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnBytes(ec, n); });
   }
 
   // Room for the next read: at least 4 KB (a whole small request in one
@@ -301,7 +224,7 @@ class Connection : public ResponseSink,
       }
       // EOF inside a request: Beast's read loop reported it as a partial message.
       if (ec == asio::error::eof && parser_->got_some()) {
-        return RejectAndClose(http::error::partial_message);
+        return RejectAndClose(bhttp::error::partial_message);
       }
       return Close();
     }
@@ -318,12 +241,12 @@ class Connection : public ResponseSink,
       beast::error_code ec;
       size_t used = parser_->put(in_.data(), ec);
       in_.consume(used);
-      if (ec == http::error::need_more) {
+      if (ec == bhttp::error::need_more) {
         // Beast consumes body bytes as they come and bounds the header
         // section itself; bytes pile up unconsumed only inside a chunk-size
         // line or chunked trailers, which are never this long.
         if (in_.size() > server_->options_.max_header_bytes + kMaxRead) {
-          return RejectAndClose(http::error::header_limit);
+          return RejectAndClose(bhttp::error::header_limit);
         }
         return ReadMore();
       }
@@ -362,9 +285,9 @@ class Connection : public ResponseSink,
                                             std::to_string(o.max_header_bytes) + " bytes, " +
                                             std::to_string(o.max_header_count) + " fields)"));
     } else if (fe == FrameError::kBodyTooLarge) {
-      r = HttpResponse::Json(413, ErrorJson("request body too large (limit " +
-                                            std::to_string(o.max_body_bytes) +
-                                            " bytes); send smaller batches or raise the limit"));
+      r = HttpResponse::Json(
+          413, ErrorJson("request body too large (limit " + std::to_string(o.max_body_bytes) +
+                         " bytes); send smaller batches or raise the limit"));
     } else if (ec == beast::error::timeout) {
       r = HttpResponse::Json(408, ErrorJson("request not received in time"));
     } else if (fe == FrameError::kNotImplemented) {
@@ -403,10 +326,9 @@ class Connection : public ResponseSink,
     }
     // Short write (or TLS): finish under the request timeout.
     Arm(server_->options_.request_timeout);
-    asio::async_write(stream_, Pending(),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnWrite(ec);
-                      });
+    asio::async_write(
+        stream_, Pending(),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   // What is left of head_ + body_ after sent_ bytes.
@@ -495,7 +417,7 @@ class Connection : public ResponseSink,
   void BeginStream(HttpResponse head) {
     streaming_ = true;
     std::string h = "HTTP/1.1 " + std::to_string(head.status) + " " +
-                    std::string(http::obsolete_reason(static_cast<http::status>(head.status))) +
+                    std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(head.status))) +
                     "\r\nServer: ferry\r\nDate: " + HttpDate() + "\r\n";
     if (!head.content_type.empty()) h += "Content-Type: " + head.content_type + "\r\n";
     for (auto& [k, v] : head.headers) h += k + ": " + v + "\r\n";
@@ -562,8 +484,8 @@ class Connection : public ResponseSink,
     Socket().close(ec);
   }
 
-  static constexpr size_t kMaxRead = 64 * 1024;     // per recv, as Beast's read loop
-  static constexpr size_t kKeepBuffer = 64 * 1024;  // larger response buffers are freed
+  static constexpr size_t kMaxRead = 64 * 1024;      // per recv, as Beast's read loop
+  static constexpr size_t kKeepBuffer = 64 * 1024;   // larger response buffers are freed
   static constexpr size_t kMaxLinger = 1024 * 1024;  // bytes dropped after a refusal
 
   Stream stream_;
@@ -604,193 +526,4 @@ class Connection : public ResponseSink,
   char probe_[256];
 };
 
-Status HttpServer::Impl::SetUpTls() {
-  if (options_.tls_cert_file.empty() && options_.tls_key_file.empty()) return OkStatus();
-  tls_.emplace(ssl::context::tls_server);
-  tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  beast::error_code ec;
-  tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
-  if (ec) {
-    return InvalidArgumentError("cannot read TLS certificate " + options_.tls_cert_file + ": " +
-                                ec.message());
-  }
-  tls_->use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
-  if (ec) {
-    return InvalidArgumentError("cannot read TLS key " + options_.tls_key_file + ": " +
-                                ec.message());
-  }
-  // kubectl (Go) offers h2 and http/1.1; we speak http/1.1 only.
-  SSL_CTX_set_alpn_select_cb(
-      tls_->native_handle(),
-      [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-         unsigned int inlen, void*) -> int {
-        static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-        unsigned char* selected = nullptr;
-        if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof(kHttp11), in, inlen) !=
-            OPENSSL_NPN_NEGOTIATED) {
-          return SSL_TLSEXT_ERR_NOACK;
-        }
-        *out = selected;
-        return SSL_TLSEXT_ERR_OK;
-      },
-      nullptr);
-  return OkStatus();
-}
-
-Status HttpServer::Impl::Listen() {
-  RETURN_IF_ERROR(SetUpTls());
-  int n = options_.io_threads > 0
-              ? options_.io_threads
-              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  beast::error_code ec;
-  auto address = asio::ip::make_address(options_.bind_address, ec);
-  if (ec) {
-    return InvalidArgumentError("invalid bind address '" + options_.bind_address +
-                                "': " + ec.message());
-  }
-  for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
-  context_conns_ = std::make_unique<std::atomic<int64_t>[]>(n);
-  uint16_t port = options_.port;
-  auto acc = std::make_unique<tcp::acceptor>(*contexts_[0]);
-  tcp::endpoint ep(address, port);
-  acc->open(ep.protocol(), ec);
-  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-  // SO_REUSEPORT lets `ferry up` bind a gateway's new address on the same
-  // port before it drains the old listener (Service type changes).
-  if (!ec) {
-    int one = 1;
-    if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-      ec = beast::error_code(errno, boost::system::system_category());
-    }
-  }
-  if (!ec) acc->bind(ep, ec);
-  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return UnavailableError(
-        "cannot listen on " + options_.bind_address + ":" + std::to_string(port) + ": " +
-        ec.message() +
-        (ec == asio::error::address_in_use
-             ? " (another process uses this port; pick another port, or 0 for a free one)"
-             : ""));
-  }
-  port = acc->local_endpoint().port();
-  acceptors_.push_back(std::move(acc));
-  port_ = port;
-  return OkStatus();
-}
-
-template <typename Conn>
-void HttpServer::Impl::Adopt(tcp::socket socket, size_t index) {
-  connections_.fetch_add(1);
-  context_conns_[index].fetch_add(1);
-  asio::io_context* ctx = contexts_[index].get();
-  std::shared_ptr<Conn> conn;
-  if constexpr (std::is_same_v<Conn, Connection<tcp::socket>>) {
-    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket));
-  } else {
-    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket), *tls_);
-  }
-  std::list<std::weak_ptr<ConnectionBase>>::iterator it;
-  {
-    std::lock_guard<std::mutex> lock(conns_mu_);
-    it = conns_.insert(conns_.end(), std::static_pointer_cast<ConnectionBase>(conn));
-  }
-  conn->Run(it);
-}
-
-// The io_context with the fewest open connections (the lowest index on a tie).
-size_t HttpServer::Impl::LeastLoaded() const {
-  size_t best = 0;
-  for (size_t i = 1; i < contexts_.size(); ++i) {
-    if (context_conns_[i].load(std::memory_order_relaxed) <
-        context_conns_[best].load(std::memory_order_relaxed)) {
-      best = i;
-    }
-  }
-  return best;
-}
-
-// One listening socket, accepted on contexts_[0]; each connection is accepted
-// straight into a socket of the io_context with the fewest open connections
-// and lives there. (Per-thread SO_REUSEPORT listeners spread connections by
-// a hash of their ports: 16 keep-alive clients often split 10/6 over two
-// threads, one saturated while the other idles.)
-void HttpServer::Impl::Accept() {
-  const size_t index = LeastLoaded();
-  pending_.emplace(*contexts_[index]);
-  acceptors_[0]->async_accept(*pending_, [this, index](beast::error_code ec) {
-    tcp::socket socket = std::move(*pending_);
-    pending_.reset();
-    if (ec) {
-      if (ec == asio::error::operation_aborted || draining_) return;
-      return Accept();  // e.g. EMFILE: keep serving existing connections
-    }
-    if (static_cast<size_t>(connections_.load()) >= options_.max_connections) {
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else if (tls_) {
-      Adopt<Connection<ssl::stream<tcp::socket>>>(std::move(socket), index);
-    } else {
-      Adopt<Connection<tcp::socket>>(std::move(socket), index);
-    }
-    Accept();
-  });
-}
-
-void HttpServer::Impl::Start() {
-  Accept();
-  for (size_t i = 0; i < contexts_.size(); ++i) {
-    threads_.emplace_back([ctx = contexts_[i].get()] {
-      auto guard = asio::make_work_guard(*ctx);
-      ctx->run();
-    });
-  }
-}
-
-void HttpServer::Impl::Drain(std::chrono::milliseconds grace) {
-  if (stopped_.exchange(true)) return;
-  draining_ = true;
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
-    asio::post(*contexts_[i], [acc = acceptors_[i].get()] {
-      beast::error_code ec;
-      acc->close(ec);
-    });
-  }
-  std::vector<std::shared_ptr<ConnectionBase>> live;
-  {
-    std::lock_guard<std::mutex> lock(conns_mu_);
-    for (auto& weak : conns_) {
-      if (auto c = weak.lock()) live.push_back(std::move(c));
-    }
-  }
-  for (auto& c : live) c->PostCloseIfIdle();
-  live.clear();  // outside the lock: the last reference may run ~Connection
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  for (auto& ctx : contexts_) ctx->stop();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-}
-
-HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-HttpServer::~HttpServer() { impl_->Drain(std::chrono::milliseconds(0)); }
-
-StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& options,
-                                                         HttpHandler* handler) {
-  auto impl = std::make_unique<Impl>(options, handler);
-  RETURN_IF_ERROR(impl->Listen());
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
-}
-
-uint16_t HttpServer::port() const { return impl_->port_; }
-const std::string& HttpServer::bind_address() const { return impl_->options_.bind_address; }
-void HttpServer::Start() { impl_->Start(); }
-void HttpServer::Drain(std::chrono::milliseconds grace) { impl_->Drain(grace); }
-int64_t HttpServer::in_flight() const { return impl_->in_flight_.load(); }
-
-}  // namespace ferry::server
+}  // namespace ferry::http

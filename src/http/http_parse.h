@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/http_server.h"
-#include "server/http_types.h"
+#include "http/http_server.h"
+#include "http/http_types.h"
 
-namespace ferry::server {
+namespace ferry::http {
 
 // Why a request could not be framed; maps to the status the listener sends.
 enum class FrameError {
@@ -36,4 +36,4 @@ struct ParsedRequests {
 // stopping at the first error or at an incomplete request.
 ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options);
 
-}  // namespace ferry::server
+}  // namespace ferry::http

@@ -1,12 +1,12 @@
-#include "server/http_parse.h"
+#include "http/http_parse.h"
 
-#include "server/http_message.h"
+#include "http/http_message.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace ferry::server {
+namespace ferry::http {
 namespace {
 
 HttpServerOptions Small() {
@@ -268,4 +268,4 @@ TEST(ResponseHeadTest, FramingHeadersAreTheListeners) {
 }
 
 }  // namespace
-}  // namespace ferry::server
+}  // namespace ferry::http

@@ -22,9 +22,9 @@
 #include <boost/beast/http/error.hpp>
 #include <optional>
 
-#include "server/http_parse.h"
+#include "http/http_parse.h"
 
-namespace ferry::server::internal {
+namespace ferry::http::internal {
 
 // Why RequestParser refused a request that Beast's grammar accepted.
 enum class FramingError {
@@ -99,4 +99,4 @@ bool ResponseHasBody(int status);
 void AppendResponseHead(const HttpResponse& r, unsigned version, bool keep_alive,
                         std::string_view date, std::string* out);
 
-}  // namespace ferry::server::internal
+}  // namespace ferry::http::internal

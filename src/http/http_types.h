@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace ferry::server {
+namespace ferry::http {
 
 struct HttpRequest {
   HttpRequest() = default;
@@ -107,4 +107,4 @@ class HttpHandler {
 // such as "http://host/v2/..."). The views point into `target`.
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
 
-}  // namespace ferry::server
+}  // namespace ferry::http

@@ -2,9 +2,9 @@
 #include <charconv>
 
 #include "common/strings.h"
-#include "server/http_message.h"
+#include "http/http_message.h"
 
-namespace ferry::server::internal {
+namespace ferry::http::internal {
 namespace {
 
 void AppendNumber(uint64_t v, std::string* out) {
@@ -57,4 +57,4 @@ void AppendResponseHead(const HttpResponse& r, unsigned version, bool keep_alive
   out->append("\r\n");
 }
 
-}  // namespace ferry::server::internal
+}  // namespace ferry::http::internal

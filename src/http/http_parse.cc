@@ -1,11 +1,11 @@
-#include "server/http_parse.h"
+#include "http/http_parse.h"
 
 #include <optional>
 
-#include "server/http_message.h"
+#include "http/http_message.h"
 
-namespace ferry::server {
-namespace http = boost::beast::http;
+namespace ferry::http {
+namespace bhttp = boost::beast::http;
 
 namespace internal {
 namespace {
@@ -166,7 +166,7 @@ void RequestParser::on_field_impl(field f, string_view name_string, string_view 
   }
   // Envoy-style field-count limit: answered as 431 like an oversized header.
   if (out_->headers.size() >= max_header_count_) {
-    ec = http::error::header_limit;
+    ec = bhttp::error::header_limit;
     return;
   }
   if (out_->headers.empty()) out_->headers.reserve(8);
@@ -216,8 +216,8 @@ FrameError ClassifyParseError(const boost::beast::error_code& ec) {
   if (ec == MakeError(FramingError::kUnsupportedTransferCoding)) {
     return FrameError::kNotImplemented;
   }
-  if (ec == http::error::header_limit) return FrameError::kHeaderTooLarge;
-  if (ec == http::error::body_limit) return FrameError::kBodyTooLarge;
+  if (ec == bhttp::error::header_limit) return FrameError::kHeaderTooLarge;
+  if (ec == bhttp::error::body_limit) return FrameError::kBodyTooLarge;
   return FrameError::kMalformed;
 }
 
@@ -233,7 +233,7 @@ ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions
     while (!parser.is_done() && out.consumed < bytes.size()) {
       size_t n = parser.put(
           boost::asio::buffer(bytes.data() + out.consumed, bytes.size() - out.consumed), ec);
-      if (ec == http::error::need_more) {
+      if (ec == bhttp::error::need_more) {
         // The parser wants more than is left: the request is incomplete.
         out.consumed = start;
         return out;
@@ -255,4 +255,4 @@ ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions
   return out;
 }
 
-}  // namespace ferry::server
+}  // namespace ferry::http

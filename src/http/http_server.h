@@ -22,9 +22,9 @@
 #include <string>
 
 #include "common/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace ferry::server {
+namespace ferry::http {
 
 struct HttpServerOptions {
   std::string bind_address = "0.0.0.0";
@@ -66,4 +66,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ferry::server
+}  // namespace ferry::http

@@ -1,6 +1,6 @@
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace ferry::server {
+namespace ferry::http {
 
 namespace {
 
@@ -103,4 +103,4 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
   }
 }
 
-}  // namespace ferry::server
+}  // namespace ferry::http
