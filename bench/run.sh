@@ -16,8 +16,8 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -60,6 +60,10 @@ want batch && record "Dynamic batching: 64 one-row clients on a RandomForest of 
 want grpc && record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
   /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" \
   --model_dir "$DEMO/iris_tensor" --seconds "$S"
+# Native explanations: one-row TreeSHAP (forest and booster) vs xgboost's pred_contribs.
+want treeshap && record "TreeSHAP: one-row contributions, Ferry vs xgboost's own pred_contribs" \
+  "Ferry's \`contributions\` (Model::Predict) and libxgboost's pred_contribs (C API, DMatrix built once), one thread each, same driver, same run." \
+  /usr/bin/python3 bench/treeshap_bench.py "$BUILD/bench/treeshap_bench"
 # Gateway security cost (Kubeflow policy set + RS256 token vs no policies).
 A=${AUTHZ_BENCH_SECONDS:-5}
 want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \

@@ -192,7 +192,9 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   if (!prepared.ok()) return finish(prepared.status());
   bool raw = req->raw_input_contents_size() > 0;
   // The HTTP route's default thresholds (serving/predict_call.h).
-  bool inline_ok = serving::RunsInline(entry, prepared->frame.rows) || !entry.executor;
+  bool inline_ok =
+      serving::RunsInline(entry, serving::InlineCostRows(prepared->method, prepared->frame.rows)) ||
+      !entry.executor;
   // The model's timeout, or the client's own deadline when that is earlier:
   // there is no use predicting for a caller that has given up.
   DeadlineClock::time_point deadline = serving::RequestDeadline(entry, t0);

@@ -1,4 +1,4 @@
-// The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
+// The predict paths of ModelRouter: V2 infer, V1 predict and explain, MLflow invocations.
 #include <charconv>
 #include <chrono>
 
@@ -18,7 +18,9 @@ namespace ferry::server {
 using http::HttpRequest;
 using http::HttpResponse;
 
+using serving::HasMethod;
 using serving::HttpStatusFor;
+using serving::InlineCostRows;
 using serving::ModelCatalog;
 using serving::ModelEntry;
 using serving::RequestDeadline;
@@ -27,6 +29,7 @@ using serving::TimedPredict;
 
 using protocol::Frame;
 using protocol::Tensor;
+using runtime::PredictMethod;
 
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
@@ -69,7 +72,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   }
   StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
   if (!prepared.ok()) return call->Error(prepared.status());
-  size_t rows = prepared->frame.rows;
+  size_t rows = InlineCostRows(prepared->method, prepared->frame.rows);
   Dispatch(
       call, m, rows,
       [&m, prepared = std::move(prepared).value(), deadline = RequestDeadline(m, req.received)]() {
@@ -90,7 +93,11 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
       });
 }
 
-void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m) {
+void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
+  const runtime::ModelInfo& info = m.served->model->info();
+  if (explain && !HasMethod(info, PredictMethod::kContributions)) {
+    return call->Error(501, runtime::ContributionsRefused(m.name, info).message());
+  }
   StatusOr<Frame> frame = protocol::ParseV1Request(call->req.body);
   if (!frame.ok()) {
     const std::string& msg = frame.status().message();
@@ -101,16 +108,22 @@ void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry&
   }
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
   if (!aligned.ok()) return call->Error(400, aligned.status().message());
-  size_t rows = aligned->rows;
+  size_t rows = explain ? InlineCostRows(PredictMethod::kContributions, aligned->rows)
+                        : aligned->rows;
   Dispatch(call, m, rows,
-           [&m, frame = std::move(aligned).value(),
+           [&m, explain, frame = std::move(aligned).value(),
             deadline = RequestDeadline(m, call->req.received)]() {
+    auto failed = [](const Status& s) {
+      return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
+    };
     StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method, deadline);
-    if (!pred.ok()) {
-      return HttpResponse::Json(HttpStatusFor(pred.status().code()),
-                                protocol::WriteJsonError(pred.status().message()));
-    }
-    return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    if (!pred.ok()) return failed(pred.status());
+    if (!explain) return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    // :explain answers KServe's {"predictions", "explanations"}: the
+    // contributions of each instance (docs/explanations.md).
+    StatusOr<Tensor> phi = TimedPredict(m, frame, PredictMethod::kContributions, deadline);
+    if (!phi.ok()) return failed(phi.status());
+    return HttpResponse::Json(200, protocol::WriteV1Explanations(*pred, *phi));
   });
 }
 

@@ -68,7 +68,8 @@ class ModelRouter : public http::HttpHandler {
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
   void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
   void InferV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
-  void PredictV1(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
+  // `explain`: the V1 :explain verb (predictions and contributions).
+  void PredictV1(const std::shared_ptr<Call>& call, const serving::ModelEntry& m, bool explain);
   void Invocations(const std::shared_ptr<Call>& call);
   // Runs `work` inline or on the model's executor, then answers.
   template <typename Work>

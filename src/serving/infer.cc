@@ -10,14 +10,14 @@ namespace ferry::serving {
 
 using runtime::PredictMethod;
 
-namespace {
-
 bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
   for (auto x : info.methods) {
     if (x == m) return true;
   }
   return m == PredictMethod::kPredict;
 }
+
+namespace {
 
 std::string MethodList(const runtime::ModelInfo& info) {
   std::string out;
@@ -37,6 +37,9 @@ StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest
   for (const auto& out : request.outputs) {
     if (auto pm = runtime::ParsePredictMethod(out.name)) {
       if (!HasMethod(served.model->info(), *pm)) {
+        if (*pm == PredictMethod::kContributions) {
+          return runtime::ContributionsRefused(m.name, served.model->info());
+        }
         return InvalidArgumentError("model " + m.name + " has no method " + out.name +
                                     "; it supports: " + MethodList(served.model->info()));
       }

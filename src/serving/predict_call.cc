@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <new>
 #include <random>
 #include <string_view>
@@ -59,9 +60,13 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
     return GuardedPredict(m, frame, method);
   }();
   auto t1 = std::chrono::steady_clock::now();
-  double us = std::chrono::duration<double, std::micro>(t1 - t0).count();
-  double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
-  m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  // Contributions never run inline (ContributionsRunInline), so their far
+  // longer times stay out of the average that decides where predicts run.
+  if (method != runtime::PredictMethod::kContributions) {
+    double us = std::chrono::duration<double, std::micro>(t1 - t0).count();
+    double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
+    m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  }
   if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
     return TimedOut(
         m, "its predict of " + std::to_string(frame.rows) + " rows was stopped at the deadline");
@@ -71,6 +76,11 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
 
 bool RunsInline(const ModelEntry& m, size_t rows, double threshold_us, size_t max_rows) {
   return rows <= max_rows && m.ewma_predict_us.load(std::memory_order_relaxed) <= threshold_us;
+}
+
+size_t InlineCostRows(runtime::PredictMethod method, size_t rows) {
+  return method == runtime::PredictMethod::kContributions ? std::numeric_limits<size_t>::max()
+                                                          : rows;
 }
 
 std::string Uuid4() {

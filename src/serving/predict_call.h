@@ -24,7 +24,8 @@ inline constexpr size_t kInlineMaxRows = 256;
 // later), or kNoDeadline.
 DeadlineClock::time_point RequestDeadline(const ModelEntry& m, DeadlineClock::time_point received);
 
-// Runs the model under `deadline` and folds its time into m.ewma_predict_us.
+// Runs the model under `deadline` and folds its time into m.ewma_predict_us
+// (not for contributions).
 // A request already past its deadline (it waited in the queue) is not run; a
 // predict that passes it stops at its next chunk (common/deadline.h). Both
 // answer DEADLINE_EXCEEDED (504) naming the model and its timeout. An
@@ -38,6 +39,10 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
 // there would hold up every request queued behind it, health checks included.
 bool RunsInline(const ModelEntry& m, size_t rows, double threshold_us = kInlineThresholdUs,
                 size_t max_rows = kInlineMaxRows);
+
+// The rows to pass RunsInline for a call of `method`: contributions (TreeSHAP
+// costs up to a millisecond per row) never run on an I/O thread.
+size_t InlineCostRows(runtime::PredictMethod method, size_t rows);
 
 // A random (version 4) UUID for responses whose request carried no id,
 // hex-formatted by hand: snprintf was a visible share of a one-row predict.

@@ -49,6 +49,11 @@ def mlflow_models():
     return generate("tests/fixtures/mlflow/gen_mlflow.py", "mlflow")
 
 
+def explain_models():
+    """Models with their contributions oracles (tests/fixtures/explain/gen_explain.py)."""
+    return generate("tests/fixtures/explain/gen_explain.py", "explain")
+
+
 class Serve:
     """`ferry serve` on a free port; use as a context manager."""
 
