@@ -44,6 +44,7 @@ ApiServer::Impl::Impl(store::ResourceStore* store, TokenSigner* signer, ApiServe
       client(&service),
       watches(store),
       signer(signer),
+      followers(store, &logs),
       rbac(store, &service) {
   auth::AuthenticatorOptions a;
   a.admin_token = options.admin_token;
@@ -93,7 +94,10 @@ ResourceClient& ApiServer::client() { return impl_->client; }
 IsvcLogs& ApiServer::isvc_logs() { return impl_->logs; }
 void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::move(ready); }
 
-void ApiServer::Shutdown() { impl_->watches.Shutdown(); }
+void ApiServer::Shutdown() {
+  impl_->watches.Shutdown();
+  impl_->followers.Shutdown();
+}
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include "auth/request_info.h"
 #include "api/api_server.h"
 #include "api/isvc_logs.h"
+#include "api/log_follow.h"
 #include "api/object_service.h"
 #include "api/request_path.h"
 #include "api/resource_client.h"
@@ -42,6 +43,9 @@ struct ApiServer::Impl {
                    const http::Responder& responder);
   void HandleLog(const ResourcePath& path, const Query& query,
                  const http::Responder& responder);
+  // pod_logs.cc: GET /api/v1/namespaces/NS/pods/NAME/log (kubectl logs).
+  void HandlePodLog(const ResourcePath& path, const Query& query,
+                    const http::Responder& responder);
   void HandleGet(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                  bool watch, const Query& query, const http::Responder& responder);
   void HandleReview(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
@@ -53,6 +57,7 @@ struct ApiServer::Impl {
   WatchHub watches;
   TokenSigner* signer;
   IsvcLogs logs;
+  LogFollowers followers;  // after logs: it listens to them
   std::function<bool()> ready;  // null = always ready
   RbacState rbac;
   std::unique_ptr<auth::Authenticator> authn;

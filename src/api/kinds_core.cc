@@ -1,4 +1,5 @@
-// Core v1 kinds: Namespace, Secret, ServiceAccount, ConfigMap, Service, Event.
+// Core v1 kinds: Namespace, Secret, ServiceAccount, ConfigMap, Service; Pod and Event
+// in their own files.
 #include <functional>
 
 #include "api/encoding.h"
@@ -166,8 +167,8 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   svc.schema = R"({"spec":"*","status":"*"})";
   kinds->push_back(svc);
 
-  KindInfo ev = Core("events", "Event", {"ev"});
-  kinds->push_back(ev);  // Events carry many top-level fields; no strict schema
+  kinds->push_back(PodKind());
+  AddEventKinds(kinds);
 }
 
 }  // namespace ferry::api

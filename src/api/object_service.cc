@@ -49,7 +49,7 @@ void ObjectService::AddAdmission(std::string kind, AdmissionHook hook) {
 }
 
 json ObjectService::ForVersion(const KindInfo& kind, std::string_view version, const json& stored) {
-  json out = stored;
+  json out = kind.convert_out ? kind.convert_out(stored) : stored;
   out["apiVersion"] = kind.api_version(version);
   out["kind"] = kind.kind;
   return out;

@@ -147,6 +147,21 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   if (sub == "log" && kind->kind == "InferenceService" && req.method == "GET") {
     return HandleLog(path, query, responder);
   }
+  if (sub == "log" && kind->kind == "Pod" && req.method == "GET") {
+    return HandlePodLog(path, query, responder);
+  }
+  if (!kind->read_only_reason.empty() && req.method != "GET" &&
+      (req.method != "DELETE" || !kind->read_only_delete)) {
+    std::string name = path.name;
+    if (name.empty()) {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_object()) name = StringAt(body, "metadata.name");
+    }
+    return responder.Send(ErrorResponse(ForbiddenResource(
+        kind->group, kind->plural, name,
+        QualifiedResource(*kind) + " \"" + name + "\" is forbidden: " +
+            kind->read_only_reason)));
+  }
   bool status_only = sub == "status" && kind->status_subresource;
   if (!sub.empty() && !status_only) return responder.Send(ErrorResponse(UnknownResource()));
   if (kind->namespaced && path.ns.empty() && req.method != "GET") {

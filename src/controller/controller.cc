@@ -10,7 +10,9 @@
 #include "controller/gateway_service_reconciler.h"
 #include "controller/isvc_reconciler.h"
 #include "controller/job_reconciler.h"
+#include "controller/knative_view.h"
 #include "controller/model_loader.h"
+#include "controller/pod_view.h"
 #include "controller/policy_reconciler.h"
 #include "controller/profile_reconciler.h"
 #include "controller/scale_zero_reconciler.h"
@@ -33,6 +35,13 @@ KeyList CredentialKeys(const json& o) { return {WorkKey::Credentials(Meta(o, "na
 KeyList ProfileKeys(const json& o) { return {WorkKey::Profile(Meta(o, "name"))}; }
 KeyList JobKeys(const json& o) { return {WorkKey::Job(Meta(o, "namespace"), Meta(o, "name"))}; }
 KeyList PolicyKeys(const json&) { return {WorkKey::Policies()}; }
+// A pod of an InferenceService's revision (deleted by a user: restart it).
+KeyList PodKeys(const json& o) {
+  const json& labels = o["metadata"].value("labels", json::object());
+  std::string isvc = labels.is_object() ? labels.value("serving.kserve.io/inferenceservice", "") : "";
+  if (isvc.empty()) return {};
+  return {WorkKey::Isvc(Meta(o, "namespace"), isvc)};
+}
 
 KeyList GatewayServiceKeys(const json& o) {
   std::string name = Meta(o, "name");
@@ -68,6 +77,7 @@ constexpr WatchedKind kWatched[] = {
     {"kubeflow.org/v1", "Profile", ProfileKeys},
     {"v1", "Service", GatewayServiceKeys},
     {"batch/v1", "Job", JobKeys},
+    {"v1", "Pod", PodKeys},
 };
 
 }  // namespace
@@ -88,6 +98,8 @@ class Controller::Impl {
   EventRecorder events_;
   ModelLoader loader_;
   ScaleToZeroReconciler scaler_;
+  PodView pods_;
+  KnativeView knative_;
   IsvcReconciler isvcs_;
   ProfileReconciler profiles_;
   GatewayServiceReconciler gateway_services_;
@@ -116,7 +128,9 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
       events_(client, options_.logs),
       loader_(registry, &queue_, options_.logs, options_.load_threads),
       scaler_(ctx_, &serving_, &loader_, &events_),
-      isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_}),
+      pods_(ctx_, &events_),
+      knative_(ctx_),
+      isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}),
       profiles_(ctx_),
       gateway_services_(ctx_),
       jobs_(ctx_),
@@ -139,6 +153,8 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
 }
 
 Status Controller::Impl::Start() {
+  pods_.DeleteStale();  // the model servers of an earlier run ended with it
+  knative_.DeleteStale();
   queue_.Add(WorkKey::Domain());
   queue_.Add(WorkKey::Policies());
   queue_.Add(WorkKey::GatewayService("istio-ingressgateway"));

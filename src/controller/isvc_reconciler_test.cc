@@ -22,7 +22,9 @@ class IsvcReconcilerTest : public testing::ControllerTestBase {
         events_(&api_.client(), nullptr),
         loader_(&registry_, &queue_, nullptr, 1),
         scaler_(ctx_, &serving_, &loader_, &events_),
-        isvcs_(ctx_, {&registry_, &serving_, &loader_, &scaler_, &events_}) {
+        pods_(ctx_, &events_),
+        knative_(ctx_),
+        isvcs_(ctx_, {&registry_, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}) {
     serving_.SetRoutesListener([this](std::shared_ptr<const RouteTable> t) { routes_ = t; });
   }
   ~IsvcReconcilerTest() override {
@@ -65,6 +67,8 @@ class IsvcReconcilerTest : public testing::ControllerTestBase {
   EventRecorder events_;
   ModelLoader loader_;
   ScaleToZeroReconciler scaler_;
+  PodView pods_;
+  KnativeView knative_;
   IsvcReconciler isvcs_;
   std::shared_ptr<const RouteTable> routes_;
 };

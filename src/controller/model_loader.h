@@ -32,6 +32,8 @@ struct LoadRequest {
   std::string storage_uri;
   storage::FetchOptions fetch;  // credentials, cache, local roots; progress is set here
   std::string creds_note;       // why S3 credentials may be missing (added to S3 failures)
+  api::LogSource init_log;      // the pod's storage-initializer (download lines)
+  api::LogSource main_log;      // its kserve-container (load lines)
   std::shared_ptr<LoadProgress> progress;
 };
 

@@ -67,6 +67,12 @@ Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
   entry->name = st.name;
   entry->state = serving::ModelEntry::State::kReady;
   entry->timeout = std::chrono::seconds(st.timeout_seconds);
+  if (st.container_concurrency > 0) {
+    entry->limiter = std::make_shared<serving::ConcurrencyLimiter>(
+        st.container_concurrency,
+        serving::ConcurrencyLimiter::DefaultQueueDepth(st.container_concurrency),
+        metrics_->Register(st.key()));
+  }
   entry->counters = metrics_->Register(st.key());
   entry->counters->load_seconds = r.model->load_seconds;
   entry->counters->loaded = 1;

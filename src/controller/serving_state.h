@@ -41,6 +41,7 @@ struct LoadResult {
   std::optional<runtime::BatchingOptions> batcher;
   Status status;       // OK with `model`, or why the download/load failed
   std::string reason;  // KServe reason when failed
+  std::string stage;   // when failed: "download" or "load"
   std::unique_ptr<runtime::ServedModel> model;
 };
 

@@ -7,6 +7,7 @@
 
 #include "grpc/tensor_codec.h"
 #include "protocol/content_type.h"
+#include "serving/dispatch.h"
 #include "serving/http_status.h"
 #include "serving/infer.h"
 #include "serving/predict_call.h"
@@ -208,14 +209,10 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
     if (resp.ok()) ToProto(*resp, raw, res);
     finish(resp.status());
   };
-  if (inline_ok) return work();
-  // The executor answers; the catalog (and so `entry`) lives as long as the call.
-  done->KeepAlive(std::move(target.catalog));
-  auto task = std::make_shared<decltype(work)>(std::move(work));
-  if (!entry.executor->Submit([task] { (*task)(); })) {
-    finish(UnavailableError("model " + entry.name +
-                            " is overloaded: its request queue is full; retry later"));
-  }
+  // Off this thread (executor, or a containerConcurrency slot freed later), the catalog (and so
+  // `entry`) must live as long as the call.
+  if (!inline_ok || entry.limiter) done->KeepAlive(std::move(target.catalog));
+  serving::Dispatch(entry, inline_ok, std::move(work), finish);
 }
 
 }  // namespace ferry::grpc

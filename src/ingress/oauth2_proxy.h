@@ -83,6 +83,12 @@ class Oauth2Proxy : public gateway::ExtAuthzClient {
   // the user, such as the dashboard's Try-it. Empty when signing fails.
   std::string SessionCookieFor(const std::string& email);
 
+  // A short-lived (10 min) user token for `email` with the same claims as a
+  // session's JWT — what the dashboard's API calls carry as that user (the
+  // API authenticates it as an OIDC user token). Reused while it has more
+  // than 5 min left. Empty without a signer or when signing fails.
+  std::string UserToken(const std::string& email);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -51,6 +51,25 @@ json FerryRuntime() {
                                                  "--model_dir=/mnt/models", "--http_port=8080"})}}})}}}};
 }
 
+// Ferry serves model-server logs as the InferenceService subresource `log`
+// (where Kubernetes has pods/log): readable by whoever may view the model,
+// the way a CRD installer aggregates its roles into view/edit/admin and
+// Kubeflow's kubeflow-view.
+json IsvcLogReader() {
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "ClusterRole"},
+          {"metadata",
+           {{"name", "ferry-inferenceservice-logs"},
+            {"labels",
+             {{"rbac.authorization.k8s.io/aggregate-to-admin", "true"},
+              {"rbac.authorization.k8s.io/aggregate-to-edit", "true"},
+              {"rbac.authorization.k8s.io/aggregate-to-view", "true"},
+              {"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view", "true"}}}}},
+          {"rules", json::array({{{"apiGroups", {"serving.kserve.io"}},
+                                  {"resources", {"inferenceservices/log"}},
+                                  {"verbs", {"get"}}}})}};
+}
+
 }  // namespace
 
 Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
@@ -72,6 +91,7 @@ Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
     RETURN_IF_ERROR(CreateIfMissing(client, domain_cm));
   }
   RETURN_IF_ERROR(CreateIfMissing(client, FerryRuntime()));
+  RETURN_IF_ERROR(CreateIfMissing(client, IsvcLogReader()));
   if (o.profile != "kubeflow") return OkStatus();
   gateway::KubeflowOptions kf;
   kf.m2m_issuers = {o.issuer};

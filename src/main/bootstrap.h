@@ -1,6 +1,7 @@
 // The objects `ferry up` makes sure exist at every start, as a Kubeflow
 // cluster would have them: namespaces, the two gateway Services, Knative's
-// config-domain, Ferry's ClusterServingRuntime and — with the kubeflow
+// config-domain, Ferry's ClusterServingRuntime, the ClusterRole that lets
+// viewers of an InferenceService read its log subresource and — with the kubeflow
 // profile — Kubeflow's default Istio policies and mesh config. Objects a user
 // has changed are left alone (created only when missing).
 #pragma once

@@ -395,20 +395,21 @@ Status UpProcess::Parts::BuildController() {
   return OkStatus();
 }
 
-// The Models dashboard on the API listener (a session cookie stands in for the admin token),
-// `authz check`, and the same dashboard on the external gateway behind the oauth2-proxy login.
+// The Models dashboard on the API listener, `authz check`, and the same dashboard (read-only) on
+// the external gateway behind the oauth2-proxy login. The dashboards' API calls are made as the
+// signed-in user (a short-lived user token as the oauth2-proxy issues it), never with the admin
+// token unless the session was opened with that token.
 void UpProcess::Parts::BuildDashboards() {
   // Try it from the dashboard goes through the external gateway with the
-  // user's oauth2 session (the admin has none: it signs in with a token).
+  // user's oauth2 session (the admin-token session has none).
   ingress::Oauth2Proxy* proxy = oauth2.get();
-  auto gateway_cookie = [proxy](const std::string& user) {
-    return user == "admin" ? std::string() : proxy->SessionCookieFor(user);
-  };
+  auto gateway_cookie = [proxy](const std::string& user) { return proxy->SessionCookieFor(user); };
   web::WebOptions web_opts;
   web_opts.data_dir = dir;
   web_opts.admin_token = token;
   web_opts.gateway_cookie = gateway_cookie;
   web_opts.sign_in = sign_in;
+  web_opts.user_token = [proxy](const std::string& user) { return proxy->UserToken(user); };
   dashboard = std::make_unique<web::WebHandler>(web_opts, external.get(), internal.get());
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
@@ -416,13 +417,21 @@ void UpProcess::Parts::BuildDashboards() {
   authz_check = std::make_unique<ingress::AuthzCheckHandler>(
       a, external.get(), internal.get(),
       [a](http::HttpRequest& r) { return a->AuthorizeNonResource(r, ingress::kAuthzCheckPath); });
-  front = std::make_unique<web::FrontHandler>(authz_check.get(), dashboard.get(), token);
+  front = std::make_unique<web::FrontHandler>(authz_check.get(), dashboard.get());
+  // The candidates of the dashboard's namespace picker (each then checked as the user).
+  auto namespace_names = [a] {
+    std::vector<std::string> names;
+    auto list = a->client().List("v1", "Namespace", "");
+    if (!list.ok()) return names;
+    for (const auto& ns : (*list)["items"]) names.push_back(ns["metadata"].value("name", ""));
+    return names;
+  };
+  front->SetNamespaceLister(namespace_names);
   // The same dashboard on the external gateway (Kubeflow's central dashboard
   // host), behind the oauth2-proxy login, with the kubeflow profile.
   web::WebOptions ext_web_opts;
   ext_web_opts.data_dir = dir;
-  ext_web_opts.admin_token = token;
-  ext_web_opts.secure_cookie = false;
+  ext_web_opts.secure_cookie = false;  // no admin-token sign-in on the plain-HTTP listener
   ext_web_opts.session_lookup = [proxy](const http::HttpRequest& r, std::string* user) {
     return proxy->SessionUser(r, user);
   };
@@ -430,9 +439,12 @@ void UpProcess::Parts::BuildDashboards() {
   ext_web_opts.logout_url = "/oauth2/sign_out?rd=/";
   ext_web_opts.gateway_cookie = gateway_cookie;
   ext_web_opts.sign_in = sign_in;
+  ext_web_opts.user_token = web_opts.user_token;
+  ext_web_opts.read_only = true;
   ext_dashboard = std::make_unique<web::WebHandler>(ext_web_opts, external.get(), internal.get());
-  ext_front = std::make_unique<web::FrontHandler>(authz_check.get(), ext_dashboard.get(), token,
+  ext_front = std::make_unique<web::FrontHandler>(authz_check.get(), ext_dashboard.get(),
                                                   /*read_only=*/true);
+  ext_front->SetNamespaceLister(namespace_names);
   if (flags.profile == "kubeflow") front_routes->SetDashboard(ext_front.get());
   health_front = std::make_unique<HealthFront>(api.get(), front.get());
 }

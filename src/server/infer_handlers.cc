@@ -9,6 +9,7 @@
 #include "server/frame_alignment.h"
 #include "server/model_router.h"
 #include "server/router_call.h"
+#include "serving/dispatch.h"
 #include "serving/http_status.h"
 #include "serving/infer.h"
 #include "serving/predict_call.h"
@@ -31,19 +32,14 @@ using protocol::Frame;
 using protocol::Tensor;
 using runtime::PredictMethod;
 
+// Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
-  if (inline_ok || !m.executor) {
-    call->Reply(work());
-    return;
-  }
-  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
-  bool queued = m.executor->Submit([call, task] { call->Reply((*task)()); });
-  if (!queued) {
-    call->Error(503, "model " + m.name + " is overloaded: its request queue is full; retry later");
-  }
+  serving::Dispatch(
+      m, inline_ok, [call, work = std::forward<Work>(work)]() mutable { call->Reply(work()); },
+      [call](const Status& refused) { call->Error(refused); });
 }
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <functional>
 
 namespace ferry::serving {
 
@@ -108,7 +109,38 @@ std::string Metrics::Render() const {
     out +=
         "ferry_model_loaded{model=\"" + m.model + "\"} " + std::to_string(m.loaded.load()) + "\n";
   }
+  RenderConcurrency(out);
   return out;
+}
+
+// Only models with a containerConcurrency limit count their requests in flight.
+void Metrics::RenderConcurrency(std::string& out) const {
+  bool any = false;
+  for (const auto& m : models_) any = any || m.concurrency_limit.load() > 0;
+  if (!any) return;
+  struct Gauge {
+    const char* name;
+    const char* help;
+    std::function<int64_t(const ModelCounters&)> value;
+  };
+  const Gauge gauges[] = {
+      {"ferry_model_concurrency_limit", "spec.predictor.containerConcurrency of the model.",
+       [](const ModelCounters& m) { return static_cast<int64_t>(m.concurrency_limit.load()); }},
+      {"ferry_model_requests_in_flight", "Requests running in the model now.",
+       [](const ModelCounters& m) { return m.in_flight.load(); }},
+      {"ferry_model_requests_queued",
+       "Requests waiting for a slot (containerConcurrency reached; at most 10x the limit).",
+       [](const ModelCounters& m) { return m.queued.load(); }},
+  };
+  for (const Gauge& g : gauges) {
+    out += std::string("# HELP ") + g.name + " " + g.help + "\n";
+    out += std::string("# TYPE ") + g.name + " gauge\n";
+    for (const auto& m : models_) {
+      if (m.concurrency_limit.load() <= 0) continue;
+      out +=
+          std::string(g.name) + "{model=\"" + m.model + "\"} " + std::to_string(g.value(m)) + "\n";
+    }
+  }
 }
 
 }  // namespace ferry::serving

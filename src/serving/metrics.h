@@ -40,6 +40,11 @@ class Metrics {
     std::array<Histogram, kNumProtocols> latency;
     std::atomic<double> load_seconds{0};
     std::atomic<int> loaded{0};
+    // containerConcurrency (ConcurrencyLimiter): the limit (0 = none), the
+    // requests in the model and those waiting for a slot.
+    std::atomic<int> concurrency_limit{0};
+    std::atomic<int64_t> in_flight{0};
+    std::atomic<int64_t> queued{0};
   };
 
   // Returns the counters for `model`, creating them on first use.
@@ -48,6 +53,8 @@ class Metrics {
   std::string Render() const;
 
  private:
+  void RenderConcurrency(std::string& out) const;  // mu_ held
+
   mutable std::mutex mu_;
   std::deque<ModelCounters> models_;  // guarded by mu_; deque keeps addresses stable
 };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/served_model.h"
+#include "serving/concurrency_limiter.h"
 #include "serving/executor.h"
 #include "serving/metrics.h"
 
@@ -33,6 +34,9 @@ struct ModelEntry {
   // spec.predictor.timeout, Knative's timeoutSeconds); past it the predict is
   // stopped and the request answered 504. Zero: no limit.
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};
+  // spec.predictor.containerConcurrency: bounds the requests in the model
+  // (serving/dispatch.h, for REST and gRPC alike); null = no limit.
+  std::shared_ptr<ConcurrencyLimiter> limiter;
   // Moving average of predict time; decides inline vs executor.
   mutable std::atomic<double> ewma_predict_us{0};
 };

@@ -7,9 +7,11 @@
 // A second instance serves the same dashboard on the external gateway, where
 // the built-in oauth2-proxy owns sign-in (WebOptions::session_lookup).
 //
-// Who calls it: `ferry up`'s composite handler sends every non-API path here
-// and asks SessionUser() whether an API call carries a valid session cookie
-// (then it injects the admin token). Threads: Handle runs on listener I/O
+// Who calls it: `ferry up`'s FrontHandler sends every non-API path here and
+// asks ApiCredential() what an API call with a session cookie carries: the
+// signed-in user's own short-lived token (WebOptions::user_token), so the API
+// authenticates and authorizes the user; the admin token only for a session
+// opened with that token. Threads: Handle runs on listener I/O
 // threads; sessions are guarded inside. The gateway handlers are borrowed and
 // must outlive this object.
 #pragma once
@@ -27,7 +29,7 @@ class PasswordSignIn;
 
 struct WebOptions {
   std::string data_dir;       // holds `users` (created on first start)
-  std::string admin_token;    // "sign in with the admin token"
+  std::string admin_token;    // "sign in with the admin token"; empty: no token sign-in
   bool secure_cookie = true;  // add `Secure` to the session cookie (HTTPS listener)
   // Destination ports the gateways see for proxied "Try it" calls (0 = keep the
   // dashboard listener's port); policies matching ports see these.
@@ -46,6 +48,14 @@ struct WebOptions {
   // The password gate shared with the oauth2-proxy (`ferry up`); null: the
   // handler opens DATA_DIR/users itself.
   std::shared_ptr<PasswordSignIn> sign_in;
+  // A short-lived API bearer token for `user` (an OIDC token as the
+  // oauth2-proxy issues it: the API authenticates it as that user), or empty
+  // when none can be made. Unset: signed-in users' API calls carry nothing
+  // (anonymous).
+  std::function<std::string(const std::string& user)> user_token;
+  // The dashboard only reads (external gateway): whoami says so, so the UI
+  // disables its write controls (FrontHandler enforces it).
+  bool read_only = false;
 };
 
 inline constexpr char kSessionCookie[] = "ferry_session";
@@ -63,6 +73,12 @@ class WebHandler : public http::HttpHandler {
   // True (and the signed-in user) when `request` carries a live session cookie.
   bool SessionUser(const http::HttpRequest& request, std::string* user) const;
 
+  // The Authorization value ("Bearer ...") the dashboard's API calls carry
+  // for the session of `request`: the user's own token, or the admin token
+  // for a session opened with it. Empty with ok=false when there is no live
+  // session; empty with ok=true when the user's token cannot be made.
+  std::string ApiCredential(const http::HttpRequest& request, bool* ok) const;
+
   const Status& init_status() const;
 
  private:
@@ -72,6 +88,8 @@ class WebHandler : public http::HttpHandler {
 
 // The value of cookie `name` in the request's Cookie headers, or empty.
 std::string CookieValue(const http::HttpRequest& request, std::string_view name);
+// Decodes one application/x-www-form-urlencoded key or value ('+' is a space).
+std::string FormDecode(std::string_view s);
 // application/x-www-form-urlencoded field `name` of `body`, decoded.
 std::string FormField(std::string_view body, std::string_view name);
 // Text for HTML element content and attribute values (&, <, >, quotes).

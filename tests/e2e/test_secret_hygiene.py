@@ -85,6 +85,7 @@ class SecretHygieneTest(unittest.TestCase):
             "ferry up log": up.output(),
             "events": up.kubectl("get", "events", "-A", "-o", "json").stdout,
             "isvc": up.kubectl("get", "isvc", "-A", "-o", "json").stdout,
+            "pods": up.kubectl("get", "pods,ksvc,revisions", "-A", "-o", "json").stdout,
             "describe": up.kubectl("describe", "isvc", "irish-s3", "-n", NS).stdout,
             "error bodies": "\n".join(bodies),
         }
