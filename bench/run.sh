@@ -16,8 +16,9 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
+# servingab (needs BASELINE_FERRY) soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -79,6 +80,15 @@ want slowauthz && record "Slow ext-authz provider: other clients' p99 on the sam
   "" \
   /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
   --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
+# The V2 infer path before/after a change: one-row REST and gRPC against BASELINE_FERRY (e.g. a
+# copy of main's binary) and this build, alternately, same run (skipped without a baseline).
+if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then
+  record "V2 infer path: one-row REST and gRPC, this build vs BASELINE_FERRY" \
+    "ferry serve --workers 2 each, started fresh per round, sides alternating; REST: wrk -t2 -c16; gRPC: bench/grpc_bench.cc, 2 threads × 8 in flight; $S s per protocol per round. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \
+    /usr/bin/python3 bench/serving_ab_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
+    --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor" --seconds "$S" \
+    --rounds "${AB_ROUNDS:-5}"
+fi
 # Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

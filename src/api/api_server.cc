@@ -11,11 +11,11 @@
 namespace ferry::api {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
-using server::Responder;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
 
-server::HttpResponse JsonResponse(int status, const json& body, std::string content_type) {
+http::HttpResponse JsonResponse(int status, const json& body, std::string content_type) {
   HttpResponse r;
   r.status = status;
   r.content_type = std::move(content_type);
@@ -23,7 +23,7 @@ server::HttpResponse JsonResponse(int status, const json& body, std::string cont
   return r;
 }
 
-server::HttpResponse ErrorResponse(const ApiError& err) {
+http::HttpResponse ErrorResponse(const ApiError& err) {
   return JsonResponse(err.code, err.ToStatusJson());
 }
 

@@ -23,8 +23,8 @@ namespace ferry::api {
 namespace {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::Responder;
+using http::HttpRequest;
+using http::Responder;
 
 constexpr char kRbacGroup[] = "rbac.authorization.k8s.io";
 

@@ -12,9 +12,9 @@ std::string FormatLogLine(const LogEntry& e, bool timestamps) {
 }
 
 struct LogFollowers::Stream {
-  Stream(LogTarget t, server::Responder r) : target(std::move(t)), responder(std::move(r)) {}
+  Stream(LogTarget t, http::Responder r) : target(std::move(t)), responder(std::move(r)) {}
   LogTarget target;
-  server::Responder responder;
+  http::Responder responder;
   std::atomic<bool> gone{false};
   std::mutex mu;
   bool started = false;  // the backlog is out; until then lines wait in `early`
@@ -58,9 +58,9 @@ void LogFollowers::OnLine(const std::string& ns, const std::string& isvc, const 
 }
 
 void LogFollowers::Start(LogTarget target, std::vector<LogEntry> backlog,
-                         server::Responder responder) {
+                         http::Responder responder) {
   auto s = std::make_shared<Stream>(std::move(target), std::move(responder));
-  server::HttpResponse head;
+  http::HttpResponse head;
   head.status = 200;
   head.content_type = "text/plain; charset=utf-8";
   s->responder.StartStream(std::move(head));

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "api/isvc_logs.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "store/resource_store.h"
 
 namespace ferry::api {
@@ -41,7 +41,7 @@ class LogFollowers {
   ~LogFollowers();
 
   // Sends `backlog` and then every new line of `target` until the stream ends.
-  void Start(LogTarget target, std::vector<LogEntry> backlog, server::Responder responder);
+  void Start(LogTarget target, std::vector<LogEntry> backlog, http::Responder responder);
   void Shutdown();
 
   struct Stream;

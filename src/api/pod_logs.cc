@@ -13,8 +13,8 @@
 namespace ferry::api {
 
 using nlohmann::json;
-using server::HttpResponse;
-using server::Responder;
+using http::HttpResponse;
+using http::Responder;
 
 namespace {
 

@@ -9,9 +9,9 @@
 namespace ferry::api {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
-using server::Responder;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
 
 namespace {
 

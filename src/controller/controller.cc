@@ -119,7 +119,7 @@ constexpr WatchedKind kWatched[] = {
 class Controller::Impl {
  public:
   Impl(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-       server::Metrics* metrics, ControllerOptions options);
+       serving::Metrics* metrics, ControllerOptions options);
 
   Status Start();
   void Stop();
@@ -156,7 +156,7 @@ class Controller::Impl {
 };
 
 Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-                       server::Metrics* metrics, ControllerOptions options)
+                       serving::Metrics* metrics, ControllerOptions options)
     : options_(std::move(options)),
       ctx_{client, &queue_, &own_writes_, &options_},
       serving_(&queue_, metrics, options_.predict_threads, options_.default_domain),
@@ -251,7 +251,7 @@ void Controller::Impl::Requeue(const WorkKey& key, const ReconcileResult& result
 }
 
 Controller::Controller(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-                       server::Metrics* metrics, ControllerOptions options)
+                       serving::Metrics* metrics, ControllerOptions options)
     : impl_(std::make_unique<Impl>(client, registry, metrics, std::move(options))) {}
 
 Controller::~Controller() { Stop(); }
@@ -268,7 +268,7 @@ void Controller::OnGatewayService(GatewayListener listener) {
 Status Controller::Start() { return impl_->Start(); }
 void Controller::Stop() { impl_->Stop(); }
 bool Controller::Synced() const { return impl_->synced_.load(); }
-bool Controller::Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume) {
+bool Controller::Activate(const serving::ModelEntry& entry, serving::ResumeParked resume) {
   return impl_->scaler_.Activate(entry, std::move(resume));
 }
 

@@ -52,7 +52,7 @@ class ControllerTest : public testing::ControllerTestBase {
     return obj.ok() && obj->contains("status");
   }
 
-  server::Metrics metrics_;
+  serving::Metrics metrics_;
   std::unique_ptr<Controller> controller_;
   std::mutex mu_;
   std::map<WorkKey, int> reconciles_;

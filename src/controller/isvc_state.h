@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/batching_model.h"
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::controller {
 
@@ -25,8 +25,8 @@ struct Revision {
   std::string spec_hash;  // of the predictor spec minus traffic/scale fields
   std::string dir;        // the model directory (reloaded from here after scale to zero)
   std::optional<runtime::BatchingOptions> batcher;  // applied again on reload
-  std::shared_ptr<const server::ModelEntry> entry;
-  std::shared_ptr<const server::ModelCatalog> catalog;
+  std::shared_ptr<const serving::ModelEntry> entry;
+  std::shared_ptr<const serving::ModelCatalog> catalog;
 };
 
 struct LoadProgress {

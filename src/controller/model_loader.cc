@@ -79,7 +79,7 @@ ModelLoader::ModelLoader(const runtime::RuntimeRegistry* registry, WorkQueue* qu
     : registry_(registry),
       queue_(queue),
       logs_(logs),
-      pool_(std::make_unique<server::Executor>(threads, 4096)) {}
+      pool_(std::make_unique<serving::Executor>(threads, 4096)) {}
 
 void ModelLoader::Shutdown() { pool_.reset(); }
 

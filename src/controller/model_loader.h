@@ -20,7 +20,7 @@
 #include "controller/serving_state.h"
 #include "controller/work_queue.h"
 #include "runtime/registry.h"
-#include "server/executor.h"
+#include "serving/executor.h"
 #include "storage/fetch.h"
 
 namespace ferry::controller {
@@ -59,7 +59,7 @@ class ModelLoader {
   const runtime::RuntimeRegistry* registry_;
   WorkQueue* queue_;
   api::IsvcLogs* logs_;
-  std::unique_ptr<server::Executor> pool_;
+  std::unique_ptr<serving::Executor> pool_;
   std::mutex mu_;
   std::map<std::string, LoadResult> fetched_;   // by "ns/name"; guarded by mu_
   std::map<std::string, LoadResult> reloaded_;  // by "ns/name"; guarded by mu_

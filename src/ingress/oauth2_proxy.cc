@@ -14,8 +14,8 @@
 namespace ferry::ingress {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // Value of cookie `name` in a Cookie header value.
 std::string_view CookieIn(std::string_view header, std::string_view name) {
@@ -323,7 +323,7 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
   return r;
 }
 
-void Oauth2Proxy::HandleRoute(HttpRequest& req, server::Responder responder) {
+void Oauth2Proxy::HandleRoute(HttpRequest& req, http::Responder responder) {
   std::string_view p = req.path;
   Impl& impl = *impl_;
   std::string rd = SafeRedirect(web::FormField(req.query, "rd"));

@@ -7,74 +7,39 @@
 #include "protocol/v1_json.h"
 #include "protocol/v2_json.h"
 #include "server/frame_alignment.h"
-#include "server/http_status.h"
 #include "server/model_router.h"
-#include "server/predict_call.h"
 #include "server/router_call.h"
+#include "serving/dispatch.h"
+#include "serving/http_status.h"
+#include "serving/infer.h"
+#include "serving/predict_call.h"
 
 namespace ferry::server {
 
+using http::HttpRequest;
+using http::HttpResponse;
+
+using serving::HasMethod;
+using serving::HttpStatusFor;
+using serving::InlineCostRows;
+using serving::ModelCatalog;
+using serving::ModelEntry;
+using serving::RequestDeadline;
+using serving::RunsInline;
+using serving::TimedPredict;
+
 using protocol::Frame;
-using protocol::InferRequest;
 using protocol::Tensor;
 using runtime::PredictMethod;
 
-namespace {
-
-bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
-  for (auto x : info.methods) {
-    if (x == m) return true;
-  }
-  return m == PredictMethod::kPredict;
-}
-
-std::string MethodList(const runtime::ModelInfo& info) {
-  std::string out;
-  for (auto x : info.methods) {
-    if (!out.empty()) out += ", ";
-    out += runtime::PredictMethodName(x);
-  }
-  return out.empty() ? "predict" : out;
-}
-
-}  // namespace
-
+// Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
-  if (m.limiter) return DispatchLimited(call, m, inline_ok, std::forward<Work>(work));
-  if (inline_ok || !m.executor) {
-    call->Reply(work());
-    return;
-  }
-  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
-  bool queued = m.executor->Submit([call, task] { call->Reply((*task)()); });
-  if (!queued) {
-    call->Error(503, "model " + m.name + " is overloaded: its request queue is full; retry later");
-  }
-}
-
-// containerConcurrency: the work starts when the limiter gives it a slot (now
-// or when an earlier request answers) and gives the slot back once answered.
-template <typename Work>
-void ModelRouter::DispatchLimited(const std::shared_ptr<Call>& call, const ModelEntry& m,
-                                  bool inline_ok, Work&& work) {
-  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
-  std::shared_ptr<ConcurrencyLimiter> limiter = m.limiter;
-  auto start = [call, &m, inline_ok, task, limiter] {
-    auto finish = [call, task, limiter] {
-      call->Reply((*task)());
-      limiter->Leave();
-    };
-    if (inline_ok || !m.executor) return finish();
-    if (!m.executor->Submit(finish)) {
-      call->Error(503,
-                  "model " + m.name + " is overloaded: its request queue is full; retry later");
-      limiter->Leave();
-    }
-  };
-  if (!limiter->Enter(std::move(start))) call->Error(503, limiter->RefusalMessage(m.name));
+  serving::Dispatch(
+      m, inline_ok, [call, work = std::forward<Work>(work)]() mutable { call->Reply(work()); },
+      [call](const Status& refused) { call->Error(refused); });
 }
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
@@ -92,7 +57,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     json = body.substr(0, n);
     tail = body.substr(n);
   }
-  StatusOr<InferRequest> parsed = protocol::ParseV2Request(json, tail);
+  StatusOr<protocol::InferRequest> parsed = protocol::ParseV2Request(json, tail);
   if (!parsed.ok()) {
     const std::string& msg = parsed.status().message();
     // A V1 body on the V2 route: say which protocol and route to use.
@@ -101,64 +66,27 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     }
     return call->Error(400, msg);
   }
-  InferRequest request = std::move(parsed).value();
-
-  const runtime::ServedModel& served = *m.served;
-  PredictMethod method = served.default_method;
-  for (const auto& out : request.outputs) {
-    if (auto pm = runtime::ParsePredictMethod(out.name)) {
-      if (!HasMethod(served.model->info(), *pm)) {
-        if (*pm == PredictMethod::kContributions) {
-          return call->Error(501,
-                             runtime::ContributionsRefused(m.name, served.model->info()).message());
+  StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
+  if (!prepared.ok()) return call->Error(prepared.status());
+  size_t rows = InlineCostRows(prepared->method, prepared->frame.rows);
+  Dispatch(
+      call, m, rows,
+      [&m, prepared = std::move(prepared).value(), deadline = RequestDeadline(m, req.received)]() {
+        StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, prepared, deadline);
+        if (!resp.ok()) {
+          return HttpResponse::Json(HttpStatusFor(resp.status().code()),
+                                    protocol::WriteJsonError(resp.status().message()));
         }
-        return call->Error(400, "model " + m.name + " has no method " + out.name +
-                                    "; it supports: " + MethodList(served.model->info()));
-      }
-      method = *pm;
-    }
-  }
-  StatusOr<Frame> frame = protocol::RequestToFrame(request, served.metadata);
-  if (!frame.ok()) return call->Error(400, frame.status().message());
-  size_t rows = InlineCostRows(method, frame->rows);
-  Dispatch(call, m, rows,
-           [&m, method, request = std::move(request), frame = std::move(frame).value(),
-            deadline = RequestDeadline(m, req.received)]() mutable {
-             StatusOr<Tensor> pred = TimedPredict(m, frame, method, deadline);
-             if (!pred.ok()) {
-               return HttpResponse::Json(HttpStatusFor(pred.status().code()),
-                                         protocol::WriteJsonError(pred.status().message()));
-             }
-             const runtime::ServedModel& served = *m.served;
-             auto outputs = protocol::PredictionToOutputs(std::move(pred).value(),
-                                                          served.output_style, served.metadata);
-             if (!outputs.ok()) {
-               return HttpResponse::Json(HttpStatusFor(outputs.status().code()),
-                                         protocol::WriteJsonError(outputs.status().message()));
-             }
-             protocol::InferResponse resp;
-             resp.model_name = m.name;
-             resp.id = request.id ? *request.id : Uuid4();
-             resp.outputs = std::move(outputs).value();
-             // A requested method name becomes the output's name.
-             if (request.outputs.size() == 1 && resp.outputs.size() == 1 &&
-                 runtime::ParsePredictMethod(request.outputs[0].name)) {
-               resp.outputs[0].name = request.outputs[0].name;
-             }
-             if (served.output_style == protocol::OutputStyle::kMlserver) {
-               resp.parameters.Set("content_type", std::string("np"));
-             }
-             protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
-             HttpResponse r;
-             r.status = 200;
-             if (enc.json_size < enc.body.size()) {
-               r.content_type = "application/octet-stream";
-               r.headers.emplace_back("Inference-Header-Content-Length",
-                                      std::to_string(enc.json_size));
-             }
-             r.body = std::move(enc.body);
-             return r;
-           });
+        protocol::V2Encoded enc = protocol::WriteV2Response(*resp, prepared.request);
+        HttpResponse r;
+        r.status = 200;
+        if (enc.json_size < enc.body.size()) {
+          r.content_type = "application/octet-stream";
+          r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
+        }
+        r.body = std::move(enc.body);
+        return r;
+      });
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {

@@ -3,10 +3,19 @@
 #include <chrono>
 
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
 #include "server/router_call.h"
+#include "serving/http_status.h"
 
 namespace ferry::server {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
+
+using serving::Metrics;
+using serving::ModelCatalog;
+using serving::ModelEntry;
+using serving::Protocol;
 
 using protocol::JsonEscape;
 

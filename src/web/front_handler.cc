@@ -11,11 +11,11 @@ namespace ferry::web {
 namespace {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // Keeps the one answer of an in-process API call.
-class CaptureSink : public server::ResponseSink {
+class CaptureSink : public http::ResponseSink {
  public:
   void Send(HttpResponse r) override {
     answer = std::move(r);
@@ -99,7 +99,7 @@ std::string ReadOnlyRefusal(std::string_view method, std::string_view path,
   return "cannot " + info.verb + " " + info.path;
 }
 
-void FrontHandler::Handle(HttpRequest& request, server::Responder responder) {
+void FrontHandler::Handle(HttpRequest& request, http::Responder responder) {
   // The dashboard's own endpoints under /ferry/ stay with the dashboard.
   bool web_owned = request.path.substr(0, 11) == "/ferry/try/" || request.path == "/ferry/whoami";
   if (web_owned || !IsApiPath(request.path)) return web_->Handle(request, std::move(responder));
@@ -139,7 +139,7 @@ HttpResponse FrontHandler::CallApi(const HttpRequest& like, std::string method, 
   HttpRequest req;
   req.method = std::move(method);
   req.target = std::move(target);
-  server::SplitTarget(req.target, &req.path, &req.query);
+  http::SplitTarget(req.target, &req.path, &req.query);
   req.body = std::move(body);
   req.headers = {{"accept", "application/json"}, {"content-type", "application/json"}};
   if (!credential.empty()) req.headers.emplace_back("authorization", credential);
@@ -147,7 +147,7 @@ HttpResponse FrontHandler::CallApi(const HttpRequest& like, std::string method, 
   req.local_port = like.local_port;
   req.received = like.received;
   auto sink = std::make_shared<CaptureSink>();
-  api_->Handle(req, server::Responder(sink));
+  api_->Handle(req, http::Responder(sink));
   if (!sink->answered) {
     return KubeStatus(500, "InternalError", "the API did not answer " + req.target + " at once");
   }
@@ -177,7 +177,7 @@ bool FrontHandler::Allowed(const HttpRequest& like, const std::string& credentia
 }
 
 void FrontHandler::Namespaces(const HttpRequest& request, const std::string& credential,
-                              server::Responder responder) {
+                              http::Responder responder) {
   std::vector<std::string> reachable;
   if (!credential.empty()) {
     if (Allowed(request, credential, "list", "", "namespaces", "", "")) {

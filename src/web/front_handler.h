@@ -24,18 +24,18 @@
 #include <string_view>
 #include <vector>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "web/web_handler.h"
 
 namespace ferry::web {
 
-class FrontHandler : public server::HttpHandler {
+class FrontHandler : public http::HttpHandler {
  public:
   // read_only: session-backed API calls may only read (get, list, watch; the
   // self-review APIs and `authz check`, which change nothing) — for the
   // dashboard on the plain-HTTP external gateway. What they may read is
   // RBAC's decision for the user (Secrets included).
-  FrontHandler(server::HttpHandler* api, WebHandler* web, bool read_only = false)
+  FrontHandler(http::HttpHandler* api, WebHandler* web, bool read_only = false)
       : api_(api), web_(web), read_only_(read_only) {}
 
   // Every namespace's name, read by the control plane (not as the user):
@@ -45,22 +45,22 @@ class FrontHandler : public server::HttpHandler {
     namespaces_ = std::move(lister);
   }
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
  private:
-  void Namespaces(const server::HttpRequest& request, const std::string& credential,
-                  server::Responder responder);
+  void Namespaces(const http::HttpRequest& request, const std::string& credential,
+                  http::Responder responder);
   // One in-process API call with `credential`; the answer, or 500 when the
   // API did not answer at once.
-  server::HttpResponse CallApi(const server::HttpRequest& like, std::string method,
+  http::HttpResponse CallApi(const http::HttpRequest& like, std::string method,
                                std::string target, std::string body,
                                const std::string& credential);
   // A SelfSubjectAccessReview as the caller of `credential`.
-  bool Allowed(const server::HttpRequest& like, const std::string& credential,
+  bool Allowed(const http::HttpRequest& like, const std::string& credential,
                std::string_view verb, std::string_view group, std::string_view resource,
                std::string_view ns, std::string_view name);
 
-  server::HttpHandler* api_;
+  http::HttpHandler* api_;
   WebHandler* web_;
   bool read_only_ = false;
   std::function<std::vector<std::string>()> namespaces_;

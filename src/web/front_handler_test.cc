@@ -14,10 +14,10 @@ namespace ferry::web {
 namespace {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
-class Sink : public server::ResponseSink {
+class Sink : public http::ResponseSink {
  public:
   void Send(HttpResponse r) override { last = std::move(r); }
   void StartStream(HttpResponse r) override { last = std::move(r); }
@@ -31,9 +31,9 @@ class Sink : public server::ResponseSink {
 
 // Stands in for the API server: records what it was handed and answers
 // SelfSubjectAccessReviews from a table of (bearer, verb, resource, ns).
-class RecordingApi : public server::HttpHandler {
+class RecordingApi : public http::HttpHandler {
  public:
-  void Handle(HttpRequest& r, server::Responder responder) override {
+  void Handle(HttpRequest& r, http::Responder responder) override {
     seen.push_back(r);
     std::string bearer(r.Header("authorization"));
     if (r.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
@@ -82,12 +82,12 @@ class FrontHandlerTest : public ::testing::Test {
     HttpRequest req;
     req.method = std::move(method);
     req.target = std::move(target);
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
     req.headers = std::move(headers);
     req.body = std::move(body);
     req.remote_address = "127.0.0.1";
     auto sink = std::make_shared<Sink>();
-    front.Handle(req, server::Responder(sink));
+    front.Handle(req, http::Responder(sink));
     return sink->last;
   }
 
@@ -111,9 +111,9 @@ class FrontHandlerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  class RecordingGateway : public server::HttpHandler {
+  class RecordingGateway : public http::HttpHandler {
    public:
-    void Handle(HttpRequest& req, server::Responder r) override {
+    void Handle(HttpRequest& req, http::Responder r) override {
       seen = req;
       r.Send(HttpResponse::Json(404, "{}"));
     }

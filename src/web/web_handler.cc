@@ -13,8 +13,8 @@
 namespace ferry::web {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 constexpr std::string_view kTryPrefix = "/ferry/try/";
 
@@ -138,8 +138,8 @@ std::string FormField(std::string_view body, std::string_view name) {
 
 struct WebHandler::Impl {
   WebOptions options;
-  server::HttpHandler* external;
-  server::HttpHandler* internal;
+  http::HttpHandler* external;
+  http::HttpHandler* internal;
   Status init = OkStatus();
   std::shared_ptr<PasswordSignIn> sign_in;  // null when the users file is unusable (init)
   std::unique_ptr<CsrfTokens> csrf;
@@ -304,11 +304,11 @@ struct WebHandler::Impl {
   }
 
   void Try(HttpRequest& req, const std::string& user, bool admin,
-           server::Responder responder) const;
+           http::Responder responder) const;
 };
 
-WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
-                       server::HttpHandler* internal)
+WebHandler::WebHandler(WebOptions options, http::HttpHandler* external,
+                       http::HttpHandler* internal)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->external = external;
@@ -350,11 +350,11 @@ std::string WebHandler::ApiCredential(const HttpRequest& request, bool* ok) cons
 }
 
 void WebHandler::Impl::Try(HttpRequest& req, const std::string& user, bool admin,
-                           server::Responder responder) const {
+                           http::Responder responder) const {
   std::string_view rest = req.path.substr(kTryPrefix.size());
   size_t slash = rest.find('/');
   std::string_view which = rest.substr(0, slash);
-  server::HttpHandler* target = which == "external"   ? external
+  http::HttpHandler* target = which == "external"   ? external
                                 : which == "internal" ? internal
                                                       : nullptr;
   if (target == nullptr || slash == std::string_view::npos) {
@@ -389,13 +389,13 @@ void WebHandler::Impl::Try(HttpRequest& req, const std::string& user, bool admin
   }
   req.headers = std::move(headers);
   req.target = std::move(new_target);
-  server::SplitTarget(req.target, &req.path, &req.query);
+  http::SplitTarget(req.target, &req.path, &req.query);
   uint16_t port = target == external ? options.external_port : options.internal_port;
   if (port != 0) req.local_port = port;
   target->Handle(req, std::move(responder));
 }
 
-void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
+void WebHandler::Handle(HttpRequest& req, http::Responder responder) {
   std::string_view path = req.path;
   const Impl& impl = *impl_;
   if (!impl.options.login_url.empty() && (path == "/login" || path == "/logout")) {

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::web {
 
@@ -38,7 +38,7 @@ struct WebOptions {
   // Set when another component owns sign-in (the external gateway's built-in
   // oauth2-proxy): sessions come from session_lookup; /login and /logout
   // redirect to login_url?rd=NEXT and logout_url.
-  std::function<bool(const server::HttpRequest&, std::string* user)> session_lookup;
+  std::function<bool(const http::HttpRequest&, std::string* user)> session_lookup;
   std::string login_url;
   std::string logout_url;
   // Cookie ("name=value") carrying `user`'s gateway session (oauth2-proxy),
@@ -61,23 +61,23 @@ struct WebOptions {
 inline constexpr char kSessionCookie[] = "ferry_session";
 inline constexpr char kLoginCsrfCookie[] = "ferry_csrf";
 
-class WebHandler : public server::HttpHandler {
+class WebHandler : public http::HttpHandler {
  public:
   // Reads (or creates) DATA_DIR/users; on failure the handler still serves
   // the admin-token sign-in and logs nothing: check init_status().
-  WebHandler(WebOptions options, server::HttpHandler* external, server::HttpHandler* internal);
+  WebHandler(WebOptions options, http::HttpHandler* external, http::HttpHandler* internal);
   ~WebHandler() override;
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
   // True (and the signed-in user) when `request` carries a live session cookie.
-  bool SessionUser(const server::HttpRequest& request, std::string* user) const;
+  bool SessionUser(const http::HttpRequest& request, std::string* user) const;
 
   // The Authorization value ("Bearer ...") the dashboard's API calls carry
   // for the session of `request`: the user's own token, or the admin token
   // for a session opened with it. Empty with ok=false when there is no live
   // session; empty with ok=true when the user's token cannot be made.
-  std::string ApiCredential(const server::HttpRequest& request, bool* ok) const;
+  std::string ApiCredential(const http::HttpRequest& request, bool* ok) const;
 
   const Status& init_status() const;
 
@@ -87,7 +87,7 @@ class WebHandler : public server::HttpHandler {
 };
 
 // The value of cookie `name` in the request's Cookie headers, or empty.
-std::string CookieValue(const server::HttpRequest& request, std::string_view name);
+std::string CookieValue(const http::HttpRequest& request, std::string_view name);
 // Decodes one application/x-www-form-urlencoded key or value ('+' is a space).
 std::string FormDecode(std::string_view s);
 // application/x-www-form-urlencoded field `name` of `body`, decoded.

@@ -16,11 +16,11 @@
 namespace ferry::web {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // Captures what the handler sends.
-class Sink : public server::ResponseSink {
+class Sink : public http::ResponseSink {
  public:
   void Send(HttpResponse r) override { last = std::move(r); }
   void StartStream(HttpResponse r) override { last = std::move(r); }
@@ -33,9 +33,9 @@ class Sink : public server::ResponseSink {
 };
 
 // Stands in for a gateway: records the request it was handed.
-class FakeGateway : public server::HttpHandler {
+class FakeGateway : public http::HttpHandler {
  public:
-  void Handle(HttpRequest& r, server::Responder responder) override {
+  void Handle(HttpRequest& r, http::Responder responder) override {
     seen = r;
     responder.Send(HttpResponse::Json(403, "RBAC: access denied"));
   }
@@ -70,12 +70,12 @@ class WebHandlerTest : public ::testing::Test {
     HttpRequest req;
     req.method = std::move(method);
     req.target = std::move(target);
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
     req.body = std::move(body);
     req.headers = std::move(headers);
     req.remote_address = remote_;
     auto sink = std::make_shared<Sink>();
-    handler_->Handle(req, server::Responder(sink));
+    handler_->Handle(req, http::Responder(sink));
     return sink->last;
   }
 
@@ -392,9 +392,9 @@ TEST_F(WebHandlerTest, ServesGzippedAssetsWithTheirOwnEtag) {
 }
 
 TEST_F(WebHandlerTest, FrontHandlerGzipsApiListsForSessionsAndKeepsDashboardPaths) {
-  class BigApi : public server::HttpHandler {
+  class BigApi : public http::HttpHandler {
    public:
-    void Handle(HttpRequest& r, server::Responder responder) override {
+    void Handle(HttpRequest& r, http::Responder responder) override {
       seen = r.path;
       responder.Send(HttpResponse::Json(200, "{\"items\":[" + std::string(4000, ' ') + "]}"));
     }
@@ -405,10 +405,10 @@ TEST_F(WebHandlerTest, FrontHandlerGzipsApiListsForSessionsAndKeepsDashboardPath
     HttpRequest req;
     req.method = "GET";
     req.target = std::move(target);
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
     req.headers = std::move(headers);
     auto sink = std::make_shared<Sink>();
-    front.Handle(req, server::Responder(sink));
+    front.Handle(req, http::Responder(sink));
     return sink->last;
   };
   std::string cookie = SignIn();
