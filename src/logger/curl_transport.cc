@@ -1,10 +1,12 @@
-// The libcurl transport of Dispatcher: one easy handle per sender thread, kept between events
-// so the connection to the receiver is reused (a local receiver costs no connect per event).
+// Dispatcher's default transport: pipelined HTTP/1.1 for http:// receivers (http_pipeline.h) and
+// libcurl for https:// ones — one easy handle per sender thread, kept between events so the
+// connection is reused.
 #include <curl/curl.h>
 
 #include <memory>
 
 #include "logger/dispatcher.h"
+#include "logger/http_pipeline.h"
 
 namespace ferry::logger {
 namespace {
@@ -48,11 +50,37 @@ SendOutcome Post(CURL* h, const Event& e, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Transport CurlTransport(std::chrono::milliseconds timeout) {
-  return [timeout](const Event& e) {
+Transport DefaultTransport(std::chrono::milliseconds timeout) {
+  return [timeout](const std::vector<const Event*>& events) {
+    // Each sender thread keeps its own connections.
     thread_local std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
-    if (!handle) return SendOutcome{false, true, "libcurl could not start a transfer"};
-    return Post(handle.get(), e, timeout);
+    thread_local PipelineClient pipeline(timeout);
+    thread_local std::string last_url;
+    thread_local HttpTarget target;
+    thread_local bool is_http = false;
+    std::vector<SendOutcome> out;
+    out.reserve(events.size());
+    size_t i = 0;
+    while (i < events.size()) {
+      const std::string& url = events[i]->url;
+      if (url != last_url) {
+        last_url = url;
+        is_http = ParseHttpTarget(url, &target);
+      }
+      size_t end = i;
+      while (end < events.size() && events[end]->url == url) ++end;
+      if (is_http) {
+        std::vector<const Event*> group(events.begin() + i, events.begin() + end);
+        for (SendOutcome& o : pipeline.Send(target, group)) out.push_back(std::move(o));
+      } else {
+        for (size_t k = i; k < end; ++k) {
+          out.push_back(handle ? Post(handle.get(), *events[k], timeout)
+                               : SendOutcome{false, true, "libcurl could not start a transfer"});
+        }
+      }
+      i = end;
+    }
+    return out;
   };
 }
 

@@ -13,7 +13,7 @@ std::chrono::milliseconds BackoffDelay(const DispatcherOptions& options, int att
 
 Dispatcher::Dispatcher(DispatcherOptions options, Transport transport)
     : options_(std::move(options)), transport_(std::move(transport)) {
-  if (!transport_) transport_ = CurlTransport(options_.timeout);
+  if (!transport_) transport_ = DefaultTransport(options_.timeout);
   int n = std::max(1, options_.threads);
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
 }
@@ -54,37 +54,48 @@ void Dispatcher::Shutdown() {
 
 void Dispatcher::Run() {
   for (;;) {
-    Event e;
+    std::vector<Event> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      e = std::move(queue_.front());
-      queue_.pop_front();
-      queued_bytes_ -= e.Bytes();
+      size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.batch));
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        queued_bytes_ -= queue_.front().Bytes();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    Deliver(e);
+    Deliver(std::move(batch));
   }
 }
 
-void Dispatcher::Deliver(const Event& e) {
-  for (int attempt = 1;; ++attempt) {
-    SendOutcome out = transport_(e);
-    if (out.ok) {
-      sent_.fetch_add(1, std::memory_order_relaxed);
-      return;
+void Dispatcher::Deliver(std::vector<Event> batch) {
+  std::vector<const Event*> pending;
+  for (const Event& e : batch) pending.push_back(&e);
+  for (int attempt = 1; !pending.empty(); ++attempt) {
+    std::vector<SendOutcome> out = transport_(pending);
+    std::vector<const Event*> again;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const SendOutcome o = i < out.size() ? out[i] : SendOutcome{false, true, "not sent"};
+      if (o.ok) {
+        sent_.fetch_add(1, std::memory_order_relaxed);
+      } else if (o.retryable && attempt < options_.max_attempts) {
+        again.push_back(pending[i]);
+      } else {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
-    if (!out.retryable || attempt >= options_.max_attempts) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    retries_.fetch_add(1, std::memory_order_relaxed);
+    if (again.empty()) return;
+    retries_.fetch_add(again.size(), std::memory_order_relaxed);
     std::unique_lock<std::mutex> lock(mu_);
     // Waits on the queue's condition so Shutdown cuts the backoff short.
     if (cv_.wait_for(lock, BackoffDelay(options_, attempt + 1), [&] { return stopping_; })) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
+      failed_.fetch_add(again.size(), std::memory_order_relaxed);
       return;
     }
+    pending = std::move(again);
   }
 }
 

@@ -34,13 +34,15 @@ struct SendOutcome {
   std::string detail;      // why it failed ("connection refused", "HTTP 503")
 };
 
-// POSTs one event (called on a sender thread; may block up to the options' timeout).
-using Transport = std::function<SendOutcome(const Event&)>;
+// POSTs a batch of events, in order, and says how each went (called on a sender thread; may
+// block up to the options' timeout per connection step). Returns one outcome per event.
+using Transport = std::function<std::vector<SendOutcome>(const std::vector<const Event*>&)>;
 
 struct DispatcherOptions {
   size_t max_events = 4096;
   size_t max_bytes = 64u << 20;
   int threads = 2;
+  size_t batch = 64;  // events a sender takes at once (pipelined on one connection)
   int max_attempts = 3;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{2000};
@@ -50,12 +52,14 @@ struct DispatcherOptions {
 // The wait before attempt `attempt` (2, 3, ...): initial_backoff doubling, at most max_backoff.
 std::chrono::milliseconds BackoffDelay(const DispatcherOptions& options, int attempt);
 
-// libcurl, one keep-alive connection per sender thread (http and https).
-Transport CurlTransport(std::chrono::milliseconds timeout);
+// The default transport: http:// receivers get a batch as pipelined HTTP/1.1 requests on one
+// kept-alive connection per sender thread (http_pipeline.cc); https:// ones go through libcurl,
+// one request at a time on a kept-alive handle.
+Transport DefaultTransport(std::chrono::milliseconds timeout);
 
 class Dispatcher {
  public:
-  // A null transport means CurlTransport(options.timeout).
+  // A null transport means DefaultTransport(options.timeout).
   explicit Dispatcher(DispatcherOptions options, Transport transport = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
@@ -76,8 +80,8 @@ class Dispatcher {
 
  private:
   void Run();
-  // Sends with retries; false when stopping cut the retries short.
-  void Deliver(const Event& e);
+  // Sends with retries (the failed ones of a batch again, after a backoff).
+  void Deliver(std::vector<Event> batch);
 
   const DispatcherOptions options_;
   Transport transport_;

@@ -21,8 +21,16 @@ Event MakeEvent(std::string body) {
 // A transport whose answers the test scripts; it can hold senders until released.
 class Scripted {
  public:
+  // One event per call, as a receiver answering each POST.
   Transport transport() {
-    return [this](const Event& e) {
+    return [this](const std::vector<const Event*>& batch) {
+      std::vector<SendOutcome> out;
+      for (const Event* e : batch) out.push_back(One(*e));
+      return out;
+    };
+  }
+  SendOutcome One(const Event& e) {
+    {
       std::unique_lock<std::mutex> lock(mu_);
       ++calls_;
       bodies_.push_back(e.body);
@@ -34,7 +42,7 @@ class Scripted {
         return next;
       }
       return answer_;
-    };
+    }
   }
   void Hold() { std::lock_guard<std::mutex> l(mu_); hold_ = true; }
   void Release() {
@@ -154,6 +162,46 @@ TEST(DispatcherTest, ReceiverRecoveringWithinRetriesCountsSent) {
   EXPECT_EQ(d.counts().sent, 1u);
   EXPECT_EQ(d.counts().retries, 2u);
   EXPECT_EQ(s.calls(), 3);
+}
+
+TEST(DispatcherTest, OnlyTheFailedEventsOfABatchAreRetried) {
+  DispatcherOptions o;
+  o.threads = 1;
+  o.initial_backoff = milliseconds(1);
+  std::mutex mu;
+  std::vector<std::vector<std::string>> batches;
+  Transport t = [&](const std::vector<const Event*>& batch) {
+    std::vector<SendOutcome> out;
+    std::lock_guard<std::mutex> l(mu);
+    batches.emplace_back();
+    for (const Event* e : batch) {
+      batches.back().push_back(e->body);
+      // "b" fails once (retryable), "c" is refused (not retryable).
+      bool first = batches.size() == 1;
+      if (e->body == "b" && first) {
+        out.push_back({false, true, "HTTP 503"});
+      } else if (e->body == "c") {
+        out.push_back({false, false, "HTTP 400"});
+      } else {
+        out.push_back({true, false, ""});
+      }
+    }
+    return out;
+  };
+  Dispatcher d(o, t);
+  {
+    // Queued before the sender can look, so they travel as one batch.
+    std::lock_guard<std::mutex> l(mu);
+    for (const char* b : {"a", "b", "c"}) ASSERT_TRUE(d.Enqueue(MakeEvent(b)));
+  }
+  WaitDone(d, 3);
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"b"}));
+  EXPECT_EQ(d.counts().sent, 2u);
+  EXPECT_EQ(d.counts().failed, 1u);
+  EXPECT_EQ(d.counts().retries, 1u);
 }
 
 TEST(DispatcherTest, ClientErrorIsNotRetried) {

@@ -1,4 +1,5 @@
 #include "logger/event.h"
+#include "logger/http_pipeline.h"
 
 #include <gtest/gtest.h>
 
@@ -101,6 +102,24 @@ TEST(Rfc3339NanoTest, Shape) {
   EXPECT_EQ(t[4], '-');
   EXPECT_EQ(t[10], 'T');
   EXPECT_EQ(t.back(), 'Z');
+}
+
+TEST(HttpTargetTest, HostPortPathAndHostHeader) {
+  HttpTarget t;
+  ASSERT_TRUE(ParseHttpTarget("http://127.0.0.1:8080/log?x=1", &t));
+  EXPECT_EQ(t.host, "127.0.0.1");
+  EXPECT_EQ(t.port, "8080");
+  EXPECT_EQ(t.path, "/log?x=1");
+  EXPECT_EQ(t.host_header, "127.0.0.1:8080");
+  ASSERT_TRUE(ParseHttpTarget("http://sink.default.svc.cluster.local", &t));
+  EXPECT_EQ(t.port, "80");
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(t.host_header, "sink.default.svc.cluster.local");
+  ASSERT_TRUE(ParseHttpTarget("http://[::1]:9/", &t));
+  EXPECT_EQ(t.host, "::1");
+  EXPECT_EQ(t.host_header, "[::1]:9");
+  EXPECT_FALSE(ParseHttpTarget("https://a/", &t));
+  EXPECT_FALSE(ParseHttpTarget("nonsense", &t));
 }
 
 }  // namespace
