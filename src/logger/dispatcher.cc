@@ -22,6 +22,7 @@ Dispatcher::~Dispatcher() { Shutdown(); }
 
 bool Dispatcher::Enqueue(Event e) {
   size_t bytes = e.Bytes();
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= options_.max_events ||
@@ -31,8 +32,10 @@ bool Dispatcher::Enqueue(Event e) {
     }
     queued_bytes_ += bytes;
     queue_.push_back(std::move(e));
+    // A sender waits for the first event, then lingers for a full batch: wake it only then.
+    wake = queue_.size() == 1 || queue_.size() % std::max<size_t>(1, options_.batch) == 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
@@ -58,7 +61,10 @@ void Dispatcher::Run() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait_for(lock, options_.linger,
+                   [&] { return stopping_ || queue_.size() >= options_.batch; });
       if (stopping_) return;
+      if (queue_.empty()) continue;  // the other sender took them
       size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.batch));
       batch.reserve(n);
       for (size_t i = 0; i < n; ++i) {

@@ -42,7 +42,10 @@ struct DispatcherOptions {
   size_t max_events = 4096;
   size_t max_bytes = 64u << 20;
   int threads = 2;
-  size_t batch = 64;  // events a sender takes at once (pipelined on one connection)
+  size_t batch = 256;  // events a sender takes at once (pipelined on one connection)
+  // How long a woken sender waits for a batch to fill before it sends what there is: under load
+  // one wake-up and one write carry many events instead of one each.
+  std::chrono::milliseconds linger{5};
   int max_attempts = 3;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{2000};
