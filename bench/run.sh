@@ -17,8 +17,8 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# servingab servingir (both need BASELINE_FERRY) soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab servingir}
+# payloadlog servingab servingir (both need BASELINE_FERRY) soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog servingab servingir}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -80,6 +80,11 @@ want slowauthz && record "Slow ext-authz provider: other clients' p99 on the sam
   "" \
   /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
   --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
+# Payload logging (spec.predictor.logger, mode all, local nginx receiver) vs no logger.
+want payloadlog && record "Payload logging: one-row V2 iris via the gateway, logger mode all vs no logger" \
+  "ferry up --workers 2, two InferenceServices of the same model in the same process, one with spec.predictor.logger (mode all) to a local nginx answering 200; wrk -t2 -c16, $S s per run, sides alternating over ${PAYLOAD_LOG_ROUNDS:-5} rounds, medians; server CPU = the ferry process's user + system time per request, same run." \
+  /usr/bin/python3 bench/payload_log_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}"
 # The V2 infer path before/after a change: one-row REST and gRPC against BASELINE_FERRY (e.g. a
 # copy of main's binary) and this build, alternately, same run (skipped without a baseline).
 if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then

@@ -165,9 +165,7 @@ std::vector<FieldRule> BuildRules() {
             " or Knative service to put them on (Ferry reads the "
             "InferenceService's own metadata.labels and annotations)");
   }
-  Add(&t, pred + ".logger", kRefused,
-      "payload logging is not implemented in Ferry yet, and requests would go unlogged; remove "
-      "spec.predictor.logger");
+  Add(&t, pred + ".logger", kHonoured);
   Add(&t, pred + ".workerSpec", kRefused,
       "multi-node serving (worker pods, tensor or pipeline parallelism) cannot run on one "
       "machine; remove spec.predictor.workerSpec");

@@ -1,6 +1,7 @@
 // InferenceService admission: KServe webhook defaults and validation.
 #include "api/isvc_fields.h"
 #include "api/kinds.h"
+#include "logger/event.h"
 
 namespace ferry::api {
 namespace {
@@ -46,6 +47,13 @@ std::vector<FieldError> ValidateInferenceService(const json& obj) {
                         std::to_string(kMaxContainerConcurrency) +
                         ", inclusive (0: no limit; N: at most N requests in the model at once, "
                         "10 x N more wait, the rest are answered 503)"});
+  }
+  if (const json& logger = At(predictor, "logger"); !logger.is_null()) {
+    auto spec = logger::ParseLoggerSpec(logger, "spec.predictor.logger");
+    if (!spec.ok()) {
+      errs.push_back({"spec.predictor.logger", "FieldValueInvalid",
+                      "Invalid value: " + spec.status().message()});
+    }
   }
   const json& model = At(predictor, "model");
   if (model.is_null()) return errs;

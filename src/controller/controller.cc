@@ -172,6 +172,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
       jobs_(ctx_),
       policies_(ctx_),
       domains_(ctx_, &serving_) {
+  serving_.SetPayloadLogs(options_.payload_logs);
   auto route = [this](WorkKind kind, Reconciler* r) {
     size_t i = static_cast<size_t>(kind);
     if (reconcilers_.size() <= i) reconcilers_.resize(i + 1, nullptr);

@@ -49,6 +49,7 @@
 #include "controller/route_table.h"
 #include "controller/work_key.h"
 #include "gateway/snapshot.h"
+#include "logger/dispatcher.h"
 #include "runtime/registry.h"
 #include "serving/metrics.h"
 #include "serving/model_catalog.h"
@@ -77,6 +78,8 @@ struct ControllerOptions {
   // Remote JWKS of every policy snapshot (one cache, so a policy change
   // refetches nothing); null: gateway::DefaultJwksCache().
   std::shared_ptr<gateway::JwksCache> jwks_cache;
+  // Payload logging (spec.predictor.logger): where events are queued; null = not logged.
+  std::shared_ptr<logger::Dispatcher> payload_logs;
   // Called on the worker thread after each reconcile (tests count them).
   std::function<void(const WorkKey&)> on_reconciled;
 };

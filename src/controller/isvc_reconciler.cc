@@ -146,6 +146,7 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
   st.scale.grace_ms = spec.scale_to_zero_ms;
   st.timeout_seconds = spec.timeout_seconds;
   st.container_concurrency = spec.container_concurrency;
+  st.logger = spec.logger;
   if (st.scale.min_replicas == 0) p_.serving->ScheduleTick();
   if (st.scale.min_replicas != 0 && st.scale.scaled_to_zero) {
     ctx_.queue->Add(WorkKey::Wake(st.ns, st.name));

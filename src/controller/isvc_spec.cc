@@ -123,6 +123,9 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const json& isvc) {
   if (!sa.empty()) spec.service_account = sa;
   RETURN_IF_ERROR(ParseScaleAndTimeout(*predictor, &spec));
   ASSIGN_OR_RETURN(spec.batcher, runtime::BatchingFromInferenceService(isvc));
+  if (auto l = predictor->find("logger"); l != predictor->end() && !l->is_null()) {
+    ASSIGN_OR_RETURN(spec.logger, logger::ParseLoggerSpec(*l, "spec.predictor.logger"));
+  }
   RETURN_IF_ERROR(ParseAnnotations(isvc, &spec));
   spec.revision_hash = RevisionHash(*predictor);
   if (spec.storage_uri.empty()) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "logger/event.h"
 #include "runtime/batching_model.h"
 
 namespace ferry::controller {
@@ -38,6 +39,8 @@ struct PredictorSpec {
   int container_concurrency = 0;
   // spec.predictor.batcher (KServe's dynamic batching); nullopt = off.
   std::optional<runtime::BatchingOptions> batcher;
+  // spec.predictor.logger (KServe's payload logging); nullopt = off.
+  std::optional<logger::LoggerSpec> logger;
   // Identity of a revision: the predictor spec without the fields that only
   // move traffic or scale (canaryTrafficPercent, min/maxReplicas, scale*).
   std::string revision_hash;

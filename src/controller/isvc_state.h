@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "logger/event.h"
 #include "runtime/batching_model.h"
 #include "serving/model_catalog.h"
 
@@ -109,6 +110,7 @@ struct IsvcState {
   int canary_percent = -1;
   int64_t timeout_seconds = 300;  // spec.predictor.timeout of the latest spec
   int container_concurrency = 0;  // spec.predictor.containerConcurrency; 0 = no limit
+  std::optional<logger::LoggerSpec> logger;  // spec.predictor.logger of the latest spec
   // "FIELD: has no effect in Ferry: WHY" for the spec's no-effect fields.
   std::vector<std::string> no_effect;
   std::string runtime_name = "ferry";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "serving/payload_log.h"
+
 namespace ferry::controller {
 namespace {
 
@@ -74,6 +76,17 @@ Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
         metrics_->Register(st.key()));
   }
   entry->counters = metrics_->Register(st.key());
+  if (st.logger && payload_logs_) {
+    auto pl = std::make_shared<serving::PayloadLogger>();
+    pl->spec = *st.logger;
+    pl->source.inference_service = st.name;
+    pl->source.ns = st.ns;
+    // KServe's agent names the pod as the events' source (--source-uri).
+    auto pod = st.pods.find(r.revision);
+    pl->source.source = pod != st.pods.end() ? pod->second.name : r.revision;
+    pl->dispatcher = payload_logs_;
+    entry->payload_logger = std::move(pl);
+  }
   entry->counters->load_seconds = r.model->load_seconds;
   entry->counters->loaded = 1;
   // Batching callers block until their batch runs, so the pool bounds the batch.

@@ -20,6 +20,7 @@
 #include "controller/isvc_state.h"
 #include "controller/route_table.h"
 #include "controller/work_queue.h"
+#include "logger/dispatcher.h"
 #include "serving/metrics.h"
 
 namespace ferry::controller {
@@ -62,6 +63,9 @@ class ServingState {
   // The domain of `state`'s URLs: the most specific matching selector, else the default.
   const std::string& DomainFor(const IsvcState& state) const;
 
+  // Where the revisions of InferenceServices with a logger queue their events; null: none.
+  void SetPayloadLogs(std::shared_ptr<logger::Dispatcher> d) { payload_logs_ = std::move(d); }
+
   // A loaded model as a routable revision: entry (executor, counters,
   // timeout) + one-model catalog. Consumes result.model.
   Revision MakeRevision(const IsvcState& state, LoadResult& result);
@@ -80,6 +84,7 @@ class ServingState {
   WorkQueue* queue_;
   serving::Metrics* metrics_;
   int predict_threads_;
+  std::shared_ptr<logger::Dispatcher> payload_logs_;
   RoutesListener listener_;
   std::map<std::string, IsvcState> isvcs_;
   std::vector<Revision> retired_;

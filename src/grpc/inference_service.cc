@@ -10,6 +10,7 @@
 #include "serving/dispatch.h"
 #include "serving/http_status.h"
 #include "serving/infer.h"
+#include "serving/payload_log.h"
 #include "serving/predict_call.h"
 
 namespace ferry::grpc {
@@ -82,6 +83,22 @@ bool ValidMetadataValue(std::string_view value) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
+}
+
+// Payload logging (serving/payload_log.h): a gRPC call is logged as its protobuf messages
+// (ModelInferRequest, then ModelInferResponse), with the client's metadata as headers.
+std::shared_ptr<serving::PayloadLog> StartPayloadLog(::grpc::ServerContext* ctx,
+                                                     const ModelEntry& entry,
+                                                     const inference::ModelInferRequest& req) {
+  if (!entry.payload_logger) return nullptr;
+  serving::HeaderList headers;
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    std::string_view key(k.data(), k.size());
+    if (key.ends_with("-bin")) continue;
+    headers.emplace_back(key, std::string_view(v.data(), v.size()));
+  }
+  return serving::StartPayloadLog(entry, headers, req.SerializeAsString(),
+                                  serving::kProtobufContentType);
 }
 
 }  // namespace
@@ -180,11 +197,15 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   auto m = ReadyModel(target.catalog ? *target.catalog : ModelCatalog{}, req->model_name());
   if (!m.ok()) return done->Finish(ToGrpc(m.status()));
   const ModelEntry& entry = **m;
+  std::shared_ptr<serving::PayloadLog> log = StartPayloadLog(ctx, entry, *req);
   // gRPC infers count as V2 in /metrics, with the HTTP status V2 REST would give.
-  auto finish = [&entry, done, t0](const Status& status) {
+  auto finish = [&entry, done, t0, res, log](const Status& status) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    serving::Metrics::Record(entry.counters, serving::Protocol::kV2,
-                             status.ok() ? 200 : serving::HttpStatusFor(status.code()), seconds);
+    int http_status = status.ok() ? 200 : serving::HttpStatusFor(status.code());
+    serving::Metrics::Record(entry.counters, serving::Protocol::kV2, http_status, seconds);
+    if (log && http_status == 200 && log->logger->spec.LogsResponse()) {
+      serving::FinishPayloadLog(log, http_status, res->SerializeAsString());
+    }
     done->Finish(ToGrpc(status));
   };
   auto request = FromProto(*req);

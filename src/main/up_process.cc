@@ -37,6 +37,7 @@
 #include "ingress/oauth2_proxy.h"
 #include "ingress/oauth2_routes.h"
 #include "ingress/parked_calls.h"
+#include "logger/dispatcher.h"
 #include "main/bootstrap.h"
 #include "main/certs.h"
 #include "main/data_dir.h"
@@ -230,6 +231,9 @@ struct UpProcess::Parts {
   BootstrapOptions boot;
   // BuildModelServing
   serving::Metrics metrics;
+  // Payload logging's send queue and threads (spec.predictor.logger); stopped after the
+  // listeners in Shutdown, so no request queues into it afterwards.
+  std::shared_ptr<logger::Dispatcher> payload_logs;
   server::AccessLog access_log{20};
   std::unique_ptr<server::ModelRouter> router;
   // BuildGateway
@@ -309,6 +313,8 @@ Status UpProcess::Parts::OpenApi() {
 void UpProcess::Parts::BuildModelServing() {
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
+  payload_logs = std::make_shared<logger::Dispatcher>(logger::DispatcherOptions{});
+  metrics.SetPayloadLogs(payload_logs.get());
   router = std::make_unique<server::ModelRouter>(router_opts, &metrics, &access_log);
 }
 
@@ -366,6 +372,7 @@ Status UpProcess::Parts::BuildController() {
   copts.token_jwks = boot.jwks_json;
   copts.logs = &api->isvc_logs();
   copts.jwks_cache = jwks;
+  copts.payload_logs = payload_logs;
   int64_t grace_ms = controller::ParseDurationMs(flags.scale_to_zero_grace);
   if (grace_ms < 0) {
     return InvalidArgumentError("--scale-to-zero-grace " + flags.scale_to_zero_grace +
@@ -575,6 +582,7 @@ void UpProcess::Shutdown() {
   }
   if (p.grpc_listener) p.grpc_listener->Shutdown(std::chrono::seconds(10));
   unpark.join();
+  p.payload_logs->Shutdown();
   p.peers->Shutdown();
   p.jwks->Shutdown();
   p.api->Shutdown();

@@ -12,6 +12,7 @@
 #include "serving/dispatch.h"
 #include "serving/http_status.h"
 #include "serving/infer.h"
+#include "serving/payload_log.h"
 #include "serving/predict_call.h"
 
 namespace ferry::server {
@@ -44,6 +45,7 @@ void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& 
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
   const HttpRequest& req = call->req;
+  call->payload_log = serving::StartPayloadLog(m, req.headers, req.body);
   std::string_view body = req.body;
   std::string_view json = body, tail;
   std::string_view header_len = req.Header("inference-header-content-length");
@@ -90,6 +92,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
+  call->payload_log = serving::StartPayloadLog(m, call->req.headers, call->req.body);
   const runtime::ModelInfo& info = m.served->model->info();
   if (explain && !HasMethod(info, PredictMethod::kContributions)) {
     return call->Error(501, runtime::ContributionsRefused(m.name, info).message());
@@ -136,6 +139,7 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   }
   const ModelEntry* m = UsableModel(call, catalog.models[0]->name, false);
   if (m == nullptr) return;
+  call->payload_log = serving::StartPayloadLog(*m, call->req.headers, call->req.body);
   std::string_view ct = call->req.Header("content-type");
   std::string_view base = ct.substr(0, ct.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);

@@ -9,6 +9,7 @@
 #include "protocol/v2_json.h"
 #include "server/model_router.h"
 #include "serving/http_status.h"
+#include "serving/payload_log.h"
 
 namespace ferry::server {
 
@@ -20,6 +21,8 @@ struct ModelRouter::Call {
   serving::Protocol protocol = serving::Protocol::kOther;
   AccessLog* access_log = nullptr;
   const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
+  // Set for an inference call of a model with spec.predictor.logger; Reply logs the answer.
+  std::shared_ptr<serving::PayloadLog> payload_log;
 
   Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
@@ -34,6 +37,7 @@ struct ModelRouter::Call {
     if (response.status >= 400 && counters != nullptr && error_sink != nullptr && *error_sink) {
       (*error_sink)(counters->model, response.status, response.body);
     }
+    if (payload_log) serving::FinishPayloadLog(payload_log, response.status, response.body);
     responder.Send(std::move(response));
   }
   void Error(int status, std::string_view message) {

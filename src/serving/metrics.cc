@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 
+#include "logger/dispatcher.h"
+
 namespace ferry::serving {
 
 std::string_view ProtocolName(Protocol p) {
@@ -110,6 +112,7 @@ std::string Metrics::Render() const {
         "ferry_model_loaded{model=\"" + m.model + "\"} " + std::to_string(m.loaded.load()) + "\n";
   }
   RenderConcurrency(out);
+  if (payload_logs_ != nullptr) payload_logs_->RenderMetrics(out);
   return out;
 }
 

@@ -15,6 +15,10 @@
 #include <string>
 #include <string_view>
 
+namespace ferry::logger {
+class Dispatcher;
+}
+
 namespace ferry::serving {
 
 enum class Protocol { kV1 = 0, kV2, kMlflow, kOther };
@@ -51,11 +55,15 @@ class Metrics {
   ModelCounters* Register(std::string_view model);
   static void Record(ModelCounters* c, Protocol p, int status, double seconds);
   std::string Render() const;
+  // Adds the payload-log counters (logger/dispatcher.h) to Render; set before serving, and the
+  // dispatcher outlives this object's readers.
+  void SetPayloadLogs(const logger::Dispatcher* d) { payload_logs_ = d; }
 
  private:
   void RenderConcurrency(std::string& out) const;  // mu_ held
 
   mutable std::mutex mu_;
+  const logger::Dispatcher* payload_logs_ = nullptr;
   std::deque<ModelCounters> models_;  // guarded by mu_; deque keeps addresses stable
 };
 

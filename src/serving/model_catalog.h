@@ -21,6 +21,8 @@
 
 namespace ferry::serving {
 
+struct PayloadLogger;  // serving/payload_log.h
+
 struct ModelEntry {
   enum class State { kLoading, kReady, kFailed };
 
@@ -37,6 +39,8 @@ struct ModelEntry {
   // spec.predictor.containerConcurrency: bounds the requests in the model
   // (serving/dispatch.h, for REST and gRPC alike); null = no limit.
   std::shared_ptr<ConcurrencyLimiter> limiter;
+  // spec.predictor.logger (serving/payload_log.h); null = requests are not logged.
+  std::shared_ptr<const PayloadLogger> payload_logger;
   // Moving average of predict time; decides inline vs executor.
   mutable std::atomic<double> ewma_predict_us{0};
 };

@@ -121,10 +121,10 @@ class FieldsTest(unittest.TestCase):
     def test_refused_update_changes_nothing(self):
         self.apply(isvc("kept", {"model": self.iris}))
         before = self.up.kubectl("get", "isvc", "-n", NS, "kept", "-o", "json").stdout
-        r = self.apply(isvc("kept", {"model": self.iris, "logger": {"mode": "all"}}),
-                       check=False)
+        r = self.apply(isvc("kept", {"model": self.iris,
+                                     "workerSpec": {"activeDeadlineSeconds": 5}}), check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("spec.predictor.logger: Forbidden: ", r.stderr)
+        self.assertIn("spec.predictor.workerSpec: Forbidden: ", r.stderr)
         spec = json.loads(self.up.kubectl("get", "isvc", "-n", NS, "kept", "-o",
                                           "json").stdout)["spec"]
         self.assertEqual(spec, json.loads(before)["spec"])

@@ -1,0 +1,290 @@
+#include "logger/http_pipeline.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ferry::logger {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// At most this many request bytes are written before their answers are read, so a receiver
+// that stops reading until its answers are taken cannot wedge both sides.
+constexpr size_t kMaxInFlightBytes = 256 * 1024;
+
+int MillisLeft(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+bool WaitFd(int fd, short events, Clock::time_point deadline) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    int rc = poll(&p, 1, MillisLeft(deadline));
+    if (rc > 0) return true;
+    if (rc == 0 || errno != EINTR) return false;
+  }
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ParseHttpTarget(const std::string& url, HttpTarget* t) {
+  CURLU* h = curl_url();
+  if (h == nullptr) return false;
+  bool ok = curl_url_set(h, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK;
+  auto get = [&](CURLUPart part, std::string* out, unsigned flags) {
+    char* v = nullptr;
+    bool got = curl_url_get(h, part, &v, flags) == CURLUE_OK;
+    if (got) *out = v;
+    curl_free(v);
+    return got;
+  };
+  std::string scheme, query;
+  ok = ok && get(CURLUPART_SCHEME, &scheme, 0) && scheme == "http" &&
+       get(CURLUPART_HOST, &t->host, 0) && get(CURLUPART_PORT, &t->port, CURLU_DEFAULT_PORT) &&
+       get(CURLUPART_PATH, &t->path, 0);
+  if (ok && get(CURLUPART_QUERY, &query, 0) && !query.empty()) t->path += "?" + query;
+  curl_url_cleanup(h);
+  if (!ok) return false;
+  if (t->path.empty()) t->path = "/";
+  t->host_header = t->host;  // libcurl keeps an IPv6 address in brackets, as Host: wants it
+  if (t->port != "80") t->host_header += ":" + t->port;
+  if (t->host.size() > 2 && t->host.front() == '[') t->host = t->host.substr(1, t->host.size() - 2);
+  return true;
+}
+
+// One kept-alive connection and the bytes read from it but not parsed yet.
+struct PipelineClient::Connection {
+  int fd = -1;
+  std::string in;
+  size_t pos = 0;
+
+  ~Connection() { Close(); }
+  void Close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    in.clear();
+    pos = 0;
+  }
+
+  std::string Open(const HttpTarget& t, Clock::time_point deadline) {
+    Close();
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (int rc = getaddrinfo(t.host.c_str(), t.port.c_str(), &hints, &res); rc != 0) {
+      return std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
+    }
+    std::string err = "no address for " + t.host;
+    for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+      int s = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (s < 0) continue;
+      int rc = connect(s, a->ai_addr, a->ai_addrlen);
+      if (rc != 0 && errno == EINPROGRESS) {
+        if (WaitFd(s, POLLOUT, deadline)) {
+          int so = 0;
+          socklen_t len = sizeof(so);
+          getsockopt(s, SOL_SOCKET, SO_ERROR, &so, &len);
+          rc = so == 0 ? 0 : -1;
+          errno = so;
+        } else {
+          errno = ETIMEDOUT;
+        }
+      }
+      if (rc == 0) {
+        fd = s;
+        break;
+      }
+      err = "connect to " + t.host + ":" + t.port + ": " + std::strerror(errno);
+      ::close(s);
+    }
+    freeaddrinfo(res);
+    return fd >= 0 ? "" : err;
+  }
+
+  bool Write(std::string_view data, Clock::time_point deadline) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (!WaitFd(fd, POLLOUT, deadline)) return false;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Reads more bytes; false at EOF, error or the deadline.
+  bool Fill(Clock::time_point deadline) {
+    if (pos > 0 && pos == in.size()) {
+      in.clear();
+      pos = 0;
+    }
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) {
+        in.append(buf, static_cast<size_t>(n));
+        return true;
+      }
+      if (n == 0) return false;
+      if (errno != EAGAIN && errno != EINTR) return false;
+      if (!WaitFd(fd, POLLIN, deadline)) return false;
+    }
+  }
+
+  // The next CRLF-ended line (without CRLF), reading as needed.
+  bool Line(std::string* line, Clock::time_point deadline) {
+    for (;;) {
+      size_t end = in.find("\r\n", pos);
+      if (end != std::string::npos) {
+        line->assign(in, pos, end - pos);
+        pos = end + 2;
+        return true;
+      }
+      if (in.size() - pos > 64 * 1024 || !Fill(deadline)) return false;
+    }
+  }
+
+  bool Skip(size_t n, Clock::time_point deadline) {
+    while (in.size() - pos < n) {
+      n -= in.size() - pos;
+      pos = in.size();
+      if (!Fill(deadline)) return false;
+    }
+    pos += n;
+    return true;
+  }
+
+  // One response: its status (0 when unreadable); `close` when the peer ends the connection.
+  int ReadResponse(Clock::time_point deadline, bool* close) {
+    std::string line;
+    if (!Line(&line, deadline) || line.size() < 12 || line.compare(0, 5, "HTTP/") != 0) return 0;
+    int status = std::atoi(line.c_str() + 9);
+    bool chunked = false, has_length = false;
+    size_t length = 0;
+    *close = line.compare(0, 8, "HTTP/1.0") == 0;
+    for (;;) {
+      if (!Line(&line, deadline)) return 0;
+      if (line.empty()) break;
+      size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = Lower(std::string_view(line).substr(0, colon));
+      std::string value = Lower(std::string_view(line).substr(colon + 1));
+      value.erase(0, value.find_first_not_of(" \t"));
+      if (name == "content-length") {
+        has_length = true;
+        length = std::strtoull(value.c_str(), nullptr, 10);
+      } else if (name == "transfer-encoding") {
+        chunked = value.find("chunked") != std::string::npos;
+      } else if (name == "connection") {
+        *close = value.find("close") != std::string::npos;
+      }
+    }
+    if (status < 200) return ReadResponse(deadline, close);  // 1xx: the real answer follows
+    if (status == 204 || status == 304) return status;
+    if (chunked) {
+      for (;;) {
+        if (!Line(&line, deadline)) return 0;
+        size_t size = std::strtoull(line.c_str(), nullptr, 16);
+        if (size == 0) break;
+        if (!Skip(size + 2, deadline)) return 0;
+      }
+      do {
+        if (!Line(&line, deadline)) return 0;
+      } while (!line.empty());  // trailers
+      return status;
+    }
+    if (has_length) return Skip(length, deadline) ? status : 0;
+    while (Fill(deadline)) {  // the body runs to the end of the connection
+    }
+    *close = true;
+    return status;
+  }
+};
+
+PipelineClient::PipelineClient(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+
+PipelineClient::~PipelineClient() = default;
+
+namespace {
+
+void AppendRequest(const HttpTarget& t, const Event& e, std::string* out) {
+  out->append("POST ").append(t.path).append(" HTTP/1.1\r\nHost: ").append(t.host_header);
+  out->append("\r\nUser-Agent: ferry-payload-logger\r\nContent-Length: ");
+  out->append(std::to_string(e.body.size())).append("\r\n");
+  for (const std::string& h : e.headers) {
+    if (h.back() == ':') continue;  // "Name:" means no such header (libcurl's convention)
+    out->append(h).append("\r\n");
+  }
+  out->append("\r\n").append(e.body);
+}
+
+}  // namespace
+
+std::vector<SendOutcome> PipelineClient::Send(const HttpTarget& t,
+                                              const std::vector<const Event*>& events) {
+  std::vector<SendOutcome> out(events.size());
+  std::unique_ptr<Connection>& conn = connections_[t.host + ":" + t.port];
+  if (!conn) conn = std::make_unique<Connection>();
+  size_t i = 0;
+  bool reopened = false;
+  std::string wire;
+  while (i < events.size()) {
+    auto deadline = Clock::now() + timeout_;
+    bool fresh = conn->fd < 0;
+    if (fresh) {
+      std::string err = conn->Open(t, deadline);
+      if (!err.empty()) {
+        for (; i < events.size(); ++i) out[i] = {false, true, err};
+        return out;
+      }
+    }
+    size_t end = i;
+    wire.clear();
+    while (end < events.size() && (end == i || wire.size() < kMaxInFlightBytes)) {
+      AppendRequest(t, *events[end++], &wire);
+    }
+    size_t answered = i;
+    bool close = !conn->Write(wire, deadline);
+    while (!close && answered < end) {
+      int status = conn->ReadResponse(deadline, &close);
+      if (status == 0) break;
+      out[answered].ok = status >= 200 && status < 300;
+      out[answered].retryable = status == 429 || status >= 500;
+      if (!out[answered].ok) out[answered].detail = "HTTP " + std::to_string(status);
+      ++answered;
+    }
+    if (answered < end || close) conn->Close();
+    if (answered == i && !fresh && !reopened) {
+      reopened = true;  // a kept-alive connection the receiver had closed: once more, anew
+      continue;
+    }
+    if (answered == i) {
+      for (; i < events.size(); ++i) out[i] = {false, true, "connection to " + t.host_header +
+                                                               " failed before an answer"};
+      return out;
+    }
+    i = answered;
+  }
+  return out;
+}
+
+}  // namespace ferry::logger
