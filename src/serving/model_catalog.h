@@ -22,11 +22,13 @@
 namespace ferry::serving {
 
 struct ModelEntry {
-  enum class State { kLoading, kReady, kFailed };
+  // kUnloaded: dropped through the model repository API (serving/model_repository.h) until a
+  // load; requests get 503 "Model with name X is not ready." and the activator never wakes it.
+  enum class State { kLoading, kReady, kFailed, kUnloaded };
 
   std::string name;
   State state = State::kLoading;
-  std::string failure;                                 // why loading failed (kFailed)
+  std::string failure;  // why loading failed (kFailed) or how it was unloaded (kUnloaded)
   std::shared_ptr<const runtime::ServedModel> served;  // set when kReady
   Metrics::ModelCounters* counters = nullptr;
   std::shared_ptr<Executor> executor;  // runs predicts too slow for an I/O thread
