@@ -70,6 +70,10 @@ void DirectoryRepository::Replace(const std::string& name,
   auto& slot = entries_[name];
   if (slot != nullptr) retired_.push_back(std::move(slot));
   slot = std::move(entry);
+  PublishCatalog();
+}
+
+void DirectoryRepository::PublishCatalog() {
   auto catalog = std::make_shared<ModelCatalog>();
   for (const auto& [n, e] : entries_) catalog->models.push_back(e);
   publish_(std::move(catalog));
@@ -173,6 +177,13 @@ Status DirectoryRepository::UnloadNow(const std::string& name) {
     // A directory never loaded is unloaded already; anything else is unknown.
     if (Candidates().count(name) != 0) return Status();
     return NotFoundError(ModelDoesNotExist(name));
+  }
+  if (Candidates().count(name) == 0) {
+    // Its directory is gone: unloaded, it leaves the repository.
+    retired_.push_back(std::move(cur->second));
+    entries_.erase(cur);
+    PublishCatalog();
+    return Status();
   }
   if (cur->second->state == ModelEntry::State::kUnloaded) return Status();
   Replace(name, Placeholder(name, ModelEntry::State::kUnloaded,

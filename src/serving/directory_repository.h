@@ -64,6 +64,8 @@ class DirectoryRepository final : public ModelRepository {
   Status UnloadNow(const std::string& name);
   // Replaces `name`'s entry and publishes; `mu_` held.
   void Replace(const std::string& name, std::shared_ptr<const ModelEntry> entry);
+  // Publishes a catalog of entries_ and frees unused retired entries; `mu_` held.
+  void PublishCatalog();
   std::shared_ptr<ModelEntry> Placeholder(const std::string& name, ModelEntry::State state,
                                           std::string why);
 

@@ -117,6 +117,12 @@ TEST_F(RepoFixture, LoadReadsADirectoryAddedAfterStartUp) {
   ASSERT_TRUE(Wait([&](auto d) { repo->Load("late", d); }).ok());
   ASSERT_NE(Entry("late"), nullptr);
   EXPECT_EQ(Entry("late")->state, ModelEntry::State::kReady);
+  // Its directory removed, the loaded model serves on until unloaded; then it is gone.
+  fs::remove_all(root_ / "late");
+  EXPECT_EQ(Entry("late")->state, ModelEntry::State::kReady);
+  ASSERT_TRUE(Wait([&](auto d) { repo->Unload("late", d); }).ok());
+  EXPECT_EQ(Entry("late"), nullptr);
+  EXPECT_EQ(repo->Index(false).size(), 2u);
 }
 
 TEST_F(RepoFixture, FailedReloadKeepsTheReadyModelServing) {

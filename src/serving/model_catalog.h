@@ -52,11 +52,16 @@ struct ModelCatalog {
     }
     return nullptr;
   }
+  // Server readiness: every model ready, except those unloaded on purpose (one unloaded model
+  // must not take a multi-model server out of its Service's endpoints); false with none.
   bool AllReady() const {
+    bool any = false;
     for (const auto& m : models) {
+      if (m->state == ModelEntry::State::kUnloaded) continue;
       if (m->state != ModelEntry::State::kReady) return false;
+      any = true;
     }
-    return !models.empty();
+    return any;
   }
 };
 
