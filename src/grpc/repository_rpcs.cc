@@ -7,6 +7,8 @@
 namespace ferry::grpc {
 namespace {
 
+const serving::ModelCatalog kNoModels;
+
 ::grpc::Status ToGrpc(const Status& s) {
   return ::grpc::Status(static_cast<::grpc::StatusCode>(static_cast<int>(s.code())), s.message());
 }
@@ -48,14 +50,15 @@ StatusOr<std::string> ModelOf(const Req& req, std::string_view verb) {
 ::grpc::Status InferenceService::RepositoryIndex(::grpc::ServerContext*,
                                                  const inference::RepositoryIndexRequest* req,
                                                  inference::RepositoryIndexResponse* res,
-                                                 const CallTarget&) {
+                                                 const CallTarget& target) {
   if (repository_ == nullptr) return NotServed();
   if (!req->repository_name().empty()) {
     return ToGrpc(InvalidArgumentError("model repository '" + req->repository_name() +
                                        "' is unknown: this server has one repository; leave "
                                        "repository_name empty"));
   }
-  for (const auto& e : repository_->Index(req->ready())) {
+  for (const auto& e : repository_->Index(target.catalog ? *target.catalog : serving::ModelCatalog{},
+                                          req->ready())) {
     auto* m = res->add_models();
     m->set_name(e.name);
     m->set_version(e.version);
@@ -68,11 +71,14 @@ StatusOr<std::string> ModelOf(const Req& req, std::string_view verb) {
 void InferenceService::RepositoryModelLoad(::grpc::ServerContext*,
                                            const inference::RepositoryModelLoadRequest* req,
                                            inference::RepositoryModelLoadResponse* res,
-                                           Completion* done, CallTarget) {
+                                           Completion* done, CallTarget target) {
   if (repository_ == nullptr) return done->Finish(NotServed());
   auto name = ModelOf(*req, "load");
   if (!name.ok()) return done->Finish(ToGrpc(name.status()));
-  repository_->Load(*name, [res, done, n = *name](Status s) {
+  // The catalog (the scope) must outlive the call: the repository may answer later.
+  done->KeepAlive(target.catalog);
+  const serving::ModelCatalog& scope = target.catalog ? *target.catalog : kNoModels;
+  repository_->Load(scope, *name, [res, done, n = *name](Status s) {
     if (s.ok()) {
       res->set_model_name(n);
       res->set_isloaded(true);
@@ -84,11 +90,13 @@ void InferenceService::RepositoryModelLoad(::grpc::ServerContext*,
 void InferenceService::RepositoryModelUnload(::grpc::ServerContext*,
                                              const inference::RepositoryModelUnloadRequest* req,
                                              inference::RepositoryModelUnloadResponse* res,
-                                             Completion* done, CallTarget) {
+                                             Completion* done, CallTarget target) {
   if (repository_ == nullptr) return done->Finish(NotServed());
   auto name = ModelOf(*req, "unload");
   if (!name.ok()) return done->Finish(ToGrpc(name.status()));
-  repository_->Unload(*name, [res, done, n = *name](Status s) {
+  done->KeepAlive(target.catalog);
+  const serving::ModelCatalog& scope = target.catalog ? *target.catalog : kNoModels;
+  repository_->Unload(scope, *name, [res, done, n = *name](Status s) {
     if (s.ok()) {
       res->set_model_name(n);
       res->set_isunloaded(true);

@@ -35,7 +35,7 @@ void ModelRouter::RouteRepository(const std::shared_ptr<Call>& call, std::string
     if (method != "POST") return call->WrongMethod("POST (body optional: {\"ready\": true})");
     auto request = protocol::ParseRepositoryIndexRequest(call->req.body);
     if (!request.ok()) return call->Error(request.status());
-    return call->Reply(HttpResponse::Json(200, IndexJson(repository_->Index(request->ready))));
+    return call->Reply(HttpResponse::Json(200, IndexJson(repository_->Index(*call->catalog, request->ready))));
   }
   if (!rest.starts_with("/models/")) return NotFoundRoute(call);
   rest.remove_prefix(8);
@@ -54,8 +54,8 @@ void ModelRouter::RouteRepository(const std::shared_ptr<Call>& call, std::string
     call->Reply(HttpResponse::Json(
         200, "{\"name\": " + JsonEscape(name) + (load ? ", \"load\": true}" : ", \"unload\": true}")));
   };
-  if (load) return repository_->Load(name, std::move(done));
-  repository_->Unload(name, std::move(done));
+  if (load) return repository_->Load(*call->catalog, name, std::move(done));
+  repository_->Unload(*call->catalog, name, std::move(done));
 }
 
 }  // namespace ferry::server

@@ -53,9 +53,19 @@ class DirectoryRepository final : public ModelRepository {
   // Start-up of a single model loaded by the caller: records it as the repository's.
   void Adopt(std::shared_ptr<const ModelEntry> entry);
 
-  std::vector<RepositoryIndexEntry> Index(bool ready_only) const override;
-  void Load(const std::string& name, Done done) override;
-  void Unload(const std::string& name, Done done) override;
+  // The repository's models, whatever the scope.
+  std::vector<RepositoryIndexEntry> Index(bool ready_only) const;
+  void Load(const std::string& name, Done done);
+  void Unload(const std::string& name, Done done);
+  std::vector<RepositoryIndexEntry> Index(const ModelCatalog&, bool ready_only) const override {
+    return Index(ready_only);
+  }
+  void Load(const ModelCatalog&, const std::string& name, Done done) override {
+    Load(name, std::move(done));
+  }
+  void Unload(const ModelCatalog&, const std::string& name, Done done) override {
+    Unload(name, std::move(done));
+  }
 
  private:
   // The models the repository holds now: name → directory.

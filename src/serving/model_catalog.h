@@ -45,6 +45,9 @@ struct ModelEntry {
 
 struct ModelCatalog {
   std::vector<std::shared_ptr<const ModelEntry>> models;
+  // `ferry up`: the namespace of the InferenceService these models belong to (the scope of the
+  // model repository extension there); empty in `ferry serve`.
+  std::string name_space;
 
   const ModelEntry* Find(std::string_view name) const {
     for (const auto& m : models) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::serving {
 
@@ -33,18 +34,23 @@ class ModelRepository {
  public:
   virtual ~ModelRepository() = default;
 
+  // `scope` is the catalog the request was routed to: `ferry serve` has one repository and
+  // ignores it; `ferry up` answers for the InferenceService the request's Host (or gRPC
+  // :authority) names, after the gateway's policies for it allowed the call.
+
   // The models in name order; only the READY ones when `ready_only`.
-  virtual std::vector<RepositoryIndexEntry> Index(bool ready_only) const = 0;
+  virtual std::vector<RepositoryIndexEntry> Index(const ModelCatalog& scope,
+                                                  bool ready_only) const = 0;
 
   // Status: OK; NotFound for a name the repository does not hold ("Model with name X does not
   // exist.", KServe's words); Unavailable when the load failed (its cause) or the queue is full.
   using Done = std::function<void(Status)>;
   // Loads the model, or reloads it (a ready model keeps answering until the new one is ready,
   // and keeps answering when the reload fails).
-  virtual void Load(const std::string& name, Done done) = 0;
+  virtual void Load(const ModelCatalog& scope, const std::string& name, Done done) = 0;
   // Drops the model: its requests then get KServe's 503 "Model with name X is not ready."
   // Unloading an unloaded model succeeds (nothing to do).
-  virtual void Unload(const std::string& name, Done done) = 0;
+  virtual void Unload(const ModelCatalog& scope, const std::string& name, Done done) = 0;
 };
 
 // KServe's ModelNotFound text, used by every transport.
