@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <atomic>
 #include <future>
 
 namespace ferry::serving {
@@ -35,6 +36,7 @@ class RepoFixture : public ::testing::Test {
     auto load = [this](const std::string& name, const fs::path& dir,
                        Metrics::ModelCounters* counters) -> StatusOr<std::shared_ptr<ModelEntry>> {
       ++loads_;
+      if (gate_.valid()) gate_.wait();
       if (!fs::exists(dir / "ok")) return InvalidArgumentError(dir.string() + " holds no model");
       auto e = std::make_shared<ModelEntry>();
       e->name = name;
@@ -57,7 +59,8 @@ class RepoFixture : public ::testing::Test {
 
   fs::path root_;
   Metrics metrics_;
-  int loads_ = 0;
+  std::atomic<int> loads_{0};
+  std::shared_future<void> gate_;  // when set, loads wait for it
   std::shared_ptr<const ModelCatalog> catalog_;
 };
 
@@ -167,6 +170,38 @@ TEST_F(RepoFixture, SingleModelRepositoryHoldsOnlyItsModel) {
   // The root itself is not loadable as a model here (no `ok` file).
   EXPECT_EQ(Wait([&](auto d) { repo->Load("irish", d); }).code(), StatusCode::kUnavailable);
   EXPECT_EQ(Entry("irish")->state, ModelEntry::State::kFailed);
+}
+
+TEST_F(RepoFixture, AFullQueueIsRefusedNotWaitedOn) {
+  auto repo = Make();
+  repo->LoadAll();
+  std::promise<void> open;
+  gate_ = open.get_future().share();
+  std::atomic<int> answered{0};
+  bool got_refusal = false;
+  int calls = 0;
+  // One load runs (blocked), 64 wait in the queue; the next is refused at once (the answer is
+  // already there when Load returns).
+  for (int i = 0; i < 66 && !got_refusal; ++i, ++calls) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    repo->Load("iris", [&answered, p = std::make_shared<std::promise<Status>>(std::move(p))](
+                           Status s) mutable {
+      ++answered;
+      p->set_value(std::move(s));
+    });
+    if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      Status s = f.get();
+      EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+      EXPECT_NE(s.message().find("busy"), std::string::npos) << s.message();
+      got_refusal = true;
+    }
+  }
+  EXPECT_TRUE(got_refusal);
+  open.set_value();
+  repo.reset();  // finishes what was queued
+  EXPECT_GE(calls, 65);
+  EXPECT_EQ(answered.load(), calls);
 }
 
 }  // namespace
