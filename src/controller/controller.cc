@@ -16,6 +16,7 @@
 #include "controller/pod_view.h"
 #include "controller/policy_reconciler.h"
 #include "controller/profile_reconciler.h"
+#include "controller/isvc_repository.h"
 #include "controller/scale_zero_reconciler.h"
 #include "controller/serving_state.h"
 
@@ -132,6 +133,7 @@ class Controller::Impl {
   EventRecorder events_;
   ModelLoader loader_;
   ScaleToZeroReconciler scaler_;
+  IsvcRepository repository_{&scaler_};
   PodView pods_;
   KnativeView knative_;
   IsvcReconciler isvcs_;
@@ -188,6 +190,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
   route(WorkKind::kDomain, &domains_);
   route(WorkKind::kScaleTick, &scaler_);
   route(WorkKind::kWake, &scaler_);
+  route(WorkKind::kRepository, &scaler_);
 }
 
 Status Controller::Impl::Start() {
@@ -269,6 +272,8 @@ void Controller::OnGatewayService(GatewayListener listener) {
 Status Controller::Start() { return impl_->Start(); }
 void Controller::Stop() { impl_->Stop(); }
 bool Controller::Synced() const { return impl_->synced_.load(); }
+serving::ModelRepository* Controller::repository() { return &impl_->repository_; }
+
 bool Controller::Activate(const serving::ModelEntry& entry, serving::ResumeParked resume) {
   return impl_->scaler_.Activate(entry, std::move(resume));
 }

@@ -53,6 +53,7 @@
 #include "runtime/registry.h"
 #include "serving/metrics.h"
 #include "serving/model_catalog.h"
+#include "serving/model_repository.h"
 #include "storage/local_access.h"
 
 namespace ferry::controller {
@@ -108,6 +109,9 @@ class Controller {
   // scaled-to-zero model, reloads it and resumes the request. False when
   // `entry` is not a scaled-to-zero placeholder.
   bool Activate(const serving::ModelEntry& entry, serving::ResumeParked resume);
+  // The model repository extension over the InferenceServices (isvc_repository.h); lives as
+  // long as the Controller.
+  serving::ModelRepository* repository();
 
  private:
   class Impl;

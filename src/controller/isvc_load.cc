@@ -96,6 +96,7 @@ void IsvcReconciler::ApplyLoaded(IsvcState& st, LoadResult r) {
   st.scale.last_active = std::chrono::steady_clock::now();
   if (st.scale.scaled_to_zero) {
     st.scale.scaled_to_zero = false;
+    st.scale.unloaded = false;  // a new revision serves: a repository unload ends with it
     p_.scaler->FinishWake(st, st.latest_ready->catalog, "");
   }
   if (st.previous) {

@@ -148,7 +148,7 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
   st.container_concurrency = spec.container_concurrency;
   st.logger = spec.logger;
   if (st.scale.min_replicas == 0) p_.serving->ScheduleTick();
-  if (st.scale.min_replicas != 0 && st.scale.scaled_to_zero) {
+  if (st.scale.min_replicas != 0 && st.scale.scaled_to_zero && !st.scale.unloaded) {
     ctx_.queue->Add(WorkKey::Wake(st.ns, st.name));
   }
   return routes_changed;

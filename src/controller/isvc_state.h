@@ -78,6 +78,9 @@ struct ScaleState {
   int64_t grace_ms = -1;  // per-ISVC retention (annotation); -1 = the default
   bool scaled_to_zero = false;
   bool waking = false;  // a reload for waiting requests is running
+  // Unloaded through the model repository API: scaled to zero, and only a repository load (or
+  // a new revision) loads it again; requests get 503 meanwhile, the activator never wakes it.
+  bool unloaded = false;
   uint64_t last_requests = 0;
   std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
 };

@@ -81,7 +81,11 @@ nlohmann::json Conditions(const IsvcState& s, const nlohmann::json& old_status) 
                             ready ? "" : "no ready revision to route to yet"));
   conds.push_back(Condition(old_status, "PredictorReady", ready, ready ? "" : reason, message));
   conds.push_back(Condition(old_status, "Ready", ready, ready ? "" : reason, message));
-  if (ready && s.scale.min_replicas == 0) {
+  if (ready && s.scale.unloaded) {
+    conds.push_back(Condition(old_status, "Active", false, "Unloaded",
+                              "unloaded through the model repository API; POST "
+                              "/v2/repository/models/" + s.name + "/load loads it again"));
+  } else if (ready && s.scale.min_replicas == 0) {
     // Knative's revision condition: a scaled-to-zero service stays Ready.
     bool idle = s.scale.scaled_to_zero;
     conds.push_back(Condition(old_status, "Active", !idle, idle ? "NoTraffic" : "",

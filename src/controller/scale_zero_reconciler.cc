@@ -27,6 +27,10 @@ std::string Seconds(std::chrono::milliseconds ms) {
 
 ReconcileResult ScaleToZeroReconciler::Reconcile(const WorkKey& key) {
   if (key.kind == WorkKind::kScaleTick) return Tick();
+  if (key.kind == WorkKind::kRepository) {
+    RunRepositoryOps(key.ObjectKey());
+    return {};
+  }
   Wake(key.ObjectKey());
   return {};
 }
@@ -76,29 +80,106 @@ ReconcileResult ScaleToZeroReconciler::Tick() {
   return {};
 }
 
-void ScaleToZeroReconciler::ScaleToZero(IsvcState& st) {
+void ScaleToZeroReconciler::ScaleToZero(IsvcState& st, bool unload) {
   auto placeholder = std::make_shared<serving::ModelEntry>();
   placeholder->name = st.name;
-  placeholder->state = serving::ModelEntry::State::kLoading;
+  placeholder->state =
+      unload ? serving::ModelEntry::State::kUnloaded : serving::ModelEntry::State::kLoading;
+  if (unload) {
+    placeholder->failure = "unloaded through the model repository API; POST "
+                           "/v2/repository/models/" + st.name + "/load loads it again";
+  }
   placeholder->counters = st.latest_ready->entry->counters;
   auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(placeholder);
+  catalog->name_space = st.ns;
   Revision parked = *st.latest_ready;
   parked.entry = placeholder;
   parked.catalog = catalog;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    placeholders_[placeholder.get()] = st.key();
+    std::erase_if(placeholders_, [key = st.key()](const auto& p) { return p.second == key; });
+    if (!unload) placeholders_[placeholder.get()] = st.key();
   }
   if (placeholder->counters != nullptr) placeholder->counters->loaded = 0;
+  bool was_idle = st.scale.scaled_to_zero;
   serving_->Retire(st.latest_ready);
   st.latest_ready = std::move(parked);
   st.scale.scaled_to_zero = true;
+  st.scale.unloaded = unload;
   serving_->PublishRoutes();
-  events_->Record(st, "Normal", "ScaledToZero",
-                  "revision " + st.latest_ready->name + " unloaded after " + Seconds(GraceFor(st)) +
-                      " without requests (minReplicas: 0); the next request loads it again");
+  if (unload) {
+    // Requests parked on the idle placeholder would otherwise wait for a wake that never comes.
+    if (was_idle) FinishWake(st, nullptr, "it was unloaded through the model repository API");
+    events_->Record(st, "Normal", "Unloaded",
+                    "revision " + st.latest_ready->name +
+                        " unloaded through the model repository API; a repository load loads "
+                        "it again");
+  } else {
+    events_->Record(st, "Normal", "ScaledToZero",
+                    "revision " + st.latest_ready->name + " unloaded after " +
+                        Seconds(GraceFor(st)) +
+                        " without requests (minReplicas: 0); the next request loads it again");
+  }
   ctx_.queue->Add(WorkKey::Isvc(st.ns, st.name));  // status: Active=False
+}
+
+void ScaleToZeroReconciler::RequestRepositoryOp(const std::string& ns, const std::string& name,
+                                                bool load, serving::ModelRepository::Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      repository_ops_[ns + "/" + name].push_back({load, std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) return done(UnavailableError("ferry up is shutting down; retry after it restarts"));
+  ctx_.queue->Add(WorkKey::Repository(ns, name));
+}
+
+void ScaleToZeroReconciler::RunRepositoryOps(const std::string& key) {
+  std::vector<RepositoryOp> ops;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = repository_ops_.find(key);
+    if (it == repository_ops_.end()) return;
+    ops = std::move(it->second);
+    repository_ops_.erase(it);
+  }
+  for (auto& op : ops) {
+    IsvcState* st = serving_->Find(key);
+    if (st == nullptr || !st->latest_ready) {
+      std::string name = key.substr(key.find('/') + 1);
+      op.done(st == nullptr ? NotFoundError(serving::ModelDoesNotExist(name))
+                            : UnavailableError("Model with name " + name +
+                                               " is not ready: it has no loaded revision yet; "
+                                               "see kubectl describe isvc " + name));
+      continue;
+    }
+    if (op.load) {
+      RepositoryLoad(*st, std::move(op.done));
+      continue;
+    }
+    if (!st->scale.unloaded) ScaleToZero(*st, /*unload=*/true);
+    op.done(Status());  // unloading an unloaded model has nothing to do
+  }
+}
+
+void ScaleToZeroReconciler::RepositoryLoad(IsvcState& st, serving::ModelRepository::Done done) {
+  // A loaded revision is what the spec asks for already: nothing to load.
+  if (!st.scale.scaled_to_zero) return done(Status());
+  st.scale.unloaded = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters_[st.key()].push_back(
+        [done = std::move(done), name = st.name](std::shared_ptr<const serving::ModelCatalog> c,
+                                                 std::string error) {
+          done(c != nullptr ? Status()
+                            : UnavailableError("Model with name " + name +
+                                               " is not ready: " + error));
+        });
+  }
+  if (!st.scale.waking) StartReload(st);
 }
 
 void ScaleToZeroReconciler::Wake(const std::string& key) {
@@ -107,6 +188,11 @@ void ScaleToZeroReconciler::Wake(const std::string& key) {
   if (st == nullptr) return;
   if (result) {
     st->scale.waking = false;
+    if (st->scale.unloaded) {
+      // Unloaded while the reload ran: it stays unloaded.
+      FinishWake(*st, nullptr, "it was unloaded through the model repository API");
+      return;
+    }
     if (!st->scale.scaled_to_zero || !st->latest_ready ||
         st->latest_ready->name != result->revision) {
       return;  // a newer revision became ready meanwhile and took the waiters
@@ -119,6 +205,7 @@ void ScaleToZeroReconciler::Wake(const std::string& key) {
     if (st->latest_ready) FinishWake(*st, st->latest_ready->catalog, "");
     return;
   }
+  if (st->scale.unloaded) return;  // only a repository load wakes it
   if (!st->scale.waking) StartReload(*st);
 }
 
@@ -201,10 +288,15 @@ void ScaleToZeroReconciler::Forget(IsvcState& st, const std::string& why) {
 
 void ScaleToZeroReconciler::Shutdown() {
   std::map<std::string, std::vector<serving::ResumeParked>> waiting;
+  std::map<std::string, std::vector<RepositoryOp>> ops;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     waiting.swap(waiters_);
+    ops.swap(repository_ops_);
+  }
+  for (auto& [key, list] : ops) {
+    for (auto& op : list) op.done(UnavailableError("ferry up is shutting down"));
   }
   for (auto& [key, list] : waiting) {
     for (auto& resume : list) resume(nullptr, "ferry up is shutting down");

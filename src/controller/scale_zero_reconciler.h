@@ -5,9 +5,15 @@
 // model is reloaded from its directory on the ModelLoader (WorkKey::Wake),
 // and the parked requests are resumed on the new revision's executor.
 //
-// Threads: Activate is called by the model router on any thread (the
-// placeholder and waiter maps are under mu_); everything else on the worker
-// thread. Shutdown fails every parked request and refuses new ones.
+// The model repository extension maps onto the same machinery: an unload
+// (WorkKey::Repository) swaps the revision for an UNLOADED placeholder that
+// the activator does not wake; a load reloads it like a wake-up and answers
+// once the revision serves again (isvc_repository.h is the REST/gRPC face).
+//
+// Threads: Activate and RequestRepositoryOp are called on any thread (the
+// placeholder, waiter and operation maps are under mu_); everything else on
+// the worker thread. Shutdown fails every parked request and operation and
+// refuses new ones.
 #pragma once
 
 #include <map>
@@ -21,6 +27,7 @@
 #include "controller/reconciler_context.h"
 #include "controller/serving_state.h"
 #include "serving/model_catalog.h"
+#include "serving/model_repository.h"
 
 namespace ferry::controller {
 
@@ -30,12 +37,16 @@ class ScaleToZeroReconciler final : public Reconciler {
                         EventRecorder* events)
       : ctx_(ctx), serving_(serving), loader_(loader), events_(events) {}
 
-  // kScaleTick and kWake keys.
+  // kScaleTick, kWake and kRepository keys.
   ReconcileResult Reconcile(const WorkKey& key) override;
 
   // Any thread: parks a request that reached a scaled-to-zero placeholder.
   // False when `entry` is no placeholder (or the controller is stopping).
   bool Activate(const serving::ModelEntry& entry, serving::ResumeParked resume);
+  // Any thread: a model repository load (`load`) or unload of InferenceService ns/name; `done`
+  // runs once on the worker thread (a load: once the revision serves again) or an executor.
+  void RequestRepositoryOp(const std::string& ns, const std::string& name, bool load,
+                           serving::ModelRepository::Done done);
   // Resumes the requests waiting on `state` with `catalog` (null: fails them with `error`).
   void FinishWake(IsvcState& state, std::shared_ptr<const serving::ModelCatalog> catalog,
                   const std::string& error);
@@ -46,7 +57,11 @@ class ScaleToZeroReconciler final : public Reconciler {
 
  private:
   ReconcileResult Tick();
-  void ScaleToZero(IsvcState& state);
+  // Swaps the revision (or an idle placeholder) for a placeholder: LOADING for the activator,
+  // or UNLOADED (`unload`) until a repository load.
+  void ScaleToZero(IsvcState& state, bool unload = false);
+  void RunRepositoryOps(const std::string& key);
+  void RepositoryLoad(IsvcState& state, serving::ModelRepository::Done done);
   void Wake(const std::string& key);
   void ApplyReload(IsvcState& state, LoadResult result);
   void StartReload(IsvcState& state);
@@ -62,6 +77,11 @@ class ScaleToZeroReconciler final : public Reconciler {
   // Placeholder entry → ISVC key, and the requests waiting on it.
   std::map<const serving::ModelEntry*, std::string> placeholders_;     // guarded by mu_
   std::map<std::string, std::vector<serving::ResumeParked>> waiters_;  // guarded by mu_
+  struct RepositoryOp {
+    bool load = false;
+    serving::ModelRepository::Done done;
+  };
+  std::map<std::string, std::vector<RepositoryOp>> repository_ops_;  // guarded by mu_
 };
 
 }  // namespace ferry::controller

@@ -95,6 +95,7 @@ Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
   entry->served = std::shared_ptr<const runtime::ServedModel>(std::move(r.model));
   auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(entry);
+  catalog->name_space = st.ns;
   return Revision{r.revision, r.generation, r.spec_hash, r.dir, r.batcher, entry, catalog};
 }
 

@@ -23,6 +23,7 @@ enum class WorkKind {
   kScaleTick,             // idle check of minReplicas: 0 models; frees retired revisions
   kWake,                  // ns/name: requests wait for a scaled-to-zero model
   kNamespace,             // name: its `default` ServiceAccount
+  kRepository,            // ns/name: model repository loads/unloads asked for it
 };
 
 struct WorkKey {
@@ -51,6 +52,9 @@ struct WorkKey {
   }
   static WorkKey Wake(std::string ns, std::string name) {
     return {WorkKind::kWake, std::move(ns), std::move(name)};
+  }
+  static WorkKey Repository(std::string ns, std::string name) {
+    return {WorkKind::kRepository, std::move(ns), std::move(name)};
   }
 
   // "ns/name": how IsvcState and the loader index an InferenceService.

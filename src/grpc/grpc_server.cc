@@ -37,7 +37,7 @@ void ArmMethod(GrpcServer::Impl* impl, Queue* queue, const char* name,
 }
 
 void ArmAll(GrpcServer::Impl* impl, Queue* q) {
-  using namespace inference;  // NOLINT(build/namespaces): the six message pairs
+  using namespace inference;  // NOLINT(build/namespaces): the message pairs
   using S = AsyncService;
   using H = InferenceService;
   ArmMethod<ServerLiveRequest, ServerLiveResponse>(impl, q, "ServerLive", &S::RequestServerLive,
@@ -56,6 +56,16 @@ void ArmAll(GrpcServer::Impl* impl, Queue* q) {
   for (int i = 0; i < kInferCallsArmed; ++i) {
     UnaryCall<ModelInferRequest, ModelInferResponse>::Arm(infer, q);
   }
+  ArmMethod<RepositoryIndexRequest, RepositoryIndexResponse>(
+      impl, q, "RepositoryIndex", &S::RequestRepositoryIndex, &H::RepositoryIndex);
+  UnaryCall<RepositoryModelLoadRequest, RepositoryModelLoadResponse>::Arm(
+      {&impl->service, impl->handlers.get(), "RepositoryModelLoad", &S::RequestRepositoryModelLoad,
+       nullptr, &H::RepositoryModelLoad},
+      q);
+  UnaryCall<RepositoryModelUnloadRequest, RepositoryModelUnloadResponse>::Arm(
+      {&impl->service, impl->handlers.get(), "RepositoryModelUnload",
+       &S::RequestRepositoryModelUnload, nullptr, &H::RepositoryModelUnload},
+      q);
 }
 
 // One thread's loop: every tag is a CallTag; Next() is false once the queue
@@ -91,7 +101,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
       [catalog = std::move(catalog)](const CallInfo&, ResolveSink* sink) {
         sink->Resolved(CallTarget{catalog(), {}, {}});
       },
-      /*needs_call_info=*/false, options.server_version);
+      /*needs_call_info=*/false, options.server_version, options.repository);
   return Start(options, std::move(service));
 }
 
@@ -99,7 +109,8 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
                                                         CallResolver resolver) {
   return Start(options, std::make_unique<InferenceService>(std::move(resolver),
                                                            /*needs_call_info=*/true,
-                                                           options.server_version));
+                                                           options.server_version,
+                                                           options.repository));
 }
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,

@@ -1,6 +1,8 @@
 // GrpcServer: the Open Inference Protocol's gRPC service
 // (inference.GRPCInferenceService: ServerLive, ServerReady, ModelReady,
-// ServerMetadata, ModelMetadata, ModelInfer; proto/grpc_predict_v2.proto)
+// ServerMetadata, ModelMetadata, ModelInfer and the repository extension's
+// RepositoryIndex, RepositoryModelLoad, RepositoryModelUnload;
+// proto/grpc_predict_v2.proto)
 // over the same ModelCatalog snapshots the HTTP ModelRouter serves.
 //
 // Created by `ferry serve` (src/main) after the HTTP listener when
@@ -31,6 +33,7 @@
 
 #include "common/status.h"
 #include "serving/model_catalog.h"
+#include "serving/model_repository.h"
 
 namespace ferry::grpc {
 
@@ -40,6 +43,10 @@ struct GrpcServerOptions {
   // Largest message received or sent (KServe's default is 8 MiB).
   int max_message_bytes = 64 * 1024 * 1024;
   std::string server_version;  // ServerMetadata.version
+  // The model repository extension (RepositoryIndex, RepositoryModelLoad/Unload; advertised in
+  // ServerMetadata) when set; else those RPCs answer UNIMPLEMENTED. Not owned; must outlive
+  // Shutdown().
+  serving::ModelRepository* repository = nullptr;
   // Threads answering calls (one completion queue each); 0 = one per core,
   // at least 2.
   int threads = 0;

@@ -107,7 +107,7 @@ class GrpcServerTest : public ::testing::Test {
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
 
-TEST_F(GrpcServerTest, AnswersAllSixRpcs) {
+TEST_F(GrpcServerTest, AnswersTheInferenceRpcs) {
   Start();
   {
     ::grpc::ClientContext ctx;
@@ -135,6 +135,23 @@ TEST_F(GrpcServerTest, AnswersAllSixRpcs) {
     ASSERT_TRUE(stub_->ServerMetadata(&ctx, {}, &res).ok());
     EXPECT_EQ(res.name(), "ferry");
     EXPECT_EQ(res.version(), "1.2.3");
+    // No repository given: the extension is neither advertised nor served.
+    EXPECT_EQ(res.extensions_size(), 0);
+  }
+  {
+    ::grpc::ClientContext ctx;
+    inference::RepositoryIndexResponse res;
+    ::grpc::Status st = stub_->RepositoryIndex(&ctx, {}, &res);
+    EXPECT_EQ(st.error_code(), ::grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(st.error_message().find("model_repository_extension"), std::string::npos);
+  }
+  {
+    ::grpc::ClientContext ctx;
+    inference::RepositoryModelUnloadRequest req;
+    req.set_model_name("m");
+    inference::RepositoryModelUnloadResponse res;
+    EXPECT_EQ(stub_->RepositoryModelUnload(&ctx, req, &res).error_code(),
+              ::grpc::StatusCode::UNIMPLEMENTED);
   }
   {
     ::grpc::ClientContext ctx;

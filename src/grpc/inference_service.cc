@@ -172,7 +172,8 @@ void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view meth
                                                 const CallTarget&) {
   res->set_name("ferry");
   res->set_version(version_);
-  res->add_extensions("model_repository_extension");
+  // Only what is served here (the REST listener lists binary_tensor_data, a REST extension).
+  if (repository_ != nullptr) res->add_extensions("model_repository_extension");
   return ::grpc::Status::OK;
 }
 

@@ -1,4 +1,4 @@
-// InferenceService: the six inference.GRPCInferenceService handlers over
+// InferenceService: the inference.GRPCInferenceService handlers over
 // ModelCatalog snapshots (see grpc_server.h for the threading and ownership
 // rules). GrpcServer's completion-queue threads call them inline and
 // concurrently (unary_call.h). Every RPC first asks the CallResolver where it
@@ -30,10 +30,13 @@ class Completion {
 class InferenceService final {
  public:
   // needs_call_info = false: the resolver ignores CallInfo, so none is built.
-  InferenceService(CallResolver resolver, bool needs_call_info, std::string version)
+  // `repository` may be null (the repository RPCs then answer UNIMPLEMENTED).
+  InferenceService(CallResolver resolver, bool needs_call_info, std::string version,
+                   serving::ModelRepository* repository)
       : resolver_(std::move(resolver)),
         needs_call_info_(needs_call_info),
-        version_(std::move(version)) {}
+        version_(std::move(version)),
+        repository_(repository) {}
   void set_local_port(int port) { local_port_ = port; }
   bool needs_call_info() const { return needs_call_info_; }
 
@@ -59,10 +62,23 @@ class InferenceService final {
   void ModelInfer(::grpc::ServerContext*, const inference::ModelInferRequest* req,
                   inference::ModelInferResponse* res, Completion* done, CallTarget target);
 
+  // The model repository extension over serving::ModelRepository (same answers as REST's
+  // /v2/repository/...); load and unload finish from the repository's thread.
+  ::grpc::Status RepositoryIndex(::grpc::ServerContext*, const inference::RepositoryIndexRequest* req,
+                                 inference::RepositoryIndexResponse* res, const CallTarget& target);
+  void RepositoryModelLoad(::grpc::ServerContext*, const inference::RepositoryModelLoadRequest* req,
+                           inference::RepositoryModelLoadResponse* res, Completion* done,
+                           CallTarget target);
+  void RepositoryModelUnload(::grpc::ServerContext*,
+                             const inference::RepositoryModelUnloadRequest* req,
+                             inference::RepositoryModelUnloadResponse* res, Completion* done,
+                             CallTarget target);
+
  private:
   CallResolver resolver_;
   bool needs_call_info_;
   std::string version_;
+  serving::ModelRepository* repository_;
   int local_port_ = 0;
 };
 

@@ -18,6 +18,7 @@
 #include "runtime/batching_model.h"
 #include "runtime/loader.h"
 #include "server/model_router.h"
+#include "serving/directory_repository.h"
 #include "storage/storage_initializer.h"
 
 namespace ferry::main {
@@ -145,7 +146,9 @@ void LogKServeEnv() {
 // the implicit default (8081) is skipped with a warning instead, so several
 // local `ferry serve`s can run side by side. Null when gRPC is off.
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
-                                                      const server::ModelRouter& router, int cpus) {
+                                                      const server::ModelRouter& router,
+                                                      serving::ModelRepository* repository,
+                                                      int cpus) {
   if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
   grpc::GrpcServerOptions opts;
   opts.bind_address = flags.bind;
@@ -153,6 +156,7 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
   opts.threads = std::max(cpus, 2);
   opts.max_message_bytes = static_cast<int>(std::min<size_t>(flags.max_body_bytes, INT32_MAX));
   opts.server_version = FERRY_VERSION;
+  opts.repository = repository;
   auto server = grpc::GrpcServer::Start(opts, [&router] { return router.catalog(); });
   if (!server.ok() && !flags.grpc_port_explicit) {
     std::fprintf(stderr, "ferry serve: warning: gRPC disabled: %s\n",
@@ -196,29 +200,28 @@ StatusOr<std::unique_ptr<http::HttpServer>> StartHttp(const ServeFlags& flags,
   return listener;
 }
 
-// Fetches STORAGE_URI when the model directory is empty, loads the model (with the batcher when
-// asked) and returns the ready entry to publish, counted under `counters`.
-StatusOr<std::shared_ptr<serving::ModelEntry>> LoadModel(const ServeFlags& flags,
+// Loads the model directory `dir` as `name` (with the batcher when asked): the ready entry to
+// publish, counted under `counters`. Also how the model repository (re)loads a model.
+StatusOr<std::shared_ptr<serving::ModelEntry>> LoadEntry(const ServeFlags& flags,
+                                                         const runtime::RuntimeRegistry& registry,
+                                                         const std::string& name,
+                                                         const std::filesystem::path& dir,
                                                          serving::Metrics::ModelCounters* counters,
                                                          int cpus, int predict_threads) {
-  LogKServeEnv();
-  if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
-    return UnavailableError("cannot load model '" + flags.model_name +
-                            "': STORAGE_URI download failed (above)");
-  }
-  runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
-  auto served = runtime::LoadModelDir(registry, flags.model_dir, flags.model_name);
+  auto served = runtime::LoadModelDir(registry, dir, name);
   if (!served.ok()) {
     return Status(served.status().code(),
-                  "cannot load model '" + flags.model_name + "': " + served.status().message());
+                  "cannot load model '" + name + "': " + served.status().message());
   }
+  // A model of a repository is named in its warnings; the one model's are as they always were.
+  std::string about = dir == std::filesystem::path(flags.model_dir) ? "" : "model '" + name + "': ";
   for (const auto& w : (*served)->warnings) {
-    std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
+    std::fprintf(stderr, "ferry serve: warning: %s%s\n", about.c_str(), w.c_str());
   }
   int batch_threads = EnableBatching(flags, served->get(), cpus);
   // A new entry (entries are immutable once in a catalog).
   auto ready = std::make_shared<serving::ModelEntry>();
-  ready->name = flags.model_name;
+  ready->name = name;
   ready->timeout = std::chrono::milliseconds(
       static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
   ready->counters = counters;
@@ -232,6 +235,33 @@ StatusOr<std::shared_ptr<serving::ModelEntry>> LoadModel(const ServeFlags& flags
   return ready;
 }
 
+// Fetches STORAGE_URI when the model directory is empty, then loads the one model.
+StatusOr<std::shared_ptr<serving::ModelEntry>> LoadModel(const ServeFlags& flags,
+                                                         const runtime::RuntimeRegistry& registry,
+                                                         serving::Metrics::ModelCounters* counters,
+                                                         int cpus, int predict_threads) {
+  LogKServeEnv();
+  if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
+    return UnavailableError("cannot load model '" + flags.model_name +
+                            "': STORAGE_URI download failed (above)");
+  }
+  return LoadEntry(flags, registry, flags.model_name, flags.model_dir, counters, cpus,
+                   predict_threads);
+}
+
+// A model repository (KServe's multi-model layout) at start-up: every model loaded, each
+// logged; false when none is ready.
+bool LoadRepository(const ServeFlags& flags, serving::DirectoryRepository& repository) {
+  int ready = repository.LoadAll();
+  for (const auto& e : repository.Index(false)) {
+    std::fprintf(stderr, "ferry serve: model '%s': %s%s%s\n", e.name.c_str(), e.state.c_str(),
+                 e.reason.empty() ? "" : ": ", e.reason.c_str());
+  }
+  std::fprintf(stderr, "ferry serve: model repository %s: %d of %zu models ready\n",
+               flags.model_dir.c_str(), ready, repository.Index(false).size());
+  return ready > 0;
+}
+
 // A catalog of the one model `entry`.
 std::shared_ptr<const serving::ModelCatalog> CatalogOf(std::shared_ptr<serving::ModelEntry> entry) {
   auto catalog = std::make_shared<serving::ModelCatalog>();
@@ -241,8 +271,8 @@ std::shared_ptr<const serving::ModelCatalog> CatalogOf(std::shared_ptr<serving::
 
 }  // namespace
 
-// Steps: thread counts → router with a loading placeholder → HTTP listener (live) → model load →
-// ready catalog → gRPC listener (its open port is the readiness signal) → wait for a signal →
+// Steps: thread counts → router with a loading placeholder (one model) or none (a model
+// repository) → HTTP listener (live) → model load, or every model of the repository → ready catalog → gRPC listener (its open port is the readiness signal) → wait for a signal →
 // drain both listeners within one grace period (reverse of their start).
 int RunServe(const ServeFlags& flags) {
   sigset_t signals = BlockShutdownSignals();
@@ -259,30 +289,58 @@ int RunServe(const ServeFlags& flags) {
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
   server::ModelRouter router(router_opts, &metrics, &access_log);
-  auto loading = std::make_shared<serving::ModelEntry>();
-  loading->name = flags.model_name;
-  loading->counters = metrics.Register(flags.model_name);
-  router.SetCatalog(CatalogOf(loading));
+  const runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
+  // One directory per model (runtime/loader.h says when): every model under its directory's
+  // name. Otherwise the one model, exactly as before, named --model_name.
+  const bool multi = runtime::IsModelRepository(registry, flags.model_dir);
+  serving::DirectoryRepository repository(
+      {flags.model_dir, multi ? "" : flags.model_name},
+      [&](const std::string& name, const std::filesystem::path& dir,
+          serving::Metrics::ModelCounters* counters) {
+        return LoadEntry(flags, registry, name, dir, counters, cpus.cpus, predict_threads);
+      },
+      [&router](std::shared_ptr<const serving::ModelCatalog> c) { router.SetCatalog(c); },
+      &metrics);
+  router.SetRepository(&repository);
+  serving::Metrics::ModelCounters* counters = nullptr;
+  if (!multi) {
+    auto loading = std::make_shared<serving::ModelEntry>();
+    loading->name = flags.model_name;
+    loading->counters = counters = metrics.Register(flags.model_name);
+    router.SetCatalog(CatalogOf(loading));
+  }
 
   auto listener = StartHttp(flags, &router, io_threads);
   if (!listener.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", listener.status().message().c_str());
     return 1;
   }
-  std::fprintf(
-      stderr, "ferry serve: listening on http://%s:%u (live; loading model '%s' from %s)\n",
-      flags.bind.c_str(), (*listener)->port(), flags.model_name.c_str(), flags.model_dir.c_str());
-  auto ready = LoadModel(flags, loading->counters, cpus.cpus, predict_threads);
-  if (!ready.ok()) {
-    std::fprintf(stderr, "ferry serve: %s\n", ready.status().message().c_str());
-    (*listener)->Drain(std::chrono::milliseconds(0));
-    return 1;
+  std::fprintf(stderr, "ferry serve: listening on http://%s:%u (live; loading %s%s%s from %s)\n",
+               flags.bind.c_str(), (*listener)->port(), multi ? "a model repository" : "model '",
+               multi ? "" : flags.model_name.c_str(), multi ? "" : "'", flags.model_dir.c_str());
+  std::string source = "model repository " + flags.model_dir;
+  if (multi) {
+    if (!LoadRepository(flags, repository)) {
+      std::fprintf(stderr, "ferry serve: no model of %s loaded (reasons above)\n",
+                   flags.model_dir.c_str());
+      (*listener)->Drain(std::chrono::milliseconds(0));
+      return 1;
+    }
+  } else {
+    auto ready = LoadModel(flags, registry, counters, cpus.cpus, predict_threads);
+    if (!ready.ok()) {
+      std::fprintf(stderr, "ferry serve: %s\n", ready.status().message().c_str());
+      (*listener)->Drain(std::chrono::milliseconds(0));
+      return 1;
+    }
+    source = (*ready)->served->source;
+    repository.Adopt(*ready);
+    router.SetCatalog(CatalogOf(*ready));
   }
-  router.SetCatalog(CatalogOf(*ready));
   // The gRPC port opens only now, with the model loaded: an open port is the
   // readiness signal where only that port can be probed (KServe's ferry-grpc
   // runtime: Knative probes the one declared h2c port over TCP).
-  auto grpc_server = StartGrpc(flags, router, cpus.cpus);
+  auto grpc_server = StartGrpc(flags, router, &repository, cpus.cpus);
   if (!grpc_server.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", grpc_server.status().message().c_str());
     (*listener)->Drain(std::chrono::milliseconds(0));
@@ -294,8 +352,13 @@ int RunServe(const ServeFlags& flags) {
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "ferry serve: model '%s' ready in %.1f ms: %s\n", flags.model_name.c_str(),
-               ms, (*ready)->served->source.c_str());
+  if (multi) {
+    std::fprintf(stderr, "ferry serve: model repository ready in %.1f ms: %s\n", ms,
+                 source.c_str());
+  } else {
+    std::fprintf(stderr, "ferry serve: model '%s' ready in %.1f ms: %s\n",
+                 flags.model_name.c_str(), ms, source.c_str());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -177,8 +177,10 @@ class SinkAnswer : public ingress::GrpcAnswer {
 // Starts the gRPC listener whose calls GrpcIngress routes and checks. Null
 // when the implicit default port is busy (skipped with a warning).
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flags,
-                                                             const ingress::GrpcIngress* gateway) {
+                                                             const ingress::GrpcIngress* gateway,
+                                                             serving::ModelRepository* repository) {
   grpc::GrpcServerOptions opts;
+  opts.repository = repository;
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
   opts.server_version = FERRY_VERSION;
@@ -386,6 +388,8 @@ Status UpProcess::Parts::BuildController() {
   router->SetActivator([c](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return c->Activate(entry, std::move(r));
   });
+  // The model repository extension: load/unload map onto the revision state.
+  router->SetRepository(c->repository());
   router->SetErrorSink([a](const std::string& key, int status, std::string_view body) {
     size_t slash = key.find('/');
     if (slash == std::string::npos) return;
@@ -470,7 +474,7 @@ Status UpProcess::Parts::StartListeners() {
   internal->SetListenPort(int_port);
   ctrl->OnGatewayService(
       [this](const std::string& service, bool exposed) { OnGatewayService(service, exposed); });
-  ASSIGN_OR_RETURN(grpc_listener, StartGrpcGateway(flags, grpc_gateway.get()));
+  ASSIGN_OR_RETURN(grpc_listener, StartGrpcGateway(flags, grpc_gateway.get(), ctrl->repository()));
   return OkStatus();
 }
 

@@ -1,4 +1,4 @@
-// Fuzz target: V2 request parsing, codec decoding and response encoding.
+// Fuzz target: V2 request parsing (and the model repository extension's bodies), codec decoding and response encoding.
 // Input layout: JSON, optionally followed by a NUL byte and the binary tail.
 // Invariant checked beyond "no crash": every encoded response is valid JSON.
 #include <simdjson.h>
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "protocol/content_type.h"
+#include "protocol/repository_json.h"
 #include "protocol/v2_json.h"
 
 using namespace ferry::protocol;
@@ -21,6 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tail = in.substr(nul + 1);
   }
   (void)LooksLikeV1Body(json);
+  (void)ParseRepositoryIndexRequest(json);
+  (void)ParseRepositoryModelRequest(json, "load");
   auto req = ParseV2Request(json, tail);
   if (!req.ok()) {
     return 0;

@@ -1,5 +1,7 @@
 #include "runtime/layout.h"
 
+#include "runtime/loader.h"
+
 #include <algorithm>
 #include <system_error>
 
@@ -203,6 +205,30 @@ StatusOr<DetectedLayout> DetectLayout(const RuntimeRegistry& registry, const fs:
         "MLmodel found in subdirectory " + mlflow_subdirs[0] + "/ of " + dir.string()};
   }
   return plain;
+}
+
+bool IsModelRepository(const RuntimeRegistry& registry, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || DetectLayout(registry, dir).ok()) {
+    return false;
+  }
+  StatusOr<Listing> listing = ListDir(dir);
+  if (!listing.ok()) {
+    return false;
+  }
+  const std::vector<FormatFiles> formats = KnownFormats(registry);
+  for (const auto& file : listing->files) {
+    if (file == "MLmodel" || MatchFile(formats, file, false) != nullptr ||
+        MatchFile(formats, file, true) != nullptr) {
+      return false;
+    }
+  }
+  for (const auto& sub : listing->subdirs) {
+    if (DetectLayout(registry, dir / sub).ok()) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace ferry::runtime

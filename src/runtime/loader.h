@@ -29,4 +29,11 @@ StatusOr<std::unique_ptr<ServedModel>> LoadModelDir(const RuntimeRegistry& regis
                                                     const std::filesystem::path& dir,
                                                     std::string_view model_name);
 
+// Whether `dir` is a model repository (KServe's multi-model layout: one directory per model,
+// each served under its directory's name) rather than one model. Only a directory that the
+// rules above refuse can be one: it holds no model file (nor MLmodel) of its own, and at least
+// one of its subdirectories is a model directory by those rules. So every directory that loads
+// as one model today still does.
+bool IsModelRepository(const RuntimeRegistry& registry, const std::filesystem::path& dir);
+
 }  // namespace ferry::runtime

@@ -354,5 +354,42 @@ TEST_F(LoaderTest, EmptyAndMissingDirs) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LoaderTest, ModelRepositoryOnlyWhereOneModelIsRefused) {
+  // One MLflow model one level down stays that one model (rule 3), whatever else is beside it.
+  Write("one/MLmodel", SklearnMlmodel());
+  Write("one/model.pkl", "pickle");
+  Write("two/model.joblib", "x");
+  EXPECT_FALSE(IsModelRepository(registry_, dir_));
+  EXPECT_TRUE(Load().ok());
+  // Two MLflow models: refused as one model today, so a repository.
+  Write("three/MLmodel", SklearnMlmodel());
+  Write("three/model.pkl", "pickle");
+  EXPECT_FALSE(Load().ok());
+  EXPECT_TRUE(IsModelRepository(registry_, dir_));
+  fs::remove_all(dir_ / "three");
+  fs::remove_all(dir_ / "one");
+  // Plain model directories only: no model at the top level, so a repository.
+  Write("one/model.pkl", "x");
+  EXPECT_FALSE(Load().ok());
+  EXPECT_TRUE(IsModelRepository(registry_, dir_));
+  // A model file of its own makes DIR a (refused) single model again, never a repository.
+  Write("model.pkl", "x");
+  EXPECT_FALSE(IsModelRepository(registry_, dir_));
+  fs::remove(dir_ / "model.pkl");
+  Write("MLmodel", SklearnMlmodel());
+  EXPECT_FALSE(IsModelRepository(registry_, dir_));
+  fs::remove(dir_ / "MLmodel");
+  // Other files (README) do not matter; no model subdirectory at all is no repository.
+  Write("README.md", "notes");
+  EXPECT_TRUE(IsModelRepository(registry_, dir_));
+  EXPECT_FALSE(IsModelRepository(registry_, dir_ / "two"));  // a model itself
+  EXPECT_FALSE(IsModelRepository(registry_, dir_ / "two" / "model.joblib"));  // a file
+  fs::remove_all(dir_ / "one");
+  fs::remove_all(dir_ / "two");
+  Write("notes/a.txt", "x");
+  EXPECT_FALSE(IsModelRepository(registry_, dir_));
+  EXPECT_FALSE(IsModelRepository(registry_, dir_ / "missing"));
+}
+
 }  // namespace
 }  // namespace ferry::runtime

@@ -120,7 +120,11 @@ void ModelRouter::NotFoundRoute(const std::shared_ptr<Call>& call) {
                   name + "/infer (Open Inference Protocol); GET /v1/models/" + name +
                   "; POST /v1/models/" + name + ":predict, /v1/models/" + name +
                   ":explain (KServe V1); POST /invocations, GET /ping, /health, /version "
-                  "(MLflow); GET /metrics");
+                  "(MLflow); GET /metrics" +
+                  (repository_ != nullptr ? "; POST /v2/repository/index, /v2/repository/models/" +
+                                                name + "/load, /v2/repository/models/" + name +
+                                                "/unload (model repository extension)"
+                                          : std::string()));
 }
 
 const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
@@ -134,6 +138,11 @@ const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, st
   if (m->state == ModelEntry::State::kFailed) {
     call->Error(503, "Model with name " + std::string(name) + " is not ready: it failed to load: " +
                          m->failure);
+    return nullptr;
+  }
+  if (m->state == ModelEntry::State::kUnloaded) {
+    // KServe's ModelNotReady text, then the cause and the fix.
+    call->Error(503, "Model with name " + std::string(name) + " is not ready. It was " + m->failure);
     return nullptr;
   }
   if (m->state == ModelEntry::State::kLoading && Activate(call, *m)) return nullptr;
@@ -164,10 +173,14 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
   bool get = method == "GET" || method == "HEAD";
   if (rest.empty() || rest == "/") {
     if (!get) return call->WrongMethod("GET");
+    // Only what this server answers: binary tensors always, the repository when it has one.
     return call->Reply(HttpResponse::Json(
         200, "{\"name\": " + JsonEscape(options_.server_name) + ", \"version\": " +
-                 JsonEscape(options_.server_version) +
-                 ", \"extensions\": [\"binary_tensor_data\", \"model_repository_extension\"]}"));
+                 JsonEscape(options_.server_version) + ", \"extensions\": [\"binary_tensor_data\"" +
+                 (repository_ != nullptr ? ", \"model_repository_extension\"" : "") + "]}"));
+  }
+  if (repository_ != nullptr && rest.starts_with("/repository/")) {
+    return RouteRepository(call, rest.substr(11));
   }
   if (rest == "/health/live") {
     if (!get) return call->WrongMethod("GET");

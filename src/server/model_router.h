@@ -9,7 +9,8 @@
 // Scale to zero (`ferry up`): a request that reaches a model entry still
 // loading is offered to the Activator; if it takes the request, the request
 // waits (no error) until the Activator resumes it with a catalog that holds
-// the loaded model. The ErrorSink hears every 4xx/5xx answered for a known
+// the loaded model. A ModelRepository, when set, serves the model repository
+// extension (load/unload through it swap this router's catalog). The ErrorSink hears every 4xx/5xx answered for a known
 // model (the InferenceService log). Both are set before serving.
 //
 // Threads: Handle/HandleWith run on I/O threads. Fast predicts run inline;
@@ -27,6 +28,7 @@
 #include "http/http_types.h"
 #include "serving/metrics.h"
 #include "serving/model_catalog.h"
+#include "serving/model_repository.h"
 #include "serving/predict_call.h"
 
 namespace ferry::server {
@@ -51,6 +53,9 @@ class ModelRouter : public http::HttpHandler {
   using ErrorSink = std::function<void(const std::string&, int, std::string_view)>;
   void SetActivator(Activator activator) { activator_ = std::move(activator); }
   void SetErrorSink(ErrorSink sink) { error_sink_ = std::move(sink); }
+  // The model repository extension (/v2/repository/...), served and advertised in GET /v2 only
+  // when set; not owned, outlives the router's serving.
+  void SetRepository(serving::ModelRepository* repository) { repository_ = repository; }
 
   void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
   std::shared_ptr<const serving::ModelCatalog> catalog() const;
@@ -66,6 +71,8 @@ class ModelRouter : public http::HttpHandler {
   void Route(std::shared_ptr<Call> call);
   void RouteV2(const std::shared_ptr<Call>& call, std::string_view rest);
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
+  // /v2/repository/... (repository_handlers.cc); `rest` follows "/v2/repository".
+  void RouteRepository(const std::shared_ptr<Call>& call, std::string_view rest);
   void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
   void InferV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
   // `explain`: the V1 :explain verb (predictions and contributions).
@@ -86,6 +93,7 @@ class ModelRouter : public http::HttpHandler {
   ModelRouterOptions options_;
   Activator activator_;
   ErrorSink error_sink_;
+  serving::ModelRepository* repository_ = nullptr;
   serving::Metrics* metrics_;
   AccessLog* access_log_;
   mutable std::mutex catalog_mu_;

@@ -24,11 +24,13 @@ namespace ferry::serving {
 struct PayloadLogger;  // serving/payload_log.h
 
 struct ModelEntry {
-  enum class State { kLoading, kReady, kFailed };
+  // kUnloaded: dropped through the model repository API (serving/model_repository.h) until a
+  // load; requests get 503 "Model with name X is not ready." and the activator never wakes it.
+  enum class State { kLoading, kReady, kFailed, kUnloaded };
 
   std::string name;
   State state = State::kLoading;
-  std::string failure;                                 // why loading failed (kFailed)
+  std::string failure;  // why loading failed (kFailed) or how it was unloaded (kUnloaded)
   std::shared_ptr<const runtime::ServedModel> served;  // set when kReady
   Metrics::ModelCounters* counters = nullptr;
   std::shared_ptr<Executor> executor;  // runs predicts too slow for an I/O thread
@@ -47,6 +49,9 @@ struct ModelEntry {
 
 struct ModelCatalog {
   std::vector<std::shared_ptr<const ModelEntry>> models;
+  // `ferry up`: the namespace of the InferenceService these models belong to (the scope of the
+  // model repository extension there); empty in `ferry serve`.
+  std::string name_space;
 
   const ModelEntry* Find(std::string_view name) const {
     for (const auto& m : models) {
@@ -54,11 +59,16 @@ struct ModelCatalog {
     }
     return nullptr;
   }
+  // Server readiness: every model ready, except those unloaded on purpose (one unloaded model
+  // must not take a multi-model server out of its Service's endpoints); false with none.
   bool AllReady() const {
+    bool any = false;
     for (const auto& m : models) {
+      if (m->state == ModelEntry::State::kUnloaded) continue;
       if (m->state != ModelEntry::State::kReady) return false;
+      any = true;
     }
-    return !models.empty();
+    return any;
   }
 };
 
