@@ -14,6 +14,7 @@ std::string ToString(const WorkKey& key) {
       "scale-to-zero tick",
       "wake-up of",
       "Namespace",
+      "InferenceGraph",
   };
   std::string out = kNames[static_cast<int>(key.kind)];
   if (key.ns.empty() && key.name.empty()) return out;

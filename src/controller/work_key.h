@@ -23,6 +23,7 @@ enum class WorkKind {
   kScaleTick,             // idle check of minReplicas: 0 models; frees retired revisions
   kWake,                  // ns/name: requests wait for a scaled-to-zero model
   kNamespace,             // name: its `default` ServiceAccount
+  kInferenceGraph,        // ns/name
 };
 
 struct WorkKey {
@@ -48,6 +49,9 @@ struct WorkKey {
   static WorkKey ScaleTick() { return {WorkKind::kScaleTick, "", ""}; }
   static WorkKey Namespace(std::string name) {
     return {WorkKind::kNamespace, "", std::move(name)};
+  }
+  static WorkKey Graph(std::string ns, std::string name) {
+    return {WorkKind::kInferenceGraph, std::move(ns), std::move(name)};
   }
   static WorkKey Wake(std::string ns, std::string name) {
     return {WorkKind::kWake, std::move(ns), std::move(name)};

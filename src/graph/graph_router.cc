@@ -32,6 +32,7 @@ void RunNode(const Run& run, const std::string& name, std::string input, Done do
 void RunStep(const Run& run, const Step& step, std::string input, Done done) {
   if (!step.node_name.empty()) return RunNode(run, step.node_name, std::move(input), done);
   run.caller->Call(step, std::move(input), [done = std::move(done)](Reply r) {
+    if (!r.error.empty()) return done(Error(500, std::move(r.error)));
     done(Outcome{r.status, std::move(r.body), std::nullopt});
   });
 }

@@ -33,6 +33,9 @@ namespace ferry::graph {
 struct Reply {
   int status = 200;
   std::string body;
+  // Non-empty: the call got no answer at all (KServe's router: the HTTP client's error); the
+  // graph then fails with 500 and this as the cause.
+  std::string error;
 };
 
 class StepCaller {

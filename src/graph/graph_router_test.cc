@@ -44,7 +44,7 @@ std::shared_ptr<const Graph> Build(const char* nodes) {
 }
 
 Reply Echo(const std::string& tag, const std::string& in) {
-  return {200, json{{"from", tag}, {"got", json::parse(in)}}.dump()};
+  return {200, json{{"from", tag}, {"got", json::parse(in)}}.dump(), ""};
 }
 
 struct Harness {
@@ -53,12 +53,15 @@ struct Harness {
     caller->services["a"] = [](const std::string& in) { return Echo("a", in); };
     caller->services["b"] = [](const std::string& in) { return Echo("b", in); };
     caller->services["cat"] = [](const std::string&) {
-      return Reply{200, R"J({"predictions":["cat"]})J"};
+      return Reply{200, R"J({"predictions":["cat"]})J", ""};
     };
     caller->services["down"] = [](const std::string&) {
-      return Reply{503, R"J({"error":"model down"})J"};
+      return Reply{503, R"J({"error":"model down"})J", ""};
     };
-    caller->services["text"] = [](const std::string&) { return Reply{200, "plain"}; };
+    caller->services["gone"] = [](const std::string&) {
+      return Reply{0, "", "dial tcp: lookup gone: no such host"};
+    };
+    caller->services["text"] = [](const std::string&) { return Reply{200, "plain", ""}; };
   }
   GraphReply Run(const char* nodes, const std::string& input) {
     GraphReply out;
@@ -157,6 +160,16 @@ TEST(GraphRouter, SplitterFollowsTheWeights) {
   EXPECT_GT(count["a"], 300);
   EXPECT_LT(count["a"], 500);
   EXPECT_EQ(count["a"] + count["b"], 2000);
+}
+
+TEST(GraphRouter, AStepWithoutAnswerFailsTheGraphWithItsCause) {
+  Harness h;
+  GraphReply r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[{"serviceName":"gone"},
+      {"serviceName":"a"}]}})J", "{}");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(RoutingErrorBody("dial tcp: lookup gone: no such host")));
+  EXPECT_EQ(h.caller->called, std::vector<std::string>{"gone"});
 }
 
 TEST(GraphRouter, NonJsonAnswerIsPassedThrough) {

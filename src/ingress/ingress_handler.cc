@@ -1,6 +1,7 @@
 #include "ingress/ingress_handler.h"
 
 #include "gateway/engine.h"
+#include "ingress/graph_dispatch.h"
 #include "protocol/v2_json.h"
 #include "serving/http_status.h"
 
@@ -84,6 +85,12 @@ http::HttpResponse NoRouteResponse(std::string_view host, bool external) {
 }
 
 http::HttpResponse NotReadyResponse(const controller::ServiceRoute& route) {
+  if (route.is_graph) {
+    return http::HttpResponse::Json(
+        503, ErrorBody("InferenceGraph " + route.name_space + "/" + route.name +
+                       " is not ready: " + route.not_ready_reason + " (kubectl describe ig " +
+                       route.name + " -n " + route.name_space + ")"));
+  }
   return http::HttpResponse::Json(
       503, ErrorBody("InferenceService " + route.name_space + "/" + route.name +
                      " has no ready revision: " + route.not_ready_reason +
@@ -170,6 +177,7 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
     case Destination::kModel:
       break;
   }
+  if (out.route->is_graph) return ServeGraph(*out.route, req, std::move(responder), parked_, router_);
   router_->HandleWith(out.revision->catalog, req, std::move(responder));
 }
 
