@@ -41,8 +41,8 @@ TEST(InferenceGraphKind, MatchesThePinnedCrds) {
     ASSERT_EQ(columns.size(), k->columns.size());
     for (size_t i = 0; i < columns.size(); ++i) EXPECT_EQ(columns[i], k->columns[i].name);
     // Every spec field is honoured or warned about; a field added later fails here.
-    for (const auto& [name, _] : v["schema"]["openAPIV3Schema"]["properties"]["spec"]
-                                    ["properties"].items()) {
+    for (const auto& [name, _] :
+         v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"].items()) {
       EXPECT_TRUE(table.count(name)) << release << ": spec." << name << " is not classified";
       all.insert(name);
     }

@@ -36,9 +36,10 @@ std::vector<FieldError> ValidateInferenceGraph(const json& obj) {
   std::string name = StringAt(obj, "metadata.name");
   if (!name.empty() && !std::regex_match(name, kName)) {
     errs.push_back({"metadata.name", "FieldValueInvalid",
-                    "Invalid value: \"" + name + "\": the InferenceGraph name must consist of "
-                    "lower case alphanumeric characters or '-', start with a letter and end "
-                    "with an alphanumeric character (regex [a-z]([-a-z0-9]*[a-z0-9])?)"});
+                    "Invalid value: \"" + name +
+                        "\": the InferenceGraph name must consist of "
+                        "lower case alphanumeric characters or '-', start with a letter and end "
+                        "with an alphanumeric character (regex [a-z]([-a-z0-9]*[a-z0-9])?)"});
   }
   for (const graph::SpecError& e : graph::ParseGraph(obj).errors) {
     errs.push_back({e.field, "FieldValueInvalid", "Invalid value: " + e.message});

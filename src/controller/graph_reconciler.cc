@@ -23,8 +23,8 @@ std::string Str(const json& o, std::initializer_list<const char*> path) {
 }
 
 // Keeps lastTransitionTime while the condition's status stays.
-json Condition(const json& old_status, const std::string& type, bool ok,
-               const std::string& reason, const std::string& message) {
+json Condition(const json& old_status, const std::string& type, bool ok, const std::string& reason,
+               const std::string& message) {
   std::string status = ok ? "True" : "False";
   std::string when = NowRfc3339();
   if (old_status.is_object() && old_status.contains("conditions")) {
@@ -59,8 +59,8 @@ std::pair<std::string, std::string> GraphReconciler::Resolve(const std::string& 
       graph::Step& step = node.steps[i];
       if (step.service_name.empty()) continue;
       std::string where = "step " + std::to_string(i) + " of node " + node_name;
-      auto isvc = ctx_.client->Get("serving.kserve.io/v1beta1", "InferenceService", ns,
-                                   step.service_name);
+      auto isvc =
+          ctx_.client->Get("serving.kserve.io/v1beta1", "InferenceService", ns, step.service_name);
       if (!isvc.ok()) {
         return {"ServiceNotFound", "InferenceService " + step.service_name + " (" + where +
                                        ") does not exist in namespace " + ns +
@@ -109,8 +109,10 @@ ReconcileResult GraphReconciler::Reconcile(const WorkKey& key) {
   if (!parsed.errors.empty()) {
     why = {"InvalidGraph", parsed.errors[0].field + ": " + parsed.errors[0].message};
   } else if (serving_->Find(skey) != nullptr) {
-    why = {"HostConflict", "InferenceService " + skey + " has the same hosts; an "
-                           "InferenceGraph needs a name no InferenceService of its namespace has"};
+    why = {"HostConflict",
+           "InferenceService " + skey +
+               " has the same hosts; an "
+               "InferenceGraph needs a name no InferenceService of its namespace has"};
   } else {
     why = Resolve(ns, &parsed.graph);
   }
@@ -138,7 +140,8 @@ ReconcileResult GraphReconciler::WriteStatus(const json& obj, const GraphState& 
   const std::string& message = st.not_ready_reason;
   json status;
   status["observedGeneration"] = obj["metadata"].value("generation", 1);
-  if (ready) status["url"] = "http://" + ExternalHost(st.name, st.ns, serving_->DomainFor(st.labels));
+  if (ready)
+    status["url"] = "http://" + ExternalHost(st.name, st.ns, serving_->DomainFor(st.labels));
   status["conditions"] = json::array({Condition(old, "ConfigurationsReady", ready, reason, message),
                                       Condition(old, "Ready", ready, reason, message),
                                       Condition(old, "RoutesReady", ready, reason, message)});

@@ -12,11 +12,11 @@ enum class Op { kNone, kEq, kNe, kLt, kLe, kGt, kGe, kLike, kNotLike };
 struct Condition::Part {
   enum class Kind { kKey, kCount, kQuery, kThis, kWrapThis };
   Kind kind = Kind::kKey;
-  std::string key;                  // kKey
-  std::vector<std::string> path;    // kQuery: keys inside the query
-  Op op = Op::kNone;                // kQuery
-  json value;                       // kQuery: the right-hand side
-  bool all = false;                 // kQuery: `#(...)#`
+  std::string key;                // kKey
+  std::vector<std::string> path;  // kQuery: keys inside the query
+  Op op = Op::kNone;              // kQuery
+  json value;                     // kQuery: the right-hand side
+  bool all = false;               // kQuery: `#(...)#`
 };
 
 namespace {
@@ -77,7 +77,7 @@ Status ParseQuery(std::string_view text, std::string_view in, Part* q) {
   while (!path.empty() && path.front() == ' ') path.remove_prefix(1);
   if (at != std::string_view::npos) {
     static constexpr std::pair<std::string_view, Op> kOps[] = {
-        {"==", Op::kEq}, {"!=", Op::kNe}, {"<=", Op::kLe}, {">=", Op::kGe}, {"!%", Op::kNotLike},
+        {"==", Op::kEq}, {"!=", Op::kNe}, {"<=", Op::kLe},  {">=", Op::kGe}, {"!%", Op::kNotLike},
         {"<", Op::kLt},  {">", Op::kGt},  {"%", Op::kLike}, {"=", Op::kEq}};
     std::string_view ops = in.substr(at);
     for (const auto& [s, op] : kOps) {
@@ -136,13 +136,20 @@ bool Glob(std::string_view s, std::string_view p) {
 template <typename T>
 bool Compare(Op op, const T& a, const T& b) {
   switch (op) {
-    case Op::kEq: return a == b;
-    case Op::kNe: return a != b;
-    case Op::kLt: return a < b;
-    case Op::kLe: return a <= b;
-    case Op::kGt: return a > b;
-    case Op::kGe: return a >= b;
-    default: return false;
+    case Op::kEq:
+      return a == b;
+    case Op::kNe:
+      return a != b;
+    case Op::kLt:
+      return a < b;
+    case Op::kLe:
+      return a <= b;
+    case Op::kGt:
+      return a > b;
+    case Op::kGe:
+      return a >= b;
+    default:
+      return false;
   }
 }
 
@@ -176,8 +183,8 @@ bool Matches(const Part& q, const json& element) {
       break;
   }
   if (q.value.is_string()) {
-    return v->is_string() && Compare(q.op, v->get_ref<const std::string&>(),
-                                     q.value.get_ref<const std::string&>());
+    return v->is_string() &&
+           Compare(q.op, v->get_ref<const std::string&>(), q.value.get_ref<const std::string&>());
   }
   if (q.value.is_number()) {
     return v->is_number() && Compare(q.op, v->get<double>(), q.value.get<double>());
@@ -274,8 +281,6 @@ StatusOr<Condition> Condition::Parse(std::string_view text) {
   return c;
 }
 
-bool Condition::Exists(const json& doc) const {
-  return parts_ != nullptr && Walk(*parts_, 0, doc);
-}
+bool Condition::Exists(const json& doc) const { return parts_ != nullptr && Walk(*parts_, 0, doc); }
 
 }  // namespace ferry::graph

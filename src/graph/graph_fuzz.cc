@@ -17,9 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (doc.is_discarded()) doc = nlohmann::json::object();
   auto c = ferry::graph::Condition::Parse(cond);
   if (c.ok()) (void)c->Exists(doc);
-  auto parsed = ferry::graph::ParseGraph(
-      nlohmann::json{{"metadata", {{"name", "g"}, {"namespace", "ns"}}},
-                     {"spec", {{"nodes", doc}}}});
+  auto parsed = ferry::graph::ParseGraph(nlohmann::json{
+      {"metadata", {{"name", "g"}, {"namespace", "ns"}}}, {"spec", {{"nodes", doc}}}});
   (void)parsed;
   return 0;
 }

@@ -16,6 +16,7 @@ struct Outcome {
   int status = 200;
   std::string body;
   std::optional<std::string> error;
+  bool known_json = false;  // no need to parse the body to know it is JSON
 };
 using Done = std::function<void(Outcome)>;
 
@@ -33,14 +34,19 @@ void RunStep(const Run& run, const Step& step, std::string input, Done done) {
   if (!step.node_name.empty()) return RunNode(run, step.node_name, std::move(input), done);
   run.caller->Call(step, std::move(input), [done = std::move(done)](Reply r) {
     if (!r.error.empty()) return done(Error(500, std::move(r.error)));
-    done(Outcome{r.status, std::move(r.body), std::nullopt});
+    done(Outcome{r.status, std::move(r.body), std::nullopt, r.known_json});
   });
 }
 
 class Sequence : public std::enable_shared_from_this<Sequence> {
  public:
   Sequence(Run run, const Node* node, std::string input, Done done)
-      : run_(std::move(run)), node_(node), input_(std::move(input)), done_(std::move(done)) {}
+      : run_(std::move(run)), node_(node), input_(std::move(input)), done_(std::move(done)) {
+    // The last step that reads the node's input takes it instead of a copy.
+    for (size_t i = 0; i < node_->steps.size(); ++i) {
+      if (!(node_->steps[i].data_response && i > 0)) last_input_use_ = i;
+    }
+  }
 
   void Next() {
     if (i_ == node_->steps.size()) return done_(std::move(last_));
@@ -49,9 +55,13 @@ class Sequence : public std::enable_shared_from_this<Sequence> {
       // The condition reads the previous step's output; a sequence stops where it fails.
       json doc = json::parse(last_.body, nullptr, /*allow_exceptions=*/false);
       if (doc.is_discarded()) return done_(Error(500, "invalid response"));
-      if (!step.condition->Exists(doc)) return done_(Outcome{500, std::move(last_.body), {}});
+      if (!step.condition->Exists(doc)) {
+        return done_(Outcome{500, std::move(last_.body), {}, last_.known_json});
+      }
     }
-    std::string request = step.data_response && i_ > 0 ? std::move(last_.body) : input_;
+    std::string request = step.data_response && i_ > 0 ? std::move(last_.body)
+                          : i_ == last_input_use_      ? std::move(input_)
+                                                       : input_;
     RunStep(run_, step, std::move(request), [self = shared_from_this(), &step](Outcome o) {
       if (o.error) return self->done_(std::move(o));
       self->last_ = std::move(o);
@@ -69,13 +79,16 @@ class Sequence : public std::enable_shared_from_this<Sequence> {
   std::string input_;
   Done done_;
   size_t i_ = 0;
+  size_t last_input_use_ = SIZE_MAX;
   Outcome last_;
 };
 
 class Ensemble : public std::enable_shared_from_this<Ensemble> {
  public:
   Ensemble(const Node* node, Done done)
-      : node_(node), done_(std::move(done)), results_(node->steps.size()),
+      : node_(node),
+        done_(std::move(done)),
+        results_(node->steps.size()),
         remaining_(static_cast<int>(node->steps.size())) {}
 
   void Start(const Run& run, const std::string& input) {
@@ -97,14 +110,16 @@ class Ensemble : public std::enable_shared_from_this<Ensemble> {
       json doc = json::parse(o.body, nullptr, /*allow_exceptions=*/false);
       if (!doc.is_object()) {
         std::string key = step.name.empty() ? std::to_string(i) : step.name;
-        return done_(Error(500, "ensemble step " + key + " answered " +
-                                    std::to_string(o.status) + " with a body that is not a JSON "
+        return done_(Error(500, "ensemble step " + key + " answered " + std::to_string(o.status) +
+                                    " with a body that is not a JSON "
                                     "object, which an ensemble cannot merge"));
       }
-      if (step.hard && !Successful(o.status)) return done_(Outcome{o.status, doc.dump(), {}});
+      if (step.hard && !Successful(o.status)) {
+        return done_(Outcome{o.status, doc.dump(), {}, true});
+      }
       merged[step.name.empty() ? std::to_string(i) : step.name] = std::move(doc);
     }
-    done_(Outcome{200, merged.dump(), {}});
+    done_(Outcome{200, merged.dump(), {}, true});
   }
 
   const Node* node_;
@@ -166,7 +181,7 @@ void RunGraph(std::shared_ptr<const Graph> graph, std::string input,
     if (o.error) {
       r.body = RoutingErrorBody(*o.error);
     } else {
-      r.json_body = json::accept(o.body);
+      r.json_body = o.known_json || json::accept(o.body);
       r.body = std::move(o.body);
     }
     done(std::move(r));

@@ -36,6 +36,7 @@ struct Reply {
   // Non-empty: the call got no answer at all (KServe's router: the HTTP client's error); the
   // graph then fails with 500 and this as the cause.
   std::string error;
+  bool known_json = false;  // the body is JSON (the model router said so): not parsed to check
 };
 
 class StepCaller {

@@ -44,7 +44,7 @@ std::shared_ptr<const Graph> Build(const char* nodes) {
 }
 
 Reply Echo(const std::string& tag, const std::string& in) {
-  return {200, json{{"from", tag}, {"got", json::parse(in)}}.dump(), ""};
+  return {200, json{{"from", tag}, {"got", json::parse(in)}}.dump(), "", false};
 }
 
 struct Harness {
@@ -53,15 +53,15 @@ struct Harness {
     caller->services["a"] = [](const std::string& in) { return Echo("a", in); };
     caller->services["b"] = [](const std::string& in) { return Echo("b", in); };
     caller->services["cat"] = [](const std::string&) {
-      return Reply{200, R"J({"predictions":["cat"]})J", ""};
+      return Reply{200, R"J({"predictions":["cat"]})J", "", false};
     };
     caller->services["down"] = [](const std::string&) {
-      return Reply{503, R"J({"error":"model down"})J", ""};
+      return Reply{503, R"J({"error":"model down"})J", "", false};
     };
     caller->services["gone"] = [](const std::string&) {
-      return Reply{0, "", "dial tcp: lookup gone: no such host"};
+      return Reply{0, "", "dial tcp: lookup gone: no such host", false};
     };
-    caller->services["text"] = [](const std::string&) { return Reply{200, "plain", ""}; };
+    caller->services["text"] = [](const std::string&) { return Reply{200, "plain", "", false}; };
   }
   GraphReply Run(const char* nodes, const std::string& input) {
     GraphReply out;
@@ -79,23 +79,27 @@ struct Harness {
 TEST(GraphRouter, SequencePassesRequestOrResponse) {
   Harness h;
   GraphReply r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[
-      {"serviceName":"a"},{"serviceName":"b","data":"$response"}]}})J", R"J({"x":1})J");
+      {"serviceName":"a"},{"serviceName":"b","data":"$response"}]}})J",
+                       R"J({"x":1})J");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), json::parse(R"J({"from":"b","got":{"from":"a","got":{"x":1}}})J"));
   r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[
-      {"serviceName":"a"},{"serviceName":"b","data":"$request"}]}})J", R"J({"x":1})J");
+      {"serviceName":"a"},{"serviceName":"b","data":"$request"}]}})J",
+            R"J({"x":1})J");
   EXPECT_EQ(json::parse(r.body), json::parse(R"J({"from":"b","got":{"x":1}})J"));
 }
 
 TEST(GraphRouter, SequenceHardStopsSoftContinues) {
   Harness h;
   GraphReply r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[
-      {"serviceName":"down","dependency":"Hard"},{"serviceName":"b"}]}})J", "{}");
+      {"serviceName":"down","dependency":"Hard"},{"serviceName":"b"}]}})J",
+                       "{}");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, R"J({"error":"model down"})J");
   EXPECT_EQ(h.caller->called, std::vector<std::string>{"down"});
   r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[
-      {"serviceName":"down"},{"serviceName":"b"}]}})J", "{}");
+      {"serviceName":"down"},{"serviceName":"b"}]}})J",
+            "{}");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["from"], "b");
 }
@@ -136,12 +140,14 @@ TEST(GraphRouter, EnsembleMergesByStepName) {
   Harness h;
   GraphReply r = h.Run(R"J({"root":{"routerType":"Ensemble","steps":[
       {"serviceName":"a","name":"first"},{"serviceName":"down"},{"nodeName":"inner"}]},
-      "inner":{"routerType":"Sequence","steps":[{"serviceName":"cat"}]}})J", R"J({"x":1})J");
+      "inner":{"routerType":"Sequence","steps":[{"serviceName":"cat"}]}})J",
+                       R"J({"x":1})J");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), json::parse(R"J({"first":{"from":"a","got":{"x":1}},
       "1":{"error":"model down"},"2":{"predictions":["cat"]}})J"));
   r = h.Run(R"J({"root":{"routerType":"Ensemble","steps":[
-      {"serviceName":"a"},{"serviceName":"down","dependency":"Hard"}]}})J", "{}");
+      {"serviceName":"a"},{"serviceName":"down","dependency":"Hard"}]}})J",
+            "{}");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(json::parse(r.body), json::parse(R"J({"error":"model down"})J"));
   r = h.Run(R"J({"root":{"routerType":"Ensemble","steps":[{"serviceName":"text"}]}})J", "{}");
@@ -165,7 +171,8 @@ TEST(GraphRouter, SplitterFollowsTheWeights) {
 TEST(GraphRouter, AStepWithoutAnswerFailsTheGraphWithItsCause) {
   Harness h;
   GraphReply r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[{"serviceName":"gone"},
-      {"serviceName":"a"}]}})J", "{}");
+      {"serviceName":"a"}]}})J",
+                       "{}");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(json::parse(r.body),
             json::parse(RoutingErrorBody("dial tcp: lookup gone: no such host")));
@@ -174,8 +181,8 @@ TEST(GraphRouter, AStepWithoutAnswerFailsTheGraphWithItsCause) {
 
 TEST(GraphRouter, NonJsonAnswerIsPassedThrough) {
   Harness h;
-  GraphReply r = h.Run(R"J({"root":{"routerType":"Sequence","steps":[{"serviceName":"text"}]}})J",
-                       "{}");
+  GraphReply r =
+      h.Run(R"J({"root":{"routerType":"Sequence","steps":[{"serviceName":"text"}]}})J", "{}");
   EXPECT_EQ(r.body, "plain");
   EXPECT_FALSE(r.json_body);
 }

@@ -33,11 +33,13 @@ std::optional<std::string> SplitServiceUrl(const std::string& url, Step* step) {
   for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string path = slash == std::string_view::npos ? "" : std::string(u.substr(slash));
   size_t dots = std::count(host.begin(), host.end(), '.');
-  bool local = (EndsWith(host, ".svc.cluster.local") && dots == 4) ||
-               (EndsWith(host, ".svc") && dots == 2);
-  if (!local) return "serviceUrl `" + url + "` names host `" + host + "`, which is outside Ferry" + fix;
+  bool local =
+      (EndsWith(host, ".svc.cluster.local") && dots == 4) || (EndsWith(host, ".svc") && dots == 2);
+  if (!local)
+    return "serviceUrl `" + url + "` names host `" + host + "`, which is outside Ferry" + fix;
   if (path.substr(0, 4) != "/v1/" && path.substr(0, 4) != "/v2/") {
-    return "serviceUrl `" + url + "` has no model path (/v1/models/NAME:predict or "
+    return "serviceUrl `" + url +
+           "` has no model path (/v1/models/NAME:predict or "
            "/v2/models/NAME/infer)";
   }
   step->host = host;
@@ -51,14 +53,15 @@ void ParseStep(const json& s, const std::string& field, RouterType type, Step* s
   step->node_name = StringField(s, "nodeName");
   step->service_name = StringField(s, "serviceName");
   step->service_url = StringField(s, "serviceUrl");
-  int targets = !step->node_name.empty() + !step->service_name.empty() +
-                !step->service_url.empty();
+  int targets = !step->node_name.empty() + !step->service_name.empty() + !step->service_url.empty();
   if (targets == 0) {
-    errors->push_back({field, "the step names no inference target: set one of serviceName, "
-                              "nodeName or serviceUrl"});
+    errors->push_back({field,
+                       "the step names no inference target: set one of serviceName, "
+                       "nodeName or serviceUrl"});
   } else if (targets > 1) {
-    errors->push_back({field, "the step sets more than one of nodeName, serviceName, serviceUrl; "
-                              "keep one"});
+    errors->push_back({field,
+                       "the step sets more than one of nodeName, serviceName, serviceUrl; "
+                       "keep one"});
   }
   if (!step->service_url.empty()) {
     if (auto err = SplitServiceUrl(step->service_url, step)) {
@@ -69,9 +72,10 @@ void ParseStep(const json& s, const std::string& field, RouterType type, Step* s
   if (data == "$response") {
     step->data_response = true;
   } else if (!data.empty() && data != "$request") {
-    errors->push_back({field + ".data", "data `" + data + "` is not supported: KServe's router "
-                                        "passes `$request` (the graph's input) or `$response` "
-                                        "(the previous step's output)"});
+    errors->push_back({field + ".data", "data `" + data +
+                                            "` is not supported: KServe's router "
+                                            "passes `$request` (the graph's input) or `$response` "
+                                            "(the previous step's output)"});
   }
   std::string cond = StringField(s, "condition");
   if (!cond.empty()) {
@@ -82,15 +86,17 @@ void ParseStep(const json& s, const std::string& field, RouterType type, Step* s
       errors->push_back({field + ".condition", std::string(c.status().message())});
     }
   } else if (type == RouterType::kSwitch) {
-    errors->push_back({field + ".condition", "a Switch step needs a condition (KServe's router "
-                                             "never picks a step without one)"});
+    errors->push_back({field + ".condition",
+                       "a Switch step needs a condition (KServe's router "
+                       "never picks a step without one)"});
   }
   step->hard = StringField(s, "dependency") == "Hard";
   if (auto w = s.find("weight"); w != s.end() && w->is_number_integer()) {
     step->weight = w->get<int64_t>();
   } else if (type == RouterType::kSplitter) {
-    errors->push_back({field + ".weight", "a Splitter step needs a weight (the weights of a "
-                                          "node add up to 100)"});
+    errors->push_back({field + ".weight",
+                       "a Splitter step needs a weight (the weights of a "
+                       "node add up to 100)"});
   }
 }
 
@@ -116,7 +122,8 @@ void CheckReferences(const Graph& g, std::vector<SpecError>* errors) {
         int st = state[s.node_name];
         if (st == 1) {
           errors->push_back({"spec.nodes." + n, "node `" + n + "` leads back to node `" +
-                                                    s.node_name + "` through nodeName steps: a "
+                                                    s.node_name +
+                                                    "` through nodeName steps: a "
                                                     "graph must not loop"});
           return true;
         }
@@ -169,8 +176,9 @@ ParsedGraph ParseGraph(const json& obj) {
     } else if (type == "Splitter") {
       node.type = RouterType::kSplitter;
     } else {
-      out.errors.push_back({field + ".routerType", "routerType `" + type + "` is not one of "
-                                                   "Sequence, Switch, Ensemble, Splitter"});
+      out.errors.push_back({field + ".routerType", "routerType `" + type +
+                                                       "` is not one of "
+                                                       "Sequence, Switch, Ensemble, Splitter"});
       continue;
     }
     const json steps = n.value("steps", json::array());
@@ -181,8 +189,8 @@ ParsedGraph ParseGraph(const json& obj) {
       Step step;
       ParseStep(steps[i], sf, node.type, &step, &out.errors);
       if (!step.name.empty() && !names.insert(step.name).second) {
-        out.errors.push_back({sf + ".name", "node `" + name + "` has more than one step named `" +
-                                                step.name + "`"});
+        out.errors.push_back(
+            {sf + ".name", "node `" + name + "` has more than one step named `" + step.name + "`"});
       }
       total += step.weight;
       node.steps.push_back(std::move(step));
@@ -191,15 +199,19 @@ ParsedGraph ParseGraph(const json& obj) {
       out.errors.push_back({field + ".steps", "node `" + name + "` has no steps"});
     }
     if (node.type == RouterType::kSplitter && total != 100) {
-      out.errors.push_back({field + ".steps", "splitter node `" + name + "`: the sum of traffic "
-                                              "weights for all routing targets should be 100 (it "
-                                              "is " + std::to_string(total) + ")"});
+      out.errors.push_back(
+          {field + ".steps", "splitter node `" + name +
+                                 "`: the sum of traffic "
+                                 "weights for all routing targets should be 100 (it "
+                                 "is " +
+                                 std::to_string(total) + ")"});
     }
     g.nodes.emplace(name, std::move(node));
   }
   if (!nodes->contains("root")) {
-    out.errors.push_back({"spec.nodes", "root node not found: the graph's entry node must be "
-                                        "named `root`"});
+    out.errors.push_back({"spec.nodes",
+                          "root node not found: the graph's entry node must be "
+                          "named `root`"});
   }
   CheckReferences(g, &out.errors);
   return out;

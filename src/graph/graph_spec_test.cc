@@ -39,29 +39,32 @@ TEST(GraphSpec, ParsesKServesExamples) {
 }
 
 TEST(GraphSpec, RefusesWhatKServeOrFerryCannotRun) {
-  ExpectError(R"({"main":{"routerType":"Sequence","steps":[{"serviceName":"a"}]}})",
-              "spec.nodes", "root node not found");
+  ExpectError(R"({"main":{"routerType":"Sequence","steps":[{"serviceName":"a"}]}})", "spec.nodes",
+              "root node not found");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"name":"x"}]}})",
               "spec.nodes.root.steps[0]", "names no inference target");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"serviceName":"a","nodeName":"b"}]}})",
               "spec.nodes.root.steps[0]", "more than one of nodeName");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"serviceName":"a","name":"x"},
-              {"serviceName":"b","name":"x"}]}})", "spec.nodes.root.steps[1].name", "more than one step named");
+              {"serviceName":"b","name":"x"}]}})",
+              "spec.nodes.root.steps[1].name", "more than one step named");
   ExpectError(R"({"root":{"routerType":"Splitter","steps":[{"serviceName":"a","weight":20},
-              {"serviceName":"b","weight":70}]}})", "spec.nodes.root.steps", "should be 100");
+              {"serviceName":"b","weight":70}]}})",
+              "spec.nodes.root.steps", "should be 100");
   ExpectError(R"({"root":{"routerType":"Splitter","steps":[{"serviceName":"a"}]}})",
               "spec.nodes.root.steps[0].weight", "needs a weight");
   ExpectError(R"({"root":{"routerType":"Switch","steps":[{"serviceName":"a"}]}})",
               "spec.nodes.root.steps[0].condition", "needs a condition");
   ExpectError(R"({"root":{"routerType":"Switch","steps":[{"serviceName":"a",
-              "condition":"a.@reverse"}]}})", "spec.nodes.root.steps[0].condition", "a.@reverse");
+              "condition":"a.@reverse"}]}})",
+              "spec.nodes.root.steps[0].condition", "a.@reverse");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"serviceName":"a","data":"$x"}]}})",
               "spec.nodes.root.steps[0].data", "$x");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"nodeName":"nope"}]}})",
               "spec.nodes.root.steps[0].nodeName", "names no node");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[{"nodeName":"b"}]},
-              "b":{"routerType":"Sequence","steps":[{"nodeName":"root"}]}})", "spec.nodes.root",
-              "must not loop");
+              "b":{"routerType":"Sequence","steps":[{"nodeName":"root"}]}})",
+              "spec.nodes.root", "must not loop");
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[
               {"serviceUrl":"http://example.com/v1/models/a:predict"}]}})",
               "spec.nodes.root.steps[0].serviceUrl", "outside Ferry");

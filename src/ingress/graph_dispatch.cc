@@ -12,11 +12,29 @@ namespace {
 
 using StepDone = std::function<void(graph::Reply)>;
 
+graph::Reply Answer(int status, std::string body) {
+  graph::Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// No answer at all: the router's HTTP client error.
+graph::Reply NoAnswer(std::string error) {
+  graph::Reply r;
+  r.error = std::move(error);
+  return r;
+}
+
 // Where a step's model answers: the reply goes on to the graph instead of a socket.
 class StepSink : public http::ResponseSink {
  public:
   explicit StepSink(StepDone done) : done_(std::move(done)) {}
-  void Send(http::HttpResponse r) override { done_({r.status, std::move(r.body), ""}); }
+  void Send(http::HttpResponse r) override {
+    graph::Reply reply = Answer(r.status, std::move(r.body));
+    reply.known_json = r.content_type == "application/json";
+    done_(std::move(reply));
+  }
   void StartStream(http::HttpResponse head) override { Send(std::move(head)); }
   bool WriteChunk(std::string) override { return false; }
   void EndStream() override {}
@@ -31,7 +49,10 @@ class StepCall : public PipelineCall {
  public:
   StepCall(server::ModelRouter* router, const std::string* principal, http::Responder client,
            const graph::Step& step, std::string body, StepDone done)
-      : router_(router), principal_(principal), client_(std::move(client)), host_(step.host),
+      : router_(router),
+        principal_(principal),
+        client_(std::move(client)),
+        host_(step.host),
         done_(std::move(done)) {
     request_.method = "POST";
     request_.target = step.path;
@@ -57,26 +78,27 @@ class StepCall : public PipelineCall {
   HeaderList& Headers() override { return request_.headers; }
   void Post(std::function<void()> fn) override { client_.Post(std::move(fn)); }
   void Abandon(const Status& why) override {
-    done_({serving::HttpStatusFor(why.code()), protocol::WriteJsonError(why.message()), ""});
+    done_(Answer(serving::HttpStatusFor(why.code()), protocol::WriteJsonError(why.message())));
   }
   void Finish(GatewayOutcome& out) override {
     switch (out.kind) {
       case GatewayOutcome::Kind::kDenied:  // the step's policies: what its sidecar answers
-        return done_({out.denial.status, out.denial.body, ""});
+        return done_(Answer(out.denial.status, out.denial.body));
       case GatewayOutcome::Kind::kNoRoute:  // in a cluster: the router's DNS lookup fails
-        return done_({0, "", "Post \"http://" + host_ + request_.target + "\": dial tcp: lookup " +
-                                 host_ + ": no such host"});
+        return done_(NoAnswer("Post \"http://" + host_ + request_.target + "\": dial tcp: lookup " +
+                              host_ + ": no such host"));
       case GatewayOutcome::Kind::kNotReady:
-        return done_({503, NotReadyResponse(*out.route).body, ""});
+        return done_(Answer(503, NotReadyResponse(*out.route).body));
       case GatewayOutcome::Kind::kPending:
-        return done_({0, "", "gateway: unexpected park"});
+        return done_(NoAnswer("gateway: unexpected park"));
       case GatewayOutcome::Kind::kRouted:
         break;
     }
     if (out.route->is_graph) {
-      return done_({0, "", "step host " + host_ + " is InferenceGraph " + out.route->name_space +
-                               "/" + out.route->name + ": Ferry does not run a graph as a step "
-                               "of another graph; use a nodeName step"});
+      return done_(NoAnswer("step host " + host_ + " is InferenceGraph " + out.route->name_space +
+                            "/" + out.route->name +
+                            ": Ferry does not run a graph as a step of another graph; use a "
+                            "nodeName step"));
     }
     router_->HandleWith(out.revision->catalog, request_,
                         http::Responder(std::make_shared<StepSink>(std::move(done_))));
@@ -94,8 +116,11 @@ class StepCall : public PipelineCall {
 class GraphSteps : public graph::StepCaller {
  public:
   GraphSteps(ParkedCalls* parked, server::ModelRouter* router, std::string principal,
-             http::Responder client)
-      : parked_(parked), router_(router), principal_(std::move(principal)),
+             const GatewaySnapshots::View& view, http::Responder client)
+      : parked_(parked),
+        router_(router),
+        principal_(std::move(principal)),
+        view_(view),
         client_(std::move(client)) {}
 
   void Call(const graph::Step& step, std::string body, StepDone done) override {
@@ -103,8 +128,10 @@ class GraphSteps : public graph::StepCaller {
     // answers, which is after every step's answer.
     auto call = std::make_shared<StepCall>(router_, &principal_, client_, step, std::move(body),
                                            std::move(done));
-    GatewayOutcome out = parked_->pipeline().Evaluate(call->Input(), call->Headers(),
-                                                      call->progress);
+    call->progress.view = view_;  // no snapshot load (a mutex) per step
+    call->progress.loaded = true;
+    GatewayOutcome out =
+        parked_->pipeline().Evaluate(call->Input(), call->Headers(), call->progress);
     if (out.kind == GatewayOutcome::Kind::kPending) {
       parked_->Park(call, std::move(out.pending));  // resumes (or abandons) the call itself
       return;
@@ -121,25 +148,26 @@ class GraphSteps : public graph::StepCaller {
   ParkedCalls* parked_;
   server::ModelRouter* router_;
   std::string principal_;
+  GatewaySnapshots::View view_;
   http::Responder client_;
 };
 
 }  // namespace
 
-void ServeGraph(const controller::ServiceRoute& route, http::HttpRequest& request,
-                http::Responder responder, ParkedCalls* parked, server::ModelRouter* router) {
+void ServeGraph(const controller::ServiceRoute& route, const GatewaySnapshots::View& view,
+                http::HttpRequest& request, http::Responder responder, ParkedCalls* parked,
+                server::ModelRouter* router) {
   if (request.method == "GET" && request.path == "/readyz") {
     return responder.Send(http::HttpResponse::Text(200, ""));
   }
-  auto steps = std::make_shared<GraphSteps>(parked, router, route.graph_principal, responder);
-  graph::RunGraph(route.graph, std::move(request.body), steps,
-                  [responder](graph::GraphReply r) {
-                    http::HttpResponse resp;
-                    resp.status = r.status;
-                    resp.content_type = r.json_body ? "application/json" : "text/plain; charset=utf-8";
-                    resp.body = std::move(r.body);
-                    responder.Send(std::move(resp));
-                  });
+  auto steps = std::make_shared<GraphSteps>(parked, router, route.graph_principal, view, responder);
+  graph::RunGraph(route.graph, std::move(request.body), steps, [responder](graph::GraphReply r) {
+    http::HttpResponse resp;
+    resp.status = r.status;
+    resp.content_type = r.json_body ? "application/json" : "text/plain; charset=utf-8";
+    resp.body = std::move(r.body);
+    responder.Send(std::move(resp));
+  });
 }
 
 }  // namespace ferry::ingress

@@ -23,7 +23,9 @@
 
 namespace ferry::ingress {
 
-void ServeGraph(const controller::ServiceRoute& route, http::HttpRequest& request,
-                http::Responder responder, ParkedCalls* parked, server::ModelRouter* router);
+// `view`: the snapshots the graph's request was routed with; its steps use them too.
+void ServeGraph(const controller::ServiceRoute& route, const GatewaySnapshots::View& view,
+                http::HttpRequest& request, http::Responder responder, ParkedCalls* parked,
+                server::ModelRouter* router);
 
 }  // namespace ferry::ingress

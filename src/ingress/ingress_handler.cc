@@ -44,7 +44,7 @@ class HttpParked : public PipelineCall {
   HeaderList& Headers() override { return request_.headers; }
   void Post(std::function<void()> fn) override { responder_.Post(std::move(fn)); }
   void Finish(GatewayOutcome& outcome) override {
-    handler_->Dispatch(request_, responder_, outcome);
+    handler_->Dispatch(request_, responder_, outcome, progress.view);
   }
   void Abandon(const Status& why) override {
     responder_.Send(
@@ -132,7 +132,7 @@ void IngressHandler::Handle(http::HttpRequest& req, http::Responder responder) {
   if (out.kind == GatewayOutcome::Kind::kPending) {
     return Park(req, std::move(responder), std::move(progress), std::move(out.pending));
   }
-  Dispatch(req, std::move(responder), out);
+  Dispatch(req, std::move(responder), out, progress.view);
 }
 
 void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
@@ -148,7 +148,7 @@ void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
 }
 
 void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
-                              GatewayOutcome& out) {
+                              GatewayOutcome& out, const GatewaySnapshots::View& view) {
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
       return responder.Send(DenialResponse(out.denial));
@@ -177,7 +177,9 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
     case Destination::kModel:
       break;
   }
-  if (out.route->is_graph) return ServeGraph(*out.route, req, std::move(responder), parked_, router_);
+  if (out.route->is_graph) {
+    return ServeGraph(*out.route, view, req, std::move(responder), parked_, router_);
+  }
   router_->HandleWith(out.revision->catalog, req, std::move(responder));
 }
 
