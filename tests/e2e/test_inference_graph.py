@@ -121,6 +121,9 @@ class InferenceGraphTest(unittest.TestCase):
         r = self.post(host2, {"instances": ROWS})
         self.assertEqual(r.status_code, 400, r.text)
         self.assertIn("instances", r.text)
+        described = self.up.kubectl("describe", "ig", "model-chainer", "-n", NS).stdout
+        self.assertIn("InferenceGraphReady", described)
+        self.assertIn("serviceName:", described.replace("Service Name:", "serviceName:"))
         table = self.up.kubectl("get", "ig", "-n", NS).stdout.splitlines()
         self.assertEqual(table[0].split(), ["NAME", "URL", "READY", "AGE"])
         self.assertTrue(any(l.split()[:3] == ["model-chainer", "http://" + host, "True"]
