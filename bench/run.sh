@@ -17,8 +17,8 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# payloadlog servingab servingir (both need BASELINE_FERRY) soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog servingab servingir}
+# payloadlog graph servingab servingir (both need BASELINE_FERRY) soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -85,6 +85,10 @@ want payloadlog && record "Payload logging: one-row V2 iris via the gateway, log
   "ferry up --workers 2, two InferenceServices of the same model in the same process, one with spec.predictor.logger (mode all) to a local nginx answering 200; wrk -t2 -c16, $S s per run, sides alternating over ${PAYLOAD_LOG_ROUNDS:-5} rounds, medians; server CPU = the ferry process's user + system time per request, same run." \
   /usr/bin/python3 bench/payload_log_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
   --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}"
+# InferenceGraph: a two-step Sequence vs its first step alone (target: ≥ 0.8× the throughput).
+want graph && record "InferenceGraph: two-step Sequence vs its first step alone, one-row V1 iris via the external gateway" \
+  "One ferry up --profile none --workers 2; wrk -t2 -c16, $S s per side per round, sides alternating, same run. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \
+  /usr/bin/python3 bench/graph_bench.py --ferry "$BUILD/ferry" --seconds "$S" --rounds "${GRAPH_ROUNDS:-5}"
 # The V2 infer path before/after a change: one-row REST and gRPC against BASELINE_FERRY (e.g. a
 # copy of main's binary) and this build, alternately, same run (skipped without a baseline).
 if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then

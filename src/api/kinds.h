@@ -97,6 +97,16 @@ void AddKnativeKinds(std::vector<KindInfo>* kinds);  // serving.knative.dev/v1, 
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);
 void DefaultInferenceService(nlohmann::json& obj);
 std::vector<std::string> InferenceServiceWarnings(const nlohmann::json& obj);
+std::vector<FieldError> ValidateInferenceGraph(const nlohmann::json& obj);
+std::vector<std::string> InferenceGraphWarnings(const nlohmann::json& obj);
+// Every field of an InferenceGraph's spec (KServe v0.14 and v0.15 CRDs): honoured, or
+// accepted with a warning that it has no effect here.
+struct GraphSpecField {
+  std::string name;
+  bool honoured;
+  std::string why;
+};
+const std::vector<GraphSpecField>& InferenceGraphSpecFields();
 std::vector<FieldError> ValidateAuthorizationPolicy(const nlohmann::json& obj);
 std::vector<std::string> AuthorizationPolicyWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateRequestAuthentication(const nlohmann::json& obj);

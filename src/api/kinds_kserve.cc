@@ -1,4 +1,4 @@
-// serving.kserve.io: InferenceService (v1beta1), ServingRuntime,
+// serving.kserve.io: InferenceService (v1beta1), InferenceGraph, ServingRuntime,
 // ClusterServingRuntime and ClusterStorageContainer (v1alpha1).
 #include "api/kinds.h"
 
@@ -103,6 +103,29 @@ void AddKServeKinds(std::vector<KindInfo>* kinds) {
   isvc.warnings = InferenceServiceWarnings;
   isvc.schema = IsvcSchema();
   kinds->push_back(isvc);
+
+  // Names, short name and printer columns as KServe's CRD has them (URL, Ready, Age).
+  KindInfo ig = KServe("v1alpha1", "inferencegraphs", "InferenceGraph");
+  ig.short_names = {"ig"};
+  ig.columns = {{"URL"}, {"Ready"}};
+  ig.cells = [](const json& o) {
+    json ready = nullptr;
+    for (const json& c : At(o, "status.conditions")) {
+      if (StringAt(c, "type") == "Ready") ready = StringAt(c, "status");
+    }
+    std::string url = StringAt(o, "status.url");
+    return json::array({url.empty() ? json() : json(url), ready});
+  };
+  ig.validate = ValidateInferenceGraph;
+  ig.warnings = InferenceGraphWarnings;
+  {
+    std::string spec;
+    for (const GraphSpecField& f : InferenceGraphSpecFields()) {
+      spec += (spec.empty() ? "" : ",") + ("\"" + f.name + "\":\"*\"");
+    }
+    ig.schema = R"({"spec":{)" + spec + R"(},"status":"*"})";
+  }
+  kinds->push_back(ig);
 
   KindInfo sr = KServe("v1alpha1", "servingruntimes", "ServingRuntime");
   sr.columns = {{"Disabled"}, {"ModelType"}, {"Containers"}};

@@ -8,6 +8,7 @@
 #include "controller/domain_reconciler.h"
 #include "controller/events.h"
 #include "controller/gateway_service_reconciler.h"
+#include "controller/graph_reconciler.h"
 #include "controller/isvc_reconciler.h"
 #include "controller/job_reconciler.h"
 #include "controller/knative_view.h"
@@ -32,6 +33,7 @@ std::string Meta(const json& obj, const char* key) {
 }
 
 KeyList IsvcKeys(const json& o) { return {WorkKey::Isvc(Meta(o, "namespace"), Meta(o, "name"))}; }
+KeyList GraphKeys(const json& o) { return {WorkKey::Graph(Meta(o, "namespace"), Meta(o, "name"))}; }
 KeyList ProfileKeys(const json& o) { return {WorkKey::Profile(Meta(o, "name"))}; }
 KeyList JobKeys(const json& o) { return {WorkKey::Job(Meta(o, "namespace"), Meta(o, "name"))}; }
 
@@ -101,6 +103,7 @@ struct WatchedKind {
 
 constexpr WatchedKind kWatched[] = {
     {"serving.kserve.io/v1beta1", "InferenceService", IsvcKeys},
+    {"serving.kserve.io/v1alpha1", "InferenceGraph", GraphKeys},
     {"v1", "Secret", SecretKeys},
     {"v1", "ServiceAccount", ServiceAccountKeys},
     {"v1", "Namespace", NamespaceKeys},
@@ -137,6 +140,7 @@ class Controller::Impl {
   PodView pods_;
   KnativeView knative_;
   IsvcReconciler isvcs_;
+  GraphReconciler graphs_;
   ProfileReconciler profiles_;
   NamespaceReconciler namespaces_;
   GatewayServiceReconciler gateway_services_;
@@ -168,6 +172,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
       pods_(ctx_, &events_),
       knative_(ctx_),
       isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}),
+      graphs_(ctx_, &serving_, &events_),
       profiles_(ctx_),
       namespaces_(ctx_),
       gateway_services_(ctx_),
@@ -191,6 +196,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
   route(WorkKind::kScaleTick, &scaler_);
   route(WorkKind::kWake, &scaler_);
   route(WorkKind::kRepository, &scaler_);
+  route(WorkKind::kInferenceGraph, &graphs_);
 }
 
 Status Controller::Impl::Start() {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "graph/graph_spec.h"
 #include "serving/model_catalog.h"
 
 namespace ferry::controller {
@@ -29,6 +30,11 @@ struct ServiceRoute {
   std::map<std::string, std::string, std::less<>> labels;
   std::vector<RevisionRoute> revisions;  // traffic split; empty = nothing ready
   std::string not_ready_reason;          // why there is no revision to route to
+  // An InferenceGraph's route (no revisions): the graph its router runs (null: not ready) and
+  // the identity the router calls each step with (its ServiceAccount's SPIFFE principal).
+  bool is_graph = false;
+  std::shared_ptr<const graph::Graph> graph;
+  std::string graph_principal;
 };
 
 // Lets unordered_map look up a string_view without building a std::string.

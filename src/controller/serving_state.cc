@@ -34,6 +34,22 @@ std::shared_ptr<const ServiceRoute> RouteOf(const IsvcState& s) {
   return route;
 }
 
+// The router of a graph runs as a Knative Service named after it (KServe's labels).
+std::shared_ptr<const ServiceRoute> GraphRouteOf(const GraphState& g) {
+  auto route = std::make_shared<ServiceRoute>();
+  route->name_space = g.ns;
+  route->name = g.name;
+  route->is_graph = true;
+  for (const auto& [k, v] : g.labels) route->labels[k] = v;
+  route->labels["serving.kserve.io/inferencegraph"] = g.name;
+  route->labels["serving.knative.dev/service"] = g.name;
+  route->labels["serving.knative.dev/configuration"] = g.name;
+  route->graph = g.graph;
+  route->graph_principal = "cluster.local/ns/" + g.ns + "/sa/" + g.service_account;
+  route->not_ready_reason = g.not_ready_reason;
+  return route;
+}
+
 }  // namespace
 
 ServingState::ServingState(WorkQueue* queue, serving::Metrics* metrics, int predict_threads,
@@ -47,14 +63,14 @@ IsvcState* ServingState::Find(const std::string& key) {
   return it == isvcs_.end() ? nullptr : &it->second;
 }
 
-const std::string& ServingState::DomainFor(const IsvcState& st) const {
+const std::string& ServingState::DomainFor(const std::map<std::string, std::string>& labels) const {
   const std::string* best = &domains_.default_domain;
   size_t best_size = 0;
   for (const auto& [domain, selector] : domains_.selectors) {
     bool match = !selector.empty();
     for (const auto& [k, v] : selector) {
-      auto it = st.labels.find(k);
-      match = match && it != st.labels.end() && it->second == v;
+      auto it = labels.find(k);
+      match = match && it != labels.end() && it->second == v;
     }
     if (match && selector.size() > best_size) {
       best = &domain;
@@ -120,6 +136,15 @@ void ServingState::ScheduleTick() { queue_->AddAfter(WorkKey::ScaleTick(), kTick
 
 void ServingState::PublishRoutes() {
   auto table = std::make_shared<RouteTable>();
+  // Graphs first: an InferenceService of the same name keeps its hosts.
+  for (const auto& [key, g] : graphs_) {
+    std::shared_ptr<const ServiceRoute> route = GraphRouteOf(g);
+    table->AddExternalHost(ExternalHost(g.name, g.ns, DomainFor(g.labels)), route);
+    for (const std::string& base : {g.name + "." + g.ns + ".svc.cluster.local",
+                                    g.name + "." + g.ns + ".svc", g.name + "." + g.ns}) {
+      table->AddInternalHost(base, route);
+    }
+  }
   for (const auto& [key, s] : isvcs_) {
     std::shared_ptr<const ServiceRoute> route = RouteOf(s);
     const std::string& domain = DomainFor(s);

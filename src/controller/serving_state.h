@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "controller/isvc_state.h"
+#include "graph/graph_spec.h"
 #include "controller/route_table.h"
 #include "controller/work_queue.h"
 #include "logger/dispatcher.h"
@@ -30,6 +31,18 @@ struct DomainConfig {
   std::string default_domain;
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> selectors;
   bool operator==(const DomainConfig&) const = default;
+};
+
+// An InferenceGraph as the data plane serves it.
+struct GraphState {
+  std::string ns;
+  std::string name;
+  std::map<std::string, std::string> labels;  // metadata.labels (domain selectors, policies)
+  std::string service_account = "default";    // spec.serviceAccountName: the router's identity
+  std::shared_ptr<const graph::Graph> graph;  // null: not ready
+  std::string not_ready_code;    // KServe-style reason word (ServiceNotReady, InvalidGraph...)
+  std::string not_ready_reason;  // the message naming what waits on what
+  std::string fingerprint;  // what was published: republish only when it changes
 };
 
 // What a finished download + load (or a reload after scale to zero) gives.
@@ -57,11 +70,13 @@ class ServingState {
 
   std::map<std::string, IsvcState>& isvcs() { return isvcs_; }  // by "ns/name"
   IsvcState* Find(const std::string& key);
+  std::map<std::string, GraphState>& graphs() { return graphs_; }  // by "ns/name"
 
   const DomainConfig& domains() const { return domains_; }
   void SetDomains(DomainConfig domains) { domains_ = std::move(domains); }
   // The domain of `state`'s URLs: the most specific matching selector, else the default.
-  const std::string& DomainFor(const IsvcState& state) const;
+  const std::string& DomainFor(const IsvcState& state) const { return DomainFor(state.labels); }
+  const std::string& DomainFor(const std::map<std::string, std::string>& labels) const;
 
   // Where the revisions of InferenceServices with a logger queue their events; null: none.
   void SetPayloadLogs(std::shared_ptr<logger::Dispatcher> d) { payload_logs_ = std::move(d); }
@@ -87,6 +102,7 @@ class ServingState {
   std::shared_ptr<logger::Dispatcher> payload_logs_;
   RoutesListener listener_;
   std::map<std::string, IsvcState> isvcs_;
+  std::map<std::string, GraphState> graphs_;
   std::vector<Revision> retired_;
   DomainConfig domains_;
 };

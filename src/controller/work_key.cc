@@ -15,6 +15,7 @@ std::string ToString(const WorkKey& key) {
       "wake-up of",
       "Namespace",
       "model repository operations on",
+      "InferenceGraph",
   };
   std::string out = kNames[static_cast<int>(key.kind)];
   if (key.ns.empty() && key.name.empty()) return out;

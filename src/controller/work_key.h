@@ -24,6 +24,7 @@ enum class WorkKind {
   kWake,                  // ns/name: requests wait for a scaled-to-zero model
   kNamespace,             // name: its `default` ServiceAccount
   kRepository,            // ns/name: model repository loads/unloads asked for it
+  kInferenceGraph,        // ns/name
 };
 
 struct WorkKey {
@@ -49,6 +50,9 @@ struct WorkKey {
   static WorkKey ScaleTick() { return {WorkKind::kScaleTick, "", ""}; }
   static WorkKey Namespace(std::string name) {
     return {WorkKind::kNamespace, "", std::move(name)};
+  }
+  static WorkKey Graph(std::string ns, std::string name) {
+    return {WorkKind::kInferenceGraph, std::move(ns), std::move(name)};
   }
   static WorkKey Wake(std::string ns, std::string name) {
     return {WorkKind::kWake, std::move(ns), std::move(name)};

@@ -91,6 +91,11 @@ std::string Summary(const AuthzCheckResult& r, const GatewayOutcome& out) {
     case Destination::kModel:
       break;
   }
+  if (out.route->is_graph) {
+    return "ALLOWED: forwarded to InferenceGraph " + out.route->name_space + "/" +
+           out.route->name + " (its router calls each step as " + out.route->graph_principal +
+           ")";
+  }
   return "ALLOWED: forwarded to InferenceService " + out.route->name_space + "/" + out.route->name +
          " (the model's own answer follows)";
 }

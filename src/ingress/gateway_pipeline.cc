@@ -265,9 +265,17 @@ GatewayOutcome GatewayPipeline::Evaluate(const GatewayInput& in, HeaderList& hea
     return out;
   }
   if (policy) {
-    if (through_gateway) stage.SetPeer(gateway::kIngressGatewayPrincipal);
+    if (through_gateway) {
+      stage.SetPeer(gateway::kIngressGatewayPrincipal);
+    } else if (!in.peer_principal.empty()) {
+      stage.SetPeer(in.peer_principal);
+    }
     if (!stage.Run(*policy, PredictorWorkload(*out.route), predictor_decision)) return out;
     ApplyUpstream(predictor_decision, headers);
+  }
+  if (out.route->is_graph) {  // served by its router, in process (graph_dispatch.h)
+    out.kind = out.route->graph ? GatewayOutcome::Kind::kRouted : GatewayOutcome::Kind::kNotReady;
+    return out;
   }
   if (out.route->revisions.empty()) {
     out.kind = GatewayOutcome::Kind::kNotReady;

@@ -83,6 +83,9 @@ struct GatewayInput {
   bool absolute_form = false;  // the client sent an absolute URL (HTTP_PROXY)
   std::string_view source_ip;
   uint32_t local_port = 0;
+  // kInternal: the caller's mTLS identity (an InferenceGraph's router calling a step); empty:
+  // none, as a plain cluster-local request.
+  std::string_view peer_principal;
 };
 
 // Request headers: lower-case names, duplicates in order. Mutated in place.

@@ -56,6 +56,13 @@ GrpcRoute ToRoute(const GatewayOutcome& out) {
     case GatewayOutcome::Kind::kRouted:
       break;
   }
+  if (out.route->is_graph) {
+    return {nullptr,
+            UnimplementedError("InferenceGraph " + out.route->name_space + "/" + out.route->name +
+                               " is served over HTTP only (KServe's router speaks JSON over "
+                               "HTTP); POST the request to its URL"),
+            {}};
+  }
   return {out.revision->catalog, OkStatus(), {}};
 }
 

@@ -1,6 +1,7 @@
 #include "ingress/ingress_handler.h"
 
 #include "gateway/engine.h"
+#include "ingress/graph_dispatch.h"
 #include "protocol/v2_json.h"
 #include "serving/http_status.h"
 
@@ -43,7 +44,7 @@ class HttpParked : public PipelineCall {
   HeaderList& Headers() override { return request_.headers; }
   void Post(std::function<void()> fn) override { responder_.Post(std::move(fn)); }
   void Finish(GatewayOutcome& outcome) override {
-    handler_->Dispatch(request_, responder_, outcome);
+    handler_->Dispatch(request_, responder_, outcome, progress.view);
   }
   void Abandon(const Status& why) override {
     responder_.Send(
@@ -84,6 +85,12 @@ http::HttpResponse NoRouteResponse(std::string_view host, bool external) {
 }
 
 http::HttpResponse NotReadyResponse(const controller::ServiceRoute& route) {
+  if (route.is_graph) {
+    return http::HttpResponse::Json(
+        503, ErrorBody("InferenceGraph " + route.name_space + "/" + route.name +
+                       " is not ready: " + route.not_ready_reason + " (kubectl describe ig " +
+                       route.name + " -n " + route.name_space + ")"));
+  }
   return http::HttpResponse::Json(
       503, ErrorBody("InferenceService " + route.name_space + "/" + route.name +
                      " has no ready revision: " + route.not_ready_reason +
@@ -125,7 +132,7 @@ void IngressHandler::Handle(http::HttpRequest& req, http::Responder responder) {
   if (out.kind == GatewayOutcome::Kind::kPending) {
     return Park(req, std::move(responder), std::move(progress), std::move(out.pending));
   }
-  Dispatch(req, std::move(responder), out);
+  Dispatch(req, std::move(responder), out, progress.view);
 }
 
 void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
@@ -141,7 +148,7 @@ void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
 }
 
 void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
-                              GatewayOutcome& out) {
+                              GatewayOutcome& out, const GatewaySnapshots::View& view) {
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
       return responder.Send(DenialResponse(out.denial));
@@ -169,6 +176,9 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
       return front_->ServeDashboard(req, std::move(responder));
     case Destination::kModel:
       break;
+  }
+  if (out.route->is_graph) {
+    return ServeGraph(*out.route, view, req, std::move(responder), parked_, router_);
   }
   router_->HandleWith(out.revision->catalog, req, std::move(responder));
 }

@@ -54,8 +54,10 @@ class IngressHandler : public http::HttpHandler {
   void SetListenPort(uint16_t port) { listen_port_ = port; }
   uint16_t listen_port() const { return listen_port_; }
 
-  // Answers `outcome` for `request`: the denial, or the destination.
-  void Dispatch(http::HttpRequest& request, http::Responder responder, GatewayOutcome& outcome);
+  // Answers `outcome` for `request`: the denial, or the destination. `view`: the snapshots the
+  // request was routed with (a graph's steps are routed with them too).
+  void Dispatch(http::HttpRequest& request, http::Responder responder, GatewayOutcome& outcome,
+                const GatewaySnapshots::View& view);
 
  private:
   void Park(http::HttpRequest& request, http::Responder responder, GatewayProgress progress,
