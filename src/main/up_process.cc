@@ -348,7 +348,9 @@ void UpProcess::Parts::BuildGateway() {
   front_routes = std::make_unique<ingress::FrontRoutes>(oauth2.get());  // /oauth2/*, dashboard
   external = std::make_unique<ingress::IngressHandler>(true, parked.get(), router.get());
   external->SetFrontRoutes(front_routes.get());
+  external->SetAccessLog(&access_log);
   internal = std::make_unique<ingress::IngressHandler>(false, parked.get(), router.get());
+  internal->SetAccessLog(&access_log);
   grpc_gateway = std::make_unique<ingress::GrpcIngress>(parked.get());  // V2 gRPC
 }
 
@@ -379,12 +381,15 @@ Status UpProcess::Parts::BuildController() {
   router->SetActivator([c](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return c->Activate(entry, std::move(r));
   });
-  router->SetErrorSink([a](const std::string& key, int status, std::string_view body) {
+  router->SetErrorSink([a](const std::string& key, int status, std::string_view body,
+                            const serving::RequestContext& context) {
     size_t slash = key.find('/');
     if (slash == std::string::npos) return;
-    a->isvc_logs().Append(
-        key.substr(0, slash), key.substr(slash + 1),
-        "predictor: HTTP " + std::to_string(status) + ": " + std::string(body.substr(0, 1000)));
+    a->isvc_logs().Append(key.substr(0, slash), key.substr(slash + 1),
+                          "predictor: HTTP " + std::to_string(status) + ": " +
+                              std::string(body.substr(0, 1000)) +
+                              " x-request-id=" + context.request_id +
+                              " traceparent=" + context.traceparent);
   });
   ctrl->OnRoutes([this](std::shared_ptr<const controller::RouteTable> t) {
     snapshots.SetRoutes(std::move(t));

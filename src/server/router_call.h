@@ -9,6 +9,7 @@
 #include "protocol/v2_json.h"
 #include "server/model_router.h"
 #include "serving/http_status.h"
+#include "serving/request_context.h"
 
 namespace ferry::server {
 
@@ -20,6 +21,9 @@ struct ModelRouter::Call {
   serving::Protocol protocol = serving::Protocol::kOther;
   AccessLog* access_log = nullptr;
   const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
+  // x-request-id and trace context (serving/request_context.h): answered in
+  // every response, logged, and handed to the serving core (PreparedInfer::context).
+  serving::RequestContext context;
 
   Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
@@ -29,11 +33,12 @@ struct ModelRouter::Call {
     serving::Metrics::Record(counters, protocol, response.status, seconds);
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
-                      response.body.size(), seconds);
+                      response.body.size(), seconds, context.request_id, context.traceparent);
     }
     if (response.status >= 400 && counters != nullptr && error_sink != nullptr && *error_sink) {
-      (*error_sink)(counters->model, response.status, response.body);
+      (*error_sink)(counters->model, response.status, response.body, context);
     }
+    response.headers.emplace_back(serving::kRequestIdHeader, context.request_id);
     responder.Send(std::move(response));
   }
   void Error(int status, std::string_view message) {
