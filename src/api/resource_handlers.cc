@@ -71,6 +71,10 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
   auto sel = store::MakeSelector(kind.namespaced ? path.ns : "", Param(query, "labelSelector"),
                                  Param(query, "fieldSelector"));
   if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
+  if (!kind.field_labels.empty()) {
+    Status mapped = sel->fields.MapLabels(kind.field_labels);
+    if (!mapped.ok()) return responder.Send(ErrorResponse(BadRequest(mapped.message())));
+  }
   if (watch) {
     auto rv = ParseRv(Param(query, "resourceVersion"));
     if (!rv.ok()) return responder.Send(ErrorResponse(BadRequest(rv.status().message())));
@@ -140,6 +144,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         "application/json, application/vnd.kubernetes.protobuf")));
   }
   if (!kind->stored) return HandleReview(req, *kind, path, user, responder);
+  if (kind->resource_metrics) {
+    return HandleMetrics(req, *kind, path, info.verb == "watch", query, responder);
+  }
   const std::string& sub = path.subresource;
   if (sub == "token" && kind->kind == "ServiceAccount" && req.method == "POST") {
     return HandleToken(req, path, responder);

@@ -101,7 +101,8 @@ serving::RequestContext InferenceService::ContextOf(::grpc::ServerContext* ctx) 
     }
   }
   serving::RequestContext context = serving::MakeRequestContext(id, parent, state, parents);
-  ctx->AddInitialMetadata(std::string(serving::kRequestIdHeader), context.request_id);
+  ctx->AddInitialMetadata(std::string(serving::kRequestIdHeader),
+                          std::string(context.request_id()));
   return context;
 }
 
@@ -118,10 +119,10 @@ void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view meth
     }
     metadata.emplace_back(key, std::string_view(v.data(), v.size()));
   }
-  metadata.emplace_back(serving::kRequestIdHeader, context.request_id);
-  metadata.emplace_back(serving::kTraceParentHeader, context.traceparent);
-  if (!context.tracestate.empty()) {
-    metadata.emplace_back(serving::kTraceStateHeader, context.tracestate);
+  metadata.emplace_back(serving::kRequestIdHeader, context.request_id());
+  metadata.emplace_back(serving::kTraceParentHeader, context.traceparent());
+  if (!context.tracestate().empty()) {
+    metadata.emplace_back(serving::kTraceStateHeader, context.tracestate());
   }
   thread_local std::string path;
   path.assign("/inference.GRPCInferenceService/").append(method);

@@ -42,9 +42,11 @@ void SetIdentityHeaders(const serving::RequestContext& ctx, HeaderList& headers)
     return h.first == serving::kRequestIdHeader || h.first == serving::kTraceParentHeader ||
            h.first == serving::kTraceStateHeader;
   });
-  headers.emplace_back(serving::kRequestIdHeader, ctx.request_id);
-  headers.emplace_back(serving::kTraceParentHeader, ctx.traceparent);
-  if (!ctx.tracestate.empty()) headers.emplace_back(serving::kTraceStateHeader, ctx.tracestate);
+  headers.emplace_back(serving::kRequestIdHeader, ctx.request_id());
+  headers.emplace_back(serving::kTraceParentHeader, ctx.traceparent());
+  if (!ctx.tracestate().empty()) {
+    headers.emplace_back(serving::kTraceStateHeader, ctx.tracestate());
+  }
 }
 
 // Adds x-request-id to what Ferry's in-process front routes (oauth2-proxy,
@@ -180,12 +182,12 @@ void IngressHandler::Handle(http::HttpRequest& req, http::Responder responder) {
 void IngressHandler::Answer(const http::HttpRequest& req, const http::Responder& responder,
                             const serving::RequestContext& context,
                             http::HttpResponse response) const {
-  response.headers.emplace_back(serving::kRequestIdHeader, context.request_id);
+  response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
   if (access_log_ != nullptr) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
     access_log_->Log(req.remote_address, req.method, req.target, response.status,
-                     response.body.size(), seconds, context.request_id, context.traceparent);
+                     response.body.size(), seconds, context.request_id(), context.traceparent());
   }
   responder.Send(std::move(response));
 }
@@ -229,7 +231,7 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
   }
   if (out.destination != Destination::kModel) {
     http::Responder stamped(std::make_shared<StampingSink>(std::move(responder),
-                                                           std::move(context.request_id)));
+                                                           std::string(context.request_id())));
     if (out.destination == Destination::kOauth2) return front_->ServeOauth2(req, stamped);
     return front_->ServeDashboard(req, stamped);
   }

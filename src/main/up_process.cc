@@ -38,6 +38,7 @@
 #include "ingress/oauth2_routes.h"
 #include "ingress/parked_calls.h"
 #include "main/bootstrap.h"
+#include "main/pod_usage.h"
 #include "main/certs.h"
 #include "main/data_dir.h"
 #include "main/runtimes.h"
@@ -246,6 +247,7 @@ struct UpProcess::Parts {
   std::unique_ptr<ingress::IngressHandler> external;
   std::unique_ptr<ingress::IngressHandler> internal;
   std::unique_ptr<ingress::GrpcIngress> grpc_gateway;
+  std::unique_ptr<PodUsageSampler> usage;  // metrics.k8s.io (kubectl top pod)
   // BuildController
   runtime::RuntimeRegistry registry;
   std::unique_ptr<controller::Controller> ctrl;
@@ -378,6 +380,8 @@ Status UpProcess::Parts::BuildController() {
   controller::Controller* c = ctrl.get();
   api::ApiServer* a = api.get();
   api->SetReadiness([c] { return c->Synced(); });
+  usage = std::make_unique<PodUsageSampler>(&snapshots);
+  api->SetUsageSource([u = usage.get()](const auto& pods) { return u->Report(pods); });
   router->SetActivator([c](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return c->Activate(entry, std::move(r));
   });
@@ -388,8 +392,8 @@ Status UpProcess::Parts::BuildController() {
     a->isvc_logs().Append(key.substr(0, slash), key.substr(slash + 1),
                           "predictor: HTTP " + std::to_string(status) + ": " +
                               std::string(body.substr(0, 1000)) +
-                              " x-request-id=" + context.request_id +
-                              " traceparent=" + context.traceparent);
+                              " x-request-id=" + std::string(context.request_id()) +
+                              " traceparent=" + std::string(context.traceparent()));
   });
   ctrl->OnRoutes([this](std::shared_ptr<const controller::RouteTable> t) {
     snapshots.SetRoutes(std::move(t));

@@ -33,12 +33,12 @@ struct ModelRouter::Call {
     serving::Metrics::Record(counters, protocol, response.status, seconds);
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
-                      response.body.size(), seconds, context.request_id, context.traceparent);
+                      response.body.size(), seconds, context.request_id(), context.traceparent());
     }
     if (response.status >= 400 && counters != nullptr && error_sink != nullptr && *error_sink) {
       (*error_sink)(counters->model, response.status, response.body, context);
     }
-    response.headers.emplace_back(serving::kRequestIdHeader, context.request_id);
+    response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
     responder.Send(std::move(response));
   }
   void Error(int status, std::string_view message) {

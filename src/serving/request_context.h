@@ -31,19 +31,33 @@ struct TraceParent {
   uint8_t flags = 0;
 };
 
-struct RequestContext {
-  std::string request_id;   // as answered in the response's x-request-id
-  std::string traceparent;  // "00-<trace-id>-<Ferry's span id>-<flags>", as forwarded
-  std::string tracestate;   // the client's, when its traceparent was valid; else empty
-
-  // The 32 hex digits of the trace-id (empty when there is no trace).
-  std::string_view trace_id() const;
-  // Ferry's span id (16 hex digits; empty when there is no trace).
-  std::string_view span_id() const;
-};
-
 // Longest x-request-id kept from a client (Envoy's UUIDs are 36).
 inline constexpr size_t kMaxRequestIdLength = 128;
+inline constexpr size_t kTraceParentLength = 55;
+
+// Ids are kept inline (no allocation on the request path); copyable.
+class RequestContext {
+ public:
+  // As answered in the response's x-request-id (empty only for a default-constructed context).
+  std::string_view request_id() const { return {id_.data(), id_len_}; }
+  // "00-<trace-id>-<Ferry's span id>-<flags>", as forwarded (empty: default-constructed).
+  std::string_view traceparent() const { return {parent_.data(), parent_len_}; }
+  // The client's, when its traceparent was valid; else empty.
+  const std::string& tracestate() const { return tracestate_; }
+  // The 32 hex digits of the trace-id (empty when there is no trace).
+  std::string_view trace_id() const { return traceparent().substr(3, parent_len_ ? 32 : 0); }
+  // Ferry's span id (16 hex digits; empty when there is no trace).
+  std::string_view span_id() const { return traceparent().substr(36, parent_len_ ? 16 : 0); }
+
+ private:
+  friend RequestContext MakeRequestContext(std::string_view, std::string_view, std::string_view,
+                                           int);
+  std::array<char, kMaxRequestIdLength> id_;
+  std::array<char, kTraceParentLength> parent_;
+  uint8_t id_len_ = 0;
+  uint8_t parent_len_ = 0;
+  std::string tracestate_;
+};
 // Longest tracestate kept (the spec's 32 members of up to 256 bytes may be truncated).
 inline constexpr size_t kMaxTraceStateLength = 512;
 
