@@ -94,6 +94,8 @@ ResourceClient& ApiServer::client() { return impl_->client; }
 IsvcLogs& ApiServer::isvc_logs() { return impl_->logs; }
 void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::move(ready); }
 
+void ApiServer::SetUsageSource(UsageSource source) { impl_->usage = std::move(source); }
+
 void ApiServer::Shutdown() {
   impl_->watches.Shutdown();
   impl_->followers.Shutdown();

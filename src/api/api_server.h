@@ -44,9 +44,11 @@
 #include <string_view>
 #include <vector>
 
+#include "api/pod_metrics.h"
 #include "common/status.h"
 #include "http/http_types.h"
 #include "store/resource_store.h"
+
 
 namespace ferry::api {
 
@@ -92,6 +94,8 @@ class ApiServer : public http::HttpHandler {
   IsvcLogs& isvc_logs();
   // /readyz answers 200 only once `ready` returns true; call before serving.
   void SetReadiness(std::function<bool()> ready);
+  // Where metrics.k8s.io PodMetrics come from (pod_metrics.h); call before serving.
+  void SetUsageSource(UsageSource source);
 
   void Handle(http::HttpRequest& request, http::Responder responder) override;
   // For handlers in front of the API that serve paths of their own (`ferry

@@ -14,6 +14,7 @@
 #include "api/isvc_logs.h"
 #include "api/log_follow.h"
 #include "api/object_service.h"
+#include "api/pod_metrics.h"
 #include "api/request_path.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
@@ -48,6 +49,9 @@ struct ApiServer::Impl {
                     const http::Responder& responder);
   void HandleGet(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                  bool watch, const Query& query, const http::Responder& responder);
+  // pod_metrics.cc: metrics.k8s.io PodMetrics (kubectl top pod).
+  void HandleMetrics(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
+                     bool watch, const Query& query, const http::Responder& responder);
   // DELETE on a collection (deletecollection, authorized as that verb): deletes every object
   // the label/field selectors match, one by one as kube-apiserver does, and answers the list
   // of what it deleted.
@@ -69,6 +73,7 @@ struct ApiServer::Impl {
   IsvcLogs logs;
   LogFollowers followers;  // after logs: it listens to them
   std::function<bool()> ready;  // null = always ready
+  UsageSource usage;            // null = no pod reports usage
   RbacState rbac;
   std::unique_ptr<auth::Authenticator> authn;
 };

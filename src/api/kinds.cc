@@ -18,6 +18,7 @@ const std::vector<KindInfo>& AllKinds() {
     AddKnativeKinds(&k);
     AddRbacKinds(&k);
     AddReviewKinds(&k);
+    AddMetricsKinds(&k);
     return k;
   }();
   return kinds;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -62,6 +63,12 @@ struct KindInfo {
 
   // false: no Name column first (Events print it last, wide only); cells include it.
   bool name_column = true;
+  // Field selector labels this kind supports (label → path in the stored
+  // object), as kube-apiserver's field label conversions; another label is
+  // refused with 400. Empty: any dotted path of the stored object.
+  std::map<std::string, std::string, std::less<>> field_labels;
+  // metrics.k8s.io: computed on each read from the process's usage (pod_metrics.cc).
+  bool resource_metrics = false;
   // Another kind's store resource (events.k8s.io Events are core Events).
   std::string stored_as;
   // The stored object as this kind shows it (apiVersion and kind are set after).
@@ -92,6 +99,7 @@ void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authenticat
 KindInfo PodKind();  // kinds_pod.cc, a core kind
 void AddEventKinds(std::vector<KindInfo>* kinds);  // core v1 and events.k8s.io/v1
 void AddKnativeKinds(std::vector<KindInfo>* kinds);  // serving.knative.dev/v1, read-only
+void AddMetricsKinds(std::vector<KindInfo>* kinds);  // metrics.k8s.io/v1beta1 (pod_metrics.cc)
 
 // Validators (own files).
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);

@@ -83,6 +83,35 @@ json ToEventsV1(const json& core) {
   return out;
 }
 
+// kube-apiserver's selectable fields of a core Event (label → stored path).
+std::map<std::string, std::string, std::less<>> CoreEventFields() {
+  std::map<std::string, std::string, std::less<>> m;
+  for (const char* f : {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion",
+                        "fieldPath"}) {
+    m[std::string("involvedObject.") + f] = std::string("involvedObject.") + f;
+  }
+  for (const char* f : {"reason", "reportingComponent", "type", "metadata.namespace",
+                        "metadata.name"}) {
+    m[f] = f;
+  }
+  m["source"] = "source.component";
+  return m;
+}
+
+// events.k8s.io/v1's field labels, converted to the core fields they select
+// (kube's AddFieldLabelConversionsForEvent): `kubectl events --for` and
+// clients of the new API select by regarding.*.
+std::map<std::string, std::string, std::less<>> EventsV1Fields() {
+  std::map<std::string, std::string, std::less<>> m;
+  for (const char* f : {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion",
+                        "fieldPath"}) {
+    m[std::string("regarding.") + f] = std::string("involvedObject.") + f;
+  }
+  for (const char* f : {"reason", "type", "metadata.namespace", "metadata.name"}) m[f] = f;
+  m["reportingController"] = "reportingComponent";
+  return m;
+}
+
 KindInfo BaseEvent() {
   KindInfo ev;
   ev.plural = "events";
@@ -111,6 +140,7 @@ void AddEventKinds(std::vector<KindInfo>* kinds) {
   KindInfo core = BaseEvent();
   core.versions = {"v1"};
   core.strategic_merge = true;
+  core.field_labels = CoreEventFields();
   kinds->push_back(core);  // Events carry many top-level fields; no strict schema
 
   KindInfo v1 = BaseEvent();
@@ -119,6 +149,7 @@ void AddEventKinds(std::vector<KindInfo>* kinds) {
   v1.short_names = {};
   v1.stored_as = "core/events";
   v1.convert_out = ToEventsV1;
+  v1.field_labels = EventsV1Fields();
   v1.cells = [](const json& ev) {
     // The table is built from the converted object: read the core fields back.
     json core = ev;

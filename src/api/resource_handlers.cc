@@ -60,6 +60,17 @@ StatusOr<int64_t> ParseRv(const std::string& rv) {
   return v;
 }
 
+// The list/watch/deletecollection selection: labels, and fields through the
+// kind's field labels when it has them (kube-apiserver's conversions).
+StatusOr<store::Selector> SelectorFor(const KindInfo& kind, const ResourcePath& path,
+                                      const Query& query) {
+  ASSIGN_OR_RETURN(store::Selector sel,
+                   store::MakeSelector(kind.namespaced ? path.ns : "",
+                                       Param(query, "labelSelector"), Param(query, "fieldSelector")));
+  if (!kind.field_labels.empty()) RETURN_IF_ERROR(sel.fields.MapLabels(kind.field_labels));
+  return sel;
+}
+
 }  // namespace
 
 void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
@@ -77,8 +88,7 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
                                 Param(query, "includeObject")),
                      table_type));
   }
-  auto sel = store::MakeSelector(kind.namespaced ? path.ns : "", Param(query, "labelSelector"),
-                                 Param(query, "fieldSelector"));
+  auto sel = SelectorFor(kind, path, query);
   if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
   if (watch) {
     auto rv = ParseRv(Param(query, "resourceVersion"));
@@ -104,8 +114,7 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
 void ApiServer::Impl::HandleDeleteCollection(const HttpRequest& req, const KindInfo& kind,
                                              const ResourcePath& path, const Query& query,
                                              const Responder& responder) {
-  auto sel = store::MakeSelector(kind.namespaced ? path.ns : "", Param(query, "labelSelector"),
-                                 Param(query, "fieldSelector"));
+  auto sel = SelectorFor(kind, path, query);
   if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
   json list;
   ApiError err = service.List(kind, path.version, *sel, &list);
@@ -173,6 +182,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         "application/json, application/vnd.kubernetes.protobuf")));
   }
   if (!kind->stored) return HandleReview(req, *kind, path, user, responder);
+  if (kind->resource_metrics) {
+    return HandleMetrics(req, *kind, path, info.verb == "watch", query, responder);
+  }
   const std::string& sub = path.subresource;
   if (sub == "token" && kind->kind == "ServiceAccount" && req.method == "POST") {
     return HandleToken(req, path, responder);

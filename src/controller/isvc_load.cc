@@ -113,6 +113,52 @@ void IsvcReconciler::ApplyLoaded(IsvcState& st, LoadResult r) {
                source.c_str());
 }
 
+void IsvcReconciler::StartPreviousRestart(IsvcState& st) {
+  if (!st.restart_previous) return;
+  st.restart_previous = false;
+  if (!st.previous || !st.canary() || st.previous_restarting) return;
+  LoadResult base;
+  base.attempt = "restart/" + st.previous->name;
+  base.revision = st.previous->name;
+  base.generation = st.previous->generation;
+  base.spec_hash = st.previous->spec_hash;
+  base.dir = st.previous->dir;
+  base.batcher = st.previous->batcher;
+  if (!p_.loader->Restart(st.ns, st.name, std::move(base))) {
+    p_.events->Log(st, "revision " + st.previous->name +
+                           " not reloaded: the model loader queue is full; delete its pod again");
+    return;
+  }
+  st.previous_restarting = true;
+  p_.events->Log(st, "revision " + st.previous->name +
+                         ": its pod was deleted; loading it again (it serves until then)");
+}
+
+bool IsvcReconciler::TakePreviousRestart(IsvcState& st) {
+  std::optional<LoadResult> r = p_.loader->TakeRestarted(st.key());
+  if (!r) return false;
+  st.previous_restarting = false;
+  // Promoted or superseded meanwhile: the reloaded model is not needed.
+  if (!st.previous || !st.canary() || st.previous->name != r->revision) return false;
+  auto pod = st.pods.find(r->revision);
+  api::LogSource source = pod == st.pods.end() ? api::LogSource{} : PodView::MainLog(pod->second);
+  if (!r->status.ok()) {
+    p_.events->Record(st, "Warning", "RestartFailed",
+                      "revision " + r->revision + " could not be loaded again (" +
+                          r->status.message() + "); the running model keeps serving",
+                      source);
+    return false;
+  }
+  Revision rev = p_.serving->MakeRevision(st, *r);
+  p_.serving->Retire(st.previous);
+  st.previous = std::move(rev);
+  p_.events->Record(st, "Normal", "RevisionReady",
+                    "revision " + r->revision + " loaded again (its pod was deleted) and serving " +
+                        std::to_string(100 - st.canary_percent) + "% of the traffic",
+                    source);
+  return true;
+}
+
 void IsvcReconciler::Fail(IsvcState& st, const std::string& attempt, const std::string& reason,
                           const Status& cause, const std::string& revision, bool from_load,
                           const std::string& stage) {

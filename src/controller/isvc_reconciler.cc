@@ -70,8 +70,10 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   // A route of a service that is not ready says why: a new failure changes it.
   std::string failure_before = st.failure ? st.failure->message : "";
   routes_changed |= TakeLoadResult(st);
+  routes_changed |= TakePreviousRestart(st);
   st.no_effect = api::NoEffectMessages(api::ClassifyInferenceServiceFields(isvc));
   p_.pods->NoticeDeleted(st);  // a deleted pod restarts its revision
+  StartPreviousRestart(st);
   auto spec = ParsePredictorSpec(isvc);
   if (!spec.ok()) {
     Fail(st, "spec/" + std::to_string(generation), "InvalidPredictorSpec", spec.status(),

@@ -69,6 +69,10 @@ class IsvcReconciler final : public Reconciler {
   void StartLoad(IsvcState& state, const PredictorSpec& spec, const std::string& attempt,
                  int64_t generation, storage::S3Config s3, std::string creds_note);
   bool TakeLoadResult(IsvcState& state);
+  // A canary's previous revision whose pod was deleted: loaded again from its
+  // directory (it serves meanwhile), then swapped in. True when routes changed.
+  void StartPreviousRestart(IsvcState& state);
+  bool TakePreviousRestart(IsvcState& state);
   void ApplyLoaded(IsvcState& state, LoadResult result);
   // The one place a failure is recorded. `from_load`: a download/load
   // failure, retried with backoff when transient.

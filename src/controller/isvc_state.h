@@ -126,6 +126,10 @@ struct IsvcState {
   std::map<std::string, PodRecord> pods;  // by revision name
   // A revision whose ready pod was deleted: load it again, like a restart.
   std::string restart_revision;
+  // The same for the canary's previous revision: asked (its pod was deleted),
+  // and running (loaded again from its directory; it serves until then).
+  bool restart_previous = false;
+  bool previous_restarting = false;
 
   std::string key() const { return ns + "/" + name; }
   bool canary() const { return canary_percent >= 0 && canary_percent < 100; }

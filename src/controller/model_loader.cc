@@ -139,9 +139,18 @@ void ModelLoader::LoadInto(LoadResult& r, const std::string& model_name) const {
 }
 
 bool ModelLoader::Reload(const std::string& ns, const std::string& name, LoadResult base) {
+  return LoadFromDir(ns, name, std::move(base), &reloaded_, WorkKey::Wake(ns, name));
+}
+
+bool ModelLoader::Restart(const std::string& ns, const std::string& name, LoadResult base) {
+  return LoadFromDir(ns, name, std::move(base), &restarted_, WorkKey::Isvc(ns, name));
+}
+
+bool ModelLoader::LoadFromDir(const std::string& ns, const std::string& name, LoadResult base,
+                              std::map<std::string, LoadResult>* into, WorkKey done) {
   if (!pool_) return false;
   auto task = std::make_shared<LoadResult>(std::move(base));
-  return pool_->Submit([this, task, ns, name] {
+  return pool_->Submit([this, task, ns, name, into, done] {
     try {  // an exception fails this wake-up only (see RunFetch)
       LoadInto(*task, name);
     } catch (...) {
@@ -151,9 +160,9 @@ bool ModelLoader::Reload(const std::string& ns, const std::string& name, LoadRes
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      reloaded_[ns + "/" + name] = std::move(*task);
+      (*into)[ns + "/" + name] = std::move(*task);
     }
-    queue_->Add(WorkKey::Wake(ns, name));
+    queue_->Add(done);
   });
 }
 
@@ -177,6 +186,11 @@ std::optional<LoadResult> ModelLoader::TakeFetched(const std::string& key) {
 std::optional<LoadResult> ModelLoader::TakeReloaded(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   return Take(reloaded_, key);
+}
+
+std::optional<LoadResult> ModelLoader::TakeRestarted(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Take(restarted_, key);
 }
 
 }  // namespace ferry::controller

@@ -5,7 +5,9 @@
 // result on the worker thread and routes it (or records the failure).
 //
 // Fetch serves new revisions (key: the InferenceService), Reload the
-// scale-to-zero wake-up from a revision's directory (key: its Wake).
+// scale-to-zero wake-up from a revision's directory (key: its Wake), Restart
+// a canary's previous revision whose pod was deleted, from its directory
+// (key: the InferenceService).
 // Threads: Fetch/Reload/Take* are thread-safe. An exception on the pool
 // fails that load only. Shutdown (or the destructor) finishes queued loads.
 #pragma once
@@ -46,15 +48,20 @@ class ModelLoader {
   // False when the pool's queue is full (nothing was started).
   bool Fetch(LoadRequest request);
   bool Reload(const std::string& ns, const std::string& name, LoadResult base);
+  bool Restart(const std::string& ns, const std::string& name, LoadResult base);
 
   std::optional<LoadResult> TakeFetched(const std::string& key);
   std::optional<LoadResult> TakeReloaded(const std::string& key);
+  std::optional<LoadResult> TakeRestarted(const std::string& key);
 
   void Shutdown();
 
  private:
   void RunFetch(LoadRequest& request);
   void LoadInto(LoadResult& result, const std::string& model_name) const;
+  // Loads `base.dir` on the pool into `into` (by "ns/name"), then queues `done`.
+  bool LoadFromDir(const std::string& ns, const std::string& name, LoadResult base,
+                   std::map<std::string, LoadResult>* into, WorkKey done);
 
   const runtime::RuntimeRegistry* registry_;
   WorkQueue* queue_;
@@ -63,6 +70,7 @@ class ModelLoader {
   std::mutex mu_;
   std::map<std::string, LoadResult> fetched_;   // by "ns/name"; guarded by mu_
   std::map<std::string, LoadResult> reloaded_;  // by "ns/name"; guarded by mu_
+  std::map<std::string, LoadResult> restarted_;  // by "ns/name"; guarded by mu_
 };
 
 }  // namespace ferry::controller

@@ -94,7 +94,9 @@ std::string PodView::StateOf(const IsvcState& st, const std::string& revision) c
   if (st.latest_ready && st.latest_ready->name == revision) {
     return st.scale.scaled_to_zero ? "" : "running";  // Knative scaled the deployment to 0
   }
-  if (st.previous && st.canary() && st.previous->name == revision) return "running";
+  if (st.previous && st.canary() && st.previous->name == revision) {
+    return st.previous_restarting ? "loading" : "running";
+  }
   if (st.failure && st.failure->revision == revision && !st.failure->stage.empty()) {
     if (st.failure->stage == "load") return "failed";
     bool retry_waits = st.retry.attempt == st.failure->attempt &&
@@ -148,9 +150,17 @@ bool PodView::NoticeDeleted(IsvcState& st) {
     std::string was = pod.shown;
     events_->Log(st, "pod " + pod.name + " was deleted", MainLog(pod));
     bool serving = st.latest_ready && st.latest_ready->name == rev && was == "running";
+    bool previous = st.previous && st.canary() && st.previous->name == rev && was == "running";
     if (serving) {
       st.restart_revision = rev;  // load it again, as a new pod would
       act = true;
+    } else if (previous) {
+      // The canary's other half restarts too: a new pod, loading until the reload is in.
+      st.restart_previous = true;
+      act = true;
+      pod = PodRecord{NewPodName(st.ns, rev), "", pod.storage_uri, pod.generation};
+      ++it;
+      continue;
     } else if (Failed(was) && st.failure && st.failure->revision == rev) {
       st.failure->attempt.clear();  // retry now, like a deleted crash-looping pod
       act = true;

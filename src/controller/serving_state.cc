@@ -1,6 +1,7 @@
 #include "controller/serving_state.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "serving/payload_log.h"
 
@@ -80,6 +81,26 @@ const std::string& ServingState::DomainFor(const std::map<std::string, std::stri
   return *best;
 }
 
+namespace {
+
+// The bytes of the files under `dir`: what a model's arrays take once loaded, as closely as the
+// runtimes can tell without counting their allocations (docs/troubleshooting-metrics.md).
+uint64_t DirectoryBytes(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      uint64_t n = it->file_size(size_ec);
+      if (!size_ec) total += n;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
 Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
   auto entry = std::make_shared<serving::ModelEntry>();
   entry->name = st.name;
@@ -108,6 +129,7 @@ Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
   // Batching callers block until their batch runs, so the pool bounds the batch.
   entry->executor = std::make_shared<serving::Executor>(
       std::max(predict_threads_, runtime::RecommendedCallerThreads(*r.model->model)), 1024);
+  entry->memory_bytes = DirectoryBytes(r.dir);
   entry->served = std::shared_ptr<const runtime::ServedModel>(std::move(r.model));
   auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(entry);

@@ -87,7 +87,11 @@ ExtAuthzCheckRequest BuildCheck(const ExtAuthzProvider& p, const EvalContext& ct
     if (EqualsIgnoreCase(h.name, "host") || EqualsIgnoreCase(h.name, "content-length")) {
       continue;
     }
-    if (EqualsIgnoreCase(h.name, "authorization") ||
+    // The request id and trace context go to the provider as Envoy's tracer
+    // injects them, so its log lines join the request's (the gateway set
+    // them before evaluating: ingress_handler.cc, grpc_ingress.cc).
+    if (EqualsIgnoreCase(h.name, "authorization") || EqualsIgnoreCase(h.name, "x-request-id") ||
+        EqualsIgnoreCase(h.name, "traceparent") || EqualsIgnoreCase(h.name, "tracestate") ||
         HeaderAllowed(p.include_request_headers, h.name)) {
       std::string name(h.name);
       std::transform(name.begin(), name.end(), name.begin(),

@@ -19,6 +19,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 constexpr const char* kServer = R"PY(
 import http.server, json, sys, time
 class H(http.server.BaseHTTPRequestHandler):
@@ -130,8 +132,13 @@ class ExtAuthzHttpTest : public ::testing::Test {
 
   Decision Run(const PolicySnapshot& snap, const std::string& path,
                const std::string& method = "GET") {
-    headers_ = {
-        {"Cookie", "session=1"}, {"X-Forward-Me", "yes"}, {"X-Secret", "no"}, {"x-ext", "client"}};
+    headers_ = {{"Cookie", "session=1"},
+                {"X-Forward-Me", "yes"},
+                {"X-Secret", "no"},
+                {"x-ext", "client"},
+                {"x-request-id", "req-42"},
+                {"traceparent", kTraceParent},
+                {"tracestate", "congo=t61rcWkgMzE"}};
     RequestAttributes r;
     r.method = method;
     r.path = path;
@@ -170,6 +177,10 @@ TEST_F(ExtAuthzHttpTest, AllowCopiesHeadersAndSendsTheCheckRequest) {
   EXPECT_EQ(seen["headers"]["x-forward-me"], "yes");
   EXPECT_EQ(seen["headers"]["x-ext"], "fixed");
   EXPECT_FALSE(seen["headers"].contains("x-secret"));
+  // Not listed in includeRequestHeadersInCheck, sent anyway: the request's identity.
+  EXPECT_EQ(seen["headers"]["x-request-id"], "req-42");
+  EXPECT_EQ(seen["headers"]["traceparent"], kTraceParent);
+  EXPECT_EQ(seen["headers"]["tracestate"], "congo=t61rcWkgMzE");
 }
 
 TEST_F(ExtAuthzHttpTest, DenyRelaysStatusBodyAndHeaders) {

@@ -103,15 +103,43 @@ std::shared_ptr<serving::PayloadLog> StartPayloadLog(::grpc::ServerContext* ctx,
 
 }  // namespace
 
+serving::RequestContext InferenceService::ContextOf(::grpc::ServerContext* ctx) {
+  std::string_view id, parent, state;
+  int parents = 0;
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    std::string_view key(k.data(), k.size()), value(v.data(), v.size());
+    if (key == serving::kRequestIdHeader) {
+      if (id.empty()) id = value;
+    } else if (key == serving::kTraceParentHeader) {
+      parent = value;
+      ++parents;
+    } else if (key == serving::kTraceStateHeader && state.empty()) {
+      state = value;
+    }
+  }
+  serving::RequestContext context = serving::MakeRequestContext(id, parent, state, parents);
+  ctx->AddInitialMetadata(std::string(serving::kRequestIdHeader),
+                          std::string(context.request_id()));
+  return context;
+}
+
 void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view method,
-                               ResolveSink* sink) const {
+                               const serving::RequestContext& context, ResolveSink* sink) const {
   if (!needs_call_info_) return resolver_(CallInfo{}, sink);
   thread_local std::vector<std::pair<std::string_view, std::string_view>> metadata;
   metadata.clear();
   for (const auto& [k, v] : ctx->client_metadata()) {
     std::string_view key(k.data(), k.size());
-    if (key.ends_with("-bin")) continue;
+    if (key.ends_with("-bin") || key == serving::kRequestIdHeader ||
+        key == serving::kTraceParentHeader || key == serving::kTraceStateHeader) {
+      continue;
+    }
     metadata.emplace_back(key, std::string_view(v.data(), v.size()));
+  }
+  metadata.emplace_back(serving::kRequestIdHeader, context.request_id());
+  metadata.emplace_back(serving::kTraceParentHeader, context.traceparent());
+  if (!context.tracestate().empty()) {
+    metadata.emplace_back(serving::kTraceStateHeader, context.tracestate());
   }
   thread_local std::string path;
   path.assign("/inference.GRPCInferenceService/").append(method);
@@ -213,6 +241,7 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   if (!request.ok()) return finish(request.status());
   auto prepared = serving::PrepareInfer(entry, std::move(request).value());
   if (!prepared.ok()) return finish(prepared.status());
+  prepared->context = &done->context();
   bool raw = req->raw_input_contents_size() > 0;
   // The HTTP route's default thresholds (serving/predict_call.h).
   bool inline_ok =

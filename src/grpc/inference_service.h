@@ -14,6 +14,7 @@
 
 #include "grpc/grpc_server.h"
 #include "grpc_predict_v2.pb.h"
+#include "serving/request_context.h"
 
 namespace ferry::grpc {
 
@@ -25,6 +26,8 @@ class Completion {
   virtual void Finish(::grpc::Status status) = 0;
   // Kept until the call is over (the catalog an executor task refers to).
   virtual void KeepAlive(std::shared_ptr<const serving::ModelCatalog> catalog) = 0;
+  // The call's x-request-id and trace context (lives as long as the call).
+  virtual const serving::RequestContext& context() const = 0;
 };
 
 class InferenceService final {
@@ -40,9 +43,15 @@ class InferenceService final {
   void set_local_port(int port) { local_port_ = port; }
   bool needs_call_info() const { return needs_call_info_; }
 
+  // The call's context from its x-request-id / traceparent / tracestate
+  // metadata; the x-request-id is also set as initial metadata, so every
+  // answer (errors included) carries it.
+  static serving::RequestContext ContextOf(::grpc::ServerContext* ctx);
   // Asks the resolver where the call of RPC `method` goes; the answer comes
-  // through `sink` (maybe later, from another thread).
-  void Resolve(::grpc::ServerContext* ctx, std::string_view method, ResolveSink* sink) const;
+  // through `sink` (maybe later, from another thread). The resolver sees the
+  // call's metadata with `context`'s identity in place of the client's.
+  void Resolve(::grpc::ServerContext* ctx, std::string_view method,
+               const serving::RequestContext& context, ResolveSink* sink) const;
   // OK when the handler should run with `target`; else the call's status
   // (its trailers are then set on `ctx`).
   ::grpc::Status Admit(::grpc::ServerContext* ctx, CallTarget* target) const;

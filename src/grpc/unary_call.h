@@ -120,7 +120,8 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
     }
     // May resolve and finish on another thread, which may then see the
     // completion and delete this call: nothing here touches `this` afterwards.
-    method_.handlers->Resolve(&ctx_, method_.name, this);
+    context_ = InferenceService::ContextOf(&ctx_);
+    method_.handlers->Resolve(&ctx_, method_.name, context_, this);
   }
 
   void Resolved(CallTarget target) override {
@@ -154,6 +155,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
   void KeepAlive(std::shared_ptr<const serving::ModelCatalog> catalog) override {
     keep_alive_ = std::move(catalog);
   }
+  const serving::RequestContext& context() const override { return context_; }
 
  private:
   UnaryCall(const Method& method, Queue* queue) : method_(method), queue_(queue) {}
@@ -169,6 +171,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
   Queue* queue_;
   std::atomic<bool> finishing_{false};  // the next completion is Finish's
   std::shared_ptr<const serving::ModelCatalog> keep_alive_;
+  serving::RequestContext context_;
   ::grpc::ServerContext ctx_;
   // The request and response, parsed and built in an arena whose first block
   // is part of this object: a one-row call's messages cost no malloc/free.

@@ -1,5 +1,7 @@
 #include "ingress/ingress_handler.h"
 
+#include <chrono>
+
 #include "gateway/engine.h"
 #include "ingress/graph_dispatch.h"
 #include "protocol/v2_json.h"
@@ -34,20 +36,65 @@ std::string_view PathAndQuery(const http::HttpRequest& req) {
   return std::string_view(begin, end - begin);
 }
 
+// Replaces the client's identity headers with the context's, so the policies,
+// ext-authz providers and the upstream see the values Ferry answers with.
+void SetIdentityHeaders(const serving::RequestContext& ctx, HeaderList& headers) {
+  std::erase_if(headers, [](const auto& h) {
+    return h.first == serving::kRequestIdHeader || h.first == serving::kTraceParentHeader ||
+           h.first == serving::kTraceStateHeader;
+  });
+  headers.emplace_back(serving::kRequestIdHeader, ctx.request_id());
+  headers.emplace_back(serving::kTraceParentHeader, ctx.traceparent());
+  if (!ctx.tracestate().empty()) {
+    headers.emplace_back(serving::kTraceStateHeader, ctx.tracestate());
+  }
+}
+
+// Adds x-request-id to what Ferry's in-process front routes (oauth2-proxy,
+// dashboard) answer, whatever way they answer.
+class StampingSink : public http::ResponseSink {
+ public:
+  StampingSink(http::Responder inner, std::string request_id)
+      : inner_(std::move(inner)), request_id_(std::move(request_id)) {}
+  void Send(http::HttpResponse r) override {
+    r.headers.emplace_back(serving::kRequestIdHeader, request_id_);
+    inner_.Send(std::move(r));
+  }
+  void StartStream(http::HttpResponse head) override {
+    head.headers.emplace_back(serving::kRequestIdHeader, request_id_);
+    inner_.StartStream(std::move(head));
+  }
+  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
+  void EndStream() override { inner_.EndStream(); }
+  void Post(std::function<void()> fn) override { inner_.Post(std::move(fn)); }
+  void WatchClientGone(std::function<void()> on_gone) override {
+    inner_.WatchClientGone(std::move(on_gone));
+  }
+
+ private:
+  http::Responder inner_;
+  std::string request_id_;
+};
+
 // The parked form of an HTTP request: owns it until it is answered.
 class HttpParked : public PipelineCall {
  public:
-  HttpParked(IngressHandler* handler, http::HttpRequest request, http::Responder responder)
-      : handler_(handler), request_(std::move(request)), responder_(std::move(responder)) {}
+  HttpParked(IngressHandler* handler, http::HttpRequest request, http::Responder responder,
+             serving::RequestContext context)
+      : handler_(handler),
+        request_(std::move(request)),
+        responder_(std::move(responder)),
+        context_(std::move(context)) {}
 
   GatewayInput Input() const override { return handler_->InputFor(request_); }
   HeaderList& Headers() override { return request_.headers; }
   void Post(std::function<void()> fn) override { responder_.Post(std::move(fn)); }
   void Finish(GatewayOutcome& outcome) override {
-    handler_->Dispatch(request_, responder_, outcome, progress.view);
+    handler_->Dispatch(request_, responder_, outcome, progress.view, std::move(context_));
   }
   void Abandon(const Status& why) override {
-    responder_.Send(
+    handler_->Answer(
+        request_, responder_, context_,
         http::HttpResponse::Json(serving::HttpStatusFor(why.code()), ErrorBody(why.message())));
   }
 
@@ -55,6 +102,7 @@ class HttpParked : public PipelineCall {
   IngressHandler* handler_;
   http::HttpRequest request_;
   http::Responder responder_;
+  serving::RequestContext context_;
 };
 
 }  // namespace
@@ -127,17 +175,35 @@ GatewayInput IngressHandler::InputFor(const http::HttpRequest& req) const {
 }
 
 void IngressHandler::Handle(http::HttpRequest& req, http::Responder responder) {
+  serving::RequestContext context = server::RequestContextOf(req);
+  SetIdentityHeaders(context, req.headers);
   GatewayProgress progress;
   GatewayOutcome out = pipeline().Evaluate(InputFor(req), req.headers, progress);
   if (out.kind == GatewayOutcome::Kind::kPending) {
-    return Park(req, std::move(responder), std::move(progress), std::move(out.pending));
+    return Park(req, std::move(responder), std::move(progress), std::move(out.pending),
+                std::move(context));
   }
-  Dispatch(req, std::move(responder), out, progress.view);
+  Dispatch(req, std::move(responder), out, progress.view, std::move(context));
+}
+
+void IngressHandler::Answer(const http::HttpRequest& req, const http::Responder& responder,
+                            const serving::RequestContext& context,
+                            http::HttpResponse response) const {
+  response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
+  if (access_log_ != nullptr) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
+    access_log_->Log(req.remote_address, req.method, req.target, response.status,
+                     response.body.size(), seconds, context.request_id(), context.traceparent());
+  }
+  responder.Send(std::move(response));
 }
 
 void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
-                          GatewayProgress progress, gateway::PendingWork work) {
-  auto call = std::make_shared<HttpParked>(this, std::move(req), responder);
+                          GatewayProgress progress, gateway::PendingWork work,
+                          serving::RequestContext context) {
+  auto call =
+      std::make_shared<HttpParked>(this, std::move(req), responder, std::move(context));
   call->progress = std::move(progress);
   if (parked_->Park(call, std::move(work)) == 0) return;  // refused: already answered
   // A client that leaves stops the wait (the ext-authz call is cancelled).
@@ -148,16 +214,18 @@ void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
 }
 
 void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
-                              GatewayOutcome& out, const GatewaySnapshots::View& view) {
+                              GatewayOutcome& out, const GatewaySnapshots::View& view,
+                              serving::RequestContext context) {
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
-      return responder.Send(DenialResponse(out.denial));
+      return Answer(req, responder, context, DenialResponse(out.denial));
     case GatewayOutcome::Kind::kNoRoute:
-      return responder.Send(NoRouteResponse(out.host, external_));
+      return Answer(req, responder, context, NoRouteResponse(out.host, external_));
     case GatewayOutcome::Kind::kNotReady:
-      return responder.Send(NotReadyResponse(*out.route));
+      return Answer(req, responder, context, NotReadyResponse(*out.route));
     case GatewayOutcome::Kind::kPending:
-      return responder.Send(http::HttpResponse::Json(500, ErrorBody("gateway: unexpected park")));
+      return Answer(req, responder, context,
+                    http::HttpResponse::Json(500, ErrorBody("gateway: unexpected park")));
     case GatewayOutcome::Kind::kRouted:
       break;
   }
@@ -169,18 +237,18 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
     req.target = std::move(target);
     http::SplitTarget(req.target, &req.path, &req.query);
   }
-  switch (out.destination) {
-    case Destination::kOauth2:
-      return front_->ServeOauth2(req, std::move(responder));
-    case Destination::kDashboard:
-      return front_->ServeDashboard(req, std::move(responder));
-    case Destination::kModel:
-      break;
+  if (out.destination != Destination::kModel) {
+    http::Responder stamped(std::make_shared<StampingSink>(std::move(responder),
+                                                           std::string(context.request_id())));
+    if (out.destination == Destination::kOauth2) return front_->ServeOauth2(req, stamped);
+    return front_->ServeDashboard(req, stamped);
   }
   if (out.route->is_graph) {
-    return ServeGraph(*out.route, view, req, std::move(responder), parked_, router_);
+    http::Responder stamped(std::make_shared<StampingSink>(std::move(responder),
+                                                           std::string(context.request_id())));
+    return ServeGraph(*out.route, view, req, std::move(stamped), parked_, router_);
   }
-  router_->HandleWith(out.revision->catalog, req, std::move(responder));
+  router_->HandleWith(out.revision->catalog, req, std::move(responder), std::move(context));
 }
 
 }  // namespace ferry::ingress

@@ -15,6 +15,14 @@
 // I/O thread serves other requests meanwhile, and a client that closes its
 // connection cancels the wait.
 //
+// Every request gets its RequestContext (x-request-id kept or generated,
+// traceparent continued or started: serving/request_context.h) before the
+// pipeline runs; the request's headers then carry Ferry's values, so
+// ext-authz providers see them, and every answer — the model's, a denial, an
+// unknown host, the oauth2-proxy's or the dashboard's — carries x-request-id.
+// Answers made here (denials, no route, not ready) are access-logged with it;
+// the model router logs its own.
+//
 // Threads: Handle runs on I/O threads and resumes there. Everything it uses
 // is borrowed and must outlive it.
 #pragma once
@@ -30,7 +38,9 @@
 #include "ingress/oauth2_routes.h"
 #include "ingress/parked_calls.h"
 #include "http/http_types.h"
+#include "server/access_log.h"
 #include "server/model_router.h"
+#include "serving/request_context.h"
 
 namespace ferry::ingress {
 
@@ -41,6 +51,8 @@ class IngressHandler : public http::HttpHandler {
   // External listener: /oauth2/* and (when it has a dashboard) other hosts.
   // Call before serving.
   void SetFrontRoutes(FrontRoutes* front) { front_ = front; }
+  // Where answers made by the gateway itself are logged (null: nowhere). Call before serving.
+  void SetAccessLog(server::AccessLog* log) { access_log_ = log; }
 
   void Handle(http::HttpRequest& request, http::Responder responder) override;
 
@@ -57,16 +69,20 @@ class IngressHandler : public http::HttpHandler {
   // Answers `outcome` for `request`: the denial, or the destination. `view`: the snapshots the
   // request was routed with (a graph's steps are routed with them too).
   void Dispatch(http::HttpRequest& request, http::Responder responder, GatewayOutcome& outcome,
-                const GatewaySnapshots::View& view);
+                const GatewaySnapshots::View& view, serving::RequestContext context);
+  // Sends an answer made by the gateway: x-request-id added, access-logged.
+  void Answer(const http::HttpRequest& request, const http::Responder& responder,
+              const serving::RequestContext& context, http::HttpResponse response) const;
 
  private:
   void Park(http::HttpRequest& request, http::Responder responder, GatewayProgress progress,
-            gateway::PendingWork work);
+            gateway::PendingWork work, serving::RequestContext context);
 
   const bool external_;
   ParkedCalls* parked_;
   server::ModelRouter* router_;
   FrontRoutes* front_ = nullptr;
+  server::AccessLog* access_log_ = nullptr;
   std::atomic<uint16_t> listen_port_{0};
 };
 

@@ -99,6 +99,22 @@ json IsvcLogReader() {
                                   {"verbs", {"get"}}}})}};
 }
 
+// metrics-server's reader role (its manifest's system:aggregated-metrics-reader): `kubectl top`
+// for whoever is admin, editor or viewer, as on a cluster with metrics-server installed.
+json MetricsReader() {
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "ClusterRole"},
+          {"metadata",
+           {{"name", "system:aggregated-metrics-reader"},
+            {"labels",
+             {{"rbac.authorization.k8s.io/aggregate-to-admin", "true"},
+              {"rbac.authorization.k8s.io/aggregate-to-edit", "true"},
+              {"rbac.authorization.k8s.io/aggregate-to-view", "true"}}}}},
+          {"rules", json::array({{{"apiGroups", {"metrics.k8s.io"}},
+                                  {"resources", {"pods", "nodes"}},
+                                  {"verbs", {"get", "list", "watch"}}}})}};
+}
+
 }  // namespace
 
 Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
@@ -125,6 +141,7 @@ Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
   }
   RETURN_IF_ERROR(ApplyIfMissing(client, FerryRuntime()));
   RETURN_IF_ERROR(CreateIfMissing(client, IsvcLogReader()));
+  RETURN_IF_ERROR(CreateIfMissing(client, MetricsReader()));
   if (o.profile != "kubeflow") return OkStatus();
   gateway::KubeflowOptions kf;
   kf.m2m_issuers = {o.issuer};

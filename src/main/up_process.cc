@@ -39,6 +39,7 @@
 #include "ingress/parked_calls.h"
 #include "logger/dispatcher.h"
 #include "main/bootstrap.h"
+#include "main/pod_usage.h"
 #include "main/certs.h"
 #include "main/data_dir.h"
 #include "main/runtimes.h"
@@ -252,6 +253,7 @@ struct UpProcess::Parts {
   std::unique_ptr<ingress::IngressHandler> external;
   std::unique_ptr<ingress::IngressHandler> internal;
   std::unique_ptr<ingress::GrpcIngress> grpc_gateway;
+  std::unique_ptr<PodUsageSampler> usage;  // metrics.k8s.io (kubectl top pod)
   // BuildController
   runtime::RuntimeRegistry registry;
   std::unique_ptr<controller::Controller> ctrl;
@@ -356,7 +358,9 @@ void UpProcess::Parts::BuildGateway() {
   front_routes = std::make_unique<ingress::FrontRoutes>(oauth2.get());  // /oauth2/*, dashboard
   external = std::make_unique<ingress::IngressHandler>(true, parked.get(), router.get());
   external->SetFrontRoutes(front_routes.get());
+  external->SetAccessLog(&access_log);
   internal = std::make_unique<ingress::IngressHandler>(false, parked.get(), router.get());
+  internal->SetAccessLog(&access_log);
   grpc_gateway = std::make_unique<ingress::GrpcIngress>(parked.get());  // V2 gRPC
 }
 
@@ -385,17 +389,22 @@ Status UpProcess::Parts::BuildController() {
   controller::Controller* c = ctrl.get();
   api::ApiServer* a = api.get();
   api->SetReadiness([c] { return c->Synced(); });
+  usage = std::make_unique<PodUsageSampler>(&snapshots);
+  api->SetUsageSource([u = usage.get()](const auto& pods) { return u->Report(pods); });
   router->SetActivator([c](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return c->Activate(entry, std::move(r));
   });
   // The model repository extension: load/unload map onto the revision state.
   router->SetRepository(c->repository());
-  router->SetErrorSink([a](const std::string& key, int status, std::string_view body) {
+  router->SetErrorSink([a](const std::string& key, int status, std::string_view body,
+                            const serving::RequestContext& context) {
     size_t slash = key.find('/');
     if (slash == std::string::npos) return;
-    a->isvc_logs().Append(
-        key.substr(0, slash), key.substr(slash + 1),
-        "predictor: HTTP " + std::to_string(status) + ": " + std::string(body.substr(0, 1000)));
+    a->isvc_logs().Append(key.substr(0, slash), key.substr(slash + 1),
+                          "predictor: HTTP " + std::to_string(status) + ": " +
+                              std::string(body.substr(0, 1000)) +
+                              " x-request-id=" + std::string(context.request_id()) +
+                              " traceparent=" + std::string(context.traceparent()));
   });
   ctrl->OnRoutes([this](std::shared_ptr<const controller::RouteTable> t) {
     snapshots.SetRoutes(std::move(t));

@@ -8,7 +8,8 @@
 namespace ferry::server {
 
 void AccessLog::Log(std::string_view remote, std::string_view method, std::string_view target,
-                    int status, size_t response_bytes, double seconds) {
+                    int status, size_t response_bytes, double seconds,
+                    std::string_view request_id, std::string_view traceparent) {
   if (max_per_second_ == 0) return;
   using namespace std::chrono;
   int64_t now_s = duration_cast<std::chrono::seconds>(system_clock::now().time_since_epoch()).count();
@@ -36,10 +37,13 @@ void AccessLog::Log(std::string_view remote, std::string_view method, std::strin
   }
   if (!over) {
     char tail[96];
-    std::snprintf(tail, sizeof(tail), "\" %d %zu %.3fms\n", status, response_bytes,
+    std::snprintf(tail, sizeof(tail), "\" %d %zu %.3fms", status, response_bytes,
                   seconds * 1000.0);
     line += std::string(ts) + " " + std::string(remote) + " \"" + std::string(method) + " " +
             std::string(target.substr(0, 512)) + tail;
+    if (!request_id.empty()) line.append(" x-request-id=").append(request_id);
+    if (!traceparent.empty()) line.append(" traceparent=").append(traceparent);
+    line.push_back('\n');
   } else {
     suppressed_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -32,13 +32,33 @@ std::shared_ptr<const ModelCatalog> ModelRouter::catalog() const {
   return catalog_;
 }
 
+serving::RequestContext RequestContextOf(const HttpRequest& request) {
+  std::string_view id, parent;
+  std::string state;
+  int parents = 0;
+  for (const auto& [k, v] : request.headers) {
+    if (k == serving::kRequestIdHeader) {
+      if (id.empty()) id = v;
+    } else if (k == serving::kTraceParentHeader) {
+      parent = v;
+      ++parents;
+    } else if (k == serving::kTraceStateHeader) {
+      if (!state.empty()) state.push_back(',');
+      state.append(v);
+    }
+  }
+  return serving::MakeRequestContext(id, parent, state, parents);
+}
+
 void ModelRouter::Handle(HttpRequest& request, Responder responder) {
-  HandleWith(catalog(), request, std::move(responder));
+  serving::RequestContext context = RequestContextOf(request);
+  HandleWith(catalog(), request, std::move(responder), std::move(context));
 }
 
 void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
-                             Responder responder) {
+                             Responder responder, serving::RequestContext context) {
   auto call = std::make_shared<Call>(std::move(request), std::move(responder));
+  call->context = std::move(context);
   call->catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
   call->access_log = access_log_;
   call->error_sink = &error_sink_;

@@ -30,6 +30,7 @@
 #include "serving/model_catalog.h"
 #include "serving/model_repository.h"
 #include "serving/predict_call.h"
+#include "serving/request_context.h"
 
 namespace ferry::server {
 
@@ -49,8 +50,9 @@ class ModelRouter : public http::HttpHandler {
   // Returns true when it took the request (it will call `resume` exactly once,
   // from any thread); false answers the usual 503 "still loading".
   using Activator = std::function<bool(const serving::ModelEntry& entry, Resume resume)>;
-  // (metrics key of the model, HTTP status, response body).
-  using ErrorSink = std::function<void(const std::string&, int, std::string_view)>;
+  // (metrics key of the model, HTTP status, response body, the request's context).
+  using ErrorSink = std::function<void(const std::string&, int, std::string_view,
+                                       const serving::RequestContext&)>;
   void SetActivator(Activator activator) { activator_ = std::move(activator); }
   void SetErrorSink(ErrorSink sink) { error_sink_ = std::move(sink); }
   // The model repository extension (/v2/repository/...), served and advertised in GET /v2 only
@@ -60,9 +62,11 @@ class ModelRouter : public http::HttpHandler {
   void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
   std::shared_ptr<const serving::ModelCatalog> catalog() const;
 
+  // `ferry serve`: the request's context is made here from its headers.
   void Handle(http::HttpRequest& request, http::Responder responder) override;
+  // The gateway: `context` is the one it made when the request entered.
   void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, http::HttpRequest& request,
-                  http::Responder responder);
+                  http::Responder responder, serving::RequestContext context);
 
   // Per-request state carried to whichever thread answers.
   struct Call;
@@ -99,5 +103,9 @@ class ModelRouter : public http::HttpHandler {
   mutable std::mutex catalog_mu_;
   std::shared_ptr<const serving::ModelCatalog> catalog_;  // guarded by catalog_mu_
 };
+
+// The context of a request from its x-request-id, traceparent and tracestate
+// fields (several tracestate fields are one list, joined with commas).
+serving::RequestContext RequestContextOf(const http::HttpRequest& request);
 
 }  // namespace ferry::server

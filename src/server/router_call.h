@@ -10,6 +10,7 @@
 #include "server/model_router.h"
 #include "serving/http_status.h"
 #include "serving/payload_log.h"
+#include "serving/request_context.h"
 
 namespace ferry::server {
 
@@ -23,6 +24,9 @@ struct ModelRouter::Call {
   const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
   // Set for an inference call of a model with spec.predictor.logger; Reply logs the answer.
   std::shared_ptr<serving::PayloadLog> payload_log;
+  // x-request-id and trace context (serving/request_context.h): answered in
+  // every response, logged, and handed to the serving core (PreparedInfer::context).
+  serving::RequestContext context;
 
   Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
@@ -32,12 +36,13 @@ struct ModelRouter::Call {
     serving::Metrics::Record(counters, protocol, response.status, seconds);
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
-                      response.body.size(), seconds);
+                      response.body.size(), seconds, context.request_id(), context.traceparent());
     }
     if (response.status >= 400 && counters != nullptr && error_sink != nullptr && *error_sink) {
-      (*error_sink)(counters->model, response.status, response.body);
+      (*error_sink)(counters->model, response.status, response.body, context);
     }
     if (payload_log) serving::FinishPayloadLog(payload_log, response.status, response.body);
+    response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
     responder.Send(std::move(response));
   }
   void Error(int status, std::string_view message) {

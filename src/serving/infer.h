@@ -15,6 +15,7 @@
 #include "protocol/infer.h"
 #include "runtime/model.h"
 #include "serving/model_catalog.h"
+#include "serving/request_context.h"
 
 namespace ferry::serving {
 
@@ -26,6 +27,10 @@ struct PreparedInfer {
   // An output named after an estimator method ("predict_proba") chose the method; it then names
   // the single output instead of selecting among the model's outputs.
   bool by_method = false;
+  // Who the request is (x-request-id, traceparent; request_context.h), for whatever acts for it
+  // downstream (payload-logger events, graph steps). Owned by the transport's call object, which
+  // outlives RunInfer; null only in tests.
+  const RequestContext* context = nullptr;
 };
 
 // Whether the model answers `method` (every model answers predict).

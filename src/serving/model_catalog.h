@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +46,12 @@ struct ModelEntry {
   std::shared_ptr<const PayloadLogger> payload_logger;
   // Moving average of predict time; decides inline vs executor.
   mutable std::atomic<double> ewma_predict_us{0};
+  // Resource use for metrics.k8s.io (`kubectl top pod`, main/pod_usage.h): the time spent in
+  // this model's predicts (TimedPredict, which measures it anyway) and how many ran; the
+  // model's size in memory as estimated at load (its files' bytes; 0 = unknown).
+  mutable std::atomic<uint64_t> predict_ns{0};
+  mutable std::atomic<uint64_t> predicts{0};
+  uint64_t memory_bytes = 0;
 };
 
 struct ModelCatalog {

@@ -60,6 +60,10 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
     return GuardedPredict(m, frame, method);
   }();
   auto t1 = std::chrono::steady_clock::now();
+  m.predict_ns.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()),
+      std::memory_order_relaxed);
+  m.predicts.fetch_add(1, std::memory_order_relaxed);
   // Contributions never run inline (ContributionsRunInline), so their far
   // longer times stay out of the average that decides where predicts run.
   if (method != runtime::PredictMethod::kContributions) {

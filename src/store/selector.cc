@@ -118,6 +118,31 @@ bool LabelSelector::Matches(const nlohmann::json& labels) const {
   return true;
 }
 
+namespace {
+
+std::vector<std::string> SplitPath(const std::string& dotted) {
+  std::vector<std::string> path;
+  size_t start = 0;
+  while (start <= dotted.size()) {
+    size_t dot = dotted.find('.', start);
+    if (dot == std::string::npos) dot = dotted.size();
+    path.push_back(dotted.substr(start, dot - start));
+    start = dot + 1;
+  }
+  return path;
+}
+
+}  // namespace
+
+Status FieldSelector::MapLabels(const std::map<std::string, std::string, std::less<>>& labels) {
+  for (Term& t : terms_) {
+    auto it = labels.find(t.dotted);
+    if (it == labels.end()) return InvalidArgumentError("field label not supported: " + t.dotted);
+    t.path = SplitPath(it->second);
+  }
+  return OkStatus();
+}
+
 StatusOr<FieldSelector> FieldSelector::Parse(std::string_view text) {
   FieldSelector sel;
   for (std::string_view t : SplitTerms(text)) {
@@ -137,13 +162,7 @@ StatusOr<FieldSelector> FieldSelector::Parse(std::string_view text) {
     }
     term.dotted = std::string(TrimWhitespace(path));
     term.value = std::string(TrimWhitespace(value));
-    size_t start = 0;
-    while (start <= term.dotted.size()) {
-      size_t dot = term.dotted.find('.', start);
-      if (dot == std::string::npos) dot = term.dotted.size();
-      term.path.push_back(term.dotted.substr(start, dot - start));
-      start = dot + 1;
-    }
+    term.path = SplitPath(term.dotted);
     sel.terms_.push_back(std::move(term));
   }
   return sel;

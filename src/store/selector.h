@@ -7,6 +7,7 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,11 +44,15 @@ class FieldSelector {
   bool empty() const { return terms_.empty(); }
   // The value required for `path` with "=", or empty (lets the store pick one key).
   std::string RequiredValue(std::string_view path) const;
+  // Replaces each term's field by labels[field] (a kind's supported field
+  // labels and the stored paths they read); a field not in `labels` is
+  // InvalidArgument "field label not supported: F", kube-apiserver's words.
+  Status MapLabels(const std::map<std::string, std::string, std::less<>>& labels);
 
  private:
   struct Term {
     std::vector<std::string> path;
-    std::string dotted;
+    std::string dotted;  // as selected (the label, before MapLabels)
     bool negate = false;
     std::string value;
   };

@@ -38,5 +38,20 @@ TEST(FieldSelectorTest, NestedPaths) {
   EXPECT_EQ(FieldSelector::Parse("metadata.name=x")->RequiredValue("metadata.name"), "x");
 }
 
+TEST(FieldSelectorTest, MapLabelsSelectsTheStoredPathAndRefusesOthers) {
+  json ev = {{"involvedObject", {{"name", "iris"}}}, {"regarding", {{"name", "other"}}}};
+  std::map<std::string, std::string, std::less<>> labels = {
+      {"regarding.name", "involvedObject.name"}};
+  auto sel = FieldSelector::Parse("regarding.name=iris");
+  ASSERT_TRUE(sel.ok());
+  EXPECT_FALSE(sel->Matches(ev));  // unmapped: the literal path
+  ASSERT_TRUE(sel->MapLabels(labels).ok());
+  EXPECT_TRUE(sel->Matches(ev));
+  auto bad = FieldSelector::Parse("involvedObject.name=iris");
+  Status s = bad->MapLabels(labels);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "field label not supported: involvedObject.name");
+}
+
 }  // namespace
 }  // namespace ferry::store

@@ -103,6 +103,33 @@ class CanaryTest(unittest.TestCase):
             seen[label] = seen.get(label, 0) + 1
         return seen
 
+    def revision_pods(self, rev):
+        r = self.up.kubectl("get", "pods", "-n", NS, "-l", "serving.knative.dev/revision=" + rev,
+                            "-o", "json")
+        return json.loads(r.stdout)["items"]
+
+    def delete_previous_pod(self, rev):
+        """`kubectl delete pod` of the canary's previous revision restarts that revision: a new
+        pod, the model loaded again (an Event says so), traffic served throughout."""
+        pods = self.revision_pods(rev)
+        self.assertEqual(len(pods), 1, pods)
+        old = pods[0]["metadata"]["name"]
+        self.up.kubectl("delete", "pod", old, "-n", NS)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            events = self.up.kubectl("get", "events", "-n", NS, "--field-selector",
+                                     "involvedObject.name=split").stdout
+            if "revision %s loaded again (its pod was deleted)" % rev in events:
+                break
+            time.sleep(0.1)
+        else:
+            self.fail("no reload of %s after its pod was deleted:\n%s" % (rev, events))
+        pods = self.revision_pods(rev)
+        self.assertEqual(len(pods), 1, pods)
+        self.assertNotEqual(pods[0]["metadata"]["name"], old)
+        self.up.kubectl("wait", "--for=condition=Ready", "pod/" + pods[0]["metadata"]["name"],
+                        "-n", NS, "--timeout=30s")
+
     def test_canary_split_and_promotion(self):
         self.apply(isvc(self.model_a))
         st = self.wait(lambda s: s.get("components", {}).get("predictor", {})
@@ -142,6 +169,8 @@ class CanaryTest(unittest.TestCase):
             share = seen[11] / 400.0
             self.assertTrue(0.15 <= share <= 0.35, "canary share %.2f (want ~0.25): %s" % (
                 share, seen))
+            self.delete_previous_pod(rev1)
+            self.assertEqual(set(self.count(100)), {1, 11})
 
             # Promotion: no canaryTrafficPercent → 100% to the latest, no new revision.
             self.apply(isvc(self.model_b))
