@@ -43,6 +43,9 @@ struct ApiServer::Impl {
                    const http::Responder& responder);
   void HandleLog(const ResourcePath& path, const Query& query,
                  const http::Responder& responder);
+  // GET .../inferenceservices/NAME/series, authorized again as `get` on the model.
+  void HandleSeries(const ResourcePath& path, const auth::UserInfo& user,
+                    const http::Responder& responder);
   // pod_logs.cc: GET /api/v1/namespaces/NS/pods/NAME/log (kubectl logs).
   void HandlePodLog(const ResourcePath& path, const Query& query,
                     const http::Responder& responder);
@@ -63,6 +66,7 @@ struct ApiServer::Impl {
   IsvcLogs logs;
   LogFollowers followers;  // after logs: it listens to them
   std::function<bool()> ready;  // null = always ready
+  ApiServer::SeriesSource series;  // null = no traffic series here
   RbacState rbac;
   std::unique_ptr<auth::Authenticator> authn;
 };

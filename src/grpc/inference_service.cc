@@ -183,8 +183,9 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   // gRPC infers count as V2 in /metrics, with the HTTP status V2 REST would give.
   auto finish = [&entry, done, t0](const Status& status) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    serving::Metrics::Record(entry.counters, serving::Protocol::kV2,
-                             status.ok() ? 200 : serving::HttpStatusFor(status.code()), seconds);
+    int http_status = status.ok() ? 200 : serving::HttpStatusFor(status.code());
+    serving::Metrics::Record(entry.counters, serving::Protocol::kV2, http_status, seconds);
+    if (entry.counters != nullptr) entry.counters->series.Record(http_status, seconds);
     done->Finish(ToGrpc(status));
   };
   auto request = FromProto(*req);
