@@ -17,7 +17,7 @@ TEST_PKGS=(
   nodejs npm iproute2 chromium
   python3-grpcio python3-protobuf python3-jsonschema
 )
-BENCH_PKGS=(wrk nginx-light clang libclang-rt-14-dev)  # + `make fuzz`
+BENCH_PKGS=(wrk nginx-light valgrind clang libclang-rt-14-dev)  # + `make fuzz`
 # `make image` / `make image-test` only: podman (chroot isolation) and a local
 # debian:bookworm-slim made by mmdebstrap.
 IMAGE_PKGS=(podman mmdebstrap uidmap fuse-overlayfs)
