@@ -30,7 +30,8 @@ function chart(id, title, unit, lines, bucketSeconds) {
     let d = '', pen = false;
     l.values.forEach((v, i) => {
       if (v === null) { pen = false; return; }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      // A segment's first point gets a zero-length stroke, so a lone bucket shows as a dot.
+      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}${pen ? '' : 'l0.01,0'}`;
       pen = true;
     });
     return s('path', { d, class: `line ${l.cls}`, 'data-series': l.cls });

@@ -346,9 +346,9 @@ async function run() {
       assert(await page.locator('#panel-metrics').isVisible(), 'the Metrics tab is not shown');
       const total = Number(await page.locator('#charts-summary').getAttribute('data-total'));
       assert(total >= 34, `the series counts ${total} requests; at least 34 were sent`);
-      // Points of a path ("M x,y L x,y ..."); y = 138 is zero on every chart.
+      // Points of a path ("M x,yl0.01,0 L x,y ..."); y = 138 is zero on every chart.
       const ys = async sel => ((await page.locator(sel).getAttribute('d')) || '').split(/[ML]/).filter(Boolean)
-        .map(p => Number(p.split(',')[1]));
+        .map(p => parseFloat(p.split(',')[1]));
       const rps = await ys('#chart-rps path[data-series="rps"]');
       assert(rps.length === 360 && rps.some(y => y < 137), `requests/s points: ${rps.filter(y => y < 137).length} above zero`);
       const p50 = await ys('#chart-latency path[data-series="p50"]');
