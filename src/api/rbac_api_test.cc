@@ -154,10 +154,16 @@ TEST_F(RbacApiTest, ServiceAccountWithEditInItsNamespace) {
 // InferenceService and on inferenceservices/series) reads it; an outsider, or
 // someone granted only the subresource, gets 403; a missing model is 404.
 TEST_F(RbacApiTest, SeriesIsAuthorizedLikeTheModel) {
+  ASSERT_EQ(Admin("POST", std::string(kIsvcs) + "ns1/inferenceservices", Isvc("iris")).status, 201);
+  // An API server nobody gave a series source (not `ferry up`) says so.
+  Reply none = Admin("GET", std::string(kIsvcs) + "ns1/inferenceservices/iris/series");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body["message"].get<std::string>().find("keeps no traffic series"),
+            std::string::npos)
+      << none.body.dump();
   server_->SetSeriesSource([](const std::string& ns, const std::string& name) {
     return json{{"model", ns + "/" + name}}.dump();
   });
-  ASSERT_EQ(Admin("POST", std::string(kIsvcs) + "ns1/inferenceservices", Isvc("iris")).status, 201);
   auto role = [&](const std::string& name, json resources) {
     Reply r = Admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
                     {{"metadata", {{"name", name}}},
