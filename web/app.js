@@ -1,6 +1,6 @@
 // The Models dashboard's router: the namespace picker (only the namespaces
 // the signed-in user can reach) and the hash routes #/ns/NS (list),
-// #/ns/NS/new and #/ns/NS/models/NAME. Views get the namespace and an
+// #/ns/NS/new and #/ns/NS/models/NAME[/TAB]. Views get the namespace and an
 // AbortSignal (aborted when the route changes) and never import this file.
 import { reachableNamespaces, whoami } from './api.js';
 import { renderList } from './list.js';
@@ -44,7 +44,7 @@ async function route() {
   if (names.includes(want)) localStorage.setItem('ferry.ns', want);
   const view = { ns: want, signal: current.signal };
   if (parts[2] === 'new') renderNew(main, view);
-  else if (parts[2] === 'models' && parts[3]) renderModel(main, { ...view, name: decodeURIComponent(parts[3]) });
+  else if (parts[2] === 'models' && parts[3]) renderModel(main, { ...view, name: decodeURIComponent(parts[3]), tab: parts[4] });
   else renderList(main, view);
   main.focus();
 }

@@ -1,15 +1,19 @@
-// The model page: status, revisions and traffic, events, V2 metadata, snippets, Try it, edit, delete.
-import { api, applyDoc, listWatch, toYaml, tryGateway } from './api.js';
-import { canIsvc, deleteModel, deniedText, isvcPath, isvcsPath, modelState } from './isvc.js';
+// The model page: tabs Overview (status, revisions and traffic, events, V2 metadata, Try it,
+// snippets, edit), Metrics (charts.js) and Logs (logs.js); delete.
+import { api, applyDoc, listWatch, toYaml, tryGateway, whoami } from './api.js';
+import { renderCharts } from './charts.js';
+import { canIsvc, deleteModel, deniedText, isvcsPath, modelState } from './isvc.js';
+import { renderLogs } from './logs.js';
 import { age, copyButton, h, section, table, toast } from './ui.js';
 
-function snippets(ns, isvc, name) {
+// `gateway`: where the external gateway really listens (whoami), which routes by the Host header.
+function snippets(ns, isvc, name, gateway) {
   const body = "'{\"inputs\": [...]}'";
   const out = [];
   for (const [which, url] of [['internal', isvc.status?.address?.url], ['external', isvc.status?.url]]) {
     if (!url) continue;
     const host = new URL(url).host;
-    const target = which === 'external' ? `http://<ingress-host>:<port>` : url;
+    const target = which === 'external' ? (gateway || 'http://<ingress-host>:<port>') : url;
     const curl = `TOKEN=$(kubectl create token default-editor -n ${ns})\n` +
       `curl -H "Host: ${host}" -H "Authorization: Bearer $TOKEN" \\\n` +
       `  -H "Content-Type: application/json" ${target}/v2/models/${name}/infer -d ${body}`;
@@ -18,8 +22,15 @@ function snippets(ns, isvc, name) {
       `r = requests.post("${target}/v2/models/${name}/infer",\n` +
       `                  headers={"Host": "${host}", "Authorization": f"Bearer {token}"},\n` +
       `                  json={"inputs": [...]})\nprint(r.status_code, r.json())`;
-    out.push(h('h3', {}, `${which} URL`),
-      h('pre', { 'aria-label': `curl for the ${which} URL` }, curl), copyButton(curl, `${which} curl`),
+    out.push(h('h3', {}, `${which} URL`));
+    if (which === 'external') {
+      out.push(h('p', { id: 'external-address' }, h('code', {}, url), ' is served by the external gateway at ',
+        gateway ? h('code', { id: 'gateway-address' }, gateway) : 'its address (ask your administrator)',
+        ` with the header Host: ${host}.`));
+    } else {
+      out.push(h('p', {}, h('code', {}, url), ' is reachable inside the cluster (the cluster-local gateway).'));
+    }
+    out.push(h('pre', { 'aria-label': `curl for the ${which} URL` }, curl), copyButton(curl, `${which} curl`),
       h('pre', { 'aria-label': `Python for the ${which} URL` }, py), copyButton(py, `${which} Python`));
   }
   return out.length ? out : [h('p', { class: 'muted' }, 'URLs appear once the model is ready.')];
@@ -74,7 +85,14 @@ function tryIt(ns, current, name, metaBox) {
       metaBox.replaceChildren(h('p', {}, `Platform: ${meta.platform || '—'}; versions: ${(meta.versions || []).join(', ') || '—'}`),
         h('h3', {}, 'Inputs'), table('Inputs', ['Name', 'Datatype', 'Shape'], (meta.inputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])),
         h('h3', {}, 'Outputs'), table('Outputs', ['Name', 'Datatype', 'Shape'], (meta.outputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])));
-      if (!touched && document.activeElement !== body) body.value = exampleRequest(meta);
+      if (!touched && document.activeElement !== body) {
+        // The model's MLflow input example as a V2 request (the server builds it from
+        // input_example.json and the signature), else zeros shaped by the metadata.
+        let example = null;
+        try { example = meta.parameters?.input_example ? JSON.parse(meta.parameters.input_example) : null; } catch { /* none */ }
+        body.value = example ? JSON.stringify(example, null, 2) : exampleRequest(meta);
+        body.dataset.prefill = example ? 'input_example' : 'metadata';
+      }
     } else {
       metaBox.replaceChildren(h('p', { class: 'error' }, `GET /v2/models/${name} answered HTTP ${r.status}: ${r.text}`),
         h('p', { class: 'muted' }, 'A token (or an ALLOW AuthorizationPolicy) may be needed: fill in the token and reload.'));
@@ -114,26 +132,6 @@ async function explainDenial(url, token) {
     h('p', { class: 'muted' }, `Same as: ferry authz check -X POST ${url}` + (token ? ' --token $TOKEN' : '')));
 }
 
-// Recent model-server log lines (download, load, errors) of the InferenceService.
-function logsBox(ns, name) {
-  const pre = h('pre', { id: 'model-logs', 'aria-label': 'Recent log lines', tabindex: '0' }, 'Loading...');
-  const load = async () => {
-    const r = await api('GET', `${isvcPath(ns, name)}/log?tailLines=100`);
-    if (r.status === 404) {
-      pre.textContent = 'No log lines from this server (the log endpoint answered 404).';
-    } else if (!r.ok) {
-      pre.textContent = `Logs unavailable: HTTP ${r.status} ${r.json?.message || r.text}`;
-    } else {
-      pre.textContent = r.text.trim() || 'No log lines yet.';
-      pre.scrollTop = pre.scrollHeight;
-    }
-    pre.dataset.loaded = String(r.status);
-  };
-  const box = h('div', {}, pre,
-    h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'logs-refresh', onclick: load }, 'Refresh logs')));
-  return { box, load };
-}
-
 function editor(ns, isvc, allowed) {
   const obj = { apiVersion: isvc.apiVersion, kind: isvc.kind,
     metadata: { name: isvc.metadata.name, namespace: isvc.metadata.namespace }, spec: isvc.spec };
@@ -151,11 +149,40 @@ function editor(ns, isvc, allowed) {
     title: allowed.patch ? null : allowed.why }, 'Save')), out);
 }
 
-export function renderModel(main, { ns, name, signal }) {
+const TABS = [['overview', 'Overview'], ['metrics', 'Metrics'], ['logs', 'Logs']];
+
+// role=tablist buttons over the panels; the tab is in the URL (#/ns/NS/models/NAME/TAB)
+// without a new route, so the page and its streams stay as they are.
+function tabs(ns, name, panels, first) {
+  const buttons = TABS.map(([id, label]) => h('button', { type: 'button', role: 'tab', id: `tab-${id}`,
+    'aria-controls': `panel-${id}`, class: 'tab', onclick: () => select(id),
+    onkeydown: e => {
+      const i = TABS.findIndex(t => t[0] === id);
+      const j = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : -1;
+      if (j >= 0 && j < TABS.length) { select(TABS[j][0]); document.getElementById(`tab-${TABS[j][0]}`).focus(); }
+    } }, label));
+  const select = id => {
+    buttons.forEach(b => {
+      const on = b.id === `tab-${id}`;
+      b.setAttribute('aria-selected', String(on));
+      b.tabIndex = on ? 0 : -1;
+    });
+    for (const [pid, panel] of Object.entries(panels)) panel.hidden = pid !== id;
+    history.replaceState(null, '', `#/ns/${ns}/models/${encodeURIComponent(name)}${id === 'overview' ? '' : '/' + id}`);
+  };
+  select(TABS.some(t => t[0] === first) ? first : 'overview');
+  return h('div', { role: 'tablist', 'aria-label': 'Model views', class: 'tabs' }, buttons);
+}
+
+export function renderModel(main, { ns, name, tab, signal }) {
   const statusBox = h('div', { id: 'model-status' });
   const metaBox = h('div', { id: 'model-metadata' }, h('p', { class: 'muted' }, 'Loading metadata...'));
   const eventsBox = h('div', { id: 'model-events' });
-  const logs = logsBox(ns, name);
+  const panel = id => h('div', { role: 'tabpanel', id: `panel-${id}`, 'aria-labelledby': `tab-${id}` });
+  const panels = { overview: panel('overview'), metrics: panel('metrics'), logs: panel('logs') };
+  renderCharts(panels.metrics, ns, name, signal);
+  const loadPods = renderLogs(panels.logs, ns, name, signal);
+  const gateway = whoami().then(me => me.externalGateway || '');
   const allowed = canIsvc('patch', ns, name).then(async patch => ({ patch, why: await deniedText('change', ns) }));
   let built = false, metaLoaded = false, t = null, latest = null, lastState = '';
   const draw = async isvc => {
@@ -179,7 +206,7 @@ export function renderModel(main, { ns, name, signal }) {
     const ev = await api('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent('involvedObject.name=' + name)}`);
     eventsBox.replaceChildren(table('Events', ['Type', 'Reason', 'Message', 'Age'],
       (ev.json?.items || []).map(e => [e.type, e.reason, e.message, age(e.lastTimestamp || e.eventTime || e.metadata.creationTimestamp)])));
-    if (s.state !== lastState) { lastState = s.state; logs.load(); }
+    if (s.state !== lastState) { lastState = s.state; loadPods(); }  // a new revision is a new pod
     if (s.state === 'Ready' && t && !metaLoaded) { metaLoaded = true; t.loadMeta(); }
     if (built) return;
     built = true;
@@ -189,10 +216,12 @@ export function renderModel(main, { ns, name, signal }) {
       edit.replaceChildren(editor(ns, isvc, a));
       if (!a.patch) edit.prepend(h('p', { class: 'muted', id: 'edit-denied' }, a.why));
     });
-    main.append(h('div', { class: 'row' },
+    const snip = h('div', { id: 'snippets' }, snippets(ns, isvc, name, ''));
+    gateway.then(g => snip.replaceChildren(...snippets(ns, latest || isvc, name, g)));
+    panels.overview.append(h('div', { class: 'row' },
       section('meta-title', 'Metadata', metaBox),
       section('try-title', 'Try it', t.form)),
-    section('snip-title', 'Call it', snippets(ns, isvc, name)),
+    section('snip-title', 'Call it', snip),
     section('edit-title', 'Edit', edit));
     if (s.state === 'Ready') { metaLoaded = true; t.loadMeta(); } else metaBox.replaceChildren(h('p', { class: 'muted' }, 'Metadata appears once the model is Ready (then use Reload metadata).'));
   };
@@ -204,13 +233,12 @@ export function renderModel(main, { ns, name, signal }) {
     deleteButton.disabled = !ok;
     deleteButton.title = ok ? '' : why;
   });
+  panels.overview.append(section('status-title', 'Status', statusBox), section('events-title', 'Events', eventsBox));
   main.replaceChildren(
     h('div', { class: 'toolbar' }, h('h1', {}, name),
       h('a', { href: `#/ns/${ns}` }, 'Back to models'),
       deleteButton),
-    section('status-title', 'Status', statusBox),
-    section('events-title', 'Events', eventsBox),
-    section('logs-title', 'Recent log lines', logs.box));
+    tabs(ns, name, panels, tab), panels.overview, panels.metrics, panels.logs);
   listWatch(`${isvcsPath(ns)}?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
     items => { latest = items[0] || null; draw(latest); },
     ev => { latest = ev.type === 'DELETED' ? null : ev.object; draw(latest); }, signal)

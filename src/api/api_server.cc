@@ -92,6 +92,8 @@ void ApiServer::AddAdmission(std::string kind, AdmissionHook hook) {
 
 ResourceClient& ApiServer::client() { return impl_->client; }
 IsvcLogs& ApiServer::isvc_logs() { return impl_->logs; }
+void ApiServer::SetSeriesSource(SeriesSource source) { impl_->series = std::move(source); }
+
 void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::move(ready); }
 
 void ApiServer::SetUsageSource(UsageSource source) { impl_->usage = std::move(source); }

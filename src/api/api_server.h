@@ -10,6 +10,11 @@
 //
 // Model server logs: GET .../inferenceservices/NAME/log[?tailLines=N] answers
 // text/plain from isvc_logs() (the controller and the model router append).
+// Traffic series: GET .../inferenceservices/NAME/series answers the JSON the
+// function given to SetSeriesSource returns (the model's last hour of
+// requests/s, error counts and p50/p99 latency, serving/traffic_series.h). It
+// is as visible as the model: RBAC `get` on `inferenceservices/series` (the
+// request as parsed) and `get` on the InferenceService itself.
 // Readiness: /readyz is 503 until the function given to SetReadiness (the
 // controller's initial sync) returns true.
 //
@@ -92,6 +97,10 @@ class ApiServer : public http::HttpHandler {
 
   ResourceClient& client();
   IsvcLogs& isvc_logs();
+  // The body of GET .../inferenceservices/NAME/series for an existing model
+  // (ns, name); call before serving. Without it the subresource answers 404.
+  using SeriesSource = std::function<std::string(const std::string& ns, const std::string& name)>;
+  void SetSeriesSource(SeriesSource source);
   // /readyz answers 200 only once `ready` returns true; call before serving.
   void SetReadiness(std::function<bool()> ready);
   // Where metrics.k8s.io PodMetrics come from (pod_metrics.h); call before serving.

@@ -44,6 +44,9 @@ struct ApiServer::Impl {
                    const http::Responder& responder);
   void HandleLog(const ResourcePath& path, const Query& query,
                  const http::Responder& responder);
+  // GET .../inferenceservices/NAME/series, authorized again as `get` on the model.
+  void HandleSeries(const ResourcePath& path, const auth::UserInfo& user,
+                    const http::Responder& responder);
   // pod_logs.cc: GET /api/v1/namespaces/NS/pods/NAME/log (kubectl logs).
   void HandlePodLog(const ResourcePath& path, const Query& query,
                     const http::Responder& responder);
@@ -74,6 +77,7 @@ struct ApiServer::Impl {
   LogFollowers followers;  // after logs: it listens to them
   std::function<bool()> ready;  // null = always ready
   UsageSource usage;            // null = no pod reports usage
+  ApiServer::SeriesSource series;  // null = no traffic series here
   RbacState rbac;
   std::unique_ptr<auth::Authenticator> authn;
 };

@@ -150,6 +150,63 @@ TEST_F(RbacApiTest, ServiceAccountWithEditInItsNamespace) {
   EXPECT_EQ(Call(token, "GET", "/version").status, 401);
 }
 
+// The traffic series is as visible as the model: the owner (get on the
+// InferenceService and on inferenceservices/series) reads it; an outsider, or
+// someone granted only the subresource, gets 403; a missing model is 404.
+TEST_F(RbacApiTest, SeriesIsAuthorizedLikeTheModel) {
+  ASSERT_EQ(Admin("POST", std::string(kIsvcs) + "ns1/inferenceservices", Isvc("iris")).status, 201);
+  // An API server nobody gave a series source (not `ferry up`) says so.
+  Reply none = Admin("GET", std::string(kIsvcs) + "ns1/inferenceservices/iris/series");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body["message"].get<std::string>().find("keeps no traffic series"),
+            std::string::npos)
+      << none.body.dump();
+  server_->SetSeriesSource([](const std::string& ns, const std::string& name) {
+    return json{{"model", ns + "/" + name}}.dump();
+  });
+  auto role = [&](const std::string& name, json resources) {
+    Reply r = Admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                    {{"metadata", {{"name", name}}},
+                     {"rules", {{{"apiGroups", {"serving.kserve.io"}},
+                                 {"resources", resources},
+                                 {"verbs", {"get"}}}}}});
+    ASSERT_EQ(r.status, 201) << r.body.dump();
+  };
+  role("model-reader", {"inferenceservices", "inferenceservices/series"});
+  role("series-only", {"inferenceservices/series"});
+  ASSERT_EQ(Admin("POST", "/api/v1/namespaces/ns1/serviceaccounts",
+                  {{"metadata", {{"name", "partial"}}}}).status, 201);
+  Bind("ns1", "owner-reads", "model-reader", Sa("editor"));
+  Bind("ns1", "partial-reads", "series-only", Sa("partial"));
+  const std::string series = std::string(kIsvcs) + "ns1/inferenceservices/iris/series";
+
+  Reply owner = Call(TokenFor("ns1", "editor"), "GET", series);
+  EXPECT_EQ(owner.status, 200) << owner.body.dump();
+  EXPECT_EQ(owner.body["model"], "ns1/iris");
+
+  Reply outsider = Call(TokenFor("ns2", "editor"), "GET", series);
+  EXPECT_EQ(outsider.status, 403);
+  EXPECT_EQ(outsider.body["message"],
+            "inferenceservices.serving.kserve.io \"iris\" is forbidden: User "
+            "\"system:serviceaccount:ns2:editor\" cannot get resource \"inferenceservices/series\" "
+            "in API group \"serving.kserve.io\" in the namespace \"ns1\"");
+
+  Reply partial = Call(TokenFor("ns1", "partial"), "GET", series);
+  EXPECT_EQ(partial.status, 403) << partial.body.dump();
+  EXPECT_NE(partial.body["message"].get<std::string>().find(
+                "cannot get resource \"inferenceservices\" in API group"),
+            std::string::npos)
+      << partial.body.dump();
+
+  // The path as the API decodes it: an encoded name is the same model.
+  EXPECT_EQ(Call(TokenFor("ns1", "editor"), "GET",
+                 std::string(kIsvcs) + "ns1/inferenceservices/%69ris/series").status,
+            200);
+  Reply missing = Call(TokenFor("ns1", "editor"), "GET",
+                       std::string(kIsvcs) + "ns1/inferenceservices/nope/series");
+  EXPECT_EQ(missing.status, 404) << missing.body.dump();
+}
+
 TEST_F(RbacApiTest, EncodedPathIsAuthorizedAsWhatItServes) {
   ASSERT_EQ(Admin("POST", "/api/v1/namespaces/ns1/secrets",
                   {{"metadata", {{"name", "s3creds"}}}, {"stringData", {{"k", "v"}}}})

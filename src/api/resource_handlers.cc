@@ -160,6 +160,36 @@ void ApiServer::Impl::HandleLog(const ResourcePath& path, const Query& query,
   responder.Send(std::move(resp));
 }
 
+void ApiServer::Impl::HandleSeries(const ResourcePath& path, const auth::UserInfo& user,
+                                   const Responder& responder) {
+  // The series shows the model's traffic: whoever may not read the model may
+  // not read it either, whatever grants the subresource.
+  auth::Attributes attrs;
+  attrs.user = &user;
+  attrs.verb = "get";
+  attrs.resource_request = true;
+  attrs.api_group = path.group;
+  attrs.api_version = path.version;
+  attrs.resource = path.plural;
+  attrs.ns = path.ns;
+  attrs.name = path.name;
+  ApiError err = Authorize(attrs);
+  if (!err.ok()) return responder.Send(ErrorResponse(err));
+  const KindInfo* kind = FindKindByResource(path.group, path.version, path.plural);
+  json obj;
+  err = service.Get(*kind, path.version, path.ns, path.name, &obj);
+  if (!err.ok()) return responder.Send(ErrorResponse(err));
+  if (!series) {
+    ApiError none = NotFound(*kind, path.name);
+    none.message = "inferenceservices/series of \"" + path.name +
+                   "\": this API server keeps no traffic series (only `ferry up` does)";
+    return responder.Send(ErrorResponse(none));
+  }
+  HttpResponse resp = HttpResponse::Json(200, series(path.ns, path.name));
+  resp.headers.emplace_back("Cache-Control", "no-store");
+  responder.Send(std::move(resp));
+}
+
 void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
                                      const auth::RequestInfo& info, const auth::UserInfo& user,
                                      const Query& query, const Responder& responder) {
@@ -191,6 +221,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   }
   if (sub == "log" && kind->kind == "InferenceService" && req.method == "GET") {
     return HandleLog(path, query, responder);
+  }
+  if (sub == "series" && kind->kind == "InferenceService" && req.method == "GET") {
+    return HandleSeries(path, user, responder);
   }
   if (sub == "log" && kind->kind == "Pod" && req.method == "GET") {
     return HandlePodLog(path, query, responder);

@@ -235,6 +235,7 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
     if (log && http_status == 200 && log->logger->spec.LogsResponse()) {
       serving::FinishPayloadLog(log, http_status, res->SerializeAsString());
     }
+    if (entry.counters != nullptr) entry.counters->series.Record(http_status, seconds);
     done->Finish(ToGrpc(status));
   };
   auto request = FromProto(*req);

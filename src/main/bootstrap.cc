@@ -81,21 +81,23 @@ json FerryRuntime() {
 }
 
 // Ferry serves model-server logs as the InferenceService subresource `log`
-// (where Kubernetes has pods/log): readable by whoever may view the model,
-// the way a CRD installer aggregates its roles into view/edit/admin and
-// Kubeflow's kubeflow-view.
-json IsvcLogReader() {
+// (where Kubernetes has pods/log) and the last hour of its traffic as `series`
+// (the dashboard's charts): readable by whoever may view the model, the way a
+// CRD installer aggregates its roles into view/edit/admin and Kubeflow's
+// kubeflow-view. One role per subresource, so a data directory made before
+// `series` existed gets it too (each is created only when missing).
+json IsvcSubresourceReader(const std::string& role, const std::string& resource) {
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "ClusterRole"},
           {"metadata",
-           {{"name", "ferry-inferenceservice-logs"},
+           {{"name", role},
             {"labels",
              {{"rbac.authorization.k8s.io/aggregate-to-admin", "true"},
               {"rbac.authorization.k8s.io/aggregate-to-edit", "true"},
               {"rbac.authorization.k8s.io/aggregate-to-view", "true"},
               {"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view", "true"}}}}},
           {"rules", json::array({{{"apiGroups", {"serving.kserve.io"}},
-                                  {"resources", {"inferenceservices/log"}},
+                                  {"resources", {resource}},
                                   {"verbs", {"get"}}}})}};
 }
 
@@ -140,8 +142,11 @@ Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
     RETURN_IF_ERROR(ApplyIfMissing(client, domain_cm));
   }
   RETURN_IF_ERROR(ApplyIfMissing(client, FerryRuntime()));
-  RETURN_IF_ERROR(CreateIfMissing(client, IsvcLogReader()));
   RETURN_IF_ERROR(CreateIfMissing(client, MetricsReader()));
+  RETURN_IF_ERROR(CreateIfMissing(
+      client, IsvcSubresourceReader("ferry-inferenceservice-logs", "inferenceservices/log")));
+  RETURN_IF_ERROR(CreateIfMissing(
+      client, IsvcSubresourceReader("ferry-inferenceservice-series", "inferenceservices/series")));
   if (o.profile != "kubeflow") return OkStatus();
   gateway::KubeflowOptions kf;
   kf.m2m_issuers = {o.issuer};

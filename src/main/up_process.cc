@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,7 @@
 #include "main/certs.h"
 #include "main/data_dir.h"
 #include "main/runtimes.h"
+#include "serving/metrics.h"
 #include "main/signals.h"
 #include "server/model_router.h"
 #include "store/resource_store.h"
@@ -267,7 +269,8 @@ struct UpProcess::Parts {
   // StartListeners
   std::unique_ptr<http::HttpServer> api_listener;
   GatewayListeners gateways;
-  uint16_t ext_port = 0, int_port = 0;
+  std::atomic<uint16_t> ext_port{0};  // read by the dashboards' whoami
+  uint16_t int_port = 0;
   std::unique_ptr<grpc::GrpcServer> grpc_listener;  // null when the default port was busy
 
   Status OpenDataDir();
@@ -391,6 +394,12 @@ Status UpProcess::Parts::BuildController() {
   api->SetReadiness([c] { return c->Synced(); });
   usage = std::make_unique<PodUsageSampler>(&snapshots);
   api->SetUsageSource([u = usage.get()](const auto& pods) { return u->Report(pods); });
+  api->SetSeriesSource([this](const std::string& ns, const std::string& name) {
+    auto now = serving::TrafficSeries::Clock::now();
+    const serving::Metrics::ModelCounters* m = metrics.Find(ns + "/" + name);
+    return serving::TrafficSeries::ToJson(m ? m->series.Snapshot(now)  // never served: all zero
+                                            : serving::TrafficSeries::EmptySnapshot(now));
+  });
   router->SetActivator([c](const serving::ModelEntry& entry, serving::ResumeParked r) {
     return c->Activate(entry, std::move(r));
   });
@@ -430,6 +439,10 @@ void UpProcess::Parts::BuildDashboards() {
   web_opts.gateway_cookie = gateway_cookie;
   web_opts.sign_in = sign_in;
   web_opts.user_token = [proxy](const std::string& user) { return proxy->UserToken(user); };
+  web_opts.external_gateway = [this] {  // the address `ferry up` prints
+    uint16_t port = ext_port.load();
+    return port == 0 ? std::string() : "http://" + flags.bind + ":" + std::to_string(port);
+  };
   dashboard = std::make_unique<web::WebHandler>(web_opts, external.get(), internal.get());
   // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
@@ -461,6 +474,7 @@ void UpProcess::Parts::BuildDashboards() {
   ext_web_opts.sign_in = sign_in;
   ext_web_opts.user_token = web_opts.user_token;
   ext_web_opts.read_only = true;
+  ext_web_opts.external_gateway = web_opts.external_gateway;
   ext_dashboard = std::make_unique<web::WebHandler>(ext_web_opts, external.get(), internal.get());
   ext_front = std::make_unique<web::FrontHandler>(authz_check.get(), ext_dashboard.get(),
                                                   /*read_only=*/true);
@@ -479,7 +493,7 @@ Status UpProcess::Parts::StartListeners() {
                    Listen(flags.bind, flags.internal_port, flags.workers, internal.get(), nullptr));
   ext_port = gateways.external->port();
   int_port = gateways.internal->port();
-  external->SetListenPort(ext_port);  // destination.port in `ferry authz check`
+  external->SetListenPort(ext_port.load());  // destination.port in `ferry authz check`
   internal->SetListenPort(int_port);
   ctrl->OnGatewayService(
       [this](const std::string& service, bool exposed) { OnGatewayService(service, exposed); });
@@ -555,7 +569,7 @@ void UpProcess::Announce() const {
                "ferry up: API https://127.0.0.1:%u  external gateway http://%s:%u  "
                "cluster-local gateway http://%s:%u\n"
                "ferry up: export KUBECONFIG=%s/kubeconfig   (profile: %s)\n",
-               p.api_listener->port(), flags.bind.c_str(), p.ext_port, flags.bind.c_str(),
+               p.api_listener->port(), flags.bind.c_str(), p.ext_port.load(), flags.bind.c_str(),
                p.int_port, p.dir.c_str(), flags.profile.c_str());
   if (p.grpc_listener) {
     std::fprintf(stderr,
@@ -574,7 +588,7 @@ void UpProcess::Announce() const {
   if (p.sign_in) WarnDefaultPassword(p.sign_in.get());
   if (flags.profile == "kubeflow") {
     std::fprintf(stderr, "ferry up: Kubeflow dashboard (oauth2-proxy login) http://%s:%u/\n",
-                 flags.bind.c_str(), p.ext_port);
+                 flags.bind.c_str(), p.ext_port.load());
   }
   std::fflush(stderr);
 }

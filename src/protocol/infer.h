@@ -47,6 +47,10 @@ struct ModelMetadata {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
   std::string content_type;  // model-level default codec ("np", "pd", "dict", "")
+  // A V2 request body built from the model's saved input example (MLflow),
+  // "" when none: written as the string parameter "input_example" of the REST
+  // metadata (the dashboard's Try it starts from it; gRPC does not carry it).
+  std::string example_request;
 };
 
 }  // namespace ferry::protocol

@@ -3,6 +3,9 @@
 // the metadata MLServer would publish for them (reference §3.3 examples A/B/C).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "runtime/input_example.h"
 #include "runtime/loader.h"
 
 namespace ferry::runtime {
@@ -95,6 +98,49 @@ TEST(MlflowFixtures, NoSignatureIsExampleBPlusDerivedMetadata) {
   ASSERT_EQ((*m)->metadata.inputs.size(), 1u);
   EXPECT_EQ((*m)->metadata.inputs[0].shape, (protocol::Shape{-1, 4}));
   EXPECT_FALSE((*m)->warnings.empty());
+}
+
+// The saved input example becomes the V2 request the dashboard's Try it
+// starts from: the ndarray example as one [n, 4] tensor (first 5 rows), the
+// pandas split example as one [n, 1] input per signature column, by name.
+TEST(MlflowFixtures, InputExampleBecomesAV2Request) {
+  auto tensor = LoadIris("iris_tensor");
+  ASSERT_TRUE(tensor.ok()) << tensor.status().ToString();
+  auto t = nlohmann::json::parse((*tensor)->metadata.example_request);
+  ASSERT_EQ(t["inputs"].size(), 1u) << t.dump();
+  EXPECT_EQ(t["inputs"][0]["name"], "input-0");
+  EXPECT_EQ(t["inputs"][0]["datatype"], "FP64");
+  EXPECT_EQ(t["inputs"][0]["shape"], nlohmann::json({5, 4}));
+  auto saved = nlohmann::json::parse((*tensor)->input_example_json);
+  EXPECT_EQ(t["inputs"][0]["data"][4], saved["inputs"][4]);
+  EXPECT_EQ(t["parameters"]["content_type"], "np");
+
+  auto columns = LoadIris("iris_columns");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  auto c = nlohmann::json::parse((*columns)->metadata.example_request);
+  auto split = nlohmann::json::parse((*columns)->input_example_json);
+  ASSERT_EQ(c["inputs"].size(), 4u) << c.dump();
+  EXPECT_EQ(c["inputs"][2]["name"], split["columns"][2]);
+  EXPECT_EQ(c["inputs"][2]["shape"], nlohmann::json({5, 1}));
+  EXPECT_EQ(c["inputs"][2]["data"][1], split["data"][1][2]);
+
+  // No example: no request (the dashboard falls back to zeros from the metadata).
+  auto nosig = LoadIris("iris_nosig");
+  ASSERT_TRUE(nosig.ok()) << nosig.status().ToString();
+  EXPECT_EQ((*nosig)->metadata.example_request, "");
+}
+
+// Examples that do not fit the model's inputs give no request rather than a wrong one.
+TEST(InputExample, RefusesWhatDoesNotFitTheMetadata) {
+  protocol::ModelMetadata md;
+  md.inputs.push_back({"input-0", DataType::kFp64, {-1, 4}, ""});
+  EXPECT_NE(ExampleRequest(R"({"inputs": [[1, 2, 3, 4]]})", md, 5), "");
+  EXPECT_EQ(ExampleRequest(R"({"inputs": [[1, 2, 3]]})", md, 5), "");   // 3 columns for 4
+  EXPECT_EQ(ExampleRequest(R"({"inputs": [[1, 2, 3, 4], [1]]})", md, 5), "");  // ragged
+  EXPECT_EQ(ExampleRequest(R"({"inputs": [[{"a": 1}, 2, 3, 4]]})", md, 5), "");
+  EXPECT_EQ(ExampleRequest("not json", md, 5), "");
+  md.inputs.push_back({"b", DataType::kFp64, {-1, 1}, ""});
+  EXPECT_EQ(ExampleRequest(R"({"columns": ["a", "c"], "data": [[1, 2]]})", md, 5), "");  // no input-0 column
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "runtime/input_example.h"
 #include "runtime/layout.h"
 #include "runtime/mlmodel.h"
 #include "runtime/model_path.h"
@@ -17,6 +18,7 @@ namespace {
 
 constexpr size_t kMaxMlmodelBytes = 1 << 20;
 constexpr size_t kMaxInputExampleBytes = 16 << 20;
+constexpr size_t kExampleRows = 5;  // rows of the input example the dashboard's Try it shows
 
 // Flavors Ferry can serve natively, with the MLmodel key naming their model file.
 struct NativeFlavor {
@@ -253,6 +255,8 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
   ASSIGN_OR_RETURN(served->default_method, ChooseMethod(mm, served->model->info(), origin));
   RETURN_IF_ERROR(FillSignature(mm, origin, *served));
   RETURN_IF_ERROR(FillInputExample(mm, dir, origin, *served));
+  served->metadata.example_request =
+      ExampleRequest(served->input_example_json, served->metadata, kExampleRows);
   for (const auto& w : served->model->info().warnings) {
     served->warnings.push_back(w);
   }

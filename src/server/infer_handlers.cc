@@ -132,6 +132,7 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
     call->Reply(HttpResponse::Json(status, protocol::WriteMlflowError(code, msg)));
   };
   if (call->req.method != "POST") return call->WrongMethod("POST");
+  call->inference = true;
   const ModelCatalog& catalog = *call->catalog;
   if (catalog.models.size() != 1) {
     return mlflow_error(404, "RESOURCE_DOES_NOT_EXIST",

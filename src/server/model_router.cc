@@ -263,6 +263,7 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
     if (method != "POST") {
       return call->WrongMethod("POST (with an Open Inference Protocol body: {\"inputs\": [...]})");
     }
+    call->inference = true;
     const ModelEntry* m = UsableModel(call, name, false);
     if (m == nullptr) return;
     return InferV2(call, *m);
@@ -301,6 +302,7 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
     if (method != "POST") {
       return call->WrongMethod("POST (with a KServe V1 body: {\"instances\": [...]})");
     }
+    call->inference = true;
     const ModelEntry* m = UsableModel(call, name, true);
     if (m == nullptr) return;
     return PredictV1(call, *m, false);
@@ -309,6 +311,7 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
     if (method != "POST") {
       return call->WrongMethod("POST (with a KServe V1 body: {\"instances\": [...]})");
     }
+    call->inference = true;
     const ModelEntry* m = UsableModel(call, name, true);
     if (m == nullptr) return;
     return PredictV1(call, *m, true);

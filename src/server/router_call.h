@@ -20,6 +20,9 @@ struct ModelRouter::Call {
   std::shared_ptr<const serving::ModelCatalog> catalog;
   serving::Metrics::ModelCounters* counters = nullptr;
   serving::Protocol protocol = serving::Protocol::kOther;
+  // An inference request (V2 infer, V1 predict/explain, MLflow invocations):
+  // counted in the model's TrafficSeries too; metadata and readiness are not.
+  bool inference = false;
   AccessLog* access_log = nullptr;
   const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
   // Set for an inference call of a model with spec.predictor.logger; Reply logs the answer.
@@ -34,6 +37,7 @@ struct ModelRouter::Call {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
     serving::Metrics::Record(counters, protocol, response.status, seconds);
+    if (inference && counters != nullptr) counters->series.Record(response.status, seconds);
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
                       response.body.size(), seconds, context.request_id(), context.traceparent());

@@ -39,6 +39,14 @@ Metrics::ModelCounters* Metrics::Register(std::string_view model) {
   return &models_.back();
 }
 
+const Metrics::ModelCounters* Metrics::Find(std::string_view model) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& m : models_) {
+    if (m.model == model) return &m;
+  }
+  return nullptr;
+}
+
 void Metrics::Record(ModelCounters* c, Protocol p, int status, double seconds) {
   if (c == nullptr) return;
   if (status < 100 || status >= 600) status = 500;

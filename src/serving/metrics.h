@@ -1,7 +1,7 @@
 // Metrics: Prometheus counters and latency histograms per model and protocol,
 // plus model load times, rendered in the text exposition format for GET /metrics.
 //
-// Threads: Register() takes a mutex (control plane, rare); Record() is
+// Threads: Register() and Find() take a mutex (control plane, rare); Record() is
 // lock-free (relaxed atomics) and allocation-free, so the request path can
 // call it on every request. ModelCounters pointers stay valid for the
 // lifetime of the Metrics object.
@@ -18,6 +18,7 @@
 namespace ferry::logger {
 class Dispatcher;
 }
+#include "serving/traffic_series.h"
 
 namespace ferry::serving {
 
@@ -49,10 +50,14 @@ class Metrics {
     std::atomic<int> concurrency_limit{0};
     std::atomic<int64_t> in_flight{0};
     std::atomic<int64_t> queued{0};
+    // The last hour of inference requests in 10-second buckets (the dashboard's charts).
+    TrafficSeries series;
   };
 
   // Returns the counters for `model`, creating them on first use.
   ModelCounters* Register(std::string_view model);
+  // The counters of `model` ("ns/name" under `ferry up`), or null when it was never registered.
+  const ModelCounters* Find(std::string_view model) const;
   static void Record(ModelCounters* c, Protocol p, int status, double seconds);
   std::string Render() const;
   // Adds the payload-log counters (logger/dispatcher.h) to Render; set before serving, and the

@@ -418,12 +418,19 @@ void WebHandler::Handle(HttpRequest& req, http::Responder responder) {
   }
   if (path == "/ferry/whoami") {
     if (!signed_in) return responder.Send(HttpResponse::Json(401, R"({"error":"not signed in"})"));
-    std::string body = "{\"user\":\"";
-    for (char c : user) {
-      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) continue;
-      body += c;
-    }
-    body += impl.options.read_only ? "\",\"readOnly\":true}" : "\",\"readOnly\":false}";
+    auto quoted = [](std::string_view text) {
+      std::string out = "\"";
+      for (char c : text) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) continue;
+        out += c;
+      }
+      return out + "\"";
+    };
+    std::string body = "{\"user\":" + quoted(user);
+    body += impl.options.read_only ? ",\"readOnly\":true" : ",\"readOnly\":false";
+    std::string gateway = impl.options.external_gateway ? impl.options.external_gateway() : "";
+    if (!gateway.empty()) body += ",\"externalGateway\":" + quoted(gateway);
+    body += "}";
     return responder.Send(HttpResponse::Json(200, body));
   }
   if (req.method != "GET" && req.method != "HEAD") {

@@ -53,6 +53,11 @@ struct WebOptions {
   // when none can be made. Unset: signed-in users' API calls carry nothing
   // (anonymous).
   std::function<std::string(const std::string& user)> user_token;
+  // Where the external gateway really listens ("http://HOST:PORT"), shown by
+  // the model page next to status.url (whose host the gateway routes by);
+  // asked on each whoami, since the listener starts after this handler.
+  // Unset or "": not shown.
+  std::function<std::string()> external_gateway;
   // The dashboard only reads (external gateway): whoami says so, so the UI
   // disables its write controls (FrontHandler enforces it).
   bool read_only = false;

@@ -233,16 +233,28 @@ async function run() {
       }
       assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
     });
-    await step('model page shows recent log lines', async () => {
-      const logs = page.locator('#model-logs[data-loaded]');
-      await logs.waitFor();
-      const status = await logs.getAttribute('data-loaded');
-      const text = await logs.textContent();
-      assert(status === '200', `log endpoint answered ${status}: ${text}`);
-      assert(text.trim().length > 0 && !text.startsWith('No log lines'), `no log lines: ${text}`);
-      await page.locator('#logs-refresh').focus();
-      await page.keyboard.press('Enter');
-      await shot('05a-model-logs');
+    await step('Try it is prefilled from the MLflow input_example; the external URL names the gateway address', async () => {
+      const body = page.getByLabel('V2 request body (JSON)');
+      await page.locator('#try-body[data-prefill]').waitFor();
+      const how = await body.getAttribute('data-prefill');
+      assert(how === 'input_example', `prefilled from ${how}`);
+      const req = JSON.parse(await body.inputValue());
+      const inp = req.inputs[0];
+      // The seed model's input_example.json holds the training rows; the first 5 are shown.
+      assert(req.inputs.length === 1 && inp.name === 'input-0' && inp.datatype === 'FP64' &&
+        JSON.stringify(inp.shape) === '[5,4]' && inp.data.length === 5 && inp.data[0].length === 4,
+        `prefilled body: ${JSON.stringify(req)}`);
+      await page.locator('#try-send').click();
+      await page.locator('#try-response[data-status]').waitFor();
+      const text = await page.locator('#try-response').textContent();
+      assert(text.startsWith('HTTP 200'), `try with the example: ${text}`);
+      const out = JSON.parse(text.slice(text.indexOf('\n') + 1));
+      assert(out.outputs[0].data.length === 5, `outputs for the example: ${JSON.stringify(out.outputs)}`);
+      await page.locator('#try-response').evaluate(e => { e.textContent = ''; delete e.dataset.status; });
+      const gw = await page.locator('#gateway-address').textContent();
+      assert(gw === up.extUrl.replace(/\/$/, ''), `gateway address ${gw}, ferry up says ${up.extUrl}`);
+      const curl = await page.getByLabel('curl for the external URL').textContent();
+      assert(curl.includes(`${gw}/v2/models/irish-s3/infer`) && curl.includes(`Host: irish-s3.${NS}.`), `curl: ${curl}`);
     });
     await step('Try it (external gateway, as the signed-in owner: no token) returns [1, 1]', async () => {
       assert(await page.getByLabel('Gateway').inputValue() === 'external', 'Try does not start on the external gateway');
@@ -302,6 +314,53 @@ async function run() {
       assert(/denied/i.test(why) && /jwt/i.test(why), `explanation: ${why}`);
       await page.getByLabel('Bearer token (optional)').fill('');
       await shot('05b-external-denied-explained');
+    });
+    const tryUrl = new URL(`ferry/try/external/irish-s3.${NS}.example.com/v2/models/irish-s3/infer`, up.url).href;
+    await step('Logs tab: the storage-initializer download, and the model server followed live', async () => {
+      await page.locator('#tab-logs').click();
+      await page.locator('#logs-container').selectOption('storage-initializer');
+      await page.locator('#pod-logs').filter({ hasText: 'downloaded' }).waitFor();
+      assert((await unlabeled(page)).length === 0, `unlabeled controls: ${await unlabeled(page)}`);
+      await shot('05c-model-logs-storage-initializer');
+      await page.locator('#logs-container').selectOption('kserve-container');
+      assert(await page.locator('#logs-follow').isChecked(), 'the log is not followed by default');
+      await page.locator('#pod-logs[data-status="200"]').waitFor();
+      // Followed: a request error the model server logs appears without a reload.
+      const r = await page.request.post(tryUrl, { data: { inputs: 'not a list' } });
+      assert(r.status() === 400, `bad request: ${r.status()} ${await r.text()}`);
+      await page.locator('#pod-logs').filter({ hasText: 'predictor: HTTP 400' }).waitFor();
+      await shot('05d-model-logs-kserve-container');
+    });
+    await step('Metrics tab: after traffic, the charts\' SVG has points reflecting it', async () => {
+      for (let i = 0; i < 30; i++) {
+        const r = await page.request.post(tryUrl, { data: SEED_REQUEST });
+        assert(r.status() === 200, `request ${i}: ${r.status()} ${await r.text()}`);
+      }
+      for (let i = 0; i < 3; i++) {
+        const r = await page.request.post(tryUrl, { data: { inputs: 'not a list' } });
+        assert(r.status() === 400, `bad request ${i}: ${r.status()}`);
+      }
+      await page.goto(up.url + `#/ns/${NS}/models/irish-s3/metrics`);
+      await page.reload();  // a fresh series now, not at the next 10-second refresh
+      await page.locator('#charts-summary[data-status="200"]').waitFor();
+      assert(await page.locator('#panel-metrics').isVisible(), 'the Metrics tab is not shown');
+      const total = Number(await page.locator('#charts-summary').getAttribute('data-total'));
+      assert(total >= 34, `the series counts ${total} requests; at least 34 were sent`);
+      // Points of a path ("M x,yl0.01,0 L x,y ..."); y = 138 is zero on every chart.
+      const ys = async sel => ((await page.locator(sel).getAttribute('d')) || '').split(/[ML]/).filter(Boolean)
+        .map(p => parseFloat(p.split(',')[1]));
+      const rps = await ys('#chart-rps path[data-series="rps"]');
+      assert(rps.length === 360 && rps.some(y => y < 137), `requests/s points: ${rps.filter(y => y < 137).length} above zero`);
+      const p50 = await ys('#chart-latency path[data-series="p50"]');
+      const p99 = await ys('#chart-latency path[data-series="p99"]');
+      assert(p50.length > 0 && p99.length === p50.length && p99.some(y => y < 137), `latency points: ${p50.length}, ${p99.length}`);
+      const e4 = await ys('#chart-errors path[data-series="e4xx"]');
+      assert(e4.some(y => y < 137), `4xx error rate points: ${e4}`);
+      const summary = await page.locator('#charts-summary').textContent();
+      assert(/errors \(\d/.test(summary) && !summary.includes('0 errors'), `summary: ${summary}`);
+      await shot('05e-model-metrics');
+      await page.locator('#tab-overview').click();
+      assert(await page.locator('#panel-overview').isVisible() && page.url().endsWith('/models/irish-s3'), `overview: ${page.url()}`);
     });
     await step('the dashboard is served gzip-compressed', async () => {
       const js = encodings.get('/app.js'), css = encodings.get('/app.css');
@@ -379,6 +438,10 @@ async function run() {
         const msg = (await r.json()).message;
         assert(r.status() === 403 && msg === `inferenceservices.serving.kserve.io "irish-s3" is forbidden: User "carol@example.com" ` +
           `cannot delete resource "inferenceservices" in API group "serving.kserve.io" in the namespace "${NS}"`, `viewer delete: ${r.status()} ${msg}`);
+        const series = await p.request.get(new URL(`apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/irish-s3/series`, up.url).href);
+        assert(series.status() === 200, `viewer series: ${series.status()} ${await series.text()}`);
+        await p.goto(up.url + `#/ns/${NS}/models/irish-s3/metrics`);
+        await p.locator('#charts-summary[data-status="200"]').waitFor();
         await p.screenshot({ path: path.join(SHOTS, '11-contributor-view.png'), fullPage: true });
       } finally {
         await c.close();
@@ -402,6 +465,11 @@ async function run() {
         const r = await p.request.post(new URL(`ferry/try/external/${host}/v2/models/irish-s3/infer`, up.url).href,
           { data: SEED_REQUEST });
         assert(r.status() === 403 && (await r.text()) === 'RBAC: access denied', `outsider try: ${r.status()} ${await r.text()}`);
+        // The charts' series is as private as the model, through the dashboard's API path.
+        const series = await p.request.get(new URL(`apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/irish-s3/series`, up.url).href);
+        const why = (await series.json()).message;
+        assert(series.status() === 403 && why.includes('User "eve@example.com" cannot get resource "inferenceservices/series"'),
+          `outsider series: ${series.status()} ${why}`);
         await p.screenshot({ path: path.join(SHOTS, '12-outsider.png'), fullPage: true });
       } finally {
         await c.close();

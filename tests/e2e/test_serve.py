@@ -119,6 +119,13 @@ class SeedModelTest(unittest.TestCase):
         self.assertEqual(md["inputs"][0]["datatype"], "FP64")
         self.assertEqual(md["inputs"][0]["shape"], [-1, 4])
         self.assertEqual(md["outputs"][0]["datatype"], "INT64")
+        # The MLflow input example as a V2 request (what the dashboard's Try it starts from):
+        # its first 5 rows, accepted by the model as they are.
+        example = json.loads(md["parameters"]["input_example"])
+        self.assertEqual(example["inputs"][0]["shape"], [5, 4])
+        r = self.s.post("/v2/models/irish-s3/infer", json=example)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["outputs"][0]["shape"], [5, 1])
         server = self.s.get("/v2").json()
         self.assertIn("binary_tensor_data", server["extensions"])
         self.assertEqual(self.s.get("/v2/models").json(), {"models": ["irish-s3"]})

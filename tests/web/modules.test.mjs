@@ -48,6 +48,8 @@ const want = {
   'api.js': ['api', 'listWatch', 'applyDoc'],
   'list.js': ['renderList'],
   'model.js': ['renderModel'],
+  'charts.js': ['renderCharts'],
+  'logs.js': ['renderLogs'],
   'new.js': ['renderNew'],
 };
 const loaded = {};
