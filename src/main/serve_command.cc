@@ -219,7 +219,7 @@ int RunServe(const ServeFlags& flags) {
     (*listener)->Drain(std::chrono::milliseconds(0));
     return 1;
   }
-  runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
+  runtime::RuntimeRegistry registry = BuildRuntimeRegistry(predict_threads);
   auto served = runtime::LoadModelDir(registry, flags.model_dir, flags.model_name);
   if (!served.ok()) {
     std::fprintf(stderr, "ferry serve: cannot load model '%s': %s\n", flags.model_name.c_str(),

@@ -24,6 +24,7 @@
 #include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
+#include "common/cpu_limit.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
 #include "controller/storage_admission.h"
@@ -353,7 +354,7 @@ int RunUp(const UpFlags& flags) {
   ingress::IngressHandler internal(false, &parked, &router);
   ingress::GrpcIngress grpc_gateway(&parked);  // V2 gRPC
 
-  runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
+  runtime::RuntimeRegistry registry = BuildRuntimeRegistry(DetectEffectiveCpus().cpus);
   controller::ControllerOptions copts;
   copts.data_dir = dir;
   copts.local_access = *local_access;

@@ -65,6 +65,12 @@ class BatchingModel final : public Model {
 
   const ModelInfo& info() const override { return inner_->info(); }
   StatusOr<protocol::Tensor> Predict(const protocol::Frame& x, PredictMethod method) const override;
+  // Tensor-native calls are not merged (their inputs need not share a row
+  // layout): they go to the inner model one by one.
+  StatusOr<std::vector<protocol::Tensor>> PredictTensors(const std::vector<protocol::Tensor>& inputs,
+                                                         PredictMethod method) const override {
+    return inner_->PredictTensors(inputs, method);
+  }
 
   const BatchingOptions& options() const { return options_; }
   BatchingStats stats() const;
