@@ -89,6 +89,13 @@ StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequ
       by_method = true;
     }
   }
+  if (served.model->info().tensor_io) {
+    protocol::InferResponse resp;
+    ASSIGN_OR_RETURN(resp.outputs, server::TimedPredictTensors(m, request, method, deadline));
+    resp.model_name = m.name;
+    resp.id = request.id ? *request.id : server::Uuid4();
+    return resp;
+  }
   ASSIGN_OR_RETURN(protocol::Frame frame, protocol::RequestToFrame(request, served.metadata));
   ASSIGN_OR_RETURN(protocol::Tensor pred, server::TimedPredict(m, frame, method, deadline));
   ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,

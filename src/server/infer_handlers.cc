@@ -1,4 +1,5 @@
 // The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -91,6 +92,9 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
       method = *pm;
     }
   }
+  if (served.model->info().tensor_io) {
+    return InferTensors(call, m, std::move(request), method);
+  }
   StatusOr<Frame> frame = protocol::RequestToFrame(request, served.metadata);
   if (!frame.ok()) return call->Error(400, frame.status().message());
   size_t rows = frame->rows;
@@ -121,6 +125,39 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
              if (served.output_style == protocol::OutputStyle::kMlserver) {
                resp.parameters.Set("content_type", std::string("np"));
              }
+             protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
+             HttpResponse r;
+             r.status = 200;
+             if (enc.json_size < enc.body.size()) {
+               r.content_type = "application/octet-stream";
+               r.headers.emplace_back("Inference-Header-Content-Length",
+                                      std::to_string(enc.json_size));
+             }
+             r.body = std::move(enc.body);
+             return r;
+           });
+}
+
+// Tensor-native models (PyTorch): the request's tensors go to the model as
+// they are; every output it returns (or those the request names) is answered.
+void ModelRouter::InferTensors(const std::shared_ptr<Call>& call, const ModelEntry& m,
+                               InferRequest request, PredictMethod method) {
+  size_t rows = 1;
+  if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
+    rows = static_cast<size_t>(std::max<int64_t>(request.inputs[0].shape[0], 0));
+  }
+  Dispatch(call, m, rows,
+           [&m, method, request = std::move(request),
+            deadline = RequestDeadline(m, call->req.received)]() {
+             auto outputs = TimedPredictTensors(m, request, method, deadline);
+             if (!outputs.ok()) {
+               return HttpResponse::Json(HttpStatusFor(outputs.status().code()),
+                                         protocol::WriteJsonError(outputs.status().message()));
+             }
+             protocol::InferResponse resp;
+             resp.model_name = m.name;
+             resp.id = request.id ? *request.id : Uuid4();
+             resp.outputs = std::move(outputs).value();
              protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
              HttpResponse r;
              r.status = 200;

@@ -69,6 +69,8 @@ class ModelRouter : public HttpHandler {
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
   void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
   void InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  void InferTensors(const std::shared_ptr<Call>& call, const ModelEntry& m,
+                    protocol::InferRequest request, runtime::PredictMethod method);
   void PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m);
   void Invocations(const std::shared_ptr<Call>& call);
   // Runs `work` inline or on the model's executor, then answers.

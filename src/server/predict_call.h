@@ -10,6 +10,7 @@
 #include "common/deadline.h"
 #include "common/status.h"
 #include "protocol/frame.h"
+#include "protocol/infer.h"
 #include "protocol/tensor.h"
 #include "runtime/model.h"
 #include "server/model_catalog.h"
@@ -33,6 +34,13 @@ DeadlineClock::time_point RequestDeadline(const ModelEntry& m,
 StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
                                         runtime::PredictMethod method,
                                         DeadlineClock::time_point deadline = kNoDeadline);
+
+// The same for tensor-native models (ModelInfo::tensor_io): the request's
+// tensors go to Model::PredictTensors as they are, and the outputs the
+// request names (all when it names none) come back in its order.
+StatusOr<std::vector<protocol::Tensor>> TimedPredictTensors(
+    const ModelEntry& m, const protocol::InferRequest& request, runtime::PredictMethod method,
+    DeadlineClock::time_point deadline = kNoDeadline);
 
 // Whether a call of `rows` rows runs on the I/O (or completion-queue) thread:
 // small batches of models whose recent predicts were fast. A slow predict
