@@ -16,8 +16,9 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz
+# startup torch soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz startup torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -75,6 +76,20 @@ want slowauthz && record "Slow ext-authz provider: other clients' p99 on the sam
   "" \
   /usr/bin/python3 bench/slow_authz_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
   --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
+# Start time and memory of the seed model against BASELINE_FERRY (e.g. main's
+# binary, or one built before the backend split); skipped without it.
+if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
+  record "Start and memory: ferry serve of the seed model, this build vs a baseline binary" "" \
+    /usr/bin/python3 bench/startup_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
+    --model_dir "$DEMO/iris_tensor"
+fi
+# The PyTorch backend (when built): V2 throughput and per-predict overhead.
+if want torch && [ -x "$BUILD/bench/torch_predict_bench" ]; then
+  record "PyTorch backend: TorchScript MLP over V2, and Ferry's per-predict overhead over libtorch" "" \
+    /usr/bin/python3 bench/torch_bench.py --ferry "$BUILD/ferry" \
+    --predict_bench "$BUILD/bench/torch_predict_bench" --fixtures "$BUILD/bench-fixtures/pytorch" \
+    --iris "$DEMO/iris_tensor" --seconds "$S"
+fi
 # Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \
