@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-TARGET = 20000  # calls/s (issue 9)
+TARGET = 20000  # calls/s
 
 
 def free_port():

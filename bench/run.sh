@@ -55,13 +55,13 @@ want storage && record "Storage: S3 downloads from the local s3rver" "" \
 want apply && record "ferry up: apply → Ready, iris from the local S3 server" \
   "POST of the seed's InferenceService (python3-requests, HTTPS API), then the watch stream until Ready=True; a new name per run." \
   /usr/bin/python3 bench/apply_bench.py "$BUILD/ferry" "${APPLY_RUNS:-20}"
-# Issue 9: dynamic batching (64 one-row clients, RandomForest 100 trees) and V2 gRPC unary calls.
+# Dynamic batching (64 one-row clients, RandomForest 100 trees) and V2 gRPC unary calls.
 want batch && record "Dynamic batching: 64 one-row clients on a RandomForest of 100 trees" "" \
   /usr/bin/python3 bench/batch_bench.py --ferry "$BUILD/ferry" --fixtures "$BUILD/bench-fixtures" --seconds "$S"
 want grpc && record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
   /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" \
   --model_dir "$DEMO/iris_tensor" --seconds "$S"
-# Issue 6: gateway security cost (Kubeflow policy set + RS256 token vs no policies).
+# Gateway security cost (Kubeflow policy set + RS256 token vs no policies).
 A=${AUTHZ_BENCH_SECONDS:-5}
 want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
   "wrk -t2, $A s per run, two ferry up instances with --workers 2 side by side, alternating twice (best run of each side), same run." \
@@ -90,7 +90,7 @@ if want torch && [ -x "$BUILD/bench/torch_predict_bench" ]; then
     --predict_bench "$BUILD/bench/torch_predict_bench" --fixtures "$BUILD/bench-fixtures/pytorch" \
     --iris "$DEMO/iris_tensor" --seconds "$S"
 fi
-# Issue 8: load + change soak (60 s of wrk at 64 connections while the model is
+# Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \
   "ferry up --profile kubeflow --workers 2, RS256 default-editor token, storageUri on the SigV4 S3 test server; a probe client checks each policy edit's intended effect." \

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Load + change soak (issue 8, `make soak`): wrk at 64 connections for 60 s
+"""Load + change soak (`make soak`): wrk at 64 connections for 60 s
 against one model through `ferry up`'s external gateway (--profile kubeflow,
 RS256 `kubectl create token default-editor` token) while the model is updated
 20 times with `kubectl apply` of a new storageUri (SigV4 S3 test server, the

@@ -1,29 +1,20 @@
 // The model page: status, revisions and traffic, events, V2 metadata, snippets, Try it, edit, delete.
-import { api, listWatch, toYaml, applyDoc, tryGateway } from './api.js';
-import { h, ns, age, copyButton, modelState, deleteModel, toast, ISVC } from './app.js';
+import { api, applyDoc, listWatch, toYaml, tryGateway } from './api.js';
+import { deleteModel, isvcPath, isvcsPath, modelState } from './isvc.js';
+import { age, copyButton, h, section, table, toast } from './ui.js';
 
-const section = (id, title, ...body) =>
-  h('section', { 'aria-labelledby': id }, h('h2', { id }, title), ...body);
-
-function table(label, cols, rows) {
-  if (!rows.length) return h('p', { class: 'muted' }, `No ${label.toLowerCase()}.`);
-  return h('table', { 'aria-label': label },
-    h('thead', {}, h('tr', {}, cols.map(c => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map(r => h('tr', {}, r.map(c => h('td', {}, c ?? ''))))));
-}
-
-function snippets(isvc, name) {
+function snippets(ns, isvc, name) {
   const body = "'{\"inputs\": [...]}'";
   const out = [];
   for (const [which, url] of [['internal', isvc.status?.address?.url], ['external', isvc.status?.url]]) {
     if (!url) continue;
     const host = new URL(url).host;
     const target = which === 'external' ? `http://<ingress-host>:<port>` : url;
-    const curl = `TOKEN=$(kubectl create token default-editor -n ${ns()})\n` +
+    const curl = `TOKEN=$(kubectl create token default-editor -n ${ns})\n` +
       `curl -H "Host: ${host}" -H "Authorization: Bearer $TOKEN" \\\n` +
       `  -H "Content-Type: application/json" ${target}/v2/models/${name}/infer -d ${body}`;
     const py = `import requests\n` +
-      `token = "..."  # kubectl create token default-editor -n ${ns()}\n` +
+      `token = "..."  # kubectl create token default-editor -n ${ns}\n` +
       `r = requests.post("${target}/v2/models/${name}/infer",\n` +
       `                  headers={"Host": "${host}", "Authorization": f"Bearer {token}"},\n` +
       `                  json={"inputs": [...]})\nprint(r.status_code, r.json())`;
@@ -43,7 +34,7 @@ function exampleRequest(meta) {
   return JSON.stringify({ inputs }, null, 2);
 }
 
-function tryIt(current, name, metaBox) {
+function tryIt(ns, current, name, metaBox) {
   const gw = h('select', { id: 'try-gateway', name: 'gateway', onchange: () => loadMeta() },
     h('option', { value: 'internal' }, 'cluster-local gateway (status.address.url)'),
     h('option', { value: 'external' }, 'external gateway (status.url; as you, through the Kubeflow login, or with the token)'));
@@ -86,7 +77,7 @@ function tryIt(current, name, metaBox) {
     h('label', { for: 'try-gateway' }, 'Gateway'), gw,
     h('label', { for: 'try-token' }, 'Bearer token (optional)'), token,
     h('p', { id: 'try-token-help', class: 'muted' },
-      `kubectl create token default-editor -n ${ns()}; sent as Authorization: Bearer.`),
+      `kubectl create token default-editor -n ${ns}; sent as Authorization: Bearer.`),
     h('label', { for: 'try-body' }, 'V2 request body (JSON)'), body,
     h('p', {}, h('button', { type: 'submit', id: 'try-send' }, 'Send'), ' ',
       h('button', { type: 'button', class: 'secondary', id: 'try-meta', onclick: loadMeta }, 'Reload metadata')),
@@ -111,10 +102,10 @@ async function explainDenial(url, token) {
 }
 
 // Recent model-server log lines (download, load, errors) of the InferenceService.
-function logsBox(name) {
+function logsBox(ns, name) {
   const pre = h('pre', { id: 'model-logs', 'aria-label': 'Recent log lines', tabindex: '0' }, 'Loading...');
   const load = async () => {
-    const r = await api('GET', `${ISVC}/namespaces/${ns()}/inferenceservices/${name}/log?tailLines=100`);
+    const r = await api('GET', `${isvcPath(ns, name)}/log?tailLines=100`);
     if (r.status === 404) {
       pre.textContent = 'No log lines from this server (the log endpoint answered 404).';
     } else if (!r.ok) {
@@ -130,7 +121,7 @@ function logsBox(name) {
   return { box, load };
 }
 
-function editor(isvc) {
+function editor(ns, isvc) {
   const obj = { apiVersion: isvc.apiVersion, kind: isvc.kind,
     metadata: { name: isvc.metadata.name, namespace: isvc.metadata.namespace }, spec: isvc.spec };
   for (const k of ['labels', 'annotations']) if (isvc.metadata[k]) obj.metadata[k] = isvc.metadata[k];
@@ -138,7 +129,7 @@ function editor(isvc) {
   const out = h('div', { id: 'edit-result', role: 'alert', class: 'error' });
   return h('form', { 'aria-labelledby': 'edit-title', onsubmit: async e => {
     e.preventDefault();
-    const r = await applyDoc(text.value, ns());
+    const r = await applyDoc(text.value, ns);
     out.textContent = r.ok ? '' : `${r.json?.message || r.text}` +
       (r.json?.details?.causes || []).map(c => `\n${c.field}: ${c.message}`).join('');
     if (r.ok) toast('Saved');
@@ -146,11 +137,11 @@ function editor(isvc) {
   h('p', {}, h('button', { type: 'submit', id: 'edit-save' }, 'Save')), out);
 }
 
-export function renderModel(main, name, signal) {
+export function renderModel(main, { ns, name, signal }) {
   const statusBox = h('div', { id: 'model-status' });
   const metaBox = h('div', { id: 'model-metadata' }, h('p', { class: 'muted' }, 'Loading metadata...'));
   const eventsBox = h('div', { id: 'model-events' });
-  const logs = logsBox(name);
+  const logs = logsBox(ns, name);
   let built = false, metaLoaded = false, t = null, latest = null, lastState = '';
   const draw = async isvc => {
     if (!isvc) { statusBox.replaceChildren(h('p', { class: 'error' }, `${name} was deleted.`)); return; }
@@ -170,31 +161,31 @@ export function renderModel(main, name, signal) {
       h('p', {}, `Latest created: ${pred.latestCreatedRevision || '—'}; latest ready: ${pred.latestReadyRevision || '—'}`),
       table('Traffic', ['Revision', 'Percent', 'Tag', 'Latest'],
         (pred.traffic || []).map(t => [t.revisionName, `${t.percent}%`, t.tag, String(!!t.latestRevision)])));
-    const ev = await api('GET', `/api/v1/namespaces/${ns()}/events?fieldSelector=${encodeURIComponent('involvedObject.name=' + name)}`);
+    const ev = await api('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent('involvedObject.name=' + name)}`);
     eventsBox.replaceChildren(table('Events', ['Type', 'Reason', 'Message', 'Age'],
       (ev.json?.items || []).map(e => [e.type, e.reason, e.message, age(e.lastTimestamp || e.eventTime || e.metadata.creationTimestamp)])));
     if (s.state !== lastState) { lastState = s.state; logs.load(); }
     if (s.state === 'Ready' && t && !metaLoaded) { metaLoaded = true; t.loadMeta(); }
     if (built) return;
     built = true;
-    t = tryIt(() => latest, name, metaBox);
+    t = tryIt(ns, () => latest, name, metaBox);
     main.append(h('div', { class: 'row' },
       section('meta-title', 'Metadata', metaBox),
       section('try-title', 'Try it', t.form)),
-    section('snip-title', 'Call it', snippets(isvc, name)),
-    section('edit-title', 'Edit', editor(isvc)));
+    section('snip-title', 'Call it', snippets(ns, isvc, name)),
+    section('edit-title', 'Edit', editor(ns, isvc)));
     if (s.state === 'Ready') { metaLoaded = true; t.loadMeta(); } else metaBox.replaceChildren(h('p', { class: 'muted' }, 'Metadata appears once the model is Ready (then use Reload metadata).'));
   };
   main.replaceChildren(
     h('div', { class: 'toolbar' }, h('h1', {}, name),
-      h('a', { href: `#/ns/${ns()}` }, 'Back to models'),
+      h('a', { href: `#/ns/${ns}` }, 'Back to models'),
       h('button', { class: 'danger', type: 'button', id: 'delete', onclick: async () => {
-        if (await deleteModel(name)) location.hash = `#/ns/${ns()}`;
+        if (await deleteModel(ns, name)) location.hash = `#/ns/${ns}`;
       } }, 'Delete')),
     section('status-title', 'Status', statusBox),
     section('events-title', 'Events', eventsBox),
     section('logs-title', 'Recent log lines', logs.box));
-  listWatch(`${ISVC}/namespaces/${ns()}/inferenceservices?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
+  listWatch(`${isvcsPath(ns)}?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
     items => { latest = items[0] || null; draw(latest); },
     ev => { latest = ev.type === 'DELETED' ? null : ev.object; draw(latest); }, signal)
     .catch(e => main.append(h('p', { class: 'error', role: 'alert' }, e.message)));

@@ -1,16 +1,17 @@
 // "New model": paste multi-document YAML (server-side apply per document) or fill a short form.
-import { api, applyDoc, splitDocs, lineOfField } from './api.js';
-import { h, ns, toast, ISVC } from './app.js';
+import { api, applyDoc, lineOfField, splitDocs } from './api.js';
+import { isvcsPath } from './isvc.js';
+import { h, toast } from './ui.js';
 
 const causes = r => r.json?.details?.causes || [];
 const message = r => r.json?.message || r.text || `HTTP ${r.status}`;
 
-async function applyYaml(text, out) {
+async function applyYaml(ns, text, out) {
   out.replaceChildren();
   let failed = false;
   for (const doc of splitDocs(text)) {
     let r;
-    try { r = await applyDoc(doc.text, ns()); }
+    try { r = await applyDoc(doc.text, ns); }
     catch (e) { r = { ok: false, json: { message: e.message } }; }
     const what = `${r.header?.kind || 'document'} ${r.header?.name || ''}`.trim();
     if (r.ok) {
@@ -38,22 +39,22 @@ const FIELDS = [
   ['serviceAccountName', 'Service account', 'text', 'spec.predictor.serviceAccountName', 'sa'],
 ];
 
-function formObject(f) {
+function formObject(ns, f) {
   const v = k => f.elements[k].value.trim();
   const predictor = { model: { modelFormat: { name: v('format') }, protocolVersion: v('protocol'),
     storageUri: v('storageUri') } };
   if (v('serviceAccountName')) predictor.serviceAccountName = v('serviceAccountName');
   return { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService',
-    metadata: { name: v('name'), namespace: v('namespace') || ns() }, spec: { predictor } };
+    metadata: { name: v('name'), namespace: v('namespace') || ns }, spec: { predictor } };
 }
 
-async function submitForm(e) {
+async function submitForm(ns, e) {
   e.preventDefault();
   const f = e.target;
   f.querySelectorAll('.field-error').forEach(x => { x.textContent = ''; });
   f.querySelectorAll('[aria-invalid]').forEach(x => x.removeAttribute('aria-invalid'));
-  const obj = formObject(f);
-  const r = await api('POST', `${ISVC}/namespaces/${obj.metadata.namespace}/inferenceservices`, obj);
+  const obj = formObject(ns, f);
+  const r = await api('POST', isvcsPath(obj.metadata.namespace), obj);
   const general = f.querySelector('#form-error');
   if (r.ok) {
     toast(`Created ${obj.metadata.name}`);
@@ -71,35 +72,35 @@ async function submitForm(e) {
   general.textContent = placed ? `${message(r)} (see the fields above)` : message(r);
 }
 
-export function renderNew(main) {
+export function renderNew(main, { ns }) {
   const out = h('ul', { id: 'apply-result', 'aria-live': 'polite' });
   const yaml = h('textarea', { id: 'yaml', name: 'yaml', spellcheck: 'false',
     'aria-describedby': 'yaml-help', placeholder: 'apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n...' });
   const yamlForm = h('form', { 'aria-labelledby': 'yaml-title', onsubmit: async e => {
     e.preventDefault();
-    if (await applyYaml(yaml.value, out)) toast('Applied');
+    if (await applyYaml(ns, yaml.value, out)) toast('Applied');
   } },
   h('h2', { id: 'yaml-title' }, 'Paste YAML'),
   h('label', { for: 'yaml' }, 'Manifests'),
   h('p', { id: 'yaml-help', class: 'muted' },
     `One or more documents separated by ---: InferenceService, Secret, ServiceAccount, ` +
-    `AuthorizationPolicy... Documents without a namespace go to ${ns()}. Same as kubectl apply --server-side.`),
+    `AuthorizationPolicy... Documents without a namespace go to ${ns}. Same as kubectl apply --server-side.`),
   yaml, h('p', {}, h('button', { type: 'submit', id: 'apply' }, 'Apply')), out);
 
   const inputs = FIELDS.map(([id, label, type, , ph]) => [
     h('label', { for: `f-${id}` }, label),
     h('input', { id: `f-${id}`, name: id, type, placeholder: ph || null,
       required: id !== 'serviceAccountName' && id !== 'namespace',
-      value: id === 'namespace' ? ns() : null, 'aria-describedby': `err-${id}` }),
+      value: id === 'namespace' ? ns : null, 'aria-describedby': `err-${id}` }),
     h('div', { class: 'field-error', id: `err-${id}`, 'aria-live': 'polite' })]);
   const protocol = h('select', { id: 'f-protocol', name: 'protocol' },
     h('option', { value: 'v2' }, 'v2 (Open Inference Protocol)'), h('option', { value: 'v1' }, 'v1'));
-  const form = h('form', { 'aria-labelledby': 'form-title', onsubmit: submitForm, id: 'short-form' },
+  const form = h('form', { 'aria-labelledby': 'form-title', onsubmit: e => submitForm(ns, e), id: 'short-form' },
     h('h2', { id: 'form-title' }, 'Or fill in a short form'), inputs,
     h('label', { for: 'f-protocol' }, 'Protocol'), protocol,
     h('p', {}, h('button', { type: 'submit', id: 'create' }, 'Create')),
     h('div', { id: 'form-error', class: 'error', role: 'alert' }));
   main.replaceChildren(h('div', { class: 'toolbar' }, h('h1', {}, 'New model'),
-    h('a', { href: `#/ns/${ns()}` }, 'Back to models')),
+    h('a', { href: `#/ns/${ns}` }, 'Back to models')),
   h('div', { class: 'row' }, h('section', {}, yamlForm), h('section', {}, form)));
 }

@@ -6,6 +6,7 @@
 #include "api/discovery.h"
 #include "api/kinds.h"
 #include "auth/request_info.h"
+#include "common/constant_time.h"
 
 namespace ferry::api {
 

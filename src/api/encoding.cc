@@ -5,37 +5,6 @@
 #include <random>
 
 namespace ferry::api {
-namespace {
-
-std::string Encode(std::string_view data, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(alphabet[(v >> s) & 63]);
-  }
-  size_t rest = data.size() - i;
-  if (rest) {
-    uint32_t v = uint8_t(data[i]) << 16;
-    if (rest == 2) v |= uint8_t(data[i + 1]) << 8;
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(alphabet[(v >> 6) & 63]);
-    if (pad) out.append(rest == 1 ? "==" : "=");
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string Base64Encode(std::string_view data) {
-  return Encode(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
-}
-
-std::string Base64UrlEncode(std::string_view data) {
-  return Encode(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
-}
 
 std::string NewUid() {
   thread_local std::mt19937_64 rng(std::random_device{}());

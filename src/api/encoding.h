@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/base64.h"  // Secret data and JWTs are base64
+
 namespace ferry::api {
 
-std::string Base64Encode(std::string_view data);
-std::string Base64UrlEncode(std::string_view data);  // no padding (JWT)
 std::string NewUid();                                // random RFC 4122 v4
 std::string Rfc3339(std::chrono::system_clock::time_point t);
 // Parses "2024-01-02T03:04:05Z"; false on anything else.

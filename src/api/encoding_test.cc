@@ -8,12 +8,6 @@
 namespace ferry::api {
 namespace {
 
-TEST(EncodingTest, Base64) {
-  EXPECT_EQ(Base64Encode("minio"), "bWluaW8=");
-  EXPECT_EQ(Base64Encode("ab"), "YWI=");
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-}
-
 TEST(EncodingTest, HumanDuration) {
   using std::chrono::seconds;
   EXPECT_EQ(HumanDuration(seconds(3)), "3s");

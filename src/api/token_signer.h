@@ -1,7 +1,7 @@
 // TokenSigner: signs ServiceAccount tokens for the TokenRequest subresource
 // (`kubectl create token`) and publishes the verification keys at
-// /openid/v1/jwks. Injected into ApiServer so tests and the lead's wiring can
-// swap it; the default is RS256 with a 2048-bit RSA key that is generated once
+// /openid/v1/jwks. Injected into ApiServer so tests and `ferry up` can swap
+// it; the default is RS256 with a 2048-bit RSA key that is generated once
 // and kept (mode 0600) in the data directory, so tokens survive restarts.
 //
 // Threads: Sign and Jwks may be called concurrently.

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace ferry::cli {
 namespace {
 
@@ -14,12 +16,6 @@ using nlohmann::json;
 size_t Collect(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 }  // namespace
@@ -101,7 +97,7 @@ Status ServerError(const ApiResponse& resp) {
 }
 
 std::string Resource::Display() const {
-  std::string k = Lower(kind);
+  std::string k = AsciiLower(kind);
   return group.empty() ? k : k + "." + group;
 }
 
@@ -170,12 +166,12 @@ StatusOr<Discovery> Discovery::Load(ApiClient& client) {
 }
 
 StatusOr<Resource> Discovery::Find(const std::string& what) const {
-  std::string w = Lower(what);
+  std::string w = AsciiLower(what);
   for (const Resource& r : resources_) {
-    bool match =
-        w == r.plural || w == r.singular || w == Lower(r.kind) ||
-        (!r.group.empty() && (w == r.plural + "." + r.group || w == Lower(r.kind) + "." + r.group ||
-                              w == r.singular + "." + r.group));
+    bool match = w == r.plural || w == r.singular || w == AsciiLower(r.kind) ||
+                 (!r.group.empty() &&
+                  (w == r.plural + "." + r.group || w == AsciiLower(r.kind) + "." + r.group ||
+                   w == r.singular + "." + r.group));
     for (const auto& s : r.short_names) match = match || w == s;
     if (match) return r;
   }

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "api/manifest.h"
-#include "protocol/content_type.h"
+#include "common/base64.h"
 
 namespace ferry::cli {
 namespace {
@@ -77,9 +77,9 @@ StatusOr<ClientConfig> ParseKubeconfig(const std::string& text, const std::strin
   while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
   out.insecure = cluster->value("insecure-skip-tls-verify", false);
   if (cluster->contains("certificate-authority-data")) {
-    auto pem = protocol::DecodeBase64((*cluster)["certificate-authority-data"].get<std::string>());
-    if (!pem) return InvalidArgumentError(source + ": certificate-authority-data is not base64");
-    out.ca_pem = *pem;
+    if (!Base64Decode((*cluster)["certificate-authority-data"].get<std::string>(), &out.ca_pem)) {
+      return InvalidArgumentError(source + ": certificate-authority-data is not base64");
+    }
   } else if (cluster->contains("certificate-authority")) {
     ASSIGN_OR_RETURN(out.ca_pem, ReadFile((*cluster)["certificate-authority"].get<std::string>()));
   }

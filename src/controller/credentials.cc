@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/content_type.h"
+#include "common/base64.h"
 
 namespace ferry::controller {
 namespace {
@@ -19,7 +19,8 @@ storage::SecretInfo ToSecretInfo(const nlohmann::json& secret, const std::string
   if (secret.contains("data") && secret["data"].is_object()) {
     for (auto& [k, v] : secret["data"].items()) {
       if (!v.is_string()) continue;
-      if (auto decoded = protocol::DecodeBase64(v.get<std::string>())) info.data[k] = *decoded;
+      std::string decoded;
+      if (Base64Decode(v.get<std::string>(), &decoded)) info.data[k] = std::move(decoded);
     }
   }
   if (secret.contains("stringData") && secret["stringData"].is_object()) {

@@ -2,21 +2,92 @@
 
 #include <cctype>
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
 namespace ferry::controller {
 namespace {
 
-std::string Str(const nlohmann::json& j, const char* key) {
+using nlohmann::json;
+
+constexpr char kRetentionAnnotation[] =
+    "autoscaling.knative.dev/scale-to-zero-pod-retention-period";
+
+std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// spec.predictor.model, or the legacy framework field; sets the format and
+// where the storageUri is read. Null when there is neither.
+const json* ModelSection(const json& predictor, PredictorSpec* spec) {
+  auto model = predictor.find("model");
+  if (model != predictor.end() && model->is_object()) {
+    auto format = model->find("modelFormat");
+    if (format != model->end() && format->is_object()) spec->model_format = Str(*format, "name");
+    return &*model;
+  }
+  for (const char* fw : {"sklearn", "xgboost", "mlflow", "lightgbm", "tensorflow", "pytorch",
+                         "onnx", "triton", "huggingface", "pmml", "paddle"}) {
+    auto it = predictor.find(fw);
+    if (it != predictor.end() && it->is_object()) {
+      spec->model_format = fw;
+      spec->storage_uri_field = std::string("spec.predictor.") + fw + ".storageUri";
+      return &*it;
+    }
+  }
+  return nullptr;
+}
+
+Status ParseScaleAndTimeout(const json& predictor, PredictorSpec* spec) {
+  auto canary = predictor.find("canaryTrafficPercent");
+  if (canary != predictor.end() && canary->is_number_integer()) {
+    spec->canary_traffic_percent = canary->get<int>();
+  }
+  auto min = predictor.find("minReplicas");
+  if (min != predictor.end() && min->is_number_integer()) spec->min_replicas = min->get<int>();
+  if (auto t = predictor.find("timeout"); t != predictor.end() && !t->is_null()) {
+    if (!t->is_number_integer() || t->get<int64_t>() < 1 || t->get<int64_t>() > 86400 * 365) {
+      return InvalidArgumentError("spec.predictor.timeout is " + t->dump() +
+                                  "; it must be a whole number of seconds, at least 1 (Knative's "
+                                  "default is 300)");
+    }
+    spec->timeout_seconds = t->get<int64_t>();
+  }
+  return OkStatus();
+}
+
+Status ParseAnnotations(const json& isvc, PredictorSpec* spec) {
+  if (!isvc.contains("metadata") || !isvc["metadata"].contains("annotations") ||
+      !isvc["metadata"]["annotations"].is_object()) {
+    return OkStatus();
+  }
+  const json& annotations = isvc["metadata"]["annotations"];
+  spec->storage_secret = Str(annotations, "serving.kserve.io/storageSecretName");
+  std::string retention = Str(annotations, kRetentionAnnotation);
+  if (retention.empty()) return OkStatus();
+  spec->scale_to_zero_ms = ParseDurationMs(retention);
+  if (spec->scale_to_zero_ms < 0) {
+    return InvalidArgumentError(std::string("metadata.annotations[") + kRetentionAnnotation +
+                                "] is \"" + retention +
+                                "\"; use a duration such as 30s, 1m30s or 500ms, or remove it "
+                                "for the default grace period");
+  }
+  return OkStatus();
+}
+
+std::string RevisionHash(const json& predictor) {
+  json identity = predictor;
+  for (const char* k : {"canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget",
+                        "scaleMetric", "scaleMetricType"}) {
+    identity.erase(k);
+  }
+  return std::to_string(std::hash<std::string>()(identity.dump()));
+}
+
 }  // namespace
 
-StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
-  const nlohmann::json* predictor = nullptr;
+StatusOr<PredictorSpec> ParsePredictorSpec(const json& isvc) {
+  const json* predictor = nullptr;
   if (isvc.contains("spec") && isvc["spec"].contains("predictor")) {
     predictor = &isvc["spec"]["predictor"];
   }
@@ -24,26 +95,11 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
     return InvalidArgumentError("spec.predictor is required");
   }
   PredictorSpec spec;
-  const nlohmann::json* model = nullptr;
-  if (predictor->contains("model") && (*predictor)["model"].is_object()) {
-    model = &(*predictor)["model"];
-    if (model->contains("modelFormat") && (*model)["modelFormat"].is_object()) {
-      spec.model_format = Str((*model)["modelFormat"], "name");
-    }
-  } else {
-    for (const char* fw : {"sklearn", "xgboost", "mlflow", "lightgbm", "tensorflow", "pytorch",
-                           "onnx", "triton", "huggingface", "pmml", "paddle"}) {
-      if (predictor->contains(fw) && (*predictor)[fw].is_object()) {
-        model = &(*predictor)[fw];
-        spec.model_format = fw;
-        spec.storage_uri_field = "spec.predictor." + spec.model_format + ".storageUri";
-        break;
-      }
-    }
-  }
+  const json* model = ModelSection(*predictor, &spec);
   if (model == nullptr) {
-    return InvalidArgumentError("spec.predictor.model is required (or a framework field such as "
-                                "spec.predictor.sklearn)");
+    return InvalidArgumentError(
+        "spec.predictor.model is required (or a framework field such as "
+        "spec.predictor.sklearn)");
   }
   spec.storage_uri = Str(*model, "storageUri");
   spec.runtime = Str(*model, "runtime");
@@ -51,40 +107,14 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const nlohmann::json& isvc) {
   if (!protocol.empty()) spec.protocol = protocol;
   std::string sa = Str(*predictor, "serviceAccountName");
   if (!sa.empty()) spec.service_account = sa;
-  if (predictor->contains("canaryTrafficPercent") &&
-      (*predictor)["canaryTrafficPercent"].is_number_integer()) {
-    spec.canary_traffic_percent = (*predictor)["canaryTrafficPercent"].get<int>();
-  }
-  if (predictor->contains("minReplicas") && (*predictor)["minReplicas"].is_number_integer()) {
-    spec.min_replicas = (*predictor)["minReplicas"].get<int>();
-  }
-  if (auto t = predictor->find("timeout"); t != predictor->end() && !t->is_null()) {
-    if (!t->is_number_integer() || t->get<int64_t>() < 1 || t->get<int64_t>() > 86400 * 365) {
-      return InvalidArgumentError("spec.predictor.timeout is " + t->dump() +
-                                  "; it must be a whole number of seconds, at least 1 (Knative's "
-                                  "default is 300)");
-    }
-    spec.timeout_seconds = t->get<int64_t>();
-  }
-  if (isvc.contains("metadata") && isvc["metadata"].contains("annotations") &&
-      isvc["metadata"]["annotations"].is_object()) {
-    spec.storage_secret = Str(isvc["metadata"]["annotations"], "serving.kserve.io/storageSecretName");
-  }
-  if (isvc.contains("metadata") && isvc["metadata"].contains("annotations") &&
-      isvc["metadata"]["annotations"].is_object()) {
-    std::string retention = Str(isvc["metadata"]["annotations"],
-                                "autoscaling.knative.dev/scale-to-zero-pod-retention-period");
-    if (!retention.empty()) spec.scale_to_zero_ms = ParseDurationMs(retention);
-  }
-  nlohmann::json identity = *predictor;
-  for (const char* k : {"canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget",
-                        "scaleMetric", "scaleMetricType"}) {
-    identity.erase(k);
-  }
-  spec.revision_hash = std::to_string(std::hash<std::string>()(identity.dump()));
+  RETURN_IF_ERROR(ParseScaleAndTimeout(*predictor, &spec));
+  ASSIGN_OR_RETURN(spec.batcher, runtime::BatchingFromInferenceService(isvc));
+  RETURN_IF_ERROR(ParseAnnotations(isvc, &spec));
+  spec.revision_hash = RevisionHash(*predictor);
   if (spec.storage_uri.empty()) {
-    return InvalidArgumentError("spec.predictor.model.storageUri is required: where to fetch the "
-                                "model from (s3://bucket/path, https://..., file://..., pvc://...)");
+    return InvalidArgumentError(
+        "spec.predictor.model.storageUri is required: where to fetch the "
+        "model from (s3://bucket/path, https://..., file://..., pvc://...)");
   }
   return spec;
 }
@@ -107,11 +137,11 @@ int64_t ParseDurationMs(const std::string& text) {
     }
     std::string unit;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) unit += text[i++];
-    double ms = unit == "ms" ? 1
-                : unit == "s"  ? 1000
-                : unit == "m"  ? 60000
-                : unit == "h"  ? 3600000
-                               : -1;
+    double ms = unit == "ms"  ? 1
+                : unit == "s" ? 1000
+                : unit == "m" ? 60000
+                : unit == "h" ? 3600000
+                              : -1;
     if (ms < 0) return -1;
     total += static_cast<int64_t>(value * ms);
   }

@@ -4,9 +4,8 @@
 // modelStatus (states, transitionStatus, lastFailureInfo, copies).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "controller/isvc_state.h"
 
@@ -14,8 +13,5 @@ namespace ferry::controller {
 
 nlohmann::json BuildIsvcStatus(const IsvcState& state, const std::string& domain,
                                int64_t generation, const nlohmann::json& old_status);
-
-// RFC 3339 UTC, second precision ("2026-11-27T14:00:00Z").
-std::string NowRfc3339();
 
 }  // namespace ferry::controller

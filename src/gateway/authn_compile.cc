@@ -7,7 +7,6 @@ namespace ferry::gateway {
 namespace {
 
 using compile::Ctx;
-using compile::Lower;
 using compile::Meta;
 using compile::ReadMeta;
 using compile::ReadSelector;
@@ -49,7 +48,7 @@ Status ReadJwtRule(const std::string& id, const json& j, size_t idx, JwtRule* r)
   }
   for (const auto& h : j.value("fromHeaders", json::array())) {
     r->locations.push_back(
-        {JwtLocation::Kind::kHeader, Lower(h.value("name", "")), h.value("prefix", "")});
+        {JwtLocation::Kind::kHeader, AsciiLower(h.value("name", "")), h.value("prefix", "")});
   }
   for (const auto& p : j.value("fromParams", json::array())) {
     r->locations.push_back({JwtLocation::Kind::kParam, p.get<std::string>(), ""});
@@ -61,10 +60,10 @@ Status ReadJwtRule(const std::string& id, const json& j, size_t idx, JwtRule* r)
     r->locations.push_back({JwtLocation::Kind::kHeader, "authorization", "Bearer "});
     r->locations.push_back({JwtLocation::Kind::kParam, "access_token", ""});
   }
-  r->output_payload_to_header = Lower(j.value("outputPayloadToHeader", ""));
+  r->output_payload_to_header = AsciiLower(j.value("outputPayloadToHeader", ""));
   r->forward_original_token = j.value("forwardOriginalToken", false);
   for (const auto& o : j.value("outputClaimToHeaders", json::array())) {
-    std::string header = Lower(o.value("header", ""));
+    std::string header = AsciiLower(o.value("header", ""));
     std::string claim = o.value("claim", "");
     if (header.empty() || claim.empty() ||
         header.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/strings.h"
 #include "gateway/policy_model.h"
 
 namespace ferry::gateway::compile {
@@ -20,15 +21,6 @@ struct Ctx {
     return InvalidArgumentError(id + ": " + where + ": " + why + "; fix: " + fix);
   }
 };
-
-inline std::string Lower(std::string s) {
-  for (char& ch : s) {
-    if (ch >= 'A' && ch <= 'Z') {
-      ch = static_cast<char>(ch + 32);
-    }
-  }
-  return s;
-}
 
 struct Meta {
   std::string name, ns;

@@ -8,25 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '-') {
-    return 62;
-  }
-  if (c == '_') {
-    return 63;
-  }
-  return -1;
-}
-
 // JSON object or nothing; never throws.
 std::shared_ptr<json> ParseObject(std::string_view text) {
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -252,52 +233,6 @@ std::string_view JwtStatusString(JwtStatus status) {
       return "Jwks doesn't have any valid public key";
   }
   return "unknown";
-}
-
-bool Base64UrlDecode(std::string_view in, std::string* out) {
-  while (!in.empty() && in.back() == '=') {
-    in.remove_suffix(1);
-  }
-  if (in.size() % 4 == 1) {
-    return false;
-  }
-  out->clear();
-  out->reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = B64Value(c);
-    if (v < 0) {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return true;
-}
-
-std::string Base64UrlEncode(std::string_view in) {
-  static constexpr char kAlpha[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlpha[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) {
-    out.push_back(kAlpha[(acc << (6 - bits)) & 63]);
-  }
-  return out;
 }
 
 JwtStatus ParseJwt(std::string_view token, ParsedJwt* out) {

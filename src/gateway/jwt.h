@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.h"  // tokens and JWKS key material are base64url
+
 namespace ferry::gateway {
 
 // Outcomes of parsing / verifying one token. Strings are byte-exact copies of
@@ -83,9 +85,6 @@ JwtStatus CheckJwtTime(int64_t nbf, int64_t exp, int64_t now, int64_t skew = 60)
 // Audience check: some configured audience equals some token audience after
 // stripping "http://"/"https://" and a trailing '/' (jwt_verify_lib rule).
 bool AudienceAllowed(const std::vector<std::string>& allowed, const std::vector<std::string>& aud);
-
-bool Base64UrlDecode(std::string_view in, std::string* out);
-std::string Base64UrlEncode(std::string_view in);
 
 // The result of a successful verification; immutable.
 struct VerifiedJwt {

@@ -34,18 +34,6 @@ bool IsTemplateChar(char c) {
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 StringPattern StringPattern::Parse(std::string_view pattern, bool ignore_case) {
   StringPattern p;
   p.ignore_case = ignore_case;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/strings.h"  // EqualsIgnoreCase
 
 namespace ferry::gateway {
 
@@ -68,8 +69,5 @@ bool ParseIp(std::string_view ip, uint8_t out[16], int* family);
 
 // `*` matches any run of characters (used for the namespaces glob).
 bool GlobMatch(std::string_view pattern, std::string_view text);
-
-// ASCII case-insensitive equality.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace ferry::gateway

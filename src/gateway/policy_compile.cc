@@ -9,7 +9,6 @@ namespace ferry::gateway {
 namespace {
 
 using compile::Ctx;
-using compile::Lower;
 using compile::Meta;
 using compile::ReadMeta;
 using compile::ReadSelector;
@@ -205,7 +204,7 @@ StatusOr<Clause> ConditionKey(const Ctx& c, const std::string& key, const std::s
   if (key.rfind("request.headers", 0) == 0 && brackets(std::string_view(key).substr(15), &parts) &&
       parts.size() == 1) {
     cl.attr = Attr::kHeader;
-    cl.key = Lower(parts[0]);
+    cl.key = AsciiLower(parts[0]);
     return cl;
   }
   if (key.rfind("request.auth.claims", 0) == 0 &&

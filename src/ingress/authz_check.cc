@@ -1,8 +1,9 @@
 #include "ingress/authz_check.h"
 
-#include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/constant_time.h"
+#include "common/strings.h"
 #include "protocol/v2_json.h"
 #include "server/http_status.h"
 
@@ -10,12 +11,6 @@ namespace ferry::ingress {
 namespace {
 
 using nlohmann::json;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -58,8 +53,8 @@ StatusOr<server::HttpRequest> BuildRequest(const AuthzCheckRequest& in, uint16_t
   std::string authority(rest.substr(0, rest.find('/')));
   req.headers.emplace_back("host", authority);
   for (const auto& [k, v] : in.headers) {
-    if (Lower(k) == "host") continue;  // the URL's authority wins for absolute-form targets
-    req.headers.emplace_back(Lower(k), v);
+    if (AsciiLower(k) == "host") continue;  // the URL's authority wins for absolute-form targets
+    req.headers.emplace_back(AsciiLower(k), v);
   }
   if (!in.token.empty()) {
     std::erase_if(req.headers, [](const auto& h) { return h.first == "authorization"; });
@@ -252,7 +247,7 @@ AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& in, bool is_internal, b
     r.workloads.push_back(std::move(v));
   }
   bool has_token = !in.token.empty();
-  for (const auto& [k, v] : in.headers) has_token = has_token || Lower(k) == "authorization";
+  for (const auto& [k, v] : in.headers) has_token = has_token || AsciiLower(k) == "authorization";
   if (std::string hint = Hint(out, has_token); !hint.empty()) {
     r.explanation.push_back(std::move(hint));
   }
@@ -309,7 +304,7 @@ void CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
   size_t scheme = url.find("://");
   std::string_view authority = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   authority = authority.substr(0, authority.find('/'));
-  std::string host = Lower(authority.substr(0, authority.find(':')));
+  std::string host = AsciiLower(authority.substr(0, authority.find(':')));
   bool is_internal = in.gateway.empty() ? IsInternalHost(host) : in.gateway == "internal";
   const IngressHandler& gw = is_internal ? internal : external;
 

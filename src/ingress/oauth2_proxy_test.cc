@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/token_signer.h"
+#include "common/base64.h"
 #include "gateway/engine.h"
 #include "gateway/kubeflow_defaults.h"
 #include "ingress/ingress_handler.h"
@@ -102,22 +103,8 @@ HttpResponse PostForm(Route route, const std::string& fields, std::string addres
 // Decodes the JWT payload (base64url) to JSON.
 nlohmann::json JwtPayload(const std::string& jwt) {
   size_t a = jwt.find('.'), b = jwt.find('.', a + 1);
-  std::string s = jwt.substr(a + 1, b - a - 1);
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4) s += '=';
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0, bits = -8;
-  for (char c : s) {
-    if (c == '=') break;
-    val = (val << 6) + static_cast<int>(kAlphabet.find(c));
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
-  }
+  EXPECT_TRUE(Base64UrlDecode(jwt.substr(a + 1, b - a - 1), &out)) << jwt;
   return nlohmann::json::parse(out);
 }
 

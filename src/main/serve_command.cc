@@ -92,7 +92,7 @@ int PortFromEnv(int flag_value) {
   return flag_value;
 }
 
-// --- KServe runtime-container environment (deploy/kserve/, docs/kubernetes.md) ---
+// KServe runtime-container environment (deploy/kserve/, docs/kubernetes.md).
 
 bool DirMissingOrEmpty(const std::string& dir) {
   std::error_code ec;
@@ -123,9 +123,7 @@ void LogKServeEnv() {
                service ? service : "-", protocol ? protocol : "-");
 }
 
-// --- end KServe runtime-container environment ---
-
-// --- V2 gRPC (src/grpc) ---
+// V2 gRPC (src/grpc).
 
 // KServe passes --grpc_port explicitly, so a port it cannot bind is fatal;
 // the implicit default (8081) is skipped with a warning instead, so several
@@ -148,8 +146,6 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
   }
   return server;
 }
-
-// --- end V2 gRPC ---
 
 // Wraps the model in a BatchingModel when --max_batch_size > 1; returns the
 // executor size batching wants (0 when off).

@@ -20,10 +20,10 @@
 #include <thread>
 
 #include "api/api_server.h"
-#include "api/encoding.h"
 #include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
+#include "common/base64.h"
 #include "common/cpu_limit.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
@@ -136,7 +136,7 @@ Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string&
   std::ostringstream k;
   k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
     << "    server: https://127.0.0.1:" << port << "\n"
-    << "    certificate-authority-data: " << api::Base64Encode(ca_pem) << "\n"
+    << "    certificate-authority-data: " << Base64Encode(ca_pem) << "\n"
     << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
     << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
     << "  user:\n    token: " << token << "\n";
@@ -182,12 +182,18 @@ std::string PrimaryAddress() {
   return out;
 }
 
-// The listeners behind the two gateway Services; their Service type decides
-// the bind address (ClusterIP: --bind; LoadBalancer/NodePort: all interfaces).
+// The listeners behind the two gateway Services. Each always listens on
+// --bind; while its Service is LoadBalancer/NodePort a second listener on all
+// interfaces (same port, SO_REUSEPORT) is added beside it. The --bind one is
+// never closed while serving: closing a listening socket resets the
+// connections still in its accept queue, and the kernel keeps sending
+// loopback clients to the more specific address until it is closed.
 struct GatewayListeners {
   std::mutex mu;
   std::unique_ptr<server::HttpServer> external;  // guarded by mu
   std::unique_ptr<server::HttpServer> internal;  // guarded by mu
+  std::shared_ptr<server::HttpServer> external_wide;  // guarded by mu; null unless exposed
+  std::shared_ptr<server::HttpServer> internal_wide;  // guarded by mu; null unless exposed
   bool external_exposed = false;
   bool internal_exposed = false;
 };
@@ -207,7 +213,7 @@ class HealthFront : public server::HttpHandler {
   server::HttpHandler* front_;
 };
 
-// --- V2 gRPC gateway (issue 9; ingress/grpc_ingress.h) ---
+// V2 gRPC gateway (ingress/grpc_ingress.h).
 
 // GrpcIngress answers through the gRPC server's ResolveSink (valid until it
 // is answered: the call object lives that long).
@@ -254,7 +260,6 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
   return server;
 }
 
-// --- end V2 gRPC gateway ---
 
 // Said when Ferry listens beyond this machine while the default user keeps
 // Kubeflow's well-known password (refused from other machines).
@@ -389,8 +394,8 @@ int RunUp(const UpFlags& flags) {
     snapshots.SetPolicies(std::move(p));
   });
 
-  // Models dashboard (issue 7), wired by the web helper: the API listener
-  // serves the dashboard too; a session cookie stands in for the admin token.
+  // Models dashboard: the API listener serves the dashboard too; a session
+  // cookie stands in for the admin token.
   // Try it from the dashboard goes through the external gateway with the
   // user's oauth2 session (the admin has none: it signs in with a token).
   auto gateway_cookie = [&oauth2](const std::string& user) {
@@ -402,7 +407,7 @@ int RunUp(const UpFlags& flags) {
   web_opts.gateway_cookie = gateway_cookie;
   web_opts.sign_in = sign_in;
   web::WebHandler dashboard(web_opts, &external, &internal);
-  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check (issue 6).
+  // `ferry authz check` / dashboard: POST /ferry/v1/authz/check.
   // RBAC decides who may use it: the non-resource URL, verb post (the admin may).
   ingress::AuthzCheckHandler authz_check(
       &api, &external, &internal, [&api](server::HttpRequest& r) {
@@ -445,17 +450,22 @@ int RunUp(const UpFlags& flags) {
     bool& state = is_external ? gateways.external_exposed : gateways.internal_exposed;
     if (state == exposed) return;
     std::string address = exposed ? "0.0.0.0" : flags.bind;
-    // Bind the new socket first (SO_REUSEPORT), then drain the old one: no
-    // request in flight is dropped.
-    auto next = Listen(address, current->port(), flags.workers, is_external ? &external : &internal,
-                       nullptr);
-    if (!next.ok()) {
-      std::fprintf(stderr, "ferry up: cannot rebind %s: %s\n", service.c_str(),
-                   next.status().message().c_str());
-      return;
+    auto& wide = is_external ? gateways.external_wide : gateways.internal_wide;
+    std::shared_ptr<server::HttpServer> retired;
+    if (exposed && (flags.bind == "0.0.0.0" || flags.bind == "::")) {
+      // --bind is already every interface: nothing to add.
+    } else if (exposed) {
+      auto next = Listen(address, current->port(), flags.workers,
+                         is_external ? &external : &internal, nullptr);
+      if (!next.ok()) {
+        std::fprintf(stderr, "ferry up: cannot listen for %s on %s: %s\n", service.c_str(),
+                     address.c_str(), next.status().message().c_str());
+        return;
+      }
+      wide = std::move(*next);
+    } else {
+      retired = std::move(wide);
     }
-    std::shared_ptr<server::HttpServer> old(std::move(current));
-    current = std::move(*next);
     state = exposed;
     if (sign_in) {
       sign_in->SetExposed(bind_exposed || gateways.external_exposed || gateways.internal_exposed);
@@ -464,12 +474,13 @@ int RunUp(const UpFlags& flags) {
     std::fprintf(stderr, "ferry up: %s listener now on %s:%u (Service type %s)\n",
                  service.c_str(), address.c_str(), current->port(),
                  exposed ? "LoadBalancer/NodePort" : "ClusterIP");
-    std::thread([old] {
-      old->Drain(std::chrono::seconds(10));
+    if (!retired) return;
+    std::thread([retired] {
+      retired->Drain(std::chrono::seconds(10));
       // A request still to be answered (parked on an ext-authz provider, a
       // slow predict) writes through this listener later: keep it, stopped,
       // rather than free it under that request.
-      if (old->in_flight() > 0) new std::shared_ptr<server::HttpServer>(old);
+      if (retired->in_flight() > 0) new std::shared_ptr<server::HttpServer>(retired);
     }).detach();
   });
   auto grpc_listener = StartGrpcGateway(flags, &grpc_gateway);
@@ -514,6 +525,9 @@ int RunUp(const UpFlags& flags) {
   std::thread unpark([&parked] { parked.Shutdown(std::chrono::seconds(8)); });
   {
     std::lock_guard<std::mutex> lock(gateways.mu);
+    for (auto* wide : {&gateways.external_wide, &gateways.internal_wide}) {
+      if (*wide) (*wide)->Drain(std::chrono::seconds(10));
+    }
     gateways.external->Drain(std::chrono::seconds(10));
     gateways.internal->Drain(std::chrono::seconds(10));
   }

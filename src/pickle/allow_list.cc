@@ -66,11 +66,9 @@ constexpr std::array kNumpyTypeTags = {"float64", "float32", "float16", "int64",
                                        "uint8",   "bool_",   "object_", "str_",    "bytes_",
                                        "intc",    "double",  "single",  "longlong"};
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Why a refused global is dangerous or unsupported, for the error message.
 std::string_view Reason(std::string_view module, std::string_view name) {
-  if (StartsWith(module, "cloudpickle")) {
+  if (module.starts_with("cloudpickle")) {
     return "it rebuilds a function or class pickled by value (a lambda, a local function or a "
            "class defined in __main__/a notebook), which would run code";
   }
@@ -84,8 +82,8 @@ std::string_view Reason(std::string_view module, std::string_view name) {
        name == "globals" || name == "vars" || name == "apply")) {
     return "it is a Python builtin that evaluates code, creates types or reaches attributes";
   }
-  if (StartsWith(module, "numpy.core._multiarray_umath") ||
-      StartsWith(module, "numpy._core._multiarray_umath") || (module == "numpy" && !name.empty())) {
+  if (module.starts_with("numpy.core._multiarray_umath") ||
+      module.starts_with("numpy._core._multiarray_umath") || (module == "numpy" && !name.empty())) {
     return "it is a numpy function (e.g. a ufunc given to FunctionTransformer); Ferry only reads "
            "numpy arrays, dtypes and scalars";
   }
@@ -133,8 +131,8 @@ StatusOr<GlobalRole> LookupGlobal(std::string_view module, std::string_view name
   }
   // scikit-learn classes are recorded, never instantiated; which ones a model
   // may use is decided later by the runtime that reads the tree.
-  if (StartsWith(module, "sklearn.") && !name.empty()) {
-    if (StartsWith(name, "__pyx_unpickle_")) {
+  if (module.starts_with("sklearn.") && !name.empty()) {
+    if (name.starts_with("__pyx_unpickle_")) {
       return GlobalRole::kPyxUnpickle;
     }
     if (name == "newObj") {
@@ -150,7 +148,7 @@ StatusOr<GlobalRole> LookupGlobal(std::string_view module, std::string_view name
     }
   }
   std::string fix =
-      module == "xgboost" || StartsWith(module, "xgboost.")
+      module == "xgboost" || module.starts_with("xgboost.")
           ? "serve the booster in XGBoost's own format instead, as KServe's xgbserver does: "
             "model.get_booster().save_model(\"model.json\") and put model.json in the model "
             "directory"

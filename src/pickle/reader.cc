@@ -11,20 +11,18 @@
 namespace ferry::pickle {
 namespace {
 
-bool HasPrefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Names a compression format joblib may have used, or "" for zlib/gzip/none.
 std::string_view UnsupportedCompression(std::string_view b) {
-  if (HasPrefix(b, "BZh")) {
+  if (b.starts_with("BZh")) {
     return "bz2";
   }
-  if (HasPrefix(b, "\xfd\x37\x7a\x58\x5a")) {
+  if (b.starts_with("\xfd\x37\x7a\x58\x5a")) {
     return "xz";
   }
-  if (HasPrefix(b, std::string_view("\x5d\x00\x00", 3))) {
+  if (b.starts_with(std::string_view("\x5d\x00\x00", 3))) {
     return "lzma";
   }
-  if (HasPrefix(b, "\x04\x22\x4d\x18")) {
+  if (b.starts_with("\x04\x22\x4d\x18")) {
     return "lz4";
   }
   return "";
@@ -104,7 +102,7 @@ StatusOr<ValueTree> ReadPickleBytes(std::string_view bytes, std::string_view nam
         " compression is not supported; re-save with joblib.dump(..., compress=3) (zlib), "
         "gzip, or no compression"));
   }
-  if (HasPrefix(bytes, "ZF")) {
+  if (bytes.starts_with("ZF")) {
     return with_name(UnimplementedError(
         "legacy joblib (< 0.10) format is not supported; re-save the model with a current joblib"));
   }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/base64.h"
+
 namespace ferry::protocol {
 namespace {
 
@@ -76,12 +78,10 @@ Status FillStrings(const Tensor& t, size_t col0, size_t cols, Frame* f) {
       if (!t.null_mask.empty() && t.null_mask[i]) {
         f->missing[cell] = 1;
       } else if (base64) {
-        auto decoded = DecodeBase64(t.bytes[i]);
-        if (!decoded) {
+        if (!Base64Decode(t.bytes[i], &f->strings[cell])) {
           return InputError(
               t, "element " + std::to_string(i) + " is not valid base64 (content_type base64)");
         }
-        f->strings[cell] = std::move(*decoded);
       } else {
         f->strings[cell] = t.bytes[i];
       }
@@ -301,15 +301,6 @@ bool IsGeneratedOutputName(std::string_view name) {
   return name.find_first_not_of("0123456789", 7) == std::string_view::npos;
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 StatusOr<Frame> RequestToFrame(const InferRequest& req, const ModelMetadata& md) {
@@ -423,32 +414,6 @@ bool IsSafeCast(DataType from, DataType to) {
     return from_size <= to_size;
   }
   return from_size < to_size;  // unsigned → wider signed
-}
-
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  while (!text.empty() && text.back() == '=') {
-    text.remove_suffix(1);
-  }
-  if (text.size() % 4 == 1) {
-    return std::nullopt;
-  }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = Base64Value(c);
-    if (v < 0) {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
 }
 
 }  // namespace ferry::protocol

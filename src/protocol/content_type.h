@@ -67,7 +67,4 @@ Status SelectOutputs(const InferRequest& req, std::vector<Tensor>* outputs);
 // signature enforcement uses (BOOL → any number; BYTES only to BYTES).
 bool IsSafeCast(DataType from, DataType to);
 
-// Standard base64 (padding optional) → bytes; nullopt when malformed.
-std::optional<std::string> DecodeBase64(std::string_view text);
-
 }  // namespace ferry::protocol

@@ -343,14 +343,5 @@ TEST(IsSafeCast, Table) {
   EXPECT_TRUE(IsSafeCast(DataType::kBytes, DataType::kBytes));
 }
 
-TEST(DecodeBase64, Basics) {
-  EXPECT_EQ(DecodeBase64("aGVsbG8="), "hello");
-  EXPECT_EQ(DecodeBase64("aGVsbG8"), "hello");
-  EXPECT_EQ(DecodeBase64(""), "");
-  EXPECT_EQ(DecodeBase64("TWFu"), "Man");
-  EXPECT_FALSE(DecodeBase64("a").has_value());
-  EXPECT_FALSE(DecodeBase64("ab$d").has_value());
-}
-
 }  // namespace
 }  // namespace ferry::protocol

@@ -245,10 +245,4 @@ StatusOr<std::optional<BatchingOptions>> BatchingFromInferenceService(const nloh
   return std::optional<BatchingOptions>(o);
 }
 
-Status EnableBatchingForInferenceService(const nlohmann::json& isvc, ServedModel* served) {
-  ASSIGN_OR_RETURN(auto options, BatchingFromInferenceService(isvc));
-  if (options) EnableBatching(served, *options);
-  return OkStatus();
-}
-
 }  // namespace ferry::runtime

@@ -106,8 +106,4 @@ int RecommendedCallerThreads(const Model& model);
 // (KServe's agent-side request timeout) is accepted and not used.
 StatusOr<std::optional<BatchingOptions>> BatchingFromInferenceService(const nlohmann::json& isvc);
 
-// The controller's hook: EnableBatching with the InferenceService's batcher,
-// if any. Errors (the spec's, as above) leave batching off.
-Status EnableBatchingForInferenceService(const nlohmann::json& isvc, ServedModel* served);
-
 }  // namespace ferry::runtime

@@ -269,7 +269,9 @@ TEST(BatchingModelTest, KServeBatcherSpec) {
 
   ServedModel served;
   served.model = std::make_unique<FakeModel>();
-  ASSERT_TRUE(EnableBatchingForInferenceService(isvc(R"({"maxBatchSize":8})"), &served).ok());
+  auto eight = BatchingFromInferenceService(isvc(R"({"maxBatchSize":8})"));
+  ASSERT_TRUE(eight.ok() && eight->has_value());
+  EXPECT_GT(EnableBatching(&served, **eight), 0);
   EXPECT_GT(RecommendedCallerThreads(*served.model), 0);
 }
 

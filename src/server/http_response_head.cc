@@ -1,20 +1,11 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 
+#include "common/strings.h"
 #include "server/http_message.h"
 
 namespace ferry::server::internal {
 namespace {
-
-bool EqualsLower(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 void AppendNumber(uint64_t v, std::string* out) {
   char buf[24];
@@ -47,8 +38,8 @@ void AppendResponseHead(const HttpResponse& r, unsigned version, bool keep_alive
   for (const auto& [k, v] : r.headers) {
     // Framing headers are the listener's to write (as Beast's prepare_payload
     // and keep_alive did): a handler's copy would contradict them.
-    if (EqualsLower(k, "content-length") || EqualsLower(k, "transfer-encoding") ||
-        EqualsLower(k, "connection")) {
+    if (EqualsIgnoreCase(k, "content-length") || EqualsIgnoreCase(k, "transfer-encoding") ||
+        EqualsIgnoreCase(k, "connection")) {
       continue;
     }
     out->append(k);

@@ -38,10 +38,6 @@ void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRe
 
 namespace {
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 std::string ModelNames(const ModelCatalog& c) {
   std::string out;
   for (const auto& m : c.models) {
@@ -71,11 +67,11 @@ std::string NoSuchModel(std::string_view name, const ModelCatalog& c) {
 void ModelRouter::Route(std::shared_ptr<Call> call) {
   std::string_view path = call->req.path;
   const std::string& method = call->req.method;
-  if (StartsWith(path, "/v2")) {
+  if (path.starts_with("/v2")) {
     call->protocol = Protocol::kV2;
     return RouteV2(call, path.substr(3));
   }
-  if (StartsWith(path, "/v1/")) {
+  if (path.starts_with("/v1/")) {
     call->protocol = Protocol::kV1;
     return RouteV1(call, path.substr(4));
   }
@@ -178,12 +174,12 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
     if (!get) return call->WrongMethod("GET");
     return call->Reply(HttpResponse::Json(200, ModelListJson(*call->catalog)));
   }
-  if (!StartsWith(rest, "/models/")) return NotFoundRoute(call);
+  if (!rest.starts_with("/models/")) return NotFoundRoute(call);
   rest.remove_prefix(8);
   size_t slash = rest.find('/');
   std::string_view name = rest.substr(0, slash);
   std::string_view tail = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  if (StartsWith(tail, "/versions/")) {
+  if (tail.starts_with("/versions/")) {
     std::string_view v = tail.substr(10);
     size_t s2 = v.find('/');
     std::string_view version = v.substr(0, s2);
@@ -239,7 +235,7 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
     if (!get) return call->WrongMethod("GET");
     return call->Reply(HttpResponse::Json(200, ModelListJson(*call->catalog)));
   }
-  if (!StartsWith(rest, "models/")) return NotFoundRoute(call);
+  if (!rest.starts_with("models/")) return NotFoundRoute(call);
   rest.remove_prefix(7);
   size_t colon = rest.find(':');
   std::string_view name = rest.substr(0, colon);

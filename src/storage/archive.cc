@@ -9,23 +9,13 @@
 #include <memory>
 #include <vector>
 
+#include "common/strings.h"
 #include "storage/dest_path.h"
 
 namespace ferry::storage {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // Depth of a relative path after resolving `.`/`..` lexically; -1 if it ever
 // climbs above its start.
@@ -124,9 +114,9 @@ Status CheckLinksInside(const std::string& dest_dir, std::string_view display) {
 }  // namespace
 
 bool IsArchiveName(std::string_view filename) {
-  std::string n = Lower(filename);
-  return EndsWith(n, ".tar") || EndsWith(n, ".tar.gz") || EndsWith(n, ".tgz") ||
-         EndsWith(n, ".zip");
+  std::string n = AsciiLower(filename);
+  return n.ends_with(".tar") || n.ends_with(".tar.gz") || n.ends_with(".tgz") ||
+         n.ends_with(".zip");
 }
 
 bool IsSafeEntryPath(std::string_view entry) {

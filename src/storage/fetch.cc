@@ -17,6 +17,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/strings.h"
 #include "storage/archive.h"
 #include "storage/dest_path.h"
 

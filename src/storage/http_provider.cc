@@ -29,10 +29,6 @@ std::string ArchiveSuffixForContentType(const std::string& name, std::string typ
   return "";
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 Status MapHttpFailure(std::string_view url, const HttpResponse& r) {
   std::string head = std::string(url) + ": ";
   switch (r.failure) {
@@ -78,7 +74,7 @@ class HttpProvider : public StorageProvider {
     if (options_.http_headers) {
       ASSIGN_OR_RETURN(extra_headers_, options_.http_headers(UrlHostname(uri)));
     }
-    if (EndsWith(host, ".blob.core.windows.net") || EndsWith(host, ".file.core.windows.net")) {
+    if (host.ends_with(".blob.core.windows.net") || host.ends_with(".file.core.windows.net")) {
       return UnimplementedError("`" + std::string(uri) +
                                 "`: Azure Blob/File storage is not supported yet; copy the model "
                                 "to S3, HTTP or a PVC");

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
+
 namespace ferry::storage {
 
 struct OrderedMd5::Ctx {
@@ -145,16 +147,6 @@ std::optional<std::string> OrderedMd5::HexDigest() {
   if (EVP_DigestFinal_ex(ctx_->md, md, &len) != 1) return std::nullopt;
   valid_ = false;  // a digest is final once taken
   return LowerHex(md, len);
-}
-
-std::string LowerHex(const unsigned char* bytes, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-  return out;
 }
 
 }  // namespace ferry::storage

@@ -27,9 +27,6 @@
 
 namespace ferry::storage {
 
-// Lower-case hex of `n` digest bytes (MD5 ETags, SHA-256 cache keys).
-std::string LowerHex(const unsigned char* bytes, size_t n);
-
 class OrderedMd5 {
  public:
   // `part_starts` are the ascending start offsets of the parts (first is 0);

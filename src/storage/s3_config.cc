@@ -6,23 +6,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace ferry::storage {
 namespace {
 
 constexpr std::string_view kAnnotationPrefix = "serving.kserve.io/";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::string EnvSource(std::string_view name) { return "environment variable " + std::string(name); }
 
@@ -110,14 +99,14 @@ Status ApplyStorageConfig(S3Config& cfg, const std::optional<std::string>& confi
 // region's (EKS sets AWS_STS_REGIONAL_ENDPOINTS=regional).
 void ResolveStsUrl(S3Config& cfg, const EnvLookup& get) {
   if (auto v = get("AWS_ENDPOINT_URL_STS")) {
-    std::string url = Trim(*v);
+    std::string url(TrimWhitespace(*v));
     if (url.find("://") == std::string::npos) url = "https://" + url;
     cfg.web_identity.sts_url = url;
     cfg.web_identity.sts_url_source = EnvSource("AWS_ENDPOINT_URL_STS");
     return;
   }
   std::string region = cfg.region.empty() ? "us-east-1" : cfg.region;
-  if (Lower(Trim(get("AWS_STS_REGIONAL_ENDPOINTS").value_or(""))) == "legacy") {
+  if (AsciiLower(TrimWhitespace(get("AWS_STS_REGIONAL_ENDPOINTS").value_or(""))) == "legacy") {
     cfg.web_identity.sts_url = "https://sts.amazonaws.com";
     cfg.web_identity.sts_url_source = "the global endpoint (AWS_STS_REGIONAL_ENDPOINTS=legacy)";
     return;
@@ -135,10 +124,11 @@ Status ResolveCaBundle(S3Config& cfg, const EnvLookup& get) {
   if (!cfg.verify_ssl) return OkStatus();
   if (cfg.ca_bundle.empty()) {
     if (auto cm = get("CA_BUNDLE_CONFIGMAP_NAME")) {
-      std::string dir = Trim(get("CA_BUNDLE_VOLUME_MOUNT_POINT").value_or("/etc/ssl/custom-certs"));
+      std::string dir(
+          TrimWhitespace(get("CA_BUNDLE_VOLUME_MOUNT_POINT").value_or("/etc/ssl/custom-certs")));
       while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
       cfg.ca_bundle = dir + "/cabundle.crt";
-      cfg.source.ca_bundle = "ConfigMap `" + Trim(*cm) +
+      cfg.source.ca_bundle = "ConfigMap `" + std::string(TrimWhitespace(*cm)) +
                              "` (CA_BUNDLE_CONFIGMAP_NAME) mounted at CA_BUNDLE_VOLUME_MOUNT_POINT";
     }
   }
@@ -157,7 +147,7 @@ Status ResolveCaBundle(S3Config& cfg, const EnvLookup& get) {
 }  // namespace
 
 StatusOr<bool> ParseBool(std::string_view value, std::string_view source) {
-  std::string v = Lower(Trim(value));
+  std::string v = AsciiLower(TrimWhitespace(value));
   if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
   if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
   return InvalidArgumentError("value `" + std::string(value) + "` of " + std::string(source) +
@@ -165,9 +155,9 @@ StatusOr<bool> ParseBool(std::string_view value, std::string_view source) {
 }
 
 StatusOr<ParsedEndpoint> ParseEndpoint(std::string_view value, std::string_view source) {
-  std::string v = Trim(value);
+  std::string v(TrimWhitespace(value));
   ParsedEndpoint out;
-  std::string lower = Lower(v);
+  std::string lower = AsciiLower(v);
   if (lower.rfind("https://", 0) == 0) {
     out.https = true;
     v = v.substr(8);
@@ -229,7 +219,7 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
   S3Config cfg;
   auto get = [&](std::string_view name) -> std::optional<std::string> {
     auto v = env(name);
-    if (v && Trim(*v).empty()) return std::nullopt;
+    if (v && TrimWhitespace(*v).empty()) return std::nullopt;
     return v;
   };
   if (auto v = get("S3_USE_HTTPS")) {
@@ -248,7 +238,7 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
   }
   for (std::string_view name : {"AWS_DEFAULT_REGION", "AWS_REGION"}) {
     if (auto v = get(name)) {
-      cfg.region = Trim(*v);
+      cfg.region = TrimWhitespace(*v);
       cfg.source.region = EnvSource(name);
       break;
     }
@@ -262,33 +252,33 @@ StatusOr<S3Config> ResolveS3ConfigFromEnv(const EnvLookup& env) {
     cfg.source.virtual_bucket = EnvSource("S3_USER_VIRTUAL_BUCKET");
   }
   if (auto v = get("AWS_CA_BUNDLE")) {
-    cfg.ca_bundle = Trim(*v);
+    cfg.ca_bundle = TrimWhitespace(*v);
     cfg.source.ca_bundle = EnvSource("AWS_CA_BUNDLE");
   }
   auto ak = get("AWS_ACCESS_KEY_ID");
   auto sk = get("AWS_SECRET_ACCESS_KEY");
-  if (ak) cfg.access_key = Trim(*ak);
-  if (sk) cfg.secret_key = Trim(*sk);
+  if (ak) cfg.access_key = TrimWhitespace(*ak);
+  if (sk) cfg.secret_key = TrimWhitespace(*sk);
   if (ak || sk) {
     cfg.source.credentials = "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY";
   }
   // boto3 reads the token next to the keys (AWS_SECURITY_TOKEN is its old name).
   for (std::string_view name : {"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}) {
     if (auto v = get(name)) {
-      cfg.session_token = Trim(*v);
+      cfg.session_token = TrimWhitespace(*v);
       break;
     }
   }
-  if (auto v = get("FERRY_S3_SECRET_NAME")) cfg.secret_name = Trim(*v);
-  if (auto v = get("FERRY_SERVICE_ACCOUNT")) cfg.service_account = Trim(*v);
+  if (auto v = get("FERRY_S3_SECRET_NAME")) cfg.secret_name = TrimWhitespace(*v);
+  if (auto v = get("FERRY_SERVICE_ACCOUNT")) cfg.service_account = TrimWhitespace(*v);
   auto storage_config = get("STORAGE_CONFIG");
   auto storage_override = get("STORAGE_OVERRIDE_CONFIG");
   if (storage_config || storage_override) {
     RETURN_IF_ERROR(ApplyStorageConfig(cfg, storage_config, storage_override));
   }
-  if (auto v = get("AWS_WEB_IDENTITY_TOKEN_FILE")) cfg.web_identity.token_file = Trim(*v);
-  if (auto v = get("AWS_ROLE_ARN")) cfg.web_identity.role_arn = Trim(*v);
-  if (auto v = get("AWS_ROLE_SESSION_NAME")) cfg.web_identity.session_name = Trim(*v);
+  if (auto v = get("AWS_WEB_IDENTITY_TOKEN_FILE")) cfg.web_identity.token_file = TrimWhitespace(*v);
+  if (auto v = get("AWS_ROLE_ARN")) cfg.web_identity.role_arn = TrimWhitespace(*v);
+  if (auto v = get("AWS_ROLE_SESSION_NAME")) cfg.web_identity.session_name = TrimWhitespace(*v);
   if (cfg.web_identity.configured()) {
     ResolveStsUrl(cfg, get);
     if (!cfg.has_credentials() && cfg.access_key.empty() && cfg.secret_key.empty()) {
@@ -327,7 +317,7 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
     cfg.source.verify_ssl = v->second;
   }
   if (auto v = lookup("s3-region")) {
-    cfg.region = Trim(v->first);
+    cfg.region = TrimWhitespace(v->first);
     cfg.source.region = v->second;
   }
   if (auto v = lookup("s3-useanoncredential")) {
@@ -339,7 +329,7 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
     cfg.source.virtual_bucket = v->second;
   }
   if (auto v = lookup("s3-cabundle")) {
-    cfg.ca_bundle = Trim(v->first);
+    cfg.ca_bundle = TrimWhitespace(v->first);
     cfg.source.ca_bundle = v->second;
   }
   auto data = [&](std::string_view a, std::string_view b) -> std::optional<std::string> {
@@ -351,8 +341,8 @@ StatusOr<S3Config> ResolveS3ConfigFromSecret(const SecretInfo& secret, const S3C
   auto ak = data("AWS_ACCESS_KEY_ID", "awsAccessKeyID");
   auto sk = data("AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey");
   if (ak || sk) {
-    cfg.access_key = ak ? Trim(*ak) : "";
-    cfg.secret_key = sk ? Trim(*sk) : "";
+    cfg.access_key = ak ? TrimWhitespace(*ak) : "";
+    cfg.secret_key = sk ? TrimWhitespace(*sk) : "";
     cfg.source.credentials =
         "data keys AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of Secret `" + secret.name + "`";
   }

@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "common/strings.h"
 #include "storage/dest_path.h"
 #include "storage/ordered_md5.h"
 
@@ -56,12 +57,6 @@ void SleepBackoff(const FetchOptions& options, int attempt) {
 bool IsMd5Etag(const std::string& etag) {
   return etag.size() == 32 &&
          std::all_of(etag.begin(), etag.end(), [](unsigned char c) { return std::isxdigit(c); });
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // Objects at least this large are hashed on a background thread.
@@ -278,7 +273,7 @@ class Downloader {
       } else {
         ASSIGN_OR_RETURN(md5, FileMd5Hex(st.path));
       }
-      if (md5 != Lower(f.etag)) {
+      if (md5 != AsciiLower(f.etag)) {
         return DataLossError(f.display + ": MD5 of the downloaded bytes is " + md5 +
                              " but the ETag is " + f.etag +
                              "; the transfer was corrupted or the object changed, retry");

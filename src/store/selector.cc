@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace ferry::store {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
 
 // Splits on commas that are not inside parentheses ("a in (x,y),b=c").
 std::vector<std::string_view> SplitTerms(std::string_view text) {
@@ -19,7 +15,7 @@ std::vector<std::string_view> SplitTerms(std::string_view text) {
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || (text[i] == ',' && depth == 0)) {
-      std::string_view t = Trim(text.substr(start, i - start));
+      std::string_view t = TrimWhitespace(text.substr(start, i - start));
       if (!t.empty()) out.push_back(t);
       start = i + 1;
     } else if (text[i] == '(') {
@@ -42,7 +38,7 @@ Status BadLabel(std::string_view term, std::string_view why) {
 
 StatusOr<LabelSelector::Term> ParseSetTerm(std::string_view t, size_t pos, bool negate) {
   LabelSelector::Term term;
-  term.key = std::string(Trim(t.substr(0, pos)));
+  term.key = std::string(TrimWhitespace(t.substr(0, pos)));
   term.op = negate ? LabelSelector::Op::kNotIn : LabelSelector::Op::kIn;
   size_t open = t.find('(', pos);
   size_t close = t.rfind(')');
@@ -57,7 +53,7 @@ StatusOr<LabelSelector::Term> ParseSetTerm(std::string_view t, size_t pos, bool 
 StatusOr<LabelSelector::Term> ParseLabelTerm(std::string_view t) {
   LabelSelector::Term term;
   if (t.front() == '!') {
-    term.key = std::string(Trim(t.substr(1)));
+    term.key = std::string(TrimWhitespace(t.substr(1)));
     term.op = LabelSelector::Op::kNotExists;
     return term;
   }
@@ -69,7 +65,7 @@ StatusOr<LabelSelector::Term> ParseLabelTerm(std::string_view t) {
     term.op = LabelSelector::Op::kExists;
     return term;
   }
-  term.key = std::string(Trim(t.substr(0, p)));
+  term.key = std::string(TrimWhitespace(t.substr(0, p)));
   std::string_view rest = t.substr(p);
   if (rest.substr(0, 2) == "!=") {
     term.op = LabelSelector::Op::kNotEq;
@@ -82,7 +78,7 @@ StatusOr<LabelSelector::Term> ParseLabelTerm(std::string_view t) {
     return BadLabel(t, "expected =, ==, !=, in or notin");
   }
   if (term.key.empty()) return BadLabel(t, "the key is empty");
-  term.values.emplace_back(Trim(rest));
+  term.values.emplace_back(TrimWhitespace(rest));
   return term;
 }
 
@@ -139,8 +135,8 @@ StatusOr<FieldSelector> FieldSelector::Parse(std::string_view text) {
     } else if (!value.empty() && value.front() == '=') {
       value.remove_prefix(1);
     }
-    term.dotted = std::string(Trim(path));
-    term.value = std::string(Trim(value));
+    term.dotted = std::string(TrimWhitespace(path));
+    term.value = std::string(TrimWhitespace(value));
     size_t start = 0;
     while (start <= term.dotted.size()) {
       size_t dot = term.dotted.find('.', start);

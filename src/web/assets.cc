@@ -9,10 +9,6 @@
 namespace ferry::web {
 namespace {
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string Etag(std::string_view body) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a: stable across builds, cheap
   for (unsigned char c : body) {
@@ -44,12 +40,12 @@ const std::map<std::string_view, Asset>& Table() {
 }  // namespace
 
 std::string_view ContentTypeFor(std::string_view path) {
-  if (EndsWith(path, ".html")) return "text/html; charset=utf-8";
-  if (EndsWith(path, ".js")) return "text/javascript; charset=utf-8";
-  if (EndsWith(path, ".css")) return "text/css; charset=utf-8";
-  if (EndsWith(path, ".svg")) return "image/svg+xml";
-  if (EndsWith(path, ".png")) return "image/png";
-  if (EndsWith(path, ".json")) return "application/json";
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  if (path.ends_with(".png")) return "image/png";
+  if (path.ends_with(".json")) return "application/json";
   return "application/octet-stream";
 }
 

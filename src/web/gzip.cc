@@ -2,31 +2,15 @@
 
 #include <zlib.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <memory>
+
+#include "common/strings.h"
 
 namespace ferry::web {
 namespace {
 
 constexpr size_t kMinSize = 1024;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // q of one Accept-Encoding element ("gzip;q=0.5"): 1 without a q parameter.
 double Quality(std::string_view params) {
@@ -67,8 +51,8 @@ bool AcceptsGzip(const server::HttpRequest& request) {
       std::string_view item = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       size_t semi = item.find(';');
-      std::string_view coding = Trim(item.substr(0, semi));
-      if ((IEquals(coding, "gzip") || coding == "*") &&
+      std::string_view coding = TrimWhitespace(item.substr(0, semi));
+      if ((EqualsIgnoreCase(coding, "gzip") || coding == "*") &&
           Quality(semi == std::string_view::npos ? "" : item.substr(semi)) > 0) {
         return true;
       }
@@ -97,7 +81,7 @@ std::string GzipCompress(std::string_view data) {
 bool MaybeGzip(server::HttpResponse* r) {
   if (r->body.size() < kMinSize || !Compressible(r->content_type)) return false;
   for (const auto& [name, value] : r->headers) {
-    if (IEquals(name, "content-encoding")) return false;
+    if (EqualsIgnoreCase(name, "content-encoding")) return false;
   }
   std::string gz = GzipCompress(r->body);
   if (gz.empty() || gz.size() >= r->body.size()) return false;

@@ -12,27 +12,19 @@
 #include <sstream>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace ferry::web {
 namespace {
 
 constexpr int kIterations = 60000;
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
-}
 
 std::string Pbkdf2(const std::string& password, const std::string& salt, int iterations) {
   unsigned char out[32];
   PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                     reinterpret_cast<const unsigned char*>(salt.data()),
                     static_cast<int>(salt.size()), iterations, EVP_sha256(), sizeof(out), out);
-  return Hex(out, sizeof(out));
+  return LowerHex(out, sizeof(out));
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -57,7 +49,7 @@ bool Verify(const std::string& stored, const std::string& password) {
 std::string RandomToken() {
   unsigned char raw[32];
   RAND_bytes(raw, sizeof(raw));
-  return Hex(raw, sizeof(raw));
+  return LowerHex(raw, sizeof(raw));
 }
 
 bool SecretEquals(const std::string& a, const std::string& b) {

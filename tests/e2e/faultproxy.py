@@ -1,5 +1,5 @@
 """A fault-injecting HTTP proxy in front of the S3 test server, for the fault
-tests (issue 8). It forwards each request unchanged (Host header included, so
+tests. It forwards each request unchanged (Host header included, so
 SigV4 signatures still verify at the real server) unless a fault is set:
   "500"      answer 500 InternalError (S3's XML) without forwarding
   "truncate" forward, then send only half of the body and close

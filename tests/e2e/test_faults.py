@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Faults during model downloads (issue 8), provoked for real: the S3 test
+"""Faults during model downloads, provoked for real: the S3 test
 server behind a fault-injecting proxy (500s, truncated bodies, a slow server,
 the server gone) and a full disk (a 1 MiB tmpfs; needs root, else skipped).
 Each ends either in a complete model (retries) or in a clear error naming the

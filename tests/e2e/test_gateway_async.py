@@ -494,9 +494,7 @@ class KubeflowFrontTest(unittest.TestCase):
                             headers=dict(kw.pop("headers", {}), Host=self.host), **kw)
 
     def sign_in(self):
-        return requests.post(self.base + "/oauth2/sign_in", allow_redirects=False, timeout=10,
-                             headers={"Host": self.host},
-                             data={"username": self.user, "password": self.password, "rd": "/"})
+        return ferrytest.oauth2_sign_in(self.base, self.user, self.password, host=self.host)
 
     def test_deny_all_on_the_ingress_gateway_blocks_sign_in_and_the_dashboard(self):
         # Kubeflow's policies exclude /oauth2/* from oauth2-proxy and require-jwt:
@@ -520,7 +518,11 @@ class KubeflowFrontTest(unittest.TestCase):
                     r = self.get(path, headers={"Cookie": cookie})
                     self.assertEqual(r.status_code, 403)
                     self.assertEqual(r.text, RBAC)
-            r = self.sign_in()
+            # The page (and its CSRF token) is denied too: the POST is denied before
+            # the form is looked at.
+            r = requests.post(self.base + "/oauth2/sign_in", allow_redirects=False, timeout=10,
+                              headers={"Host": self.host},
+                              data={"username": self.user, "password": self.password, "rd": "/"})
             self.assertEqual((r.status_code, r.text), (403, RBAC))
         finally:
             self.c.up.kubectl("delete", "authorizationpolicy", "deny-everything", "-n",

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Listener limits under attack (issue 8): slowloris clients, oversized bodies
+"""Listener limits under attack: slowloris clients, oversized bodies
 and oversized/too many headers against `ferry serve`, while a normal client
 keeps calling the model. Attackers get 408/413/431 and are dropped; the
 normal client's requests all succeed and its latency stays bounded (measured

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Secrets never leak (issue 8): with `ferry up`, a Secret whose S3 secret key
+"""Secrets never leak: with `ferry up`, a Secret whose S3 secret key
 is wrong (so every step fails loudly) and then right, a ServiceAccount token
 used on the gateway (accepted, rejected and tampered), then a grep of
 everything a user or an operator can read — the process log (access log
