@@ -170,6 +170,31 @@ class PytorchServeTest(unittest.TestCase):
             self.assertEqual(out["name"], "OUTPUT__0")
             self.assertTrue(close(out["data"], case["outputs"][0]["data"]), out)
 
+    def test_two_io_over_grpc(self):
+        import struct
+        import test_grpc
+        pb, rpc = test_grpc.stubs()
+        port = ferrytest.free_port()
+        case = self.expected["two_io"][1]
+        with Serve(os.path.join(self.fx, "two_io"), name="m", extra=["--grpc_port", str(port)]):
+            stub = rpc.GRPCInferenceServiceStub(test_grpc.channel(port))
+            md = stub.ModelMetadata(pb.ModelMetadataRequest(name="m"))
+            self.assertEqual([t.name for t in md.inputs], ["a", "b"])
+            req = pb.ModelInferRequest(model_name="m")
+            for t in case["inputs"]:
+                req.inputs.add(name=t["name"], datatype="FP64", shape=t["shape"])
+                req.raw_input_contents.append(struct.pack("<%dd" % len(t["data"]), *t["data"]))
+            resp = stub.ModelInfer(req)
+            self.assertEqual([o.name for o in resp.outputs], ["output-0", "output-1"])
+            for i, (out, want) in enumerate(zip(resp.outputs, case["outputs"])):
+                self.assertEqual(list(out.shape), want["shape"])
+                if resp.raw_output_contents:
+                    raw = resp.raw_output_contents[i]
+                    got = list(struct.unpack("<%dd" % (len(raw) // 8), raw))
+                else:
+                    got = list(out.contents.fp64_contents)
+                self.assertTrue(close(got, want["data"]), got)
+
     def test_pickled_module_is_refused_with_the_export(self):
         out = serve_fails(os.path.join(self.fx, "bad", "pickled_module"), {})
         self.assertIn("not a TorchScript module", out)
