@@ -16,9 +16,9 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
-# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz
-# startup torch soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz startup torch}
+# soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
+# servingab startup (both need BASELINE_FERRY) torch soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab startup torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -61,6 +61,10 @@ want batch && record "Dynamic batching: 64 one-row clients on a RandomForest of 
 want grpc && record "gRPC: one-row unary ModelInfer calls, ferry serve" "" \
   /usr/bin/python3 bench/grpc_bench.py --ferry "$BUILD/ferry" --client "$BUILD/bench/grpc_bench" \
   --model_dir "$DEMO/iris_tensor" --seconds "$S"
+# Native explanations: one-row TreeSHAP (forest and booster) vs xgboost's pred_contribs.
+want treeshap && record "TreeSHAP: one-row contributions, Ferry vs xgboost's own pred_contribs" \
+  "Ferry's \`contributions\` (Model::Predict) and libxgboost's pred_contribs (C API, DMatrix built once), one thread each, same driver, same run." \
+  /usr/bin/python3 bench/treeshap_bench.py "$BUILD/bench/treeshap_bench"
 # Gateway security cost (Kubeflow policy set + RS256 token vs no policies).
 A=${AUTHZ_BENCH_SECONDS:-5}
 want authz && record "Gateway security: one-row V2 iris via the external gateway, --profile kubeflow + RS256 token vs --profile none" \
@@ -89,6 +93,15 @@ if want torch && [ -x "$BUILD/bench/torch_predict_bench" ]; then
     /usr/bin/python3 bench/torch_bench.py --ferry "$BUILD/ferry" \
     --predict_bench "$BUILD/bench/torch_predict_bench" --fixtures "$BUILD/bench-fixtures/pytorch" \
     --iris "$DEMO/iris_tensor" --seconds "$S"
+fi
+# The V2 infer path before/after a change: one-row REST and gRPC against BASELINE_FERRY (e.g. a
+# copy of main's binary) and this build, alternately, same run (skipped without a baseline).
+if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then
+  record "V2 infer path: one-row REST and gRPC, this build vs BASELINE_FERRY" \
+    "ferry serve --workers 2 each, started fresh per round, sides alternating; REST: wrk -t2 -c16; gRPC: bench/grpc_bench.cc, 2 threads × 8 in flight; $S s per protocol per round. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \
+    /usr/bin/python3 bench/serving_ab_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
+    --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor" --seconds "$S" \
+    --rounds "${AB_ROUNDS:-5}"
 fi
 # Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).

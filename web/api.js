@@ -1,5 +1,6 @@
-// Talks to the Kubernetes-compatible API of `ferry up` (the session cookie
-// authorizes the calls) and to the "Try it" gateway proxy.
+// Talks to the Kubernetes-compatible API of `ferry up` as the signed-in user
+// (the session cookie; the server makes each call with the user's own token,
+// so RBAC decides as for the user's kubectl) and to the "Try it" gateway proxy.
 
 export async function api(method, path, body, contentType) {
   const headers = { Accept: 'application/json' };
@@ -13,6 +14,33 @@ export async function api(method, path, body, contentType) {
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   return { ok: res.ok, status: res.status, json, text };
+}
+
+let me = null;
+
+// Who is signed in: {user, readOnly} (readOnly: the dashboard on the external
+// gateway, which only reads). Asked once per page.
+export function whoami() {
+  me ||= api('GET', '/ferry/whoami').then(r => (r.ok && r.json ? r.json : { user: '', readOnly: true }));
+  return me;
+}
+
+// `kubectl auth can-i VERB RESOURCE [NAME] -n NS` for the signed-in user (a
+// SelfSubjectAccessReview); writes are never allowed on a read-only dashboard.
+export async function canI(verb, group, resource, ns, name) {
+  const who = await whoami();
+  if (who.readOnly && !['get', 'list', 'watch'].includes(verb)) return false;
+  const r = await api('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview',
+    spec: { resourceAttributes: { verb, group, resource, namespace: ns, name } } });
+  return r.json?.status?.allowed === true;
+}
+
+// The namespaces the signed-in user can reach (their profiles and those they
+// contribute to), sorted; the server checks each one as the user.
+export async function reachableNamespaces() {
+  const r = await api('GET', '/ferry/namespaces');
+  return r.ok ? (r.json?.namespaces || []) : [];
 }
 
 // Lists `path`, then follows `path?watch=true` (newline-delimited JSON events)

@@ -1,8 +1,8 @@
-// The Models dashboard's router: the namespace picker and the hash routes
-// #/ns/NS (list), #/ns/NS/new and #/ns/NS/models/NAME. Views get the
-// namespace and an AbortSignal (aborted when the route changes) and never
-// import this file.
-import { api } from './api.js';
+// The Models dashboard's router: the namespace picker (only the namespaces
+// the signed-in user can reach) and the hash routes #/ns/NS (list),
+// #/ns/NS/new and #/ns/NS/models/NAME. Views get the namespace and an
+// AbortSignal (aborted when the route changes) and never import this file.
+import { reachableNamespaces, whoami } from './api.js';
 import { renderList } from './list.js';
 import { renderModel } from './model.js';
 import { renderNew } from './new.js';
@@ -11,23 +11,37 @@ import { h } from './ui.js';
 const main = document.getElementById('main');
 const nsSelect = document.getElementById('ns');
 let current = null;  // AbortController of the live view
+let names = null;  // reachable namespaces, loaded once per page
 
-async function loadNamespaces(want) {
-  const r = await api('GET', '/api/v1/namespaces');
-  const names = (r.json?.items || []).map(n => n.metadata.name).sort();
-  if (!names.includes(want)) names.push(want);
-  nsSelect.replaceChildren(...names.map(n => h('option', { value: n }, n)));
-  nsSelect.value = want;
+// A namespace outside `names` (typed into the URL) is not offered: its view
+// shows the API's answer (Forbidden).
+function drawPicker(want) {
+  const opts = names.map(n => h('option', { value: n }, n));
+  if (!names.includes(want)) {
+    opts.unshift(h('option', { value: '', disabled: true }, names.length ? 'Choose a namespace' : 'No namespace'));
+  }
+  nsSelect.replaceChildren(...opts);
+  nsSelect.value = names.includes(want) ? want : '';
+}
+
+function noNamespace(main, user) {
+  main.replaceChildren(h('h1', {}, 'No namespace yet'),
+    h('p', { id: 'no-namespace' }, `${user || 'You'} can reach no namespace. As in Kubeflow, a ` +
+      'namespace is a Profile you own, or one whose owner added you as a contributor: ask your ' +
+      'administrator for a Profile, or a profile owner to add you.'));
 }
 
 async function route() {
   current?.abort();
   current = new AbortController();
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  names ||= await reachableNamespaces();
+  const stored = localStorage.getItem('ferry.ns');
   const want = parts[0] === 'ns' && parts[1] ? decodeURIComponent(parts[1])
-    : localStorage.getItem('ferry.ns') || 'default';
-  if (nsSelect.value !== want) await loadNamespaces(want);
-  localStorage.setItem('ferry.ns', want);
+    : (names.includes(stored) ? stored : names[0]);
+  drawPicker(want);
+  if (!want) { noNamespace(main, (await whoami()).user); return; }
+  if (names.includes(want)) localStorage.setItem('ferry.ns', want);
   const view = { ns: want, signal: current.signal };
   if (parts[2] === 'new') renderNew(main, view);
   else if (parts[2] === 'models' && parts[3]) renderModel(main, { ...view, name: decodeURIComponent(parts[3]) });
@@ -37,7 +51,9 @@ async function route() {
 
 nsSelect.addEventListener('change', () => { location.hash = `#/ns/${nsSelect.value}`; });
 window.addEventListener('hashchange', route);
-api('GET', '/ferry/whoami').then(r => {
-  if (r.ok) document.getElementById('who').textContent = r.json.user;
+whoami().then(me => {
+  const who = document.getElementById('who');
+  who.textContent = me.user;
+  if (me.readOnly) who.after(h('span', { class: 'muted', id: 'read-only' }, 'read-only'));
 });
-loadNamespaces(localStorage.getItem('ferry.ns') || 'default').then(route);
+route();

@@ -1,6 +1,6 @@
 // The model page: status, revisions and traffic, events, V2 metadata, snippets, Try it, edit, delete.
 import { api, applyDoc, listWatch, toYaml, tryGateway } from './api.js';
-import { deleteModel, isvcPath, isvcsPath, modelState } from './isvc.js';
+import { canIsvc, deleteModel, deniedText, isvcPath, isvcsPath, modelState } from './isvc.js';
 import { age, copyButton, h, section, table, toast } from './ui.js';
 
 function snippets(ns, isvc, name) {
@@ -35,12 +35,19 @@ function exampleRequest(meta) {
 }
 
 function tryIt(ns, current, name, metaBox) {
+  // External first: the call goes as the signed-in user (their gateway
+  // session → user JWT → kubeflow-userid), so the profile's policies decide.
   const gw = h('select', { id: 'try-gateway', name: 'gateway', onchange: () => loadMeta() },
-    h('option', { value: 'internal' }, 'cluster-local gateway (status.address.url)'),
-    h('option', { value: 'external' }, 'external gateway (status.url; as you, through the Kubeflow login, or with the token)'));
+    h('option', { value: 'external' }, 'external gateway (status.url; as you, through the Kubeflow login, or with the token)'),
+    h('option', { value: 'internal' }, 'cluster-local gateway (status.address.url)'));
   const token = h('input', { id: 'try-token', type: 'password', autocomplete: 'off',
     'aria-describedby': 'try-token-help' });
-  const body = h('textarea', { id: 'try-body', spellcheck: 'false' }, '{"inputs": []}');
+  // Filled with an example from the metadata only while the user has not
+  // touched it: a late metadata answer must not rewrite (or, mid-typing,
+  // prepend to) what they are entering.
+  let touched = false;
+  const body = h('textarea', { id: 'try-body', spellcheck: 'false',
+    onfocus: () => { touched = true; }, oninput: () => { touched = true; } }, '{"inputs": []}');
   const out = h('pre', { id: 'try-response', 'aria-live': 'polite', 'aria-label': 'Response' });
   const why = h('div', { id: 'try-explanation', 'aria-live': 'polite' });
   const urlOf = () => (gw.value === 'external' ? current()?.status?.url : current()?.status?.address?.url);
@@ -67,7 +74,7 @@ function tryIt(ns, current, name, metaBox) {
       metaBox.replaceChildren(h('p', {}, `Platform: ${meta.platform || '—'}; versions: ${(meta.versions || []).join(', ') || '—'}`),
         h('h3', {}, 'Inputs'), table('Inputs', ['Name', 'Datatype', 'Shape'], (meta.inputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])),
         h('h3', {}, 'Outputs'), table('Outputs', ['Name', 'Datatype', 'Shape'], (meta.outputs || []).map(i => [i.name, i.datatype, JSON.stringify(i.shape)])));
-      if (body.value === '{"inputs": []}') body.value = exampleRequest(meta);
+      if (!touched && document.activeElement !== body) body.value = exampleRequest(meta);
     } else {
       metaBox.replaceChildren(h('p', { class: 'error' }, `GET /v2/models/${name} answered HTTP ${r.status}: ${r.text}`),
         h('p', { class: 'muted' }, 'A token (or an ALLOW AuthorizationPolicy) may be needed: fill in the token and reload.'));
@@ -92,6 +99,12 @@ async function explainDenial(url, token) {
   if (r.status === 404) {
     return h('p', { class: 'muted', id: 'why-missing' },
       'This server has no authorization check (POST /ferry/v1/authz/check answered 404).');
+  }
+  if (r.status === 403) {
+    // RBAC: the check reveals the gateway's policies, so it is granted, not given.
+    return h('p', { class: 'muted', id: 'why-forbidden' },
+      `No explanation: ${r.json?.message || 'forbidden'}. An admin can run ferry authz check -X POST ${url}, ` +
+      'or allow you the non-resource URL /ferry/v1/authz/check (verb post).');
   }
   if (!r.ok || !r.json) return h('p', { class: 'error' }, `authz check failed: HTTP ${r.status} ${r.text}`);
   const lines = r.json.explanation || [];
@@ -121,7 +134,7 @@ function logsBox(ns, name) {
   return { box, load };
 }
 
-function editor(ns, isvc) {
+function editor(ns, isvc, allowed) {
   const obj = { apiVersion: isvc.apiVersion, kind: isvc.kind,
     metadata: { name: isvc.metadata.name, namespace: isvc.metadata.namespace }, spec: isvc.spec };
   for (const k of ['labels', 'annotations']) if (isvc.metadata[k]) obj.metadata[k] = isvc.metadata[k];
@@ -134,7 +147,8 @@ function editor(ns, isvc) {
       (r.json?.details?.causes || []).map(c => `\n${c.field}: ${c.message}`).join('');
     if (r.ok) toast('Saved');
   } }, h('label', { for: 'edit-yaml' }, 'InferenceService YAML (applied as a merge)'), text,
-  h('p', {}, h('button', { type: 'submit', id: 'edit-save' }, 'Save')), out);
+  h('p', {}, h('button', { type: 'submit', id: 'edit-save', disabled: !allowed.patch,
+    title: allowed.patch ? null : allowed.why }, 'Save')), out);
 }
 
 export function renderModel(main, { ns, name, signal }) {
@@ -142,6 +156,7 @@ export function renderModel(main, { ns, name, signal }) {
   const metaBox = h('div', { id: 'model-metadata' }, h('p', { class: 'muted' }, 'Loading metadata...'));
   const eventsBox = h('div', { id: 'model-events' });
   const logs = logsBox(ns, name);
+  const allowed = canIsvc('patch', ns, name).then(async patch => ({ patch, why: await deniedText('change', ns) }));
   let built = false, metaLoaded = false, t = null, latest = null, lastState = '';
   const draw = async isvc => {
     if (!isvc) { statusBox.replaceChildren(h('p', { class: 'error' }, `${name} was deleted.`)); return; }
@@ -169,24 +184,35 @@ export function renderModel(main, { ns, name, signal }) {
     if (built) return;
     built = true;
     t = tryIt(ns, () => latest, name, metaBox);
+    const edit = h('div', { id: 'edit-box' }, h('p', { class: 'muted' }, 'Checking your permissions...'));
+    allowed.then(a => {
+      edit.replaceChildren(editor(ns, isvc, a));
+      if (!a.patch) edit.prepend(h('p', { class: 'muted', id: 'edit-denied' }, a.why));
+    });
     main.append(h('div', { class: 'row' },
       section('meta-title', 'Metadata', metaBox),
       section('try-title', 'Try it', t.form)),
     section('snip-title', 'Call it', snippets(ns, isvc, name)),
-    section('edit-title', 'Edit', editor(ns, isvc)));
+    section('edit-title', 'Edit', edit));
     if (s.state === 'Ready') { metaLoaded = true; t.loadMeta(); } else metaBox.replaceChildren(h('p', { class: 'muted' }, 'Metadata appears once the model is Ready (then use Reload metadata).'));
   };
+  const deleteButton = h('button', { class: 'danger', type: 'button', id: 'delete', disabled: true,
+    title: 'Checking your permissions...', onclick: async () => {
+      if (await deleteModel(ns, name)) location.hash = `#/ns/${ns}`;
+    } }, 'Delete');
+  Promise.all([canIsvc('delete', ns, name), deniedText('delete', ns)]).then(([ok, why]) => {
+    deleteButton.disabled = !ok;
+    deleteButton.title = ok ? '' : why;
+  });
   main.replaceChildren(
     h('div', { class: 'toolbar' }, h('h1', {}, name),
       h('a', { href: `#/ns/${ns}` }, 'Back to models'),
-      h('button', { class: 'danger', type: 'button', id: 'delete', onclick: async () => {
-        if (await deleteModel(ns, name)) location.hash = `#/ns/${ns}`;
-      } }, 'Delete')),
+      deleteButton),
     section('status-title', 'Status', statusBox),
     section('events-title', 'Events', eventsBox),
     section('logs-title', 'Recent log lines', logs.box));
   listWatch(`${isvcsPath(ns)}?fieldSelector=${encodeURIComponent('metadata.name=' + name)}`,
     items => { latest = items[0] || null; draw(latest); },
     ev => { latest = ev.type === 'DELETED' ? null : ev.object; draw(latest); }, signal)
-    .catch(e => main.append(h('p', { class: 'error', role: 'alert' }, e.message)));
+    .catch(e => main.append(h('p', { class: 'error', role: 'alert', id: 'model-error' }, e.message)));
 }

@@ -1,6 +1,6 @@
 // "New model": paste multi-document YAML (server-side apply per document) or fill a short form.
 import { api, applyDoc, lineOfField, splitDocs } from './api.js';
-import { isvcsPath } from './isvc.js';
+import { canIsvc, deniedText, isvcsPath } from './isvc.js';
 import { h, toast } from './ui.js';
 
 const causes = r => r.json?.details?.causes || [];
@@ -100,7 +100,14 @@ export function renderNew(main, { ns }) {
     h('label', { for: 'f-protocol' }, 'Protocol'), protocol,
     h('p', {}, h('button', { type: 'submit', id: 'create' }, 'Create')),
     h('div', { id: 'form-error', class: 'error', role: 'alert' }));
+  const note = h('p', { class: 'muted', id: 'permissions-note' });
   main.replaceChildren(h('div', { class: 'toolbar' }, h('h1', {}, 'New model'),
-    h('a', { href: `#/ns/${ns}` }, 'Back to models')),
+    h('a', { href: `#/ns/${ns}` }, 'Back to models')), note,
   h('div', { class: 'row' }, h('section', {}, yamlForm), h('section', {}, form)));
+  // The API decides each document; this only spares a form that cannot work.
+  Promise.all([canIsvc('create', ns), deniedText('create', ns)]).then(([ok, why]) => {
+    if (ok) return;
+    note.textContent = why;
+    for (const b of main.querySelectorAll('#apply, #create')) { b.disabled = true; b.title = why; }
+  });
 }

@@ -11,11 +11,11 @@
 namespace ferry::api {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
-using server::Responder;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
 
-server::HttpResponse JsonResponse(int status, const json& body, std::string content_type) {
+http::HttpResponse JsonResponse(int status, const json& body, std::string content_type) {
   HttpResponse r;
   r.status = status;
   r.content_type = std::move(content_type);
@@ -23,7 +23,7 @@ server::HttpResponse JsonResponse(int status, const json& body, std::string cont
   return r;
 }
 
-server::HttpResponse ErrorResponse(const ApiError& err) {
+http::HttpResponse ErrorResponse(const ApiError& err) {
   return JsonResponse(err.code, err.ToStatusJson());
 }
 
@@ -44,6 +44,7 @@ ApiServer::Impl::Impl(store::ResourceStore* store, TokenSigner* signer, ApiServe
       client(&service),
       watches(store),
       signer(signer),
+      followers(store, &logs),
       rbac(store, &service) {
   auth::AuthenticatorOptions a;
   a.admin_token = options.admin_token;
@@ -93,7 +94,10 @@ ResourceClient& ApiServer::client() { return impl_->client; }
 IsvcLogs& ApiServer::isvc_logs() { return impl_->logs; }
 void ApiServer::SetReadiness(std::function<bool()> ready) { impl_->ready = std::move(ready); }
 
-void ApiServer::Shutdown() { impl_->watches.Shutdown(); }
+void ApiServer::Shutdown() {
+  impl_->watches.Shutdown();
+  impl_->followers.Shutdown();
+}
 
 namespace {
 
@@ -159,6 +163,9 @@ void ApiServer::Handle(HttpRequest& req, Responder responder) {
   ApiError err = impl_->Authenticate(req, &user);
   if (err.ok()) err = impl_->Impersonate(req, &user);
   auth::RequestInfo info = auth::ParseRequestInfo(req.method, path, query);
+  if (err.ok() && path.rfind("/kfam/", 0) == 0) {
+    return impl_->HandleKfam(req, path, user, query, responder);
+  }
   if (err.ok()) {
     auth::Attributes attrs;
     attrs.user = &user;

@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "store/resource_store.h"
 
 namespace ferry::api {
@@ -74,7 +74,7 @@ struct ApiServerOptions {
   bool bootstrap_rbac = true;
 };
 
-class ApiServer : public server::HttpHandler {
+class ApiServer : public http::HttpHandler {
  public:
   // `signer` may be null: TokenRequest then answers 503 and JWKS is empty.
   ApiServer(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions options);
@@ -93,12 +93,12 @@ class ApiServer : public server::HttpHandler {
   // /readyz answers 200 only once `ready` returns true; call before serving.
   void SetReadiness(std::function<bool()> ready);
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
   // For handlers in front of the API that serve paths of their own (`ferry
   // authz check`): authenticates `request` as Handle does (impersonation
   // included) and asks RBAC whether it may use the non-resource URL `path`
   // with the request's method. The 401/403 to send, or nullopt when allowed.
-  std::optional<server::HttpResponse> AuthorizeNonResource(server::HttpRequest& request,
+  std::optional<http::HttpResponse> AuthorizeNonResource(http::HttpRequest& request,
                                                            std::string_view path);
   // Ends all watch streams now (before stopping the listener).
   void Shutdown();

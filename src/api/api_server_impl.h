@@ -12,6 +12,7 @@
 #include "auth/request_info.h"
 #include "api/api_server.h"
 #include "api/isvc_logs.h"
+#include "api/log_follow.h"
 #include "api/object_service.h"
 #include "api/request_path.h"
 #include "api/resource_client.h"
@@ -28,24 +29,31 @@ struct ApiServer::Impl {
 
   // authorization.cc: the request's user (anonymous without a credential;
   // 401 for a bad one), impersonation, and the 403 of a denied decision.
-  ApiError Authenticate(server::HttpRequest& req, auth::UserInfo* user) const;
-  ApiError Impersonate(server::HttpRequest& req, auth::UserInfo* user);
+  ApiError Authenticate(http::HttpRequest& req, auth::UserInfo* user) const;
+  ApiError Impersonate(http::HttpRequest& req, auth::UserInfo* user);
   ApiError Authorize(const auth::Attributes& attrs);
   // The escalation check for writes of RBAC objects by `user` (null when none applies).
   WriteCheck RbacWriteCheck(const KindInfo& kind, const auth::RequestInfo& info,
                             const auth::UserInfo& user);
 
-  void HandleResource(server::HttpRequest& req, const ResourcePath& path,
+  void HandleResource(http::HttpRequest& req, const ResourcePath& path,
                       const auth::RequestInfo& info, const auth::UserInfo& user,
-                      const Query& query, const server::Responder& responder);
-  void HandleToken(server::HttpRequest& req, const ResourcePath& path,
-                   const server::Responder& responder);
+                      const Query& query, const http::Responder& responder);
+  void HandleToken(http::HttpRequest& req, const ResourcePath& path,
+                   const http::Responder& responder);
   void HandleLog(const ResourcePath& path, const Query& query,
-                 const server::Responder& responder);
-  void HandleGet(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
-                 bool watch, const Query& query, const server::Responder& responder);
-  void HandleReview(server::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
-                    const auth::UserInfo& user, const server::Responder& responder);
+                 const http::Responder& responder);
+  // pod_logs.cc: GET /api/v1/namespaces/NS/pods/NAME/log (kubectl logs).
+  void HandlePodLog(const ResourcePath& path, const Query& query,
+                    const http::Responder& responder);
+  void HandleGet(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
+                 bool watch, const Query& query, const http::Responder& responder);
+  // kfam_handler.cc: /kfam/v1/bindings (profile contributors), authorized
+  // on the RoleBinding it writes rather than on its URL.
+  void HandleKfam(http::HttpRequest& req, std::string_view path, const auth::UserInfo& user,
+                  const Query& query, const http::Responder& responder);
+  void HandleReview(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
+                    const auth::UserInfo& user, const http::Responder& responder);
 
   ApiServerOptions options;
   ObjectService service;
@@ -53,15 +61,16 @@ struct ApiServer::Impl {
   WatchHub watches;
   TokenSigner* signer;
   IsvcLogs logs;
+  LogFollowers followers;  // after logs: it listens to them
   std::function<bool()> ready;  // null = always ready
   RbacState rbac;
   std::unique_ptr<auth::Authenticator> authn;
 };
 
-server::HttpResponse JsonResponse(int status, const nlohmann::json& body,
+http::HttpResponse JsonResponse(int status, const nlohmann::json& body,
                                   std::string content_type = "application/json");
-server::HttpResponse ErrorResponse(const ApiError& err);
+http::HttpResponse ErrorResponse(const ApiError& err);
 // "Warning: 299 - \"...\"" headers, quotes escaped so client-go keeps them.
-void AddWarnings(server::HttpResponse* resp, const std::vector<std::string>& warnings);
+void AddWarnings(http::HttpResponse* resp, const std::vector<std::string>& warnings);
 
 }  // namespace ferry::api

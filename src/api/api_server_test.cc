@@ -16,15 +16,15 @@ namespace {
 
 using nlohmann::json;
 
-class RecordingSink : public server::ResponseSink {
+class RecordingSink : public http::ResponseSink {
  public:
-  void Send(server::HttpResponse r) override {
+  void Send(http::HttpResponse r) override {
     std::lock_guard<std::mutex> l(mu);
     response = std::move(r);
     done = true;
     cv.notify_all();
   }
-  void StartStream(server::HttpResponse head) override {
+  void StartStream(http::HttpResponse head) override {
     std::lock_guard<std::mutex> l(mu);
     response = std::move(head);
   }
@@ -50,7 +50,7 @@ class RecordingSink : public server::ResponseSink {
 
   std::mutex mu;
   std::condition_variable cv;
-  server::HttpResponse response;
+  http::HttpResponse response;
   std::vector<std::string> chunks;
   bool done = false;
 };
@@ -71,16 +71,16 @@ class ApiServerTest : public ::testing::Test {
                                       const std::string& content_type = "application/json",
                                       const std::string& accept = "application/json",
                                       bool auth = true) {
-    server::HttpRequest req;
+    http::HttpRequest req;
     req.method = method;
     req.target = target;
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
     req.body = body;
     if (auth) req.headers.emplace_back("authorization", "Bearer tok");
     req.headers.emplace_back("content-type", content_type);
     req.headers.emplace_back("accept", accept);
     auto sink = std::make_shared<RecordingSink>();
-    server_->Handle(req, server::Responder(sink));
+    server_->Handle(req, http::Responder(sink));
     return sink;
   }
 
@@ -107,13 +107,13 @@ TEST_F(ApiServerTest, AuthAndDiscovery) {
             "\"namespaces\" in API group \"\" at the cluster scope");
   EXPECT_EQ(Body(Call("GET", "/version", "", "", "", false))["minor"], "32");
   // A credential that does not authenticate: 401.
-  server::HttpRequest bad;
+  http::HttpRequest bad;
   bad.method = "GET";
   bad.target = "/version";
-  server::SplitTarget(bad.target, &bad.path, &bad.query);
+  http::SplitTarget(bad.target, &bad.path, &bad.query);
   bad.headers.emplace_back("authorization", "Bearer not-a-token");
   auto sink = std::make_shared<RecordingSink>();
-  server_->Handle(bad, server::Responder(sink));
+  server_->Handle(bad, http::Responder(sink));
   EXPECT_EQ(sink->response.status, 401);
   EXPECT_EQ(Body(sink)["reason"], "Unauthorized");
   json apis = Body(Call("GET", "/apis"));

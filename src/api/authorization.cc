@@ -42,7 +42,7 @@ bool HasAggregationRule(const json* role) {
 
 }  // namespace
 
-ApiError ApiServer::Impl::Authenticate(server::HttpRequest& req, auth::UserInfo* user) const {
+ApiError ApiServer::Impl::Authenticate(http::HttpRequest& req, auth::UserInfo* user) const {
   // bearertoken.go: no header, another scheme or an empty token is "no
   // credential" (anonymous); a bearer token that does not authenticate is 401.
   std::string_view header = req.Header("authorization");
@@ -69,7 +69,7 @@ ApiError ApiServer::Impl::Authenticate(server::HttpRequest& req, auth::UserInfo*
   return {};
 }
 
-ApiError ApiServer::Impl::Impersonate(server::HttpRequest& req, auth::UserInfo* user) {
+ApiError ApiServer::Impl::Impersonate(http::HttpRequest& req, auth::UserInfo* user) {
   auto parsed = auth::ParseImpersonation(req.headers);
   if (!parsed.ok()) return InternalServerError(parsed.status().message());
   if (!parsed->has_value()) return {};

@@ -37,5 +37,37 @@ TEST(IsvcLogs, BoundsTheNumberOfServices) {
   EXPECT_EQ(logs.Tail("ns", "c").size(), 1u);
 }
 
+TEST(IsvcLogs, ContainerRunsReadTheirOwnLines) {
+  IsvcLogs logs;
+  std::vector<std::string> heard;
+  logs.SetListener([&](const std::string&, const std::string& name, const LogEntry& e) {
+    heard.push_back(name + ":" + e.source.pod + ":" + e.text);
+  });
+  logs.Append("ns", "a", LogSource{"pod-1", "storage-initializer", 0}, "download failed");
+  logs.Append("ns", "a", LogSource{"pod-1", "storage-initializer", 1}, "downloaded");
+  // Lines without a source go to the serving pod's kserve-container.
+  logs.Append("ns", "a", "before any pod serves");
+  logs.SetServingPod("ns", "a", "pod-1", 0);
+  logs.Append("ns", "a", "predictor: HTTP 400");
+  auto never = std::chrono::system_clock::time_point{};
+  auto init0 = logs.ForContainer("ns", "a", "pod-1", "storage-initializer", 0, never, -1);
+  ASSERT_EQ(init0.size(), 1u);
+  EXPECT_EQ(init0[0].text, "download failed");
+  auto init1 = logs.ForContainer("ns", "a", "pod-1", "storage-initializer", 1, never, -1);
+  ASSERT_EQ(init1.size(), 1u);
+  EXPECT_EQ(init1[0].text, "downloaded");
+  auto main = logs.ForContainer("ns", "a", "pod-1", "kserve-container", 0, never, -1);
+  ASSERT_EQ(main.size(), 1u);
+  EXPECT_EQ(main[0].text, "predictor: HTTP 400");
+  EXPECT_TRUE(logs.ForContainer("ns", "a", "pod-2", "kserve-container", 0, never, -1).empty());
+  auto future = std::chrono::system_clock::now() + std::chrono::hours(1);
+  EXPECT_TRUE(logs.ForContainer("ns", "a", "pod-1", "kserve-container", 0, future, -1).empty());
+  EXPECT_EQ(logs.ForContainer("ns", "a", "pod-1", "storage-initializer", 1, never, 0).size(), 0u);
+  // The whole InferenceService log still has every line, in order.
+  EXPECT_EQ(logs.Tail("ns", "a").size(), 4u);
+  ASSERT_EQ(heard.size(), 4u);
+  EXPECT_EQ(heard[3], "a:pod-1:predictor: HTTP 400");
+}
+
 }  // namespace
 }  // namespace ferry::api

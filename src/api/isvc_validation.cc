@@ -1,4 +1,5 @@
 // InferenceService admission: KServe webhook defaults and validation.
+#include "api/isvc_fields.h"
 #include "api/kinds.h"
 
 namespace ferry::api {
@@ -7,6 +8,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kProtocols[] = {"v1", "v2", "grpc-v1", "grpc-v2"};
+// Knative's limit on containerConcurrency (config-defaults container-concurrency-max-limit).
+constexpr int64_t kMaxContainerConcurrency = 1000;
 
 }  // namespace
 
@@ -25,10 +28,24 @@ void DefaultInferenceService(json& obj) {
 
 std::vector<FieldError> ValidateInferenceService(const json& obj) {
   std::vector<FieldError> errs;
+  // What Ferry cannot run is refused whole, before anything is stored.
+  for (const FieldFinding& f : ClassifyInferenceServiceFields(obj).refused) {
+    errs.push_back({f.path, "FieldValueForbidden", "Forbidden: " + f.rule->why});
+  }
   const json& predictor = At(obj, "spec.predictor");
   if (!predictor.is_object()) {
     errs.push_back({"spec.predictor", "FieldValueRequired", "Required value"});
     return errs;
+  }
+  const json& concurrency = At(predictor, "containerConcurrency");
+  if (!concurrency.is_null() &&
+      (!concurrency.is_number_integer() || concurrency.get<int64_t>() < 0 ||
+       concurrency.get<int64_t>() > kMaxContainerConcurrency)) {
+    errs.push_back({"spec.predictor.containerConcurrency", "FieldValueInvalid",
+                    "Invalid value: " + concurrency.dump() + ": must be between 0 and " +
+                        std::to_string(kMaxContainerConcurrency) +
+                        ", inclusive (0: no limit; N: at most N requests in the model at once, "
+                        "10 x N more wait, the rest are answered 503)"});
   }
   const json& model = At(predictor, "model");
   if (model.is_null()) return errs;
@@ -55,6 +72,10 @@ std::vector<FieldError> ValidateInferenceService(const json& obj) {
     }
   }
   return errs;
+}
+
+std::vector<std::string> InferenceServiceWarnings(const json& obj) {
+  return NoEffectMessages(ClassifyInferenceServiceFields(obj));
 }
 
 }  // namespace ferry::api

@@ -15,6 +15,7 @@ const std::vector<KindInfo>& AllKinds() {
     AddKServeKinds(&k);
     AddIstioKinds(&k);
     AddOtherKinds(&k);
+    AddKnativeKinds(&k);
     AddRbacKinds(&k);
     AddReviewKinds(&k);
     return k;

@@ -55,8 +55,21 @@ struct KindInfo {
   bool path_segment_names = false;
   // Known fields as JSON ("*" = anything below); empty = no strict checking.
   std::string schema;
+  // Non-empty: objects are written by Ferry only; users may read and delete.
+  // Create/update/patch are refused (403) with this text.
+  std::string read_only_reason;
+  bool read_only_delete = true;  // with read_only_reason: may users delete?
 
-  std::string store_resource() const { return (group.empty() ? "core" : group) + "/" + plural; }
+  // false: no Name column first (Events print it last, wide only); cells include it.
+  bool name_column = true;
+  // Another kind's store resource (events.k8s.io Events are core Events).
+  std::string stored_as;
+  // The stored object as this kind shows it (apiVersion and kind are set after).
+  std::function<nlohmann::json(const nlohmann::json& stored)> convert_out;
+
+  std::string store_resource() const {
+    return !stored_as.empty() ? stored_as : (group.empty() ? "core" : group) + "/" + plural;
+  }
   std::string api_version(std::string_view version) const {
     return group.empty() ? std::string(version) : group + "/" + std::string(version);
   }
@@ -76,10 +89,14 @@ void AddIstioKinds(std::vector<KindInfo>* kinds);
 void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Job
 void AddRbacKinds(std::vector<KindInfo>* kinds);   // rbac.authorization.k8s.io/v1
 void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authentication reviews
+KindInfo PodKind();  // kinds_pod.cc, a core kind
+void AddEventKinds(std::vector<KindInfo>* kinds);  // core v1 and events.k8s.io/v1
+void AddKnativeKinds(std::vector<KindInfo>* kinds);  // serving.knative.dev/v1, read-only
 
 // Validators (own files).
 std::vector<FieldError> ValidateInferenceService(const nlohmann::json& obj);
 void DefaultInferenceService(nlohmann::json& obj);
+std::vector<std::string> InferenceServiceWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateAuthorizationPolicy(const nlohmann::json& obj);
 std::vector<std::string> AuthorizationPolicyWarnings(const nlohmann::json& obj);
 std::vector<FieldError> ValidateRequestAuthentication(const nlohmann::json& obj);

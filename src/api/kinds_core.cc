@@ -1,4 +1,5 @@
-// Core v1 kinds: Namespace, Secret, ServiceAccount, ConfigMap, Service, Event.
+// Core v1 kinds: Namespace, Secret, ServiceAccount, ConfigMap, Service; Pod and Event
+// in their own files.
 #include <functional>
 
 #include "api/encoding.h"
@@ -144,6 +145,13 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   sa.schema = R"({"secrets":"*","imagePullSecrets":"*","automountServiceAccountToken":"*"})";
   kinds->push_back(sa);
 
+  // Stored and shown (Kubeflow's profile controller writes kf-resource-quota);
+  // Ferry does not enforce quotas.
+  KindInfo quota = Core("resourcequotas", "ResourceQuota", {"quota"});
+  quota.status_subresource = true;
+  quota.schema = R"({"spec":"*","status":"*"})";
+  kinds->push_back(quota);
+
   KindInfo cm = Core("configmaps", "ConfigMap", {"cm"});
   cm.columns = {{"Data", "integer"}};
   cm.cells = [](const json& o) {
@@ -166,8 +174,8 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   svc.schema = R"({"spec":"*","status":"*"})";
   kinds->push_back(svc);
 
-  KindInfo ev = Core("events", "Event", {"ev"});
-  kinds->push_back(ev);  // Events carry many top-level fields; no strict schema
+  kinds->push_back(PodKind());
+  AddEventKinds(kinds);
 }
 
 }  // namespace ferry::api

@@ -100,6 +100,7 @@ void AddKServeKinds(std::vector<KindInfo>* kinds) {
   isvc.cells = IsvcCells;
   isvc.defaults = DefaultInferenceService;
   isvc.validate = ValidateInferenceService;
+  isvc.warnings = InferenceServiceWarnings;
   isvc.schema = IsvcSchema();
   kinds->push_back(isvc);
 

@@ -1,4 +1,5 @@
-// kubeflow.org/v1 Profile (cluster-scoped) and batch/v1 Job.
+// kubeflow.org Profile (cluster-scoped; v1 stored, v1beta1 served as in
+// Kubeflow's CRD, where both versions share one schema) and batch/v1 Job.
 #include "api/kinds.h"
 
 namespace ferry::api {
@@ -6,7 +7,7 @@ namespace ferry::api {
 void AddOtherKinds(std::vector<KindInfo>* kinds) {
   KindInfo profile;
   profile.group = "kubeflow.org";
-  profile.versions = {"v1"};
+  profile.versions = {"v1", "v1beta1"};
   profile.plural = "profiles";
   profile.singular = "profile";
   profile.kind = "Profile";

@@ -229,6 +229,9 @@ KindInfo Rbac(std::string plural, std::string kind, bool namespaced) {
   k.kind = std::move(kind);
   k.namespaced = namespaced;
   k.path_segment_names = true;
+  // Built-in types: kubectl apply patches them strategically (rules and
+  // subjects carry no merge key, so they are replaced as wholes).
+  k.strategic_merge = true;
   return k;
 }
 

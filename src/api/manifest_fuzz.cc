@@ -35,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ferry::api::PruneUnknownFields(*kind, obj);
       if (kind->defaults) kind->defaults(obj);
       if (kind->validate) kind->validate(obj);
+      if (kind->warnings) kind->warnings(obj);
       if (kind->cells) kind->cells(obj);
     } catch (const nlohmann::json::exception&) {
       // Defaults/cells may meet wrong JSON types; ObjectService turns these into 400s.

@@ -49,7 +49,7 @@ void ObjectService::AddAdmission(std::string kind, AdmissionHook hook) {
 }
 
 json ObjectService::ForVersion(const KindInfo& kind, std::string_view version, const json& stored) {
-  json out = stored;
+  json out = kind.convert_out ? kind.convert_out(stored) : stored;
   out["apiVersion"] = kind.api_version(version);
   out["kind"] = kind.kind;
   return out;
@@ -257,6 +257,10 @@ ApiError ObjectService::Store(const KindInfo& kind, std::string_view version, js
     auto r = store_->Update(kind.store_resource(), next, expected);
     if (!r.ok()) return FromStatus(r.status(), kind, name);
     next = **r;
+    if (next["metadata"].contains("deletionTimestamp") && At(next, "metadata.finalizers").empty()) {
+      json removed;  // the last finalizer is gone: the pending deletion happens now
+      RETURN_API_ERROR(Remove(kind, next, /*orphan=*/false, &removed));
+    }
     Notify(kind);
   }
   out->object = ForVersion(kind, version, next);
@@ -314,29 +318,6 @@ ApiError ObjectService::Patch(const KindInfo& kind, std::string_view version, st
     if (err.reason != "Conflict" || client_rv || attempt >= 4) return err;
     out->warnings.clear();
   }
-}
-
-void ObjectService::DeleteNamespaceContents(std::string_view ns) {
-  store::Selector sel;
-  sel.ns = std::string(ns);
-  for (const KindInfo& k : AllKinds()) {
-    if (!k.namespaced || !k.stored) continue;
-    auto list = store_->List(k.store_resource(), sel);
-    if (!list.ok()) continue;
-    for (const auto& item : list->items) {
-      (void)store_->Delete(k.store_resource(), ns, StringAt((*item)["metadata"], "name"), 0);
-    }
-  }
-}
-
-ApiError ObjectService::Delete(const KindInfo& kind, std::string_view version, std::string_view ns,
-                               std::string_view name, json* out) {
-  auto r = store_->Delete(kind.store_resource(), kind.namespaced ? ns : "", name, 0);
-  if (!r.ok()) return FromStatus(r.status(), kind, name);
-  if (&kind == &NamespaceKind()) DeleteNamespaceContents(name);
-  Notify(kind);
-  *out = ForVersion(kind, version, **r);
-  return {};
 }
 
 }  // namespace ferry::api

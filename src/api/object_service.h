@@ -71,8 +71,13 @@ class ObjectService {
   ApiError Patch(const KindInfo& kind, std::string_view version, std::string_view ns,
                  std::string_view name, PatchType type, std::string_view body, bool status_only,
                  const WriteOptions& opts, WriteResult* out);
+  // DELETE, as kube-apiserver with the garbage collector's background
+  // propagation: an object with finalizers only gets a deletionTimestamp (it
+  // goes once an update empties its finalizers); a deleted object's
+  // dependents (ownerReferences naming its uid) are deleted in turn, or with
+  // `orphan` (propagationPolicy Orphan) only lose that reference.
   ApiError Delete(const KindInfo& kind, std::string_view version, std::string_view ns,
-                  std::string_view name, nlohmann::json* out);
+                  std::string_view name, nlohmann::json* out, bool orphan = false);
 
   store::ResourceStore* store() const { return store_; }
 
@@ -91,6 +96,10 @@ class ObjectService {
                  const nlohmann::json& existing, bool status_only, const WriteOptions& opts,
                  WriteResult* out);
   void DeleteNamespaceContents(std::string_view ns);
+  // object_deletion.cc: removes `existing` from the store and collects its dependents.
+  ApiError Remove(const KindInfo& kind, const nlohmann::json& existing, bool orphan,
+                  nlohmann::json* removed);
+  void CollectDependents(const KindInfo& owner_kind, const nlohmann::json& owner, bool orphan);
 
   store::ResourceStore* store_;
   bool require_namespaces_ = true;

@@ -164,5 +164,56 @@ TEST_F(ResourceClientTest, MalformedObjectsAreErrorsNotCrashes) {
   EXPECT_FALSE(c().Create(json::array()).ok());
 }
 
+// kube-apiserver + the garbage collector: a finalizer holds the object with a
+// deletionTimestamp; once the last one goes, it is deleted and so are the
+// objects whose ownerReferences name it (a namespace with everything in it).
+TEST_F(ResourceClientTest, FinalizersHoldDeletionAndOwnersTakeDependents) {
+  auto profile = c().Create({{"apiVersion", "kubeflow.org/v1beta1"},
+                             {"kind", "Profile"},
+                             {"metadata", {{"name", "p"}, {"finalizers", {"profile-finalizer"}}}},
+                             {"spec", json::object()}});
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  EXPECT_EQ((*profile)["apiVersion"], "kubeflow.org/v1beta1");
+  json ref = {{"apiVersion", "kubeflow.org/v1"}, {"kind", "Profile"}, {"name", "p"},
+              {"uid", (*profile)["metadata"]["uid"]}, {"controller", true}};
+  ASSERT_TRUE(c().Create({{"apiVersion", "v1"},
+                          {"kind", "Namespace"},
+                          {"metadata", {{"name", "p"}, {"ownerReferences", {ref}}}}})
+                  .ok());
+  json other_owner = ref;
+  other_owner["uid"] = "someone-else";
+  ASSERT_TRUE(c().Create({{"apiVersion", "v1"},
+                          {"kind", "ConfigMap"},
+                          {"metadata",
+                           {{"name", "shared"},
+                            {"namespace", "default"},
+                            {"ownerReferences", {ref, other_owner}}}}})
+                  .ok());
+  ASSERT_TRUE(c().Create(Isvc("inside")).ok());
+  json in_p = Isvc("inside");
+  in_p["metadata"]["namespace"] = "p";
+  ASSERT_TRUE(c().Create(in_p).ok());
+
+  auto marked = c().Delete("kubeflow.org/v1", "Profile", "", "p");
+  ASSERT_TRUE(marked.ok());
+  EXPECT_TRUE((*marked)["metadata"].contains("deletionTimestamp"));
+  EXPECT_TRUE(c().Get("v1", "Namespace", "", "p").ok());  // held by the finalizer
+
+  json last = *c().Get("kubeflow.org/v1", "Profile", "", "p");
+  last["metadata"]["finalizers"] = json::array();
+  ASSERT_TRUE(c().Update(last).ok());
+  EXPECT_EQ(c().Get("kubeflow.org/v1", "Profile", "", "p").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(c().Get("v1", "Namespace", "", "p").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c().Get("serving.kserve.io/v1beta1", "InferenceService", "p", "inside")
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  auto shared = c().Get("v1", "ConfigMap", "default", "shared");
+  ASSERT_TRUE(shared.ok());  // another owner remains: only the reference goes
+  EXPECT_EQ((*shared)["metadata"]["ownerReferences"], json::array({other_owner}));
+  EXPECT_TRUE(c().Get("serving.kserve.io/v1beta1", "InferenceService", "default", "inside").ok());
+}
+
 }  // namespace
 }  // namespace ferry::api

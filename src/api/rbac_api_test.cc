@@ -16,13 +16,13 @@ namespace {
 
 using nlohmann::json;
 
-class Sink : public server::ResponseSink {
+class Sink : public http::ResponseSink {
  public:
-  void Send(server::HttpResponse r) override { response = std::move(r); }
-  void StartStream(server::HttpResponse head) override { response = std::move(head); }
+  void Send(http::HttpResponse r) override { response = std::move(r); }
+  void StartStream(http::HttpResponse head) override { response = std::move(head); }
   bool WriteChunk(std::string) override { return true; }
   void EndStream() override {}
-  server::HttpResponse response;
+  http::HttpResponse response;
 };
 
 struct Reply {
@@ -56,16 +56,16 @@ class RbacApiTest : public ::testing::Test {
              const json& body = nullptr,
              std::vector<std::pair<std::string, std::string>> headers = {},
              const std::string& content_type = "application/json") {
-    server::HttpRequest req;
+    http::HttpRequest req;
     req.method = method;
     req.target = target;
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
     if (!body.is_null()) req.body = body.dump();
     if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
     req.headers.emplace_back("content-type", content_type);
     for (auto& h : headers) req.headers.push_back(std::move(h));
     auto sink = std::make_shared<Sink>();
-    server_->Handle(req, server::Responder(sink));
+    server_->Handle(req, http::Responder(sink));
     return {sink->response.status, json::parse(sink->response.body, nullptr, false)};
   }
   Reply Admin(const std::string& method, const std::string& target, const json& body = nullptr) {

@@ -9,9 +9,9 @@
 namespace ferry::api {
 
 using nlohmann::json;
-using server::HttpRequest;
-using server::HttpResponse;
-using server::Responder;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
 
 namespace {
 
@@ -147,6 +147,21 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   if (sub == "log" && kind->kind == "InferenceService" && req.method == "GET") {
     return HandleLog(path, query, responder);
   }
+  if (sub == "log" && kind->kind == "Pod" && req.method == "GET") {
+    return HandlePodLog(path, query, responder);
+  }
+  if (!kind->read_only_reason.empty() && req.method != "GET" &&
+      (req.method != "DELETE" || !kind->read_only_delete)) {
+    std::string name = path.name;
+    if (name.empty()) {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_object()) name = StringAt(body, "metadata.name");
+    }
+    return responder.Send(ErrorResponse(ForbiddenResource(
+        kind->group, kind->plural, name,
+        QualifiedResource(*kind) + " \"" + name + "\" is forbidden: " +
+            kind->read_only_reason)));
+  }
   bool status_only = sub == "status" && kind->status_subresource;
   if (!sub.empty() && !status_only) return responder.Send(ErrorResponse(UnknownResource()));
   if (kind->namespaced && path.ns.empty() && req.method != "GET") {
@@ -192,7 +207,11 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   }
   if (req.method == "DELETE") {
     json obj;
-    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj);
+    // kubectl delete --cascade=orphan sends DeleteOptions{propagationPolicy: Orphan}.
+    bool orphan = query.count("propagationPolicy") && query.at("propagationPolicy") == "Orphan";
+    json options = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (options.is_object() && options.value("propagationPolicy", "") == "Orphan") orphan = true;
+    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj, orphan);
     return responder.Send(err.ok() ? JsonResponse(200, obj) : ErrorResponse(err));
   }
   responder.Send(ErrorResponse(MethodNotAllowed(req.method + " is not supported")));

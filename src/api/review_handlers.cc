@@ -81,9 +81,9 @@ json RuleJson(const auth::PolicyRule& r, bool resource) {
 
 }  // namespace
 
-void ApiServer::Impl::HandleReview(server::HttpRequest& req, const KindInfo& kind,
+void ApiServer::Impl::HandleReview(http::HttpRequest& req, const KindInfo& kind,
                                    const ResourcePath& path, const auth::UserInfo& user,
-                                   const server::Responder& responder) {
+                                   const http::Responder& responder) {
   if (req.method != "POST" || !path.name.empty() || !path.subresource.empty()) {
     return responder.Send(ErrorResponse(MethodNotAllowed(
         req.method + " is not supported on " + kind.plural + ": it is create-only (POST)")));

@@ -44,14 +44,18 @@ bool WantsTable(std::string_view accept) {
 
 json BuildTable(const KindInfo& kind, const std::vector<json>& objects,
                 std::string_view resource_version, std::string_view include_object) {
-  json cols = json::array({ColumnDef("Name", "string", 0, "name")});
-  for (const Column& c : kind.columns) cols.push_back(ColumnDef(c.name, c.type, c.priority));
+  json cols = json::array();
+  if (kind.name_column) cols.push_back(ColumnDef("Name", "string", 0, "name"));
+  for (const Column& c : kind.columns) {
+    cols.push_back(ColumnDef(c.name, c.type, c.priority, c.name == "Name" ? "name" : ""));
+  }
   if (kind.age_column) cols.push_back(ColumnDef("Age", "date", 0));
   for (const Column& c : kind.wide_columns) cols.push_back(ColumnDef(c.name, c.type, c.priority));
   json rows = json::array();
   size_t n_extra = kind.columns.size() + kind.wide_columns.size();
   for (const json& obj : objects) {
-    json cells = json::array({StringAt(obj, "metadata.name")});
+    json cells = json::array();
+    if (kind.name_column) cells.push_back(StringAt(obj, "metadata.name"));
     json extra = kind.cells ? kind.cells(obj) : json::array();
     for (size_t i = 0; i < kind.columns.size(); ++i) {
       cells.push_back(i < extra.size() ? extra[i] : json());

@@ -19,7 +19,7 @@
 #include "api/api_server.h"
 #include "api/self_signed.h"
 #include "api/token_signer.h"
-#include "server/http_server.h"
+#include "http/http_server.h"
 #include "store/resource_store.h"
 
 namespace {
@@ -93,13 +93,13 @@ int main(int argc, char** argv) {
   opts.admin_token = flags.token;
   opts.initial_namespaces = flags.namespaces;
   ferry::api::ApiServer api(store->get(), signer->get(), opts);
-  ferry::server::HttpServerOptions http;
+  ferry::http::HttpServerOptions http;
   http.bind_address = "127.0.0.1";
   http.port = 0;
   http.io_threads = 2;
   http.tls_cert_file = flags.cert;
   http.tls_key_file = flags.key;
-  auto server = ferry::server::HttpServer::Create(http, &api);
+  auto server = ferry::http::HttpServer::Create(http, &api);
   if (!server.ok()) {
     std::cerr << server.status().ToString() << "\n";
     return 1;

@@ -10,8 +10,8 @@ namespace ferry::api {
 
 using nlohmann::json;
 
-void ApiServer::Impl::HandleToken(server::HttpRequest& req, const ResourcePath& path,
-                                  const server::Responder& responder) {
+void ApiServer::Impl::HandleToken(http::HttpRequest& req, const ResourcePath& path,
+                                  const http::Responder& responder) {
   const KindInfo& sa_kind = *FindKindByResource("", "v1", "serviceaccounts");
   json sa;
   ApiError err = service.Get(sa_kind, "v1", path.ns, path.name, &sa);

@@ -10,8 +10,8 @@ namespace ferry::api {
 using nlohmann::json;
 
 struct WatchHub::Stream {
-  explicit Stream(server::Responder r) : responder(std::move(r)) {}
-  server::Responder responder;
+  explicit Stream(http::Responder r) : responder(std::move(r)) {}
+  http::Responder responder;
   std::chrono::steady_clock::time_point deadline;
   std::atomic<bool> gone{false};
   std::mutex mu;
@@ -52,10 +52,10 @@ std::string EncodeEvent(const WatchRequest& req, const store::WatchEvent& e) {
 
 }  // namespace
 
-void WatchHub::Start(WatchRequest req, server::Responder responder) {
+void WatchHub::Start(WatchRequest req, http::Responder responder) {
   auto s = std::make_shared<Stream>(std::move(responder));
   s->deadline = std::chrono::steady_clock::now() + req.timeout;
-  server::HttpResponse head;
+  http::HttpResponse head;
   head.status = 200;
   head.content_type =
       req.table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "api/kinds.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "store/resource_store.h"
 
 namespace ferry::api {
@@ -35,7 +35,7 @@ class WatchHub {
   explicit WatchHub(store::ResourceStore* store);
   ~WatchHub();  // Shutdown()
 
-  void Start(WatchRequest request, server::Responder responder);
+  void Start(WatchRequest request, http::Responder responder);
   // Ends every open stream; later Start calls end at once.
   void Shutdown();
   size_t open_streams() const;

@@ -5,6 +5,7 @@
 //   ferry describe KIND NAME [-n NS]
 //   ferry delete KIND NAME [-n NS] | ferry delete -f FILE
 //   ferry logs isvc NAME [-n NS] [--tail N]
+//   ferry contributor add|remove EMAIL -n NS [--role edit|view] | list -n NS
 // They read DATA_DIR/kubeconfig (--data-dir, default $FERRY_DATA_DIR or
 // ~/.ferry) or --kubeconfig FILE.
 //
@@ -32,6 +33,7 @@ struct CliFlags {
   std::vector<std::string> files;  // -f
   std::vector<std::string> args;   // KIND [NAME] or KIND/NAME
   long tail = -1;
+  std::string role = "edit";  // contributor add/remove
 };
 
 // Adds apply, get, describe, delete and logs to `app`.
@@ -46,5 +48,8 @@ int RunGet(const CliFlags& flags, std::ostream& out, std::ostream& err);
 int RunDescribe(const CliFlags& flags, std::ostream& out, std::ostream& err);
 int RunDelete(const CliFlags& flags, std::ostream& out, std::ostream& err);
 int RunLogs(const CliFlags& flags, std::ostream& out, std::ostream& err);
+// action: add, remove or list.
+int RunContributor(const std::string& action, const CliFlags& flags, std::ostream& out,
+                   std::ostream& err);
 
 }  // namespace ferry::cli

@@ -50,6 +50,22 @@ void AddCliCommands(CLI::App& app, CliFlags* f) {
   logs->add_option("args", f->args, "isvc NAME")->required();
   logs->add_option("--tail", f->tail, "Only the last N lines");
   AddConnectionFlags(logs, f);
+
+  CLI::App* contributor = app.add_subcommand(
+      "contributor", "A profile's contributors, as Kubeflow's KFAM makes them (RoleBinding and "
+                     "AuthorizationPolicy user-<email>-clusterrole-<role>)");
+  contributor->require_subcommand(1);
+  for (const char* action : {"add", "remove", "list"}) {
+    CLI::App* sub = contributor->add_subcommand(action, std::string(action) == "list"
+                                                            ? "List the profile's contributors"
+                                                            : std::string(action) +
+                                                                  " a contributor: EMAIL -n NS");
+    if (std::string(action) != "list") {
+      sub->add_option("email", f->args, "The contributor's email")->required();
+      sub->add_option("--role", f->role, "edit (default) or view");
+    }
+    AddConnectionFlags(sub, f);
+  }
 }
 
 std::optional<int> RunCliCommand(const CLI::App& app, const CliFlags& flags) {
@@ -58,6 +74,12 @@ std::optional<int> RunCliCommand(const CLI::App& app, const CliFlags& flags) {
   if (app.got_subcommand("describe")) return RunDescribe(flags, std::cout, std::cerr);
   if (app.got_subcommand("delete")) return RunDelete(flags, std::cout, std::cerr);
   if (app.got_subcommand("logs")) return RunLogs(flags, std::cout, std::cerr);
+  if (app.got_subcommand("contributor")) {
+    const CLI::App* c = app.get_subcommand("contributor");
+    for (const char* action : {"add", "remove", "list"}) {
+      if (c->got_subcommand(action)) return RunContributor(action, flags, std::cout, std::cerr);
+    }
+  }
   return std::nullopt;
 }
 

@@ -2,7 +2,7 @@
 //
 // Modelled on absl::Status: a canonical code (which maps one-to-one onto HTTP,
 // gRPC and Kubernetes Status reasons in exactly one place, see
-// server/http_status.h) plus a message written for the user: it names the
+// serving/http_status.h) plus a message written for the user: it names the
 // object, the cause and, where there is one, the fix.
 //
 // No exception crosses a library boundary; adapters around throwing libraries

@@ -10,7 +10,10 @@
 #include "controller/gateway_service_reconciler.h"
 #include "controller/isvc_reconciler.h"
 #include "controller/job_reconciler.h"
+#include "controller/knative_view.h"
 #include "controller/model_loader.h"
+#include "controller/namespace_reconciler.h"
+#include "controller/pod_view.h"
 #include "controller/policy_reconciler.h"
 #include "controller/profile_reconciler.h"
 #include "controller/scale_zero_reconciler.h"
@@ -28,11 +31,48 @@ std::string Meta(const json& obj, const char* key) {
 }
 
 KeyList IsvcKeys(const json& o) { return {WorkKey::Isvc(Meta(o, "namespace"), Meta(o, "name"))}; }
-// Credentials changed: retry what uses them.
-KeyList CredentialKeys(const json& o) { return {WorkKey::Credentials(Meta(o, "namespace"))}; }
 KeyList ProfileKeys(const json& o) { return {WorkKey::Profile(Meta(o, "name"))}; }
 KeyList JobKeys(const json& o) { return {WorkKey::Job(Meta(o, "namespace"), Meta(o, "name"))}; }
-KeyList PolicyKeys(const json&) { return {WorkKey::Policies()}; }
+
+// An object a Profile controls wakes that Profile (controller-runtime's
+// Owns()): its edits are reverted and its deletion undone.
+KeyList OwnerProfileKeys(const json& o) {
+  KeyList keys;
+  if (!o.contains("metadata")) return keys;
+  const json refs = o["metadata"].value("ownerReferences", json::array());
+  if (!refs.is_array()) return keys;
+  for (const json& ref : refs) {
+    if (ref.is_object() && ref.value("kind", "") == "Profile" && ref.value("controller", false) &&
+        ref.value("apiVersion", "").rfind("kubeflow.org/", 0) == 0) {
+      keys.push_back(WorkKey::Profile(ref.value("name", "")));
+    }
+  }
+  return keys;
+}
+
+KeyList Concat(KeyList a, const KeyList& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Credentials changed: retry what uses them.
+KeyList SecretKeys(const json& o) { return {WorkKey::Credentials(Meta(o, "namespace"))}; }
+KeyList ServiceAccountKeys(const json& o) {
+  KeyList keys = Concat({WorkKey::Credentials(Meta(o, "namespace"))}, OwnerProfileKeys(o));
+  if (Meta(o, "name") == "default") keys.push_back(WorkKey::Namespace(Meta(o, "namespace")));
+  return keys;
+}
+KeyList PolicyKeys(const json& o) { return Concat({WorkKey::Policies()}, OwnerProfileKeys(o)); }
+KeyList NamespaceKeys(const json& o) {
+  return Concat({WorkKey::Namespace(Meta(o, "name"))}, OwnerProfileKeys(o));
+}
+// A pod of an InferenceService's revision (deleted by a user: restart it).
+KeyList PodKeys(const json& o) {
+  const json& labels = o["metadata"].value("labels", json::object());
+  std::string isvc = labels.is_object() ? labels.value("serving.kserve.io/inferenceservice", "") : "";
+  if (isvc.empty()) return {};
+  return {WorkKey::Isvc(Meta(o, "namespace"), isvc)};
+}
 
 KeyList GatewayServiceKeys(const json& o) {
   std::string name = Meta(o, "name");
@@ -60,14 +100,18 @@ struct WatchedKind {
 
 constexpr WatchedKind kWatched[] = {
     {"serving.kserve.io/v1beta1", "InferenceService", IsvcKeys},
-    {"v1", "Secret", CredentialKeys},
-    {"v1", "ServiceAccount", CredentialKeys},
+    {"v1", "Secret", SecretKeys},
+    {"v1", "ServiceAccount", ServiceAccountKeys},
+    {"v1", "Namespace", NamespaceKeys},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", OwnerProfileKeys},
+    {"v1", "ResourceQuota", OwnerProfileKeys},
     {"v1", "ConfigMap", ConfigMapKeys},
     {"security.istio.io/v1", "AuthorizationPolicy", PolicyKeys},
     {"security.istio.io/v1", "RequestAuthentication", PolicyKeys},
     {"kubeflow.org/v1", "Profile", ProfileKeys},
     {"v1", "Service", GatewayServiceKeys},
     {"batch/v1", "Job", JobKeys},
+    {"v1", "Pod", PodKeys},
 };
 
 }  // namespace
@@ -75,7 +119,7 @@ constexpr WatchedKind kWatched[] = {
 class Controller::Impl {
  public:
   Impl(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-       server::Metrics* metrics, ControllerOptions options);
+       serving::Metrics* metrics, ControllerOptions options);
 
   Status Start();
   void Stop();
@@ -88,8 +132,11 @@ class Controller::Impl {
   EventRecorder events_;
   ModelLoader loader_;
   ScaleToZeroReconciler scaler_;
+  PodView pods_;
+  KnativeView knative_;
   IsvcReconciler isvcs_;
   ProfileReconciler profiles_;
+  NamespaceReconciler namespaces_;
   GatewayServiceReconciler gateway_services_;
   JobReconciler jobs_;
   PolicyReconciler policies_;
@@ -109,15 +156,18 @@ class Controller::Impl {
 };
 
 Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-                       server::Metrics* metrics, ControllerOptions options)
+                       serving::Metrics* metrics, ControllerOptions options)
     : options_(std::move(options)),
       ctx_{client, &queue_, &own_writes_, &options_},
       serving_(&queue_, metrics, options_.predict_threads, options_.default_domain),
       events_(client, options_.logs),
       loader_(registry, &queue_, options_.logs, options_.load_threads),
       scaler_(ctx_, &serving_, &loader_, &events_),
-      isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_}),
+      pods_(ctx_, &events_),
+      knative_(ctx_),
+      isvcs_(ctx_, {registry, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}),
       profiles_(ctx_),
+      namespaces_(ctx_),
       gateway_services_(ctx_),
       jobs_(ctx_),
       policies_(ctx_),
@@ -130,6 +180,7 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
   route(WorkKind::kInferenceService, &isvcs_);
   route(WorkKind::kNamespaceCredentials, &isvcs_);
   route(WorkKind::kProfile, &profiles_);
+  route(WorkKind::kNamespace, &namespaces_);
   route(WorkKind::kGatewayService, &gateway_services_);
   route(WorkKind::kJob, &jobs_);
   route(WorkKind::kPolicies, &policies_);
@@ -139,6 +190,8 @@ Controller::Impl::Impl(api::ResourceClient* client, const runtime::RuntimeRegist
 }
 
 Status Controller::Impl::Start() {
+  pods_.DeleteStale();  // the model servers of an earlier run ended with it
+  knative_.DeleteStale();
   queue_.Add(WorkKey::Domain());
   queue_.Add(WorkKey::Policies());
   queue_.Add(WorkKey::GatewayService("istio-ingressgateway"));
@@ -198,7 +251,7 @@ void Controller::Impl::Requeue(const WorkKey& key, const ReconcileResult& result
 }
 
 Controller::Controller(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-                       server::Metrics* metrics, ControllerOptions options)
+                       serving::Metrics* metrics, ControllerOptions options)
     : impl_(std::make_unique<Impl>(client, registry, metrics, std::move(options))) {}
 
 Controller::~Controller() { Stop(); }
@@ -215,7 +268,7 @@ void Controller::OnGatewayService(GatewayListener listener) {
 Status Controller::Start() { return impl_->Start(); }
 void Controller::Stop() { impl_->Stop(); }
 bool Controller::Synced() const { return impl_->synced_.load(); }
-bool Controller::Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume) {
+bool Controller::Activate(const serving::ModelEntry& entry, serving::ResumeParked resume) {
   return impl_->scaler_.Activate(entry, std::move(resume));
 }
 

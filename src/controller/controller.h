@@ -50,8 +50,8 @@
 #include "controller/work_key.h"
 #include "gateway/snapshot.h"
 #include "runtime/registry.h"
-#include "server/metrics.h"
-#include "server/model_router.h"
+#include "serving/metrics.h"
+#include "serving/model_catalog.h"
 #include "storage/local_access.h"
 
 namespace ferry::controller {
@@ -89,7 +89,7 @@ class Controller {
   using GatewayListener = std::function<void(const std::string&, bool)>;
 
   Controller(api::ResourceClient* client, const runtime::RuntimeRegistry* registry,
-             server::Metrics* metrics, ControllerOptions options);
+             serving::Metrics* metrics, ControllerOptions options);
   ~Controller();
 
   // Listeners are called from the worker thread with every new snapshot.
@@ -104,7 +104,7 @@ class Controller {
   // The model router's activator (any thread): takes a request that reached a
   // scaled-to-zero model, reloads it and resumes the request. False when
   // `entry` is not a scaled-to-zero placeholder.
-  bool Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume);
+  bool Activate(const serving::ModelEntry& entry, serving::ResumeParked resume);
 
  private:
   class Impl;

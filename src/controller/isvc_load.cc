@@ -46,8 +46,12 @@ void IsvcReconciler::StartLoad(IsvcState& st, const PredictorSpec& spec, const s
   req.creds_note = std::move(creds_note);
   req.progress = pending.progress;
   st.latest_created_revision = pending.revision;
+  const PodRecord& pod = p_.pods->BeginAttempt(st, pending.revision, generation, spec.storage_uri);
+  req.init_log = PodView::InitLog(pod);
+  req.main_log = PodView::MainLog(pod);
   p_.events->Record(st, "Normal", "DownloadStarted",
-                    "revision " + pending.revision + ": fetching " + spec.storage_uri);
+                    "revision " + pending.revision + ": fetching " + spec.storage_uri,
+                    req.init_log);
   st.loading = std::move(pending);
   if (!p_.loader->Fetch(std::move(req))) {
     st.loading.reset();
@@ -71,14 +75,16 @@ void IsvcReconciler::ApplyLoaded(IsvcState& st, LoadResult r) {
   if (!r.status.ok()) {
     std::fprintf(stderr, "ferry: %s revision %s failed: %s\n", st.key().c_str(), r.revision.c_str(),
                  r.status.message().c_str());
-    Fail(st, r.attempt, r.reason, r.status, r.revision, /*from_load=*/true);
+    Fail(st, r.attempt, r.reason, r.status, r.revision, /*from_load=*/true, r.stage);
     return;
   }
   Revision rev = p_.serving->MakeRevision(st, r);
   if (st.latest_ready) {
     // A canary splits between the rolled-out revision and the newest one; a
-    // canary superseded by a newer canary is dropped.
-    if (st.canary() && !st.previous && !st.scale.scaled_to_zero) {
+    // canary superseded by a newer canary is dropped; a reloaded revision
+    // (its pod was deleted) replaces itself.
+    bool reloaded = st.latest_ready->name == r.revision;
+    if (!reloaded && st.canary() && !st.previous && !st.scale.scaled_to_zero) {
       st.previous = std::move(st.latest_ready);
     }
     p_.serving->Retire(st.latest_ready);
@@ -98,23 +104,31 @@ void IsvcReconciler::ApplyLoaded(IsvcState& st, LoadResult r) {
                            "% to " + st.previous->name);
   }
   const std::string& source = st.latest_ready->entry->served->source;
+  auto pod = st.pods.find(r.revision);
   p_.events->Record(st, "Normal", "RevisionReady",
-                    "revision " + r.revision + " loaded (" + source + ") and serving");
+                    "revision " + r.revision + " loaded (" + source + ") and serving",
+                    pod == st.pods.end() ? api::LogSource{} : PodView::MainLog(pod->second));
   std::fprintf(stderr, "ferry: %s revision %s ready: %s\n", st.key().c_str(), r.revision.c_str(),
                source.c_str());
 }
 
 void IsvcReconciler::Fail(IsvcState& st, const std::string& attempt, const std::string& reason,
-                          const Status& cause, const std::string& revision, bool from_load) {
-  Failure f{attempt, reason, cause.message(), NowRfc3339(), revision};
+                          const Status& cause, const std::string& revision, bool from_load,
+                          const std::string& stage) {
+  Failure f{attempt, reason, cause.message(), NowRfc3339(), revision, stage};
   if (from_load) f.message += ScheduleRetry(st, attempt, cause.code());
   bool news = !st.failure || st.failure->attempt != f.attempt || st.failure->message != f.message;
   st.latest_created_revision = revision;
   st.failure = std::move(f);
   if (!news) return;
   const std::string& message = st.failure->message;
+  api::LogSource source;
+  auto pod = st.pods.find(revision);
+  if (!stage.empty() && pod != st.pods.end()) {
+    source = stage == "download" ? PodView::InitLog(pod->second) : PodView::MainLog(pod->second);
+  }
   p_.events->Record(st, "Warning", reason,
-                    from_load ? "revision " + revision + ": " + message : message);
+                    from_load ? "revision " + revision + ": " + message : message, source);
 }
 
 // Backoff for a transient failure of `attempt`: 1 s, 2 s, 4 s ... capped at 5

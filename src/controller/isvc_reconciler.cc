@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "api/isvc_fields.h"
 #include "controller/credentials.h"
 #include "controller/isvc_status.h"
 
@@ -69,6 +70,8 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   // A route of a service that is not ready says why: a new failure changes it.
   std::string failure_before = st.failure ? st.failure->message : "";
   routes_changed |= TakeLoadResult(st);
+  st.no_effect = api::NoEffectMessages(api::ClassifyInferenceServiceFields(isvc));
+  p_.pods->NoticeDeleted(st);  // a deleted pod restarts its revision
   auto spec = ParsePredictorSpec(isvc);
   if (!spec.ok()) {
     Fail(st, "spec/" + std::to_string(generation), "InvalidPredictorSpec", spec.status(),
@@ -79,6 +82,8 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
   }
   routes_changed |= (st.failure ? st.failure->message : "") != failure_before;
   if (routes_changed) p_.serving->PublishRoutes();
+  p_.pods->Write(st);
+  p_.knative->Write(st, p_.serving->DomainFor(st));
   return WriteStatus(st, isvc).Merge(NextCheck(st));
 }
 
@@ -92,6 +97,8 @@ void IsvcReconciler::Remove(const std::string& ns, const std::string& name) {
   p_.serving->Retire(st->latest_ready);
   p_.serving->Retire(st->previous);
   p_.serving->isvcs().erase(key);
+  p_.pods->RemoveAll(ns, name);
+  p_.knative->RemoveAll(ns, name);
   if (ctx_.options->logs != nullptr) ctx_.options->logs->Forget(ns, name);
   ctx_.own_writes->Forget("InferenceService", ns, name);
   p_.serving->PublishRoutes();
@@ -108,6 +115,8 @@ IsvcState& IsvcReconciler::Observe(const nlohmann::json& isvc, bool* routes_chan
       p_.scaler->Forget(st, "the InferenceService was re-created");
       p_.serving->Retire(st.latest_ready);
       p_.serving->Retire(st.previous);
+      p_.pods->RemoveAll(ns, name);
+      p_.knative->RemoveAll(ns, name);
     }
     st = IsvcState();
     st.ns = ns;
@@ -136,6 +145,7 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
   st.scale.min_replicas = spec.min_replicas;
   st.scale.grace_ms = spec.scale_to_zero_ms;
   st.timeout_seconds = spec.timeout_seconds;
+  st.container_concurrency = spec.container_concurrency;
   if (st.scale.min_replicas == 0) p_.serving->ScheduleTick();
   if (st.scale.min_replicas != 0 && st.scale.scaled_to_zero) {
     ctx_.queue->Add(WorkKey::Wake(st.ns, st.name));
@@ -148,7 +158,11 @@ bool IsvcReconciler::ApplyServingFields(IsvcState& st, const PredictorSpec& spec
 void IsvcReconciler::EnsureRevision(IsvcState& st, const PredictorSpec& spec, int64_t generation) {
   if (st.latest_ready && st.latest_ready->spec_hash == spec.revision_hash) {
     st.failure.reset();
-    return;
+    bool restart = st.restart_revision == st.latest_ready->name && !st.loading;
+    st.restart_revision.clear();
+    if (!restart) return;
+    // Its pod was deleted: load the serving revision again, as a new pod would.
+    generation = st.latest_ready->generation;
   }
   std::string revision = RevisionName(st.name, generation);
   std::string runtime_name;

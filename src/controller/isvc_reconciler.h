@@ -25,7 +25,9 @@
 
 #include "controller/events.h"
 #include "controller/isvc_spec.h"
+#include "controller/knative_view.h"
 #include "controller/model_loader.h"
+#include "controller/pod_view.h"
 #include "controller/reconciler.h"
 #include "controller/reconciler_context.h"
 #include "controller/scale_zero_reconciler.h"
@@ -42,6 +44,8 @@ class IsvcReconciler final : public Reconciler {
     ModelLoader* loader;
     ScaleToZeroReconciler* scaler;
     EventRecorder* events;
+    PodView* pods;
+    KnativeView* knative;
   };
   IsvcReconciler(const ReconcilerContext& ctx, Parts parts) : ctx_(ctx), p_(parts) {}
 
@@ -68,8 +72,10 @@ class IsvcReconciler final : public Reconciler {
   void ApplyLoaded(IsvcState& state, LoadResult result);
   // The one place a failure is recorded. `from_load`: a download/load
   // failure, retried with backoff when transient.
+  // `stage` ("download", "load" or "") says which container failed.
   void Fail(IsvcState& state, const std::string& attempt, const std::string& reason,
-            const Status& cause, const std::string& revision, bool from_load);
+            const Status& cause, const std::string& revision, bool from_load,
+            const std::string& stage = "");
   std::string ScheduleRetry(IsvcState& state, const std::string& attempt, StatusCode code);
   bool RetryDue(IsvcState& state, const std::string& attempt);
 

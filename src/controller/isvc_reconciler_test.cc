@@ -22,7 +22,9 @@ class IsvcReconcilerTest : public testing::ControllerTestBase {
         events_(&api_.client(), nullptr),
         loader_(&registry_, &queue_, nullptr, 1),
         scaler_(ctx_, &serving_, &loader_, &events_),
-        isvcs_(ctx_, {&registry_, &serving_, &loader_, &scaler_, &events_}) {
+        pods_(ctx_, &events_),
+        knative_(ctx_),
+        isvcs_(ctx_, {&registry_, &serving_, &loader_, &scaler_, &events_, &pods_, &knative_}) {
     serving_.SetRoutesListener([this](std::shared_ptr<const RouteTable> t) { routes_ = t; });
   }
   ~IsvcReconcilerTest() override {
@@ -60,11 +62,13 @@ class IsvcReconcilerTest : public testing::ControllerTestBase {
     return out;
   }
 
-  server::Metrics metrics_;
+  serving::Metrics metrics_;
   ServingState serving_;
   EventRecorder events_;
   ModelLoader loader_;
   ScaleToZeroReconciler scaler_;
+  PodView pods_;
+  KnativeView knative_;
   IsvcReconciler isvcs_;
   std::shared_ptr<const RouteTable> routes_;
 };
@@ -117,7 +121,7 @@ TEST_F(IsvcReconcilerTest, LoadsALocalModelAndRoutesItWithItsBatcher) {
   ASSERT_NE(route, nullptr);
   ASSERT_EQ(route->revisions.size(), 1u);
   EXPECT_EQ(route->revisions[0].revision, "iris-predictor-00001");
-  const server::ModelEntry* entry = route->revisions[0].catalog->Find("iris");
+  const serving::ModelEntry* entry = route->revisions[0].catalog->Find("iris");
   ASSERT_NE(entry, nullptr);
   // The batcher from the typed spec wraps the loaded model.
   EXPECT_GT(runtime::RecommendedCallerThreads(*entry->served->model), 0);
@@ -130,27 +134,27 @@ TEST_F(IsvcReconcilerTest, ScaledToZeroModelIsReloadedForAParkedRequest) {
       {"autoscaling.knative.dev/scale-to-zero-pod-retention-period", "0s"}};
   ASSERT_TRUE(client().Create(isvc).ok());
   Reconcile("z");
-  auto entry = [&]() -> const server::ModelEntry* {
+  auto entry = [&]() -> const serving::ModelEntry* {
     const ServiceRoute* route = routes_ ? routes_->FindExternal("z.default.example.com") : nullptr;
     return route && !route->revisions.empty() ? route->revisions[0].catalog->Find("z") : nullptr;
   };
   // Loaded, then idle for the (zero) grace period: a placeholder takes its place.
-  RunUntil([&] { return entry() && entry()->state == server::ModelEntry::State::kLoading; },
+  RunUntil([&] { return entry() && entry()->state == serving::ModelEntry::State::kLoading; },
            "scaled to zero");
   RunUntil([&] { return ConditionOf(IsvcStatus("z"), "Active")["status"] == "False"; },
            "Active=False in the status");
   EXPECT_EQ(IsvcStatus("z")["modelStatus"]["states"]["activeModelState"], "Standby");
 
   std::mutex mu;
-  std::shared_ptr<const server::ModelCatalog> resumed;
+  std::shared_ptr<const serving::ModelCatalog> resumed;
   std::string error = "not resumed";
-  ASSERT_TRUE(scaler_.Activate(*entry(), [&](std::shared_ptr<const server::ModelCatalog> c,
-                                             std::string e) {
-    std::lock_guard<std::mutex> lock(mu);
-    resumed = std::move(c);
-    error = std::move(e);
-  }));
-  RunUntil([&] { return entry()->state == server::ModelEntry::State::kReady; }, "reloaded");
+  ASSERT_TRUE(scaler_.Activate(*entry(),
+                               [&](std::shared_ptr<const serving::ModelCatalog> c, std::string e) {
+                                 std::lock_guard<std::mutex> lock(mu);
+                                 resumed = std::move(c);
+                                 error = std::move(e);
+                               }));
+  RunUntil([&] { return entry()->state == serving::ModelEntry::State::kReady; }, "reloaded");
   // The parked request resumes on the reloaded model's executor (another thread).
   for (int i = 0; i < 2000; ++i) {
     std::lock_guard<std::mutex> lock(mu);
@@ -159,7 +163,7 @@ TEST_F(IsvcReconcilerTest, ScaledToZeroModelIsReloadedForAParkedRequest) {
   }
   std::lock_guard<std::mutex> lock(mu);
   ASSERT_NE(resumed, nullptr) << error;
-  EXPECT_EQ(resumed->Find("z")->state, server::ModelEntry::State::kReady);
+  EXPECT_EQ(resumed->Find("z")->state, serving::ModelEntry::State::kReady);
   EXPECT_EQ(error, "");
   EXPECT_FALSE(scaler_.Activate(*resumed->Find("z"), [](auto, auto) {}));  // not a placeholder
 }

@@ -4,6 +4,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "api/isvc_fields.h"
+
 namespace ferry::controller {
 namespace {
 
@@ -42,6 +44,14 @@ Status ParseScaleAndTimeout(const json& predictor, PredictorSpec* spec) {
   auto canary = predictor.find("canaryTrafficPercent");
   if (canary != predictor.end() && canary->is_number_integer()) {
     spec->canary_traffic_percent = canary->get<int>();
+  }
+  auto cc = predictor.find("containerConcurrency");
+  if (cc != predictor.end() && !cc->is_null()) {
+    if (!cc->is_number_integer() || cc->get<int64_t>() < 0 || cc->get<int64_t>() > 1000) {
+      return InvalidArgumentError("spec.predictor.containerConcurrency is " + cc->dump() +
+                                  "; it must be a whole number from 0 (no limit) to 1000");
+    }
+    spec->container_concurrency = cc->get<int>();
   }
   auto min = predictor.find("minReplicas");
   if (min != predictor.end() && min->is_number_integer()) spec->min_replicas = min->get<int>();
@@ -94,6 +104,9 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const json& isvc) {
   if (predictor == nullptr || !predictor->is_object()) {
     return InvalidArgumentError("spec.predictor is required");
   }
+  // Stored before a refusal existed (admission refuses these now): not half-applied.
+  std::string refused = api::FirstRefusal(api::ClassifyInferenceServiceFields(isvc));
+  if (!refused.empty()) return InvalidArgumentError(refused);
   PredictorSpec spec;
   const json* model = ModelSection(*predictor, &spec);
   if (model == nullptr) {
@@ -106,6 +119,7 @@ StatusOr<PredictorSpec> ParsePredictorSpec(const json& isvc) {
   std::string protocol = Str(*model, "protocolVersion");
   if (!protocol.empty()) spec.protocol = protocol;
   std::string sa = Str(*predictor, "serviceAccountName");
+  if (sa.empty()) sa = Str(*predictor, "serviceAccount");  // the deprecated spelling
   if (!sa.empty()) spec.service_account = sa;
   RETURN_IF_ERROR(ParseScaleAndTimeout(*predictor, &spec));
   ASSIGN_OR_RETURN(spec.batcher, runtime::BatchingFromInferenceService(isvc));

@@ -33,6 +33,9 @@ struct PredictorSpec {
   // autoscaling.knative.dev/scale-to-zero-pod-retention-period ("30s", "1m30s",
   // "500ms"); -1 = not set (the controller's default grace period applies).
   int64_t scale_to_zero_ms = -1;
+  // spec.predictor.containerConcurrency (Knative's): at most this many
+  // requests in the model at once, 10x more waiting; 0 = no limit.
+  int container_concurrency = 0;
   // spec.predictor.batcher (KServe's dynamic batching); nullopt = off.
   std::optional<runtime::BatchingOptions> batcher;
   // Identity of a revision: the predictor spec without the fields that only

@@ -104,5 +104,31 @@ TEST(AdmitStorageUri, LocalUrisOnlyInsideTheAllowedDirectories) {
   EXPECT_TRUE(AdmitStorageUri(json::object(), access).ok());
 }
 
+TEST(ParsePredictorSpec, ContainerConcurrency) {
+  auto none = ParsePredictorSpec(Isvc({{"model", Model("s3://b/a")}}));
+  auto four = ParsePredictorSpec(Isvc({{"model", Model("s3://b/a")}, {"containerConcurrency", 4}}));
+  ASSERT_TRUE(none.ok() && four.ok());
+  EXPECT_EQ(none->container_concurrency, 0);
+  EXPECT_EQ(four->container_concurrency, 4);
+  auto bad = ParsePredictorSpec(Isvc({{"model", Model("s3://b/a")}, {"containerConcurrency", -1}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("spec.predictor.containerConcurrency"), std::string::npos);
+}
+
+TEST(ParsePredictorSpec, ServiceAccountsDeprecatedSpelling) {
+  auto spec = ParsePredictorSpec(Isvc({{"model", Model("s3://b/a")}, {"serviceAccount", "sa"}}));
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->service_account, "sa");
+}
+
+// An object stored before admission refused it is not served without the part it needs.
+TEST(ParsePredictorSpec, RefusesWhatAdmissionRefuses) {
+  json isvc = Isvc({{"model", Model("s3://b/a")}});
+  isvc["spec"]["transformer"] = {{"containers", json::array({{{"image", "t"}}})}};
+  auto spec = ParsePredictorSpec(isvc);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message().rfind("spec.transformer: ", 0), 0u) << spec.status().message();
+}
+
 }  // namespace
 }  // namespace ferry::controller

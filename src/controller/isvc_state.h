@@ -12,9 +12,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/batching_model.h"
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::controller {
 
@@ -24,8 +25,8 @@ struct Revision {
   std::string spec_hash;  // of the predictor spec minus traffic/scale fields
   std::string dir;        // the model directory (reloaded from here after scale to zero)
   std::optional<runtime::BatchingOptions> batcher;  // applied again on reload
-  std::shared_ptr<const server::ModelEntry> entry;
-  std::shared_ptr<const server::ModelCatalog> catalog;
+  std::shared_ptr<const serving::ModelEntry> entry;
+  std::shared_ptr<const serving::ModelCatalog> catalog;
 };
 
 struct LoadProgress {
@@ -54,6 +55,9 @@ struct Failure {
   std::string message;
   std::string time;  // RFC 3339
   std::string revision;
+  // Where a load failed: "download" (the storage initializer), "load" (the
+  // model server) or "" (no pod ran: spec, runtime or credentials).
+  std::string stage;
 };
 
 // Transient load failures (S3 unreachable, 5xx, timeouts, disk full) are
@@ -77,6 +81,23 @@ struct ScaleState {
   std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
 };
 
+// The v1 Pod that shows one revision to kubectl (pod_view.h writes it).
+// Times are RFC 3339; a container's times belong to its current run.
+struct PodRecord {
+  std::string name;  // "{revision}-deployment-{template hash}-{5 chars}"
+  std::string uid;   // of the stored Pod; "" = not written yet
+  std::string storage_uri;
+  int64_t generation = 0;
+  std::string shown;    // the state last written: downloading, loading, running, ...
+  std::string created;  // the Pod's creation (startTime)
+  std::string init_started, init_finished;
+  std::string main_started, main_finished;
+  int init_restarts = 0;
+  int main_restarts = 0;
+  std::string last_init_finished;  // the run before this one (lastState)
+  std::string last_init_message;
+};
+
 struct IsvcState {
   std::string ns;
   std::string name;
@@ -87,6 +108,9 @@ struct IsvcState {
   std::optional<Revision> previous;  // the rolled-out revision during a canary split
   int canary_percent = -1;
   int64_t timeout_seconds = 300;  // spec.predictor.timeout of the latest spec
+  int container_concurrency = 0;  // spec.predictor.containerConcurrency; 0 = no limit
+  // "FIELD: has no effect in Ferry: WHY" for the spec's no-effect fields.
+  std::vector<std::string> no_effect;
   std::string runtime_name = "ferry";
   std::string latest_created_revision;
 
@@ -94,6 +118,9 @@ struct IsvcState {
   std::optional<Failure> failure;
   RetryBackoff retry;
   ScaleState scale;
+  std::map<std::string, PodRecord> pods;  // by revision name
+  // A revision whose ready pod was deleted: load it again, like a restart.
+  std::string restart_revision;
 
   std::string key() const { return ns + "/" + name; }
   bool canary() const { return canary_percent >= 0 && canary_percent < 100; }

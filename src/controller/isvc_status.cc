@@ -89,6 +89,13 @@ nlohmann::json Conditions(const IsvcState& s, const nlohmann::json& old_status) 
                                      "request loads the model again"
                                    : ""));
   }
+  if (!s.no_effect.empty()) {
+    // Not part of readiness: the service serves, these fields just do nothing here.
+    std::string list;
+    for (const std::string& m : s.no_effect) list += (list.empty() ? "" : "; ") + m;
+    conds.push_back(
+        Condition(old_status, "FieldsWithoutEffect", true, "NoEffectOnOneMachine", list));
+  }
   return conds;
 }
 

@@ -30,7 +30,7 @@ std::function<void(const storage::Progress&)> ProgressReporter(const LoadRequest
                                                                api::IsvcLogs* logs) {
   auto quarter = std::make_shared<std::atomic<int>>(0);
   return [progress = req.progress, logs, ns = req.ns, name = req.name, rev = req.result.revision,
-          quarter](const storage::Progress& p) {
+          source = req.init_log, quarter](const storage::Progress& p) {
     progress->bytes_done = p.bytes_done;
     progress->bytes_total = p.bytes_total;
     if (logs == nullptr || p.bytes_total < (1u << 20)) return;
@@ -40,7 +40,7 @@ std::function<void(const storage::Progress&)> ProgressReporter(const LoadRequest
       char buf[96];
       std::snprintf(buf, sizeof(buf), ": downloaded %.1f of %.1f MB", p.bytes_done / 1e6,
                     p.bytes_total / 1e6);
-      logs->Append(ns, name, "revision " + rev + buf);
+      logs->Append(ns, name, source, "revision " + rev + buf);
     }
   };
 }
@@ -53,11 +53,13 @@ void LogFetched(const LoadRequest& req, api::IsvcLogs* logs,
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   uint64_t bytes = req.progress->bytes_done.load();
   if (bytes > 0) {
-    std::snprintf(buf, sizeof(buf), ": downloaded %.2f MB in %.0f ms; loading", bytes / 1e6, ms);
+    std::snprintf(buf, sizeof(buf), ": downloaded %.2f MB in %.0f ms", bytes / 1e6, ms);
   } else {  // local copies and cache hits report no byte progress
-    std::snprintf(buf, sizeof(buf), ": fetched in %.0f ms; loading", ms);
+    std::snprintf(buf, sizeof(buf), ": fetched in %.0f ms", ms);
   }
-  logs->Append(req.ns, req.name, "revision " + req.result.revision + buf);
+  logs->Append(req.ns, req.name, req.init_log, "revision " + req.result.revision + buf);
+  logs->Append(req.ns, req.name, req.main_log,
+               "revision " + req.result.revision + ": loading the model from /mnt/models");
 }
 
 // An S3 failure other than "not found" may come from missing credentials:
@@ -77,7 +79,7 @@ ModelLoader::ModelLoader(const runtime::RuntimeRegistry* registry, WorkQueue* qu
     : registry_(registry),
       queue_(queue),
       logs_(logs),
-      pool_(std::make_unique<server::Executor>(threads, 4096)) {}
+      pool_(std::make_unique<serving::Executor>(threads, 4096)) {}
 
 void ModelLoader::Shutdown() { pool_.reset(); }
 
@@ -107,6 +109,7 @@ void ModelLoader::RunFetch(LoadRequest& req) {
     if (!fetched.ok()) {
       r.status = WithCredentialsNote(fetched.status(), req);
       r.reason = "ModelLoadFailed";
+      r.stage = "download";
       return;
     }
     LogFetched(req, logs_, started);
@@ -119,6 +122,7 @@ void ModelLoader::RunFetch(LoadRequest& req) {
                              "); the previous revision keeps serving. Check the model files, "
                              "and report this as a Ferry bug");
     r.reason = "ModelLoadFailed";
+    r.stage = req.progress->phase.load() == 1 ? "load" : "download";
   }
 }
 
@@ -127,6 +131,7 @@ void ModelLoader::LoadInto(LoadResult& r, const std::string& model_name) const {
   if (!loaded.ok()) {
     r.status = loaded.status();
     r.reason = "ModelLoadFailed";
+    r.stage = "load";
     return;
   }
   r.model = std::move(loaded).value();

@@ -20,7 +20,7 @@
 #include "controller/serving_state.h"
 #include "controller/work_queue.h"
 #include "runtime/registry.h"
-#include "server/executor.h"
+#include "serving/executor.h"
 #include "storage/fetch.h"
 
 namespace ferry::controller {
@@ -32,6 +32,8 @@ struct LoadRequest {
   std::string storage_uri;
   storage::FetchOptions fetch;  // credentials, cache, local roots; progress is set here
   std::string creds_note;       // why S3 credentials may be missing (added to S3 failures)
+  api::LogSource init_log;      // the pod's storage-initializer (download lines)
+  api::LogSource main_log;      // its kserve-container (load lines)
   std::shared_ptr<LoadProgress> progress;
 };
 
@@ -57,7 +59,7 @@ class ModelLoader {
   const runtime::RuntimeRegistry* registry_;
   WorkQueue* queue_;
   api::IsvcLogs* logs_;
-  std::unique_ptr<server::Executor> pool_;
+  std::unique_ptr<serving::Executor> pool_;
   std::mutex mu_;
   std::map<std::string, LoadResult> fetched_;   // by "ns/name"; guarded by mu_
   std::map<std::string, LoadResult> reloaded_;  // by "ns/name"; guarded by mu_

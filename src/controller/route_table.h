@@ -11,13 +11,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::controller {
 
 struct RevisionRoute {
   std::string revision;  // e.g. "irish-s3-predictor-00001"
-  std::shared_ptr<const server::ModelCatalog> catalog;  // one model, named after the ISVC
+  std::shared_ptr<const serving::ModelCatalog> catalog;  // one model, named after the ISVC
   int percent = 100;
 };
 

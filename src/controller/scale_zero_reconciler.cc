@@ -8,7 +8,7 @@ namespace {
 constexpr size_t kMaxWaiters = 4096;  // per InferenceService; more get the usual 503
 constexpr std::chrono::milliseconds kTickInterval{200};
 
-uint64_t TotalRequests(const server::Metrics::ModelCounters* c) {
+uint64_t TotalRequests(const serving::Metrics::ModelCounters* c) {
   if (c == nullptr) return 0;
   uint64_t n = 0;
   for (const auto& per_protocol : c->requests) {
@@ -36,8 +36,8 @@ std::chrono::milliseconds ScaleToZeroReconciler::GraceFor(const IsvcState& st) c
                                 : ctx_.options->scale_to_zero_grace;
 }
 
-bool ScaleToZeroReconciler::Activate(const server::ModelEntry& entry,
-                                     server::ModelRouter::Resume resume) {
+bool ScaleToZeroReconciler::Activate(const serving::ModelEntry& entry,
+                                     serving::ResumeParked resume) {
   std::string key;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -77,11 +77,11 @@ ReconcileResult ScaleToZeroReconciler::Tick() {
 }
 
 void ScaleToZeroReconciler::ScaleToZero(IsvcState& st) {
-  auto placeholder = std::make_shared<server::ModelEntry>();
+  auto placeholder = std::make_shared<serving::ModelEntry>();
   placeholder->name = st.name;
-  placeholder->state = server::ModelEntry::State::kLoading;
+  placeholder->state = serving::ModelEntry::State::kLoading;
   placeholder->counters = st.latest_ready->entry->counters;
-  auto catalog = std::make_shared<server::ModelCatalog>();
+  auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(placeholder);
   Revision parked = *st.latest_ready;
   parked.entry = placeholder;
@@ -163,10 +163,10 @@ void ScaleToZeroReconciler::ApplyReload(IsvcState& st, LoadResult result) {
 }
 
 void ScaleToZeroReconciler::FinishWake(IsvcState& st,
-                                       std::shared_ptr<const server::ModelCatalog> catalog,
+                                       std::shared_ptr<const serving::ModelCatalog> catalog,
                                        const std::string& error) {
   std::string key = st.key();
-  std::vector<server::ModelRouter::Resume> waiting;
+  std::vector<serving::ResumeParked> waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = waiters_.find(key);
@@ -182,7 +182,7 @@ void ScaleToZeroReconciler::FinishWake(IsvcState& st,
   if (waiting.empty()) return;
   events_->Log(st, std::to_string(waiting.size()) + " waiting request(s) " +
                        (catalog ? "resumed" : "failed: " + error));
-  const server::ModelEntry* entry = catalog ? catalog->models.front().get() : nullptr;
+  const serving::ModelEntry* entry = catalog ? catalog->models.front().get() : nullptr;
   for (auto& resume : waiting) {
     // Predicts run on the model's executor, not on the controller's thread.
     if (entry != nullptr && entry->executor &&
@@ -200,7 +200,7 @@ void ScaleToZeroReconciler::Forget(IsvcState& st, const std::string& why) {
 }
 
 void ScaleToZeroReconciler::Shutdown() {
-  std::map<std::string, std::vector<server::ModelRouter::Resume>> waiting;
+  std::map<std::string, std::vector<serving::ResumeParked>> waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;

@@ -20,7 +20,7 @@
 #include "controller/reconciler.h"
 #include "controller/reconciler_context.h"
 #include "controller/serving_state.h"
-#include "server/model_router.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::controller {
 
@@ -35,9 +35,9 @@ class ScaleToZeroReconciler final : public Reconciler {
 
   // Any thread: parks a request that reached a scaled-to-zero placeholder.
   // False when `entry` is no placeholder (or the controller is stopping).
-  bool Activate(const server::ModelEntry& entry, server::ModelRouter::Resume resume);
+  bool Activate(const serving::ModelEntry& entry, serving::ResumeParked resume);
   // Resumes the requests waiting on `state` with `catalog` (null: fails them with `error`).
-  void FinishWake(IsvcState& state, std::shared_ptr<const server::ModelCatalog> catalog,
+  void FinishWake(IsvcState& state, std::shared_ptr<const serving::ModelCatalog> catalog,
                   const std::string& error);
   // The InferenceService is gone (deleted or re-created): fails its waiters
   // with `why` and forgets its placeholder.
@@ -60,8 +60,8 @@ class ScaleToZeroReconciler final : public Reconciler {
   std::mutex mu_;
   bool stopping_ = false;  // guarded by mu_
   // Placeholder entry → ISVC key, and the requests waiting on it.
-  std::map<const server::ModelEntry*, std::string> placeholders_;            // guarded by mu_
-  std::map<std::string, std::vector<server::ModelRouter::Resume>> waiters_;  // guarded by mu_
+  std::map<const serving::ModelEntry*, std::string> placeholders_;     // guarded by mu_
+  std::map<std::string, std::vector<serving::ResumeParked>> waiters_;  // guarded by mu_
 };
 
 }  // namespace ferry::controller

@@ -34,7 +34,7 @@ std::shared_ptr<const ServiceRoute> RouteOf(const IsvcState& s) {
 
 }  // namespace
 
-ServingState::ServingState(WorkQueue* queue, server::Metrics* metrics, int predict_threads,
+ServingState::ServingState(WorkQueue* queue, serving::Metrics* metrics, int predict_threads,
                            std::string default_domain)
     : queue_(queue), metrics_(metrics), predict_threads_(predict_threads) {
   domains_.default_domain = std::move(default_domain);
@@ -63,18 +63,24 @@ const std::string& ServingState::DomainFor(const IsvcState& st) const {
 }
 
 Revision ServingState::MakeRevision(const IsvcState& st, LoadResult& r) {
-  auto entry = std::make_shared<server::ModelEntry>();
+  auto entry = std::make_shared<serving::ModelEntry>();
   entry->name = st.name;
-  entry->state = server::ModelEntry::State::kReady;
+  entry->state = serving::ModelEntry::State::kReady;
   entry->timeout = std::chrono::seconds(st.timeout_seconds);
+  if (st.container_concurrency > 0) {
+    entry->limiter = std::make_shared<serving::ConcurrencyLimiter>(
+        st.container_concurrency,
+        serving::ConcurrencyLimiter::DefaultQueueDepth(st.container_concurrency),
+        metrics_->Register(st.key()));
+  }
   entry->counters = metrics_->Register(st.key());
   entry->counters->load_seconds = r.model->load_seconds;
   entry->counters->loaded = 1;
   // Batching callers block until their batch runs, so the pool bounds the batch.
-  entry->executor = std::make_shared<server::Executor>(
+  entry->executor = std::make_shared<serving::Executor>(
       std::max(predict_threads_, runtime::RecommendedCallerThreads(*r.model->model)), 1024);
   entry->served = std::shared_ptr<const runtime::ServedModel>(std::move(r.model));
-  auto catalog = std::make_shared<server::ModelCatalog>();
+  auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models.push_back(entry);
   return Revision{r.revision, r.generation, r.spec_hash, r.dir, r.batcher, entry, catalog};
 }

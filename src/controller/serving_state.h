@@ -20,7 +20,7 @@
 #include "controller/isvc_state.h"
 #include "controller/route_table.h"
 #include "controller/work_queue.h"
-#include "server/metrics.h"
+#include "serving/metrics.h"
 
 namespace ferry::controller {
 
@@ -41,6 +41,7 @@ struct LoadResult {
   std::optional<runtime::BatchingOptions> batcher;
   Status status;       // OK with `model`, or why the download/load failed
   std::string reason;  // KServe reason when failed
+  std::string stage;   // when failed: "download" or "load"
   std::unique_ptr<runtime::ServedModel> model;
 };
 
@@ -48,7 +49,7 @@ class ServingState {
  public:
   using RoutesListener = std::function<void(std::shared_ptr<const RouteTable>)>;
 
-  ServingState(WorkQueue* queue, server::Metrics* metrics, int predict_threads,
+  ServingState(WorkQueue* queue, serving::Metrics* metrics, int predict_threads,
                std::string default_domain);
 
   void SetRoutesListener(RoutesListener listener) { listener_ = std::move(listener); }
@@ -77,7 +78,7 @@ class ServingState {
 
  private:
   WorkQueue* queue_;
-  server::Metrics* metrics_;
+  serving::Metrics* metrics_;
   int predict_threads_;
   RoutesListener listener_;
   std::map<std::string, IsvcState> isvcs_;

@@ -13,6 +13,7 @@ std::string ToString(const WorkKey& key) {
       "domain",
       "scale-to-zero tick",
       "wake-up of",
+      "Namespace",
   };
   std::string out = kNames[static_cast<int>(key.kind)];
   if (key.ns.empty() && key.name.empty()) return out;

@@ -22,6 +22,7 @@ enum class WorkKind {
   kDomain,                // knative-serving/config-domain
   kScaleTick,             // idle check of minReplicas: 0 models; frees retired revisions
   kWake,                  // ns/name: requests wait for a scaled-to-zero model
+  kNamespace,             // name: its `default` ServiceAccount
 };
 
 struct WorkKey {
@@ -45,6 +46,9 @@ struct WorkKey {
   static WorkKey Policies() { return {WorkKind::kPolicies, "", ""}; }
   static WorkKey Domain() { return {WorkKind::kDomain, "", ""}; }
   static WorkKey ScaleTick() { return {WorkKind::kScaleTick, "", ""}; }
+  static WorkKey Namespace(std::string name) {
+    return {WorkKind::kNamespace, "", std::move(name)};
+  }
   static WorkKey Wake(std::string ns, std::string name) {
     return {WorkKind::kWake, std::move(ns), std::move(name)};
   }

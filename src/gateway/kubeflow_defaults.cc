@@ -1,6 +1,7 @@
 #include "gateway/kubeflow_defaults.h"
 
 #include "gateway/request.h"
+#include "kubeflow/kfam.h"
 
 namespace ferry::gateway {
 
@@ -99,39 +100,16 @@ std::vector<json> KubeflowDefaultObjects(const KubeflowOptions& o) {
 
 json KubeflowProfilePolicy(const std::string& profile_ns, const std::string& owner,
                            const KubeflowProfileOptions& o) {
-  json rules = json::array();
-  rules.push_back({{"when", json::array({{{"key", "request.headers[" + o.userid_header + "]"},
-                                          {"values", json::array({o.userid_prefix + owner})}}})},
-                   {"from", json::array({{{"source", {{"principals", o.gateway_principals}}}}})}});
-  rules.push_back({{"when", json::array({{{"key", "source.namespace"},
-                                          {"values", json::array({profile_ns})}}})}});
-  rules.push_back(
-      {{"to",
-        json::array({{{"operation", {{"paths", {"/healthz", "/metrics", "/wait-for-drain"}}}}}})}});
-  rules.push_back(
-      {{"from", json::array({{{"source", {{"principals", {o.notebook_controller_principal}}}}}})},
-       {"to",
-        json::array({{{"operation", {{"methods", {"GET"}}, {"paths", {"*/api/kernels"}}}}}})}});
-  json obj = Object("AuthorizationPolicy", "ns-owner-access-istio", profile_ns,
-                    {{"action", "ALLOW"}, {"rules", std::move(rules)}});
-  obj["metadata"]["annotations"] = {{"role", "admin"}, {"user", owner}};
-  return obj;
+  return kubeflow::OwnerAccessPolicy(profile_ns, owner, o);
 }
 
 json KubeflowContributorPolicy(const std::string& profile_ns, const std::string& email,
                                const std::string& role, const KubeflowProfileOptions& o) {
-  std::string name;
-  for (char c : email) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name.push_back((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '-');
-  }
-  json rule = {{"when", json::array({{{"key", "request.headers[" + o.userid_header + "]"},
-                                      {"values", json::array({o.userid_prefix + email})}}})},
-               {"from", json::array({{{"source", {{"principals", o.gateway_principals}}}}})}};
-  json obj = Object("AuthorizationPolicy", "user-" + name + "-clusterrole-" + role, profile_ns,
-                    {{"action", "ALLOW"}, {"rules", json::array({rule})}});
-  obj["metadata"]["annotations"] = {{"role", role}, {"user", email}};
-  return obj;
+  kubeflow::Binding binding;
+  binding.user = email;
+  binding.ns = profile_ns;
+  binding.role = role;
+  return kubeflow::ContributorPolicy(binding, o);
 }
 
 json KubeflowMeshConfig(const KubeflowOptions& o) {

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "gateway/snapshot.h"
+#include "kubeflow/profile_objects.h"
 
 namespace ferry::gateway {
 
@@ -30,15 +31,8 @@ struct KubeflowOptions {
   uint32_t oauth2_proxy_port = 80;
 };
 
-struct KubeflowProfileOptions {
-  std::string userid_header = "kubeflow-userid";
-  std::string userid_prefix;  // profile controller USERID_PREFIX (default empty)
-  std::vector<std::string> gateway_principals = {
-      "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
-      "cluster.local/ns/kubeflow/sa/ml-pipeline-ui"};
-  std::string notebook_controller_principal =
-      "cluster.local/ns/kubeflow/sa/notebook-controller-service-account";
-};
+// The identities Kubeflow's per-profile policies trust (kubeflow/profile_objects.h).
+using KubeflowProfileOptions = kubeflow::PolicyOptions;
 
 // istio-system objects (policies + RequestAuthentications).
 std::vector<nlohmann::json> KubeflowDefaultObjects(const KubeflowOptions& options = {});
@@ -48,8 +42,8 @@ nlohmann::json KubeflowProfilePolicy(const std::string& profile_namespace,
                                      const std::string& owner_email,
                                      const KubeflowProfileOptions& options = {});
 
-// KFAM contributor binding policy `user-<sanitized-email>-clusterrole-<role>`
-// (ALLOW rule 1 of the profile policy with the contributor's email).
+// KFAM's contributor policy `user-<mangled-email>-clusterrole-<role>`
+// (kubeflow/kfam.h).
 nlohmann::json KubeflowContributorPolicy(const std::string& profile_namespace,
                                          const std::string& email, const std::string& role,
                                          const KubeflowProfileOptions& options = {});

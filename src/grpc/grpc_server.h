@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::grpc {
 
@@ -48,7 +48,7 @@ struct GrpcServerOptions {
       "choose another port with --grpc_port=N, or --grpc_port=0 to disable gRPC";
 };
 
-using CatalogFn = std::function<std::shared_ptr<const server::ModelCatalog>()>;
+using CatalogFn = std::function<std::shared_ptr<const serving::ModelCatalog>()>;
 
 // One incoming call as a resolver sees it (views valid during the call only).
 struct CallInfo {
@@ -63,7 +63,7 @@ struct CallInfo {
 // Where a call goes: the catalog to serve it from, or the status to answer
 // with (plus trailing metadata such as www-authenticate for a denial).
 struct CallTarget {
-  std::shared_ptr<const server::ModelCatalog> catalog;
+  std::shared_ptr<const serving::ModelCatalog> catalog;
   Status status;  // non-OK: answered with this code and message
   std::vector<std::pair<std::string, std::string>> trailers;
 };

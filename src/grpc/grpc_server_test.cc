@@ -11,13 +11,13 @@
 #include <thread>
 
 #include "grpc_predict_v2.grpc.pb.h"
-#include "server/executor.h"
+#include "serving/executor.h"
 
 namespace ferry::grpc {
 namespace {
 
 using protocol::DataType;
-using server::ModelEntry;
+using serving::ModelEntry;
 
 // Predicts the first column as INT64, after `delay_ms`.
 class FakeModel : public runtime::Model {
@@ -60,7 +60,7 @@ std::shared_ptr<const ModelEntry> Entry(const std::string& name, ModelEntry::Sta
     served->metadata.inputs = {{"input-0", DataType::kFp64, {-1, 2}, ""}};
     served->metadata.outputs = {{"output-0", DataType::kInt64, {-1}, ""}};
     e->served = std::move(served);
-    e->executor = std::make_shared<server::Executor>(2, 16);
+    e->executor = std::make_shared<serving::Executor>(2, 16);
   }
   return e;
 }
@@ -85,7 +85,7 @@ inference::ModelInferRequest TwoRows(const std::string& model, bool raw) {
 class GrpcServerTest : public ::testing::Test {
  protected:
   void Start(int threads = 0) {
-    auto catalog = std::make_shared<server::ModelCatalog>();
+    auto catalog = std::make_shared<serving::ModelCatalog>();
     catalog->models = {Entry("m", ModelEntry::State::kReady, &delay_ms_),
                        Entry("loading", ModelEntry::State::kLoading, &delay_ms_)};
     catalog_ = catalog;
@@ -102,7 +102,7 @@ class GrpcServerTest : public ::testing::Test {
   }
 
   std::atomic<int> delay_ms_{0};
-  std::shared_ptr<const server::ModelCatalog> catalog_;
+  std::shared_ptr<const serving::ModelCatalog> catalog_;
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
@@ -254,11 +254,11 @@ TEST(GrpcServer, PortInUseNamesTheFix) {
   opts.bind_address = "127.0.0.1";
   opts.port = 0;
   auto first =
-      GrpcServer::Start(opts, [] { return std::shared_ptr<const server::ModelCatalog>(); });
+      GrpcServer::Start(opts, [] { return std::shared_ptr<const serving::ModelCatalog>(); });
   ASSERT_TRUE(first.ok());
   opts.port = (*first)->port();
   auto second =
-      GrpcServer::Start(opts, [] { return std::shared_ptr<const server::ModelCatalog>(); });
+      GrpcServer::Start(opts, [] { return std::shared_ptr<const serving::ModelCatalog>(); });
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(second.status().message().find("--grpc_port"), std::string::npos);
@@ -318,9 +318,9 @@ TEST(GrpcServer, ResolverDenialCarriesTrailers) {
 // Post() on that thread.
 TEST(GrpcServer, ParkedResolutionHoldsNoThread) {
   std::atomic<int> delay{0};
-  auto catalog = std::make_shared<server::ModelCatalog>();
+  auto catalog = std::make_shared<serving::ModelCatalog>();
   catalog->models = {Entry("m", ModelEntry::State::kReady, &delay)};
-  std::shared_ptr<const server::ModelCatalog> shared = catalog;
+  std::shared_ptr<const serving::ModelCatalog> shared = catalog;
   std::mutex mu;
   std::condition_variable parked_cv;
   ResolveSink* parked = nullptr;

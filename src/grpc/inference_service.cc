@@ -7,14 +7,15 @@
 
 #include "grpc/tensor_codec.h"
 #include "protocol/content_type.h"
-#include "server/http_status.h"
-#include "server/predict_call.h"
+#include "serving/dispatch.h"
+#include "serving/http_status.h"
+#include "serving/infer.h"
+#include "serving/predict_call.h"
 
 namespace ferry::grpc {
 
-using runtime::PredictMethod;
-using server::ModelCatalog;
-using server::ModelEntry;
+using serving::ModelCatalog;
+using serving::ModelEntry;
 
 namespace {
 
@@ -52,69 +53,6 @@ StatusOr<const ModelEntry*> ReadyModel(const ModelCatalog& c, const std::string&
     return UnavailableError("model '" + name + "' is still loading; retry when ModelReady is true");
   }
   return m;
-}
-
-bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
-  for (auto x : info.methods) {
-    if (x == m) return true;
-  }
-  return m == PredictMethod::kPredict;
-}
-
-// Whether a call runs on the completion-queue thread, with the HTTP route's
-// default thresholds (server/predict_call.h).
-bool Inline(const ModelEntry& m, const protocol::InferRequest& request) {
-  int64_t rows = 1;
-  if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
-    rows = request.inputs[0].shape[0];
-  }
-  return server::RunsInline(m, static_cast<size_t>(std::max<int64_t>(rows, 0)));
-}
-
-// The same pipeline as the HTTP V2 infer route (server/infer_handlers.cc):
-// an output named after an estimator method selects the method and names the
-// output; otherwise requested outputs filter the model's outputs.
-StatusOr<protocol::InferResponse> Infer(const ModelEntry& m, protocol::InferRequest request,
-                                        DeadlineClock::time_point deadline) {
-  const runtime::ServedModel& served = *m.served;
-  PredictMethod method = served.default_method;
-  bool by_method = false;
-  for (const auto& out : request.outputs) {
-    if (auto pm = runtime::ParsePredictMethod(out.name)) {
-      if (!HasMethod(served.model->info(), *pm)) {
-        return InvalidArgumentError("model " + m.name + " has no method " + out.name +
-                                    "; request its outputs by their metadata names instead");
-      }
-      method = *pm;
-      by_method = true;
-    }
-  }
-  if (served.model->info().tensor_io) {
-    protocol::InferResponse resp;
-    ASSIGN_OR_RETURN(resp.outputs, server::TimedPredictTensors(m, request, method, deadline));
-    resp.model_name = m.name;
-    resp.id = request.id ? *request.id : server::Uuid4();
-    return resp;
-  }
-  ASSIGN_OR_RETURN(protocol::Frame frame, protocol::RequestToFrame(request, served.metadata));
-  ASSIGN_OR_RETURN(protocol::Tensor pred, server::TimedPredict(m, frame, method, deadline));
-  ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
-                                                               served.metadata));
-  if (by_method) {
-    if (request.outputs.size() == 1 && outputs.size() == 1) {
-      outputs[0].name = request.outputs[0].name;
-    }
-  } else {
-    RETURN_IF_ERROR(protocol::SelectOutputs(request, &outputs));
-  }
-  protocol::InferResponse resp;
-  resp.model_name = m.name;
-  resp.id = request.id ? *request.id : server::Uuid4();
-  resp.outputs = std::move(outputs);
-  if (served.output_style == protocol::OutputStyle::kMlserver) {
-    resp.parameters.Set("content_type", std::string("np"));
-  }
-  return resp;
 }
 
 // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone.
@@ -245,36 +183,36 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   // gRPC infers count as V2 in /metrics, with the HTTP status V2 REST would give.
   auto finish = [&entry, done, t0](const Status& status) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    server::Metrics::Record(entry.counters, server::Protocol::kV2,
-                            status.ok() ? 200 : server::HttpStatusFor(status.code()), seconds);
+    serving::Metrics::Record(entry.counters, serving::Protocol::kV2,
+                             status.ok() ? 200 : serving::HttpStatusFor(status.code()), seconds);
     done->Finish(ToGrpc(status));
   };
   auto request = FromProto(*req);
   if (!request.ok()) return finish(request.status());
+  auto prepared = serving::PrepareInfer(entry, std::move(request).value());
+  if (!prepared.ok()) return finish(prepared.status());
   bool raw = req->raw_input_contents_size() > 0;
-  bool inline_ok = Inline(entry, *request) || !entry.executor;
+  // The HTTP route's default thresholds (serving/predict_call.h).
+  bool inline_ok =
+      serving::RunsInline(entry, serving::InlineCostRows(prepared->method, prepared->rows)) ||
+      !entry.executor;
   // The model's timeout, or the client's own deadline when that is earlier:
   // there is no use predicting for a caller that has given up.
-  DeadlineClock::time_point deadline = server::RequestDeadline(entry, t0);
+  DeadlineClock::time_point deadline = serving::RequestDeadline(entry, t0);
   auto client_left = ctx->deadline() - std::chrono::system_clock::now();
   if (client_left < std::chrono::hours(24 * 365)) {
     deadline = std::min(deadline,
                         t0 + std::chrono::duration_cast<DeadlineClock::duration>(client_left));
   }
-  auto work = [&entry, raw, res, finish, deadline,
-               request = std::move(request).value()]() mutable {
-    auto resp = Infer(entry, std::move(request), deadline);
+  auto work = [&entry, raw, res, finish, deadline, prepared = std::move(prepared).value()]() {
+    auto resp = serving::RunInfer(entry, prepared, deadline);
     if (resp.ok()) ToProto(*resp, raw, res);
     finish(resp.status());
   };
-  if (inline_ok) return work();
-  // The executor answers; the catalog (and so `entry`) lives as long as the call.
-  done->KeepAlive(std::move(target.catalog));
-  auto task = std::make_shared<decltype(work)>(std::move(work));
-  if (!entry.executor->Submit([task] { (*task)(); })) {
-    finish(UnavailableError("model " + entry.name +
-                            " is overloaded: its request queue is full; retry later"));
-  }
+  // Off this thread (executor, or a containerConcurrency slot freed later), the catalog (and so
+  // `entry`) must live as long as the call.
+  if (!inline_ok || entry.limiter) done->KeepAlive(std::move(target.catalog));
+  serving::Dispatch(entry, inline_ok, std::move(work), finish);
 }
 
 }  // namespace ferry::grpc

@@ -24,7 +24,7 @@ class Completion {
   virtual ~Completion() = default;
   virtual void Finish(::grpc::Status status) = 0;
   // Kept until the call is over (the catalog an executor task refers to).
-  virtual void KeepAlive(std::shared_ptr<const server::ModelCatalog> catalog) = 0;
+  virtual void KeepAlive(std::shared_ptr<const serving::ModelCatalog> catalog) = 0;
 };
 
 class InferenceService final {

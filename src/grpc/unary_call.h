@@ -151,7 +151,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
     if (--queue->deferred == 0) queue->settled.notify_all();
   }
 
-  void KeepAlive(std::shared_ptr<const server::ModelCatalog> catalog) override {
+  void KeepAlive(std::shared_ptr<const serving::ModelCatalog> catalog) override {
     keep_alive_ = std::move(catalog);
   }
 
@@ -168,7 +168,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
   Method method_;
   Queue* queue_;
   std::atomic<bool> finishing_{false};  // the next completion is Finish's
-  std::shared_ptr<const server::ModelCatalog> keep_alive_;
+  std::shared_ptr<const serving::ModelCatalog> keep_alive_;
   ::grpc::ServerContext ctx_;
   // The request and response, parsed and built in an arena whose first block
   // is part of this object: a one-row call's messages cost no malloc/free.

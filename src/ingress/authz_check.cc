@@ -5,7 +5,7 @@
 #include "common/constant_time.h"
 #include "common/strings.h"
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
+#include "serving/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -35,7 +35,7 @@ bool IsInternalHost(std::string_view host) {
 
 // The request the listener would see: an absolute-form target (as a client
 // going through HTTP_PROXY sends it) plus the Host header clients add.
-StatusOr<server::HttpRequest> BuildRequest(const AuthzCheckRequest& in, uint16_t port) {
+StatusOr<http::HttpRequest> BuildRequest(const AuthzCheckRequest& in, uint16_t port) {
   std::string_view url = in.url;
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos || url.substr(0, scheme) != "http" ||
@@ -44,11 +44,11 @@ StatusOr<server::HttpRequest> BuildRequest(const AuthzCheckRequest& in, uint16_t
                                 "` is not an http:// URL; give the InferenceService URL, e.g. "
                                 "http://NAME.NS.example.com/v2/models/NAME/infer");
   }
-  server::HttpRequest req;
+  http::HttpRequest req;
   req.method = in.method.empty() ? "GET" : in.method;
   req.target = in.url;
   if (url.find('/', scheme + 3) == std::string_view::npos) req.target += "/";
-  server::SplitTarget(req.target, &req.path, &req.query);
+  http::SplitTarget(req.target, &req.path, &req.query);
   std::string_view rest = std::string_view(req.target).substr(scheme + 3);
   std::string authority(rest.substr(0, rest.find('/')));
   req.headers.emplace_back("host", authority);
@@ -198,7 +198,7 @@ AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& in, bool is_internal, b
                                 const GatewayOutcome& out, const std::vector<GatewayStep>& steps) {
   AuthzCheckResult r;
   r.gateway = is_internal ? "internal" : "external";
-  server::HttpResponse resp;
+  http::HttpResponse resp;
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
       resp = DenialResponse(out.denial);
@@ -265,8 +265,8 @@ namespace {
 // must answer first.
 class AuthzParked : public PipelineCall {
  public:
-  AuthzParked(AuthzCheckRequest in, server::HttpRequest request, const IngressHandler* gateway,
-              bool is_internal, server::Responder responder)
+  AuthzParked(AuthzCheckRequest in, http::HttpRequest request, const IngressHandler* gateway,
+              bool is_internal, http::Responder responder)
       : in_(std::move(in)),
         request_(std::move(request)),
         gateway_(gateway),
@@ -281,25 +281,25 @@ class AuthzParked : public PipelineCall {
   void Finish(GatewayOutcome& out) override {
     AuthzCheckResult r =
         ExplainOutcome(in_, is_internal_, progress.view.policies != nullptr, out, steps);
-    responder_.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
+    responder_.Send(http::HttpResponse::Json(200, AuthzCheckResultJson(r)));
   }
   void Abandon(const Status& why) override {
-    responder_.Send(server::HttpResponse::Json(server::HttpStatusFor(why.code()),
+    responder_.Send(http::HttpResponse::Json(serving::HttpStatusFor(why.code()),
                                                protocol::WriteJsonError(why.message())));
   }
 
  private:
   AuthzCheckRequest in_;
-  server::HttpRequest request_;
+  http::HttpRequest request_;
   const IngressHandler* gateway_;
   bool is_internal_;
-  server::Responder responder_;
+  http::Responder responder_;
 };
 
 }  // namespace
 
 void CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
-                const IngressHandler& internal, server::Responder responder) {
+                const IngressHandler& internal, http::Responder responder) {
   std::string_view url = in.url;
   size_t scheme = url.find("://");
   std::string_view authority = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
@@ -315,7 +315,7 @@ void CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
     r.status = 400;
     r.body = req.status().message();
     r.explanation.push_back("ERROR: " + r.body);
-    return responder.Send(server::HttpResponse::Json(200, AuthzCheckResultJson(r)));
+    return responder.Send(http::HttpResponse::Json(200, AuthzCheckResultJson(r)));
   }
   auto call = std::make_shared<AuthzParked>(in, std::move(*req), &gw, is_internal, responder);
   GatewayOutcome out =
@@ -327,15 +327,15 @@ void CheckAuthz(const AuthzCheckRequest& in, const IngressHandler& external,
   call->Finish(out);
 }
 
-void AuthzCheckHandler::Handle(server::HttpRequest& req, server::Responder responder) {
+void AuthzCheckHandler::Handle(http::HttpRequest& req, http::Responder responder) {
   if (req.path != kAuthzCheckPath) return next_->Handle(req, std::move(responder));
   if (!authorize_) {
-    return responder.Send(server::HttpResponse::Json(
+    return responder.Send(http::HttpResponse::Json(
         403, protocol::WriteJsonError("authz check is not enabled on this listener")));
   }
   if (auto refused = authorize_(req)) return responder.Send(std::move(*refused));
   if (req.method != "POST") {
-    server::HttpResponse r = server::HttpResponse::Json(
+    http::HttpResponse r = http::HttpResponse::Json(
         405, protocol::WriteJsonError("authz check: use POST with a JSON body"));
     r.headers.emplace_back("allow", "POST");
     return responder.Send(std::move(r));
@@ -343,7 +343,7 @@ void AuthzCheckHandler::Handle(server::HttpRequest& req, server::Responder respo
   auto parsed = ParseAuthzCheckRequest(req.body);
   if (!parsed.ok()) {
     return responder.Send(
-        server::HttpResponse::Json(400, protocol::WriteJsonError(parsed.status().message())));
+        http::HttpResponse::Json(400, protocol::WriteJsonError(parsed.status().message())));
   }
   CheckAuthz(*parsed, *external_, *internal_, std::move(responder));
 }

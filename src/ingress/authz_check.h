@@ -22,7 +22,7 @@
 
 #include "common/status.h"
 #include "ingress/ingress_handler.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::ingress {
 
@@ -62,7 +62,7 @@ std::string AuthzCheckResultJson(const AuthzCheckResult& result);
 // result through `responder` (maybe later, from the listener's thread). The
 // listener's port is used as destination.port (as for a real request).
 void CheckAuthz(const AuthzCheckRequest& request, const IngressHandler& external,
-                const IngressHandler& internal, server::Responder responder);
+                const IngressHandler& internal, http::Responder responder);
 
 // The result for a finished evaluation (`steps` recorded with explanations).
 AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& request, bool is_internal, bool has_policy,
@@ -73,23 +73,23 @@ AuthzCheckResult ExplainOutcome(const AuthzCheckRequest& request, bool is_intern
 // (the API server's RBAC: the non-resource URL /ferry/v1/authz/check, verb
 // post; the admin, and dashboard sessions through FrontHandler, have it);
 // every other request goes to `next` (the API).
-class AuthzCheckHandler : public server::HttpHandler {
+class AuthzCheckHandler : public http::HttpHandler {
  public:
   // The response refusing `request` (401/403), or nullopt when it may proceed.
   using RequestAuthorizer =
-      std::function<std::optional<server::HttpResponse>(server::HttpRequest& request)>;
+      std::function<std::optional<http::HttpResponse>(http::HttpRequest& request)>;
 
-  AuthzCheckHandler(server::HttpHandler* next, const IngressHandler* external,
+  AuthzCheckHandler(http::HttpHandler* next, const IngressHandler* external,
                     const IngressHandler* internal, RequestAuthorizer authorize)
       : next_(next),
         external_(external),
         internal_(internal),
         authorize_(std::move(authorize)) {}
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
  private:
-  server::HttpHandler* next_;
+  http::HttpHandler* next_;
   const IngressHandler* external_;
   const IngressHandler* internal_;
   RequestAuthorizer authorize_;

@@ -204,7 +204,7 @@ class PipelineTest : public ::testing::Test {
     route->name_space = "foo";
     route->name = "m";
     route->labels = {{"app", "m"}};
-    route->revisions.push_back({"m-00001", std::make_shared<server::ModelCatalog>(), 100});
+    route->revisions.push_back({"m-00001", std::make_shared<serving::ModelCatalog>(), 100});
     table->AddExternalHost("m.foo.example.com", route);
     table->AddInternalHost("m.foo.svc.cluster.local", route);
     snapshots_.SetRoutes(table);

@@ -34,7 +34,7 @@
 #include "common/status.h"
 #include "gateway/request.h"
 #include "ingress/parked_calls.h"
-#include "server/model_catalog.h"
+#include "serving/model_catalog.h"
 
 namespace ferry::ingress {
 
@@ -47,7 +47,7 @@ struct GrpcCall {
 };
 
 struct GrpcRoute {
-  std::shared_ptr<const server::ModelCatalog> catalog;        // set when allowed and routable
+  std::shared_ptr<const serving::ModelCatalog> catalog;       // set when allowed and routable
   Status status;                                              // otherwise why not
   std::vector<std::pair<std::string, std::string>> trailers;  // e.g. www-authenticate
 };

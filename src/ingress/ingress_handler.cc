@@ -2,7 +2,7 @@
 
 #include "gateway/engine.h"
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
+#include "serving/http_status.h"
 
 namespace ferry::ingress {
 namespace {
@@ -15,7 +15,7 @@ void Lower(std::string& s) {
   }
 }
 
-std::string_view RawHostWithPort(const server::HttpRequest& req) {
+std::string_view RawHostWithPort(const http::HttpRequest& req) {
   std::string_view t = req.target;
   size_t scheme = t.find("://");
   if (!t.empty() && t[0] != '/' && scheme != std::string_view::npos) {
@@ -26,7 +26,7 @@ std::string_view RawHostWithPort(const server::HttpRequest& req) {
 }
 
 // Path with query as sent (for absolute-form: from the first '/' after the authority).
-std::string_view PathAndQuery(const server::HttpRequest& req) {
+std::string_view PathAndQuery(const http::HttpRequest& req) {
   const char* begin = req.path.data();
   const char* end = req.target.data() + req.target.size();
   if (begin < req.target.data() || begin > end) return req.path;
@@ -36,7 +36,7 @@ std::string_view PathAndQuery(const server::HttpRequest& req) {
 // The parked form of an HTTP request: owns it until it is answered.
 class HttpParked : public PipelineCall {
  public:
-  HttpParked(IngressHandler* handler, server::HttpRequest request, server::Responder responder)
+  HttpParked(IngressHandler* handler, http::HttpRequest request, http::Responder responder)
       : handler_(handler), request_(std::move(request)), responder_(std::move(responder)) {}
 
   GatewayInput Input() const override { return handler_->InputFor(request_); }
@@ -47,19 +47,19 @@ class HttpParked : public PipelineCall {
   }
   void Abandon(const Status& why) override {
     responder_.Send(
-        server::HttpResponse::Json(server::HttpStatusFor(why.code()), ErrorBody(why.message())));
+        http::HttpResponse::Json(serving::HttpStatusFor(why.code()), ErrorBody(why.message())));
   }
 
  private:
   IngressHandler* handler_;
-  server::HttpRequest request_;
-  server::Responder responder_;
+  http::HttpRequest request_;
+  http::Responder responder_;
 };
 
 }  // namespace
 
-server::HttpResponse DenialResponse(const gateway::Decision& d) {
-  server::HttpResponse r;
+http::HttpResponse DenialResponse(const gateway::Decision& d) {
+  http::HttpResponse r;
   r.status = d.status;
   r.content_type = d.content_type;
   r.body = d.body;
@@ -74,8 +74,8 @@ server::HttpResponse DenialResponse(const gateway::Decision& d) {
   return r;
 }
 
-server::HttpResponse NoRouteResponse(std::string_view host, bool external) {
-  return server::HttpResponse::Json(
+http::HttpResponse NoRouteResponse(std::string_view host, bool external) {
+  return http::HttpResponse::Json(
       404, ErrorBody("no InferenceService has host `" + std::string(host) + "` on the " +
                      (external ? "external" : "cluster-local") +
                      " gateway. Use the host of its URL (kubectl get inferenceservice -A shows "
@@ -83,15 +83,15 @@ server::HttpResponse NoRouteResponse(std::string_view host, bool external) {
                      "the URL itself"));
 }
 
-server::HttpResponse NotReadyResponse(const controller::ServiceRoute& route) {
-  return server::HttpResponse::Json(
+http::HttpResponse NotReadyResponse(const controller::ServiceRoute& route) {
+  return http::HttpResponse::Json(
       503, ErrorBody("InferenceService " + route.name_space + "/" + route.name +
                      " has no ready revision: " + route.not_ready_reason +
                      " (kubectl describe inferenceservice " + route.name + " -n " +
                      route.name_space + ")"));
 }
 
-std::string RequestHost(const server::HttpRequest& request) {
+std::string RequestHost(const http::HttpRequest& request) {
   std::string host(RawHostWithPort(request));
   if (!host.empty() && host[0] == '[') {
     host = host.substr(0, host.find(']') + 1);
@@ -105,7 +105,7 @@ std::string RequestHost(const server::HttpRequest& request) {
 IngressHandler::IngressHandler(bool external, ParkedCalls* parked, server::ModelRouter* router)
     : external_(external), parked_(parked), router_(router) {}
 
-GatewayInput IngressHandler::InputFor(const server::HttpRequest& req) const {
+GatewayInput IngressHandler::InputFor(const http::HttpRequest& req) const {
   GatewayInput in;
   in.listener = external_ ? Listener::kExternal : Listener::kInternal;
   in.oauth2_routes = external_ && front_ != nullptr;
@@ -119,7 +119,7 @@ GatewayInput IngressHandler::InputFor(const server::HttpRequest& req) const {
   return in;
 }
 
-void IngressHandler::Handle(server::HttpRequest& req, server::Responder responder) {
+void IngressHandler::Handle(http::HttpRequest& req, http::Responder responder) {
   GatewayProgress progress;
   GatewayOutcome out = pipeline().Evaluate(InputFor(req), req.headers, progress);
   if (out.kind == GatewayOutcome::Kind::kPending) {
@@ -128,7 +128,7 @@ void IngressHandler::Handle(server::HttpRequest& req, server::Responder responde
   Dispatch(req, std::move(responder), out);
 }
 
-void IngressHandler::Park(server::HttpRequest& req, server::Responder responder,
+void IngressHandler::Park(http::HttpRequest& req, http::Responder responder,
                           GatewayProgress progress, gateway::PendingWork work) {
   auto call = std::make_shared<HttpParked>(this, std::move(req), responder);
   call->progress = std::move(progress);
@@ -140,7 +140,7 @@ void IngressHandler::Park(server::HttpRequest& req, server::Responder responder,
   });
 }
 
-void IngressHandler::Dispatch(server::HttpRequest& req, server::Responder responder,
+void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
                               GatewayOutcome& out) {
   switch (out.kind) {
     case GatewayOutcome::Kind::kDenied:
@@ -150,7 +150,7 @@ void IngressHandler::Dispatch(server::HttpRequest& req, server::Responder respon
     case GatewayOutcome::Kind::kNotReady:
       return responder.Send(NotReadyResponse(*out.route));
     case GatewayOutcome::Kind::kPending:
-      return responder.Send(server::HttpResponse::Json(500, ErrorBody("gateway: unexpected park")));
+      return responder.Send(http::HttpResponse::Json(500, ErrorBody("gateway: unexpected park")));
     case GatewayOutcome::Kind::kRouted:
       break;
   }
@@ -160,7 +160,7 @@ void IngressHandler::Dispatch(server::HttpRequest& req, server::Responder respon
     target.reserve(out.path.size() + out.query.size());
     target.append(out.path).append(out.query);
     req.target = std::move(target);
-    server::SplitTarget(req.target, &req.path, &req.query);
+    http::SplitTarget(req.target, &req.path, &req.query);
   }
   switch (out.destination) {
     case Destination::kOauth2:

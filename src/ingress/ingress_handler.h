@@ -29,12 +29,12 @@
 #include "ingress/gateway_pipeline.h"
 #include "ingress/oauth2_routes.h"
 #include "ingress/parked_calls.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 #include "server/model_router.h"
 
 namespace ferry::ingress {
 
-class IngressHandler : public server::HttpHandler {
+class IngressHandler : public http::HttpHandler {
  public:
   IngressHandler(bool external, ParkedCalls* parked, server::ModelRouter* router);
 
@@ -42,10 +42,10 @@ class IngressHandler : public server::HttpHandler {
   // Call before serving.
   void SetFrontRoutes(FrontRoutes* front) { front_ = front; }
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
   // The pipeline's view of `request` on this listener (views into it).
-  GatewayInput InputFor(const server::HttpRequest& request) const;
+  GatewayInput InputFor(const http::HttpRequest& request) const;
 
   const GatewayPipeline& pipeline() const { return parked_->pipeline(); }
   ParkedCalls* parked() const { return parked_; }
@@ -55,10 +55,10 @@ class IngressHandler : public server::HttpHandler {
   uint16_t listen_port() const { return listen_port_; }
 
   // Answers `outcome` for `request`: the denial, or the destination.
-  void Dispatch(server::HttpRequest& request, server::Responder responder, GatewayOutcome& outcome);
+  void Dispatch(http::HttpRequest& request, http::Responder responder, GatewayOutcome& outcome);
 
  private:
-  void Park(server::HttpRequest& request, server::Responder responder, GatewayProgress progress,
+  void Park(http::HttpRequest& request, http::Responder responder, GatewayProgress progress,
             gateway::PendingWork work);
 
   const bool external_;
@@ -70,12 +70,12 @@ class IngressHandler : public server::HttpHandler {
 
 // What the client gets for a denial / an unknown host / a route without a
 // ready revision.
-server::HttpResponse DenialResponse(const gateway::Decision& decision);
-server::HttpResponse NoRouteResponse(std::string_view host, bool external);
-server::HttpResponse NotReadyResponse(const controller::ServiceRoute& route);
+http::HttpResponse DenialResponse(const gateway::Decision& decision);
+http::HttpResponse NoRouteResponse(std::string_view host, bool external);
+http::HttpResponse NotReadyResponse(const controller::ServiceRoute& route);
 
 // Host of a request: the authority of an absolute-form target, else the Host
 // header; lower-cased, port removed.
-std::string RequestHost(const server::HttpRequest& request);
+std::string RequestHost(const http::HttpRequest& request);
 
 }  // namespace ferry::ingress

@@ -14,8 +14,8 @@
 namespace ferry::ingress {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // Value of cookie `name` in a Cookie header value.
 std::string_view CookieIn(std::string_view header, std::string_view name) {
@@ -91,6 +91,25 @@ struct Oauth2Proxy::Impl {
   // Immutable sessions shared with Check() callers: a check copies no session.
   mutable std::map<std::string, std::shared_ptr<const Session>, std::less<>> sessions;  // mu
   std::map<std::string, std::string> by_email;  // guarded by mu; SessionCookieFor
+  struct Minted {
+    std::string jwt;
+    std::chrono::system_clock::time_point expires;
+  };
+  std::map<std::string, Minted> user_tokens;  // guarded by mu; UserToken
+
+  // Dex's id_token claims; sub is the email (see the header).
+  StatusOr<std::string> SignFor(const std::string& email,
+                                std::chrono::system_clock::time_point now,
+                                std::chrono::system_clock::time_point expires) const {
+    auto secs = [](auto t) {
+      return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    };
+    nlohmann::json claims = {
+        {"iss", options.issuer}, {"sub", email},           {"aud", options.audience},
+        {"email", email},        {"email_verified", true}, {"name", email},
+        {"iat", secs(now)},      {"nbf", secs(now)},       {"exp", secs(expires)}};
+    return signer->Sign(claims);
+  }
 
   // Looks up (and drops if expired) the session `id`.
   std::shared_ptr<const Session> Find(std::string_view id) const {
@@ -110,15 +129,7 @@ struct Oauth2Proxy::Impl {
     auto expires = now + options.session_ttl;
     std::string jwt;
     if (signer != nullptr) {
-      auto secs = [](auto t) {
-        return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-      };
-      // Dex's id_token claims; sub is the email (see the header).
-      nlohmann::json claims = {
-          {"iss", options.issuer}, {"sub", email},           {"aud", options.audience},
-          {"email", email},        {"email_verified", true}, {"name", email},
-          {"iat", secs(now)},      {"nbf", secs(now)},       {"exp", secs(expires)}};
-      ASSIGN_OR_RETURN(jwt, signer->Sign(claims));
+      ASSIGN_OR_RETURN(jwt, SignFor(email, now, expires));
     }
     std::string id = web::RandomToken();
     std::lock_guard<std::mutex> lock(mu);
@@ -312,7 +323,7 @@ StatusOr<gateway::ExtAuthzResponse> Oauth2Proxy::Check(
   return r;
 }
 
-void Oauth2Proxy::HandleRoute(HttpRequest& req, server::Responder responder) {
+void Oauth2Proxy::HandleRoute(HttpRequest& req, http::Responder responder) {
   std::string_view p = req.path;
   Impl& impl = *impl_;
   std::string rd = SafeRedirect(web::FormField(req.query, "rd"));
@@ -369,6 +380,27 @@ std::string Oauth2Proxy::SessionCookieFor(const std::string& email) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->by_email[email] = *id;
   return std::string(kOauth2Cookie) + "=" + *id;
+}
+
+std::string Oauth2Proxy::UserToken(const std::string& email) {
+  if (impl_->signer == nullptr) return "";
+  auto now = std::chrono::system_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->user_tokens.find(email);
+    if (it != impl_->user_tokens.end() && it->second.expires > now + std::chrono::minutes(5)) {
+      return it->second.jwt;
+    }
+  }
+  auto expires = now + std::chrono::minutes(10);
+  auto jwt = impl_->SignFor(email, now, expires);
+  if (!jwt.ok()) return "";
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto it = impl_->user_tokens.begin(); it != impl_->user_tokens.end();) {
+    it = it->second.expires < now ? impl_->user_tokens.erase(it) : std::next(it);
+  }
+  impl_->user_tokens[email] = {*jwt, expires};
+  return *jwt;
 }
 
 }  // namespace ferry::ingress

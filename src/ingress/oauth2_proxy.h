@@ -31,7 +31,7 @@
 
 #include "common/status.h"
 #include "gateway/ext_authz.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::api {
 class TokenSigner;
@@ -73,15 +73,21 @@ class Oauth2Proxy : public gateway::ExtAuthzClient {
                                             const gateway::ExtAuthzCheckRequest& request) override;
 
   // Answers a request whose path starts with /oauth2/.
-  void HandleRoute(server::HttpRequest& request, server::Responder responder);
+  void HandleRoute(http::HttpRequest& request, http::Responder responder);
 
   // True (and the email) when the request carries a live session cookie.
-  bool SessionUser(const server::HttpRequest& request, std::string* email) const;
+  bool SessionUser(const http::HttpRequest& request, std::string* email) const;
 
   // "oauth2_proxy_kubeflow=<id>" of a live session for `email`, created (and
   // then reused) without a password: for callers that already authenticated
   // the user, such as the dashboard's Try-it. Empty when signing fails.
   std::string SessionCookieFor(const std::string& email);
+
+  // A short-lived (10 min) user token for `email` with the same claims as a
+  // session's JWT — what the dashboard's API calls carry as that user (the
+  // API authenticates it as an OIDC user token). Reused while it has more
+  // than 5 min left. Empty without a signer or when signing fails.
+  std::string UserToken(const std::string& email);
 
  private:
   struct Impl;

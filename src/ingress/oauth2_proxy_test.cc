@@ -18,10 +18,10 @@
 namespace ferry::ingress {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
-class Sink : public server::ResponseSink {
+class Sink : public http::ResponseSink {
  public:
   void Send(HttpResponse r) override { last = std::move(r); }
   void StartStream(HttpResponse r) override { last = std::move(r); }
@@ -34,10 +34,10 @@ class Sink : public server::ResponseSink {
 };
 
 // Records the request and answers with `name`.
-class Named : public server::HttpHandler {
+class Named : public http::HttpHandler {
  public:
   explicit Named(std::string name) : name_(std::move(name)) {}
-  void Handle(HttpRequest& r, server::Responder responder) override {
+  void Handle(HttpRequest& r, http::Responder responder) override {
     seen = r.path;
     responder.Send(HttpResponse::Text(200, name_));
   }
@@ -66,7 +66,7 @@ HttpRequest Request(std::string method, std::string target, std::string body = "
   HttpRequest req;
   req.method = std::move(method);
   req.target = std::move(target);
-  server::SplitTarget(req.target, &req.path, &req.query);
+  http::SplitTarget(req.target, &req.path, &req.query);
   req.body = std::move(body);
   req.headers = std::move(headers);
   req.remote_address = "127.0.0.1";
@@ -131,7 +131,7 @@ class Oauth2ProxyTest : public ::testing::Test {
 
   HttpResponse Route(HttpRequest req) {
     auto sink = std::make_shared<Sink>();
-    proxy_->HandleRoute(req, server::Responder(sink));
+    proxy_->HandleRoute(req, http::Responder(sink));
     return sink->last;
   }
 
@@ -278,7 +278,7 @@ TEST_F(Oauth2ProxyTest, MissingUsersFileIsCreatedWithTheDefaultUser) {
   EXPECT_TRUE(std::filesystem::exists(o.users_file));
   auto route = [&p](HttpRequest req) {
     auto sink = std::make_shared<Sink>();
-    p.HandleRoute(req, server::Responder(sink));
+    p.HandleRoute(req, http::Responder(sink));
     return sink->last;
   };
   EXPECT_EQ(PostForm(route, "username=user%40example.com&password=12341234&rd=%2F").status, 302);
@@ -446,7 +446,7 @@ TEST(FrontRoutesTest, ExternalListenerSplitsOauth2DashboardAndModelHosts) {
 
   auto call = [&](HttpRequest req) {
     auto sink = std::make_shared<Sink>();
-    external.Handle(req, server::Responder(sink));
+    external.Handle(req, http::Responder(sink));
     return sink->last;
   };
   auto is_model_route = [](const HttpResponse& r) {  // the route has no ready revision

@@ -4,19 +4,19 @@
 
 namespace ferry::ingress {
 
-void FrontRoutes::ServeOauth2(server::HttpRequest& req, server::Responder responder) {
+void FrontRoutes::ServeOauth2(http::HttpRequest& req, http::Responder responder) {
   proxy_->HandleRoute(req, std::move(responder));
 }
 
-void FrontRoutes::ServeDashboard(server::HttpRequest& req, server::Responder responder) {
+void FrontRoutes::ServeDashboard(http::HttpRequest& req, http::Responder responder) {
   if (proxy_->SessionUser(req, nullptr)) return dashboard_->Handle(req, std::move(responder));
   if (web::IsApiPath(req.path) || req.path.substr(0, 7) == "/ferry/") {
-    return responder.Send(server::HttpResponse::Json(
+    return responder.Send(http::HttpResponse::Json(
         401, R"j({"error":"Unauthorized: sign in at /oauth2/sign_in (the dashboard's login)"})j"));
   }
   std::string rd(req.path);
   if (!req.query.empty()) rd += "?" + std::string(req.query);
-  server::HttpResponse r = server::HttpResponse::Text(302, "sign in first: /oauth2/sign_in\n");
+  http::HttpResponse r = http::HttpResponse::Text(302, "sign in first: /oauth2/sign_in\n");
   r.headers.emplace_back("Location", "/oauth2/sign_in?rd=" + web::UrlEncode(rd));
   r.headers.emplace_back("Cache-Control", "no-store");
   responder.Send(std::move(r));

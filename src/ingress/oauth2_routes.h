@@ -19,7 +19,7 @@
 #pragma once
 
 #include "ingress/oauth2_proxy.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::ingress {
 
@@ -29,15 +29,15 @@ class FrontRoutes {
 
   // Serves the dashboard on other hosts; call before serving. Without one
   // (profile none) unknown hosts reach the gateway, which answers 404.
-  void SetDashboard(server::HttpHandler* dashboard) { dashboard_ = dashboard; }
+  void SetDashboard(http::HttpHandler* dashboard) { dashboard_ = dashboard; }
   bool has_dashboard() const { return dashboard_ != nullptr; }
 
-  void ServeOauth2(server::HttpRequest& request, server::Responder responder);
-  void ServeDashboard(server::HttpRequest& request, server::Responder responder);
+  void ServeOauth2(http::HttpRequest& request, http::Responder responder);
+  void ServeDashboard(http::HttpRequest& request, http::Responder responder);
 
  private:
   Oauth2Proxy* proxy_;
-  server::HttpHandler* dashboard_ = nullptr;
+  http::HttpHandler* dashboard_ = nullptr;
 };
 
 }  // namespace ferry::ingress

@@ -1,8 +1,14 @@
 // The objects `ferry up` makes sure exist at every start, as a Kubeflow
 // cluster would have them: namespaces, the two gateway Services, Knative's
-// config-domain, Ferry's ClusterServingRuntime and — with the kubeflow
-// profile — Kubeflow's default Istio policies and mesh config. Objects a user
-// has changed are left alone (created only when missing).
+// config-domain, Ferry's ClusterServingRuntime, the ClusterRole that lets
+// viewers of an InferenceService read its log subresource, Kubeflow's pinned
+// ClusterRoles (kubeflow-admin/edit/view and the roles aggregated into them,
+// deploy/kubeflow-1.9.1) and — with the kubeflow profile — Kubeflow's default
+// Istio policies and mesh config. Objects a user has changed are left alone
+// (created only when missing). What a Kubeflow install puts in place with
+// `kubectl apply` carries kubectl's last-applied-configuration annotation,
+// so applying the same objects again (the tutorial's ap.yaml) is a normal
+// three-way apply without kubectl's missing-annotation warning.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 #include "main/serve_command.h"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -9,15 +10,13 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
 #include "common/cpu_limit.h"
 #include "grpc/grpc_server.h"
+#include "http/http_server.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
 #include "runtime/batching_model.h"
 #include "runtime/loader.h"
-#include "server/http_server.h"
 #include "server/model_router.h"
 #include "storage/storage_initializer.h"
 
@@ -28,58 +27,74 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
       "serve", "Serve one model directory over KServe V1, V2 (Open Inference Protocol) and MLflow");
   serve->add_option("--model_name,--model-name", f->model_name, "Name the model is served under")
       ->capture_default_str();
-  serve->add_option("--model_dir,--model-dir", f->model_dir,
-                    "Model directory (MLflow model, model.joblib/.pkl, model.bst/.json/.ubj) or file")
+  serve
+      ->add_option(
+          "--model_dir,--model-dir", f->model_dir,
+          "Model directory (MLflow model, model.joblib/.pkl, model.bst/.json/.ubj) or file")
       ->capture_default_str();
   serve->add_option("--http_port,--http-port", f->http_port, "HTTP port (0 = pick a free one)")
       ->capture_default_str();
-  serve->add_option("--grpc_port,--grpc-port", f->grpc_port,
-                    "V2 gRPC port (0 = off; if not given and busy, gRPC is skipped with a warning)")
+  serve
+      ->add_option("--grpc_port,--grpc-port", f->grpc_port,
+                   "V2 gRPC port (0 = off; if not given and busy, gRPC is skipped with a warning)")
       ->capture_default_str()
       ->each([f](const std::string&) { f->grpc_port_explicit = true; });
   serve->add_option("--bind", f->bind, "Address to listen on")->capture_default_str();
-  serve->add_option("--workers", f->workers,
-                    "I/O threads (0 = one per CPU the container may use: the cgroup CPU limit)")
+  serve
+      ->add_option("--workers", f->workers,
+                   "I/O threads (0 = one per CPU the container may use: the cgroup CPU limit)")
       ->capture_default_str();
-  serve->add_option("--predict_threads,--predict-threads", f->predict_threads,
-                    "Threads for slow predicts (0 = one per CPU the container may use)")
+  serve
+      ->add_option("--predict_threads,--predict-threads", f->predict_threads,
+                   "Threads for slow predicts (0 = one per CPU the container may use)")
       ->capture_default_str();
-  serve->add_option("--max_body_bytes,--max-body-bytes", f->max_body_bytes,
-                    "Largest request body accepted (413 above)")
+  serve
+      ->add_option("--max_body_bytes,--max-body-bytes", f->max_body_bytes,
+                   "Largest request body accepted (413 above)")
       ->capture_default_str();
-  serve->add_option("--max_header_bytes,--max-header-bytes", f->max_header_bytes,
-                    "Largest request head accepted (431 above)")
+  serve
+      ->add_option("--max_header_bytes,--max-header-bytes", f->max_header_bytes,
+                   "Largest request head accepted (431 above)")
       ->capture_default_str();
-  serve->add_option("--max_header_count,--max-header-count", f->max_header_count,
-                    "Most header fields per request (431 above)")
+  serve
+      ->add_option("--max_header_count,--max-header-count", f->max_header_count,
+                   "Most header fields per request (431 above)")
       ->capture_default_str();
-  serve->add_option("--request_timeout_ms,--request-timeout-ms", f->request_timeout_ms,
-                    "Time to receive a whole request once it starts (408 after; slowloris defence)")
+  serve
+      ->add_option("--request_timeout_ms,--request-timeout-ms", f->request_timeout_ms,
+                   "Time to receive a whole request once it starts (408 after; slowloris defence)")
       ->capture_default_str();
-  serve->add_option("--predict_timeout_seconds,--predict-timeout-seconds",
-                    f->predict_timeout_seconds,
-                    "Time a request may take from arrival to answer: past it the predict is "
-                    "stopped and the request answered 504 (0 = no limit)")
+  serve
+      ->add_option("--predict_timeout_seconds,--predict-timeout-seconds",
+                   f->predict_timeout_seconds,
+                   "Time a request may take from arrival to answer: past it the predict is "
+                   "stopped and the request answered 504 (0 = no limit)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  serve->add_option("--idle_timeout_ms,--idle-timeout-ms", f->idle_timeout_ms,
-                    "Keep-alive idle time before a connection is closed")
+  serve
+      ->add_option("--idle_timeout_ms,--idle-timeout-ms", f->idle_timeout_ms,
+                   "Keep-alive idle time before a connection is closed")
       ->capture_default_str();
-  serve->add_option("--max_connections,--max-connections", f->max_connections,
-                    "Open connections beyond this are closed at accept")
+  serve
+      ->add_option("--max_connections,--max-connections", f->max_connections,
+                   "Open connections beyond this are closed at accept")
       ->capture_default_str();
-  serve->add_option("--access_log_rate,--access-log-rate", f->access_log_per_second,
-                    "Access-log lines per second (0 = off, -1 = unlimited)")
+  serve
+      ->add_option("--access_log_rate,--access-log-rate", f->access_log_per_second,
+                   "Access-log lines per second (0 = off, -1 = unlimited)")
       ->capture_default_str();
-  serve->add_option("--drain_seconds,--drain-seconds", f->drain_seconds,
-                    "On SIGTERM, how long in-flight requests may take to finish")
+  serve
+      ->add_option("--drain_seconds,--drain-seconds", f->drain_seconds,
+                   "On SIGTERM, how long in-flight requests may take to finish")
       ->capture_default_str();
-  serve->add_option("--max_batch_size,--max-batch-size", f->max_batch_size,
-                    "Dynamic batching: merge concurrent compatible requests into one predict of up "
-                    "to N rows (0 or 1 = off)")
+  serve
+      ->add_option("--max_batch_size,--max-batch-size", f->max_batch_size,
+                   "Dynamic batching: merge concurrent compatible requests into one predict of up "
+                   "to N rows (0 or 1 = off)")
       ->capture_default_str();
-  serve->add_option("--max_batch_delay_ms,--max-batch-delay-ms", f->max_batch_delay_ms,
-                    "Dynamic batching: longest a request waits for others to join its batch")
+  serve
+      ->add_option("--max_batch_delay_ms,--max-batch-delay-ms", f->max_batch_delay_ms,
+                   "Dynamic batching: longest a request waits for others to join its batch")
       ->capture_default_str();
 }
 
@@ -118,7 +133,8 @@ void LogKServeEnv() {
   const char* service = std::getenv("K_SERVICE");
   const char* protocol = std::getenv("PROTOCOL_VERSION");
   if (service == nullptr && protocol == nullptr) return;
-  std::fprintf(stderr, "ferry serve: KServe pod (K_SERVICE=%s, PROTOCOL_VERSION=%s); serving V1, "
+  std::fprintf(stderr,
+               "ferry serve: KServe pod (K_SERVICE=%s, PROTOCOL_VERSION=%s); serving V1, "
                "V2 and MLflow REST on every port\n",
                service ? service : "-", protocol ? protocol : "-");
 }
@@ -129,8 +145,7 @@ void LogKServeEnv() {
 // the implicit default (8081) is skipped with a warning instead, so several
 // local `ferry serve`s can run side by side. Null when gRPC is off.
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
-                                                      const server::ModelRouter& router,
-                                                      int cpus) {
+                                                      const server::ModelRouter& router, int cpus) {
   if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
   grpc::GrpcServerOptions opts;
   opts.bind_address = flags.bind;
@@ -157,13 +172,78 @@ int EnableBatching(const ServeFlags& flags, runtime::ServedModel* served, int cp
   o.max_delay = std::chrono::microseconds(
       static_cast<int64_t>(std::max(0.0, flags.max_batch_delay_ms) * 1000));
   int threads = runtime::EnableBatching(served, o);
-  std::fprintf(stderr, "ferry serve: dynamic batching on: up to %d rows per predict, %.3g ms delay\n",
+  std::fprintf(stderr,
+               "ferry serve: dynamic batching on: up to %d rows per predict, %.3g ms delay\n",
                flags.max_batch_size, flags.max_batch_delay_ms);
   return threads;
 }
 
+// The HTTP listener of `ferry serve`, started (live before the model loads: KServe's liveness).
+StatusOr<std::unique_ptr<http::HttpServer>> StartHttp(const ServeFlags& flags,
+                                                      http::HttpHandler* handler, int io_threads) {
+  http::HttpServerOptions http;
+  http.bind_address = flags.bind;
+  http.port = static_cast<uint16_t>(PortFromEnv(flags.http_port));
+  http.io_threads = io_threads;
+  http.max_body_bytes = flags.max_body_bytes;
+  http.max_header_bytes = flags.max_header_bytes;
+  http.max_header_count = flags.max_header_count;
+  http.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
+  http.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
+  http.max_connections = flags.max_connections;
+  ASSIGN_OR_RETURN(auto listener, http::HttpServer::Create(http, handler));
+  listener->Start();
+  return listener;
+}
+
+// Fetches STORAGE_URI when the model directory is empty, loads the model (with the batcher when
+// asked) and returns the ready entry to publish, counted under `counters`.
+StatusOr<std::shared_ptr<serving::ModelEntry>> LoadModel(const ServeFlags& flags,
+                                                         serving::Metrics::ModelCounters* counters,
+                                                         int cpus, int predict_threads) {
+  LogKServeEnv();
+  if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
+    return UnavailableError("cannot load model '" + flags.model_name +
+                            "': STORAGE_URI download failed (above)");
+  }
+  runtime::RuntimeRegistry registry = BuildRuntimeRegistry(predict_threads);
+  auto served = runtime::LoadModelDir(registry, flags.model_dir, flags.model_name);
+  if (!served.ok()) {
+    return Status(served.status().code(),
+                  "cannot load model '" + flags.model_name + "': " + served.status().message());
+  }
+  for (const auto& w : (*served)->warnings) {
+    std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
+  }
+  int batch_threads = EnableBatching(flags, served->get(), cpus);
+  // A new entry (entries are immutable once in a catalog).
+  auto ready = std::make_shared<serving::ModelEntry>();
+  ready->name = flags.model_name;
+  ready->timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
+  ready->counters = counters;
+  ready->served = std::shared_ptr<const runtime::ServedModel>(std::move(served).value());
+  // Batching callers block until their batch is done: the pool bounds the batch.
+  ready->executor =
+      std::make_shared<serving::Executor>(std::max(predict_threads, batch_threads), 1024);
+  ready->state = serving::ModelEntry::State::kReady;
+  ready->counters->load_seconds = ready->served->load_seconds;
+  ready->counters->loaded = 1;
+  return ready;
+}
+
+// A catalog of the one model `entry`.
+std::shared_ptr<const serving::ModelCatalog> CatalogOf(std::shared_ptr<serving::ModelEntry> entry) {
+  auto catalog = std::make_shared<serving::ModelCatalog>();
+  catalog->models.push_back(std::move(entry));
+  return catalog;
+}
+
 }  // namespace
 
+// Steps: thread counts → router with a loading placeholder → HTTP listener (live) → model load →
+// ready catalog → gRPC listener (its open port is the readiness signal) → wait for a signal →
+// drain both listeners within one grace period (reverse of their start).
 int RunServe(const ServeFlags& flags) {
   sigset_t signals = BlockShutdownSignals();
   auto t0 = std::chrono::steady_clock::now();
@@ -174,73 +254,31 @@ int RunServe(const ServeFlags& flags) {
   std::fprintf(stderr, "ferry serve: %s: %d I/O threads, %d predict threads\n",
                cpus.Describe().c_str(), io_threads, predict_threads);
 
-  server::Metrics metrics;
+  serving::Metrics metrics;
   server::AccessLog access_log(flags.access_log_per_second);
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
   server::ModelRouter router(router_opts, &metrics, &access_log);
+  auto loading = std::make_shared<serving::ModelEntry>();
+  loading->name = flags.model_name;
+  loading->counters = metrics.Register(flags.model_name);
+  router.SetCatalog(CatalogOf(loading));
 
-  auto entry = std::make_shared<server::ModelEntry>();
-  entry->name = flags.model_name;
-  entry->counters = metrics.Register(flags.model_name);
-  auto catalog = std::make_shared<server::ModelCatalog>();
-  catalog->models.push_back(entry);
-  router.SetCatalog(catalog);
-
-  server::HttpServerOptions http;
-  http.bind_address = flags.bind;
-  http.port = static_cast<uint16_t>(PortFromEnv(flags.http_port));
-  http.io_threads = io_threads;
-  http.max_body_bytes = flags.max_body_bytes;
-  http.max_header_bytes = flags.max_header_bytes;
-  http.max_header_count = flags.max_header_count;
-  http.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
-  http.idle_timeout = std::chrono::milliseconds(flags.idle_timeout_ms);
-  http.max_connections = flags.max_connections;
-  auto listener = server::HttpServer::Create(http, &router);
+  auto listener = StartHttp(flags, &router, io_threads);
   if (!listener.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", listener.status().message().c_str());
     return 1;
   }
-  (*listener)->Start();
-  std::fprintf(stderr, "ferry serve: listening on http://%s:%u (live; loading model '%s' from %s)\n",
-               flags.bind.c_str(), (*listener)->port(), flags.model_name.c_str(),
-               flags.model_dir.c_str());
-
-  LogKServeEnv();
-  if (FetchStorageUriIfEmpty(flags.model_dir) != 0) {
-    std::fprintf(stderr,
-                 "ferry serve: cannot load model '%s': STORAGE_URI download failed (above)\n",
-                 flags.model_name.c_str());
+  std::fprintf(
+      stderr, "ferry serve: listening on http://%s:%u (live; loading model '%s' from %s)\n",
+      flags.bind.c_str(), (*listener)->port(), flags.model_name.c_str(), flags.model_dir.c_str());
+  auto ready = LoadModel(flags, loading->counters, cpus.cpus, predict_threads);
+  if (!ready.ok()) {
+    std::fprintf(stderr, "ferry serve: %s\n", ready.status().message().c_str());
     (*listener)->Drain(std::chrono::milliseconds(0));
     return 1;
   }
-  runtime::RuntimeRegistry registry = BuildRuntimeRegistry(predict_threads);
-  auto served = runtime::LoadModelDir(registry, flags.model_dir, flags.model_name);
-  if (!served.ok()) {
-    std::fprintf(stderr, "ferry serve: cannot load model '%s': %s\n", flags.model_name.c_str(),
-                 served.status().message().c_str());
-    (*listener)->Drain(std::chrono::milliseconds(0));
-    return 1;
-  }
-  for (const auto& w : (*served)->warnings) std::fprintf(stderr, "ferry serve: warning: %s\n", w.c_str());
-  int batch_threads = EnableBatching(flags, served->get(), cpus.cpus);
-  // Publish a new entry (entries are immutable once in a catalog).
-  auto ready = std::make_shared<server::ModelEntry>();
-  ready->name = flags.model_name;
-  ready->timeout = std::chrono::milliseconds(
-      static_cast<int64_t>(std::llround(flags.predict_timeout_seconds * 1000)));
-  ready->counters = entry->counters;
-  ready->served = std::shared_ptr<const runtime::ServedModel>(std::move(served).value());
-  // Batching callers block until their batch is done: the pool bounds the batch.
-  ready->executor =
-      std::make_shared<server::Executor>(std::max(predict_threads, batch_threads), 1024);
-  ready->state = server::ModelEntry::State::kReady;
-  ready->counters->load_seconds = ready->served->load_seconds;
-  ready->counters->loaded = 1;
-  auto ready_catalog = std::make_shared<server::ModelCatalog>();
-  ready_catalog->models.push_back(ready);
-  router.SetCatalog(ready_catalog);
+  router.SetCatalog(CatalogOf(*ready));
   // The gRPC port opens only now, with the model loaded: an open port is the
   // readiness signal where only that port can be probed (KServe's ferry-grpc
   // runtime: Knative probes the one declared h2c port over TCP).
@@ -254,9 +292,10 @@ int RunServe(const ServeFlags& flags) {
     std::fprintf(stderr, "ferry serve: gRPC (inference.GRPCInferenceService) on %s:%d\n",
                  flags.bind.c_str(), (*grpc_server)->port());
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "ferry serve: model '%s' ready in %.1f ms: %s\n", flags.model_name.c_str(), ms,
-               ready->served->source.c_str());
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "ferry serve: model '%s' ready in %.1f ms: %s\n", flags.model_name.c_str(),
+               ms, (*ready)->served->source.c_str());
 
   int sig = 0;
   sigwait(&signals, &sig);

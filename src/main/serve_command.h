@@ -22,7 +22,7 @@ struct ServeFlags {
   int workers = 0;          // I/O threads; 0 = one per core
   int predict_threads = 0;  // per-model executor threads; 0 = one per core
   size_t max_body_bytes = 64 * 1024 * 1024;
-  // Listener limits (server/http_server.h); defaults as HttpServerOptions.
+  // Listener limits (http/http_server.h); defaults as HttpServerOptions.
   size_t max_header_bytes = 16 * 1024;
   size_t max_header_count = 100;
   int request_timeout_ms = 30000;

@@ -83,4 +83,15 @@ std::string WriteV1Predictions(const Tensor& prediction) {
   return out;
 }
 
+std::string WriteV1Explanations(const Tensor& prediction, const Tensor& explanations) {
+  std::string out;
+  out.reserve(48 + (prediction.raw.size() + explanations.raw.size()) * 3);
+  out.append("{\"predictions\":");
+  AppendNestedData(&out, prediction);
+  out.append(",\"explanations\":");
+  AppendNestedData(&out, explanations);
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace ferry::protocol

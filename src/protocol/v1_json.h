@@ -31,4 +31,9 @@ std::string V2BodyOnV1Message(std::string_view model_name);
 // {"predictions": [...]}: [N] → flat list, [N, k] → list of rows; NaN → null.
 std::string WriteV1Predictions(const Tensor& prediction);
 
+// The `:explain` answer, KServe V1's documented shape:
+// {"predictions": [...], "explanations": [...]}, one explanation per instance
+// (a nested list in the contributions tensor's layout).
+std::string WriteV1Explanations(const Tensor& prediction, const Tensor& explanations);
+
 }  // namespace ferry::protocol

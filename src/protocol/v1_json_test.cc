@@ -118,5 +118,15 @@ TEST(WriteV1Predictions, Shapes) {
             R"({"predictions":[[[1,2],[3,4]],[[5,6],[7,8]]]})");
 }
 
+TEST(WriteV1Explanations, OneExplanationPerInstanceBesideThePredictions) {
+  EXPECT_EQ(WriteV1Explanations(Tensor::FromInt64s({0, 1}, {2}),
+                                Tensor::FromDoubles({0.5, -0.25, 1, 2, 0.125, -1}, {2, 3})),
+            R"({"predictions":[0,1],"explanations":[[0.5,-0.25,1.0],[2.0,0.125,-1.0]]})");
+  // Multi-class: [instances, classes, features + 1].
+  EXPECT_EQ(WriteV1Explanations(Tensor::FromInt64s({2}, {1}),
+                                Tensor::FromDoubles({1, 2, 3, 4}, {1, 2, 2})),
+            R"({"predictions":[2],"explanations":[[[1.0,2.0],[3.0,4.0]]]})");
+}
+
 }  // namespace
 }  // namespace ferry::protocol

@@ -127,7 +127,8 @@ StatusOr<PredictMethod> ChooseMethod(const MlModel& mm, const ModelInfo& info,
     return PredictMethod::kPredict;
   }
   const std::optional<PredictMethod> m = ParsePredictMethod(fn);
-  if (!m.has_value()) {
+  // "contributions" is Ferry's own method, not an estimator's predict_fn.
+  if (!m.has_value() || *m == PredictMethod::kContributions) {
     return UnimplementedError(origin + " sets predict_fn: " + fn +
                               ", which Ferry does not support; supported: predict, "
                               "predict_proba, predict_log_proba, decision_function");

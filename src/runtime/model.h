@@ -21,12 +21,16 @@
 namespace ferry::runtime {
 
 // The estimator method a request runs (MLflow's `predict_fn`, MLServer's
-// requested output names).
+// requested output names). kContributions is Ferry's own: exact per-feature
+// contributions to the model's raw output (TreeSHAP for tree models, coef·x
+// for linear models; docs/explanations.md), asked as the V2 output
+// "contributions" or through V1 `:explain`.
 enum class PredictMethod {
   kPredict,
   kPredictProba,
   kPredictLogProba,
   kDecisionFunction,
+  kContributions,
 };
 std::string_view PredictMethodName(PredictMethod m);  // "predict_proba" ...
 std::optional<PredictMethod> ParsePredictMethod(std::string_view name);
@@ -50,6 +54,9 @@ struct ModelInfo {
   bool tensor_io = false;
   std::vector<protocol::TensorSpec> tensor_inputs;
   std::vector<protocol::TensorSpec> tensor_outputs;
+  // Why kContributions is missing from `methods` when the reason is specific
+  // to this model (e.g. "its trees use categorical splits"); empty otherwise.
+  std::string contributions_refusal;
 };
 
 class Model {
@@ -59,10 +66,13 @@ class Model {
   virtual const ModelInfo& info() const = 0;
 
   // Runs `method` on x. Returns a tensor shaped [rows] (labels, regression
-  // values) or [rows, k] (probabilities, decision values); the name is left
-  // empty for the server to fill in. Errors: InvalidArgument for inputs the
-  // model cannot take (wrong feature count, strings where numbers are
-  // needed), Unimplemented for a method the model lacks.
+  // values) or [rows, k] (probabilities, decision values); kContributions
+  // returns FP64 [rows, n_features + 1] for a single raw output, or
+  // [rows, outputs, n_features + 1] (one block per class or target), the
+  // bias last. The name is left empty for the server to fill in. Errors:
+  // InvalidArgument for inputs the model cannot take (wrong feature count,
+  // strings where numbers are needed), Unimplemented for a method the model
+  // lacks.
   virtual StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
                                              PredictMethod method) const = 0;
 
@@ -72,5 +82,12 @@ class Model {
   virtual StatusOr<std::vector<protocol::Tensor>> PredictTensors(
       const std::vector<protocol::Tensor>& inputs, PredictMethod method) const;
 };
+
+// True when `info` lists `m` (predict is always supported).
+bool SupportsMethod(const ModelInfo& info, PredictMethod m);
+
+// The refusal for a contributions request to a model that cannot explain:
+// Unimplemented, naming the model, why, and what Ferry can explain.
+Status ContributionsRefused(std::string_view model_name, const ModelInfo& info);
 
 }  // namespace ferry::runtime

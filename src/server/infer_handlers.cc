@@ -1,5 +1,4 @@
-// The predict paths of ModelRouter: V2 infer, V1 predict, MLflow invocations.
-#include <algorithm>
+// The predict paths of ModelRouter: V2 infer, V1 predict and explain, MLflow invocations.
 #include <charconv>
 #include <chrono>
 
@@ -8,51 +7,39 @@
 #include "protocol/v1_json.h"
 #include "protocol/v2_json.h"
 #include "server/frame_alignment.h"
-#include "server/http_status.h"
 #include "server/model_router.h"
-#include "server/predict_call.h"
 #include "server/router_call.h"
+#include "serving/dispatch.h"
+#include "serving/http_status.h"
+#include "serving/infer.h"
+#include "serving/predict_call.h"
 
 namespace ferry::server {
 
+using http::HttpRequest;
+using http::HttpResponse;
+
+using serving::HasMethod;
+using serving::HttpStatusFor;
+using serving::InlineCostRows;
+using serving::ModelCatalog;
+using serving::ModelEntry;
+using serving::RequestDeadline;
+using serving::RunsInline;
+using serving::TimedPredict;
+
 using protocol::Frame;
-using protocol::InferRequest;
 using protocol::Tensor;
 using runtime::PredictMethod;
 
-namespace {
-
-bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
-  for (auto x : info.methods) {
-    if (x == m) return true;
-  }
-  return m == PredictMethod::kPredict;
-}
-
-std::string MethodList(const runtime::ModelInfo& info) {
-  std::string out;
-  for (auto x : info.methods) {
-    if (!out.empty()) out += ", ";
-    out += runtime::PredictMethodName(x);
-  }
-  return out.empty() ? "predict" : out;
-}
-
-}  // namespace
-
+// Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
-  if (inline_ok || !m.executor) {
-    call->Reply(work());
-    return;
-  }
-  auto task = std::make_shared<std::decay_t<Work>>(std::forward<Work>(work));
-  bool queued = m.executor->Submit([call, task] { call->Reply((*task)()); });
-  if (!queued) {
-    call->Error(503, "model " + m.name + " is overloaded: its request queue is full; retry later");
-  }
+  serving::Dispatch(
+      m, inline_ok, [call, work = std::forward<Work>(work)]() mutable { call->Reply(work()); },
+      [call](const Status& refused) { call->Error(refused); });
 }
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
@@ -70,7 +57,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     json = body.substr(0, n);
     tail = body.substr(n);
   }
-  StatusOr<InferRequest> parsed = protocol::ParseV2Request(json, tail);
+  StatusOr<protocol::InferRequest> parsed = protocol::ParseV2Request(json, tail);
   if (!parsed.ok()) {
     const std::string& msg = parsed.status().message();
     // A V1 body on the V2 route: say which protocol and route to use.
@@ -79,99 +66,34 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     }
     return call->Error(400, msg);
   }
-  InferRequest request = std::move(parsed).value();
-
-  const runtime::ServedModel& served = *m.served;
-  PredictMethod method = served.default_method;
-  for (const auto& out : request.outputs) {
-    if (auto pm = runtime::ParsePredictMethod(out.name)) {
-      if (!HasMethod(served.model->info(), *pm)) {
-        return call->Error(400, "model " + m.name + " has no method " + out.name +
-                                    "; it supports: " + MethodList(served.model->info()));
-      }
-      method = *pm;
-    }
-  }
-  if (served.model->info().tensor_io) {
-    return InferTensors(call, m, std::move(request), method);
-  }
-  StatusOr<Frame> frame = protocol::RequestToFrame(request, served.metadata);
-  if (!frame.ok()) return call->Error(400, frame.status().message());
-  size_t rows = frame->rows;
-  Dispatch(call, m, rows,
-           [&m, method, request = std::move(request), frame = std::move(frame).value(),
-            deadline = RequestDeadline(m, req.received)]() mutable {
-             StatusOr<Tensor> pred = TimedPredict(m, frame, method, deadline);
-             if (!pred.ok()) {
-               return HttpResponse::Json(HttpStatusFor(pred.status().code()),
-                                         protocol::WriteJsonError(pred.status().message()));
-             }
-             const runtime::ServedModel& served = *m.served;
-             auto outputs = protocol::PredictionToOutputs(std::move(pred).value(),
-                                                          served.output_style, served.metadata);
-             if (!outputs.ok()) {
-               return HttpResponse::Json(HttpStatusFor(outputs.status().code()),
-                                         protocol::WriteJsonError(outputs.status().message()));
-             }
-             protocol::InferResponse resp;
-             resp.model_name = m.name;
-             resp.id = request.id ? *request.id : Uuid4();
-             resp.outputs = std::move(outputs).value();
-             // A requested method name becomes the output's name.
-             if (request.outputs.size() == 1 && resp.outputs.size() == 1 &&
-                 runtime::ParsePredictMethod(request.outputs[0].name)) {
-               resp.outputs[0].name = request.outputs[0].name;
-             }
-             if (served.output_style == protocol::OutputStyle::kMlserver) {
-               resp.parameters.Set("content_type", std::string("np"));
-             }
-             protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
-             HttpResponse r;
-             r.status = 200;
-             if (enc.json_size < enc.body.size()) {
-               r.content_type = "application/octet-stream";
-               r.headers.emplace_back("Inference-Header-Content-Length",
-                                      std::to_string(enc.json_size));
-             }
-             r.body = std::move(enc.body);
-             return r;
-           });
+  StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
+  if (!prepared.ok()) return call->Error(prepared.status());
+  size_t rows = InlineCostRows(prepared->method, prepared->rows);
+  Dispatch(
+      call, m, rows,
+      [&m, prepared = std::move(prepared).value(), deadline = RequestDeadline(m, req.received)]() {
+        StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, prepared, deadline);
+        if (!resp.ok()) {
+          return HttpResponse::Json(HttpStatusFor(resp.status().code()),
+                                    protocol::WriteJsonError(resp.status().message()));
+        }
+        protocol::V2Encoded enc = protocol::WriteV2Response(*resp, prepared.request);
+        HttpResponse r;
+        r.status = 200;
+        if (enc.json_size < enc.body.size()) {
+          r.content_type = "application/octet-stream";
+          r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
+        }
+        r.body = std::move(enc.body);
+        return r;
+      });
 }
 
-// Tensor-native models (PyTorch): the request's tensors go to the model as
-// they are; every output it returns (or those the request names) is answered.
-void ModelRouter::InferTensors(const std::shared_ptr<Call>& call, const ModelEntry& m,
-                               InferRequest request, PredictMethod method) {
-  size_t rows = 1;
-  if (!request.inputs.empty() && !request.inputs[0].shape.empty()) {
-    rows = static_cast<size_t>(std::max<int64_t>(request.inputs[0].shape[0], 0));
+void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
+  const runtime::ModelInfo& info = m.served->model->info();
+  if (explain && !HasMethod(info, PredictMethod::kContributions)) {
+    return call->Error(501, runtime::ContributionsRefused(m.name, info).message());
   }
-  Dispatch(call, m, rows,
-           [&m, method, request = std::move(request),
-            deadline = RequestDeadline(m, call->req.received)]() {
-             auto outputs = TimedPredictTensors(m, request, method, deadline);
-             if (!outputs.ok()) {
-               return HttpResponse::Json(HttpStatusFor(outputs.status().code()),
-                                         protocol::WriteJsonError(outputs.status().message()));
-             }
-             protocol::InferResponse resp;
-             resp.model_name = m.name;
-             resp.id = request.id ? *request.id : Uuid4();
-             resp.outputs = std::move(outputs).value();
-             protocol::V2Encoded enc = protocol::WriteV2Response(resp, request);
-             HttpResponse r;
-             r.status = 200;
-             if (enc.json_size < enc.body.size()) {
-               r.content_type = "application/octet-stream";
-               r.headers.emplace_back("Inference-Header-Content-Length",
-                                      std::to_string(enc.json_size));
-             }
-             r.body = std::move(enc.body);
-             return r;
-           });
-}
-
-void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m) {
   StatusOr<Frame> frame = protocol::ParseV1Request(call->req.body);
   if (!frame.ok()) {
     const std::string& msg = frame.status().message();
@@ -182,16 +104,22 @@ void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry&
   }
   StatusOr<Frame> aligned = AlignFrameToMetadata(std::move(frame).value(), m.served->metadata);
   if (!aligned.ok()) return call->Error(400, aligned.status().message());
-  size_t rows = aligned->rows;
+  size_t rows = explain ? InlineCostRows(PredictMethod::kContributions, aligned->rows)
+                        : aligned->rows;
   Dispatch(call, m, rows,
-           [&m, frame = std::move(aligned).value(),
+           [&m, explain, frame = std::move(aligned).value(),
             deadline = RequestDeadline(m, call->req.received)]() {
+    auto failed = [](const Status& s) {
+      return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
+    };
     StatusOr<Tensor> pred = TimedPredict(m, frame, m.served->default_method, deadline);
-    if (!pred.ok()) {
-      return HttpResponse::Json(HttpStatusFor(pred.status().code()),
-                                protocol::WriteJsonError(pred.status().message()));
-    }
-    return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    if (!pred.ok()) return failed(pred.status());
+    if (!explain) return HttpResponse::Json(200, protocol::WriteV1Predictions(*pred));
+    // :explain answers KServe's {"predictions", "explanations"}: the
+    // contributions of each instance (docs/explanations.md).
+    StatusOr<Tensor> phi = TimedPredict(m, frame, PredictMethod::kContributions, deadline);
+    if (!phi.ok()) return failed(phi.status());
+    return HttpResponse::Json(200, protocol::WriteV1Explanations(*pred, *phi));
   });
 }
 

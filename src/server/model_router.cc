@@ -3,10 +3,19 @@
 #include <chrono>
 
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
 #include "server/router_call.h"
+#include "serving/http_status.h"
 
 namespace ferry::server {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
+
+using serving::Metrics;
+using serving::ModelCatalog;
+using serving::ModelEntry;
+using serving::Protocol;
 
 using protocol::JsonEscape;
 
@@ -109,8 +118,8 @@ void ModelRouter::NotFoundRoute(const std::shared_ptr<Call>& call) {
                   ". This server answers: GET /v2, /v2/health/live, /v2/health/ready, "
                   "/v2/models/" + name + ", /v2/models/" + name + "/ready; POST /v2/models/" +
                   name + "/infer (Open Inference Protocol); GET /v1/models/" + name +
-                  "; POST /v1/models/" + name +
-                  ":predict (KServe V1); POST /invocations, GET /ping, /health, /version "
+                  "; POST /v1/models/" + name + ":predict, /v1/models/" + name +
+                  ":explain (KServe V1); POST /invocations, GET /ping, /health, /version "
                   "(MLflow); GET /metrics");
 }
 
@@ -261,13 +270,15 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
     }
     const ModelEntry* m = UsableModel(call, name, true);
     if (m == nullptr) return;
-    return PredictV1(call, *m);
+    return PredictV1(call, *m, false);
   }
   if (verb == ":explain") {
-    const ModelEntry* m = call->catalog->Find(name);
-    if (m != nullptr) call->counters = m->counters;
-    return call->Error(501, "model " + std::string(name) +
-                                " has no explainer; Ferry serves :predict only on /v1");
+    if (method != "POST") {
+      return call->WrongMethod("POST (with a KServe V1 body: {\"instances\": [...]})");
+    }
+    const ModelEntry* m = UsableModel(call, name, true);
+    if (m == nullptr) return;
+    return PredictV1(call, *m, true);
   }
   NotFoundRoute(call);
 }

@@ -24,41 +24,40 @@
 #include <string>
 
 #include "server/access_log.h"
-#include "server/http_types.h"
-#include "server/metrics.h"
-#include "server/model_catalog.h"
-#include "server/predict_call.h"
+#include "http/http_types.h"
+#include "serving/metrics.h"
+#include "serving/model_catalog.h"
+#include "serving/predict_call.h"
 
 namespace ferry::server {
 
 struct ModelRouterOptions {
   std::string server_name = "ferry";
   std::string server_version;
-  double inline_threshold_us = kInlineThresholdUs;  // faster predicts stay on the I/O thread
-  size_t inline_max_rows = kInlineMaxRows;         // larger batches always go to the executor
+  // Faster predicts stay on the I/O thread; larger batches always go to the executor.
+  double inline_threshold_us = serving::kInlineThresholdUs;
+  size_t inline_max_rows = serving::kInlineMaxRows;
 };
 
-class ModelRouter : public HttpHandler {
+class ModelRouter : public http::HttpHandler {
  public:
-  ModelRouter(ModelRouterOptions options, Metrics* metrics, AccessLog* access_log);
+  ModelRouter(ModelRouterOptions options, serving::Metrics* metrics, AccessLog* access_log);
 
-  // Resume callback: the catalog to route the parked request to, or null and
-  // the reason the model cannot be served (answered as 503).
-  using Resume = std::function<void(std::shared_ptr<const ModelCatalog>, std::string)>;
+  using Resume = serving::ResumeParked;
   // Returns true when it took the request (it will call `resume` exactly once,
   // from any thread); false answers the usual 503 "still loading".
-  using Activator = std::function<bool(const ModelEntry& entry, Resume resume)>;
+  using Activator = std::function<bool(const serving::ModelEntry& entry, Resume resume)>;
   // (metrics key of the model, HTTP status, response body).
   using ErrorSink = std::function<void(const std::string&, int, std::string_view)>;
   void SetActivator(Activator activator) { activator_ = std::move(activator); }
   void SetErrorSink(ErrorSink sink) { error_sink_ = std::move(sink); }
 
-  void SetCatalog(std::shared_ptr<const ModelCatalog> catalog);
-  std::shared_ptr<const ModelCatalog> catalog() const;
+  void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
+  std::shared_ptr<const serving::ModelCatalog> catalog() const;
 
-  void Handle(HttpRequest& request, Responder responder) override;
-  void HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
-                  Responder responder);
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
+  void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, http::HttpRequest& request,
+                  http::Responder responder);
 
   // Per-request state carried to whichever thread answers.
   struct Call;
@@ -67,30 +66,30 @@ class ModelRouter : public HttpHandler {
   void Route(std::shared_ptr<Call> call);
   void RouteV2(const std::shared_ptr<Call>& call, std::string_view rest);
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
-  void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
-  void InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m);
-  void InferTensors(const std::shared_ptr<Call>& call, const ModelEntry& m,
-                    protocol::InferRequest request, runtime::PredictMethod method);
-  void PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  void ServeModelMetadataV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
+  void InferV2(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
+  // `explain`: the V1 :explain verb (predictions and contributions).
+  void PredictV1(const std::shared_ptr<Call>& call, const serving::ModelEntry& m, bool explain);
   void Invocations(const std::shared_ptr<Call>& call);
   // Runs `work` inline or on the model's executor, then answers.
   template <typename Work>
-  void Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows, Work&& work);
+  void Dispatch(const std::shared_ptr<Call>& call, const serving::ModelEntry& m, size_t rows,
+                Work&& work);
   void NotFoundRoute(const std::shared_ptr<Call>& call);
   // Resolves a model by name, answering 404/503 itself when it can't be used.
-  const ModelEntry* UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
-                                bool v1_wording);
+  const serving::ModelEntry* UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
+                                         bool v1_wording);
 
   // Parks `call` with the activator; true when it did.
-  bool Activate(const std::shared_ptr<Call>& call, const ModelEntry& m);
+  bool Activate(const std::shared_ptr<Call>& call, const serving::ModelEntry& m);
 
   ModelRouterOptions options_;
   Activator activator_;
   ErrorSink error_sink_;
-  Metrics* metrics_;
+  serving::Metrics* metrics_;
   AccessLog* access_log_;
   mutable std::mutex catalog_mu_;
-  std::shared_ptr<const ModelCatalog> catalog_;  // guarded by catalog_mu_
+  std::shared_ptr<const serving::ModelCatalog> catalog_;  // guarded by catalog_mu_
 };
 
 }  // namespace ferry::server

@@ -7,26 +7,26 @@
 #include <string_view>
 
 #include "protocol/v2_json.h"
-#include "server/http_status.h"
 #include "server/model_router.h"
+#include "serving/http_status.h"
 
 namespace ferry::server {
 
 struct ModelRouter::Call {
-  HttpRequest req;
-  Responder responder;
-  std::shared_ptr<const ModelCatalog> catalog;
-  Metrics::ModelCounters* counters = nullptr;
-  Protocol protocol = Protocol::kOther;
+  http::HttpRequest req;
+  http::Responder responder;
+  std::shared_ptr<const serving::ModelCatalog> catalog;
+  serving::Metrics::ModelCounters* counters = nullptr;
+  serving::Protocol protocol = serving::Protocol::kOther;
   AccessLog* access_log = nullptr;
   const ModelRouter::ErrorSink* error_sink = nullptr;  // the router's; may be empty
 
-  Call(HttpRequest&& r, Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
+  Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
-  void Reply(HttpResponse response) {
+  void Reply(http::HttpResponse response) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
-    Metrics::Record(counters, protocol, response.status, seconds);
+    serving::Metrics::Record(counters, protocol, response.status, seconds);
     if (access_log != nullptr) {
       access_log->Log(req.remote_address, req.method, req.target, response.status,
                       response.body.size(), seconds);
@@ -37,12 +37,12 @@ struct ModelRouter::Call {
     responder.Send(std::move(response));
   }
   void Error(int status, std::string_view message) {
-    Reply(HttpResponse::Json(status, protocol::WriteJsonError(message)));
+    Reply(http::HttpResponse::Json(status, protocol::WriteJsonError(message)));
   }
-  void Error(const Status& s) { Error(HttpStatusFor(s.code()), s.message()); }
+  void Error(const Status& s) { Error(serving::HttpStatusFor(s.code()), s.message()); }
   // 405 with an Allow header and a message that says what to send instead.
   void WrongMethod(std::string_view allowed) {
-    HttpResponse r = HttpResponse::Json(
+    http::HttpResponse r = http::HttpResponse::Json(
         405, protocol::WriteJsonError("method " + req.method + " is not allowed on " + std::string(req.path) +
                             "; use " + std::string(allowed)));
     r.headers.emplace_back("Allow", std::string(allowed));

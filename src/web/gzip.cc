@@ -25,24 +25,24 @@ bool Compressible(std::string_view type) {
          type.find("svg") != std::string_view::npos;
 }
 
-class GzipSink : public server::ResponseSink {
+class GzipSink : public http::ResponseSink {
  public:
-  explicit GzipSink(server::Responder inner) : inner_(std::move(inner)) {}
-  void Send(server::HttpResponse r) override {
+  explicit GzipSink(http::Responder inner) : inner_(std::move(inner)) {}
+  void Send(http::HttpResponse r) override {
     MaybeGzip(&r);
     inner_.Send(std::move(r));
   }
-  void StartStream(server::HttpResponse head) override { inner_.StartStream(std::move(head)); }
+  void StartStream(http::HttpResponse head) override { inner_.StartStream(std::move(head)); }
   bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
   void EndStream() override { inner_.EndStream(); }
 
  private:
-  server::Responder inner_;
+  http::Responder inner_;
 };
 
 }  // namespace
 
-bool AcceptsGzip(const server::HttpRequest& request) {
+bool AcceptsGzip(const http::HttpRequest& request) {
   for (const auto& [name, value] : request.headers) {
     if (name != "accept-encoding") continue;
     std::string_view rest = value;
@@ -78,7 +78,7 @@ std::string GzipCompress(std::string_view data) {
   return out;
 }
 
-bool MaybeGzip(server::HttpResponse* r) {
+bool MaybeGzip(http::HttpResponse* r) {
   if (r->body.size() < kMinSize || !Compressible(r->content_type)) return false;
   for (const auto& [name, value] : r->headers) {
     if (EqualsIgnoreCase(name, "content-encoding")) return false;
@@ -91,8 +91,8 @@ bool MaybeGzip(server::HttpResponse* r) {
   return true;
 }
 
-server::Responder GzipResponder(server::Responder inner) {
-  return server::Responder(std::make_shared<GzipSink>(std::move(inner)));
+http::Responder GzipResponder(http::Responder inner) {
+  return http::Responder(std::make_shared<GzipSink>(std::move(inner)));
 }
 
 }  // namespace ferry::web

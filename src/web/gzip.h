@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::web {
 
 // True when the request's Accept-Encoding lists gzip (or *) with q > 0.
-bool AcceptsGzip(const server::HttpRequest& request);
+bool AcceptsGzip(const http::HttpRequest& request);
 
 // The gzip member for `data` (empty string for empty input too: a valid
 // stream). Never fails for in-memory input; on zlib failure returns "".
@@ -25,10 +25,10 @@ std::string GzipCompress(std::string_view data);
 // Accept-Encoding) when it is worth it: text, JSON, JS, CSS or SVG of at
 // least 1 KiB, not already encoded, and smaller afterwards. Returns true
 // when it compressed.
-bool MaybeGzip(server::HttpResponse* response);
+bool MaybeGzip(http::HttpResponse* response);
 
 // A Responder that gzips the single Send() of a request whose client
 // accepts gzip; streamed responses (watch) pass through unchanged.
-server::Responder GzipResponder(server::Responder inner);
+http::Responder GzipResponder(http::Responder inner);
 
 }  // namespace ferry::web

@@ -190,18 +190,18 @@ Status SetUserPassword(const std::string& path, const std::string& email,
   return OkStatus();
 }
 
-std::string SessionTable::Create(const std::string& user) {
+std::string SessionTable::Create(const std::string& user, bool admin) {
   std::string id = RandomToken();
   std::lock_guard<std::mutex> lock(mu_);
   auto now = std::chrono::steady_clock::now();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expires < now ? sessions_.erase(it) : std::next(it);
   }
-  sessions_[id] = Session{user, now + ttl_};
+  sessions_[id] = Session{user, admin, now + ttl_};
   return id;
 }
 
-bool SessionTable::Lookup(const std::string& id, std::string* user) {
+bool SessionTable::Lookup(const std::string& id, std::string* user, bool* admin) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
@@ -210,6 +210,7 @@ bool SessionTable::Lookup(const std::string& id, std::string* user) {
     return false;
   }
   if (user != nullptr) *user = it->second.user;
+  if (admin != nullptr) *admin = it->second.admin;
   return true;
 }
 

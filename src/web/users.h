@@ -66,13 +66,16 @@ std::string RandomToken();
 class SessionTable {
  public:
   explicit SessionTable(std::chrono::seconds ttl) : ttl_(ttl) {}
-  std::string Create(const std::string& user);
-  bool Lookup(const std::string& id, std::string* user);
+  // `admin`: the session was opened with the admin token (its holder), not a
+  // password; only such a session's API calls carry the admin credential.
+  std::string Create(const std::string& user, bool admin = false);
+  bool Lookup(const std::string& id, std::string* user, bool* admin = nullptr);
   void Remove(const std::string& id);
 
  private:
   struct Session {
     std::string user;
+    bool admin = false;
     std::chrono::steady_clock::time_point expires;
   };
   std::chrono::seconds ttl_;

@@ -13,8 +13,8 @@
 namespace ferry::web {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 constexpr std::string_view kTryPrefix = "/ferry/try/";
 
@@ -43,22 +43,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -122,15 +106,31 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
+std::string FormDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::string FormField(std::string_view body, std::string_view name) {
   while (!body.empty()) {
     size_t amp = body.find('&');
     std::string_view part = body.substr(0, amp);
     body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
     size_t eq = part.find('=');
-    std::string key = UrlDecode(part.substr(0, eq));
+    std::string key = FormDecode(part.substr(0, eq));
     if (key == name) {
-      return eq == std::string_view::npos ? "" : UrlDecode(part.substr(eq + 1));
+      return eq == std::string_view::npos ? "" : FormDecode(part.substr(eq + 1));
     }
   }
   return "";
@@ -138,8 +138,8 @@ std::string FormField(std::string_view body, std::string_view name) {
 
 struct WebHandler::Impl {
   WebOptions options;
-  server::HttpHandler* external;
-  server::HttpHandler* internal;
+  http::HttpHandler* external;
+  http::HttpHandler* internal;
   Status init = OkStatus();
   std::shared_ptr<PasswordSignIn> sign_in;  // null when the users file is unusable (init)
   std::unique_ptr<CsrfTokens> csrf;
@@ -216,11 +216,12 @@ struct WebHandler::Impl {
     std::string token = FormField(req.body, "token");
     std::string email = FormField(req.body, "email");
     std::string user;
+    bool admin = false;
     if (!token.empty()) {
       if (int64_t wait = sign_in ? sign_in->TokenRetryAfter(req.remote_address) : 0; wait > 0) {
         return Throttled(req, wait, next);
       }
-      if (!SecretEquals(token, options.admin_token)) {
+      if (options.admin_token.empty() || !SecretEquals(token, options.admin_token)) {
         if (sign_in) sign_in->TokenFailed(req.remote_address);
         return LoginPage(req, 401,
                          "That is not the admin token: copy it from " + options.data_dir +
@@ -228,6 +229,7 @@ struct WebHandler::Impl {
                          next);
       }
       user = "admin";
+      admin = true;
     } else {
       if (!sign_in) return LoginPage(req, 401, init.message(), next);
       PasswordSignIn::Result res =
@@ -253,7 +255,7 @@ struct WebHandler::Impl {
       user = email;
     }
     HttpResponse r = Redirect(next);
-    r.headers.emplace_back("Set-Cookie", SessionCookie(sessions.Create(user), 12 * 3600));
+    r.headers.emplace_back("Set-Cookie", SessionCookie(sessions.Create(user, admin), 12 * 3600));
     return r;
   }
 
@@ -292,11 +294,21 @@ struct WebHandler::Impl {
     return Redirect(options.login_url + "?rd=" + UrlEncode(next));
   }
 
-  void Try(HttpRequest& req, const std::string& user, server::Responder responder) const;
+  // Whether `request` has a live session: its user, and whether the session
+  // was opened with the admin token.
+  bool Session(const HttpRequest& request, std::string* user, bool* admin) const {
+    *admin = false;
+    if (options.session_lookup) return options.session_lookup(request, user);
+    std::string id = CookieValue(request, kSessionCookie);
+    return !id.empty() && sessions.Lookup(id, user, admin);
+  }
+
+  void Try(HttpRequest& req, const std::string& user, bool admin,
+           http::Responder responder) const;
 };
 
-WebHandler::WebHandler(WebOptions options, server::HttpHandler* external,
-                       server::HttpHandler* internal)
+WebHandler::WebHandler(WebOptions options, http::HttpHandler* external,
+                       http::HttpHandler* internal)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->external = external;
@@ -325,12 +337,24 @@ bool WebHandler::SessionUser(const HttpRequest& request, std::string* user) cons
   return !id.empty() && impl_->sessions.Lookup(id, user);
 }
 
-void WebHandler::Impl::Try(HttpRequest& req, const std::string& user,
-                           server::Responder responder) const {
+std::string WebHandler::ApiCredential(const HttpRequest& request, bool* ok) const {
+  std::string user;
+  bool admin = false;
+  *ok = impl_->Session(request, &user, &admin);
+  if (!*ok) return "";
+  if (admin) {
+    return impl_->options.admin_token.empty() ? "" : "Bearer " + impl_->options.admin_token;
+  }
+  std::string token = impl_->options.user_token ? impl_->options.user_token(user) : "";
+  return token.empty() ? "" : "Bearer " + token;
+}
+
+void WebHandler::Impl::Try(HttpRequest& req, const std::string& user, bool admin,
+                           http::Responder responder) const {
   std::string_view rest = req.path.substr(kTryPrefix.size());
   size_t slash = rest.find('/');
   std::string_view which = rest.substr(0, slash);
-  server::HttpHandler* target = which == "external"   ? external
+  http::HttpHandler* target = which == "external"   ? external
                                 : which == "internal" ? internal
                                                       : nullptr;
   if (target == nullptr || slash == std::string_view::npos) {
@@ -356,21 +380,22 @@ void WebHandler::Impl::Try(HttpRequest& req, const std::string& user,
   headers.emplace_back("host", host);
   if (!token.empty()) {
     headers.emplace_back("authorization", "Bearer " + token);
-  } else if (target == external && options.gateway_cookie) {
+  } else if (target == external && options.gateway_cookie && !admin) {
     // The user's own gateway session: the oauth2-proxy CUSTOM policy then
-    // injects the user's JWT, as for a browser on the external URL.
+    // injects the user's JWT, as for a browser on the external URL. The
+    // admin (token sign-in) is no gateway user: it pastes a token.
     std::string cookie = options.gateway_cookie(user);
     if (!cookie.empty()) headers.emplace_back("cookie", std::move(cookie));
   }
   req.headers = std::move(headers);
   req.target = std::move(new_target);
-  server::SplitTarget(req.target, &req.path, &req.query);
+  http::SplitTarget(req.target, &req.path, &req.query);
   uint16_t port = target == external ? options.external_port : options.internal_port;
   if (port != 0) req.local_port = port;
   target->Handle(req, std::move(responder));
 }
 
-void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
+void WebHandler::Handle(HttpRequest& req, http::Responder responder) {
   std::string_view path = req.path;
   const Impl& impl = *impl_;
   if (!impl.options.login_url.empty() && (path == "/login" || path == "/logout")) {
@@ -382,13 +407,14 @@ void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
   }
   if (path == "/logout") return responder.Send(impl.Logout(req));
   std::string user;
-  bool signed_in = SessionUser(req, &user);
+  bool admin = false;
+  bool signed_in = impl.Session(req, &user, &admin);
   if (path.substr(0, kTryPrefix.size()) == kTryPrefix) {
     if (!signed_in) {
       return responder.Send(
           HttpResponse::Json(401, R"j({"error":"sign in to the dashboard first (/login)"})j"));
     }
-    return impl.Try(req, user, std::move(responder));
+    return impl.Try(req, user, admin, std::move(responder));
   }
   if (path == "/ferry/whoami") {
     if (!signed_in) return responder.Send(HttpResponse::Json(401, R"({"error":"not signed in"})"));
@@ -397,7 +423,8 @@ void WebHandler::Handle(HttpRequest& req, server::Responder responder) {
       if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) continue;
       body += c;
     }
-    return responder.Send(HttpResponse::Json(200, body + "\"}"));
+    body += impl.options.read_only ? "\",\"readOnly\":true}" : "\",\"readOnly\":false}";
+    return responder.Send(HttpResponse::Json(200, body));
   }
   if (req.method != "GET" && req.method != "HEAD") {
     return responder.Send(HttpResponse::Text(405, "the dashboard serves GET only here\n"));

@@ -7,9 +7,11 @@
 // A second instance serves the same dashboard on the external gateway, where
 // the built-in oauth2-proxy owns sign-in (WebOptions::session_lookup).
 //
-// Who calls it: `ferry up`'s composite handler sends every non-API path here
-// and asks SessionUser() whether an API call carries a valid session cookie
-// (then it injects the admin token). Threads: Handle runs on listener I/O
+// Who calls it: `ferry up`'s FrontHandler sends every non-API path here and
+// asks ApiCredential() what an API call with a session cookie carries: the
+// signed-in user's own short-lived token (WebOptions::user_token), so the API
+// authenticates and authorizes the user; the admin token only for a session
+// opened with that token. Threads: Handle runs on listener I/O
 // threads; sessions are guarded inside. The gateway handlers are borrowed and
 // must outlive this object.
 #pragma once
@@ -19,7 +21,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 namespace ferry::web {
 
@@ -27,7 +29,7 @@ class PasswordSignIn;
 
 struct WebOptions {
   std::string data_dir;       // holds `users` (created on first start)
-  std::string admin_token;    // "sign in with the admin token"
+  std::string admin_token;    // "sign in with the admin token"; empty: no token sign-in
   bool secure_cookie = true;  // add `Secure` to the session cookie (HTTPS listener)
   // Destination ports the gateways see for proxied "Try it" calls (0 = keep the
   // dashboard listener's port); policies matching ports see these.
@@ -36,7 +38,7 @@ struct WebOptions {
   // Set when another component owns sign-in (the external gateway's built-in
   // oauth2-proxy): sessions come from session_lookup; /login and /logout
   // redirect to login_url?rd=NEXT and logout_url.
-  std::function<bool(const server::HttpRequest&, std::string* user)> session_lookup;
+  std::function<bool(const http::HttpRequest&, std::string* user)> session_lookup;
   std::string login_url;
   std::string logout_url;
   // Cookie ("name=value") carrying `user`'s gateway session (oauth2-proxy),
@@ -46,22 +48,36 @@ struct WebOptions {
   // The password gate shared with the oauth2-proxy (`ferry up`); null: the
   // handler opens DATA_DIR/users itself.
   std::shared_ptr<PasswordSignIn> sign_in;
+  // A short-lived API bearer token for `user` (an OIDC token as the
+  // oauth2-proxy issues it: the API authenticates it as that user), or empty
+  // when none can be made. Unset: signed-in users' API calls carry nothing
+  // (anonymous).
+  std::function<std::string(const std::string& user)> user_token;
+  // The dashboard only reads (external gateway): whoami says so, so the UI
+  // disables its write controls (FrontHandler enforces it).
+  bool read_only = false;
 };
 
 inline constexpr char kSessionCookie[] = "ferry_session";
 inline constexpr char kLoginCsrfCookie[] = "ferry_csrf";
 
-class WebHandler : public server::HttpHandler {
+class WebHandler : public http::HttpHandler {
  public:
   // Reads (or creates) DATA_DIR/users; on failure the handler still serves
   // the admin-token sign-in and logs nothing: check init_status().
-  WebHandler(WebOptions options, server::HttpHandler* external, server::HttpHandler* internal);
+  WebHandler(WebOptions options, http::HttpHandler* external, http::HttpHandler* internal);
   ~WebHandler() override;
 
-  void Handle(server::HttpRequest& request, server::Responder responder) override;
+  void Handle(http::HttpRequest& request, http::Responder responder) override;
 
   // True (and the signed-in user) when `request` carries a live session cookie.
-  bool SessionUser(const server::HttpRequest& request, std::string* user) const;
+  bool SessionUser(const http::HttpRequest& request, std::string* user) const;
+
+  // The Authorization value ("Bearer ...") the dashboard's API calls carry
+  // for the session of `request`: the user's own token, or the admin token
+  // for a session opened with it. Empty with ok=false when there is no live
+  // session; empty with ok=true when the user's token cannot be made.
+  std::string ApiCredential(const http::HttpRequest& request, bool* ok) const;
 
   const Status& init_status() const;
 
@@ -71,7 +87,9 @@ class WebHandler : public server::HttpHandler {
 };
 
 // The value of cookie `name` in the request's Cookie headers, or empty.
-std::string CookieValue(const server::HttpRequest& request, std::string_view name);
+std::string CookieValue(const http::HttpRequest& request, std::string_view name);
+// Decodes one application/x-www-form-urlencoded key or value ('+' is a space).
+std::string FormDecode(std::string_view s);
 // application/x-www-form-urlencoded field `name` of `body`, decoded.
 std::string FormField(std::string_view body, std::string_view name);
 // Text for HTML element content and attribute values (&, <, >, quotes).

@@ -49,6 +49,11 @@ def mlflow_models():
     return generate("tests/fixtures/mlflow/gen_mlflow.py", "mlflow")
 
 
+def explain_models():
+    """Models with their contributions oracles (tests/fixtures/explain/gen_explain.py)."""
+    return generate("tests/fixtures/explain/gen_explain.py", "explain")
+
+
 class Serve:
     """`ferry serve` on a free port; use as a context manager."""
 
@@ -219,3 +224,13 @@ def oauth2_sign_in(base, username, password, rd="/", host=None, session=None):
     return s.post(base + "/oauth2/sign_in", headers=headers, allow_redirects=False, timeout=10,
                   data={"username": username, "password": password, "rd": rd,
                         "csrf": form_token(page.text)})
+
+
+def user_role_binding(name, ns, cluster_role, user):
+    """A RoleBinding of `user` to `cluster_role` in `ns` as YAML, for `kubectl apply` (the
+    same binding made again by a profile controller is then no conflict)."""
+    return ("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+            "metadata:\n  name: %s\n  namespace: %s\n"
+            "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: %s\n"
+            "subjects:\n- apiGroup: rbac.authorization.k8s.io\n  kind: User\n  name: %s\n"
+            % (name, ns, cluster_role, user))

@@ -123,7 +123,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(bad.status_code, 400, bad.text)
         r = self.ferry("logs", "isvc", "iris", "-n", NS)
         self.assertIn("RevisionReady", r.stdout)
-        self.assertRegex(r.stdout, r"(downloaded|fetched) .* ms; loading")
+        # The download (storage-initializer) line, then the load (kserve-container).
+        self.assertRegex(r.stdout, r"(downloaded|fetched) .* in \d+ ms\n.* loading the model from "
+                         r"/mnt/models")
         self.assertIn("predictor: HTTP 400", r.stdout)
         r = self.ferry("logs", "isvc", "iris", "-n", NS, "--tail", "1")
         self.assertEqual(len(r.stdout.splitlines()), 1)

@@ -138,15 +138,8 @@ def wait_until(pred, message, timeout=15):
 
 
 def kubeflow_reference():
-    """Kubeflow 1.9.1's pinned manifests (../shared/reference beside the repo)."""
-    here = REPO
-    for _ in range(4):
-        candidate = os.path.join(here, "shared", "reference", "kubeflow-1.9.1")
-        if os.path.isdir(candidate):
-            return candidate
-        here = os.path.dirname(here)
-    raise AssertionError("Kubeflow 1.9.1 reference manifests not found in a shared/reference "
-                         "directory above " + REPO)
+    """Kubeflow 1.9.1's istio-system policies, pinned in tests/fixtures/kubeflow-1.9.1."""
+    return os.path.join(REPO, "tests", "fixtures", "kubeflow-1.9.1")
 
 
 class Cluster:

@@ -15,6 +15,8 @@ import ferrytest  # noqa: E402
 from ferrytest import SEED_REQUEST, Up  # noqa: E402
 
 SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed")
+KUBEFLOW = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
+                        "kubeflow-1.9.1")
 RUN = "1/d9a3dd7164bd423b9482ab8a77316c33/artifacts/iris_model"
 NS = "kubeflow-user-example-com"
 HOST = "irish-s3.%s.example.com" % NS
@@ -50,6 +52,13 @@ class Oauth2LoginTest(unittest.TestCase):
         while up.kubectl("get", "namespace", NS, check=False).returncode != 0:
             assert time.time() < deadline, "the Profile's namespace never appeared"
             time.sleep(0.05)
+        # The owner's RoleBinding as Kubeflow's profile controller makes it: the
+        # dashboard reads the profile's models as the user, so RBAC must allow it.
+        for f in ("common/kubeflow-roles/base/cluster-roles.yaml",
+                  "contrib/kserve/kserve/aggregated-roles.yaml"):
+            up.kubectl("apply", "-f", os.path.join(KUBEFLOW, f))
+        up.kubectl("apply", "-f", "-", input=ferrytest.user_role_binding(
+            "namespaceAdmin", NS, "kubeflow-admin", "user@example.com"))
         endpoint, access, secret = ferrytest.ensure_s3()
         sa = (seed_text("sa.yaml").replace("S3_ENDPOINT_HOSTPORT", endpoint.split("://")[1])
               .replace("S3_ACCESS_KEY", access).replace("S3_SECRET_KEY", secret))

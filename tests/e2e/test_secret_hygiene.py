@@ -75,8 +75,12 @@ class SecretHygieneTest(unittest.TestCase):
             bodies.append(r.text + json.dumps(dict(r.headers)))
         # API errors: a wrong admin token and a bad object naming the secret field.
         api = "https://127.0.0.1:%d" % up.api_port
+        # default-editor may list the profile's Secrets (kubeflow-edit, as in Kubeflow); the
+        # namespace's `default` ServiceAccount is bound to nothing: its 403 must not leak.
+        nobody = up.kubectl("create", "token", "default", "-n", NS).stdout.strip()
         r = requests.get(api + "/api/v1/namespaces/%s/secrets" % NS, verify=False,
-                         headers={"Authorization": "Bearer " + token})
+                         headers={"Authorization": "Bearer " + nobody})
+        self.assertEqual(r.status_code, 403, r.text)
         bodies.append(r.text)
         r = up.kubectl("get", "secret", "s3creds", "-n", NS, "-o", "json", check=False)
         self.assertEqual(r.returncode, 0)  # the admin can read it, as on Kubernetes
@@ -85,6 +89,7 @@ class SecretHygieneTest(unittest.TestCase):
             "ferry up log": up.output(),
             "events": up.kubectl("get", "events", "-A", "-o", "json").stdout,
             "isvc": up.kubectl("get", "isvc", "-A", "-o", "json").stdout,
+            "pods": up.kubectl("get", "pods,ksvc,revisions", "-A", "-o", "json").stdout,
             "describe": up.kubectl("describe", "isvc", "irish-s3", "-n", NS).stdout,
             "error bodies": "\n".join(bodies),
         }

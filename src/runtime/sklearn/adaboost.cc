@@ -57,6 +57,8 @@ class AdaBoostClassifier : public Predictor {
         }
         return Tensor::FromDoubles(std::move(d), {rows, static_cast<int64_t>(k)});
       }
+      case PredictMethod::kContributions:
+        break;  // not in methods(); the model refuses it before this
     }
     return UnimplementedError("unknown method");
   }

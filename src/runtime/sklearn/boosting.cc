@@ -8,6 +8,7 @@
 
 #include "runtime/sklearn/math.h"
 #include "runtime/sklearn/registry.h"
+#include "runtime/sklearn/tree_explain.h"
 #include "runtime/sklearn/tree_model.h"
 
 namespace ferry::sklearn {
@@ -36,8 +37,17 @@ class GradientBoosting : public Classifier {
     }
   }
 
+  // Explained output: the raw score (decision_function), init_ in the bias.
+  size_t contribution_outputs() const override { return explainer_->refusal().empty() ? k_ : 0; }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    explainer_->Explain(x, rows, out);
+    return OkStatus();
+  }
+  std::string contributions_refusal() const override { return explainer_->refusal(); }
+
   std::vector<std::shared_ptr<const TreeModel>> trees_;  // stages_ x k_
-  std::vector<double> init_;                             // k_
+  std::unique_ptr<TreeSumExplainer> explainer_;
+  std::vector<double> init_;  // k_
   size_t stages_ = 0;
   size_t k_ = 1;
   double learning_rate_ = 0.1;
@@ -92,6 +102,11 @@ class GradientBoosting : public Classifier {
 class GradientBoostingRegressor : public Regressor {
  public:
   std::string name() const override { return gb_.name_; }
+  size_t contribution_outputs() const override { return gb_.contribution_outputs(); }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    return gb_.Contributions(x, rows, out);
+  }
+  std::string contributions_refusal() const override { return gb_.contributions_refusal(); }
   GradientBoosting gb_;
 
  protected:
@@ -227,6 +242,14 @@ StatusOr<PredictorPtr> MakeGradientBoosting(const Attrs& a, BuildContext& ctx) {
   ASSIGN_OR_RETURN(gb->link_, LinkFor(a, &loss));
   RETURN_IF_ERROR(LoadStages(a, *gb, ctx));
   RETURN_IF_ERROR(InitRaw(a, loss, gb->k_, &gb->init_));
+  gb->explainer_ = std::make_unique<TreeSumExplainer>(TreeSumExplainer::Leaf::kValues, gb->k_,
+                                                      gb->n_features_, gb->init_);
+  for (size_t s = 0; s < gb->stages_; ++s) {
+    for (size_t j = 0; j < gb->k_; ++j) {
+      gb->explainer_->Add(gb->trees_[s * gb->k_ + j], gb->learning_rate_, j, 1);
+    }
+  }
+  gb->explainer_->Finish();
   if (!classifier) {
     if (gb->link_ != Link::kIdentity || gb->k_ != 1) {
       return a.Error("_loss", "is not a regression loss");

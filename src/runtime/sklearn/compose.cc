@@ -59,7 +59,10 @@ class PipelinePredictor : public Predictor {
     ASSIGN_OR_RETURN(const Frame* cur, RunSteps(steps_, x, &a, &b));
     return final_->Predict(*cur, method);
   }
+  // Contributions, when the final estimator has them, are over its own
+  // inputs: the columns the preceding steps produce (docs/explanations.md).
   std::vector<PredictMethod> methods() const override { return final_->methods(); }
+  std::string contributions_refusal() const override { return final_->contributions_refusal(); }
   const Labels* labels() const override { return final_->labels(); }
   protocol::DataType output_datatype() const override { return final_->output_datatype(); }
   int64_t n_features_in() const override {

@@ -72,6 +72,23 @@ Status Classifier::Decision(const double*, size_t, double*) const {
   return UnimplementedError(name() + " has no decision_function");
 }
 
+Status Classifier::Contributions(const double*, size_t, double*) const {
+  return UnimplementedError(name() + " cannot explain its predictions");
+}
+
+Status Regressor::Contributions(const double*, size_t, double*) const {
+  return UnimplementedError(name() + " cannot explain its predictions");
+}
+
+Tensor ContributionsTensor(std::vector<double> out, size_t rows, size_t outputs, size_t features) {
+  const auto r64 = static_cast<int64_t>(rows);
+  const auto width = static_cast<int64_t>(features + 1);
+  if (outputs == 1) {
+    return Tensor::FromDoubles(std::move(out), {r64, width});
+  }
+  return Tensor::FromDoubles(std::move(out), {r64, static_cast<int64_t>(outputs), width});
+}
+
 Status Classifier::PredictIndex(const double* x, size_t rows, int32_t* out) const {
   const size_t k = labels_.size();
   if (has_decision_) {
@@ -102,7 +119,17 @@ std::vector<PredictMethod> Classifier::methods() const {
   if (has_decision_) {
     m.push_back(PredictMethod::kDecisionFunction);
   }
+  if (contribution_outputs() > 0) {
+    m.push_back(PredictMethod::kContributions);
+  }
   return m;
+}
+
+std::vector<PredictMethod> Regressor::methods() const {
+  if (contribution_outputs() > 0) {
+    return {PredictMethod::kPredict, PredictMethod::kContributions};
+  }
+  return {PredictMethod::kPredict};
 }
 
 namespace {
@@ -126,6 +153,22 @@ Status ForEachChunk(size_t rows, Fn&& fn) {
 }
 
 }  // namespace
+
+// Contributions in chunks (they cost far more per row than a predict).
+// E is Classifier or Regressor, whose contribution hooks this befriends.
+template <typename E>
+StatusOr<Tensor> ContributionsOf(const E& e, const double* X, size_t rows, size_t p) {
+  const size_t k = e.contribution_outputs();
+  if (k == 0) {
+    return UnimplementedError(e.name() + " cannot explain its predictions");
+  }
+  const size_t width = k * (p + 1);
+  std::vector<double> out(rows * width);
+  RETURN_IF_ERROR(ForEachChunk(rows, [&](size_t off, size_t n) {
+    return e.Contributions(X + off * p, n, out.data() + off * width);
+  }));
+  return ContributionsTensor(std::move(out), rows, k, p);
+}
 
 StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const {
   ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, [this] { return name(); }));
@@ -168,11 +211,17 @@ StatusOr<Tensor> Classifier::Predict(const Frame& x, PredictMethod method) const
       }
       return Tensor::FromDoubles(std::move(d), {r64, static_cast<int64_t>(w)});
     }
+    case PredictMethod::kContributions:
+      return ContributionsOf(*this, X, rows, p);
   }
   return UnimplementedError("unknown method");
 }
 
 StatusOr<Tensor> Regressor::Predict(const Frame& x, PredictMethod method) const {
+  if (method == PredictMethod::kContributions) {
+    ASSIGN_OR_RETURN(const double* X, NumericInput(x, n_features_, [this] { return name(); }));
+    return ContributionsOf(*this, X, x.rows, x.cols);
+  }
   if (method != PredictMethod::kPredict) {
     return UnimplementedError(name() + " is a regressor and only supports predict");
   }

@@ -53,7 +53,14 @@ class Predictor {
   virtual int64_t n_features_in() const { return -1; }
   virtual bool accepts_strings() const { return false; }
   virtual std::string name() const = 0;
+  // Why this estimator cannot explain (methods() lacks kContributions) when
+  // the reason is specific to the fitted model; empty otherwise.
+  virtual std::string contributions_refusal() const { return ""; }
 };
+
+// Predict's kContributions result: out is rows x outputs x (features + 1)
+// (bias last); [rows, features + 1] when there is one output.
+Tensor ContributionsTensor(std::vector<double> out, size_t rows, size_t outputs, size_t features);
 
 // Returns a pointer to x's numeric cells after checking it has `n_features`
 // columns (-1: any) and no string columns. `who` names the estimator in errors;
@@ -74,6 +81,13 @@ class Classifier : public Predictor {
   const Labels* labels() const override { return &labels_; }
   protocol::DataType output_datatype() const override { return labels_.datatype(); }
   int64_t n_features_in() const override { return n_features_; }
+
+  // Raw outputs that Contributions explains (decision_function's columns, or
+  // predict_proba's for averaged trees); 0 when the estimator cannot explain.
+  virtual size_t contribution_outputs() const { return 0; }
+  // rows x contribution_outputs() x (n_features_ + 1) exact contributions,
+  // bias last (docs/explanations.md). Only called when contribution_outputs() > 0.
+  virtual Status Contributions(const double* x, size_t rows, double* out) const;
 
  protected:
   // rows x n_classes probabilities. Only called when has_proba_.
@@ -96,12 +110,18 @@ class Classifier : public Predictor {
   bool has_decision_ = false;
 };
 
-// Shared regressor logic: predict only, [rows] or [rows, n_outputs].
+// Shared regressor logic: predict only, [rows] or [rows, n_outputs]; and
+// contributions when the subclass provides them.
 class Regressor : public Predictor {
  public:
   StatusOr<Tensor> Predict(const Frame& x, PredictMethod method) const override;
-  std::vector<PredictMethod> methods() const override { return {PredictMethod::kPredict}; }
+  std::vector<PredictMethod> methods() const override;
   int64_t n_features_in() const override { return n_features_; }
+
+  // As Classifier's: the raw outputs explained (n_outputs_ for the
+  // regressors that can), and rows x outputs x (n_features_ + 1) values.
+  virtual size_t contribution_outputs() const { return 0; }
+  virtual Status Contributions(const double* x, size_t rows, double* out) const;
 
  protected:
   virtual Status Values(const double* x, size_t rows, double* out) const = 0;

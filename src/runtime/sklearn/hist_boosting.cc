@@ -3,11 +3,14 @@
 // missing_go_to_left; categorical splits test the raw category against the
 // node's left bitset, then against the feature's known categories — unknown
 // or negative categories are routed like missing values.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 #include "runtime/sklearn/math.h"
 #include "runtime/sklearn/registry.h"
+#include "runtime/tree_shap.h"
 
 namespace ferry::sklearn {
 namespace {
@@ -16,6 +19,8 @@ enum class HgbLink { kIdentity, kExp, kBinomial, kMultinomial };
 
 struct HgbNode {
   double value;
+  double count;  // training samples that reached the node: TreeSHAP's cover
+  double share;  // count / the parent's count (0 when that is 0); 1 for the root
   double threshold;
   uint32_t feature;
   uint32_t left;
@@ -32,37 +37,90 @@ struct HgbTree {
 
   double Predict(const double* x, const std::vector<std::vector<uint32_t>>& known) const {
     uint32_t i = 0;
-    while (true) {
-      const HgbNode& n = nodes[i];
-      if (n.leaf) {
-        return n.value;
-      }
-      const double v = x[n.feature];
-      bool left;
-      if (std::isnan(v)) {
-        left = n.missing_left;
-      } else if (n.categorical) {
-        const bool in_range = v >= 0 && v < 256;
-        const auto c = in_range ? static_cast<uint32_t>(v) : 0u;
-        if (in_range && (left_bitsets[n.bitset * 8 + c / 32] >> (c % 32)) & 1) {
-          left = true;
-        } else if (in_range && !known[n.feature].empty() &&
-                   (known[n.feature][c / 32] >> (c % 32)) & 1) {
-          left = false;
-        } else {
-          left = n.missing_left;
-        }
-      } else {
-        left = v <= n.threshold;
-      }
-      i = left ? n.left : n.right;
+    while (!nodes[i].leaf) {
+      i = GoesLeft(i, x, known) ? nodes[i].left : nodes[i].right;
     }
+    return nodes[i].value;
   }
+
+  bool GoesLeft(uint32_t i, const double* x,
+                const std::vector<std::vector<uint32_t>>& known) const {
+    const HgbNode& n = nodes[i];
+    const double v = x[n.feature];
+    if (std::isnan(v)) {
+      return n.missing_left;
+    }
+    if (!n.categorical) {
+      return v <= n.threshold;
+    }
+    const bool in_range = v >= 0 && v < 256;
+    const auto c = in_range ? static_cast<uint32_t>(v) : 0u;
+    if (in_range && (left_bitsets[n.bitset * 8 + c / 32] >> (c % 32)) & 1) {
+      return true;
+    }
+    if (in_range && !known[n.feature].empty() && (known[n.feature][c / 32] >> (c % 32)) & 1) {
+      return false;
+    }
+    return n.missing_left;
+  }
+
+  int32_t max_depth = 0;
+};
+
+// One HGB tree as runtime::AddTreeShap sees it.
+struct HgbShapView {
+  const HgbTree& t;
+  const std::vector<std::vector<uint32_t>>& known;
+
+  bool IsLeaf(int64_t n) const { return t.nodes[n].leaf; }
+  int64_t Left(int64_t n) const { return t.nodes[n].left; }
+  int64_t Right(int64_t n) const { return t.nodes[n].right; }
+  int64_t Feature(int64_t n) const { return t.nodes[n].feature; }
+  double CoverShare(int64_t n) const { return t.nodes[n].share; }
+  bool GoesLeft(int64_t n, const double* x) const {
+    return t.GoesLeft(static_cast<uint32_t>(n), x, known);
+  }
+  const double* LeafValues(int64_t n) const { return &t.nodes[n].value; }
 };
 
 class HistGradientBoosting : public Classifier {
  public:
   std::string name() const override { return name_; }
+
+  // Explained output: the raw score (decision_function), the baseline in the bias.
+  size_t contribution_outputs() const override { return shap_refusal_.empty() ? k_ : 0; }
+  std::string contributions_refusal() const override { return shap_refusal_; }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    thread_local runtime::ShapScratch scratch;
+    scratch.Reserve(max_depth_, n_features_, 1);
+    const auto p = static_cast<size_t>(n_features_);
+    const size_t stride = p + 1;
+    std::fill(out, out + rows * k_ * stride, 0.0);
+    for (size_t r = 0; r < rows; ++r) {
+      double* phi = out + r * k_ * stride;
+      for (size_t i = 0; i < trees_.size(); ++i) {
+        runtime::AddTreeShap(HgbShapView{trees_[i], known_}, x + r * p, 1, stride, 1.0, scratch,
+                             phi + (i % k_) * stride);
+      }
+      for (size_t j = 0; j < k_; ++j) phi[j * stride + p] = shap_bias_[j];
+    }
+    return OkStatus();
+  }
+
+  // The bias (baseline + each tree's cover-weighted mean) and whether every
+  // tree is shallow enough to explain.
+  void PrepareContributions() {
+    shap_bias_ = baseline_;
+    for (size_t i = 0; i < trees_.size(); ++i) {
+      max_depth_ = std::max(max_depth_, trees_[i].max_depth);
+      runtime::AddTreeExpectation(HgbShapView{trees_[i], known_}, 1, 1.0, &shap_bias_[i % k_]);
+    }
+    if (max_depth_ > runtime::kMaxShapDepth) {
+      shap_refusal_ = "a tree is " + std::to_string(max_depth_) +
+                      " levels deep; Ferry explains trees up to " +
+                      std::to_string(runtime::kMaxShapDepth) + " levels";
+    }
+  }
 
   void Raw(const double* x, size_t rows, double* raw) const {
     const auto p = static_cast<size_t>(n_features_);
@@ -81,6 +139,9 @@ class HistGradientBoosting : public Classifier {
 
   std::vector<HgbTree> trees_;  // iterations x k_
   std::vector<double> baseline_;
+  std::vector<double> shap_bias_;  // k_
+  int32_t max_depth_ = 0;
+  std::string shap_refusal_;
   std::vector<std::vector<uint32_t>> known_;  // per feature: 8-word bitset, empty if numeric
   size_t k_ = 1;
   HgbLink link_ = HgbLink::kIdentity;
@@ -124,6 +185,13 @@ class HistGradientBoosting : public Classifier {
 class HistGradientBoostingRegressor : public Regressor {
  public:
   std::string name() const override { return hgb_.name_; }
+  // Explained output: the raw prediction (log of predict for the Poisson,
+  // Gamma and Tweedie losses).
+  size_t contribution_outputs() const override { return hgb_.contribution_outputs(); }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    return hgb_.Contributions(x, rows, out);
+  }
+  std::string contributions_refusal() const override { return hgb_.contributions_refusal(); }
   HistGradientBoosting hgb_;
 
  protected:
@@ -149,6 +217,7 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
   }
   const pickle::NDArray& na = *nodes->array;
   ASSIGN_OR_RETURN(auto value, pickle::FieldToDoubles(na, "value"));
+  ASSIGN_OR_RETURN(auto count, pickle::FieldToDoubles(na, "count"));
   ASSIGN_OR_RETURN(auto thr, pickle::FieldToDoubles(na, "num_threshold"));
   ASSIGN_OR_RETURN(auto feat, pickle::FieldToInt64s(na, "feature_idx"));
   ASSIGN_OR_RETURN(auto left, pickle::FieldToInt64s(na, "left"));
@@ -160,7 +229,7 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
     ASSIGN_OR_RETURN(cat, pickle::FieldToInt64s(na, "is_categorical"));
     ASSIGN_OR_RETURN(bitset, pickle::FieldToInt64s(na, "bitset_idx"));
   }
-  RETURN_IF_ERROR(ctx.Charge(static_cast<int64_t>(value.size()) * 8));
+  RETURN_IF_ERROR(ctx.Charge(static_cast<int64_t>(value.size()) * 9));
   HgbTree t;
   const pickle::Value* bits = v->Get("raw_left_cat_bitsets");
   if (bits != nullptr && bits->array && bits->array->size() > 0) {
@@ -174,8 +243,11 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
     return a.Error("_predictors", "has an empty tree");
   }
   const auto n_bitsets = static_cast<int64_t>(t.left_bitsets.size() / 8);
+  std::vector<int32_t> depth(n, 0);
   for (int64_t i = 0; i < n; ++i) {
     HgbNode node{value[i],
+                 count[i],
+                 1.0,
                  thr[i],
                  static_cast<uint32_t>(feat[i]),
                  static_cast<uint32_t>(left[i]),
@@ -190,7 +262,18 @@ StatusOr<HgbTree> LoadPredictor(const Attrs& a, const pickle::Value* v, int64_t 
          feat[i] >= n_features || (node.categorical && bitset[i] >= n_bitsets))) {
       return a.Error("_predictors", "has an invalid node " + std::to_string(i));
     }
+    if (!node.leaf) {  // children come after their parent, so its depth is known
+      depth[left[i]] = depth[i] + 1;
+      depth[right[i]] = depth[i] + 1;
+    }
+    t.max_depth = std::max(t.max_depth, depth[i]);
     t.nodes.push_back(node);
+  }
+  for (const HgbNode& node : t.nodes) {
+    if (node.leaf) continue;
+    for (uint32_t child : {node.left, node.right}) {
+      t.nodes[child].share = node.count > 0 ? t.nodes[child].count / node.count : 0.0;
+    }
   }
   return t;
 }
@@ -264,7 +347,9 @@ Status LoadHgb(const Attrs& a, HistGradientBoosting& m, BuildContext& ctx) {
       m.trees_.push_back(std::move(t));
     }
   }
-  return LoadKnownCategories(a, m);
+  RETURN_IF_ERROR(LoadKnownCategories(a, m));
+  m.PrepareContributions();
+  return OkStatus();
 }
 
 }  // namespace

@@ -34,6 +34,22 @@ struct LinearCore {
       }
     }
   }
+
+  // The exact decomposition of Decision: coef_jf * x_f per feature, the
+  // intercept as the bias; rows x k x (p + 1).
+  void Contributions(const double* x, size_t rows, double* out) const {
+    for (size_t r = 0; r < rows; ++r) {
+      const double* xr = x + r * p;
+      for (size_t j = 0; j < k; ++j) {
+        const double* w = &coef[j * p];
+        double* phi = out + (r * k + j) * (p + 1);
+        for (size_t f = 0; f < p; ++f) {
+          phi[f] = w[f] * xr[f];
+        }
+        phi[p] = intercept[j];
+      }
+    }
+  }
 };
 
 StatusOr<LinearCore> LoadLinear(const Attrs& a) {
@@ -95,6 +111,12 @@ class LinearClassifier : public Classifier {
     return PredictorPtr(std::move(m));
   }
   std::string name() const override { return name_; }
+  // Explained output: decision_function (log-odds for logistic models).
+  size_t contribution_outputs() const override { return core_.k; }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    core_.Contributions(x, rows, out);
+    return OkStatus();
+  }
 
  protected:
   Status Decision(const double* x, size_t rows, double* out) const override {
@@ -205,6 +227,12 @@ class LinearRegressor : public Regressor {
     return PredictorPtr(std::move(m));
   }
   std::string name() const override { return name_; }
+  // Explained output: X·coef + intercept (for log-link GLMs, the log of predict).
+  size_t contribution_outputs() const override { return core_.k; }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    core_.Contributions(x, rows, out);
+    return OkStatus();
+  }
 
  protected:
   Status Values(const double* x, size_t rows, double* out) const override {

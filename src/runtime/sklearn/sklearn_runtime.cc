@@ -18,6 +18,11 @@ class SklearnModel : public runtime::Model {
   const runtime::ModelInfo& info() const override { return info_; }
 
   StatusOr<Tensor> Predict(const Frame& x, PredictMethod method) const override {
+    // Estimators that cannot explain may not know the method at all.
+    if (method == PredictMethod::kContributions &&
+        !runtime::SupportsMethod(info_, PredictMethod::kContributions)) {
+      return runtime::ContributionsRefused(info_.description, info_);
+    }
     if (!info_.feature_names.empty() && !x.names.empty() && x.names != info_.feature_names) {
       // Columns sent by name in another order: line them up as at fit time.
       std::vector<size_t> cols;
@@ -129,6 +134,7 @@ StatusOr<std::unique_ptr<runtime::Model>> ModelFromTree(const pickle::ValueTree&
     info.classes = p.labels()->text();
   }
   info.methods = p.methods();
+  info.contributions_refusal = p.contributions_refusal();
   info.warnings = std::move(ctx.warnings);
   VersionWarnings(root, &info.warnings);
   return std::unique_ptr<runtime::Model>(

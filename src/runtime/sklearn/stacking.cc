@@ -46,6 +46,9 @@ class Stacking : public Predictor {
   std::vector<PredictMethod> methods() const override {
     std::vector<PredictMethod> m;
     for (PredictMethod f : final_->methods()) {
+      // The final estimator's contributions would explain the stacked
+      // members' outputs, not the input features: not offered.
+      if (f == PredictMethod::kContributions) continue;
       if (f != PredictMethod::kPredictLogProba || regressor_) m.push_back(f);
     }
     return m;

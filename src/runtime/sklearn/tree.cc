@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "runtime/sklearn/registry.h"
+#include "runtime/sklearn/tree_explain.h"
 #include "runtime/sklearn/tree_model.h"
 
 namespace ferry::sklearn {
@@ -47,10 +48,33 @@ Status CheckFeatures(const Attrs& a, const std::vector<TreePtr>& trees, int64_t*
   return OkStatus();
 }
 
+// The forest's TreeSHAP view: each tree scaled by 1/T into `outputs` outputs.
+std::unique_ptr<TreeSumExplainer> MakeExplainer(const std::vector<TreePtr>& trees,
+                                                TreeSumExplainer::Leaf leaf, size_t outputs,
+                                                int64_t n_features) {
+  auto e = std::make_unique<TreeSumExplainer>(leaf, outputs, n_features, std::vector<double>());
+  for (const TreePtr& t : trees) {
+    e->Add(t, 1.0 / static_cast<double>(trees.size()), 0, outputs);
+  }
+  e->Finish();
+  return e;
+}
+
 class TreeClassifier : public Classifier {
  public:
   std::string name() const override { return name_; }
+  // Explained output: predict_proba, one column per class.
+  size_t contribution_outputs() const override {
+    return explainer_->refusal().empty() ? explainer_->outputs() : 0;
+  }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    explainer_->Explain(x, rows, out);
+    return OkStatus();
+  }
+  std::string contributions_refusal() const override { return explainer_->refusal(); }
+
   std::vector<TreePtr> trees_;
+  std::unique_ptr<TreeSumExplainer> explainer_;
   std::string name_;
 
  protected:
@@ -90,7 +114,17 @@ class TreeClassifier : public Classifier {
 class TreeRegressor : public Regressor {
  public:
   std::string name() const override { return name_; }
+  size_t contribution_outputs() const override {
+    return explainer_->refusal().empty() ? explainer_->outputs() : 0;
+  }
+  Status Contributions(const double* x, size_t rows, double* out) const override {
+    explainer_->Explain(x, rows, out);
+    return OkStatus();
+  }
+  std::string contributions_refusal() const override { return explainer_->refusal(); }
+
   std::vector<TreePtr> trees_;
+  std::unique_ptr<TreeSumExplainer> explainer_;
   std::string name_;
 
  protected:
@@ -132,6 +166,8 @@ StatusOr<PredictorPtr> MakeTreeEnsemble(const Attrs& a, BuildContext& ctx) {
       }
     }
     m->trees_ = std::move(trees);
+    m->explainer_ = MakeExplainer(m->trees_, TreeSumExplainer::Leaf::kClassProba, m->labels_.size(),
+                                  m->n_features_);
     m->has_proba_ = true;
     return PredictorPtr(std::move(m));
   }
@@ -146,6 +182,8 @@ StatusOr<PredictorPtr> MakeTreeEnsemble(const Attrs& a, BuildContext& ctx) {
   }
   m->output_2d_ = m->n_outputs_ > 1;
   m->trees_ = std::move(trees);
+  m->explainer_ =
+      MakeExplainer(m->trees_, TreeSumExplainer::Leaf::kValues, m->n_outputs_, m->n_features_);
   return PredictorPtr(std::move(m));
 }
 

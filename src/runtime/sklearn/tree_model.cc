@@ -1,5 +1,7 @@
 #include "runtime/sklearn/tree_model.h"
 
+#include <algorithm>
+
 #include "runtime/sklearn/attrs.h"
 
 namespace ferry::sklearn {
@@ -12,7 +14,7 @@ StatusOr<std::shared_ptr<const TreeModel>> TreeModel::Shared(const pickle::Value
     return it->second;
   }
   ASSIGN_OR_RETURN(TreeModel t, Load(tree, who));
-  RETURN_IF_ERROR(ctx.Charge(static_cast<int64_t>(t.nodes_.size() * 5 + t.values_.size())));
+  RETURN_IF_ERROR(ctx.Charge(static_cast<int64_t>(t.nodes_.size() * 7 + t.values_.size())));
   auto shared = std::make_shared<const TreeModel>(std::move(t));
   ctx.trees.emplace(tree, shared);
   return shared;
@@ -44,6 +46,11 @@ StatusOr<TreeModel> TreeModel::Load(const pickle::Value* tree, const std::string
   ASSIGN_OR_RETURN(auto threshold, pickle::FieldToDoubles(na, "threshold"));
   if (na.dtype.FindField("n_node_samples") != nullptr) {
     ASSIGN_OR_RETURN(t.node_samples_, pickle::FieldToDoubles(na, "n_node_samples"));
+  }
+  if (na.dtype.FindField("weighted_n_node_samples") != nullptr) {
+    ASSIGN_OR_RETURN(t.cover_, pickle::FieldToDoubles(na, "weighted_n_node_samples"));
+  } else {
+    t.cover_ = t.node_samples_;
   }
   std::vector<int64_t> missing;
   if (na.dtype.FindField("missing_go_to_left") != nullptr) {
@@ -81,6 +88,7 @@ StatusOr<TreeModel> TreeModel::Load(const pickle::Value* tree, const std::string
       t.depth_[node.left] = t.depth_[i] + 1;
       t.depth_[node.right] = t.depth_[i] + 1;
     }
+    t.max_depth_ = std::max(t.max_depth_, t.depth_[i]);
   }
   return t;
 }

@@ -28,19 +28,34 @@ class TreeModel {
   // Index of the leaf row x (n_features doubles) falls in.
   int64_t Leaf(const double* x) const {
     int64_t i = 0;
-    while (true) {
-      const Node& n = nodes_[i];
-      if (n.left < 0) {
-        return i;
-      }
-      const double v = static_cast<double>(static_cast<float>(x[n.feature]));
-      if (v != v && n.missing_left >= 0) {
-        i = n.missing_left ? n.left : n.right;
-      } else {
-        i = v <= n.threshold ? n.left : n.right;
-      }
+    while (nodes_[i].left >= 0) {
+      i = GoesLeft(i, x) ? nodes_[i].left : nodes_[i].right;
     }
+    return i;
   }
+  // Whether row x goes to the left child of internal node i.
+  bool GoesLeft(int64_t i, const double* x) const {
+    const Node& n = nodes_[i];
+    const double v = static_cast<double>(static_cast<float>(x[n.feature]));
+    if (v != v && n.missing_left >= 0) {
+      return n.missing_left != 0;
+    }
+    return v <= n.threshold;
+  }
+  // Node structure, for TreeSHAP (runtime/tree_shap.h).
+  int64_t node_count() const { return static_cast<int64_t>(nodes_.size()); }
+  bool IsLeaf(int64_t i) const { return nodes_[i].left < 0; }
+  int64_t Left(int64_t i) const { return nodes_[i].left; }
+  int64_t Right(int64_t i) const { return nodes_[i].right; }
+  int64_t Feature(int64_t i) const { return nodes_[i].feature; }
+  double Threshold(int64_t i) const { return nodes_[i].threshold; }
+  // How NaN is routed: 1 left, 0 right, -1 by the comparison (not recorded).
+  int8_t MissingLeft(int64_t i) const { return nodes_[i].missing_left; }
+  // Training weight that reached node i (tree_.weighted_n_node_samples, else
+  // n_node_samples; empty when the pickle has neither).
+  bool has_cover() const { return !cover_.empty(); }
+  double Cover(int64_t i) const { return cover_[i]; }
+  int32_t max_depth() const { return max_depth_; }
   // values[leaf, output, 0..n_classes) (classifier counts or regression value).
   const double* Value(int64_t node, size_t output) const {
     return &values_[(node * n_outputs_ + output) * max_classes_];
@@ -67,6 +82,8 @@ class TreeModel {
   std::vector<Node> nodes_;
   std::vector<int32_t> depth_;
   std::vector<double> node_samples_;
+  std::vector<double> cover_;
+  int32_t max_depth_ = 0;
   std::vector<double> values_;
   size_t n_outputs_ = 1;
   size_t max_classes_ = 1;

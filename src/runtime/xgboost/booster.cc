@@ -72,6 +72,15 @@ StatusOr<std::string> Booster::SaveJsonConfig() const {
   return std::string(out, len);
 }
 
+StatusOr<std::string> Booster::SaveModelJson() const {
+  bst_ulong len = 0;
+  const char* out = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle_, "{\"format\": \"json\"}", &len, &out) != 0) {
+    return InternalError("libxgboost could not write the model as JSON: " + LastError());
+  }
+  return std::string(out, len);
+}
+
 StatusOr<int64_t> Booster::NumFeatures() const {
   bst_ulong n = 0;
   if (XGBoosterGetNumFeature(handle_, &n) != 0) {
@@ -113,6 +122,40 @@ StatusOr<std::vector<std::string>> Booster::FeatureNames() const {
   return out;
 }
 
+Status Booster::PredictChunk(const double* data, uint64_t rows, uint64_t cols,
+                             const std::string& config, double missing, const uint64_t** shape,
+                             uint64_t* dim, const float** result) const {
+  static_assert(sizeof(bst_ulong) == sizeof(uint64_t));
+  auto* out_shape = reinterpret_cast<const bst_ulong**>(shape);
+  auto* out_dim = reinterpret_cast<bst_ulong*>(dim);
+  if (!through_dmatrix_) {
+    char array[160];
+    std::snprintf(array, sizeof(array),
+                  "{\"data\": [%llu, true], \"shape\": [%llu, %llu], \"typestr\": \"<f8\", "
+                  "\"version\": 3}",
+                  static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(data)),
+                  static_cast<unsigned long long>(rows), static_cast<unsigned long long>(cols));
+    if (XGBoosterPredictFromDense(handle_, array, config.c_str(), nullptr, out_shape, out_dim,
+                                  result) != 0) {
+      return InvalidArgumentError("XGBoost prediction failed: " + LastError());
+    }
+    return OkStatus();
+  }
+  // libxgboost reads float32 cells, as its in-place path does.
+  std::vector<float> cells(data, data + rows * cols);
+  DMatrixHandle dmat = nullptr;
+  if (XGDMatrixCreateFromMat(cells.data(), rows, cols, static_cast<float>(missing), &dmat) != 0) {
+    return InvalidArgumentError("XGBoost could not take the input rows: " + LastError());
+  }
+  const int rc =
+      XGBoosterPredictFromDMatrix(handle_, dmat, config.c_str(), out_shape, out_dim, result);
+  XGDMatrixFree(dmat);  // the result lives in the booster's per-thread buffer, not the matrix
+  if (rc != 0) {
+    return InvalidArgumentError("XGBoost prediction failed: " + LastError());
+  }
+  return OkStatus();
+}
+
 StatusOr<Booster::Prediction> Booster::PredictDense(const double* data, uint64_t rows,
                                                     uint64_t cols, bool margin,
                                                     int64_t iteration_end, double missing) const {
@@ -127,19 +170,11 @@ StatusOr<Booster::Prediction> Booster::PredictDense(const double* data, uint64_t
   for (uint64_t off = 0; off < rows || (rows == 0 && off == 0); off += kPredictChunkRows) {
     if (off > 0) RETURN_IF_ERROR(CheckDeadline());
     const uint64_t n = std::min<uint64_t>(kPredictChunkRows, rows - off);
-    char array[160];
-    std::snprintf(array, sizeof(array),
-                  "{\"data\": [%llu, true], \"shape\": [%llu, %llu], \"typestr\": \"<f8\", "
-                  "\"version\": 3}",
-                  static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(data + off * cols)),
-                  static_cast<unsigned long long>(n), static_cast<unsigned long long>(cols));
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
-    if (XGBoosterPredictFromDense(handle_, array, config.c_str(), nullptr, &shape, &dim,
-                                  &result) != 0) {
-      return InvalidArgumentError("XGBoost prediction failed: " + LastError());
-    }
+    RETURN_IF_ERROR(
+        PredictChunk(data + off * cols, n, cols, config, missing, &shape, &dim, &result));
     // The result buffer is libxgboost's per-thread storage: copy it out now.
     uint64_t count = 1;
     std::vector<uint64_t> chunk_shape;

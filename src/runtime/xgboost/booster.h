@@ -29,6 +29,8 @@ class Booster {
   Booster& operator=(const Booster&) = delete;
 
   StatusOr<std::string> SaveJsonConfig() const;
+  // The whole model (trees, base_score, objective) as XGBoost's JSON format.
+  StatusOr<std::string> SaveModelJson() const;
   StatusOr<int64_t> NumFeatures() const;
   StatusOr<int64_t> BoostedRounds() const;
   StatusOr<std::optional<std::string>> Attr(const std::string& key) const;
@@ -46,9 +48,18 @@ class Booster {
   StatusOr<Prediction> PredictDense(const double* data, uint64_t rows, uint64_t cols, bool margin,
                                     int64_t iteration_end, double missing) const;
 
+  // Linear boosters (gblinear) have no in-place prediction: PredictDense then
+  // builds a DMatrix per chunk. Set at load, before the booster is shared.
+  void PredictThroughDMatrix() { through_dmatrix_ = true; }
+
  private:
   explicit Booster(void* handle) : handle_(handle) {}
+  // One chunk's prediction; the result points into libxgboost's per-thread buffer.
+  Status PredictChunk(const double* data, uint64_t rows, uint64_t cols, const std::string& config,
+                      double missing, const uint64_t** shape, uint64_t* dim,
+                      const float** result) const;
   void* handle_;  // BoosterHandle
+  bool through_dmatrix_ = false;
 };
 
 }  // namespace ferry::xgboost

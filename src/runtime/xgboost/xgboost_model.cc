@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/deadline.h"
+
 namespace ferry::xgboost {
 namespace {
 
@@ -64,8 +66,11 @@ bool IsClassification(const std::string& objective) {
 }
 
 XgboostModel::XgboostModel(std::unique_ptr<Booster> booster, XgboostSettings settings,
-                           runtime::ModelInfo info)
-    : booster_(std::move(booster)), settings_(std::move(settings)), info_(std::move(info)) {
+                           runtime::ModelInfo info, std::unique_ptr<XgboostExplainer> explainer)
+    : booster_(std::move(booster)),
+      settings_(std::move(settings)),
+      info_(std::move(info)),
+      explainer_(std::move(explainer)) {
   serialize_ = settings_.booster != "gbtree" && settings_.booster != "dart";
 }
 
@@ -78,8 +83,8 @@ Status XgboostModel::WarmUp() const {
   return Run(row, false, 0).status();
 }
 
-StatusOr<Booster::Prediction> XgboostModel::Run(const protocol::Frame& x, bool margin,
-                                                int64_t iteration_end) const {
+StatusOr<XgboostModel::Input> XgboostModel::Columns(const protocol::Frame& x,
+                                                    std::vector<double>* storage) const {
   for (size_t c = 0; c < x.cols; ++c) {
     if (x.is_string_col(c)) {
       return InvalidArgumentError(
@@ -93,19 +98,50 @@ StatusOr<Booster::Prediction> XgboostModel::Run(const protocol::Frame& x, bool m
                                 " features per row, but the XGBoost model expects " +
                                 std::to_string(info_.n_features) + "; send rows of that width");
   }
-  std::vector<double> reordered;
-  const double* data = x.numeric.data();
-  uint64_t cols = x.cols;
   if (by_name) {
-    ASSIGN_OR_RETURN(reordered, Reorder(x, info_.feature_names));
-    data = reordered.data();
-    cols = info_.feature_names.size();
+    ASSIGN_OR_RETURN(*storage, Reorder(x, info_.feature_names));
+    return Input{storage->data(), info_.feature_names.size()};
   }
+  return Input{x.numeric.data(), x.cols};
+}
+
+StatusOr<Booster::Prediction> XgboostModel::Run(const protocol::Frame& x, bool margin,
+                                                int64_t iteration_end) const {
+  std::vector<double> reordered;
+  ASSIGN_OR_RETURN(Input in, Columns(x, &reordered));
   std::unique_lock<std::mutex> lock(predict_mu_, std::defer_lock);
   if (serialize_) {
     lock.lock();
   }
-  return booster_->PredictDense(data, x.rows, cols, margin, iteration_end, settings_.missing);
+  return booster_->PredictDense(in.data, x.rows, in.cols, margin, iteration_end, settings_.missing);
+}
+
+StatusOr<Tensor> XgboostModel::Contributions(const protocol::Frame& x) const {
+  if (explainer_ == nullptr) {
+    return runtime::ContributionsRefused(info_.description, info_);
+  }
+  std::vector<double> reordered;
+  ASSIGN_OR_RETURN(Input in, Columns(x, &reordered));
+  const auto p = static_cast<size_t>(explainer_->n_features());
+  if (in.cols != p) {
+    return InvalidArgumentError("input has " + std::to_string(in.cols) +
+                                " features per row, but the XGBoost model's trees use " +
+                                std::to_string(p) + "; send rows of that width");
+  }
+  const size_t k = explainer_->outputs();
+  const size_t width = k * (p + 1);
+  std::vector<double> out(x.rows * width);
+  // Chunks with a deadline check between them, as predict does.
+  constexpr size_t kChunk = 256;
+  for (size_t off = 0; off < x.rows; off += kChunk) {
+    if (off > 0) RETURN_IF_ERROR(CheckDeadline());
+    const size_t n = std::min(kChunk, x.rows - off);
+    explainer_->Explain(in.data + off * p, n, out.data() + off * width);
+  }
+  const auto rows = static_cast<int64_t>(x.rows);
+  const auto cols = static_cast<int64_t>(p + 1);
+  if (k == 1) return Tensor::FromDoubles(std::move(out), {rows, cols});
+  return Tensor::FromDoubles(std::move(out), {rows, static_cast<int64_t>(k), cols});
 }
 
 StatusOr<Tensor> XgboostModel::PredictLabels(const protocol::Frame& x) const {
@@ -186,6 +222,9 @@ Tensor XgboostModel::EmptyResult(PredictMethod method) const {
 }
 
 StatusOr<Tensor> XgboostModel::Predict(const protocol::Frame& x, PredictMethod method) const {
+  if (method == PredictMethod::kContributions) {
+    return Contributions(x);
+  }
   if (method == PredictMethod::kPredictProba) {
     return x.rows == 0 && IsClassification(settings_.objective) ? EmptyResult(method)
                                                                 : PredictProba(x);

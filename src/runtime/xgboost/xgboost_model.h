@@ -14,7 +14,9 @@
 //    values like XGBModel.predict, trees up to best_iteration.
 // `predict_proba` (classification objectives only) returns FP32 [N, k] like
 // XGBClassifier.predict_proba: [1-p, p] for binary:logistic, softmax of the
-// margins for multi:softmax. Other methods are Unimplemented.
+// margins for multi:softmax. `contributions` returns FP64 [N, F + 1] (or
+// [N, groups, F + 1]) from XgboostExplainer over the same trees predict uses,
+// when the runtime could build one. Other methods are Unimplemented.
 //
 // Immutable after construction; Predict is thread-safe (tree boosters predict
 // concurrently; linear boosters are serialised by a mutex).
@@ -28,6 +30,7 @@
 
 #include "runtime/model.h"
 #include "runtime/xgboost/booster.h"
+#include "runtime/xgboost/xgboost_explain.h"
 
 namespace ferry::xgboost {
 
@@ -43,7 +46,9 @@ struct XgboostSettings {
 
 class XgboostModel : public runtime::Model {
  public:
-  XgboostModel(std::unique_ptr<Booster> booster, XgboostSettings settings, runtime::ModelInfo info);
+  // `explainer` may be null: contributions are then refused (info says why).
+  XgboostModel(std::unique_ptr<Booster> booster, XgboostSettings settings, runtime::ModelInfo info,
+               std::unique_ptr<XgboostExplainer> explainer = nullptr);
 
   const runtime::ModelInfo& info() const override { return info_; }
   StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
@@ -54,8 +59,16 @@ class XgboostModel : public runtime::Model {
   Status WarmUp() const;
 
  private:
+  // x's cells in the model's column order (by name when both sides have
+  // names); `storage` holds them when they had to be reordered.
+  struct Input {
+    const double* data;
+    uint64_t cols;
+  };
+  StatusOr<Input> Columns(const protocol::Frame& x, std::vector<double>* storage) const;
   StatusOr<Booster::Prediction> Run(const protocol::Frame& x, bool margin,
                                     int64_t iteration_end) const;
+  StatusOr<protocol::Tensor> Contributions(const protocol::Frame& x) const;
   StatusOr<protocol::Tensor> PredictLabels(const protocol::Frame& x) const;
   StatusOr<protocol::Tensor> PredictProba(const protocol::Frame& x) const;
   protocol::Tensor EmptyResult(runtime::PredictMethod method) const;
@@ -63,6 +76,7 @@ class XgboostModel : public runtime::Model {
   std::unique_ptr<Booster> booster_;
   XgboostSettings settings_;
   runtime::ModelInfo info_;
+  std::unique_ptr<XgboostExplainer> explainer_;
   bool serialize_ = false;         // non-tree boosters: one prediction at a time
   mutable std::mutex predict_mu_;  // guards booster_ predictions when serialize_
 };

@@ -1,8 +1,10 @@
 #include "runtime/xgboost/xgboost_runtime.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
@@ -122,6 +124,62 @@ void FillInfo(const XgboostSettings& s, int64_t rounds, runtime::ModelInfo& info
   }
 }
 
+// Ferry's reading of the trees must reproduce libxgboost's margins, or its
+// contributions would explain another model: checked on probe rows (all
+// missing, all zero, all one) to float32 rounding.
+Status CheckMargins(const Booster& booster, const XgboostExplainer& e, const XgboostSettings& s,
+                    int64_t iteration_end) {
+  const auto p = static_cast<size_t>(e.n_features());
+  std::vector<double> probes(3 * p);
+  std::fill(probes.begin(), probes.begin() + p, std::numeric_limits<double>::quiet_NaN());
+  std::fill(probes.begin() + 2 * p, probes.end(), 1.0);
+  ASSIGN_OR_RETURN(Booster::Prediction margins,
+                   booster.PredictDense(probes.data(), 3, p, true, iteration_end, s.missing));
+  const size_t k = e.outputs();
+  if (margins.values.size() != 3 * k) {
+    return FailedPreconditionError("libxgboost's margins have " +
+                                   std::to_string(margins.values.size()) + " values for " +
+                                   std::to_string(k) + " output groups");
+  }
+  for (size_t r = 0; r < 3; ++r) {
+    for (size_t g = 0; g < k; ++g) {
+      double magnitude = 0;
+      const double mine = e.Margin(probes.data() + r * p, g, &magnitude);
+      const double theirs = margins.values[r * k + g];
+      if (!(std::abs(mine - theirs) <= 1e-5 * (1 + magnitude))) {
+        return FailedPreconditionError("Ferry's reading of its trees gives the margin " +
+                                       std::to_string(mine) + " where libxgboost gives " +
+                                       std::to_string(theirs) + " (probe row " + std::to_string(r) +
+                                       ", group " + std::to_string(g) + ")");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+// The explainer for this booster, or null with info.contributions_refusal
+// saying why. Never fails the load: predictions do not depend on it.
+std::unique_ptr<XgboostExplainer> MakeExplainer(const Booster& booster, const XgboostSettings& s,
+                                                runtime::ModelInfo& info) {
+  const int64_t end = s.api == Api::kBooster ? 0 : s.iteration_end;
+  auto refuse = [&](const Status& st) {
+    info.contributions_refusal = st.message();
+    return nullptr;
+  };
+  StatusOr<std::string> json = booster.SaveModelJson();
+  if (!json.ok()) return refuse(json.status());
+  StatusOr<XgboostExplainer> e = XgboostExplainer::Parse(*json, end, s.missing);
+  if (!e.ok()) return refuse(e.status());
+  if (e->n_features() != info.n_features) {
+    return refuse(FailedPreconditionError("its JSON names " + std::to_string(e->n_features()) +
+                                          " features, libxgboost " +
+                                          std::to_string(info.n_features)));
+  }
+  if (Status st = CheckMargins(booster, *e, s, end); !st.ok()) return refuse(st);
+  info.methods.push_back(runtime::PredictMethod::kContributions);
+  return std::make_unique<XgboostExplainer>(std::move(e).value());
+}
+
 class XgboostRuntime : public runtime::FormatRuntime {
  public:
   std::string_view name() const override { return "xgboost"; }
@@ -140,9 +198,14 @@ class XgboostRuntime : public runtime::FormatRuntime {
     if (!st.ok()) {
       return st.WithContext("XGBoost model file " + file.string());
     }
+    if (settings.booster != "gbtree" && settings.booster != "dart") {
+      booster->PredictThroughDMatrix();  // gblinear has no in-place prediction
+    }
     ASSIGN_OR_RETURN(int64_t rounds, booster->BoostedRounds());
     FillInfo(settings, rounds, info);
-    auto model = std::make_unique<XgboostModel>(std::move(booster), settings, std::move(info));
+    std::unique_ptr<XgboostExplainer> explainer = MakeExplainer(*booster, settings, info);
+    auto model = std::make_unique<XgboostModel>(std::move(booster), settings, std::move(info),
+                                                std::move(explainer));
     st = model->WarmUp();
     if (!st.ok()) {
       return st.WithContext("XGBoost model file " + file.string() + " failed a test prediction");

@@ -154,10 +154,12 @@ TEST(XgboostRuntime, ReportsMethodsAndClasses) {
   EXPECT_EQ(model->info().framework, "xgboost");
   EXPECT_EQ(model->info().classes, (std::vector<std::string>{"0", "1", "2"}));
   EXPECT_EQ(model->info().methods,
-            (std::vector<PredictMethod>{PredictMethod::kPredict, PredictMethod::kPredictProba}));
+            (std::vector<PredictMethod>{PredictMethod::kPredict, PredictMethod::kPredictProba,
+                                        PredictMethod::kContributions}));
   auto reg = Load(kFixtures / "regressor" / "json" / "model.json");
   ASSERT_NE(reg, nullptr);
-  EXPECT_EQ(reg->info().methods, std::vector<PredictMethod>{PredictMethod::kPredict});
+  EXPECT_EQ(reg->info().methods,
+            (std::vector<PredictMethod>{PredictMethod::kPredict, PredictMethod::kContributions}));
 }
 
 TEST(XgboostRuntime, RejectsBadInputs) {

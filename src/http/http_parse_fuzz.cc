@@ -1,0 +1,73 @@
+// Fuzz target: HTTP/1.x request framing as the listener does it (Beast's
+// parser with Ferry's limits, header-count check, target split, header
+// lower-casing), over arbitrary pipelined bytes. Invariants: no crash, no
+// request consumed past the input, every path/query a view into its target,
+// and no accepted request whose framing is ambiguous (RFC 9112 section 6: at
+// most one Content-Length, never next to Transfer-Encoding, whose codings
+// must be exactly one `chunked`).
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "http/http_parse.h"
+
+namespace {
+
+// The non-empty elements of a Transfer-Encoding value are exactly one
+// "chunked" (case-insensitive).
+bool OnlyChunked(std::string_view v) {
+  int chunked = 0;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view e = v.substr(0, comma);
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    if (e.empty()) continue;
+    if (e.size() != 7) return false;
+    for (size_t i = 0; i < 7; ++i) {
+      if ((e[i] | 0x20) != "chunked"[i]) return false;
+    }
+    ++chunked;
+  }
+  return chunked == 1;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ferry::http::HttpServerOptions options;
+  options.max_header_bytes = 4096;
+  options.max_body_bytes = 64 * 1024;
+  options.max_header_count = 32;
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  auto parsed = ferry::http::ParseHttpRequests(bytes, options);
+  if (parsed.consumed > size) std::abort();
+  for (const auto& r : parsed.requests) {
+    const char* b = r.target.data();
+    const char* e = b + r.target.size();
+    // The path is a view into the target, or the literal "/" of an
+    // absolute-form target without a path ("http://host").
+    bool path_literal = r.path == "/" && r.target.find('/') != 0;
+    if (!r.path.empty() && !path_literal &&
+        (r.path.data() < b || r.path.data() + r.path.size() > e)) {
+      std::abort();
+    }
+    if (!r.query.empty() && (r.query.data() < b || r.query.data() + r.query.size() > e)) {
+      std::abort();
+    }
+    if (r.headers.size() > options.max_header_count) std::abort();
+    int content_lengths = 0, transfer_encodings = 0;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "content-length") ++content_lengths;
+      if (name == "transfer-encoding") {
+        ++transfer_encodings;
+        if (!OnlyChunked(value)) std::abort();
+      }
+    }
+    if (content_lengths > 1 || transfer_encodings > 1) std::abort();
+    if (content_lengths > 0 && transfer_encodings > 0) std::abort();
+    if (r.body.size() > options.max_body_bytes) std::abort();
+  }
+  return 0;
+}

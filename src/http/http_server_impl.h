@@ -1,0 +1,86 @@
+// HttpServer::Impl: the listener's state (io_contexts, acceptors, the open connections) shared
+// by the server (http_server.cc) and its connections (http_connection.h). Private to ferry_http.
+// Threads: see http_server.h; the atomics are read by every connection, conns_ under conns_mu_.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <ctime>
+#include <deque>
+#include <iterator>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "http/http_server.h"
+
+namespace ferry::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void PostCloseIfIdle() = 0;
+};
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& options, HttpHandler* handler)
+      : options_(options), handler_(handler) {}
+  // Connections still queued in the io_contexts unregister themselves from
+  // conns_ when destroyed, so the contexts must go first.
+  ~Impl() {
+    acceptors_.clear();
+    pending_.reset();
+    contexts_.clear();
+  }
+
+  Status Listen();
+  Status SetUpTls();
+  void Start();
+  void Drain(std::chrono::milliseconds grace);
+  void Accept();
+  size_t LeastLoaded() const;
+  template <typename Conn>
+  void Adopt(tcp::socket socket, size_t index);
+
+  HttpServerOptions options_;
+  HttpHandler* handler_;
+  std::optional<ssl::context> tls_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  // Open connections per io_context: a new connection goes to the least
+  // loaded one (see Accept).
+  std::unique_ptr<std::atomic<int64_t>[]> context_conns_;
+  // One listening socket, accepted on contexts_[0] (see Accept).
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::optional<tcp::socket> pending_;  // the socket being accepted into; contexts_[0] only
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> connections_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+
+  std::mutex conns_mu_;
+  std::list<std::weak_ptr<ConnectionBase>> conns_;  // guarded by conns_mu_
+};
+
+}  // namespace ferry::http

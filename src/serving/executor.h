@@ -1,0 +1,39 @@
+// Executor: a fixed pool of worker threads with a bounded queue, one per
+// model, so a slow predict never blocks an I/O thread and one model's load
+// cannot starve another's.
+//
+// Threads: Submit() is thread-safe. Tasks run on the workers in FIFO order.
+// The destructor finishes queued tasks, then joins.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ferry::serving {
+
+class Executor {
+ public:
+  Executor(int threads, size_t max_queue);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Queues `task`; false when the queue is full (the caller answers 503/429).
+  bool Submit(std::function<void()> task);
+
+ private:
+  void Work();
+
+  const size_t max_queue_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stop_ = false;                        // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ferry::serving
