@@ -19,7 +19,8 @@
 
 #
 # Backends (libferry_*.so, loaded on first use of their model format) go to
-# /usr/local/lib/ferry/backends, where the binary looks beside ../bin. The
+# /usr/local/lib/ferry/backends, where the binary looks beside ../bin; the gRPC
+# module (libferry_grpc.so, loaded when a gRPC port opens) to /usr/local/lib/ferry. The
 # PyTorch backend needs libtorch (about 400 MB installed), so it is built only
 # with --build-arg FERRY_TORCH=1; otherwise `ferry --version` lists it as not
 # built and a pytorch model fails to load naming what to install.
@@ -46,7 +47,8 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
     && cmake --build /src/build --target ferry \
     && strip -o /ferry /src/build/ferry \
     && mkdir -p /backends && for so in /src/build/lib/ferry/backends/*.so; do \
-         strip --strip-unneeded -o /backends/$(basename $so) $so; done
+         strip --strip-unneeded -o /backends/$(basename $so) $so; done \
+    && strip --strip-unneeded -o /libferry_grpc.so /src/build/lib/ferry/libferry_grpc.so
 
 FROM ${DEBIAN_IMAGE} AS runtime
 ARG FERRY_TORCH=0
@@ -65,6 +67,7 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
     && chown 1000:0 /mnt/models /home/ferry && chmod 0775 /mnt/models /home/ferry
 COPY --from=build /ferry /usr/local/bin/ferry
 COPY --from=build /backends/ /usr/local/lib/ferry/backends/
+COPY --from=build /libferry_grpc.so /usr/local/lib/ferry/libferry_grpc.so
 USER 1000
 WORKDIR /home/ferry
 ENV HOME=/home/ferry

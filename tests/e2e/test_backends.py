@@ -3,7 +3,8 @@ when a model of that format is loaded (read from /proc/PID/maps; libcurl and
 libarchive are not mapped by a model already on disk either), a missing or
 broken backend fails the load naming the format, the file and the fix, and
 the PyTorch backend serves TorchScript over V2 and V1 with python3-torch's
-outputs (skipped where libferry_pytorch.so or python3-torch is absent).
+outputs (skipped where libferry_pytorch.so or python3-torch is absent), and
+the gRPC module is mapped only when a gRPC port opens.
 Clients: python3-requests."""
 import json
 import os
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -199,6 +201,80 @@ class PytorchServeTest(unittest.TestCase):
         out = serve_fails(os.path.join(self.fx, "bad", "pickled_module"), {})
         self.assertIn("not a TorchScript module", out)
         self.assertIn('torch.jit.save(torch.jit.script(model), "model.pt")', out)
+
+
+class GrpcModuleTest(unittest.TestCase):
+    """gRPC, protobuf and abseil live in lib/ferry/libferry_grpc.so, opened
+    when a gRPC port opens (src/grpc/grpc_module.h); a missing, broken,
+    foreign or mismatched module is refused naming the file and the fix."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.models = ferrytest.mlflow_models()
+        cls.module = os.path.join(os.path.dirname(FERRY_BIN), "lib", "ferry", "libferry_grpc.so")
+        cls.foreign = os.path.join(os.path.dirname(FERRY_BIN), "tests", "fixtures",
+                                   "libferry_grpc_foreign.so")
+
+    def test_grpc_libraries_mapped_only_with_a_grpc_port(self):
+        model = os.path.join(self.models, "iris_tensor")
+        with Serve(model, name="nogrpc", extra=["--grpc_port", "0"]) as s:
+            self.assertEqual(s.post("/v2/models/nogrpc/infer", json=SEED_REQUEST).status_code, 200)
+            maps = mapped(s.proc.pid)
+        for lib in ("libferry_grpc.so", "libgrpc", "libprotobuf", "libabsl"):
+            self.assertNotIn(lib, maps)
+        port = ferrytest.free_port()
+        with Serve(model, name="withgrpc", extra=["--grpc_port", str(port)]) as s:
+            # HTTP is ready first; the gRPC port opens just after.
+            for _ in range(500):
+                if "gRPC (inference.GRPCInferenceService) on" in s.output():
+                    break
+                time.sleep(0.02)
+            self.assertIn("gRPC (inference.GRPCInferenceService) on", s.output())
+            maps = mapped(s.proc.pid)
+        for lib in ("libferry_grpc.so", "libgrpc++", "libprotobuf"):
+            self.assertIn(lib, maps)
+
+    def serve_copy(self, module_bytes):
+        """`ferry serve --grpc_port N` of a copy of the binary whose lib/ferry
+        holds `module_bytes` as libferry_grpc.so (none when None)."""
+        d = tempfile.mkdtemp(prefix="ferry-grpcmodule-")
+        try:
+            shutil.copy2(FERRY_BIN, os.path.join(d, "ferry"))
+            if module_bytes is not None:
+                os.makedirs(os.path.join(d, "lib", "ferry"))
+                with open(os.path.join(d, "lib", "ferry", "libferry_grpc.so"), "wb") as f:
+                    f.write(module_bytes)
+            env = os.environ.copy()
+            env["FERRY_BACKEND_DIR"] = BACKENDS
+            p = subprocess.run([os.path.join(d, "ferry"), "serve", "--model_name", "m",
+                                "--model_dir", os.path.join(self.models, "iris_tensor"),
+                                "--http_port", str(ferrytest.free_port()), "--bind", "127.0.0.1",
+                                "--grpc_port", str(ferrytest.free_port())],
+                               env=env, capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(p.returncode, 0, p.stderr)
+            return p.stderr.replace(d, "DIR")
+        finally:
+            shutil.rmtree(d)
+
+    def test_missing_module_names_the_file_and_the_fix(self):
+        out = self.serve_copy(None)
+        self.assertIn("gRPC needs libferry_grpc.so, which is not in DIR/lib/ferry", out)
+        self.assertIn("--grpc_port 0", out)
+
+    def test_broken_module(self):
+        out = self.serve_copy(b"not an ELF file")
+        self.assertIn("gRPC: cannot load DIR/lib/ferry/libferry_grpc.so", out)
+
+    def test_foreign_shared_object(self):
+        with open(os.path.join(BACKENDS, "libferry_sklearn.so"), "rb") as f:
+            out = self.serve_copy(f.read())
+        self.assertIn("is not Ferry's gRPC module (no ferry_grpc_module_v1)", out)
+
+    def test_module_of_another_build(self):
+        with open(self.foreign, "rb") as f:
+            out = self.serve_copy(f.read())
+        self.assertIn("was built for another Ferry binary (module interface 0000000000000000", out)
+        self.assertIn("rebuild both from the same tree", out)
 
 
 if __name__ == "__main__":
