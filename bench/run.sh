@@ -17,8 +17,8 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# servingab startup (both need BASELINE_FERRY) torch soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab startup torch}
+# servingab startup loadstall (all three need BASELINE_FERRY) torch soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab startup loadstall torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -86,6 +86,13 @@ if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
   record "Start and memory: ferry serve of the seed model, this build vs a baseline binary" "" \
     /usr/bin/python3 bench/startup_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
     --model_dir "$DEMO/iris_tensor"
+fi
+# HTTP probes while libtorch loads, against BASELINE_FERRY (PyTorch backend needed).
+if want loadstall && [ -n "${BASELINE_FERRY:-}" ] && [ -f "$BUILD/lib/ferry/backends/libferry_pytorch.so" ]; then
+  record "Backend load: HTTP probes while ferry serve loads a PyTorch model, this build vs BASELINE_FERRY" "" \
+    /usr/bin/python3 bench/load_stall_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
+    --model_dir "$BUILD/bench-fixtures/pytorch/mlp" --control_dir "$DEMO/iris_tensor" \
+    --backend_dir "$BUILD/lib/ferry/backends"
 fi
 # The PyTorch backend (when built): V2 throughput and per-predict overhead.
 if want torch && [ -x "$BUILD/bench/torch_predict_bench" ]; then
