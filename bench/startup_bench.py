@@ -63,6 +63,19 @@ def vm(pid, key):
     return 0.0
 
 
+def cpu_ms(pid):
+    """CPU time of every thread of `pid` so far (ms), from schedstat (ns): the
+    figure that does not grow when other processes share the cores."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e6
+
+
 def serve_once(binary, model_dir, requests_n):
     port = free_port()
     t0 = time.perf_counter()
@@ -87,12 +100,13 @@ def serve_once(binary, model_dir, requests_n):
                 sock = None
             time.sleep(0.0002)
         ready_ms = (time.perf_counter() - t0) * 1000
+        ready_cpu = cpu_ms(p.pid)
         for _ in range(requests_n):
             status, _ = http(sock, "POST", "/v2/models/irish-s3/infer", ONE_ROW)
             assert status == 200, status
         rss = vm(p.pid, "VmRSS")
         sock.close()
-        return ready_ms, rss
+        return ready_ms, rss, ready_cpu
     finally:
         p.terminate()
         p.wait(timeout=30)
@@ -142,31 +156,36 @@ def main():
     ap.add_argument("--model_dir", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--skip_lazy_ceiling", action="store_true",
+                    help="leave out the libcurl/libarchive link-cost table")
     a = ap.parse_args()
     sides = (("baseline", a.baseline), ("this build", a.ferry))
     serve = {name: [] for name, _ in sides}
     version = {name: [] for name, _ in sides}
-    for _ in range(a.runs):
-        for name, binary in sides:
+    for i in range(a.runs):
+        for name, binary in (sides if i % 2 == 0 else sides[::-1]):
             serve[name].append(serve_once(binary, a.model_dir, a.requests))
             version[name].append(exit_once([binary, "--version"]))
 
     print("Baseline: `%s`; this build: `%s`; seed model `%s`; %d alternating runs per side."
           % (a.baseline, a.ferry, os.path.basename(a.model_dir.rstrip("/")), a.runs))
     print()
-    print("| run | side | exec → ready (ms) | RSS after %d requests (MB) | `--version` exec → exit "
-          "(ms) | `--version` peak RSS (MB) |" % a.requests)
-    print("|---|---|---|---|---|---|")
+    print("| run | side | exec → ready (ms) | CPU until ready (ms) | RSS after %d requests (MB) "
+          "| `--version` exec → exit (ms) | `--version` peak RSS (MB) |" % a.requests)
+    print("|---|---|---|---|---|---|---|")
     for i in range(a.runs):
         for name, _ in sides:
-            r, rss = serve[name][i]
+            r, rss, cpu = serve[name][i]
             vt, vr = version[name][i]
-            print("| %d | %s | %.1f | %.1f | %.1f | %.1f |" % (i + 1, name, r, rss, vt, vr))
+            print("| %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f |" % (i + 1, name, r, cpu, rss, vt,
+                                                                      vr))
     print()
     print("| median | baseline | this build | this build / baseline |")
     print("|---|---|---|---|")
     rows = [
         ("exec → ready (ms)", [x[0] for x in serve["baseline"]], [x[0] for x in serve["this build"]]),
+        ("CPU until ready (ms, all threads)", [x[2] for x in serve["baseline"]],
+         [x[2] for x in serve["this build"]]),
         ("RSS after %d requests (MB)" % a.requests, [x[1] for x in serve["baseline"]],
          [x[1] for x in serve["this build"]]),
         ("`--version` exec → exit (ms)", [x[0] for x in version["baseline"]],
@@ -179,6 +198,11 @@ def main():
     print("| shared libraries (`ldd`) | %d | %d | %.2fx |"
           % (ldd_count(a.baseline), ldd_count(a.ferry), ldd_count(a.ferry) / ldd_count(a.baseline)))
     print()
+    print("1-minute load average: %.1f (CPU time is the figure other processes do not inflate)."
+          % os.getloadavg()[0])
+    print()
+    if a.skip_lazy_ceiling:
+        return
     lazy, extra_libs = lazy_ceiling(41)
     print("Linking libcurl + libarchive into a program that never calls them (%d more shared "
           "libraries), median of 41 alternating runs:" % extra_libs)

@@ -6,6 +6,7 @@ the PyTorch backend serves TorchScript over V2 and V1 with python3-torch's
 outputs (skipped where libferry_pytorch.so or python3-torch is absent), and
 the gRPC module is mapped only when a gRPC port opens.
 Clients: python3-requests."""
+import concurrent.futures
 import json
 import os
 import shutil
@@ -137,6 +138,23 @@ class PytorchServeTest(unittest.TestCase):
         self.assertIn("libferry_pytorch.so", maps)
         self.assertIn("libtorch", maps)
         self.assertNotIn("libferry_sklearn.so", maps)
+
+    def test_batcher_merges_one_row_requests_with_the_same_answers(self):
+        case = self.expected["mlp"][1]  # 5 rows of 4
+        out_per_row = len(case["outputs"][0]["data"]) // 5
+        with Serve(os.path.join(self.fx, "mlp"), name="m",
+                   extra=["--max_batch_size", "8", "--max_batch_delay_ms", "50"]) as s:
+            def one(i):
+                row = case["inputs"][0]["data"][i * 4:(i + 1) * 4]
+                return self.infer(s, [{"name": "x", "datatype": "FP32", "shape": [1, 4],
+                                       "data": row}])
+            with concurrent.futures.ThreadPoolExecutor(10) as pool:
+                got = list(pool.map(one, [i % 5 for i in range(40)]))
+        for i, r in enumerate(got):
+            self.assertEqual(r.status_code, 200, r.text)
+            want = case["outputs"][0]["data"][(i % 5) * out_per_row:(i % 5 + 1) * out_per_row]
+            self.assertEqual(r.json()["outputs"][0]["shape"], [1, out_per_row])
+            self.assertTrue(close(r.json()["outputs"][0]["data"], want), r.text)
 
     def test_two_inputs_two_outputs_and_output_selection(self):
         with Serve(os.path.join(self.fx, "two_io"), name="m") as s:
