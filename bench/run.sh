@@ -17,8 +17,8 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# servingab startup loadstall (all three need BASELINE_FERRY) torch soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab startup loadstall torch}
+# servingab servingir startup loadstall (all four need BASELINE_FERRY) torch soak.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab servingir startup loadstall torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -105,10 +105,16 @@ fi
 # copy of main's binary) and this build, alternately, same run (skipped without a baseline).
 if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then
   record "V2 infer path: one-row REST and gRPC, this build vs BASELINE_FERRY" \
-    "ferry serve --workers 2 each, started fresh per round, sides alternating; REST: wrk -t2 -c16; gRPC: bench/grpc_bench.cc, 2 threads × 8 in flight; $S s per protocol per round. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \
+    "ferry serve --workers 2 each, started fresh per round, sides alternating; REST: wrk -t2 -c16; gRPC: bench/grpc_bench.cc, 2 threads × 8 in flight; $S s per protocol per round. Server CPU is user + system time of the ferry process over the measured window, divided by its requests; cold start is exec until the log says ready; RSS is read after both protocol runs." \
     /usr/bin/python3 bench/serving_ab_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
     --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor" --seconds "$S" \
     --rounds "${AB_ROUNDS:-5}"
+fi
+if want servingir && [ -n "${BASELINE_FERRY:-}" ]; then
+  record "V2 infer path: user-space instructions per one-row request, this build vs BASELINE_FERRY" \
+    "valgrind --tool=callgrind on ferry serve, counters zeroed after a warm-up, then 2,000 sequential keep-alive REST requests and 2,000 gRPC calls (one in flight); instructions of the server process / requests. Independent of machine load (no hardware counters here); syscalls are the same on both sides and not counted." \
+    /usr/bin/python3 bench/serving_ir_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
+    --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor"
 fi
 # Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).

@@ -24,19 +24,30 @@ from grpc_bench import cpu_seconds, free_port  # noqa: E402
 from http_bench import ONE_ROW, wrk  # noqa: E402
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def start(ferry, model_dir, tmp):
+    """Starts `ferry serve` and returns (proc, http_port, grpc_port, exec-to-ready ms): the time
+    from exec until the log says the model is ready, the cold start a user waits for."""
     http_port, grpc_port = free_port(), free_port()
     log = open(os.path.join(tmp, "ferry-%d.log" % http_port), "w")
     proc = subprocess.Popen([ferry, "serve", "--model_name", "iris", "--model_dir", model_dir,
                              "--http_port", str(http_port), "--grpc_port", str(grpc_port),
                              "--bind", "127.0.0.1", "--workers", "2", "--access_log_rate", "0"],
                             stdout=log, stderr=subprocess.STDOUT)
+    t0 = time.monotonic()
     deadline = time.time() + 30
     while "ready in" not in open(log.name).read():
         if proc.poll() is not None or time.time() > deadline:
             sys.exit("ferry serve did not start: " + open(log.name).read())
-        time.sleep(0.01)
-    return proc, http_port, grpc_port
+        time.sleep(0.001)
+    return proc, http_port, grpc_port, (time.monotonic() - t0) * 1e3
 
 
 def rest_run(proc, port, seconds, tmp):
@@ -77,21 +88,25 @@ def main():
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ferry-ab-bench-")
     sides = [("baseline", args.baseline), ("candidate", args.ferry)]
-    runs = {(s, p): [] for s, _ in sides for p in ("REST", "gRPC")}
+    runs = {(s, p): [] for s, _ in sides for p in ("REST", "gRPC", "start")}
     print("| round | side | protocol | req/s | p99 ms | server CPU µs/req |")
     print("|---|---|---|---|---|---|")
     for i in range(args.rounds):
         order = sides if i % 2 == 0 else sides[::-1]
         for side, binary in order:
-            proc, http_port, grpc_port = start(binary, args.model_dir, tmp)
+            proc, http_port, grpc_port, ready_ms = start(binary, args.model_dir, tmp)
             try:
                 results = [("REST", rest_run(proc, http_port, args.seconds, tmp)),
                            ("gRPC", grpc_run(proc, grpc_port, args.client, args.seconds))]
+                rss = rss_kb(proc.pid) / 1024.0
+                results.append(("start", {"ready_ms": ready_ms, "rss_mb": rss}))
             finally:
                 proc.terminate()
                 proc.wait(30)
             for protocol, r in results:
                 runs[(side, protocol)].append(r)
+                if protocol == "start":
+                    continue
                 print("| %d | %s | %s | %.0f | %.2f | %.1f |" % (i + 1, side, protocol, r["rps"],
                                                                  r["p99"], r["cpu_us"]))
             sys.stdout.flush()
@@ -106,6 +121,11 @@ def main():
             b = statistics.median(r[key] for r in runs[("baseline", protocol)])
             c = statistics.median(r[key] for r in runs[("candidate", protocol)])
             print("| %s | %s | %.2f | %.2f | %.3f |" % (protocol, name, b, c, c / b))
+    for key, name in (("ready_ms", "exec → ready ms (cold start)"),
+                      ("rss_mb", "RSS MB after the REST and gRPC runs")):
+        b = statistics.median(r[key] for r in runs[("baseline", "start")])
+        c = statistics.median(r[key] for r in runs[("candidate", "start")])
+        print("| process | %s | %.2f | %.2f | %.3f |" % (name, b, c, c / b))
 
 
 if __name__ == "__main__":

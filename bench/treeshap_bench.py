@@ -54,9 +54,10 @@ def main():
         best = {k: min(r[k] for r in runs) for k in runs[0]}
         rf_leaves = sum(int((t.tree_.children_left < 0).sum()) for t in rf.estimators_)
         xgb_leaves = sum(t.count("leaf=") for t in booster.get_dump())
-        print("| RandomForestClassifier, 100 trees, max_depth %d | %d | **%.0f µs** | — | — | "
-              "%.0f ns |" % (depth, rf_leaves, best["ferry_sklearn_ns"] / 1000,
-                             best["ferry_sklearn_ns"] / rf_leaves))
+        print("| RandomForestClassifier, 100 trees, max_depth %d | %d | **%.0f µs** (CPU %.0f µs) "
+              "| — | — | %.0f ns |" % (depth, rf_leaves, best["ferry_sklearn_ns"] / 1000,
+                                      best["ferry_sklearn_cpu_ns"] / 1000,
+                                      best["ferry_sklearn_ns"] / rf_leaves))
         print("| XGBoost binary:logistic, 100 trees, max_depth %d | %d | %.0f µs | %.0f µs | "
               "**%.2f×** | %.0f ns |" % (depth, xgb_leaves, best["ferry_xgboost_ns"] / 1000,
                                         best["xgboost_ns"] / 1000,
@@ -74,11 +75,14 @@ def main():
                          py / 1000, best["sklearn_predict_ns"] / 1000))
         if depth == 8:
             ok = best["ferry_sklearn_ns"] <= 1e6
+            cpu_ok = best["ferry_sklearn_cpu_ns"] <= 1e6
     print()
     print("\n".join(notes))
     print("- medians of %d calls per run, best of %d runs; 1-minute load average when done: %.2f"
           % (ITERATIONS, RUNS, os.getloadavg()[0]))
-    print("- goal (100-tree forest of depth 8 on one row ≤ 1 ms): %s" % ("met" if ok else "NOT met"))
+    print("- goal (100-tree forest of depth 8 on one row ≤ 1 ms): wall time %s, thread CPU time %s "
+          "(on a loaded machine the wall time includes waiting for a core)"
+          % ("met" if ok else "NOT met", "met" if cpu_ok else "NOT met"))
     return 0 if ok else 1
 
 

@@ -20,7 +20,7 @@ TEST_PKGS=(
 # The PyTorch backend (libferry_pytorch.so) and its parity tests only: without
 # them everything else builds and `ferry --version` reports pytorch not built.
 TORCH_PKGS=(libtorch-dev python3-torch)
-BENCH_PKGS=(wrk nginx-light clang libclang-rt-14-dev)  # + `make fuzz`
+BENCH_PKGS=(wrk nginx-light valgrind clang libclang-rt-14-dev)  # + `make fuzz`
 # `make image` / `make image-test` only: podman (chroot isolation) and a local
 # debian:bookworm-slim made by mmdebstrap.
 IMAGE_PKGS=(podman mmdebstrap uidmap fuse-overlayfs)

@@ -48,6 +48,12 @@ struct ApiServer::Impl {
                     const http::Responder& responder);
   void HandleGet(http::HttpRequest& req, const KindInfo& kind, const ResourcePath& path,
                  bool watch, const Query& query, const http::Responder& responder);
+  // DELETE on a collection (deletecollection, authorized as that verb): deletes every object
+  // the label/field selectors match, one by one as kube-apiserver does, and answers the list
+  // of what it deleted.
+  void HandleDeleteCollection(const http::HttpRequest& req, const KindInfo& kind,
+                              const ResourcePath& path, const Query& query,
+                              const http::Responder& responder);
   // kfam_handler.cc: /kfam/v1/bindings (profile contributors), authorized
   // on the RoleBinding it writes rather than on its URL.
   void HandleKfam(http::HttpRequest& req, std::string_view path, const auth::UserInfo& user,

@@ -15,6 +15,15 @@ using http::Responder;
 
 namespace {
 
+// kubectl delete --cascade=orphan sends DeleteOptions{propagationPolicy: Orphan} in the body;
+// other clients put it in the query.
+bool OrphanRequested(const HttpRequest& req, const Query& query) {
+  auto it = query.find("propagationPolicy");
+  if (it != query.end() && it->second == "Orphan") return true;
+  json options = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  return options.is_object() && options.value("propagationPolicy", "") == "Orphan";
+}
+
 std::string Param(const Query& q, std::string_view key) {
   auto it = q.find(key);
   return it == q.end() ? std::string() : it->second;
@@ -90,6 +99,30 @@ void ApiServer::Impl::HandleGet(HttpRequest& req, const KindInfo& kind, const Re
                    BuildTable(kind, items, list["metadata"]["resourceVersion"].get<std::string>(),
                               Param(query, "includeObject")),
                    table_type));
+}
+
+void ApiServer::Impl::HandleDeleteCollection(const HttpRequest& req, const KindInfo& kind,
+                                             const ResourcePath& path, const Query& query,
+                                             const Responder& responder) {
+  auto sel = store::MakeSelector(kind.namespaced ? path.ns : "", Param(query, "labelSelector"),
+                                 Param(query, "fieldSelector"));
+  if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
+  json list;
+  ApiError err = service.List(kind, path.version, *sel, &list);
+  if (!err.ok()) return responder.Send(ErrorResponse(err));
+  const bool orphan = OrphanRequested(req, query);
+  json deleted = json::array();
+  for (const json& item : list["items"]) {
+    json obj;
+    err = service.Delete(kind, path.version, StringAt(item, "metadata.namespace"),
+                         StringAt(item, "metadata.name"), &obj, orphan);
+    // Gone since the list (a cascade from an earlier item): nothing left to delete.
+    if (err.code == 404) continue;
+    if (!err.ok()) return responder.Send(ErrorResponse(err));
+    deleted.push_back(std::move(obj));
+  }
+  list["items"] = std::move(deleted);
+  responder.Send(JsonResponse(200, list));
 }
 
 void ApiServer::Impl::HandleLog(const ResourcePath& path, const Query& query,
@@ -184,6 +217,9 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
         service.Create(*kind, path.version, path.ns, std::move(body), opts, &out),
         out, 201);
   }
+  if (path.name.empty() && req.method == "DELETE" && !status_only) {
+    return HandleDeleteCollection(req, *kind, path, query, responder);
+  }
   if (path.name.empty()) {
     return responder.Send(ErrorResponse(
         MethodNotAllowed(req.method + " is not supported on a " + kind->plural + " collection")));
@@ -207,11 +243,8 @@ void ApiServer::Impl::HandleResource(HttpRequest& req, const ResourcePath& path,
   }
   if (req.method == "DELETE") {
     json obj;
-    // kubectl delete --cascade=orphan sends DeleteOptions{propagationPolicy: Orphan}.
-    bool orphan = query.count("propagationPolicy") && query.at("propagationPolicy") == "Orphan";
-    json options = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (options.is_object() && options.value("propagationPolicy", "") == "Orphan") orphan = true;
-    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj, orphan);
+    ApiError err = service.Delete(*kind, path.version, path.ns, path.name, &obj,
+                                  OrphanRequested(req, query));
     return responder.Send(err.ok() ? JsonResponse(200, obj) : ErrorResponse(err));
   }
   responder.Send(ErrorResponse(MethodNotAllowed(req.method + " is not supported")));

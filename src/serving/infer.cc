@@ -31,7 +31,7 @@ std::string MethodList(const runtime::ModelInfo& info) {
 
 }  // namespace
 
-StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest request) {
+StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest&& request) {
   const runtime::ServedModel& served = *m.served;
   PreparedInfer call;
   call.method = served.default_method;

@@ -41,7 +41,7 @@ bool HasMethod(const runtime::ModelInfo& info, runtime::PredictMethod method);
 // Chooses the method (an output named after one the model has) and builds the frame from the
 // inputs (not for tensor-native models: their tensors are checked by the model itself). Errors are InvalidArgument (400) naming the model or the input and the fix, or
 // Unimplemented (501) for contributions of a model that cannot explain.
-StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest request);
+StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest&& request);
 
 // Predicts under `deadline` (TimedPredict / TimedPredictTensors: 504 past it, 500 for an
 // exception in the model), turns the prediction into outputs (a tensor-native model's outputs

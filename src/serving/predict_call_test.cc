@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
+#include <string>
 #include <stdexcept>
 
 namespace ferry::serving {
@@ -107,6 +109,25 @@ TEST(RequestDeadline, ZeroTimeoutMeansNoneAndMissingArrivalCountsFromNow) {
   Fixture f(Mode::kAnswer, 1000ms);
   auto d = RequestDeadline(f.entry, DeadlineClock::time_point{});
   EXPECT_GT(d, DeadlineClock::now() + 900ms);
+}
+
+TEST(Uuid4, IsAVersion4UuidInCanonicalFormAndDoesNotRepeat) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = Uuid4();
+    ASSERT_EQ(id.size(), 36u) << id;
+    for (size_t k = 0; k < id.size(); ++k) {
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        ASSERT_EQ(id[k], '-') << id;
+      } else {
+        ASSERT_TRUE((id[k] >= '0' && id[k] <= '9') || (id[k] >= 'a' && id[k] <= 'f')) << id;
+      }
+    }
+    EXPECT_EQ(id[14], '4') << id;                                // version
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // variant 10xx
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 10000u);
 }
 
 }  // namespace

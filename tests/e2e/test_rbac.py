@@ -205,6 +205,31 @@ class RbacTest(unittest.TestCase):
         self.assertIn('"type":"ADDED"', r.text)
         self.assertIn('deleted', sa("delete", "isvc", "mine", "-n", A).stdout)
 
+    def test_deletecollection_by_selector(self):
+        """DELETE on a collection is the deletecollection verb: the selected objects go, the
+        answer lists them, others stay; a viewer is refused with Kubernetes' text."""
+        sa = lambda *a, **kw: self.run_kubectl("sa", *a, **kw)  # noqa: E731
+        for name in ("batch-1", "batch-2", "keeper"):
+            sa("apply", "-f", "-", input=isvc(name, A))
+        sa("label", "isvc", "batch-1", "batch-2", "-n", A, "run=nightly")
+        path = "/apis/serving.kserve.io/v1beta1/namespaces/%s/inferenceservices" % A
+        r = self.api("DELETE", path + "?labelSelector=run%3Dnightly", self.jane_token)
+        self.assertEqual(r.status_code, 403, r.text)
+        self.assertEqual(r.json()["message"], forbidden(JANE, "deletecollection",
+                                                        "inferenceservices", "serving.kserve.io",
+                                                        A))
+        r = self.api("DELETE", path + "?labelSelector=run%20in%20(nightly", self.sa_token)
+        self.assertEqual(r.status_code, 400, r.text)  # a selector kube-apiserver refuses too
+        r = self.api("DELETE", path + "?labelSelector=run%3Dnightly", self.sa_token)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["kind"], "InferenceServiceList")
+        self.assertEqual(sorted(i["metadata"]["name"] for i in r.json()["items"]),
+                         ["batch-1", "batch-2"])
+        left = sa("get", "isvc", "-n", A, "-o", "name").stdout.split()
+        self.assertNotIn("inferenceservice.serving.kserve.io/batch-1", left)
+        self.assertIn("inferenceservice.serving.kserve.io/keeper", left)
+        sa("delete", "isvc", "keeper", "-n", A)
+
     def test_sa_denied_in_another_namespace(self):
         self.denied("sa", "get", "isvc", "other", "-n", B,
                     message=forbidden(SA_USER, "get", "inferenceservices", "serving.kserve.io",
