@@ -17,7 +17,7 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# servingab servingir startup loadstall (all four need BASELINE_FERRY) torch soak.
+# servingab servingir startup loadstall (all four need BASELINE_FERRY) torch soak manyisvc.
 SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap servingab servingir startup loadstall torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
@@ -116,6 +116,10 @@ if want servingir && [ -n "${BASELINE_FERRY:-}" ]; then
     /usr/bin/python3 bench/serving_ir_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
     --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor"
 fi
+# 1,000 InferenceServices applied at once (opt-in: BENCH_SECTIONS=manyisvc; minutes under load).
+want manyisvc && record "ferry up: 1,000 InferenceServices applied at once" "" \
+  /usr/bin/python3 bench/many_isvc_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --count "${MANY_ISVC:-1000}"
 # Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \
