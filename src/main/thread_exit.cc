@@ -9,14 +9,15 @@
 // Date cache, the JSON parser, the gateway's scratch (measured: a health probe
 // answered after 2.8 s; bench/load_stall_bench.py). The binary is never
 // unloaded, so its destructors need no pin: they are kept here, per thread,
-// without any lock, and run at thread exit (a pthread key's destructor) or,
-// for the thread that calls exit(), at exit. Shared objects (backends, the
-// gRPC module, libstdc++) keep glibc's registration: this definition is not
-// exported (hidden), so it binds only the binary's own code.
-#include <pthread.h>
-#include <unistd.h>
+// without any lock, and run at thread exit (a pthread key's destructor). The
+// thread that calls exit() skips them: the process is ending, and they would
+// run after static destructors (atexit order) instead of before. Shared
+// objects (backends, the gRPC module, libstdc++) keep glibc's registration:
+// this definition is hidden, so it binds only the binary's own code.
+// Sanitizer builds keep glibc's registration: their runtimes track it.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 
-#include <cstdlib>
+#include <pthread.h>
 
 namespace {
 
@@ -40,12 +41,7 @@ void RunDtors(void* /*unused*/) {
   }
 }
 
-void RunExitingThreadDtors() { RunDtors(nullptr); }
-
-void CreateKey() {
-  pthread_key_create(&g_key, RunDtors);
-  std::atexit(RunExitingThreadDtors);
-}
+void CreateKey() { pthread_key_create(&g_key, RunDtors); }
 
 }  // namespace
 
@@ -60,3 +56,5 @@ extern "C" __attribute__((visibility("hidden"))) int __cxa_thread_atexit(void (*
   t_dtors = new Dtor{fn, obj, t_dtors};
   return 0;
 }
+
+#endif  // !__SANITIZE_ADDRESS__ && !__SANITIZE_THREAD__
