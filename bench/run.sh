@@ -17,8 +17,9 @@ trap 'rm -f "$OUT"' EXIT
 
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
-# payloadlog graph servingab servingir (both need BASELINE_FERRY) soak.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir}
+# payloadlog graph servingab servingir startup loadstall (these four need BASELINE_FERRY) torch soak
+# manyisvc.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir startup loadstall torch}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -89,6 +90,27 @@ want payloadlog && record "Payload logging: one-row V2 iris via the gateway, log
 want graph && record "InferenceGraph: two-step Sequence vs its first step alone, one-row V1 iris via the external gateway" \
   "One ferry up --profile none --workers 2; wrk -t2 -c16, $S s per side per round, sides alternating, same run. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \
   /usr/bin/python3 bench/graph_bench.py --ferry "$BUILD/ferry" --seconds "$S" --rounds "${GRAPH_ROUNDS:-5}"
+# Start time and memory of the seed model against BASELINE_FERRY (e.g. main's
+# binary, or one built before the backend split); skipped without it.
+if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
+  record "Start and memory: ferry serve of the seed model, this build vs a baseline binary" "" \
+    /usr/bin/python3 bench/startup_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
+    --model_dir "$DEMO/iris_tensor"
+fi
+# HTTP probes while libtorch loads, against BASELINE_FERRY (PyTorch backend needed).
+if want loadstall && [ -n "${BASELINE_FERRY:-}" ] && [ -f "$BUILD/lib/ferry/backends/libferry_pytorch.so" ]; then
+  record "Backend load: HTTP probes while ferry serve loads a PyTorch model, this build vs BASELINE_FERRY" "" \
+    /usr/bin/python3 bench/load_stall_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
+    --model_dir "$BUILD/bench-fixtures/pytorch/mlp" --control_dir "$DEMO/iris_tensor" \
+    --backend_dir "$BUILD/lib/ferry/backends"
+fi
+# The PyTorch backend (when built): V2 throughput and per-predict overhead.
+if want torch && [ -x "$BUILD/bench/torch_predict_bench" ]; then
+  record "PyTorch backend: TorchScript MLP over V2, and Ferry's per-predict overhead over libtorch" "" \
+    /usr/bin/python3 bench/torch_bench.py --ferry "$BUILD/ferry" \
+    --predict_bench "$BUILD/bench/torch_predict_bench" --fixtures "$BUILD/bench-fixtures/pytorch" \
+    --iris "$DEMO/iris_tensor" --seconds "$S"
+fi
 # The V2 infer path before/after a change: one-row REST and gRPC against BASELINE_FERRY (e.g. a
 # copy of main's binary) and this build, alternately, same run (skipped without a baseline).
 if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then
@@ -104,6 +126,10 @@ if want servingir && [ -n "${BASELINE_FERRY:-}" ]; then
     /usr/bin/python3 bench/serving_ir_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
     --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor"
 fi
+# 1,000 InferenceServices applied at once (opt-in: BENCH_SECTIONS=manyisvc; minutes under load).
+want manyisvc && record "ferry up: 1,000 InferenceServices applied at once" "" \
+  /usr/bin/python3 bench/many_isvc_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --count "${MANY_ISVC:-1000}"
 # Load + change soak (60 s of wrk at 64 connections while the model is
 # updated 20 times and a DENY policy is created/edited/deleted).
 want soak && record "Soak: 60 s of wrk (64 connections) through the kubeflow gateway during 20 model updates and 20 policy edits" \

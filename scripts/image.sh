@@ -32,6 +32,8 @@ if ! podman image exists "$BASE"; then
 fi
 
 t0=$(date +%s)
-podman build --isolation=chroot --layers -t "$TAG" -f Dockerfile .
+# FERRY_TORCH=1 also builds the PyTorch backend and installs libtorch in the image.
+podman build --isolation=chroot --layers ${FERRY_TORCH:+--build-arg FERRY_TORCH=$FERRY_TORCH} \
+  -t "$TAG" -f Dockerfile .
 size=$(podman image inspect "$TAG" --format '{{.Size}}')
 echo "image: $TAG built in $(( $(date +%s) - t0 )) s ($size bytes)"

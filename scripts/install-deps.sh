@@ -17,6 +17,9 @@ TEST_PKGS=(
   nodejs npm iproute2 chromium
   python3-grpcio python3-protobuf python3-jsonschema
 )
+# The PyTorch backend (libferry_pytorch.so) and its parity tests only: without
+# them everything else builds and `ferry --version` reports pytorch not built.
+TORCH_PKGS=(libtorch-dev python3-torch)
 BENCH_PKGS=(wrk nginx-light valgrind clang libclang-rt-14-dev)  # + `make fuzz`
 # `make image` / `make image-test` only: podman (chroot isolation) and a local
 # debian:bookworm-slim made by mmdebstrap.
@@ -25,11 +28,12 @@ IMAGE_PKGS=(podman mmdebstrap uidmap fuse-overlayfs)
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
   build) ;;
-  test) want+=("${TEST_PKGS[@]}") ;;
-  all) want+=("${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+  torch) want=("${TORCH_PKGS[@]}") ;;
+  test) want+=("${TEST_PKGS[@]}" "${TORCH_PKGS[@]}") ;;
+  all) want+=("${TEST_PKGS[@]}" "${TORCH_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
   image) want=("${IMAGE_PKGS[@]}") ;;
   image-test) want+=("${TEST_PKGS[@]}" "${IMAGE_PKGS[@]}") ;;
-  *) echo "usage: $0 [build|test|all|image|image-test]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|torch|test|all|image|image-test]" >&2; exit 2 ;;
 esac
 
 missing=()

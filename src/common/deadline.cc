@@ -30,6 +30,8 @@ ScopedDeadline::~ScopedDeadline() {
 
 DeadlineClock::time_point CurrentDeadline() { return t_deadline.at; }
 
+std::string_view CurrentDeadlineWhat() { return t_deadline.what; }
+
 Status CheckDeadline() {
   if (t_deadline.at == kNoDeadline) return OkStatus();
   auto now = DeadlineClock::now();

@@ -34,8 +34,9 @@ class ScopedDeadline {
   std::string_view prev_what_;
 };
 
-// This thread's deadline (kNoDeadline when none is set).
+// This thread's deadline (kNoDeadline when none is set), and the work it names.
 DeadlineClock::time_point CurrentDeadline();
+std::string_view CurrentDeadlineWhat();
 
 // OK, or DEADLINE_EXCEEDED naming the work and how far past its deadline it is.
 Status CheckDeadline();

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <thread>
 
+#include "grpc/grpc_module.h"
 #include "grpc/inference_service.h"
 #include "grpc/unary_call.h"
 
 namespace ferry::grpc {
 
-struct GrpcServer::Impl {
+namespace {
+
+struct Impl {
   std::unique_ptr<InferenceService> handlers;
   AsyncService service;
   std::vector<std::unique_ptr<Queue>> queues;
@@ -21,14 +24,12 @@ struct GrpcServer::Impl {
   bool stopped = false;
 };
 
-namespace {
-
 // Calls of one method waiting to be matched per queue: a burst of new calls
 // finds a waiting object instead of gRPC's pending-call list.
 constexpr int kInferCallsArmed = 16;
 
 template <typename Req, typename Resp>
-void ArmMethod(GrpcServer::Impl* impl, Queue* queue, const char* name,
+void ArmMethod(Impl* impl, Queue* queue, const char* name,
                typename UnaryCall<Req, Resp>::RequestFn request,
                typename UnaryCall<Req, Resp>::HandleFn handle) {
   typename UnaryCall<Req, Resp>::Method method{&impl->service, impl->handlers.get(), name, request,
@@ -36,7 +37,7 @@ void ArmMethod(GrpcServer::Impl* impl, Queue* queue, const char* name,
   UnaryCall<Req, Resp>::Arm(method, queue);
 }
 
-void ArmAll(GrpcServer::Impl* impl, Queue* q) {
+void ArmAll(Impl* impl, Queue* q) {
   using namespace inference;  // NOLINT(build/namespaces): the message pairs
   using S = AsyncService;
   using H = InferenceService;
@@ -87,34 +88,44 @@ int ThreadCount(const GrpcServerOptions& options) {
   return std::max(cores, 2);
 }
 
+class Server final : public GrpcServer {
+ public:
+  explicit Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  ~Server() override { Shutdown(std::chrono::milliseconds(0)); }
+  int port() const override { return impl_->port; }
+  void Shutdown(std::chrono::milliseconds grace) override;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+StatusOr<std::unique_ptr<GrpcServer>> StartService(const GrpcServerOptions& options,
+                                                   std::unique_ptr<InferenceService> service);
+
 }  // namespace
 
-GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
-
-int GrpcServer::port() const { return impl_->port; }
-
-StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                        CatalogFn catalog) {
+StatusOr<std::unique_ptr<GrpcServer>> StartServing(const GrpcServerOptions& options,
+                                                   CatalogFn catalog) {
   auto service = std::make_unique<InferenceService>(
       [catalog = std::move(catalog)](const CallInfo&, ResolveSink* sink) {
         sink->Resolved(CallTarget{catalog(), {}, {}});
       },
       /*needs_call_info=*/false, options.server_version, options.repository);
-  return Start(options, std::move(service));
+  return StartService(options, std::move(service));
 }
 
-StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                        CallResolver resolver) {
-  return Start(options, std::make_unique<InferenceService>(std::move(resolver),
-                                                           /*needs_call_info=*/true,
-                                                           options.server_version,
-                                                           options.repository));
+StatusOr<std::unique_ptr<GrpcServer>> StartServing(const GrpcServerOptions& options,
+                                                   CallResolver resolver) {
+  return StartService(options, std::make_unique<InferenceService>(std::move(resolver),
+                                                                  /*needs_call_info=*/true,
+                                                                  options.server_version,
+                                                                  options.repository));
 }
 
-StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                        std::unique_ptr<InferenceService> service) {
+namespace {
+
+StatusOr<std::unique_ptr<GrpcServer>> StartService(const GrpcServerOptions& options,
+                                                   std::unique_ptr<InferenceService> service) {
   // abseil's debug-build deadlock detector walks a lock graph on every gRPC
   // mutex operation; gRPC's own mutexes are not ours to debug in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -151,10 +162,10 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     ArmAll(impl.get(), q.get());
     impl->threads.emplace_back(Poll, q.get());
   }
-  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+  return std::unique_ptr<GrpcServer>(new Server(std::move(impl)));
 }
 
-void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
+void Server::Shutdown(std::chrono::milliseconds grace) {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
   // Calls still running after `grace` are cancelled; armed requests complete
@@ -173,4 +184,5 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   for (auto& t : impl_->threads) t.join();
 }
 
+}  // namespace
 }  // namespace ferry::grpc

@@ -92,34 +92,32 @@ class ResolveSink {
 // that answers later copies what it needs.
 using CallResolver = std::function<void(const CallInfo&, ResolveSink*)>;
 
-class InferenceService;  // inference_service.h
-
+// A running server. In the `ferry` binary the code behind Start lives in
+// libferry_grpc.so (grpc_module.h), opened on the first Start, so gRPC,
+// protobuf and abseil are mapped only by a process that serves gRPC; tests
+// link it directly (grpc_start_linked.cc).
 class GrpcServer {
  public:
   // Binds and starts serving. Unavailable (naming address, port and the fix)
-  // when the port cannot be bound.
+  // when the port cannot be bound; FailedPrecondition (naming the file and
+  // the fix) when the gRPC module is missing or from another build.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
                                                      CatalogFn catalog);
   // Every call is first resolved (routing + policy) by `resolver`.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
                                                      CallResolver resolver);
-  ~GrpcServer();  // Shutdown(0) if still running
+  virtual ~GrpcServer() = default;  // Shutdown(0) if still running
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
 
-  int port() const;
+  virtual int port() const = 0;
   // Stops accepting; calls still running after `grace` are cancelled. Returns
   // once predicts already on a model's executor have replied (each stops at
   // its model's timeout).
-  void Shutdown(std::chrono::milliseconds grace);
+  virtual void Shutdown(std::chrono::milliseconds grace) = 0;
 
-  struct Impl;
-
- private:
-  static StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                     std::unique_ptr<InferenceService> service);
-  explicit GrpcServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  GrpcServer() = default;
 };
 
 }  // namespace ferry::grpc

@@ -246,7 +246,7 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   bool raw = req->raw_input_contents_size() > 0;
   // The HTTP route's default thresholds (serving/predict_call.h).
   bool inline_ok =
-      serving::RunsInline(entry, serving::InlineCostRows(prepared->method, prepared->frame.rows)) ||
+      serving::RunsInline(entry, serving::InlineCostRows(prepared->method, prepared->rows)) ||
       !entry.executor;
   // The model's timeout, or the client's own deadline when that is earlier:
   // there is no use predicting for a caller that has given up.

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "main/authz_command.h"
 #include "main/passwd_command.h"
+#include "main/runtimes.h"
 #include "main/export_command.h"
 #include "main/kubeconfig_command.h"
 #include "main/serve_command.h"
@@ -24,7 +25,9 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"Ferry: KServe-compatible model serving in one binary"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", FERRY_VERSION);
+  app.set_version_flag("--version", [] {
+    return std::string("ferry ") + FERRY_VERSION + "\n" + ferry::main::BackendStatus();
+  });
   ferry::main::ServeFlags serve;
   ferry::main::AddServeCommand(app, &serve);
   ferry::main::UpFlags up;

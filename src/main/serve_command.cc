@@ -289,7 +289,7 @@ int RunServe(const ServeFlags& flags) {
   server::ModelRouterOptions router_opts;
   router_opts.server_version = FERRY_VERSION;
   server::ModelRouter router(router_opts, &metrics, &access_log);
-  const runtime::RuntimeRegistry registry = BuildRuntimeRegistry();
+  const runtime::RuntimeRegistry registry = BuildRuntimeRegistry(predict_threads);
   // One directory per model (runtime/loader.h says when): every model under its directory's
   // name. Otherwise the one model, exactly as before, named --model_name.
   const bool multi = runtime::IsModelRepository(registry, flags.model_dir);

@@ -24,6 +24,7 @@
 #include "api/resource_client.h"
 #include "api/token_signer.h"
 #include "common/base64.h"
+#include "common/cpu_limit.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
 #include "controller/storage_admission.h"
@@ -370,7 +371,7 @@ void UpProcess::Parts::BuildGateway() {
 // The controller, and the hooks that tie it to the API (readiness, logs), the router (scale
 // from zero) and the gateway (routes, policies).
 Status UpProcess::Parts::BuildController() {
-  registry = BuildRuntimeRegistry();
+  registry = BuildRuntimeRegistry(DetectEffectiveCpus().cpus);
   controller::ControllerOptions copts;
   copts.data_dir = dir;
   copts.local_access = local_access;

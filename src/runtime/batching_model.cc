@@ -12,7 +12,10 @@ using protocol::Tensor;
 using Clock = std::chrono::steady_clock;
 
 struct BatchingModel::Pending {
+  // One of the two: a Frame call (Predict) or a tensor-native call (PredictTensors).
   const Frame* x = nullptr;
+  const std::vector<Tensor>* tensors = nullptr;
+  size_t rows = 0;
   PredictMethod method = PredictMethod::kPredict;
   Clock::time_point enqueued;
   std::condition_variable cv;  // signalled when done, or when this call must lead
@@ -20,12 +23,63 @@ struct BatchingModel::Pending {
   bool done = false;
   bool retry_alone = false;  // its batch failed: run it alone on its own thread
   std::optional<StatusOr<Tensor>> result;
+  std::optional<StatusOr<std::vector<Tensor>>> tensor_result;
 };
 
 namespace {
 
 bool Compatible(const Frame& a, PredictMethod ma, const Frame& b, PredictMethod mb) {
   return ma == mb && a.cols == b.cols && a.names == b.names && a.string_cols == b.string_cols;
+}
+
+// Tensor calls merge when their inputs agree in order, names, datatypes and
+// every dimension but the first (the rows).
+bool Compatible(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].datatype != b[i].datatype ||
+        a[i].shape.size() != b[i].shape.size() ||
+        !std::equal(a[i].shape.begin() + 1, a[i].shape.end(), b[i].shape.begin() + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Compatible(const BatchingModel::Pending& a, const BatchingModel::Pending& b) {
+  if (a.method != b.method || (a.x == nullptr) != (b.x == nullptr)) return false;
+  return a.x != nullptr ? Compatible(*a.x, a.method, *b.x, b.method)
+                        : Compatible(*a.tensors, *b.tensors);
+}
+
+// The rows of a tensor call that can join a batch: every input has the same
+// first dimension and fixed-size elements with no nulls; 0 otherwise (the
+// call then runs alone).
+size_t BatchableRows(const std::vector<Tensor>& inputs) {
+  if (inputs.empty() || inputs[0].shape.empty() || inputs[0].shape[0] <= 0) return 0;
+  for (const Tensor& t : inputs) {
+    auto count = protocol::ElementCount(t.shape);
+    if (t.shape.empty() || t.shape[0] != inputs[0].shape[0] ||
+        protocol::ElementSize(t.datatype) == 0 || !t.null_mask.empty() || !count.ok() ||
+        t.raw.size() != static_cast<size_t>(*count) * protocol::ElementSize(t.datatype)) {
+      return 0;
+    }
+  }
+  return static_cast<size_t>(inputs[0].shape[0]);
+}
+
+// The batch's inputs concatenated along the first dimension.
+std::vector<Tensor> MergeTensors(const std::vector<BatchingModel::Pending*>& batch, size_t rows) {
+  std::vector<Tensor> out = *batch[0]->tensors;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].shape[0] = static_cast<int64_t>(rows);
+    out[i].raw.clear();
+    for (const auto* p : batch) {
+      const auto& raw = (*p->tensors)[i].raw;
+      out[i].raw.insert(out[i].raw.end(), raw.begin(), raw.end());
+    }
+  }
+  return out;
 }
 
 Frame Merge(const std::vector<BatchingModel::Pending*>& batch, size_t rows) {
@@ -109,11 +163,41 @@ StatusOr<Tensor> BatchingModel::Predict(const Frame& x, PredictMethod method) co
   requests_.fetch_add(1, std::memory_order_relaxed);
   Pending p;
   p.x = &x;
+  p.rows = x.rows;
   p.method = method;
+  Wait(p);
+  if (p.retry_alone) {
+    retried_.fetch_add(1, std::memory_order_relaxed);
+    return inner_->Predict(x, method);
+  }
+  return std::move(*p.result);
+}
+
+StatusOr<std::vector<Tensor>> BatchingModel::PredictTensors(const std::vector<Tensor>& inputs,
+                                                            PredictMethod method) const {
+  const size_t rows = BatchableRows(inputs);
+  if (rows == 0 || rows >= static_cast<size_t>(options_.max_batch_size)) {
+    return inner_->PredictTensors(inputs, method);
+  }
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  Pending p;
+  p.tensors = &inputs;
+  p.rows = rows;
+  p.method = method;
+  Wait(p);
+  if (p.retry_alone) {
+    retried_.fetch_add(1, std::memory_order_relaxed);
+    return inner_->PredictTensors(inputs, method);
+  }
+  return std::move(*p.tensor_result);
+}
+
+// Queues `p` and returns once it is done (possibly after leading a batch).
+void BatchingModel::Wait(Pending& p) const {
   p.enqueued = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&p);
-  queued_rows_ += x.rows;
+  queued_rows_ += p.rows;
   // A full queue must not wait for the head's delay.
   if (queue_.front() != &p && queued_rows_ >= static_cast<size_t>(options_.max_batch_size)) {
     queue_.front()->cv.notify_one();
@@ -132,12 +216,6 @@ StatusOr<Tensor> BatchingModel::Predict(const Frame& x, PredictMethod method) co
       p.cv.wait_until(lock, deadline);
     }
   }
-  lock.unlock();
-  if (p.retry_alone) {
-    retried_.fetch_add(1, std::memory_order_relaxed);
-    return inner_->Predict(x, method);
-  }
-  return std::move(*p.result);
 }
 
 // Called with `lock` held by the head of the queue; returns with it held.
@@ -147,10 +225,9 @@ void BatchingModel::RunBatch(std::unique_lock<std::mutex>& lock) const {
   std::deque<Pending*> rest;
   size_t rows = 0;
   for (Pending* q : queue_) {
-    if (rows + q->x->rows <= static_cast<size_t>(options_.max_batch_size) &&
-        Compatible(*head.x, head.method, *q->x, q->method)) {
+    if (rows + q->rows <= static_cast<size_t>(options_.max_batch_size) && Compatible(head, *q)) {
       q->taken = true;
-      rows += q->x->rows;
+      rows += q->rows;
       batch.push_back(q);
     } else {
       rest.push_back(q);
@@ -167,6 +244,7 @@ void BatchingModel::RunBatch(std::unique_lock<std::mutex>& lock) const {
   uint64_t seen = largest_.load(std::memory_order_relaxed);
   while (batch.size() > seen && !largest_.compare_exchange_weak(seen, batch.size())) {
   }
+  if (head.x == nullptr) return RunTensorBatch(lock, batch, rows);
   std::optional<StatusOr<Tensor>> merged;
   if (batch.size() == 1) {
     merged = inner_->Predict(*batch[0]->x, batch[0]->method);
@@ -181,11 +259,45 @@ void BatchingModel::RunBatch(std::unique_lock<std::mutex>& lock) const {
     if (batch.size() == 1) {
       q->result = std::move(*merged);
     } else if (split) {
-      q->result = SliceRows(**merged, row0, q->x->rows);
+      q->result = SliceRows(**merged, row0, q->rows);
     } else {
       q->retry_alone = true;
     }
-    row0 += q->x->rows;
+    row0 += q->rows;
+    q->done = true;
+    q->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+}
+
+// RunBatch for tensor calls: one PredictTensors on the merged inputs, every
+// output split back by rows. Called and returns like RunBatch, `lock` released.
+void BatchingModel::RunTensorBatch(std::unique_lock<std::mutex>& lock,
+                                   const std::vector<Pending*>& batch, size_t rows) const {
+  std::optional<StatusOr<std::vector<Tensor>>> merged;
+  if (batch.size() == 1) {
+    merged = inner_->PredictTensors(*batch[0]->tensors, batch[0]->method);
+  } else {
+    merged = inner_->PredictTensors(MergeTensors(batch, rows), batch[0]->method);
+  }
+  bool split = batch.size() > 1 && merged->ok() && !(*merged)->empty();
+  if (split) {
+    for (const Tensor& t : **merged) split = split && SplittableByRows(t, rows);
+  }
+  lock.lock();
+  --in_flight_;
+  size_t row0 = 0;
+  for (Pending* q : batch) {
+    if (batch.size() == 1) {
+      q->tensor_result = std::move(*merged);
+    } else if (split) {
+      std::vector<Tensor> mine;
+      for (const Tensor& t : **merged) mine.push_back(SliceRows(t, row0, q->rows));
+      q->tensor_result = std::move(mine);
+    } else {
+      q->retry_alone = true;
+    }
+    row0 += q->rows;
     q->done = true;
     q->cv.notify_one();
   }

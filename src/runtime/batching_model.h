@@ -38,6 +38,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/model.h"
@@ -65,6 +66,13 @@ class BatchingModel final : public Model {
 
   const ModelInfo& info() const override { return inner_->info(); }
   StatusOr<protocol::Tensor> Predict(const protocol::Frame& x, PredictMethod method) const override;
+  // Tensor-native calls (PyTorch) are merged the same way when their inputs
+  // agree in names, datatypes and every dimension but the first: each input
+  // is concatenated along the first dimension and every output split back.
+  // Calls whose inputs differ in their first dimension, hold BYTES or nulls
+  // run alone.
+  StatusOr<std::vector<protocol::Tensor>> PredictTensors(const std::vector<protocol::Tensor>& inputs,
+                                                         PredictMethod method) const override;
 
   const BatchingOptions& options() const { return options_; }
   BatchingStats stats() const;
@@ -74,7 +82,10 @@ class BatchingModel final : public Model {
   struct Pending;  // one queued call (batching_model.cc)
 
  private:
+  void Wait(Pending& p) const;
   void RunBatch(std::unique_lock<std::mutex>& lock) const;
+  void RunTensorBatch(std::unique_lock<std::mutex>& lock, const std::vector<Pending*>& batch,
+                      size_t rows) const;
 
   std::unique_ptr<Model> inner_;
   BatchingOptions options_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -217,6 +218,132 @@ TEST(BatchingModelTest, LoneRequestWaitsAtMostTheDelay) {
   auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(waited, 45ms);
   EXPECT_LT(waited, 5s);
+}
+
+// A tensor-native model (as PyTorch's): inputs "a" [rows, k] and "b" [rows, 1],
+// outputs "output-0" [rows] = sum(a) * b and "output-1" [rows, k] = 2a.
+// A row whose b is kPoison fails the whole call. Records each call's rows.
+class FakeTensorModel : public Model {
+ public:
+  FakeTensorModel() {
+    info_.framework = "fake-tensor";
+    info_.tensor_io = true;
+  }
+  const ModelInfo& info() const override { return info_; }
+  StatusOr<Tensor> Predict(const Frame&, PredictMethod) const override {
+    return UnimplementedError("tensor-native");
+  }
+  StatusOr<std::vector<Tensor>> PredictTensors(const std::vector<Tensor>& in,
+                                               PredictMethod) const override {
+    if (in.size() != 2 || in[0].name != "a" || in[1].name != "b") {
+      return InvalidArgumentError("want a, b");
+    }
+    const int64_t rows = in[0].shape[0], k = in[0].shape[1];
+    if (in[0].num_elements() != rows * k || in[1].num_elements() != rows) {
+      return InternalError("inconsistent inputs");
+    }
+    std::vector<double> av, bv;
+    for (int64_t i = 0; i < rows * k; ++i) av.push_back(in[0].AsDouble(i));
+    for (int64_t i = 0; i < rows; ++i) bv.push_back(in[1].AsDouble(i));
+    const std::vector<double>* a = &av;
+    const std::vector<double>* b = &bv;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call_rows_.push_back(static_cast<size_t>(rows));
+    }
+    std::vector<double> sums, twice;
+    for (int64_t r = 0; r < rows; ++r) {
+      if ((*b)[r] == kPoison) return InvalidArgumentError("poisoned row");
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c) {
+        sum += (*a)[r * k + c];
+        twice.push_back(2 * (*a)[r * k + c]);
+      }
+      sums.push_back(sum * (*b)[r]);
+    }
+    std::vector<Tensor> out{Tensor::FromDoubles(std::move(sums), {rows}),
+                            Tensor::FromDoubles(std::move(twice), {rows, k})};
+    out[0].name = "output-0";
+    out[1].name = "output-1";
+    return out;
+  }
+  std::vector<size_t> call_rows() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return call_rows_;
+  }
+
+ private:
+  ModelInfo info_;
+  mutable std::mutex mu_;
+  mutable std::vector<size_t> call_rows_;
+};
+
+std::vector<Tensor> TensorCall(double seed, int64_t k, double b = 1.5) {
+  std::vector<double> a;
+  for (int64_t c = 0; c < k; ++c) a.push_back(seed + static_cast<double>(c));
+  std::vector<Tensor> in{Tensor::FromDoubles(std::move(a), {1, k}), Tensor::FromDoubles({b}, {1, 1})};
+  in[0].name = "a";
+  in[1].name = "b";
+  return in;
+}
+
+void ExpectSameTensors(const StatusOr<std::vector<Tensor>>& got,
+                       const StatusOr<std::vector<Tensor>>& want) {
+  ASSERT_EQ(got.ok(), want.ok()) << got.status().ToString() << " vs " << want.status().ToString();
+  if (!got.ok()) return;
+  ASSERT_EQ(got->size(), want->size());
+  for (size_t i = 0; i < got->size(); ++i) {
+    EXPECT_EQ((*got)[i].name, (*want)[i].name);
+    EXPECT_EQ((*got)[i].shape, (*want)[i].shape);
+    EXPECT_EQ((*got)[i].raw, (*want)[i].raw);
+  }
+}
+
+TEST(BatchingModelTest, TensorCallsAreMergedAndSplitBackPerCaller) {
+  auto inner = std::make_unique<FakeTensorModel>();
+  const FakeTensorModel* fake = inner.get();
+  FakeTensorModel reference;
+  // A full batch (4 one-row calls) goes at once; the 30 s delay never elapses.
+  BatchingModel model(std::move(inner), {4, 30s, 1});
+  std::vector<std::vector<Tensor>> calls;
+  for (int i = 0; i < 4; ++i) calls.push_back(TensorCall(10.0 * i, 3));
+  std::vector<StatusOr<std::vector<Tensor>>> got(4, InternalError("not run"));
+  std::vector<std::thread> pool;
+  for (int i = 0; i < 4; ++i) {
+    pool.emplace_back([&, i] { got[i] = model.PredictTensors(calls[i], PredictMethod::kPredict); });
+  }
+  for (auto& th : pool) th.join();
+  for (int i = 0; i < 4; ++i) {
+    ExpectSameTensors(got[i], reference.PredictTensors(calls[i], PredictMethod::kPredict));
+  }
+  EXPECT_EQ(fake->call_rows(), std::vector<size_t>{4});
+  EXPECT_EQ(model.stats().largest_batch, 4u);
+}
+
+TEST(BatchingModelTest, TensorCallsOfOtherShapesOrFailingRowsStayApart) {
+  auto inner = std::make_unique<FakeTensorModel>();
+  FakeTensorModel reference;
+  BatchingModel model(std::move(inner), {4, 2ms, 1});
+  // Threads differ in the inputs' second dimension; some rows fail.
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 12; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto in = TensorCall(t * 100.0 + i, 2 + t % 3, (t % 5 == 0 && i % 3 == 0) ? kPoison : 1.5);
+        auto got = model.PredictTensors(in, PredictMethod::kPredict);
+        auto want = reference.PredictTensors(in, PredictMethod::kPredict);
+        if (got.ok() != want.ok() || (got.ok() && ((*got)[0].raw != (*want)[0].raw ||
+                                                   (*got)[1].raw != (*want)[1].raw ||
+                                                   (*got)[1].shape != (*want)[1].shape))) {
+          ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_GT(model.stats().retried_alone, 0u);
 }
 
 TEST(BatchingModelTest, LargeAndEmptyRequestsBypassTheQueue) {

@@ -1,9 +1,11 @@
-// FormatRuntime: loads model files of one framework (scikit-learn, XGBoost).
+// FormatRuntime: loads model files of one framework (scikit-learn, XGBoost,
+// PyTorch).
 //
 // Runtimes are registered explicitly, in one list, in src/main (see
-// RuntimeRegistry). The MLflow loader and the plain-directory detector both
-// go through this interface, so a new framework is one class and one line.
-// Implementations are stateless and thread-safe.
+// RuntimeRegistry); each lives in a backend shared object loaded on first use
+// (runtime/backend.h, runtime/backend_loader.h). The MLflow loader and the
+// plain-directory detector both go through this interface, so a new framework
+// is one backend and one line. Implementations are stateless and thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +24,13 @@ struct LoadOptions {
   std::string serialization_format;  // sklearn flavor: "pickle" | "cloudpickle" | ""
   std::string model_class;           // xgboost flavor: e.g. "xgboost.sklearn.XGBClassifier"
   std::string model_format;          // xgboost flavor: "xgb" | "json" | "ubj" | ""
+  // Tensors declared next to the model (Triton's config.pbtxt), for
+  // tensor-native runtimes: their names, datatypes and shapes (batch
+  // dimension included, -1 = any) win over what the model file says. Empty
+  // when nothing declares them; `declared_by` names the source for errors.
+  std::vector<protocol::TensorSpec> declared_inputs;
+  std::vector<protocol::TensorSpec> declared_outputs;
+  std::string declared_by;
 };
 
 class FormatRuntime {

@@ -65,7 +65,8 @@ const FormatFiles* MatchFile(const std::vector<FormatFiles>& formats, std::strin
 
 std::string Supported(const std::vector<FormatFiles>& formats) {
   std::string s =
-      "an MLflow model directory (a file named MLmodel, or one subdirectory holding it)";
+      "an MLflow model directory (a file named MLmodel, or one subdirectory holding it); a "
+      "Triton model directory (config.pbtxt and a version directory such as 1/)";
   for (const auto& f : formats) {
     s += "; a " + f.label + " file (";
     for (size_t i = 0; i < f.files.size(); ++i) {
@@ -162,6 +163,9 @@ std::string FormatLabel(std::string_view name) {
   if (name == "xgboost") {
     return "XGBoost";
   }
+  if (name == "pytorch") {
+    return "PyTorch";
+  }
   return std::string(name);
 }
 
@@ -177,32 +181,47 @@ StatusOr<DetectedLayout> DetectLayout(const RuntimeRegistry& registry, const fs:
     return DetectFile(formats, dir);
   }
   ASSIGN_OR_RETURN(Listing listing, ListDir(dir));
-  if (std::find(listing.files.begin(), listing.files.end(), "MLmodel") != listing.files.end()) {
+  auto holds = [&listing](const char* name) {
+    return std::find(listing.files.begin(), listing.files.end(), name) != listing.files.end();
+  };
+  if (holds("MLmodel")) {
     return DetectedLayout{DetectedLayout::Kind::kMlflow, dir, "", ""};
   }
-  std::vector<std::string> mlflow_subdirs;
+  if (holds("config.pbtxt")) {
+    return DetectedLayout{DetectedLayout::Kind::kTriton, dir, "", ""};
+  }
+  // A subdirectory holding MLmodel (an MLflow artifact directory) or
+  // config.pbtxt (one model of a Triton model repository).
+  std::vector<std::pair<std::string, DetectedLayout::Kind>> subdirs;
   for (const auto& sub : listing.subdirs) {
     std::error_code sec;
     if (fs::is_regular_file(dir / sub / "MLmodel", sec)) {
-      mlflow_subdirs.push_back(sub);
+      subdirs.emplace_back(sub, DetectedLayout::Kind::kMlflow);
+    } else if (fs::is_regular_file(dir / sub / "config.pbtxt", sec)) {
+      subdirs.emplace_back(sub, DetectedLayout::Kind::kTriton);
     }
   }
-  if (mlflow_subdirs.size() > 1) {
-    return InvalidArgumentError("model directory " + dir.string() +
-                                " holds more than one MLflow model (" + mlflow_subdirs[0] +
-                                "/ and " + mlflow_subdirs[1] +
+  auto what = [](DetectedLayout::Kind k) {
+    return k == DetectedLayout::Kind::kMlflow ? "an MLflow model" : "a Triton model";
+  };
+  if (subdirs.size() > 1) {
+    return InvalidArgumentError("model directory " + dir.string() + " holds more than one model (" +
+                                what(subdirs[0].second) + " in " + subdirs[0].first + "/ and " +
+                                what(subdirs[1].second) + " in " + subdirs[1].first +
                                 "/); point --model_dir at the one to serve");
   }
   StatusOr<DetectedLayout> plain = DetectPlain(formats, dir, listing);
-  if (mlflow_subdirs.size() == 1) {
+  if (subdirs.size() == 1) {
+    const auto& [sub, kind] = subdirs[0];
     if (plain.ok()) {
       return InvalidArgumentError("model directory " + dir.string() + " holds both a model file (" +
-                                  plain->path.filename().string() + ") and an MLflow model (" +
-                                  mlflow_subdirs[0] + "/); point --model_dir at the one to serve");
+                                  plain->path.filename().string() + ") and " + what(kind) + " (" +
+                                  sub + "/); point --model_dir at the one to serve");
     }
-    return DetectedLayout{
-        DetectedLayout::Kind::kMlflow, dir / mlflow_subdirs[0], "",
-        "MLmodel found in subdirectory " + mlflow_subdirs[0] + "/ of " + dir.string()};
+    return DetectedLayout{kind, dir / sub, "",
+                          std::string(kind == DetectedLayout::Kind::kMlflow ? "MLmodel"
+                                                                            : "config.pbtxt") +
+                              " found in subdirectory " + sub + "/ of " + dir.string()};
   }
   return plain;
 }

@@ -27,9 +27,10 @@ std::vector<FormatFiles> KnownFormats(const RuntimeRegistry& registry);
 std::string FormatLabel(std::string_view name);
 
 struct DetectedLayout {
-  enum class Kind { kMlflow, kPlainFile };
+  enum class Kind { kMlflow, kTriton, kPlainFile };
   Kind kind = Kind::kPlainFile;
-  std::filesystem::path path;  // the directory holding MLmodel, or the model file
+  // The directory holding MLmodel or config.pbtxt, or the model file.
+  std::filesystem::path path;
   std::string format;          // plain files: the framework name ("xgboost")
   std::string note;            // how it was found, when not obvious (becomes a warning)
 };

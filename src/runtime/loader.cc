@@ -5,6 +5,7 @@
 #include "runtime/layout.h"
 #include "runtime/mlflow_loader.h"
 #include "runtime/signature.h"
+#include "runtime/triton_loader.h"
 
 namespace ferry::runtime {
 namespace {
@@ -42,6 +43,8 @@ StatusOr<std::unique_ptr<ServedModel>> LoadModelDir(const RuntimeRegistry& regis
   std::unique_ptr<ServedModel> served;
   if (layout.kind == DetectedLayout::Kind::kMlflow) {
     ASSIGN_OR_RETURN(served, LoadMlflowDir(registry, layout.path, model_name));
+  } else if (layout.kind == DetectedLayout::Kind::kTriton) {
+    ASSIGN_OR_RETURN(served, LoadTritonDir(registry, layout.path, model_name));
   } else {
     ASSIGN_OR_RETURN(served, LoadPlainFile(registry, layout, model_name));
   }

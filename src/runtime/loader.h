@@ -4,9 +4,10 @@
 // Detection never guesses silently. In order:
 //   1. DIR is a file: served by the runtime whose plain file names/extensions match.
 //   2. DIR holds `MLmodel`: an MLflow model directory.
-//   3. DIR holds no MLmodel but exactly one subdirectory that does: that subdirectory
-//      (an error if DIR also holds a plain model file).
-//   4. KServe plain layout: a file named like a runtime's plain_file_names
+//   3. DIR holds config.pbtxt: a Triton model directory (runtime/triton_loader.h).
+//   4. DIR holds neither but exactly one subdirectory that holds one of them: that
+//      subdirectory (an error if DIR also holds a plain model file).
+//   5. KServe plain layout: a file named like a runtime's plain_file_names
 //      (model.joblib, model.bst, ...), else the single file with such an extension.
 // Anything else is an error that lists what was found and what is supported; two
 // candidate model files (or MLflow subdirectories) are an error naming both.

@@ -248,13 +248,13 @@ TEST_F(LoaderTest, MetadataPathsThroughSymlinksMustStayInside) {
 TEST_F(LoaderTest, CustomPyfuncIsRefusedWithFlavorsNamed) {
   Write("MLmodel",
         "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n"
-        "    python_model: python_model.pkl\n  pytorch:\n    model_data: data\n");
+        "    python_model: python_model.pkl\n  tensorflow:\n    saved_model_dir: tfmodel\n");
   auto served = Load();
   ASSERT_EQ(served.status().code(), StatusCode::kUnimplemented);
   const std::string& msg = served.status().message();
   EXPECT_NE(msg.find("python_function (a custom mlflow.pyfunc.PythonModel"), std::string::npos)
       << msg;
-  EXPECT_NE(msg.find("pytorch"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tensorflow"), std::string::npos) << msg;
   EXPECT_NE(msg.find("sklearn"), std::string::npos) << msg;
 }
 
@@ -301,7 +301,7 @@ TEST_F(LoaderTest, MlflowDirOneLevelDown) {
   Write("other/MLmodel", SklearnMlmodel());
   auto two = Load();
   ASSERT_EQ(two.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(two.status().message().find("iris_model/ and other/"), std::string::npos)
+  EXPECT_NE(two.status().message().find("iris_model/ and an MLflow model in other/"), std::string::npos)
       << two.status().message();
 }
 

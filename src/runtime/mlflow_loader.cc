@@ -25,8 +25,8 @@ struct NativeFlavor {
   std::string_view flavor;
   std::string_view file_key;
 };
-constexpr std::array<NativeFlavor, 2> kNative = {
-    {{"sklearn", "pickled_model"}, {"xgboost", "data"}}};
+constexpr std::array<NativeFlavor, 3> kNative = {
+    {{"sklearn", "pickled_model"}, {"xgboost", "data"}, {"pytorch", "model_data"}}};
 
 std::string_view FileKey(std::string_view flavor) {
   for (const auto& n : kNative) {
@@ -89,8 +89,9 @@ StatusOr<const MlflowFlavor*> ChooseFlavor(const MlModel& mm, const RuntimeRegis
   return UnimplementedError(origin + " has flavor(s) " + found +
                             ", none of which Ferry can run; Ferry serves the MLflow flavors: " +
                             SupportedFlavors(registry) +
-                            ". Fix: log the model with mlflow.sklearn.log_model or "
-                            "mlflow.xgboost.log_model, or serve it with a Python runtime "
+                            ". Fix: log the model with mlflow.sklearn.log_model, "
+                            "mlflow.xgboost.log_model or (a TorchScript module) "
+                            "mlflow.pytorch.log_model, or serve it with a Python runtime "
                             "such as MLServer");
 }
 
@@ -197,6 +198,30 @@ Status FillInputExample(const MlModel& mm, const fs::path& dir, const std::strin
   return OkStatus();
 }
 
+// A tensor signature declares the tensors a tensor-native runtime takes and
+// returns (names, datatypes, shapes), as config.pbtxt does for Triton models.
+Status DeclareSignatureTensors(const MlModel& mm, const std::string& origin,
+                               LoadOptions& options) {
+  if (!mm.signature_inputs.has_value()) {
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(Schema inputs,
+                   ParseSchemaJson(*mm.signature_inputs, origin + " signature.inputs"));
+  if (!inputs.is_tensor) {
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(options.declared_inputs, ToMetadataTensors(inputs, "input-"));
+  if (mm.signature_outputs.has_value()) {
+    ASSIGN_OR_RETURN(Schema outputs,
+                     ParseSchemaJson(*mm.signature_outputs, origin + " signature.outputs"));
+    if (outputs.is_tensor) {
+      ASSIGN_OR_RETURN(options.declared_outputs, ToMetadataTensors(outputs, "output-"));
+    }
+  }
+  options.declared_by = origin + " signature";
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<std::string> ReadSmallFile(const fs::path& file, size_t limit) {
@@ -240,6 +265,7 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
   options.serialization_format = flavor->Get("serialization_format");
   options.model_class = flavor->Get("model_class");
   options.model_format = flavor->Get("model_format");
+  RETURN_IF_ERROR(DeclareSignatureTensors(mm, origin, options));
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, runtime->LoadFile(file, options));
 
   auto served = std::make_unique<ServedModel>();

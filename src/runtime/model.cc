@@ -22,6 +22,12 @@ std::string_view PredictMethodName(PredictMethod m) {
   return "predict";
 }
 
+StatusOr<std::vector<protocol::Tensor>> Model::PredictTensors(
+    const std::vector<protocol::Tensor>& inputs, PredictMethod method) const {
+  return UnimplementedError("this model (" + info().description +
+                            ") predicts on a 2-D frame, not on named tensors");
+}
+
 std::optional<PredictMethod> ParsePredictMethod(std::string_view name) {
   for (const auto& [method, n] : kMethods) {
     if (n == name) return method;

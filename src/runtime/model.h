@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "protocol/frame.h"
+#include "protocol/infer.h"
 #include "protocol/tensor.h"
 
 namespace ferry::runtime {
@@ -46,6 +47,13 @@ struct ModelInfo {
   std::vector<std::string> classes;    // classes_ rendered as text, classifiers only
   std::vector<PredictMethod> methods;  // supported methods; predict always first
   std::vector<std::string> warnings;   // load-time warnings (e.g. unknown sklearn version)
+  // Tensor-native models (PyTorch): inputs are named n-d tensors of their own
+  // datatypes and there may be several outputs, so V2 requests skip the Frame
+  // codecs and call PredictTensors. These specs are the model's own V2
+  // metadata (names, datatypes, shapes; -1 = any), inputs in call order.
+  bool tensor_io = false;
+  std::vector<protocol::TensorSpec> tensor_inputs;
+  std::vector<protocol::TensorSpec> tensor_outputs;
   // Why kContributions is missing from `methods` when the reason is specific
   // to this model (e.g. "its trees use categorical splits"); empty otherwise.
   std::string contributions_refusal;
@@ -67,6 +75,12 @@ class Model {
   // lacks.
   virtual StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
                                              PredictMethod method) const = 0;
+
+  // Tensor-native models (info().tensor_io): runs `method` on named input
+  // tensors (request order; the model matches them to its inputs) and returns
+  // every output, named. Same error codes as Predict. Others: Unimplemented.
+  virtual StatusOr<std::vector<protocol::Tensor>> PredictTensors(
+      const std::vector<protocol::Tensor>& inputs, PredictMethod method) const;
 };
 
 // True when `info` lists `m` (predict is always supported).

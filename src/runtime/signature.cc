@@ -219,6 +219,12 @@ std::string ToModelContentType(const Schema& inputs) {
 void FillMetadataFromModelInfo(const ModelInfo& info, protocol::ModelMetadata& metadata) {
   metadata.inputs.clear();
   metadata.outputs.clear();
+  if (info.tensor_io) {
+    metadata.inputs = info.tensor_inputs;
+    metadata.outputs = info.tensor_outputs;
+    metadata.content_type.clear();
+    return;
+  }
   if (!info.feature_names.empty()) {
     for (const auto& name : info.feature_names) {
       metadata.inputs.push_back({name, DataType::kFp64, {-1, 1}, "np"});

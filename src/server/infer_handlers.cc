@@ -71,7 +71,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
   if (!prepared.ok()) return call->Error(prepared.status());
   prepared->context = &call->context;
-  size_t rows = InlineCostRows(prepared->method, prepared->frame.rows);
+  size_t rows = InlineCostRows(prepared->method, prepared->rows);
   Dispatch(
       call, m, rows,
       [&m, prepared = std::move(prepared).value(), deadline = RequestDeadline(m, req.received)]() {

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "protocol/content_type.h"
 #include "serving/predict_call.h"
@@ -47,7 +48,12 @@ StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest
       call.by_method = true;
     }
   }
-  ASSIGN_OR_RETURN(call.frame, protocol::RequestToFrame(request, served.metadata));
+  if (served.model->info().tensor_io) {
+    call.rows = TensorRequestRows(request);
+  } else {
+    ASSIGN_OR_RETURN(call.frame, protocol::RequestToFrame(request, served.metadata));
+    call.rows = call.frame.rows;
+  }
   call.request = std::move(request);
   return call;
 }
@@ -56,9 +62,14 @@ StatusOr<protocol::InferResponse> RunInfer(const ModelEntry& m, const PreparedIn
                                            DeadlineClock::time_point deadline) {
   const runtime::ServedModel& served = *m.served;
   const protocol::InferRequest& request = call.request;
-  ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, call.frame, call.method, deadline));
-  ASSIGN_OR_RETURN(auto outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
-                                                               served.metadata));
+  std::vector<protocol::Tensor> outputs;
+  if (served.model->info().tensor_io) {
+    ASSIGN_OR_RETURN(outputs, TimedPredictTensors(m, request, call.method, deadline));
+  } else {
+    ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, call.frame, call.method, deadline));
+    ASSIGN_OR_RETURN(outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
+                                                            served.metadata));
+  }
   if (call.by_method) {
     // A requested method name becomes the output's name.
     if (request.outputs.size() == 1 && outputs.size() == 1) {

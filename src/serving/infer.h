@@ -9,6 +9,8 @@
 // caller keeps `m` (its catalog snapshot) alive until RunInfer returns.
 #pragma once
 
+#include <cstddef>
+
 #include "common/deadline.h"
 #include "common/status.h"
 #include "protocol/frame.h"
@@ -22,7 +24,12 @@ namespace ferry::serving {
 // A V2 request checked against its model: what the predict runs on.
 struct PreparedInfer {
   protocol::InferRequest request;
+  // The inputs as one frame; empty for tensor-native models (ModelInfo::tensor_io, PyTorch),
+  // whose request tensors go to Model::PredictTensors as they are.
   protocol::Frame frame;
+  // Rows of the call (the frame's, or the first input tensor's first dimension): what
+  // RunsInline weighs.
+  size_t rows = 0;
   runtime::PredictMethod method = runtime::PredictMethod::kPredict;
   // An output named after an estimator method ("predict_proba") chose the method; it then names
   // the single output instead of selecting among the model's outputs.
@@ -37,12 +44,13 @@ struct PreparedInfer {
 bool HasMethod(const runtime::ModelInfo& info, runtime::PredictMethod method);
 
 // Chooses the method (an output named after one the model has) and builds the frame from the
-// inputs. Errors are InvalidArgument (400) naming the model or the input and the fix, or
+// inputs (not for tensor-native models: their tensors are checked by the model itself). Errors are InvalidArgument (400) naming the model or the input and the fix, or
 // Unimplemented (501) for contributions of a model that cannot explain.
 StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest&& request);
 
-// Predicts under `deadline` (TimedPredict: 504 past it, 500 for an exception in the model), turns
-// the prediction into outputs, keeps the requested ones (an unknown name is InvalidArgument
+// Predicts under `deadline` (TimedPredict / TimedPredictTensors: 504 past it, 500 for an
+// exception in the model), turns the prediction into outputs (a tensor-native model's outputs
+// as it returns them), keeps the requested ones (an unknown name is InvalidArgument
 // naming the output and the model, as Triton refuses it) and fills the response (id, model name,
 // MLServer's content type).
 StatusOr<protocol::InferResponse> RunInfer(const ModelEntry& m, const PreparedInfer& call,

@@ -1,5 +1,6 @@
 #include "serving/predict_call.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -32,13 +33,14 @@ Status TimedOut(const ModelEntry& m, std::string_view what) {
       "(seconds; `ferry serve --predict_timeout_seconds`)");
 }
 
-StatusOr<protocol::Tensor> GuardedPredict(const ModelEntry& m, const protocol::Frame& frame,
-                                          runtime::PredictMethod method) {
+// Runs `predict` and turns an exception out of the model into INTERNAL.
+template <typename Predict>
+auto Guarded(const ModelEntry& m, size_t rows, Predict&& predict) -> decltype(predict()) {
   try {
-    return m.served->model->Predict(frame, method);
+    return predict();
   } catch (const std::bad_alloc&) {
     return InternalError("model " + m.name + " ran out of memory in predict (" +
-                         std::to_string(frame.rows) + " rows); send fewer rows per request");
+                         std::to_string(rows) + " rows); send fewer rows per request");
   } catch (const std::exception& e) {
     return InternalError("model " + m.name + " failed in predict: " + e.what());
   } catch (...) {
@@ -46,18 +48,18 @@ StatusOr<protocol::Tensor> GuardedPredict(const ModelEntry& m, const protocol::F
   }
 }
 
-}  // namespace
-
-StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
-                                        runtime::PredictMethod method,
-                                        DeadlineClock::time_point deadline) {
+// Runs `predict` (a model call over `rows` rows) under `deadline` and folds
+// its time into the model's moving average.
+template <typename Predict>
+auto Timed(const ModelEntry& m, size_t rows, runtime::PredictMethod method,
+           DeadlineClock::time_point deadline, Predict&& predict) -> decltype(predict()) {
   auto t0 = std::chrono::steady_clock::now();
   if (t0 >= deadline) {
     return TimedOut(m, "the request waited in the model's queue until its deadline had passed");
   }
-  StatusOr<protocol::Tensor> out = [&] {
+  auto out = [&] {
     ScopedDeadline scope(deadline, m.name);
-    return GuardedPredict(m, frame, method);
+    return Guarded(m, rows, predict);
   }();
   auto t1 = std::chrono::steady_clock::now();
   m.predict_ns.fetch_add(
@@ -72,10 +74,35 @@ StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Fra
     m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
   }
   if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
-    return TimedOut(
-        m, "its predict of " + std::to_string(frame.rows) + " rows was stopped at the deadline");
+    return TimedOut(m,
+                    "its predict of " + std::to_string(rows) + " rows was stopped at the deadline");
   }
   return out;
+}
+
+}  // namespace
+
+StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
+                                        runtime::PredictMethod method,
+                                        DeadlineClock::time_point deadline) {
+  return Timed(m, frame.rows, method, deadline,
+               [&] { return m.served->model->Predict(frame, method); });
+}
+
+StatusOr<std::vector<protocol::Tensor>> TimedPredictTensors(const ModelEntry& m,
+                                                            const protocol::InferRequest& request,
+                                                            runtime::PredictMethod method,
+                                                            DeadlineClock::time_point deadline) {
+  size_t rows = TensorRequestRows(request);
+  StatusOr<std::vector<protocol::Tensor>> out =
+      Timed(m, rows, method, deadline,
+            [&] { return m.served->model->PredictTensors(request.inputs, method); });
+  return out;
+}
+
+size_t TensorRequestRows(const protocol::InferRequest& request) {
+  if (request.inputs.empty() || request.inputs[0].shape.empty()) return 1;
+  return static_cast<size_t>(std::max<int64_t>(request.inputs[0].shape[0], 0));
 }
 
 bool RunsInline(const ModelEntry& m, size_t rows, double threshold_us, size_t max_rows) {

@@ -6,10 +6,12 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "common/deadline.h"
 #include "common/status.h"
 #include "protocol/frame.h"
+#include "protocol/infer.h"
 #include "protocol/tensor.h"
 #include "runtime/model.h"
 #include "serving/model_catalog.h"
@@ -33,6 +35,15 @@ DeadlineClock::time_point RequestDeadline(const ModelEntry& m, DeadlineClock::ti
 StatusOr<protocol::Tensor> TimedPredict(const ModelEntry& m, const protocol::Frame& frame,
                                         runtime::PredictMethod method,
                                         DeadlineClock::time_point deadline = kNoDeadline);
+
+// The same for tensor-native models (ModelInfo::tensor_io): the request's tensors go to
+// Model::PredictTensors as they are; every output the model returns comes back, in its order.
+StatusOr<std::vector<protocol::Tensor>> TimedPredictTensors(
+    const ModelEntry& m, const protocol::InferRequest& request, runtime::PredictMethod method,
+    DeadlineClock::time_point deadline = kNoDeadline);
+
+// Rows of a tensor request: the first input's first dimension (1 for none or a scalar).
+size_t TensorRequestRows(const protocol::InferRequest& request);
 
 // Whether a call of `rows` rows runs on the I/O (or completion-queue) thread:
 // small batches of models whose recent predicts were fast. A slow predict

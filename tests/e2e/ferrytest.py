@@ -77,8 +77,8 @@ class Serve:
             try:
                 if requests.get(self.url + "/v2/health/ready", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # a backend being dlopened (libtorch: ~1 s) may hold the answer up
             time.sleep(0.01)
         raise RuntimeError("ferry serve not ready in %ss:\n%s" % (timeout, self.output()))
 
