@@ -160,6 +160,15 @@ void ScaleToZeroReconciler::RunRepositoryOps(const std::string& key) {
       RepositoryLoad(*st, std::move(op.done));
       continue;
     }
+    if (st->previous && st->canary()) {
+      // Parking one of two routed revisions would answer a share of the traffic with 503.
+      op.done(FailedPreconditionError(
+          "InferenceService " + st->name + " splits its traffic between revisions " +
+          st->previous->name + " and " + st->latest_ready->name + " (canaryTrafficPercent: " +
+          std::to_string(st->canary_percent) +
+          "); unload it once the rollout is done: set canaryTrafficPercent to 100 or remove it"));
+      continue;
+    }
     if (!st->scale.unloaded) ScaleToZero(*st, /*unload=*/true);
     op.done(Status());  // unloading an unloaded model has nothing to do
   }

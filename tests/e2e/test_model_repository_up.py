@@ -24,11 +24,12 @@ NS = "kubeflow-user-example-com"
 HOST = "irish.%s.example.com" % NS
 
 
-def isvc_yaml(name, models):
+def isvc_yaml(name, models, model="iris_tensor", canary=None):
     return ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
-            "metadata:\n  name: %s\nspec:\n  predictor:\n    model:\n      modelFormat:\n"
-            "        name: mlflow\n      protocolVersion: v2\n"
-            "      storageUri: file://%s/iris_tensor\n" % (name, models))
+            "metadata:\n  name: %s\nspec:\n  predictor:\n" % name +
+            ("    canaryTrafficPercent: %d\n" % canary if canary is not None else "") +
+            "    model:\n      modelFormat:\n        name: mlflow\n      protocolVersion: v2\n"
+            "      storageUri: file://%s/%s\n" % (models, model))
 
 
 class RepositoryUpTest(unittest.TestCase):
@@ -135,6 +136,27 @@ class RepositoryUpTest(unittest.TestCase):
                          403, "RBAC: access denied")
         self.assertEqual(self.infer().status_code, 200)  # nothing was unloaded
         self.assertNotEqual(self.condition("Active").get("reason"), "Unloaded")
+
+    def test_unload_during_a_canary_split_is_refused(self):
+        up = self.up
+        up.kubectl("apply", "-n", NS, "-f", "-", input=isvc_yaml("split", self.models))
+        up.kubectl("wait", "--for=condition=Ready", "inferenceservice/split", "-n", NS,
+                   "--timeout=60s")
+        up.kubectl("apply", "-n", NS, "-f", "-",
+                   input=isvc_yaml("split", self.models, "iris_columns", canary=50))
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            st = json.loads(up.kubectl("get", "isvc", "split", "-n", NS, "-o", "json").stdout)
+            traffic = st["status"].get("components", {}).get("predictor", {}).get("traffic", [])
+            if len(traffic) == 2:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(traffic), 2, st["status"])
+        host = "split.%s.example.com" % NS
+        r = up.external(host, "/v2/repository/models/split/unload", headers=self.auth)
+        self.assertError(r, 400, "canaryTrafficPercent: 50")
+        r = up.external(host, "/v2/models/split/infer", headers=self.auth, json=SEED_REQUEST)
+        self.assertEqual(r.status_code, 200, r.text)
 
     def test_grpc_unload_and_load(self):
         md = [("authorization", self.auth["Authorization"])]
