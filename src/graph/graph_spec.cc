@@ -181,7 +181,11 @@ ParsedGraph ParseGraph(const json& obj) {
                                                        "Sequence, Switch, Ensemble, Splitter"});
       continue;
     }
-    const json steps = n.value("steps", json::array());
+    json steps = n.value("steps", json::array());
+    if (!steps.is_array()) {
+      out.errors.push_back({field + ".steps", "steps must be a list"});
+      steps = json::array();
+    }
     std::set<std::string> names;
     int64_t total = 0;
     for (size_t i = 0; i < steps.size(); ++i) {

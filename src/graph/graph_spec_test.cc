@@ -71,6 +71,8 @@ TEST(GraphSpec, RefusesWhatKServeOrFerryCannotRun) {
   ExpectError(R"({"root":{"routerType":"Sequence","steps":[
               {"serviceUrl":"http://a.ns.svc.cluster.local/"}]}})",
               "spec.nodes.root.steps[0].serviceUrl", "no model path");
+  ExpectError(R"({"root":{"routerType":"Sequence","steps":{"a":1}}})", "spec.nodes.root.steps",
+              "must be a list");
   ExpectError(R"({"root":{"routerType":"Chain","steps":[{"serviceName":"a"}]}})",
               "spec.nodes.root.routerType", "Chain");
 }
