@@ -228,7 +228,9 @@ class DashboardUserTest(unittest.TestCase):
         sessions = {who: self.dashboard(who) for who in (OWNER, VIEWER, OUTSIDER)}
         for who, s in sessions.items():
             whoami = s.get(self.api_base + "/ferry/whoami", timeout=10).json()
-            self.assertEqual(whoami, {"user": who, "readOnly": False})
+            # externalGateway: where the model page says the external gateway listens.
+            self.assertEqual(whoami, {"user": who, "readOnly": False,
+                                      "externalGateway": self.ext_base})
         self.assertEqual(sessions[OWNER].get(self.api_base + "/ferry/namespaces",
                                              timeout=10).json(), {"namespaces": [NS]})
         self.assertEqual(sessions[VIEWER].get(self.api_base + "/ferry/namespaces",
@@ -273,7 +275,8 @@ class DashboardUserTest(unittest.TestCase):
     def test_read_only_gateway_dashboard_decides_on_the_parsed_request(self):
         owner, outsider = self.gateway_dashboard(OWNER), self.gateway_dashboard(OUTSIDER)
         whoami = owner.get(self.ext_base + "/ferry/whoami", timeout=10).json()
-        self.assertEqual(whoami, {"user": OWNER, "readOnly": True})
+        self.assertEqual(whoami, {"user": OWNER, "readOnly": True,
+                                  "externalGateway": self.ext_base})
         secret = "/api/v1/namespaces/%s/%%73ecrets/s3creds" % NS
         # Reads are the user's, RBAC decides: the owner's own Secret, not the outsider's.
         r = send_raw(owner, "GET", self.ext_base + secret)
