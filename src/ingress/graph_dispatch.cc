@@ -6,6 +6,7 @@
 #include "ingress/ingress_handler.h"
 #include "protocol/v2_json.h"
 #include "serving/http_status.h"
+#include "serving/request_context.h"
 
 namespace ferry::ingress {
 namespace {
@@ -47,7 +48,8 @@ class StepSink : public http::ResponseSink {
 // through the cluster-local gateway with the router's identity.
 class StepCall : public PipelineCall {
  public:
-  StepCall(server::ModelRouter* router, const std::string* principal, http::Responder client,
+  StepCall(server::ModelRouter* router, const std::string* principal,
+           const serving::RequestContext* graph_context, http::Responder client,
            const graph::Step& step, std::string body, StepDone done)
       : router_(router),
         principal_(principal),
@@ -60,6 +62,16 @@ class StepCall : public PipelineCall {
     // KServe's router sets Content-Type and propagates no other header by default (its
     // config's `headers.propagate` is empty).
     request_.headers = {{"host", step.host}, {"content-type", "application/json"}};
+    // Ferry's own tracing goes on, though: a step carries the graph request's x-request-id and
+    // continues its trace (a span of its own), so one call can be followed through its steps.
+    request_.headers.emplace_back(serving::kRequestIdHeader,
+                                  std::string(graph_context->request_id()));
+    request_.headers.emplace_back(serving::kTraceParentHeader,
+                                  std::string(graph_context->traceparent()));
+    if (!graph_context->tracestate().empty()) {
+      request_.headers.emplace_back(serving::kTraceStateHeader,
+                                    std::string(graph_context->tracestate()));
+    }
     request_.body = std::move(body);
     request_.remote_address = "127.0.0.1";
     request_.received = std::chrono::steady_clock::now();
@@ -100,8 +112,12 @@ class StepCall : public PipelineCall {
                             ": Ferry does not run a graph as a step of another graph; use a "
                             "nodeName step"));
     }
+    serving::RequestContext context = serving::MakeRequestContext(
+        request_.Header(serving::kRequestIdHeader), request_.Header(serving::kTraceParentHeader),
+        request_.Header(serving::kTraceStateHeader));
     router_->HandleWith(out.revision->catalog, request_,
-                        http::Responder(std::make_shared<StepSink>(std::move(done_))));
+                        http::Responder(std::make_shared<StepSink>(std::move(done_))),
+                        std::move(context));
   }
 
  private:
@@ -116,18 +132,20 @@ class StepCall : public PipelineCall {
 class GraphSteps : public graph::StepCaller {
  public:
   GraphSteps(ParkedCalls* parked, server::ModelRouter* router, std::string principal,
-             const GatewaySnapshots::View& view, http::Responder client)
+             const GatewaySnapshots::View& view, http::Responder client,
+             serving::RequestContext context)
       : parked_(parked),
         router_(router),
         principal_(std::move(principal)),
         view_(view),
-        client_(std::move(client)) {}
+        client_(std::move(client)),
+        context_(std::move(context)) {}
 
   void Call(const graph::Step& step, std::string body, StepDone done) override {
     // RunGraph keeps this caller (and the principal the call points to) alive until the graph
     // answers, which is after every step's answer.
-    auto call = std::make_shared<StepCall>(router_, &principal_, client_, step, std::move(body),
-                                           std::move(done));
+    auto call = std::make_shared<StepCall>(router_, &principal_, &context_, client_, step,
+                                           std::move(body), std::move(done));
     call->progress.view = view_;  // no snapshot load (a mutex) per step
     call->progress.loaded = true;
     GatewayOutcome out =
@@ -150,17 +168,19 @@ class GraphSteps : public graph::StepCaller {
   std::string principal_;
   GatewaySnapshots::View view_;
   http::Responder client_;
+  serving::RequestContext context_;  // the graph request's; steps continue it
 };
 
 }  // namespace
 
 void ServeGraph(const controller::ServiceRoute& route, const GatewaySnapshots::View& view,
                 http::HttpRequest& request, http::Responder responder, ParkedCalls* parked,
-                server::ModelRouter* router) {
+                server::ModelRouter* router, const serving::RequestContext& context) {
   if (request.method == "GET" && request.path == "/readyz") {
     return responder.Send(http::HttpResponse::Text(200, ""));
   }
-  auto steps = std::make_shared<GraphSteps>(parked, router, route.graph_principal, view, responder);
+  auto steps = std::make_shared<GraphSteps>(parked, router, route.graph_principal, view, responder,
+                                            context);
   graph::RunGraph(route.graph, std::move(request.body), steps, [responder](graph::GraphReply r) {
     http::HttpResponse resp;
     resp.status = r.status;

@@ -20,12 +20,14 @@
 #include "http/http_types.h"
 #include "ingress/parked_calls.h"
 #include "server/model_router.h"
+#include "serving/request_context.h"
 
 namespace ferry::ingress {
 
 // `view`: the snapshots the graph's request was routed with; its steps use them too.
+// `context`: the graph request's id and trace, which every step carries on (a span each).
 void ServeGraph(const controller::ServiceRoute& route, const GatewaySnapshots::View& view,
                 http::HttpRequest& request, http::Responder responder, ParkedCalls* parked,
-                server::ModelRouter* router);
+                server::ModelRouter* router, const serving::RequestContext& context);
 
 }  // namespace ferry::ingress

@@ -246,7 +246,7 @@ void IngressHandler::Dispatch(http::HttpRequest& req, http::Responder responder,
   if (out.route->is_graph) {
     http::Responder stamped(std::make_shared<StampingSink>(std::move(responder),
                                                            std::string(context.request_id())));
-    return ServeGraph(*out.route, view, req, std::move(stamped), parked_, router_);
+    return ServeGraph(*out.route, view, req, std::move(stamped), parked_, router_, context);
   }
   router_->HandleWith(out.revision->catalog, req, std::move(responder), std::move(context));
 }

@@ -1,15 +1,19 @@
 #include "main/data_dir.h"
 
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <system_error>
 
+#include "common/base64.h"
 #include "storage/dest_path.h"
 
 namespace ferry::main {
@@ -178,6 +182,42 @@ StatusOr<storage::LocalAccess> LocalAccessFromFlags(const std::vector<std::strin
     a.claims[claim] = c.string();
   }
   return a;
+}
+
+StatusOr<std::string> AdminToken(const std::string& dir) {
+  std::string path = dir + "/admin-token";
+  std::ifstream in(path);
+  std::string token;
+  if (in && std::getline(in, token) && !token.empty()) return token;
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return InternalError("no randomness for the admin token");
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : raw) {
+    token += kHex[c >> 4];
+    token += kHex[c & 15];
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << token << "\n";
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return token;
+}
+
+Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string& ca_pem,
+                       const std::string& token) {
+  std::ostringstream k;
+  k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
+    << "    server: https://127.0.0.1:" << port << "\n"
+    << "    certificate-authority-data: " << Base64Encode(ca_pem) << "\n"
+    << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
+    << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
+    << "  user:\n    token: " << token << "\n";
+  std::string path = dir + "/kubeconfig";
+  std::ofstream out(path, std::ios::trunc);
+  out << k.str();
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  return out ? OkStatus() : InternalError("cannot write " + path);
 }
 
 }  // namespace ferry::main

@@ -17,6 +17,7 @@
 // gives -wal/-shm the database's mode).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -37,5 +38,13 @@ Status PrepareDataDir(const std::string& dir, std::FILE* log);
 StatusOr<storage::LocalAccess> LocalAccessFromFlags(const std::vector<std::string>& roots,
                                                     const std::vector<std::string>& claims,
                                                     const std::string& data_dir);
+
+// DATA/admin-token: the admin's bearer token, made (32 random bytes, hex, 0600) on first use.
+StatusOr<std::string> AdminToken(const std::string& dir);
+
+// DATA/kubeconfig (0600): the admin's kubeconfig for the API on 127.0.0.1:`port`, trusting
+// `ca_pem`.
+Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string& ca_pem,
+                       const std::string& token);
 
 }  // namespace ferry::main

@@ -4,7 +4,6 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -23,7 +22,6 @@
 #include "api/isvc_logs.h"
 #include "api/resource_client.h"
 #include "api/token_signer.h"
-#include "common/base64.h"
 #include "common/cpu_limit.h"
 #include "controller/controller.h"
 #include "controller/isvc_spec.h"
@@ -56,42 +54,6 @@
 namespace ferry::main {
 
 namespace {
-
-StatusOr<std::string> AdminToken(const std::string& dir) {
-  std::string path = dir + "/admin-token";
-  std::ifstream in(path);
-  std::string token;
-  if (in && std::getline(in, token) && !token.empty()) return token;
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof(raw)) != 1) return InternalError("no randomness for the admin token");
-  static const char* kHex = "0123456789abcdef";
-  for (unsigned char c : raw) {
-    token += kHex[c >> 4];
-    token += kHex[c & 15];
-  }
-  std::ofstream out(path, std::ios::trunc);
-  out << token << "\n";
-  out.close();
-  ::chmod(path.c_str(), 0600);
-  return token;
-}
-
-Status WriteKubeconfig(const std::string& dir, uint16_t port, const std::string& ca_pem,
-                       const std::string& token) {
-  std::ostringstream k;
-  k << "apiVersion: v1\nkind: Config\nclusters:\n- name: ferry\n  cluster:\n"
-    << "    server: https://127.0.0.1:" << port << "\n"
-    << "    certificate-authority-data: " << Base64Encode(ca_pem) << "\n"
-    << "contexts:\n- name: ferry\n  context:\n    cluster: ferry\n    user: ferry-admin\n"
-    << "    namespace: default\ncurrent-context: ferry\nusers:\n- name: ferry-admin\n"
-    << "  user:\n    token: " << token << "\n";
-  std::string path = dir + "/kubeconfig";
-  std::ofstream out(path, std::ios::trunc);
-  out << k.str();
-  out.close();
-  ::chmod(path.c_str(), 0600);
-  return out ? OkStatus() : InternalError("cannot write " + path);
-}
 
 StatusOr<std::unique_ptr<http::HttpServer>> Listen(const std::string& bind, int port, int workers,
                                                    http::HttpHandler* handler,
