@@ -38,6 +38,16 @@ FERRY_LAZY_FORWARD(kCurl, CURLMcode, curl_multi_poll,
 FERRY_LAZY_FORWARD(kCurl, CURLMcode, curl_multi_wakeup, (CURLM * m), (m))
 FERRY_LAZY_FORWARD(kCurl, CURLMcode, curl_multi_perform, (CURLM * m, int* running), (m, running))
 FERRY_LAZY_FORWARD(kCurl, CURLMcode, curl_multi_cleanup, (CURLM * m), (m))
+// The URL API (payload-logger receiver URLs).
+FERRY_LAZY_FORWARD(kCurl, CURLU*, curl_url, (void), ())
+FERRY_LAZY_FORWARD(kCurl, void, curl_url_cleanup, (CURLU * u), (u))
+FERRY_LAZY_FORWARD(kCurl, CURLUcode, curl_url_get,
+                   (CURLU * u, CURLUPart what, char** part, unsigned int flags),
+                   (u, what, part, flags))
+FERRY_LAZY_FORWARD(kCurl, CURLUcode, curl_url_set,
+                   (CURLU * u, CURLUPart what, const char* part, unsigned int flags),
+                   (u, what, part, flags))
+FERRY_LAZY_FORWARD(kCurl, void, curl_free, (void* p), (p))
 FERRY_LAZY_FORWARD(kCurl, CURLMsg*, curl_multi_info_read, (CURLM * m, int* left), (m, left))
 
 extern "C" CURLcode curl_easy_setopt(CURL* h, CURLoption option, ...) {

@@ -174,9 +174,17 @@ class PayloadLoggingTest(unittest.TestCase):
         for kind in ("request", "response"):
             self.assertEvent(by_type[kind], "all", kind, "given-id-1", "application/json",
                              '{"X-Tenant": ["team-a"]}')
-            self.assertEqual(by_type[kind]["headers"]["traceparent"],
-                             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            # The client's trace goes on in Ferry's span for this request (same trace-id and
+            # flags, a span id of its own), the one both events of the call carry.
+            version, trace_id, span_id, flags = by_type[kind]["headers"]["traceparent"].split("-")
+            self.assertEqual((version, trace_id, flags),
+                             ("00", "0af7651916cd43dd8448eb211c80319c", "01"))
+            self.assertNotEqual(span_id, "b7ad6b7169203331")
+            self.assertRegex(span_id, "^[0-9a-f]{16}$")
             self.assertEqual(by_type[kind]["headers"]["x-request-id"], "req-77")
+        self.assertEqual(by_type["request"]["headers"]["traceparent"],
+                         by_type["response"]["headers"]["traceparent"])
+        self.assertEqual(r.headers["x-request-id"], "req-77")
         self.assertEqual(by_type["request"]["body"], body)
         self.assertEqual(by_type["response"]["body"], r.content)
 
