@@ -8,6 +8,8 @@
 #include <random>
 #include <string_view>
 
+#include "serving/request_context.h"
+
 namespace ferry::serving {
 
 DeadlineClock::time_point RequestDeadline(const ModelEntry& m, DeadlineClock::time_point received) {
@@ -115,39 +117,8 @@ size_t InlineCostRows(runtime::PredictMethod method, size_t rows) {
 }
 
 std::string Uuid4() {
-  // xoshiro256** per thread, seeded once from the OS: a response id needs to be unique, not
-  // secret, and mt19937_64 plus a per-digit loop was a measurable share of a one-row predict.
-  thread_local uint64_t s[4] = {0, 0, 0, 0};
-  if ((s[0] | s[1] | s[2] | s[3]) == 0) {
-    std::random_device rd;
-    for (uint64_t& w : s) w = (uint64_t{rd()} << 32) ^ rd() ^ 0x9e3779b97f4a7c15ULL;
-  }
-  auto next = [] {
-    auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-  };
-  uint64_t a = next(), b = next();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
-  static constexpr char kHex[] = "0123456789abcdef";
-  // Byte i of the 16 goes to these offsets of "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
-  static constexpr uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
   std::string out(36, '-');
-  char* p = out.data();
-  for (int i = 0; i < 16; ++i) {
-    uint64_t word = i < 8 ? a : b;
-    unsigned byte = (word >> (56 - 8 * (i % 8))) & 0xff;
-    p[kAt[i]] = kHex[byte >> 4];
-    p[kAt[i] + 1] = kHex[byte & 0xf];
-  }
+  WriteUuid4(out.data());
   return out;
 }
 

@@ -88,6 +88,22 @@ uint64_t NonZero(Rng& rng) {
 
 }  // namespace
 
+char* WriteUuid4(char* out) {
+  Rng& rng = ThreadRng();
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
+  char* p = PutHex(a >> 32, 8, out);
+  *p++ = '-';
+  p = PutHex((a >> 16) & 0xffff, 4, p);
+  *p++ = '-';
+  p = PutHex(a & 0xffff, 4, p);
+  *p++ = '-';
+  p = PutHex(b >> 48, 4, p);
+  *p++ = '-';
+  return PutHex(b & 0xffffffffffffULL, 12, p);
+}
+
 bool WellFormedRequestId(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
@@ -135,19 +151,7 @@ RequestContext MakeRequestContext(std::string_view x_request_id, std::string_vie
     std::copy(x_request_id.begin(), x_request_id.end(), ctx.id_.begin());
     ctx.id_len_ = static_cast<uint8_t>(x_request_id.size());
   } else {
-    uint64_t a = rng(), b = rng();
-    a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
-    char* p = PutHex(a >> 32, 8, ctx.id_.data());
-    *p++ = '-';
-    p = PutHex((a >> 16) & 0xffff, 4, p);
-    *p++ = '-';
-    p = PutHex(a & 0xffff, 4, p);
-    *p++ = '-';
-    p = PutHex(b >> 48, 4, p);
-    *p++ = '-';
-    p = PutHex(b & 0xffffffffffffULL, 12, p);
-    ctx.id_len_ = static_cast<uint8_t>(p - ctx.id_.data());
+    ctx.id_len_ = static_cast<uint8_t>(WriteUuid4(ctx.id_.data()) - ctx.id_.data());
   }
   char* p = ctx.parent_.data();
   *p++ = '0';

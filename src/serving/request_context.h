@@ -61,6 +61,10 @@ class RequestContext {
 // Longest tracestate kept (the spec's 32 members of up to 256 bytes may be truncated).
 inline constexpr size_t kMaxTraceStateLength = 512;
 
+// Writes a random (version 4) UUID, 36 characters, at `out` from the thread's generator;
+// returns the end. Unique, not secret: request and response ids.
+char* WriteUuid4(char* out);
+
 // 1..kMaxRequestIdLength characters of [A-Za-z0-9._:/+=@-]: safe in a header, a log line and JSON
 // without escaping.
 bool WellFormedRequestId(std::string_view id);
