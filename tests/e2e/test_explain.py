@@ -44,26 +44,31 @@ def nested(flat, shape):
     return [nested(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
+def assert_contributions(tc, got, e, what):
+    """got: per-row contributions in the API layout; e: the oracle's expected.json. Each value
+    within TOL of the oracle's, each row's sum within TOL of the model's raw output."""
+    want = e["contributions"]
+    tc.assertEqual(len(got), len(want), what)
+    for r, (g_row, w_row) in enumerate(zip(got, want)):
+        if e["outputs"] == 1:
+            g_row = [g_row]  # [F + 1] per instance for single-output models
+        tc.assertEqual(len(g_row), len(w_row), what)
+        for o, (g, w) in enumerate(zip(g_row, w_row)):
+            tc.assertEqual(len(g), e["n_features"] + 1, what)
+            for f, (a, b) in enumerate(zip(g, w)):
+                tc.assertLessEqual(abs(a - b), TOL, "%s row %d output %d feature %d: %r vs %r"
+                                   % (what, r, o, f, a, b))
+            raw = e["raw"][r][o] if "raw" in e else e["exact_margin"][r][o]
+            tc.assertLessEqual(abs(math.fsum(g) - raw), TOL, "%s: sum vs model output" % what)
+
+
 class ExplainTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.models = explain_models()
 
     def assertMatches(self, got, e, what):
-        """got: per-row contributions in the API layout; e: the oracle's expected.json."""
-        want = e["contributions"]
-        self.assertEqual(len(got), len(want), what)
-        for r, (g_row, w_row) in enumerate(zip(got, want)):
-            if e["outputs"] == 1:
-                g_row = [g_row]  # [F + 1] per instance for single-output models
-            self.assertEqual(len(g_row), len(w_row), what)
-            for o, (g, w) in enumerate(zip(g_row, w_row)):
-                self.assertEqual(len(g), e["n_features"] + 1, what)
-                for f, (a, b) in enumerate(zip(g, w)):
-                    self.assertLessEqual(abs(a - b), TOL, "%s row %d output %d feature %d: %r vs %r"
-                                         % (what, r, o, f, a, b))
-                raw = e["raw"][r][o] if "raw" in e else e["exact_margin"][r][o]
-                self.assertLessEqual(abs(math.fsum(g) - raw), TOL, "%s: sum vs model output" % what)
+        assert_contributions(self, got, e, what)
 
     def check_model(self, case_dir, name, grpc_too=False):
         e = expected(case_dir)
