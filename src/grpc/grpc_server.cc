@@ -131,6 +131,8 @@ StatusOr<std::unique_ptr<GrpcServer>> StartService(const GrpcServerOptions& opti
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
   impl->handlers = std::move(service);
+  impl->handlers->set_access_log(options.access_log);
+  impl->handlers->set_error_log(options.error_log);
   std::string address = options.bind_address + ":" + std::to_string(options.port);
   if (options.bind_address.find(':') != std::string::npos) {
     address = "[" + options.bind_address + "]:" + std::to_string(options.port);

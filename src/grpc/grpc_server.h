@@ -34,8 +34,31 @@
 #include "common/status.h"
 #include "serving/model_catalog.h"
 #include "serving/model_repository.h"
+#include "serving/request_context.h"
 
 namespace ferry::grpc {
+
+// One answered call, for the access log (views valid during the callback only).
+struct CallLogRecord {
+  std::string_view peer_ip;  // "127.0.0.1", "::1"
+  std::string_view path;     // "/inference.GRPCInferenceService/ModelInfer"
+  int grpc_code = 0;         // the call's gRPC status code
+  int http_status = 200;     // that code as the REST route answers it (serving::HttpStatusFor)
+  size_t response_bytes = 0;  // the response message, or an error's message
+  double seconds = 0;         // from the call's arrival to the start of its reply
+  std::string_view request_id;
+  std::string_view traceparent;
+};
+// Called once per answered call, on the thread that answers it (a completion-queue thread or a
+// model's executor), so it must be thread-safe; a call cancelled before its answer is not logged.
+using CallLogFn = std::function<void(const CallLogRecord&)>;
+
+// A ModelInfer of a served model answered with an error: the model's metrics key
+// (serving::Metrics::ModelCounters::model), the code as the REST route answers it, a text naming
+// the gRPC code and the message, and the call's context. What the REST router's ErrorSink hears
+// (server/model_router.h), for the InferenceService's log (`kubectl logs`). Thread-safe.
+using CallErrorFn = std::function<void(const std::string& model_key, int http_status,
+                                       std::string_view error, const serving::RequestContext&)>;
 
 struct GrpcServerOptions {
   std::string bind_address = "0.0.0.0";
@@ -50,6 +73,10 @@ struct GrpcServerOptions {
   // Threads answering calls (one completion queue each); 0 = one per core,
   // at least 2.
   int threads = 0;
+  // The access log (REST's format: server/access_log.h); none when empty.
+  CallLogFn access_log;
+  // Failed inferences of served models; none when empty.
+  CallErrorFn error_log;
   // How to pick another port, for the bind error.
   std::string port_hint =
       "choose another port with --grpc_port=N, or --grpc_port=0 to disable gRPC";

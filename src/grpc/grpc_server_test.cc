@@ -8,7 +8,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "serving/executor.h"
@@ -94,6 +96,7 @@ class GrpcServerTest : public ::testing::Test {
     opts.port = 0;
     opts.server_version = "1.2.3";
     opts.threads = threads;
+    opts.access_log = access_log_;
     auto s = GrpcServer::Start(opts, [this] { return catalog_; });
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s).value();
@@ -102,10 +105,77 @@ class GrpcServerTest : public ::testing::Test {
   }
 
   std::atomic<int> delay_ms_{0};
+  CallLogFn access_log_;
   std::shared_ptr<const serving::ModelCatalog> catalog_;
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
+
+// What the access log gets, copied out of the callback's views.
+struct LoggedCall {
+  std::string peer_ip, path, request_id, traceparent;
+  int grpc_code, http_status;
+  size_t response_bytes;
+  double seconds;
+};
+
+TEST_F(GrpcServerTest, EveryAnsweredCallReachesTheAccessLog) {
+  std::mutex mu;
+  std::vector<LoggedCall> logged;
+  access_log_ = [&](const CallLogRecord& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    logged.push_back({std::string(r.peer_ip), std::string(r.path), std::string(r.request_id),
+                      std::string(r.traceparent), r.grpc_code, r.http_status, r.response_bytes,
+                      r.seconds});
+  };
+  Start();
+  inference::ModelInferResponse ok_res;
+  {
+    ::grpc::ClientContext ctx;
+    ctx.AddMetadata("x-request-id", "grpc-log-1");
+    ctx.AddMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    ASSERT_TRUE(stub_->ModelInfer(&ctx, TwoRows("m", false), &ok_res).ok());
+  }
+  delay_ms_ = 30;  // slow enough for the executor: the call is answered from another thread
+  {
+    ::grpc::ClientContext ctx;
+    inference::ModelInferResponse res;
+    ASSERT_TRUE(stub_->ModelInfer(&ctx, TwoRows("m", true), &res).ok());
+  }
+  {
+    ::grpc::ClientContext ctx;
+    ctx.AddMetadata("x-request-id", "grpc-log-3");
+    inference::ModelInferResponse res;
+    ::grpc::Status st = stub_->ModelInfer(&ctx, TwoRows("nope", false), &res);
+    ASSERT_EQ(st.error_code(), ::grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    ::grpc::ClientContext ctx;
+    inference::ModelReadyRequest req;
+    req.set_name("loading");
+    inference::ModelReadyResponse res;
+    ASSERT_TRUE(stub_->ModelReady(&ctx, req, &res).ok());
+  }
+  // Each call was logged before its reply started: nothing to wait for.
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(logged.size(), 4u);
+  EXPECT_EQ(logged[0].path, "/inference.GRPCInferenceService/ModelInfer");
+  EXPECT_EQ(logged[0].peer_ip, "127.0.0.1");
+  EXPECT_EQ(logged[0].grpc_code, 0);
+  EXPECT_EQ(logged[0].http_status, 200);
+  EXPECT_EQ(logged[0].response_bytes, ok_res.ByteSizeLong());
+  EXPECT_EQ(logged[0].request_id, "grpc-log-1");
+  EXPECT_EQ(logged[0].traceparent.substr(0, 36), "00-0af7651916cd43dd8448eb211c80319c-");
+  EXPECT_EQ(logged[0].traceparent.size(), 55u);
+  EXPECT_GE(logged[1].seconds, 0.030);  // arrival to reply, the predict's sleep included
+  EXPECT_EQ(logged[1].http_status, 200);
+  EXPECT_EQ(logged[1].request_id.size(), 36u);  // generated
+  EXPECT_EQ(logged[2].grpc_code, static_cast<int>(::grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(logged[2].http_status, 404);  // as the REST route answers NotFound
+  EXPECT_EQ(logged[2].request_id, "grpc-log-3");
+  EXPECT_GT(logged[2].response_bytes, 0u);  // the error's message
+  EXPECT_EQ(logged[3].path, "/inference.GRPCInferenceService/ModelReady");
+}
 
 TEST_F(GrpcServerTest, AnswersTheInferenceRpcs) {
   Start();

@@ -154,6 +154,28 @@ void InferenceService::Resolve(::grpc::ServerContext* ctx, std::string_view meth
   resolver_(info, sink);
 }
 
+void InferenceService::LogCall(::grpc::ServerContext* ctx, std::string_view method,
+                               const ::grpc::Status& status, size_t response_bytes,
+                               std::chrono::steady_clock::time_point arrived,
+                               const serving::RequestContext& context) const {
+  if (!access_log_) return;
+  std::string path = "/inference.GRPCInferenceService/";
+  path.append(method);
+  std::string peer = ctx->peer();
+  CallLogRecord record;
+  record.peer_ip = PeerIp(peer);
+  record.path = path;
+  record.grpc_code = static_cast<int>(status.error_code());
+  // Codes are Ferry's StatusCode values by construction (common/status.h).
+  record.http_status = serving::HttpStatusFor(static_cast<StatusCode>(record.grpc_code));
+  record.response_bytes = status.ok() ? response_bytes : status.error_message().size();
+  record.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count();
+  record.request_id = context.request_id();
+  record.traceparent = context.traceparent();
+  access_log_(record);
+}
+
 ::grpc::Status InferenceService::Admit(::grpc::ServerContext* ctx, CallTarget* target) const {
   if (!needs_call_info_) return ::grpc::Status::OK;
   if (!target->status.ok()) {
@@ -228,10 +250,15 @@ void InferenceService::ModelInfer(::grpc::ServerContext* ctx,
   const ModelEntry& entry = **m;
   std::shared_ptr<serving::PayloadLog> log = StartPayloadLog(ctx, entry, *req);
   // gRPC infers count as V2 in /metrics, with the HTTP status V2 REST would give.
-  auto finish = [&entry, done, t0, res, log](const Status& status) {
+  auto finish = [this, &entry, done, t0, res, log](const Status& status) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     int http_status = status.ok() ? 200 : serving::HttpStatusFor(status.code());
     serving::Metrics::Record(entry.counters, serving::Protocol::kV2, http_status, seconds);
+    if (!status.ok() && error_log_ && entry.counters != nullptr) {
+      error_log_(entry.counters->model, http_status,
+                 "gRPC " + std::string(StatusCodeName(status.code())) + ": " + status.message(),
+                 done->context());
+    }
     if (log && http_status == 200 && log->logger->spec.LogsResponse()) {
       serving::FinishPayloadLog(log, http_status, res->SerializeAsString());
     }

@@ -9,6 +9,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,15 @@ class InferenceService final {
         version_(std::move(version)),
         repository_(repository) {}
   void set_local_port(int port) { local_port_ = port; }
+  void set_access_log(CallLogFn log) { access_log_ = std::move(log); }
+  void set_error_log(CallErrorFn log) { error_log_ = std::move(log); }
+
+  // Writes the access-log record of a call of RPC `method` answered with `status` (no-op when
+  // there is no access log). `response_bytes` is the response message's size when OK.
+  void LogCall(::grpc::ServerContext* ctx, std::string_view method, const ::grpc::Status& status,
+               size_t response_bytes, std::chrono::steady_clock::time_point arrived,
+               const serving::RequestContext& context) const;
+  bool logs_calls() const { return static_cast<bool>(access_log_); }
   bool needs_call_info() const { return needs_call_info_; }
 
   // The call's context from its x-request-id / traceparent / tracestate
@@ -89,6 +99,8 @@ class InferenceService final {
   std::string version_;
   serving::ModelRepository* repository_;
   int local_port_ = 0;
+  CallLogFn access_log_;
+  CallErrorFn error_log_;
 };
 
 }  // namespace ferry::grpc

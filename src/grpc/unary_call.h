@@ -24,6 +24,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -113,6 +114,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
       delete this;
       return;
     }
+    if (method_.handlers->logs_calls()) arrived_ = std::chrono::steady_clock::now();
     Arm(method_, queue_);
     {
       std::lock_guard<std::mutex> lock(queue_->mu);
@@ -140,6 +142,10 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
     // Finish may run on a model's executor thread and the completion on the
     // queue's: the release/acquire pair hands the call over explicitly (gRPC's
     // own hand-off happens inside its core, where ThreadSanitizer cannot see it).
+    if (method_.handlers->logs_calls()) {
+      method_.handlers->LogCall(&ctx_, method_.name, status,
+                                status.ok() ? resp_.ByteSizeLong() : 0, arrived_, context_);
+    }
     finishing_.store(true, std::memory_order_release);
     // Once the reply is started, the completion may delete `this` at once.
     Queue* queue = queue_;
@@ -170,6 +176,7 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
   Method method_;
   Queue* queue_;
   std::atomic<bool> finishing_{false};  // the next completion is Finish's
+  std::chrono::steady_clock::time_point arrived_;  // for the access log
   std::shared_ptr<const serving::ModelCatalog> keep_alive_;
   serving::RequestContext context_;
   ::grpc::ServerContext ctx_;

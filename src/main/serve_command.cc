@@ -17,6 +17,7 @@
 #include "main/signals.h"
 #include "runtime/batching_model.h"
 #include "runtime/loader.h"
+#include "server/access_log.h"
 #include "server/model_router.h"
 #include "serving/directory_repository.h"
 #include "storage/storage_initializer.h"
@@ -148,9 +149,13 @@ void LogKServeEnv() {
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
                                                       const server::ModelRouter& router,
                                                       serving::ModelRepository* repository,
-                                                      int cpus) {
+                                                      server::AccessLog* access_log, int cpus) {
   if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
   grpc::GrpcServerOptions opts;
+  opts.access_log = [access_log](const grpc::CallLogRecord& r) {
+    access_log->Log(r.peer_ip, "POST", r.path, r.http_status, r.response_bytes, r.seconds,
+                    r.request_id, r.traceparent);
+  };
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
   opts.threads = std::max(cpus, 2);
@@ -340,7 +345,7 @@ int RunServe(const ServeFlags& flags) {
   // The gRPC port opens only now, with the model loaded: an open port is the
   // readiness signal where only that port can be probed (KServe's ferry-grpc
   // runtime: Knative probes the one declared h2c port over TCP).
-  auto grpc_server = StartGrpc(flags, router, &repository, cpus.cpus);
+  auto grpc_server = StartGrpc(flags, router, &repository, &access_log, cpus.cpus);
   if (!grpc_server.ok()) {
     std::fprintf(stderr, "ferry serve: %s\n", grpc_server.status().message().c_str());
     (*listener)->Drain(std::chrono::milliseconds(0));

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -45,6 +46,7 @@
 #include "main/runtimes.h"
 #include "serving/metrics.h"
 #include "main/signals.h"
+#include "server/access_log.h"
 #include "server/model_router.h"
 #include "store/resource_store.h"
 #include "web/front_handler.h"
@@ -140,13 +142,33 @@ class SinkAnswer : public ingress::GrpcAnswer {
   grpc::ResolveSink* sink_;
 };
 
+// A failed inference of an InferenceService's model (metrics key "ns/name"), REST or gRPC, in
+// its log (`kubectl logs POD -c kserve-container`) with the request's id and trace.
+void LogRequestError(api::IsvcLogs* logs, const std::string& key, int status,
+                     std::string_view body, const serving::RequestContext& context) {
+  size_t slash = key.find('/');
+  if (slash == std::string::npos) return;
+  logs->Append(key.substr(0, slash), key.substr(slash + 1),
+               "predictor: HTTP " + std::to_string(status) + ": " +
+                   std::string(body.substr(0, 1000)) +
+                   " x-request-id=" + std::string(context.request_id()) +
+                   " traceparent=" + std::string(context.traceparent()));
+}
+
 // Starts the gRPC listener whose calls GrpcIngress routes and checks. Null
 // when the implicit default port is busy (skipped with a warning).
 StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flags,
                                                              const ingress::GrpcIngress* gateway,
-                                                             serving::ModelRepository* repository) {
+                                                             serving::ModelRepository* repository,
+                                                             server::AccessLog* access_log,
+                                                             api::IsvcLogs* logs) {
   grpc::GrpcServerOptions opts;
   opts.repository = repository;
+  opts.error_log = std::bind_front(LogRequestError, logs);
+  opts.access_log = [access_log](const grpc::CallLogRecord& r) {
+    access_log->Log(r.peer_ip, "POST", r.path, r.http_status, r.response_bytes, r.seconds,
+                    r.request_id, r.traceparent);
+  };
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
   opts.server_version = FERRY_VERSION;
@@ -368,16 +390,7 @@ Status UpProcess::Parts::BuildController() {
   });
   // The model repository extension: load/unload map onto the revision state.
   router->SetRepository(c->repository());
-  router->SetErrorSink([a](const std::string& key, int status, std::string_view body,
-                            const serving::RequestContext& context) {
-    size_t slash = key.find('/');
-    if (slash == std::string::npos) return;
-    a->isvc_logs().Append(key.substr(0, slash), key.substr(slash + 1),
-                          "predictor: HTTP " + std::to_string(status) + ": " +
-                              std::string(body.substr(0, 1000)) +
-                              " x-request-id=" + std::string(context.request_id()) +
-                              " traceparent=" + std::string(context.traceparent()));
-  });
+  router->SetErrorSink(std::bind_front(LogRequestError, &a->isvc_logs()));
   ctrl->OnRoutes([this](std::shared_ptr<const controller::RouteTable> t) {
     snapshots.SetRoutes(std::move(t));
   });
@@ -460,7 +473,8 @@ Status UpProcess::Parts::StartListeners() {
   internal->SetListenPort(int_port);
   ctrl->OnGatewayService(
       [this](const std::string& service, bool exposed) { OnGatewayService(service, exposed); });
-  ASSIGN_OR_RETURN(grpc_listener, StartGrpcGateway(flags, grpc_gateway.get(), ctrl->repository()));
+  ASSIGN_OR_RETURN(grpc_listener, StartGrpcGateway(flags, grpc_gateway.get(), ctrl->repository(),
+                                                    &access_log, &api->isvc_logs()));
   return OkStatus();
 }
 

@@ -3,7 +3,8 @@ grpcio, kubectl) and a real ext-authz server: every answer of `ferry serve` and 
 gateways (errors and denials included, REST and gRPC) carries x-request-id — the client's when
 well-formed, else a fresh UUIDv4, unique per request; a valid traceparent is continued (same
 trace-id, Ferry's own span id) and forwarded with the request id to the ext-authz provider, an
-invalid one starts a new trace; both appear in the access log and, for a failing request, in
+invalid one starts a new trace; both appear in the access log (gRPC calls too: the method path,
+the code as REST answers it) and, for a failing request (REST or gRPC), in
 `kubectl logs POD -c kserve-container`.
 
 Run with /usr/bin/python3.
@@ -117,6 +118,18 @@ class ServeTest(unittest.TestCase):
                 stub.ModelInfer(seed_request(pb, "nope"), timeout=10,
                                 metadata=[("x-request-id", "grpc-err-1")])
             self.assertEqual(dict(cm.exception.initial_metadata())["x-request-id"], "grpc-err-1")
+        # Both calls are in the access log like REST ones: the gRPC method path, the code as
+        # the REST route answers it (NOT_FOUND: 404), the request id and trace.
+        ferrytest_wait(lambda: "x-request-id=grpc-err-1" in self.s.output(), self.s.output)
+        lines = self.s.output().splitlines()
+        ok = [l for l in lines if "x-request-id=grpc-id-1 " in l]
+        self.assertEqual(len(ok), 1, lines[-5:])
+        self.assertRegex(ok[0], r'^\S+Z 127\.0\.0\.1 "POST /inference\.GRPCInferenceService/'
+                                r'ModelInfer" 200 \d+ [0-9.]+ms x-request-id=grpc-id-1 '
+                                r'traceparent=00-[0-9a-f]{32}-[0-9a-f]{16}-00$')
+        err = [l for l in lines if "x-request-id=grpc-err-1 " in l]
+        self.assertEqual(len(err), 1, lines[-5:])
+        self.assertIn('"POST /inference.GRPCInferenceService/ModelInfer" 404 ', err[0])
 
 
 def ferrytest_wait(pred, output, timeout=10):
@@ -268,6 +281,11 @@ class UpTest(unittest.TestCase):
         seen = self.checks_with("grpc-up-1")
         self.assertEqual(len(seen), 1)
         self.assertRegex(seen[0]["headers"]["traceparent"], OUR_PARENT)
+        # The gateway's access log has the call, as it has REST ones.
+        ferrytest_wait(lambda: "x-request-id=grpc-up-1 " in self.up.output(), self.up.output)
+        line = [l for l in self.up.output().splitlines() if "x-request-id=grpc-up-1 " in l][0]
+        self.assertIn('"POST /inference.GRPCInferenceService/ModelInfer" 200 ', line)
+        self.assertRegex(line, r"traceparent=00-" + TRACE + r"-[0-9a-f]{16}-01$")
 
     def test_failing_request_in_kubectl_logs(self):
         r = self.infer("gated", {"x-request-id": "failing-1", "traceparent": TRACEPARENT},
@@ -284,6 +302,34 @@ class UpTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, logs[-2000:])
         self.assertIn("HTTP 400", lines[0])
         self.assertRegex(lines[0], r"traceparent=00-" + TRACE + r"-[0-9a-f]{16}-01")
+
+    def test_failing_grpc_call_in_kubectl_logs(self):
+        import grpc
+        pb, rpc = stubs()
+        req = pb.ModelInferRequest(model_name="gated")
+        t = req.inputs.add(name="features", datatype="FP64", shape=[1, 3])
+        t.contents.fp64_contents.extend([1, 2, 3])
+        with grpc.insecure_channel("127.0.0.1:%d" % self.grpc_port, options=[
+                ("grpc.default_authority", "gated.%s.svc.cluster.local" % NS)]) as ch:
+            with self.assertRaises(grpc.RpcError) as cm:
+                rpc.GRPCInferenceServiceStub(ch).ModelInfer(
+                    req, timeout=30, metadata=[("x-request-id", "grpc-failing-1"),
+                                               ("traceparent", TRACEPARENT)])
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        pod = self.up.kubectl("get", "pods", "-n", NS, "-l",
+                              "serving.kserve.io/inferenceservice=gated",
+                              "-o", "name").stdout.strip()
+        logs = self.up.kubectl("logs", pod, "-n", NS, "-c", "kserve-container").stdout
+        lines = [l for l in logs.splitlines() if "x-request-id=grpc-failing-1" in l]
+        self.assertEqual(len(lines), 1, logs[-2000:])
+        self.assertIn("predictor: HTTP 400: gRPC INVALID_ARGUMENT: ", lines[0])
+        self.assertIn(cm.exception.details()[:60], lines[0])
+        self.assertRegex(lines[0], r"traceparent=00-" + TRACE + r"-[0-9a-f]{16}-01")
+        # And the access log has the call with the code as REST answers it.
+        ferrytest_wait(lambda: "x-request-id=grpc-failing-1 " in self.up.output(),
+                       self.up.output)
+        line = [l for l in self.up.output().splitlines() if "x-request-id=grpc-failing-1 " in l]
+        self.assertIn('"POST /inference.GRPCInferenceService/ModelInfer" 400 ', line[0])
 
 
 if __name__ == "__main__":
