@@ -159,8 +159,8 @@ void InferenceService::LogCall(::grpc::ServerContext* ctx, std::string_view meth
                                std::chrono::steady_clock::time_point arrived,
                                const serving::RequestContext& context) const {
   if (!access_log_) return;
-  std::string path = "/inference.GRPCInferenceService/";
-  path.append(method);
+  thread_local std::string path;  // no allocation per call once warm
+  path.assign("/inference.GRPCInferenceService/").append(method);
   std::string peer = ctx->peer();
   CallLogRecord record;
   record.peer_ip = PeerIp(peer);
