@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace ferry::runtime {
@@ -135,6 +136,68 @@ bool SplittableByRows(const Tensor& t, size_t rows) {
          (t.null_mask.empty() || t.null_mask.size() == static_cast<size_t>(*count));
 }
 
+// A tensor call's outputs split when there are some and every one holds the batch's rows.
+bool SplittableByRows(const std::vector<Tensor>& outputs, size_t rows) {
+  if (outputs.empty()) return false;
+  for (const Tensor& t : outputs) {
+    if (!SplittableByRows(t, rows)) return false;
+  }
+  return true;
+}
+
+std::vector<Tensor> SliceRows(const std::vector<Tensor>& outputs, size_t row0, size_t rows) {
+  std::vector<Tensor> mine;
+  mine.reserve(outputs.size());
+  for (const Tensor& t : outputs) mine.push_back(SliceRows(t, row0, rows));
+  return mine;
+}
+
+// The batch's result from the inner model: a call alone as it came, else the merged inputs.
+StatusOr<Tensor> PredictFrameBatch(const Model& inner,
+                                   const std::vector<BatchingModel::Pending*>& batch, size_t rows) {
+  const BatchingModel::Pending& head = *batch[0];
+  return batch.size() == 1 ? inner.Predict(*head.x, head.method)
+                           : inner.Predict(Merge(batch, rows), head.method);
+}
+
+StatusOr<std::vector<Tensor>> PredictTensorBatch(const Model& inner,
+                                                 const std::vector<BatchingModel::Pending*>& batch,
+                                                 size_t rows) {
+  const BatchingModel::Pending& head = *batch[0];
+  return batch.size() == 1 ? inner.PredictTensors(*head.tensors, head.method)
+                           : inner.PredictTensors(MergeTensors(batch, rows), head.method);
+}
+
+// Where a call's answer goes: Predict's result or PredictTensors'.
+template <typename R>
+std::optional<StatusOr<R>>& ResultOf(BatchingModel::Pending& p) {
+  if constexpr (std::is_same_v<R, Tensor>) {
+    return p.result;
+  } else {
+    return p.tensor_result;
+  }
+}
+
+// Hands every call of `batch` its answer and wakes it: the whole result for a call that ran
+// alone, its rows of a result that `split`s, else a retry on its own thread.
+template <typename R>
+void Distribute(const std::vector<BatchingModel::Pending*>& batch, StatusOr<R>& merged,
+                bool split) {
+  size_t row0 = 0;
+  for (BatchingModel::Pending* q : batch) {
+    if (batch.size() == 1) {
+      ResultOf<R>(*q) = std::move(merged);
+    } else if (split) {
+      ResultOf<R>(*q) = SliceRows(*merged, row0, q->rows);
+    } else {
+      q->retry_alone = true;
+    }
+    row0 += q->rows;
+    q->done = true;
+    q->cv.notify_one();
+  }
+}
+
 }  // namespace
 
 BatchingModel::BatchingModel(std::unique_ptr<Model> inner, BatchingOptions options)
@@ -160,16 +223,11 @@ StatusOr<Tensor> BatchingModel::Predict(const Frame& x, PredictMethod method) co
   if (x.rows == 0 || x.rows >= static_cast<size_t>(options_.max_batch_size)) {
     return inner_->Predict(x, method);
   }
-  requests_.fetch_add(1, std::memory_order_relaxed);
   Pending p;
   p.x = &x;
   p.rows = x.rows;
   p.method = method;
-  Wait(p);
-  if (p.retry_alone) {
-    retried_.fetch_add(1, std::memory_order_relaxed);
-    return inner_->Predict(x, method);
-  }
+  if (!Wait(p)) return inner_->Predict(x, method);
   return std::move(*p.result);
 }
 
@@ -179,21 +237,18 @@ StatusOr<std::vector<Tensor>> BatchingModel::PredictTensors(const std::vector<Te
   if (rows == 0 || rows >= static_cast<size_t>(options_.max_batch_size)) {
     return inner_->PredictTensors(inputs, method);
   }
-  requests_.fetch_add(1, std::memory_order_relaxed);
   Pending p;
   p.tensors = &inputs;
   p.rows = rows;
   p.method = method;
-  Wait(p);
-  if (p.retry_alone) {
-    retried_.fetch_add(1, std::memory_order_relaxed);
-    return inner_->PredictTensors(inputs, method);
-  }
+  if (!Wait(p)) return inner_->PredictTensors(inputs, method);
   return std::move(*p.tensor_result);
 }
 
-// Queues `p` and returns once it is done (possibly after leading a batch).
-void BatchingModel::Wait(Pending& p) const {
+// Queues `p` and returns once it is done (possibly after leading a batch): true with its result
+// set, false when its batch's result did not split and it must run alone.
+bool BatchingModel::Wait(Pending& p) const {
+  requests_.fetch_add(1, std::memory_order_relaxed);
   p.enqueued = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&p);
@@ -216,6 +271,8 @@ void BatchingModel::Wait(Pending& p) const {
       p.cv.wait_until(lock, deadline);
     }
   }
+  if (p.retry_alone) retried_.fetch_add(1, std::memory_order_relaxed);
+  return !p.retry_alone;
 }
 
 // Called with `lock` held by the head of the queue; returns with it held.
@@ -244,64 +301,19 @@ void BatchingModel::RunBatch(std::unique_lock<std::mutex>& lock) const {
   uint64_t seen = largest_.load(std::memory_order_relaxed);
   while (batch.size() > seen && !largest_.compare_exchange_weak(seen, batch.size())) {
   }
-  if (head.x == nullptr) return RunTensorBatch(lock, batch, rows);
-  std::optional<StatusOr<Tensor>> merged;
-  if (batch.size() == 1) {
-    merged = inner_->Predict(*batch[0]->x, batch[0]->method);
+  // The inner model runs outside the lock; then every caller gets its answer.
+  auto answer = [&](auto merged) {
+    bool split = batch.size() > 1 && merged.ok() && SplittableByRows(*merged, rows);
+    lock.lock();
+    --in_flight_;
+    Distribute(batch, merged, split);
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
+  };
+  if (head.x != nullptr) {
+    answer(PredictFrameBatch(*inner_, batch, rows));
   } else {
-    merged = inner_->Predict(Merge(batch, rows), head.method);
+    answer(PredictTensorBatch(*inner_, batch, rows));
   }
-  bool split = batch.size() > 1 && merged->ok() && SplittableByRows(**merged, rows);
-  lock.lock();
-  --in_flight_;
-  size_t row0 = 0;
-  for (Pending* q : batch) {
-    if (batch.size() == 1) {
-      q->result = std::move(*merged);
-    } else if (split) {
-      q->result = SliceRows(**merged, row0, q->rows);
-    } else {
-      q->retry_alone = true;
-    }
-    row0 += q->rows;
-    q->done = true;
-    q->cv.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-}
-
-// RunBatch for tensor calls: one PredictTensors on the merged inputs, every
-// output split back by rows. Called and returns like RunBatch, `lock` released.
-void BatchingModel::RunTensorBatch(std::unique_lock<std::mutex>& lock,
-                                   const std::vector<Pending*>& batch, size_t rows) const {
-  std::optional<StatusOr<std::vector<Tensor>>> merged;
-  if (batch.size() == 1) {
-    merged = inner_->PredictTensors(*batch[0]->tensors, batch[0]->method);
-  } else {
-    merged = inner_->PredictTensors(MergeTensors(batch, rows), batch[0]->method);
-  }
-  bool split = batch.size() > 1 && merged->ok() && !(*merged)->empty();
-  if (split) {
-    for (const Tensor& t : **merged) split = split && SplittableByRows(t, rows);
-  }
-  lock.lock();
-  --in_flight_;
-  size_t row0 = 0;
-  for (Pending* q : batch) {
-    if (batch.size() == 1) {
-      q->tensor_result = std::move(*merged);
-    } else if (split) {
-      std::vector<Tensor> mine;
-      for (const Tensor& t : **merged) mine.push_back(SliceRows(t, row0, q->rows));
-      q->tensor_result = std::move(mine);
-    } else {
-      q->retry_alone = true;
-    }
-    row0 += q->rows;
-    q->done = true;
-    q->cv.notify_one();
-  }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
 }
 
 int RecommendedCallerThreads(const Model& model) {

@@ -82,10 +82,8 @@ class BatchingModel final : public Model {
   struct Pending;  // one queued call (batching_model.cc)
 
  private:
-  void Wait(Pending& p) const;
+  bool Wait(Pending& p) const;
   void RunBatch(std::unique_lock<std::mutex>& lock) const;
-  void RunTensorBatch(std::unique_lock<std::mutex>& lock, const std::vector<Pending*>& batch,
-                      size_t rows) const;
 
   std::unique_ptr<Model> inner_;
   BatchingOptions options_;
