@@ -6,10 +6,11 @@ at each InferenceService's external host (status.url, the ingress gateway) and a
 cluster-local host, and checked against the Python oracles to 1e-9 (test_explain's helpers);
 XGBoost's against xgboost's own pred_contribs too. The gateway's AuthorizationPolicies apply to
 `:explain` as to `:predict`: a caller the policy does not allow gets 403 with Istio's body
-`RBAC: access denied` on both paths, an allowed one 200; a DENY rule on the path suffix
-`:explain` refuses explanations while predictions still answer.
+`RBAC: access denied` on both paths, an allowed one 200 (V2 gRPC `contributions` at both hosts
+too: PERMISSION_DENIED / answered); a DENY rule on the path suffix `:explain` refuses
+explanations while predictions still answer.
 
-Run with /usr/bin/python3 (python3-requests).
+Run with /usr/bin/python3 (python3-requests, python3-grpcio).
 """
 import json
 import os
@@ -18,7 +19,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ferrytest import Up, explain_models  # noqa: E402
+from ferrytest import Up, explain_models, free_port  # noqa: E402
+from test_grpc import stubs  # noqa: E402
 from test_explain import TOL, assert_contributions, expected, instances, nested, v2_request  # noqa: E402,E501
 
 NS = "explain-team"
@@ -57,7 +59,9 @@ class ExplainUpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.models = os.path.abspath(explain_models())
-        cls.up = up = Up(profile="none", extra=["--allow-local-models", cls.models])
+        cls.grpc_port = free_port()
+        cls.up = up = Up(profile="none", extra=["--allow-local-models", cls.models,
+                                                "--grpc-port", str(cls.grpc_port)])
         up.kubectl("create", "namespace", NS)
         for name, (fmt, sub) in CASES.items():
             up.kubectl("apply", "-f", "-",
@@ -156,6 +160,33 @@ class ExplainUpTest(unittest.TestCase):
                         self.assertEqual(r.status_code, 200, r.text)
                     self.assertDenied(self.call(name, "/v2/models/%s/infer" % name, DENIED,
                                                 internal, json=v2_request(e)))
+
+    def test_grpc_contributions_under_the_policies(self):
+        import grpc
+        pb, rpc = stubs()
+        for name in CASES:
+            e = expected(os.path.join(self.models, CASES[name][1]))
+            rows, cols = len(e["X"]), len(e["X"][0])
+            req = pb.ModelInferRequest(model_name=name)
+            t = req.inputs.add(name="input-0", datatype="FP64", shape=[rows, cols])
+            t.contents.fp64_contents.extend(
+                float("nan") if v is None else v for row in e["X"] for v in row)
+            req.outputs.add(name="contributions")
+            for host in (self.hosts[name], "%s.%s.svc.cluster.local" % (name, NS)):
+                with self.subTest(name=name, host=host), grpc.insecure_channel(
+                        "127.0.0.1:%d" % self.grpc_port,
+                        options=[("grpc.default_authority", host)]) as ch:
+                    stub = rpc.GRPCInferenceServiceStub(ch)
+                    res = stub.ModelInfer(req, timeout=10, metadata=list(ALLOWED.items()))
+                    out = res.outputs[0]
+                    self.assertEqual(out.name, "contributions")
+                    shape = list(out.shape)
+                    assert_contributions(self, nested(list(out.contents.fp64_contents), shape),
+                                         e, "%s gRPC at %s" % (name, host))
+                    with self.assertRaises(grpc.RpcError) as cm:
+                        stub.ModelInfer(req, timeout=10, metadata=list(DENIED.items()))
+                    self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+                    self.assertEqual(cm.exception.details(), "RBAC: access denied")
 
     def test_deny_rule_on_the_explain_path(self):
         self.up.kubectl("apply", "-f", "-", input=NO_FOREST_EXPLAIN)
