@@ -139,13 +139,14 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
   void Post(std::function<void()> fn) override { PostedTask::Post(queue_, std::move(fn)); }
 
   void Finish(::grpc::Status status) override {
-    // Finish may run on a model's executor thread and the completion on the
-    // queue's: the release/acquire pair hands the call over explicitly (gRPC's
-    // own hand-off happens inside its core, where ThreadSanitizer cannot see it).
+    // Logged before the reply starts: afterwards `this` may be gone.
     if (method_.handlers->logs_calls()) {
       method_.handlers->LogCall(&ctx_, method_.name, status,
                                 status.ok() ? resp_.ByteSizeLong() : 0, arrived_, context_);
     }
+    // Finish may run on a model's executor thread and the completion on the
+    // queue's: the release/acquire pair hands the call over explicitly (gRPC's
+    // own hand-off happens inside its core, where ThreadSanitizer cannot see it).
     finishing_.store(true, std::memory_order_release);
     // Once the reply is started, the completion may delete `this` at once.
     Queue* queue = queue_;
