@@ -3,14 +3,14 @@
 requests vs nginx returning a fixed body of the same size.
 
 CPU time, not req/s: other processes sharing the cores slow both servers'
-clocks, but not the CPU each spends on a request. Per round and side: a fixed
-time of requests from the same client (wrk -t2 on the same number of
-keep-alive connections), and the server's CPU time over them divided by the
-requests answered (every thread of every process
-of the server: ferry's one process, nginx's master and 2 workers; the ns sum
-of /proc/PID/task/TID/schedstat, i.e. utime + stime). Both servers run 2
-workers (ferry --workers 2 I/O threads, nginx worker_processes 2), access
-logs off, keep-alive without a request limit; one warm-up round per side is
+clocks far more than the CPU each spends on a request. Per round and side:
+wrk -t2 on the same number of keep-alive connections for the same time, and
+the server's CPU time over the round divided by the requests it answered
+(every thread of every process of the server: ferry's one process, nginx's
+master and 2 workers; the ns sum of /proc/PID/task/TID/schedstat, i.e.
+utime + stime). Both servers run 2 workers (ferry --workers 2 I/O threads,
+nginx worker_processes 2), access logs off, keep-alive without a request
+limit; ferry's gRPC port is off unless --grpc. One warm-up round per side is
 not counted; the sides alternate. Every round is printed, then the medians
 and their ratio.
 
@@ -37,7 +37,8 @@ def start_ferry(ferry, model_dir, tmp, grpc):
     log = open(os.path.join(tmp, "ferry.log"), "w")
     proc = subprocess.Popen([ferry, "serve", "--model_name", "iris", "--model_dir", model_dir,
                              "--http_port", str(port), "--bind", "127.0.0.1", "--workers", "2",
-                             "--access_log_rate", "0", "--grpc_port", str(free_port() if grpc else 0)],
+                             "--access_log_rate", "0",
+                             "--grpc_port", str(free_port() if grpc else 0)],
                             stdout=log, stderr=subprocess.STDOUT)
     url = "http://127.0.0.1:%d" % port
     for _ in range(2000):
@@ -118,9 +119,10 @@ def main():
         ferry.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print("`%s` (--workers 2, gRPC %s) vs nginx (worker_processes 2, a fixed %d-byte body); wrk -t2 "
-          "-c%d, %d s per round, %d alternating rounds after one warm-up round per side."
-          % (a.ferry, "on, idle" if a.grpc else "off", len(body), a.connections, a.seconds, a.rounds))
+    print("`%s` (--workers 2, gRPC %s) vs nginx (worker_processes 2, a fixed %d-byte body); "
+          "wrk -t2 -c%d, %d s per round, %d alternating rounds after one warm-up round per side."
+          % (a.ferry, "on, idle" if a.grpc else "off", len(body), a.connections, a.seconds,
+             a.rounds))
     print()
     print("| round | nginx requests | nginx CPU µs/request | ferry requests "
           "| ferry CPU µs/request | ferry / nginx |")

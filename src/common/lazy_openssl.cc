@@ -42,7 +42,7 @@ FERRY_LAZY_FORWARD(kCrypto, long, BIO_ctrl, (BIO * a0, int a1, long a2, void* a3
 FERRY_LAZY_FORWARD(kCrypto, size_t, BIO_ctrl_pending, (BIO * a0), (a0))
 FERRY_LAZY_FORWARD(kCrypto, int, BIO_free, (BIO * a0), (a0))
 FERRY_LAZY_FORWARD(kCrypto, BIO*, BIO_new, (const BIO_METHOD* a0), (a0))
-FERRY_LAZY_FORWARD(kCrypto, int, BIO_new_bio_pair, (BIO * *a0, size_t a1, BIO** a2, size_t a3),
+FERRY_LAZY_FORWARD(kCrypto, int, BIO_new_bio_pair, (BIO** a0, size_t a1, BIO** a2, size_t a3),
                    (a0, a1, a2, a3))
 FERRY_LAZY_FORWARD(kCrypto, int, BIO_read, (BIO * a0, void* a1, int a2), (a0, a1, a2))
 FERRY_LAZY_FORWARD(kCrypto, const BIO_METHOD*, BIO_s_mem, (void), ())
