@@ -1,10 +1,13 @@
-"""Libraries opened on first use (src/common/lazy_library.h) against a broken
-copy: LD_LIBRARY_PATH puts a file that is not a shared object in front of the
-system's libcrypto.so.3, libssl.so.3 or libsqlite3.so.0. Every command that
-never calls the library still runs (`ferry --version`, `ferry serve` of a model
-on disk answering a predict), and the first command that does call it stops
-with one message naming the library, the loader's reason and the Debian
-package to install, instead of the dynamic loader refusing to start the binary.
+"""Libraries opened on first use (src/common/lazy_library.h): `ferry serve` of
+a model on disk (gRPC off: the gRPC module links OpenSSL itself) maps none of
+libcrypto, libssl, libsqlite3, libcurl and libarchive after answering; and
+each against a broken copy: LD_LIBRARY_PATH puts a file that is not a shared
+object in front of the system's libcrypto.so.3, libssl.so.3 or
+libsqlite3.so.0. Every command that never calls the library still runs
+(`ferry --version`, `ferry serve` of a model on disk answering a predict), and
+the first command that does call it stops with one message naming the
+library, the loader's reason and the Debian package to install, instead of
+the dynamic loader refusing to start the binary.
 """
 import os
 import shutil
@@ -45,6 +48,19 @@ class BrokenLibraryTest(unittest.TestCase):
     def env(self, libdir):
         return dict(os.environ, LD_LIBRARY_PATH=libdir)
 
+    def test_serve_maps_none_of_them(self):
+        with Serve(os.path.join(self.models, "iris_tensor"), name="irish-s3",
+                   extra=["--grpc_port", "0"]) as s:
+            for _ in range(2):
+                r = s.post("/v2/models/irish-s3/infer", json=SEED_REQUEST)
+                self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(s.get("/metrics").status_code, 200)
+            with open("/proc/%d/maps" % s.proc.pid) as f:
+                maps = f.read()
+        self.assertIn("libferry_sklearn.so", maps)
+        for lib in ("libcrypto", "libssl", "libsqlite3", "libcurl", "libarchive"):
+            self.assertNotIn(lib, maps)
+
     def test_commands_that_never_call_it_run(self):
         for soname in ("libcrypto.so.3", "libssl.so.3", "libsqlite3.so.0"):
             with self.subTest(soname=soname):
@@ -55,7 +71,7 @@ class BrokenLibraryTest(unittest.TestCase):
                     self.assertEqual(v.returncode, 0, v.stderr)
                     self.assertIn("ferry ", v.stdout)
                     with Serve(os.path.join(self.models, "iris_tensor"), name="irish-s3",
-                               env=self.env(libdir)) as s:
+                               extra=["--grpc_port", "0"], env=self.env(libdir)) as s:
                         r = s.post("/v2/models/irish-s3/infer", json=SEED_REQUEST)
                         self.assertEqual(r.status_code, 200, r.text)
                         self.assertEqual(r.json()["outputs"][0]["data"], [1, 1])
