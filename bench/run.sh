@@ -18,8 +18,8 @@ trap 'rm -f "$OUT"' EXIT
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
 # payloadlog graph servingab servingir startup loadstall (these four need BASELINE_FERRY) torch soak
-# manyisvc.
-SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir startup loadstall torch}
+# manyisvc servecpu.
+SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir startup loadstall torch servecpu}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 # record TITLE INTRO CMD...: runs one benchmark, prints its section and puts
@@ -97,6 +97,11 @@ if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
     /usr/bin/python3 bench/startup_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
     --model_dir "$DEMO/iris_tensor"
 fi
+# Server CPU per one-row V2 request against nginx's per fixed response.
+want servecpu && record "Server CPU per request: one-row V2 iris, ferry serve vs nginx fixed body" \
+  "CPU time of the server's processes (all threads) over what wrk answered, same client and connections, alternating rounds; the figure other processes on the machine do not inflate." \
+  /usr/bin/python3 bench/serve_cpu_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+    --seconds "${SERVE_CPU_SECONDS:-5}"
 # HTTP probes while libtorch loads, against BASELINE_FERRY (PyTorch backend needed).
 if want loadstall && [ -n "${BASELINE_FERRY:-}" ] && [ -f "$BUILD/lib/ferry/backends/libferry_pytorch.so" ]; then
   record "Backend load: HTTP probes while ferry serve loads a PyTorch model, this build vs BASELINE_FERRY" "" \

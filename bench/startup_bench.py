@@ -7,9 +7,11 @@ Per binary: exec -> ready (Popen until the first 200 from /v2/health/ready,
 polled over one loopback connection every 0.2 ms), median of N runs; RSS
 (VmRSS) after 1,000 one-row V2 requests on a keep-alive connection; peak RSS
 of `ferry --version` (/usr/bin/time's %M) and its exec -> exit time; shared
-libraries in `ldd`. Then what linking libcurl + libarchive costs a process
-that never calls them (the ceiling of loading them lazily): two C programs,
-identical but for those -l flags, exec -> exit and peak RSS, median of 41.
+libraries in `ldd`. The floor: the same harness starting a C program that
+listens and answers 200 at once (Popen, exec, the polling client). Then what
+linking libcurl + libarchive costs a process that never calls them (the
+ceiling of loading them lazily): two C programs, identical but for those -l
+flags, exec -> exit and peak RSS, median of 41.
 
 Every run is printed. Writes markdown to stdout (bench/run.sh records it).
 Traffic goes to 127.0.0.1 only; loops are bounded.
@@ -79,6 +81,7 @@ def cpu_ms(pid):
 def serve_once(binary, model_dir, requests_n):
     port = free_port()
     t0 = time.perf_counter()
+    # The floor server (floor_server()) reads only --http_port.
     p = subprocess.Popen([binary, "serve", "--model_name", "irish-s3", "--model_dir", model_dir,
                           "--http_port", str(port), "--grpc_port", "0", "--bind", "127.0.0.1"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -129,6 +132,45 @@ def ldd_count(binary):
     return sum(1 for line in out.splitlines() if line.strip())
 
 
+FLOOR_C = r"""
+/* Listens on 127.0.0.1:--http_port and answers every request 200 with a body
+   the size of Ferry's one-row answer: the harness's own exec -> ready floor. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  int port = 0, one = 1;
+  for (int i = 1; i + 1 < argc; i++) if (!strcmp(argv[i], "--http_port")) port = atoi(argv[i + 1]);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(s, (struct sockaddr*)&a, sizeof a) || listen(s, 16)) return 1;
+  for (;;) {
+    int c = accept(s, 0, 0);
+    char buf[65536];
+    static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"ready\": true}";
+    while (read(c, buf, sizeof buf) > 0 && write(c, r, sizeof r - 1) > 0) {
+    }
+    close(c);
+  }
+}
+"""
+
+
+def floor_server():
+    """A C program that listens and answers 200 at once (no model, libc only)."""
+    tmp = tempfile.mkdtemp(prefix="ferry-floor-")
+    src, out = os.path.join(tmp, "floor.c"), os.path.join(tmp, "floor")
+    with open(src, "w") as f:
+        f.write(FLOOR_C)
+    subprocess.run(["cc", "-O2", src, "-o", out], check=True)
+    return out
+
+
 def lazy_ceiling(runs):
     tmp = tempfile.mkdtemp(prefix="ferry-lazy-")
     src = os.path.join(tmp, "m.c")
@@ -162,10 +204,12 @@ def main():
     sides = (("baseline", a.baseline), ("this build", a.ferry))
     serve = {name: [] for name, _ in sides}
     version = {name: [] for name, _ in sides}
+    floor_bin, floor = floor_server(), []
     for i in range(a.runs):
         for name, binary in (sides if i % 2 == 0 else sides[::-1]):
             serve[name].append(serve_once(binary, a.model_dir, a.requests))
             version[name].append(exit_once([binary, "--version"]))
+        floor.append(serve_once(floor_bin, a.model_dir, 1))
 
     print("Baseline: `%s`; this build: `%s`; seed model `%s`; %d alternating runs per side."
           % (a.baseline, a.ferry, os.path.basename(a.model_dir.rstrip("/")), a.runs))
@@ -195,6 +239,9 @@ def main():
     ]
     for label, b, t in rows:
         print("| %s | %.1f | %.1f | %.2fx |" % (label, med(b), med(t), med(t) / med(b)))
+    print("| floor: exec → ready of a C server answering 200 at once (ms) | %.1f | | |"
+          % med([x[0] for x in floor]))
+    print("| floor: its CPU until ready (ms) | %.1f | | |" % med([x[2] for x in floor]))
     print("| shared libraries (`ldd`) | %d | %d | %.2fx |"
           % (ldd_count(a.baseline), ldd_count(a.ferry), ldd_count(a.ferry) / ldd_count(a.baseline)))
     print()

@@ -1,10 +1,11 @@
 """Backends end to end: the real binary loads a framework's shared object only
-when a model of that format is loaded (read from /proc/PID/maps; libcurl and
-libarchive are not mapped by a model already on disk either), a missing or
-broken backend fails the load naming the format, the file and the fix, and
-the PyTorch backend serves TorchScript over V2 and V1 with python3-torch's
-outputs (skipped where libferry_pytorch.so or python3-torch is absent), and
-the gRPC module is mapped only when a gRPC port opens.
+when a model of that format is loaded (read from /proc/PID/maps; libcurl,
+libarchive and SQLite are not mapped by a model already on disk either), a
+missing or broken backend fails the load naming the format, the
+file and the fix, and the PyTorch backend serves TorchScript over V2 and V1
+with python3-torch's outputs (skipped where libferry_pytorch.so or
+python3-torch is absent), and the gRPC module is mapped only when a gRPC port
+opens.
 Clients: python3-requests."""
 import concurrent.futures
 import json
@@ -64,9 +65,11 @@ class OnDemandTest(unittest.TestCase):
             self.assertEqual(r.status_code, 200, r.text)
             maps = mapped(s.proc.pid)
         self.assertIn("libferry_sklearn.so", maps)
-        # libcurl and libarchive are opened on first use (common/lazy_library.h).
+        # libcurl, libarchive and SQLite are opened on first use
+        # (common/lazy_library.h); OpenSSL too, but the gRPC module open here
+        # links it (test_lazy_libraries.py checks it with gRPC off).
         for lib in ("libferry_xgboost.so", "libxgboost", "libgomp", "libtorch", "libcurl",
-                    "libarchive"):
+                    "libarchive", "libsqlite3"):
             self.assertNotIn(lib, maps)
 
     def test_missing_backend_names_format_file_and_fix(self):

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Server CPU time per request: `ferry serve` answering one-row V2 iris
+requests vs nginx returning a fixed body of the same size.
+
+CPU time, not req/s: other processes sharing the cores slow both servers'
+clocks far more than the CPU each spends on a request. Per round and side:
+wrk -t2 on the same number of keep-alive connections for the same time, and
+the server's CPU time over the round divided by the requests it answered
+(every thread of every process of the server: ferry's one process, nginx's
+master and 2 workers; the ns sum of /proc/PID/task/TID/schedstat, i.e.
+utime + stime). Both servers run 2 workers (ferry --workers 2 I/O threads,
+nginx worker_processes 2), access logs off, keep-alive without a request
+limit; ferry's gRPC port is off unless --grpc. One warm-up round per side is
+not counted; the sides alternate. Every round is printed, then the medians
+and their ratio.
+
+Writes markdown to stdout (bench/run.sh records it). Traffic goes to
+127.0.0.1 only; loops are bounded.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_bench import ONE_ROW, free_port, post, start_nginx  # noqa: E402
+
+
+def start_ferry(ferry, model_dir, tmp, grpc):
+    port = free_port()
+    log = open(os.path.join(tmp, "ferry.log"), "w")
+    proc = subprocess.Popen([ferry, "serve", "--model_name", "iris", "--model_dir", model_dir,
+                             "--http_port", str(port), "--bind", "127.0.0.1", "--workers", "2",
+                             "--access_log_rate", "0",
+                             "--grpc_port", str(free_port() if grpc else 0)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = "http://127.0.0.1:%d" % port
+    for _ in range(2000):
+        try:
+            post(url + "/v2/models/iris/infer", ONE_ROW)
+            return proc, url
+        except Exception:
+            if proc.poll() is not None:
+                sys.exit("ferry exited: " + open(log.name).read())
+            time.sleep(0.005)
+    sys.exit("ferry serve did not become ready")
+
+
+def server_cpu_ns(root_pid):
+    """CPU time (ns) so far of root_pid and its child processes, every thread."""
+    pids = [root_pid]
+    try:
+        with open("/proc/%d/task/%d/children" % (root_pid, root_pid)) as f:
+            pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    total = 0
+    for pid in pids:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass
+    return total
+
+
+def wrk_round(url, body, conns, seconds, tmp):
+    """wrk -t2 -cN POSTing `body` for `seconds`. Returns (answers, non-2xx)."""
+    script = os.path.join(tmp, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                "wrk.body = %s\n" % json.dumps(json.dumps(body)))
+    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds, "-s", script, url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return done, int(non2xx.group(1)) if non2xx else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ferry", required=True)
+    ap.add_argument("--model_dir", required=True)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--grpc", action="store_true", help="keep ferry's gRPC port open (idle)")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="ferry-cpu-bench-")
+    ferry, furl = start_ferry(a.ferry, a.model_dir, tmp, a.grpc)
+    nginx = None
+    try:
+        infer = furl + "/v2/models/iris/infer"
+        body = post(infer, ONE_ROW).decode()
+        nginx, nurl = start_nginx(body, tmp)
+        sides = (("nginx", nginx.pid, nurl + "/"), ("ferry", ferry.pid, infer))
+        rows = {"nginx": [], "ferry": []}
+        for i in range(a.rounds + 1):
+            for name, pid, url in (sides if i % 2 == 0 else sides[::-1]):
+                before = server_cpu_ns(pid)
+                done, bad = wrk_round(url, ONE_ROW, a.connections, a.seconds, tmp)
+                cpu_us = (server_cpu_ns(pid) - before) / 1000.0
+                if bad:
+                    sys.exit("%s answered %d non-2xx" % (name, bad))
+                if i > 0:  # round 0 warms both up
+                    rows[name].append((cpu_us / done, done))
+    finally:
+        ferry.terminate()
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait()
+        ferry.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print("`%s` (--workers 2, gRPC %s) vs nginx (worker_processes 2, a fixed %d-byte body); "
+          "wrk -t2 -c%d, %d s per round, %d alternating rounds after one warm-up round per side."
+          % (a.ferry, "on, idle" if a.grpc else "off", len(body), a.connections, a.seconds,
+             a.rounds))
+    print()
+    print("| round | nginx requests | nginx CPU µs/request | ferry requests "
+          "| ferry CPU µs/request | ferry / nginx |")
+    print("|---|---|---|---|---|---|")
+    for i in range(a.rounds):
+        (n, nd), (f, fd) = rows["nginx"][i], rows["ferry"][i]
+        print("| %d | %d | %.2f | %d | %.2f | %.2fx |" % (i + 1, nd, n, fd, f, f / n))
+    n = statistics.median(x[0] for x in rows["nginx"])
+    f = statistics.median(x[0] for x in rows["ferry"])
+    print("| **median** | | **%.2f** | | **%.2f** | **%.2fx** |" % (n, f, f / n))
+    print()
+    print("Server CPU time = every thread of the server's processes (schedstat: user + system), "
+          "over answered requests (wrk's count). 1-minute load average: %.1f." % os.getloadavg()[0])
+
+
+if __name__ == "__main__":
+    main()
