@@ -83,7 +83,7 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
     EnsureRevision(st, *spec, generation);
   }
   routes_changed |= (st.failure ? st.failure->message : "") != failure_before;
-  if (routes_changed) p_.serving->PublishRoutes();
+  if (routes_changed) p_.serving->PublishRoutes(st);
   p_.pods->Write(st);
   p_.knative->Write(st, p_.serving->DomainFor(st));
   return WriteStatus(st, isvc).Merge(NextCheck(st));
