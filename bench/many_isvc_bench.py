@@ -79,6 +79,9 @@ def main():
     ap.add_argument("--ferry", required=True)
     ap.add_argument("--model_dir", required=True)
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--keep_log", help="copy ferry's output here at the end")
+    ap.add_argument("--perf_data", help="also `perf record -g` the process from the first "
+                    "apply until all are Ready, into this file")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ferry-many-")
     models = os.path.join(tmp, "models")
@@ -133,6 +136,12 @@ def main():
             assert r.status_code == 201, r.text
             return time.perf_counter()
 
+        perf = None
+        if a.perf_data:
+            perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", a.perf_data, "-p",
+                                     str(proc.pid)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         t0 = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             last_apply = max(pool.map(apply, range(1, a.count)))
@@ -145,6 +154,9 @@ def main():
                 all_ready = time.perf_counter()
                 break
             time.sleep(0.2)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         rss, hwm = vm(proc.pid, "VmRSS"), vm(proc.pid, "VmHWM")
         cpu = sum(int(x) for x in open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1]
                   .split()[11:13]) / os.sysconf("SC_CLK_TCK")
@@ -156,6 +168,8 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if a.keep_log:
+            shutil.copy(os.path.join(tmp, "up.log"), a.keep_log)
         shutil.rmtree(tmp, ignore_errors=True)
     print("`ferry up --profile none`, %d InferenceServices of the seed's iris model (file://), "
           "applied by 8 client threads; 1-minute load average at the end: %.1f.\n"
