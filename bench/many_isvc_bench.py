@@ -158,6 +158,7 @@ def main():
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
         rss, hwm = vm(proc.pid, "VmRSS"), vm(proc.pid, "VmHWM")
+        threads = int(vm(proc.pid, "Threads") * 1024)
         cpu = sum(int(x) for x in open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1]
                   .split()[11:13]) / os.sysconf("SC_CLK_TCK")
         p99_all, med_all = p99_ms(http_port, "iris-0000")
@@ -183,6 +184,7 @@ def main():
     print("| RSS with all Ready (VmRSS / VmHWM) | %.1f / %.1f MB | ≤ 300 MB: %s |" % (
         rss, hwm, "met" if hwm <= 300 else "NOT met"))
     print("| RSS with one InferenceService | %.1f MB | |" % rss_one)
+    print("| threads with all Ready | %d | |" % threads)
     print("| process CPU time, start → all Ready (user + system) | %.1f s | |" % cpu)
     print("| one-row V2 via the gateway, 1 InferenceService: p99 / median | %.2f / %.2f ms | |"
           % (p99_one, med_one))

@@ -1,8 +1,38 @@
 #include "store/write_behind.h"
 
 #include <cstdio>
+#include <string>
+#include <unordered_set>
 
 namespace ferry::store {
+
+namespace {
+
+// Only an object's last state in a batch needs writing: the batch commits
+// atomically, so the states before it are never visible on disk anyway. (A
+// controller rewrites an InferenceService's status and its pods several
+// times a second while models load.) Keeps revision order, and the last
+// change, whose revision the batch records.
+void KeepLastPerObject(std::vector<Change>& batch) {
+  if (batch.size() < 2) return;
+  std::unordered_set<std::string> seen;
+  std::vector<bool> keep(batch.size(), false);
+  for (size_t i = batch.size(); i-- > 0;) {
+    const Change& c = batch[i];
+    std::string key = c.resource + '\0' + c.ns + '\0' + c.name;
+    keep[i] = seen.insert(std::move(key)).second;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (keep[i]) {
+      if (out != i) batch[out] = std::move(batch[i]);
+      ++out;
+    }
+  }
+  batch.resize(out);
+}
+
+}  // namespace
 
 WriteBehind::WriteBehind(std::unique_ptr<Persister> persister)
     : persister_(std::move(persister)), thread_([this] { Run(); }) {}
@@ -45,6 +75,7 @@ void WriteBehind::Run() {
     std::vector<Change> batch;
     batch.swap(pending_);
     l.unlock();
+    KeepLastPerObject(batch);
     Status st = persister_->Apply(batch);
     int64_t revision = batch.back().revision;
     batch.clear();  // drop the objects outside the lock

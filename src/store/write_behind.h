@@ -3,7 +3,8 @@
 // writer thread takes everything queued so far and commits it to the
 // Persister in one transaction — one fsync for a whole burst of changes,
 // taken outside the store's mutex, so readers and other writers do not wait
-// for the disk. Sync() waits until every change queued before the call is
+// for the disk; an object changed several times in a batch is written once,
+// in its last state. Sync() waits until every change queued before the call is
 // committed: a writer that must acknowledge durably (the API server before it
 // answers a write) calls it.
 //

@@ -35,8 +35,10 @@ class HeldFirstCommit : public Persister {
       entered_.set_value();
       release_.wait();
     }
+    sizes_.push_back(changes.size());
     return real_->Apply(changes);
   }
+  const std::vector<size_t>& sizes() const { return sizes_; }  // read after Sync
   StatusOr<int64_t> LoadAll(const Visitor& visit) override { return real_->LoadAll(visit); }
   std::future<void> entered() { return entered_.get_future(); }
 
@@ -45,12 +47,15 @@ class HeldFirstCommit : public Persister {
   std::shared_future<void> release_;
   std::promise<void> entered_;
   bool first_ = true;
+  std::vector<size_t> sizes_;
 };
 
-Change Put(int i) {
-  json obj = {{"metadata", {{"namespace", "n"}, {"name", "o" + std::to_string(i)},
-                            {"resourceVersion", std::to_string(i)}}}};
-  return Change{"core/pods", "n", "o" + std::to_string(i), std::make_shared<const json>(obj), i};
+// Revision `rv` of object `name` (default: one object per revision).
+Change Put(int rv, std::string name = "") {
+  if (name.empty()) name = "o" + std::to_string(rv);
+  json obj = {{"metadata", {{"namespace", "n"}, {"name", name},
+                            {"resourceVersion", std::to_string(rv)}}}};
+  return Change{"core/pods", "n", name, std::make_shared<const json>(obj), rv};
 }
 
 // Changes queued while a commit is running share the next one, and Sync
@@ -82,6 +87,43 @@ TEST(WriteBehindTest, ChangesQueuedDuringACommitShareTheNext) {
   ASSERT_TRUE(rev.ok());
   EXPECT_EQ(*rev, 100);
   EXPECT_EQ(n, 100);
+}
+
+// An object changed many times while a commit runs is written once, in its
+// last state; other objects in the batch keep their own last states.
+TEST(WriteBehindTest, ABatchWritesEachObjectsLastStateOnce) {
+  std::string path = TempDb("last.db");
+  std::promise<void> release;
+  auto real = OpenSqlitePersister(path);
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  auto owned = std::make_unique<HeldFirstCommit>(std::move(*real), release.get_future().share());
+  HeldFirstCommit* held = owned.get();
+  std::future<void> entered = held->entered();
+  {
+    WriteBehind writer(std::move(owned));
+    writer.Queue(Put(1, "a"));
+    entered.wait();
+    for (int rv = 2; rv <= 50; ++rv) writer.Queue(Put(rv, rv % 2 == 0 ? "a" : "b"));
+    Change removal = Put(51, "b");
+    removal.object = nullptr;  // "b" deleted last
+    writer.Queue(std::move(removal));
+    writer.Queue(Put(52, "c"));
+    release.set_value();
+    ASSERT_TRUE(writer.Sync().ok());
+    EXPECT_EQ(held->sizes(), (std::vector<size_t>{1, 3}));
+  }
+  auto reopened = OpenSqlitePersister(path);
+  ASSERT_TRUE(reopened.ok());
+  std::vector<std::string> rows;
+  auto rev = (*reopened)->LoadAll([&](std::string_view, std::string_view body) {
+    json obj = json::parse(body);
+    rows.push_back(obj["metadata"]["name"].get<std::string>() + "@" +
+                   obj["metadata"]["resourceVersion"].get<std::string>());
+    return OkStatus();
+  });
+  ASSERT_TRUE(rev.ok());
+  EXPECT_EQ(*rev, 52);
+  EXPECT_EQ(rows, (std::vector<std::string>{"a@50", "c@52"}));
 }
 
 // Creates, updates and deletes made through the store reach the file in
