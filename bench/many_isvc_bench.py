@@ -79,6 +79,9 @@ def main():
     ap.add_argument("--ferry", required=True)
     ap.add_argument("--model_dir", required=True)
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--keep_log", help="copy ferry's output here at the end")
+    ap.add_argument("--perf_data", help="also `perf record -g` the process from the first "
+                    "apply until all are Ready, into this file")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ferry-many-")
     models = os.path.join(tmp, "models")
@@ -133,6 +136,12 @@ def main():
             assert r.status_code == 201, r.text
             return time.perf_counter()
 
+        perf = None
+        if a.perf_data:
+            perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", a.perf_data, "-p",
+                                     str(proc.pid)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         t0 = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             last_apply = max(pool.map(apply, range(1, a.count)))
@@ -145,7 +154,11 @@ def main():
                 all_ready = time.perf_counter()
                 break
             time.sleep(0.2)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         rss, hwm = vm(proc.pid, "VmRSS"), vm(proc.pid, "VmHWM")
+        threads = int(vm(proc.pid, "Threads") * 1024)
         cpu = sum(int(x) for x in open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1]
                   .split()[11:13]) / os.sysconf("SC_CLK_TCK")
         p99_all, med_all = p99_ms(http_port, "iris-0000")
@@ -156,6 +169,8 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if a.keep_log:
+            shutil.copy(os.path.join(tmp, "up.log"), a.keep_log)
         shutil.rmtree(tmp, ignore_errors=True)
     print("`ferry up --profile none`, %d InferenceServices of the seed's iris model (file://), "
           "applied by 8 client threads; 1-minute load average at the end: %.1f.\n"
@@ -169,6 +184,7 @@ def main():
     print("| RSS with all Ready (VmRSS / VmHWM) | %.1f / %.1f MB | ≤ 300 MB: %s |" % (
         rss, hwm, "met" if hwm <= 300 else "NOT met"))
     print("| RSS with one InferenceService | %.1f MB | |" % rss_one)
+    print("| threads with all Ready | %d | |" % threads)
     print("| process CPU time, start → all Ready (user + system) | %.1f s | |" % cpu)
     print("| one-row V2 via the gateway, 1 InferenceService: p99 / median | %.2f / %.2f ms | |"
           % (p99_one, med_one))

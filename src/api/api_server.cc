@@ -40,6 +40,7 @@ void AddWarnings(HttpResponse* resp, const std::vector<std::string>& warnings) {
 
 ApiServer::Impl::Impl(store::ResourceStore* store, TokenSigner* signer, ApiServerOptions opts)
     : options(std::move(opts)),
+      store(store),
       service(store),
       client(&service),
       watches(store),
@@ -155,7 +156,42 @@ std::optional<HttpResponse> ApiServer::AuthorizeNonResource(HttpRequest& req,
   return ErrorResponse(err);
 }
 
+namespace {
+
+// Answers a request only once every store write made so far is on disk (the
+// store commits in groups, write_behind.h): an acknowledged write survives a
+// crash. Used for every request that may write.
+class DurableSink : public http::ResponseSink {
+ public:
+  DurableSink(store::ResourceStore* store, Responder inner)
+      : store_(store), inner_(std::move(inner)) {}
+  void Send(HttpResponse response) override { inner_.Send(Durable(std::move(response))); }
+  void StartStream(HttpResponse head) override { inner_.StartStream(Durable(std::move(head))); }
+  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
+  void EndStream() override { inner_.EndStream(); }
+  void Post(std::function<void()> fn) override { inner_.Post(std::move(fn)); }
+  void WatchClientGone(std::function<void()> on_gone) override {
+    inner_.WatchClientGone(std::move(on_gone));
+  }
+
+ private:
+  HttpResponse Durable(HttpResponse response) {
+    Status st = store_->Sync();
+    if (st.ok()) return response;
+    return ErrorResponse(InternalServerError(
+        "the change was not stored on disk: " + st.message()));
+  }
+
+  store::ResourceStore* store_;
+  Responder inner_;
+};
+
+}  // namespace
+
 void ApiServer::Handle(HttpRequest& req, Responder responder) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    responder = Responder(std::make_shared<DurableSink>(impl_->store, std::move(responder)));
+  }
   std::string_view raw = req.path;
   while (raw.size() > 1 && raw.back() == '/') raw.remove_suffix(1);
   // One decode, one parse: the request is authorized on exactly what it acts on.

@@ -69,6 +69,7 @@ struct ApiServer::Impl {
                     const auth::UserInfo& user, const http::Responder& responder);
 
   ApiServerOptions options;
+  store::ResourceStore* store;  // writes are answered once store->Sync() has them on disk
   ObjectService service;
   ResourceClient client;
   WatchHub watches;

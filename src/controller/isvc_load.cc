@@ -59,7 +59,7 @@ void IsvcReconciler::StartLoad(IsvcState& st, const PredictorSpec& spec, const s
          ResourceExhaustedError("the model loader queue is full; retry later"),
          RevisionName(st.name, generation), /*from_load=*/true);
   }
-  p_.serving->PublishRoutes();  // not-ready reason: "still loading"
+  p_.serving->PublishRoutes(st);  // not-ready reason: "still loading"
 }
 
 // Applies the finished load of the pending attempt, if any. True when routes changed.

@@ -13,6 +13,8 @@ namespace {
 constexpr char kIsvcApi[] = "serving.kserve.io/v1beta1";
 // How often the status shows a running download's progress.
 constexpr std::chrono::milliseconds kProgressInterval{500};
+// The longest wait between looks at a load whose progress does not move.
+constexpr std::chrono::milliseconds kProgressIdleMax{4000};
 // When the object could not be read (other than "not found").
 constexpr std::chrono::milliseconds kRereadAfter{1000};
 
@@ -83,7 +85,7 @@ ReconcileResult IsvcReconciler::ReconcileIsvc(const std::string& ns, const std::
     EnsureRevision(st, *spec, generation);
   }
   routes_changed |= (st.failure ? st.failure->message : "") != failure_before;
-  if (routes_changed) p_.serving->PublishRoutes();
+  if (routes_changed) p_.serving->PublishRoutes(st);
   p_.pods->Write(st);
   p_.knative->Write(st, p_.serving->DomainFor(st));
   return WriteStatus(st, isvc).Merge(NextCheck(st));
@@ -103,6 +105,7 @@ void IsvcReconciler::Remove(const std::string& ns, const std::string& name) {
   p_.knative->RemoveAll(ns, name);
   if (ctx_.options->logs != nullptr) ctx_.options->logs->Forget(ns, name);
   ctx_.own_writes->Forget("InferenceService", ns, name);
+  progress_polls_.erase(key);
   p_.serving->PublishRoutes();
 }
 
@@ -225,9 +228,25 @@ ReconcileResult IsvcReconciler::WriteStatus(IsvcState& st, const nlohmann::json&
   return {};
 }
 
+std::chrono::milliseconds IsvcReconciler::ProgressPollAfter(const IsvcState& st) {
+  ProgressPoll& poll = progress_polls_[st.key()];
+  const LoadProgress* progress = st.loading->progress.get();
+  uint64_t bytes = progress != nullptr ? progress->bytes_done.load() : 0;
+  int phase = progress != nullptr ? progress->phase.load() : 0;
+  if (poll.every.count() == 0 || bytes != poll.bytes || phase != poll.phase) {
+    poll.every = kProgressInterval;
+  } else {
+    poll.every = std::min(poll.every * 2, kProgressIdleMax);
+  }
+  poll.bytes = bytes;
+  poll.phase = phase;
+  return poll.every;
+}
+
 // Level-based follow-ups: progress while loading, the retry when it is due.
-ReconcileResult IsvcReconciler::NextCheck(const IsvcState& st) const {
-  if (st.loading) return {.requeue_after = kProgressInterval};
+ReconcileResult IsvcReconciler::NextCheck(const IsvcState& st) {
+  if (st.loading) return {.requeue_after = ProgressPollAfter(st)};
+  progress_polls_.erase(st.key());
   if (!st.failure || st.retry.attempt != st.failure->attempt ||
       st.retry.at == std::chrono::steady_clock::time_point{}) {
     return {};

@@ -20,6 +20,8 @@
 // the status fields, one Warning Event per new failure, and a log line.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
@@ -63,7 +65,11 @@ class IsvcReconciler final : public Reconciler {
   Status CheckRuntime(const std::string& ns, const PredictorSpec& spec,
                       std::string* runtime_name) const;
   ReconcileResult WriteStatus(IsvcState& state, const nlohmann::json& isvc);
-  ReconcileResult NextCheck(const IsvcState& state) const;
+  ReconcileResult NextCheck(const IsvcState& state);
+  // When to look at a pending load's progress again: every kProgressInterval
+  // while it moves, backing off (to a few seconds) while it does not — a load
+  // still queued behind hundreds of others has nothing new to show.
+  std::chrono::milliseconds ProgressPollAfter(const IsvcState& state);
 
   // isvc_load.cc: revisions coming and going.
   void StartLoad(IsvcState& state, const PredictorSpec& spec, const std::string& attempt,
@@ -85,6 +91,13 @@ class IsvcReconciler final : public Reconciler {
 
   ReconcilerContext ctx_;
   Parts p_;
+  struct ProgressPoll {
+    uint64_t bytes = 0;
+    int phase = -1;
+    std::chrono::milliseconds every{0};
+  };
+  std::map<std::string, ProgressPoll> progress_polls_;  // pending loads, by "ns/name"
+
 };
 
 }  // namespace ferry::controller

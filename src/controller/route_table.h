@@ -2,8 +2,17 @@
 // routing half of the Istio VirtualServices KServe would create — published
 // by the controller as an immutable snapshot and read by the ingress
 // listeners on every request.
+//
+// Threads: a table is built or changed by one thread (the controller's
+// worker) and is never changed once published; readers on any thread share
+// it through shared_ptr<const RouteTable>. A copy shares its host maps with
+// the original, split into shards: changing a few hosts of the copy copies
+// only their shards (copy-on-write), so publishing one InferenceService's
+// change costs a fraction of the table, not a rebuild of it.
 #pragma once
 
+#include <array>
+#include <bitset>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,19 +54,40 @@ struct HostHash {
 
 class RouteTable {
  public:
+  RouteTable() = default;
+  // Shares every shard with `other`; this copy's changes copy the shards they touch.
+  RouteTable(const RouteTable& other);
+  RouteTable& operator=(const RouteTable&) = delete;
+
   // `host` without port, lower-case.
   const ServiceRoute* FindExternal(std::string_view host) const;
   const ServiceRoute* FindInternal(std::string_view host) const;
 
+  // Sets (replacing) the route of `host`.
   void AddExternalHost(std::string host, std::shared_ptr<const ServiceRoute> route);
   void AddInternalHost(std::string host, std::shared_ptr<const ServiceRoute> route);
-  size_t size() const { return external_.size() + internal_.size(); }
+  void RemoveExternalHost(std::string_view host);
+  void RemoveInternalHost(std::string_view host);
+  size_t size() const { return external_.size + internal_.size; }
 
  private:
   using HostMap = std::unordered_map<std::string, std::shared_ptr<const ServiceRoute>, HostHash,
                                      std::equal_to<>>;
-  HostMap external_;
-  HostMap internal_;
+  static constexpr size_t kShards = 256;
+  struct Hosts {
+    Hosts() = default;
+    Hosts(const Hosts& other) : shards(other.shards), size(other.size) {}  // nothing owned
+    const ServiceRoute* Find(std::string_view host) const;
+    void Set(std::string host, std::shared_ptr<const ServiceRoute> route);
+    void Remove(std::string_view host);
+    HostMap& Writable(size_t shard);  // this table's own copy of the shard
+
+    std::array<std::shared_ptr<HostMap>, kShards> shards;  // null: empty
+    std::bitset<kShards> owned;  // shards only this table holds (safe to change)
+    size_t size = 0;
+  };
+  Hosts external_;
+  Hosts internal_;
 };
 
 // Knative/KServe host names for an InferenceService.

@@ -107,7 +107,7 @@ void ScaleToZeroReconciler::ScaleToZero(IsvcState& st, bool unload) {
   st.latest_ready = std::move(parked);
   st.scale.scaled_to_zero = true;
   st.scale.unloaded = unload;
-  serving_->PublishRoutes();
+  serving_->PublishRoutes(st);
   if (unload) {
     // Requests parked on the idle placeholder would otherwise wait for a wake that never comes.
     if (was_idle) FinishWake(st, nullptr, "it was unloaded through the model repository API");
@@ -250,7 +250,7 @@ void ScaleToZeroReconciler::ApplyReload(IsvcState& st, LoadResult result) {
   st.scale.scaled_to_zero = false;
   st.scale.last_active = std::chrono::steady_clock::now();
   st.scale.last_requests = TotalRequests(st.latest_ready->entry->counters);
-  serving_->PublishRoutes();
+  serving_->PublishRoutes(st);
   FinishWake(st, st.latest_ready->catalog, "");
   events_->Record(st, "Normal", "Activated",
                   "revision " + st.latest_ready->name + " loaded again for waiting requests");

@@ -156,6 +156,25 @@ bool ServingState::FreeUnused() {
 
 void ServingState::ScheduleTick() { queue_->AddAfter(WorkKey::ScaleTick(), kTickInterval); }
 
+namespace {
+
+struct HostsOf {
+  std::vector<std::string> external;
+  std::vector<std::string> internal;
+};
+
+HostsOf IsvcHosts(const IsvcState& s, const std::string& domain) {
+  return {{ExternalHost(s.name, s.ns, domain), ExternalHost(s.name + "-predictor", s.ns, domain)},
+          InternalHosts(s.name, s.ns)};
+}
+
+bool Routes(const ServiceRoute* route, const IsvcState& s) {
+  return route != nullptr && !route->is_graph && route->name == s.name &&
+         route->name_space == s.ns;
+}
+
+}  // namespace
+
 void ServingState::PublishRoutes() {
   auto table = std::make_shared<RouteTable>();
   // Graphs first: an InferenceService of the same name keeps its hosts.
@@ -169,11 +188,44 @@ void ServingState::PublishRoutes() {
   }
   for (const auto& [key, s] : isvcs_) {
     std::shared_ptr<const ServiceRoute> route = RouteOf(s);
-    const std::string& domain = DomainFor(s);
-    table->AddExternalHost(ExternalHost(s.name, s.ns, domain), route);
-    table->AddExternalHost(ExternalHost(s.name + "-predictor", s.ns, domain), route);
-    for (auto& h : InternalHosts(s.name, s.ns)) table->AddInternalHost(h, route);
+    HostsOf hosts = IsvcHosts(s, DomainFor(s));
+    for (const std::string& h : hosts.external) table->AddExternalHost(h, route);
+    for (const std::string& h : hosts.internal) table->AddInternalHost(h, route);
   }
+  // Which services ended up owning all their hosts (a later one may have taken some).
+  published_.clear();
+  for (const auto& [key, s] : isvcs_) {
+    HostsOf hosts = IsvcHosts(s, DomainFor(s));
+    bool owns_all = true;
+    for (const std::string& h : hosts.external) owns_all &= Routes(table->FindExternal(h), s);
+    for (const std::string& h : hosts.internal) owns_all &= Routes(table->FindInternal(h), s);
+    published_[key] = {std::move(hosts.external), std::move(hosts.internal), owns_all};
+  }
+  routes_ = table;
+  if (listener_) listener_(table);
+}
+
+void ServingState::PublishRoutes(const IsvcState& changed) {
+  std::string key = changed.key();
+  auto current = isvcs_.find(key);
+  if (!routes_ || current == isvcs_.end() || &current->second != &changed) {
+    return PublishRoutes();
+  }
+  HostsOf hosts = IsvcHosts(changed, DomainFor(changed));
+  auto was = published_.find(key);
+  bool same_hosts = was != published_.end() && was->second.owns_all &&
+                    was->second.external == hosts.external &&
+                    was->second.internal == hosts.internal;
+  bool unclaimed = was == published_.end();
+  for (const std::string& h : hosts.external) unclaimed &= !routes_->FindExternal(h);
+  for (const std::string& h : hosts.internal) unclaimed &= !routes_->FindInternal(h);
+  if (!same_hosts && !unclaimed) return PublishRoutes();
+  auto table = std::make_shared<RouteTable>(*routes_);
+  std::shared_ptr<const ServiceRoute> route = RouteOf(changed);
+  for (const std::string& h : hosts.external) table->AddExternalHost(h, route);
+  for (const std::string& h : hosts.internal) table->AddInternalHost(h, route);
+  published_[key] = {std::move(hosts.external), std::move(hosts.internal), true};
+  routes_ = table;
   if (listener_) listener_(table);
 }
 

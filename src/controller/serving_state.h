@@ -92,8 +92,13 @@ class ServingState {
   // Asks for a scale-to-zero tick soon (idle checks, freeing retired revisions).
   void ScheduleTick();
 
-  // Builds the RouteTable from every IsvcState and hands it to the listener.
+  // Builds the RouteTable from every IsvcState and graph and hands it to the listener.
   void PublishRoutes();
+  // The same after a change of `changed` alone: when its hosts are the ones
+  // it last had, all its own (or new and unclaimed), only its hosts' entries
+  // change in a copy of the last table (route_table.h); otherwise (a host
+  // shared with another service or graph, a removal) the whole table is rebuilt.
+  void PublishRoutes(const IsvcState& changed);
 
  private:
   WorkQueue* queue_;
@@ -105,6 +110,15 @@ class ServingState {
   std::map<std::string, GraphState> graphs_;
   std::vector<Revision> retired_;
   DomainConfig domains_;
+
+  // What the last published table holds for each InferenceService (by "ns/name").
+  struct PublishedHosts {
+    std::vector<std::string> external;
+    std::vector<std::string> internal;
+    bool owns_all = false;  // every one of them routes to this service
+  };
+  std::shared_ptr<const RouteTable> routes_;  // the last published table
+  std::map<std::string, PublishedHosts> published_;
 };
 
 }  // namespace ferry::controller

@@ -2,9 +2,12 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
+#include "store/label_index.h"
 #include "store/persister.h"
+#include "store/write_behind.h"
 
 namespace ferry::store {
 namespace {
@@ -87,11 +90,13 @@ class StoreImpl : public ResourceStore {
       int64_t rv = ResourceVersionOf(obj);
       if (rv > revision_) revision_ = rv;
       std::string key = Key(resource, MetaString(obj, "namespace"), MetaString(obj, "name"));
-      objects_[key] = std::make_shared<const json>(std::move(obj));
+      auto stored = std::make_shared<const json>(std::move(obj));
+      Replace(resource, key, std::move(stored));
       return OkStatus();
     }));
     if (rev > revision_) revision_ = rev;
     ring_floor_ = revision_;
+    writer_ = std::make_unique<WriteBehind>(std::move(persister_));
     return OkStatus();
   }
 
@@ -108,11 +113,19 @@ class StoreImpl : public ResourceStore {
     std::lock_guard<std::mutex> l(mu_);
     std::string prefix = Prefix(resource);
     if (!selector.ns.empty()) prefix += selector.ns + '\0';
+    out.resource_version = revision_;
+    if (const std::set<std::string>* keys = IndexedCandidates(resource, selector)) {
+      for (auto k = keys->lower_bound(prefix);
+           k != keys->end() && k->compare(0, prefix.size(), prefix) == 0; ++k) {
+        auto it = objects_.find(*k);
+        if (it != objects_.end() && selector.Matches(*it->second)) out.items.push_back(it->second);
+      }
+      return out;
+    }
     for (auto it = objects_.lower_bound(prefix);
          it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
       if (selector.Matches(*it->second)) out.items.push_back(it->second);
     }
-    out.resource_version = revision_;
     return out;
   }
 
@@ -147,9 +160,13 @@ class StoreImpl : public ResourceStore {
     if (it == objects_.end()) return NotFoundError(Describe(resource, ns, name) + " not found");
     RETURN_IF_ERROR(CheckVersion(*it->second, expected_rv, resource, ns, name));
     int64_t rv = revision_ + 1;
-    if (persister_) RETURN_IF_ERROR(persister_->Remove(resource, ns, name, rv));
+    if (writer_) {
+      writer_->Queue(
+          Change{std::string(resource), std::string(ns), std::string(name), nullptr, rv});
+    }
     revision_ = rv;
     ObjectPtr last = Stamp(*it->second, rv);
+    labels_.Remove(resource, it->first, *it->second);
     objects_.erase(it);
     Publish(resource, WatchEvent{EventType::kDeleted, last, rv});
     return last;
@@ -180,6 +197,8 @@ class StoreImpl : public ResourceStore {
     return std::shared_ptr<Subscription>(sub);
   }
 
+  Status Sync() override { return writer_ ? writer_->Sync() : OkStatus(); }
+
   int64_t revision() const override {
     std::lock_guard<std::mutex> l(mu_);
     return revision_;
@@ -200,11 +219,36 @@ class StoreImpl : public ResourceStore {
                              std::string_view name, json object, EventType type) {
     int64_t rv = revision_ + 1;
     ObjectPtr stored = Stamp(std::move(object), rv);
-    if (persister_) RETURN_IF_ERROR(persister_->Put(resource, ns, name, stored->dump(), rv));
+    if (writer_) {
+      writer_->Queue(Change{std::string(resource), std::string(ns), std::string(name), stored, rv});
+    }
     revision_ = rv;
-    objects_[key] = stored;
+    Replace(resource, key, stored);
     Publish(resource, WatchEvent{type, stored, rv});
     return stored;
+  }
+
+  // Stores `object` under `key`, keeping the label index in step.
+  void Replace(std::string_view resource, const std::string& key, ObjectPtr object) {
+    ObjectPtr& slot = objects_[key];
+    if (slot) labels_.Remove(resource, key, *slot);
+    labels_.Add(resource, key, *object);
+    slot = std::move(object);
+  }
+
+  // The smallest indexed set that holds every match of `selector` (the
+  // selector still filters it); null when the selector requires no label
+  // value. An empty set when a required label is carried by nothing.
+  const std::set<std::string>* IndexedCandidates(std::string_view resource,
+                                                 const Selector& selector) const {
+    static const std::set<std::string> kNone;
+    const std::set<std::string>* best = nullptr;
+    for (const auto& [key, value] : selector.labels.RequiredLabels()) {
+      const std::set<std::string>* keys = labels_.Find(resource, key, value);
+      if (keys == nullptr) return &kNone;
+      if (best == nullptr || keys->size() < best->size()) best = keys;
+    }
+    return best;
   }
 
   void Publish(std::string_view resource, const WatchEvent& e) {
@@ -220,9 +264,11 @@ class StoreImpl : public ResourceStore {
   }
 
   mutable std::mutex mu_;
-  std::unique_ptr<Persister> persister_;
+  std::unique_ptr<Persister> persister_;  // until Load hands it to writer_
+  std::unique_ptr<WriteBehind> writer_;   // null for InMemory()
   const size_t ring_size_;
   std::map<std::string, ObjectPtr> objects_;
+  LabelIndex labels_;  // over objects_
   int64_t revision_ = 0;
   int64_t ring_floor_ = 0;  // events with resourceVersion <= this are not in the ring
   std::deque<RingEvent> ring_;

@@ -13,12 +13,18 @@
 // no-op: nothing is written and the resourceVersion does not move.
 //
 // Durability: Open() keeps every object in memory (control-plane data is small)
-// and writes each change through to SQLite in WAL mode with synchronous=FULL
-// inside one transaction before the call returns, so an acknowledged write
-// survives kill -9 and power loss. (NORMAL would survive kill -9 too, because
-// the WAL append reaches the OS before COMMIT returns, but may lose the last
-// commits on power loss; API writes are rare enough that one fsync each is
-// cheap.) InMemory() is the same store without the file, for unit tests.
+// and writes changes through to SQLite in WAL mode with synchronous=FULL by
+// group commit (write_behind.h): a write returns once applied in memory (and
+// published to watches); a writer thread commits everything written meanwhile
+// in one transaction, outside the store's mutex. Sync() waits until every
+// write made before it is on disk: the API server calls it before it answers
+// a write, so an acknowledged write survives kill -9 and power loss, while the
+// controller's own stream of status and derived-object writes shares fsyncs
+// instead of paying one each (after a crash it recomputes them). InMemory() is
+// the same store without the file, for unit tests.
+//
+// Lists with a label selector that requires key=value read a label index
+// (label_index.h) instead of scanning the collection.
 //
 // Watch: every change becomes an event in an in-memory ring of the last
 // `ring_size` events. Watch(from_rv) replays ring events newer than from_rv and
@@ -98,6 +104,9 @@ class ResourceStore {
                                                         Selector selector, int64_t from_rv,
                                                         EventCallback callback) = 0;
   virtual int64_t revision() const = 0;
+  // Waits until every write made before the call is on disk; a failed disk
+  // write (then and ever after) is an error naming the cause.
+  virtual Status Sync() = 0;
 };
 
 // A blocking queue over Watch for in-process consumers (controllers).

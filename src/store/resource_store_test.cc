@@ -155,6 +155,7 @@ TEST(ResourceStoreTest, AckedWritesSurviveKill9) {
     if (!store.ok()) _exit(2);
     for (int i = 0;; ++i) {
       if (!(*store)->Create(kRes, Obj("n", "o" + std::to_string(i))).ok()) _exit(3);
+      if (!(*store)->Sync().ok()) _exit(5);  // what the API server does before it answers
       if (write(fds[1], &i, sizeof(i)) != sizeof(i)) _exit(4);
     }
   }

@@ -93,6 +93,16 @@ StatusOr<LabelSelector> LabelSelector::Parse(std::string_view text) {
   return sel;
 }
 
+std::vector<std::pair<std::string, std::string>> LabelSelector::RequiredLabels() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Term& t : terms_) {
+    if ((t.op == Op::kEq || t.op == Op::kIn) && t.values.size() == 1) {
+      out.emplace_back(t.key, t.values[0]);
+    }
+  }
+  return out;
+}
+
 bool LabelSelector::Matches(const nlohmann::json& labels) const {
   for (const Term& t : terms_) {
     bool has = labels.is_object() && labels.contains(t.key);

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -23,6 +24,9 @@ class LabelSelector {
   // `labels` is metadata.labels (may be null).
   bool Matches(const nlohmann::json& labels) const;
   bool empty() const { return terms_.empty(); }
+  // The labels every match must carry with exactly this value (key=value, key
+  // in (value)): the store looks these up in its label index.
+  std::vector<std::pair<std::string, std::string>> RequiredLabels() const;
 
   enum class Op { kEq, kNotEq, kIn, kNotIn, kExists, kNotExists };
   struct Term {

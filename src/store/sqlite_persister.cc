@@ -1,7 +1,9 @@
 // SQLite persistence for ResourceStore: one row per object plus the store
-// revision, written in one transaction per change (WAL, synchronous=FULL; see
-// resource_store.h for why).
+// revision, each batch of changes written in one transaction (WAL,
+// synchronous=FULL; see resource_store.h for why).
 #include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
 
 #include "store/persister.h"
 
@@ -36,25 +38,23 @@ class SqlitePersister : public Persister {
     return Exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
   }
 
-  Status Put(std::string_view resource, std::string_view ns, std::string_view name,
-             std::string_view body, int64_t revision) override {
+  Status Apply(const std::vector<Change>& changes) override {
+    if (changes.empty()) return OkStatus();
     RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Stmt s(db_, "INSERT OR REPLACE INTO objects (resource, ns, name, body) VALUES (?,?,?,?)");
-    s.Bind(1, resource);
-    s.Bind(2, ns);
-    s.Bind(3, name);
-    s.Bind(4, body);
-    return Finish(Step(s), revision);
-  }
-
-  Status Remove(std::string_view resource, std::string_view ns, std::string_view name,
-                int64_t revision) override {
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Stmt s(db_, "DELETE FROM objects WHERE resource=? AND ns=? AND name=?");
-    s.Bind(1, resource);
-    s.Bind(2, ns);
-    s.Bind(3, name);
-    return Finish(Step(s), revision);
+    Stmt put(db_, "INSERT OR REPLACE INTO objects (resource, ns, name, body) VALUES (?,?,?,?)");
+    Stmt del(db_, "DELETE FROM objects WHERE resource=? AND ns=? AND name=?");
+    Status st;
+    for (const Change& c : changes) {
+      Stmt& s = c.object ? put : del;
+      sqlite3_reset(s.get());
+      s.Bind(1, c.resource);
+      s.Bind(2, c.ns);
+      s.Bind(3, c.name);
+      if (c.object) s.Bind(4, c.object->dump());
+      st = Step(s);
+      if (!st.ok()) break;
+    }
+    return Finish(std::move(st), changes.back().revision);
   }
 
   StatusOr<int64_t> LoadAll(const Visitor& visit) override {
