@@ -34,4 +34,5 @@ FERRY_LAZY_FORWARD(kSqlite, int, sqlite3_open_v2,
 FERRY_LAZY_FORWARD(kSqlite, int, sqlite3_prepare_v2,
                    (sqlite3 * a0, const char* a1, int a2, sqlite3_stmt** a3, const char** a4),
                    (a0, a1, a2, a3, a4))
+FERRY_LAZY_FORWARD(kSqlite, int, sqlite3_reset, (sqlite3_stmt * a0), (a0))
 FERRY_LAZY_FORWARD(kSqlite, int, sqlite3_step, (sqlite3_stmt * a0), (a0))
