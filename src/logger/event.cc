@@ -31,6 +31,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// `s` equals `lower` (lower-case letters, digits, '-' and ':') ignoring the case of `s`'s letters.
+// `| 0x20` lower-cases a letter and leaves digits and '-' alone; the only other characters it
+// maps onto them are control characters, which a parsed header name cannot hold.
+bool MatchesLower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
 // The scheme and host of `url` as libcurl's URL parser reads it; an error names what is wrong.
 Status CheckUrl(const std::string& url, std::string_view field) {
   std::string where = std::string(field) + ".url";
@@ -175,16 +186,16 @@ CallInfo ReadCall(const LoggerSpec& spec, const HeaderList& headers, std::string
   for (const auto& [name, value] : headers) {
     switch (name.size()) {
       case 5:
-        if (id.empty() && EqualsIgnoreCase(name, "ce-id")) id = value;
+        if (id.empty() && MatchesLower(name, "ce-id")) id = value;
         break;
       case 11:
-        if (EqualsIgnoreCase(name, "traceparent")) trace_bytes += name.size() + value.size() + 4;
+        if (MatchesLower(name, "traceparent")) trace_bytes += name.size() + value.size() + 4;
         break;
       case 12:
-        if (!got_type && EqualsIgnoreCase(name, "content-type")) {
+        if (!got_type && MatchesLower(name, "content-type")) {
           type = value;
           got_type = true;
-        } else if (EqualsIgnoreCase(name, "x-request-id")) {
+        } else if (MatchesLower(name, "x-request-id")) {
           trace_bytes += name.size() + value.size() + 4;
         }
         break;
@@ -212,8 +223,8 @@ CallInfo ReadCall(const LoggerSpec& spec, const HeaderList& headers, std::string
   if (!type.empty()) AppendLine(call.lines, "Content-Type", type);
   if (trace_bytes > 0) {
     for (const auto& [name, value] : headers) {
-      if ((name.size() == 11 && EqualsIgnoreCase(name, "traceparent")) ||
-          (name.size() == 12 && EqualsIgnoreCase(name, "x-request-id"))) {
+      if ((name.size() == 11 && MatchesLower(name, "traceparent")) ||
+          (name.size() == 12 && MatchesLower(name, "x-request-id"))) {
         AppendLine(call.lines, name, value);
       }
     }
@@ -242,8 +253,8 @@ std::vector<std::string> Event::HeaderLines() const {
     while (!block.empty()) {
       size_t end = block.find("\r\n");
       std::string_view line = block.substr(0, end);
-      content_type = content_type || (line.size() > 13 && EqualsIgnoreCase(line.substr(0, 13),
-                                                                           "content-type:"));
+      content_type = content_type || (line.size() > 13 && MatchesLower(line.substr(0, 13),
+                                                                       "content-type:"));
       lines.emplace_back(line);
       block.remove_prefix(end == std::string_view::npos ? block.size() : end + 2);
     }
