@@ -36,7 +36,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from grpc_bench import cpu_seconds  # noqa: E402
+from grpc_bench import children_cpu_seconds, cpu_seconds  # noqa: E402
 from http_bench import ONE_ROW, start_nginx, wrk  # noqa: E402
 
 NS = "bench"
@@ -202,7 +202,7 @@ def main():
         for _ in range(args.rounds):
             for name in ("plain", "logged"):
                 before, cpu0 = counters(up), cpu_seconds(up.proc.pid)
-                ncpu0 = workers_cpu(workers)
+                ncpu0, wcpu0 = workers_cpu(workers), children_cpu_seconds()
                 r = wrk(url % name, ONE_ROW, 16, args.seconds, tmp,
                         headers={"Host": "%s.%s.example.com" % (name, NS)})
                 cpu = cpu_seconds(up.proc.pid) - cpu0
@@ -210,6 +210,8 @@ def main():
                 after = counters(up)
                 r["cpu_us"] = cpu * 1e6 / max(r["rps"] * args.seconds, 1)
                 r["nginx_cpu"] = ncpu
+                r["wrk_us"] = (children_cpu_seconds() - wcpu0) * 1e6 / max(
+                    r["rps"] * args.seconds, 1)
                 r["events"] = {k: after[k] - before[k] for k in after}
                 r["calls"] = r["rps"] * args.seconds
                 runs[name].append(r)
