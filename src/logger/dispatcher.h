@@ -2,9 +2,10 @@
 // threads) takes a short mutex, never waits for room and never touches the network: a full queue
 // (by count or by bytes) drops the event and counts it. One or two sender threads take what is
 // queued at once (swapping the queue's vector with their own emptied one, so neither side
-// allocates in steady state), in order, and POST it; a transport failure, 429 or 5xx is retried with exponential backoff
-// (BackoffDelay) up to max_attempts, then counted failed; any other non-2xx fails at once. So a
-// receiver that is down or slow costs queue slots and sender time, never an inference's latency.
+// allocates in steady state), in order, and POST it; a transport failure, 429 or 5xx is retried
+// with exponential backoff (BackoffDelay) up to max_attempts, then counted failed; any other
+// non-2xx fails at once. So a receiver that is down or slow costs queue slots and sender time,
+// never an inference's latency.
 //
 // Counters (sent, failed, dropped, retries, queued) are rendered for GET /metrics by
 // RenderMetrics in Prometheus text format.

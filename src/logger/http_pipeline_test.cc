@@ -169,6 +169,28 @@ TEST(PipelineClientTest, ConnectionClosedMidBatchIsReopenedForTheRest) {
   EXPECT_EQ(r.received()[1].find("Ce-Id: id-0\r\n"), std::string::npos);
 }
 
+TEST(PipelineClientTest, ManyAnswersArriveInPiecesAndAreAllMatched) {
+  // 40 answers due: the sender lets them gather between reads; each still matches its event.
+  Receiver r;
+  std::string answers;
+  for (int i = 0; i < 40; ++i) {
+    answers += i == 17 ? "HTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\nx"
+                       : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n";
+  }
+  r.Serve({{40, answers}});
+  HttpTarget t;
+  ASSERT_TRUE(ParseHttpTarget(r.url(), &t));
+  std::vector<Event> events = Events(r.url(), 40);
+  PipelineClient client(std::chrono::seconds(10));
+  std::vector<SendOutcome> out = client.Send(t, Pointers(events));
+  r.Join();
+  ASSERT_EQ(out.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(out[i].ok, i != 17) << i;
+    EXPECT_EQ(out[i].retryable, i == 17) << i;
+  }
+}
+
 TEST(PipelineClientTest, ReceiverDownIsRetryable) {
   std::string url;
   {
