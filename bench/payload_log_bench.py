@@ -250,6 +250,16 @@ def main():
           "%.1f µs per logged call (on the same 2 cores as Ferry and wrk)" % (
               nginx_cpu * 1e6 / max(nginx_events, 1),
               nginx_cpu * 1e6 / max(sum(r["calls"] for r in runs["logged"]), 1)))
+    # If every event got through, the 2 cores would be shared per call by Ferry, the load
+    # generator and the receiver: the throughput ratio CPU alone allows.
+    wrk_us = statistics.median(r["wrk_us"] for rs in runs.values() for r in rs)
+    per_event = nginx_cpu * 1e6 / max(nginx_events, 1)
+    bound = (med["plain"]["cpu_us"] + wrk_us) / (
+        med["logged"]["cpu_us"] + wrk_us + 2 * per_event)
+    print("- wrk's CPU per request: %.1f µs. With no event dropped, CPU alone would allow at most "
+          "(Ferry + wrk) / (Ferry logged + wrk + 2 × receiver per event) = **%.2f×** on cores "
+          "shared with the receiver; with the receiver elsewhere, Ferry's CPU ratio alone: %.2f×"
+          % (wrk_us, bound, med["plain"]["cpu_us"] / med["logged"]["cpu_us"]))
     for side in ("plain", "logged"):
         print("- every %s run (req/s, in order): %s" % (
             side, ", ".join("%.0f" % r["rps"] for r in runs[side])))
