@@ -18,7 +18,7 @@ trap 'rm -f "$OUT"' EXIT
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
 # payloadlog graph servingab servingir startup loadstall (these four need BASELINE_FERRY) torch soak
-# manyisvc servecpu.
+# manyisvc servecpu. payloadlog: PAYLOAD_LOG_BASELINE=OLD/ferry adds an older build's instruction counts.
 SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir startup loadstall torch servecpu}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
@@ -83,9 +83,10 @@ want slowauthz && record "Slow ext-authz provider: other clients' p99 on the sam
   --seconds "${SLOW_AUTHZ_SECONDS:-4}" ${BASELINE_FERRY:+--baseline_ferry "$BASELINE_FERRY"}
 # Payload logging (spec.predictor.logger, mode all, local nginx receiver) vs no logger.
 want payloadlog && record "Payload logging: one-row V2 iris via the gateway, logger mode all vs no logger" \
-  "ferry up --workers 2, two InferenceServices of the same model in the same process, one with spec.predictor.logger (mode all) to a local nginx answering 200; wrk -t2 -c16, $S s per run, sides alternating over ${PAYLOAD_LOG_ROUNDS:-5} rounds, medians; server CPU = the ferry process's user + system time per request, same run." \
+  "ferry up --workers 2, two InferenceServices of the same model in the same process, one with spec.predictor.logger (mode all) to a local nginx answering 200; wrk -t2 -c16, $S s per run, sides alternating over ${PAYLOAD_LOG_ROUNDS:-5} rounds, medians; server CPU = the ferry process's user + system time per request, same run; then instructions per call under callgrind (${PAYLOAD_LOG_CALLS:-2000} calls per side${PAYLOAD_LOG_BASELINE:+, and the baseline build})." \
   /usr/bin/python3 bench/payload_log_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
-  --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}"
+  --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}" --callgrind "${PAYLOAD_LOG_CALLS:-2000}" \
+  ${PAYLOAD_LOG_BASELINE:+--baseline "$PAYLOAD_LOG_BASELINE"}
 # InferenceGraph: a two-step Sequence vs its first step alone (target: ≥ 0.8× the throughput).
 want graph && record "InferenceGraph: two-step Sequence vs its first step alone, one-row V1 iris via the external gateway" \
   "One ferry up --profile none --workers 2; wrk -t2 -c16, $S s per side per round, sides alternating, same run. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \

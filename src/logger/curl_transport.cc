@@ -19,13 +19,15 @@ size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 SendOutcome Post(CURL* h, const Event& e, std::chrono::milliseconds timeout) {
   curl_slist* headers = nullptr;
-  for (const std::string& line : e.headers) headers = curl_slist_append(headers, line.c_str());
+  for (const std::string& line : e.HeaderLines()) {
+    headers = curl_slist_append(headers, line.c_str());
+  }
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   curl_easy_reset(h);
-  curl_easy_setopt(h, CURLOPT_URL, e.url.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, e.url().c_str());
   curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, e.body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(e.body.size()));
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, e.body().data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(e.body().size()));
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Discard);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
@@ -62,13 +64,16 @@ Transport DefaultTransport(std::chrono::milliseconds timeout) {
     out.reserve(events.size());
     size_t i = 0;
     while (i < events.size()) {
-      const std::string& url = events[i]->url;
+      const std::string& url = events[i]->url();
       if (url != last_url) {
         last_url = url;
         is_http = ParseHttpTarget(url, &target);
       }
       size_t end = i;
-      while (end < events.size() && events[end]->url == url) ++end;
+      while (end < events.size() &&
+             (events[end]->target == events[i]->target || events[end]->url() == url)) {
+        ++end;
+      }
       if (is_http) {
         std::vector<const Event*> group(events.begin() + i, events.begin() + end);
         for (SendOutcome& o : pipeline.Send(target, group)) out.push_back(std::move(o));

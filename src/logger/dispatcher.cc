@@ -22,7 +22,7 @@ Dispatcher::~Dispatcher() { Shutdown(); }
 
 bool Dispatcher::Enqueue(Event e) {
   size_t bytes = e.Bytes();
-  bool wake = false;
+  std::condition_variable* wake = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= options_.max_events ||
@@ -32,10 +32,15 @@ bool Dispatcher::Enqueue(Event e) {
     }
     queued_bytes_ += bytes;
     queue_.push_back(std::move(e));
-    // A sender waits for the first event, then lingers for a full batch: wake it only then.
-    wake = queue_.size() == 1 || queue_.size() % std::max<size_t>(1, options_.batch) == 0;
+    // A busy sender takes the queue when it is done; only a waiting one needs a wake-up (a
+    // futex call each), and a lingering one only once its batch is full.
+    if (idle_ > 0 && queue_.size() == 1) {
+      wake = &idle_cv_;
+    } else if (lingering_ > 0 && queue_.size() == std::max<size_t>(1, options_.batch)) {
+      wake = &linger_cv_;
+    }
   }
-  if (wake) cv_.notify_one();
+  if (wake != nullptr) wake->notify_one();
   return true;
 }
 
@@ -48,7 +53,9 @@ void Dispatcher::Shutdown() {
     queue_.clear();
     queued_bytes_ = 0;
   }
-  cv_.notify_all();
+  idle_cv_.notify_all();
+  linger_cv_.notify_all();
+  backoff_cv_.notify_all();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -56,29 +63,33 @@ void Dispatcher::Shutdown() {
 }
 
 void Dispatcher::Run() {
+  const size_t batch_size = std::max<size_t>(1, options_.batch);
+  std::vector<Event> batch;  // swapped with queue_: its capacity is reused, not reallocated
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    std::vector<Event> batch;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      cv_.wait_for(lock, options_.linger,
-                   [&] { return stopping_ || queue_.size() >= options_.batch; });
-      if (stopping_) return;
-      if (queue_.empty()) continue;  // the other sender took them
-      size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.batch));
-      batch.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        queued_bytes_ -= queue_.front().Bytes();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+    ++idle_;
+    idle_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    --idle_;
+    if (!stopping_ && queue_.size() < batch_size) {
+      ++lingering_;
+      linger_cv_.wait_for(lock, options_.linger,
+                          [&] { return stopping_ || queue_.size() >= batch_size; });
+      --lingering_;
     }
-    Deliver(std::move(batch));
+    if (stopping_) return;
+    if (queue_.empty()) continue;  // the other sender took them
+    batch.swap(queue_);
+    queued_bytes_ = 0;
+    lock.unlock();
+    Deliver(batch);
+    batch.clear();
+    lock.lock();
   }
 }
 
-void Dispatcher::Deliver(std::vector<Event> batch) {
+void Dispatcher::Deliver(const std::vector<Event>& batch) {
   std::vector<const Event*> pending;
+  pending.reserve(batch.size());
   for (const Event& e : batch) pending.push_back(&e);
   for (int attempt = 1; !pending.empty(); ++attempt) {
     std::vector<SendOutcome> out = transport_(pending);
@@ -96,8 +107,9 @@ void Dispatcher::Deliver(std::vector<Event> batch) {
     if (again.empty()) return;
     retries_.fetch_add(again.size(), std::memory_order_relaxed);
     std::unique_lock<std::mutex> lock(mu_);
-    // Waits on the queue's condition so Shutdown cuts the backoff short.
-    if (cv_.wait_for(lock, BackoffDelay(options_, attempt + 1), [&] { return stopping_; })) {
+    // Shutdown cuts the backoff short.
+    if (backoff_cv_.wait_for(lock, BackoffDelay(options_, attempt + 1),
+                             [&] { return stopping_; })) {
       failed_.fetch_add(again.size(), std::memory_order_relaxed);
       return;
     }

@@ -1,9 +1,11 @@
 // Dispatcher: sends payload-log events off the request path. Enqueue (called on I/O and executor
 // threads) takes a short mutex, never waits for room and never touches the network: a full queue
-// (by count or by bytes) drops the event and counts it. One or two sender threads take events in
-// order and POST them; a transport failure, 429 or 5xx is retried with exponential backoff
-// (BackoffDelay) up to max_attempts, then counted failed; any other non-2xx fails at once. So a
-// receiver that is down or slow costs queue slots and sender time, never an inference's latency.
+// (by count or by bytes) drops the event and counts it. One or two sender threads take what is
+// queued at once (swapping the queue's vector with their own emptied one, so neither side
+// allocates in steady state), in order, and POST it; a transport failure, 429 or 5xx is retried
+// with exponential backoff (BackoffDelay) up to max_attempts, then counted failed; any other
+// non-2xx fails at once. So a receiver that is down or slow costs queue slots and sender time,
+// never an inference's latency.
 //
 // Counters (sent, failed, dropped, retries, queued) are rendered for GET /metrics by
 // RenderMetrics in Prometheus text format.
@@ -17,7 +19,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -42,9 +43,10 @@ struct DispatcherOptions {
   size_t max_events = 4096;
   size_t max_bytes = 64u << 20;
   int threads = 2;
-  size_t batch = 256;  // events a sender takes at once (pipelined on one connection)
-  // How long a woken sender waits for a batch to fill before it sends what there is: under load
-  // one wake-up and one write carry many events instead of one each.
+  // A sender woken by a first event waits up to `linger` for this many before it takes what is
+  // queued (all of it, pipelined on one connection): under load one wake-up and one write
+  // carry many events instead of one each. Only an idle or lingering sender is ever woken.
+  size_t batch = 256;
   std::chrono::milliseconds linger{5};
   int max_attempts = 3;
   std::chrono::milliseconds initial_backoff{100};
@@ -84,15 +86,19 @@ class Dispatcher {
  private:
   void Run();
   // Sends with retries (the failed ones of a batch again, after a backoff).
-  void Deliver(std::vector<Event> batch);
+  void Deliver(const std::vector<Event>& batch);
 
   const DispatcherOptions options_;
   Transport transport_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Event> queue_;  // guarded by mu_
-  size_t queued_bytes_ = 0;  // guarded by mu_
-  bool stopping_ = false;    // guarded by mu_
+  std::condition_variable idle_cv_;     // senders waiting for a first event
+  std::condition_variable linger_cv_;   // the sender waiting for a batch to fill
+  std::condition_variable backoff_cv_;  // senders waiting to retry (woken by Shutdown only)
+  std::vector<Event> queue_;            // guarded by mu_
+  size_t queued_bytes_ = 0;             // guarded by mu_
+  int idle_ = 0;                        // guarded by mu_: senders in idle_cv_
+  int lingering_ = 0;                   // guarded by mu_: senders in linger_cv_
+  bool stopping_ = false;               // guarded by mu_
   std::atomic<uint64_t> sent_{0}, failed_{0}, dropped_{0}, retries_{0};
   std::vector<std::thread> threads_;
 };

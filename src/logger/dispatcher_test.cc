@@ -13,8 +13,8 @@ using std::chrono::milliseconds;
 
 Event MakeEvent(std::string body) {
   Event e;
-  e.url = "http://127.0.0.1:1/";
-  e.body = std::move(body);
+  e.target = std::make_shared<EventTarget>(EventTarget{"http://127.0.0.1:1/", ""});
+  e.data = std::move(body);
   return e;
 }
 
@@ -33,7 +33,7 @@ class Scripted {
     {
       std::unique_lock<std::mutex> lock(mu_);
       ++calls_;
-      bodies_.push_back(e.body);
+      bodies_.emplace_back(e.body());
       cv_.notify_all();
       cv_.wait(lock, [&] { return !hold_; });
       if (!script_.empty()) {
@@ -127,7 +127,7 @@ TEST(DispatcherTest, QueueIsBoundedByBytes) {
   ASSERT_TRUE(d.Enqueue(MakeEvent("x")));
   s.WaitCalls(1);
   EXPECT_TRUE(d.Enqueue(MakeEvent(std::string(60, 'a'))));
-  EXPECT_FALSE(d.Enqueue(MakeEvent(std::string(60, 'b'))));  // 60 + 60 + urls > 100
+  EXPECT_FALSE(d.Enqueue(MakeEvent(std::string(60, 'b'))));  // 60 + 60 > 100
   EXPECT_EQ(d.counts().dropped, 1u);
   s.Release();
 }
@@ -175,12 +175,12 @@ TEST(DispatcherTest, OnlyTheFailedEventsOfABatchAreRetried) {
     std::lock_guard<std::mutex> l(mu);
     batches.emplace_back();
     for (const Event* e : batch) {
-      batches.back().push_back(e->body);
+      batches.back().emplace_back(e->body());
       // "b" fails once (retryable), "c" is refused (not retryable).
       bool first = batches.size() == 1;
-      if (e->body == "b" && first) {
+      if (e->body() == "b" && first) {
         out.push_back({false, true, "HTTP 503"});
-      } else if (e->body == "c") {
+      } else if (e->body() == "c") {
         out.push_back({false, false, "HTTP 400"});
       } else {
         out.push_back({true, false, ""});

@@ -2,12 +2,13 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
+#include <climits>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
-
 
 namespace ferry::logger {
 namespace {
@@ -26,6 +27,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
     if (x != y) return false;
+  }
+  return true;
+}
+
+// `s` equals `lower` (lower-case letters, digits, '-' and ':') ignoring the case of `s`'s letters.
+// `| 0x20` lower-cases a letter and leaves digits and '-' alone; the only other characters it
+// maps onto them are control characters, which a parsed header name cannot hold.
+bool MatchesLower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
   }
   return true;
 }
@@ -125,79 +137,208 @@ StatusOr<LoggerSpec> ParseLoggerSpec(const json& logger, std::string_view field)
   return spec;
 }
 
-CallInfo ReadCall(const LoggerSpec& spec, const HeaderList& headers, std::string new_id,
+namespace {
+
+void AppendLine(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+size_t LineSize(std::string_view name, std::string_view value) {
+  return name.size() + 2 + value.size() + 2;
+}
+
+// Days since 1970-01-01 to year/month/day (proleptic Gregorian; Hinnant's civil_from_days).
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+char* Digits(char* p, uint64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+}  // namespace
+
+std::string_view CallInfo::id() const {
+  std::string_view v(lines);
+  if (v.substr(0, 7) != "Ce-Id: ") return {};
+  v.remove_prefix(7);
+  return v.substr(0, v.find("\r\n"));
+}
+
+CallInfo ReadCall(const LoggerSpec& spec, const HeaderList& headers, std::string_view new_id,
                   std::string_view content_type) {
-  CallInfo call;
-  // Go's json.Marshal of map[string][]string: keys sorted, values in arrival order.
-  std::map<std::string, std::vector<std::string>> metadata;
+  // One pass picks the values out (by name length first: most headers are none of these).
+  std::string_view id, type = content_type;
+  bool got_type = !content_type.empty();
+  size_t trace_bytes = 0;
   for (const auto& [name, value] : headers) {
-    if (call.id.empty() && EqualsIgnoreCase(name, "ce-id")) call.id = value;
-    if (content_type.empty() && call.content_type.empty() &&
-        EqualsIgnoreCase(name, "content-type")) {
-      call.content_type = value;
-    }
-    if (EqualsIgnoreCase(name, "traceparent") || EqualsIgnoreCase(name, "x-request-id")) {
-      call.trace.push_back(std::string(name) + ": " + std::string(value));
-    }
-    for (const std::string& wanted : spec.metadata_headers) {
-      if (EqualsIgnoreCase(name, wanted)) metadata[wanted].emplace_back(value);
+    switch (name.size()) {
+      case 5:
+        if (id.empty() && MatchesLower(name, "ce-id")) id = value;
+        break;
+      case 11:
+        if (MatchesLower(name, "traceparent")) trace_bytes += name.size() + value.size() + 4;
+        break;
+      case 12:
+        if (!got_type && MatchesLower(name, "content-type")) {
+          type = value;
+          got_type = true;
+        } else if (MatchesLower(name, "x-request-id")) {
+          trace_bytes += name.size() + value.size() + 4;
+        }
+        break;
+      default:
+        break;
     }
   }
-  if (call.id.empty()) call.id = std::move(new_id);
-  if (!content_type.empty()) call.content_type = content_type;
-  call.metadata_json = metadata.empty() ? "{}" : json(metadata).dump();
+  if (id.empty()) id = new_id;
+  std::string metadata = "{}";
+  if (!spec.metadata_headers.empty()) {
+    // Go's json.Marshal of map[string][]string: keys sorted, values in arrival order.
+    std::map<std::string, std::vector<std::string>> found;
+    for (const auto& [name, value] : headers) {
+      for (const std::string& wanted : spec.metadata_headers) {
+        if (EqualsIgnoreCase(name, wanted)) found[wanted].emplace_back(value);
+      }
+    }
+    if (!found.empty()) metadata = json(found).dump();
+  }
+  CallInfo call;
+  call.lines.reserve(LineSize("Ce-Id", id) + LineSize("Ce-Metadata", metadata) +
+                     (type.empty() ? 0 : LineSize("Content-Type", type)) + trace_bytes);
+  AppendLine(call.lines, "Ce-Id", id);
+  AppendLine(call.lines, "Ce-Metadata", metadata);
+  if (!type.empty()) AppendLine(call.lines, "Content-Type", type);
+  if (trace_bytes > 0) {
+    for (const auto& [name, value] : headers) {
+      if ((name.size() == 11 && MatchesLower(name, "traceparent")) ||
+          (name.size() == 12 && MatchesLower(name, "x-request-id"))) {
+        AppendLine(call.lines, name, value);
+      }
+    }
+  }
   return call;
 }
 
-size_t Event::Bytes() const {
-  size_t n = url.size() + body.size();
-  for (const std::string& h : headers) n += h.size();
-  return n;
+
+std::shared_ptr<const EventTarget> MakeEventTarget(const LoggerSpec& spec,
+                                                   const EventSource& source) {
+  auto t = std::make_shared<EventTarget>();
+  t->url = spec.url;
+  AppendLine(t->fixed_headers, "Ce-Specversion", "1.0");
+  AppendLine(t->fixed_headers, "Ce-Source", source.source);
+  AppendLine(t->fixed_headers, "Ce-Inferenceservicename", source.inference_service);
+  AppendLine(t->fixed_headers, "Ce-Namespace", source.ns);
+  AppendLine(t->fixed_headers, "Ce-Component", source.component);
+  AppendLine(t->fixed_headers, "Ce-Endpoint", source.endpoint);
+  return t;
 }
 
-Event BuildEvent(const LoggerSpec& spec, const EventSource& source, const CallInfo& call,
-                 bool response, std::string body) {
+std::vector<std::string> Event::HeaderLines() const {
+  std::vector<std::string> lines;
+  bool content_type = false;
+  for (std::string_view block : {std::string_view(target->fixed_headers), own_headers()}) {
+    while (!block.empty()) {
+      size_t end = block.find("\r\n");
+      std::string_view line = block.substr(0, end);
+      content_type = content_type || (line.size() > 13 && MatchesLower(line.substr(0, 13),
+                                                                       "content-type:"));
+      lines.emplace_back(line);
+      block.remove_prefix(end == std::string_view::npos ? block.size() : end + 2);
+    }
+  }
+  if (!content_type) lines.emplace_back("Content-Type:");
+  return lines;
+}
+
+Event BuildEvent(std::shared_ptr<const EventTarget> target, const CallInfo& call, bool response,
+                 std::string_view body) {
+  char time[kRfc3339NanoMax];
+  std::string_view now(time, FormatRfc3339Nano(std::chrono::system_clock::now(), time));
+  std::string_view type = response ? kResponseType : kRequestType;
   Event e;
-  e.url = spec.url;
-  e.body = std::move(body);
-  e.headers.reserve(12 + call.trace.size());
-  e.headers.push_back("Ce-Specversion: 1.0");
-  e.headers.push_back("Ce-Id: " + call.id);
-  e.headers.push_back(std::string("Ce-Type: ") + (response ? kResponseType : kRequestType));
-  e.headers.push_back("Ce-Source: " + source.source);
-  e.headers.push_back("Ce-Time: " + Rfc3339NanoNow());
-  e.headers.push_back("Ce-Inferenceservicename: " + source.inference_service);
-  e.headers.push_back("Ce-Namespace: " + source.ns);
-  e.headers.push_back("Ce-Component: " + source.component);
-  e.headers.push_back("Ce-Endpoint: " + source.endpoint);
-  e.headers.push_back("Ce-Metadata: " + call.metadata_json);
-  // "Name:" with nothing after the colon makes libcurl send no such header (not its form default).
-  e.headers.push_back(call.content_type.empty() ? "Content-Type:"
-                                                : "Content-Type: " + call.content_type);
-  for (const std::string& t : call.trace) e.headers.push_back(t);
+  e.target = std::move(target);
+  e.body_at = LineSize("Ce-Type", type) + LineSize("Ce-Time", now) + call.lines.size();
+  e.data.resize(e.body_at + body.size());  // the one allocation; filled in place below
+  char* p = e.data.data();
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  put("Ce-Type: ");
+  put(type);
+  put("\r\nCe-Time: ");
+  put(now);
+  put("\r\n");
+  put(call.lines);
+  put(body);
   return e;
 }
 
-std::string Rfc3339NanoNow() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  long nanos = static_cast<long>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now - secs).count());
-  std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (nanos > 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof(frac), ".%09ld", nanos);
-    std::string f(frac);
-    while (f.back() == '0') f.pop_back();
-    out += f;
+Event BuildEvent(const LoggerSpec& spec, const EventSource& source, const CallInfo& call,
+                 bool response, std::string_view body) {
+  return BuildEvent(MakeEventTarget(spec, source), call, response, body);
+}
+
+size_t FormatRfc3339Nano(std::chrono::system_clock::time_point t, char* out) {
+  using namespace std::chrono;
+  int64_t ns = duration_cast<nanoseconds>(t.time_since_epoch()).count();
+  int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
+  uint64_t frac = static_cast<uint64_t>(ns - secs * 1000000000);
+  // "YYYY-MM-DDTHH:MM:SS" changes once a second: formatted once per second per thread.
+  constexpr size_t kSecondsLen = 19;
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local char cached[kSecondsLen];
+  if (secs != cached_secs) {
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    uint64_t in_day = static_cast<uint64_t>(secs - days * 86400);
+    int64_t year;
+    unsigned month, day;
+    CivilFromDays(days, &year, &month, &day);
+    char* p = cached;
+    p = Digits(p, static_cast<uint64_t>(std::clamp<int64_t>(year, 0, 9999)), 4);
+    *p++ = '-';
+    p = Digits(p, month, 2);
+    *p++ = '-';
+    p = Digits(p, day, 2);
+    *p++ = 'T';
+    p = Digits(p, in_day / 3600, 2);
+    *p++ = ':';
+    p = Digits(p, in_day / 60 % 60, 2);
+    *p++ = ':';
+    Digits(p, in_day % 60, 2);
+    cached_secs = secs;
   }
-  out += 'Z';
-  return out;
+  std::memcpy(out, cached, kSecondsLen);
+  char* p = out + kSecondsLen;
+  if (frac > 0) {
+    *p++ = '.';
+    int width = 9;
+    while (frac % 10 == 0) {  // Go's RFC3339Nano cuts trailing zeros
+      frac /= 10;
+      --width;
+    }
+    p = Digits(p, frac, width);
+  }
+  *p++ = 'Z';
+  return static_cast<size_t>(p - out);
+}
+
+std::string Rfc3339NanoNow() {
+  char buf[kRfc3339NanoMax];
+  return std::string(buf, FormatRfc3339Nano(std::chrono::system_clock::now(), buf));
 }
 
 }  // namespace ferry::logger

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <thread>
 
 namespace ferry::logger {
 namespace {
@@ -18,6 +20,13 @@ using Clock = std::chrono::steady_clock;
 // At most this many request bytes are written before their answers are read, so a receiver
 // that stops reading until its answers are taken cannot wedge both sides.
 constexpr size_t kMaxInFlightBytes = 256 * 1024;
+
+// A receiver answers pipelined requests one write each. Waking for every answer would cost the
+// sender a poll and a recv (and a context switch) per event; with this many answers still due
+// it first lets them gather for kAnswerGather, so one wake-up reads dozens. Logging is off the
+// request path: the delay costs no inference anything.
+constexpr size_t kGatherAnswersAbove = 8;
+constexpr std::chrono::microseconds kAnswerGather{500};
 
 int MillisLeft(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -33,12 +42,31 @@ bool WaitFd(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
+bool StartsWithIgnoreCase(std::string_view s, std::string_view lower_prefix) {
+  if (s.size() < lower_prefix.size()) return false;
+  for (size_t i = 0; i < lower_prefix.size(); ++i) {
+    char c = s[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower_prefix[i]) return false;
   }
-  return out;
+  return true;
+}
+
+// `s` equals `lower` (lower-case letters and '-'), ignoring the case of `s`'s letters (`| 0x20`
+// maps nothing else onto them but control characters, which a header name cannot hold).
+bool MatchesLower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
+bool ContainsIgnoreCase(std::string_view s, std::string_view lower_word) {
+  for (size_t i = 0; i + lower_word.size() <= s.size(); ++i) {
+    if (StartsWithIgnoreCase(s.substr(i), lower_word)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -73,6 +101,8 @@ struct PipelineClient::Connection {
   int fd = -1;
   std::string in;
   size_t pos = 0;
+  bool drained = false;  // the last read emptied the socket
+  size_t due = 0;        // answers still expected for what was written (set by Send)
 
   ~Connection() { Close(); }
   void Close() {
@@ -80,6 +110,7 @@ struct PipelineClient::Connection {
     fd = -1;
     in.clear();
     pos = 0;
+    drained = false;
   }
 
   std::string Open(const HttpTarget& t, Clock::time_point deadline) {
@@ -131,34 +162,42 @@ struct PipelineClient::Connection {
     return true;
   }
 
-  // Reads more bytes; false at EOF, error or the deadline.
+  // Reads more bytes; false at EOF, error or the deadline. Once a read found the socket
+  // drained, the next one polls first: one wake-up costs poll + recv, not recv + poll + recv.
   bool Fill(Clock::time_point deadline) {
-    if (pos > 0 && pos == in.size()) {
-      in.clear();
+    if (pos > 0 && pos * 2 >= in.size()) {  // drop what was parsed, keep the capacity
+      in.erase(0, pos);
       pos = 0;
     }
     char buf[16384];
     for (;;) {
+      if (drained && due > kGatherAnswersAbove && Clock::now() + kAnswerGather < deadline) {
+        std::this_thread::sleep_for(kAnswerGather);
+      }
+      if (drained && !WaitFd(fd, POLLIN, deadline)) return false;
       ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
       if (n > 0) {
         in.append(buf, static_cast<size_t>(n));
+        drained = static_cast<size_t>(n) < sizeof(buf);
         return true;
       }
       if (n == 0) return false;
       if (errno != EAGAIN && errno != EINTR) return false;
-      if (!WaitFd(fd, POLLIN, deadline)) return false;
+      drained = errno == EAGAIN;
     }
   }
 
-  // The next CRLF-ended line (without CRLF), reading as needed.
-  bool Line(std::string* line, Clock::time_point deadline) {
+  // The next CRLF-ended line (without CRLF), reading as needed; valid until the next read.
+  bool Line(std::string_view* line, Clock::time_point deadline) {
     for (;;) {
-      size_t end = in.find("\r\n", pos);
-      if (end != std::string::npos) {
-        line->assign(in, pos, end - pos);
-        pos = end + 2;
+      const char* start = in.data() + pos;
+      const char* lf = static_cast<const char*>(std::memchr(start, '\n', in.size() - pos));
+      if (lf != nullptr && lf > start && lf[-1] == '\r') {
+        *line = std::string_view(start, static_cast<size_t>(lf - 1 - start));
+        pos = static_cast<size_t>(lf + 1 - in.data());
         return true;
       }
+      if (lf != nullptr) return false;  // a bare LF: not an HTTP/1.1 answer we can frame
       if (in.size() - pos > 64 * 1024 || !Fill(deadline)) return false;
     }
   }
@@ -175,27 +214,43 @@ struct PipelineClient::Connection {
 
   // One response: its status (0 when unreadable); `close` when the peer ends the connection.
   int ReadResponse(Clock::time_point deadline, bool* close) {
-    std::string line;
-    if (!Line(&line, deadline) || line.size() < 12 || line.compare(0, 5, "HTTP/") != 0) return 0;
-    int status = std::atoi(line.c_str() + 9);
+    std::string_view line;
+    if (!Line(&line, deadline) || line.size() < 12 || line.substr(0, 5) != "HTTP/") return 0;
+    int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    if (status < 100 || status > 999) return 0;
     bool chunked = false, has_length = false;
     size_t length = 0;
-    *close = line.compare(0, 8, "HTTP/1.0") == 0;
+    *close = line.substr(0, 8) == "HTTP/1.0";
     for (;;) {
       if (!Line(&line, deadline)) return 0;
       if (line.empty()) break;
-      size_t colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = Lower(std::string_view(line).substr(0, colon));
-      std::string value = Lower(std::string_view(line).substr(colon + 1));
-      value.erase(0, value.find_first_not_of(" \t"));
-      if (name == "content-length") {
+      // Only three headers matter; the others are passed over on their length and first letter.
+      auto colon_at = [&line](size_t i) -> size_t {
+        return line.size() > i && line[i] == ':' ? i : 0;
+      };
+      size_t colon = 0;
+      if ((line[0] | 0x20) == 'c') {
+        colon = colon_at(14) != 0 ? 14 : colon_at(10);  // content-length, connection
+      } else if ((line[0] | 0x20) == 't') {
+        colon = colon_at(17);  // transfer-encoding
+      }
+      if (colon == 0) continue;
+      std::string_view name = line.substr(0, colon);
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+      }
+      if (MatchesLower(name, "content-length")) {
         has_length = true;
-        length = std::strtoull(value.c_str(), nullptr, 10);
-      } else if (name == "transfer-encoding") {
-        chunked = value.find("chunked") != std::string::npos;
-      } else if (name == "connection") {
-        *close = value.find("close") != std::string::npos;
+        length = 0;
+        for (char c : value) {
+          if (c < '0' || c > '9') break;
+          length = length * 10 + static_cast<size_t>(c - '0');
+        }
+      } else if (MatchesLower(name, "transfer-encoding")) {
+        chunked = ContainsIgnoreCase(value, "chunked");
+      } else if (MatchesLower(name, "connection")) {
+        *close = value != "keep-alive" && ContainsIgnoreCase(value, "close");
       }
     }
     if (status < 200) return ReadResponse(deadline, close);  // 1xx: the real answer follows
@@ -203,7 +258,7 @@ struct PipelineClient::Connection {
     if (chunked) {
       for (;;) {
         if (!Line(&line, deadline)) return 0;
-        size_t size = std::strtoull(line.c_str(), nullptr, 16);
+        size_t size = std::strtoull(std::string(line.substr(0, 15)).c_str(), nullptr, 16);
         if (size == 0) break;
         if (!Skip(size + 2, deadline)) return 0;
       }
@@ -226,15 +281,17 @@ PipelineClient::~PipelineClient() = default;
 
 namespace {
 
-void AppendRequest(const HttpTarget& t, const Event& e, std::string* out) {
-  out->append("POST ").append(t.path).append(" HTTP/1.1\r\nHost: ").append(t.host_header);
-  out->append("\r\nUser-Agent: ferry-payload-logger\r\nContent-Length: ");
-  out->append(std::to_string(e.body.size())).append("\r\n");
-  for (const std::string& h : e.headers) {
-    if (h.back() == ':') continue;  // "Name:" means no such header (libcurl's convention)
-    out->append(h).append("\r\n");
-  }
-  out->append("\r\n").append(e.body);
+// "POST <path> HTTP/1.1", Host and User-Agent: the same for every event to `t`.
+std::string RequestHead(const HttpTarget& t) {
+  return "POST " + t.path + " HTTP/1.1\r\nHost: " + t.host_header +
+         "\r\nUser-Agent: ferry-payload-logger\r\n";
+}
+
+void AppendRequest(std::string_view head, const Event& e, std::string* out) {
+  char length[24];
+  auto [end, ec] = std::to_chars(length, length + sizeof(length), e.body().size());
+  out->append(head).append("Content-Length: ").append(length, end).append("\r\n");
+  out->append(e.target->fixed_headers).append(e.own_headers()).append("\r\n").append(e.body());
 }
 
 }  // namespace
@@ -246,7 +303,8 @@ std::vector<SendOutcome> PipelineClient::Send(const HttpTarget& t,
   if (!conn) conn = std::make_unique<Connection>();
   size_t i = 0;
   bool reopened = false;
-  std::string wire;
+  const std::string head = RequestHead(t);
+  std::string& wire = wire_;  // kept between batches: no growing and freeing per batch
   while (i < events.size()) {
     auto deadline = Clock::now() + timeout_;
     bool fresh = conn->fd < 0;
@@ -260,11 +318,12 @@ std::vector<SendOutcome> PipelineClient::Send(const HttpTarget& t,
     size_t end = i;
     wire.clear();
     while (end < events.size() && (end == i || wire.size() < kMaxInFlightBytes)) {
-      AppendRequest(t, *events[end++], &wire);
+      AppendRequest(head, *events[end++], &wire);
     }
     size_t answered = i;
     bool close = !conn->Write(wire, deadline);
     while (!close && answered < end) {
+      conn->due = end - answered;
       int status = conn->ReadResponse(deadline, &close);
       if (status == 0) break;
       out[answered].ok = status >= 200 && status < 300;

@@ -40,6 +40,7 @@ class PipelineClient {
   struct Connection;
   std::chrono::milliseconds timeout_;
   std::map<std::string, std::unique_ptr<Connection>> connections_;  // by host:port
+  std::string wire_;  // the requests being written
 };
 
 }  // namespace ferry::logger

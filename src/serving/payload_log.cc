@@ -1,8 +1,13 @@
 #include "serving/payload_log.h"
 
-#include "serving/predict_call.h"
+#include "serving/request_context.h"
 
 namespace ferry::serving {
+
+const std::shared_ptr<const logger::EventTarget>& PayloadLogger::Target() const {
+  std::call_once(target_once_, [this] { target_ = logger::MakeEventTarget(spec, source); });
+  return target_;
+}
 
 std::shared_ptr<PayloadLog> StartPayloadLog(const ModelEntry& m,
                                             const logger::HeaderList& headers,
@@ -12,10 +17,11 @@ std::shared_ptr<PayloadLog> StartPayloadLog(const ModelEntry& m,
   auto log = std::make_shared<PayloadLog>();
   log->logger = m.payload_logger;
   const PayloadLogger& pl = *log->logger;
-  log->call = logger::ReadCall(pl.spec, headers, Uuid4(), content_type);
+  char id[36];  // used only when the request carries no Ce-Id
+  log->call = logger::ReadCall(pl.spec, headers, std::string_view(id, WriteUuid4(id) - id),
+                               content_type);
   if (pl.spec.LogsRequest()) {
-    pl.dispatcher->Enqueue(
-        logger::BuildEvent(pl.spec, pl.source, log->call, false, std::string(body)));
+    pl.dispatcher->Enqueue(logger::BuildEvent(pl.Target(), log->call, false, body));
   }
   return log;
 }
@@ -30,10 +36,11 @@ std::shared_ptr<PayloadLog> StartPayloadLog(
   return StartPayloadLog(m, views, body);
 }
 
-void FinishPayloadLog(const std::shared_ptr<PayloadLog>& log, int status, std::string body) {
+void FinishPayloadLog(const std::shared_ptr<PayloadLog>& log, int status,
+                      std::string_view body) {
   if (!log || status != 200 || !log->logger->spec.LogsResponse()) return;
   const PayloadLogger& pl = *log->logger;
-  pl.dispatcher->Enqueue(logger::BuildEvent(pl.spec, pl.source, log->call, true, std::move(body)));
+  pl.dispatcher->Enqueue(logger::BuildEvent(pl.Target(), log->call, true, body));
 }
 
 }  // namespace ferry::serving

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,13 @@ struct PayloadLogger {
   logger::LoggerSpec spec;
   logger::EventSource source;
   std::shared_ptr<logger::Dispatcher> dispatcher;
+
+  // The URL and header lines every event shares, formatted at the first event (not per event).
+  const std::shared_ptr<const logger::EventTarget>& Target() const;
+
+ private:
+  mutable std::once_flag target_once_;
+  mutable std::shared_ptr<const logger::EventTarget> target_;
 };
 
 // One logged call, from its request to its response.
@@ -53,6 +61,6 @@ std::shared_ptr<PayloadLog> StartPayloadLog(
     std::string_view body);
 
 // Queues the response event when `log` is set, `status` is 200 and the mode logs responses.
-void FinishPayloadLog(const std::shared_ptr<PayloadLog>& log, int status, std::string body);
+void FinishPayloadLog(const std::shared_ptr<PayloadLog>& log, int status, std::string_view body);
 
 }  // namespace ferry::serving
