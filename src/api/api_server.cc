@@ -161,18 +161,12 @@ namespace {
 // Answers a request only once every store write made so far is on disk (the
 // store commits in groups, write_behind.h): an acknowledged write survives a
 // crash. Used for every request that may write.
-class DurableSink : public http::ResponseSink {
+class DurableSink : public http::ForwardingSink {
  public:
   DurableSink(store::ResourceStore* store, Responder inner)
-      : store_(store), inner_(std::move(inner)) {}
-  void Send(HttpResponse response) override { inner_.Send(Durable(std::move(response))); }
-  void StartStream(HttpResponse head) override { inner_.StartStream(Durable(std::move(head))); }
-  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
-  void EndStream() override { inner_.EndStream(); }
-  void Post(std::function<void()> fn) override { inner_.Post(std::move(fn)); }
-  void WatchClientGone(std::function<void()> on_gone) override {
-    inner_.WatchClientGone(std::move(on_gone));
-  }
+      : ForwardingSink(std::move(inner)), store_(store) {}
+  void Send(HttpResponse response) override { inner().Send(Durable(std::move(response))); }
+  void StartStream(HttpResponse head) override { inner().StartStream(Durable(std::move(head))); }
 
  private:
   HttpResponse Durable(HttpResponse response) {
@@ -183,7 +177,6 @@ class DurableSink : public http::ResponseSink {
   }
 
   store::ResourceStore* store_;
-  Responder inner_;
 };
 
 }  // namespace

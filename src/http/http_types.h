@@ -96,6 +96,28 @@ class Responder {
   std::shared_ptr<ResponseSink> sink_;
 };
 
+// A sink that hands everything on to another responder. Decorators (a header stamped on every
+// answer, an answer held until the store is durable, a gzip'd body) derive from it and override
+// only what they change, so Post and WatchClientGone keep reaching the connection.
+class ForwardingSink : public ResponseSink {
+ public:
+  explicit ForwardingSink(Responder inner) : inner_(std::move(inner)) {}
+  void Send(HttpResponse response) override { inner_.Send(std::move(response)); }
+  void StartStream(HttpResponse head) override { inner_.StartStream(std::move(head)); }
+  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
+  void EndStream() override { inner_.EndStream(); }
+  void Post(std::function<void()> fn) override { inner_.Post(std::move(fn)); }
+  void WatchClientGone(std::function<void()> on_gone) override {
+    inner_.WatchClientGone(std::move(on_gone));
+  }
+
+ protected:
+  const Responder& inner() const { return inner_; }
+
+ private:
+  Responder inner_;
+};
+
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;

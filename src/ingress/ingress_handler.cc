@@ -52,27 +52,20 @@ void SetIdentityHeaders(const serving::RequestContext& ctx, HeaderList& headers)
 
 // Adds x-request-id to what Ferry's in-process front routes (oauth2-proxy,
 // dashboard) answer, whatever way they answer.
-class StampingSink : public http::ResponseSink {
+class StampingSink : public http::ForwardingSink {
  public:
   StampingSink(http::Responder inner, std::string request_id)
-      : inner_(std::move(inner)), request_id_(std::move(request_id)) {}
+      : ForwardingSink(std::move(inner)), request_id_(std::move(request_id)) {}
   void Send(http::HttpResponse r) override {
     r.headers.emplace_back(serving::kRequestIdHeader, request_id_);
-    inner_.Send(std::move(r));
+    inner().Send(std::move(r));
   }
   void StartStream(http::HttpResponse head) override {
     head.headers.emplace_back(serving::kRequestIdHeader, request_id_);
-    inner_.StartStream(std::move(head));
-  }
-  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
-  void EndStream() override { inner_.EndStream(); }
-  void Post(std::function<void()> fn) override { inner_.Post(std::move(fn)); }
-  void WatchClientGone(std::function<void()> on_gone) override {
-    inner_.WatchClientGone(std::move(on_gone));
+    inner().StartStream(std::move(head));
   }
 
  private:
-  http::Responder inner_;
   std::string request_id_;
 };
 

@@ -10,6 +10,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "logger/header_name.h"
+
 namespace ferry::logger {
 namespace {
 
@@ -27,17 +29,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
     if (x != y) return false;
-  }
-  return true;
-}
-
-// `s` equals `lower` (lower-case letters, digits, '-' and ':') ignoring the case of `s`'s letters.
-// `| 0x20` lower-cases a letter and leaves digits and '-' alone; the only other characters it
-// maps onto them are control characters, which a parsed header name cannot hold.
-bool MatchesLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((s[i] | 0x20) != lower[i]) return false;
   }
   return true;
 }

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <thread>
 
+#include "logger/header_name.h"
+
 namespace ferry::logger {
 namespace {
 
@@ -48,16 +50,6 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view lower_prefix) {
     char c = s[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c != lower_prefix[i]) return false;
-  }
-  return true;
-}
-
-// `s` equals `lower` (lower-case letters and '-'), ignoring the case of `s`'s letters (`| 0x20`
-// maps nothing else onto them but control characters, which a header name cannot hold).
-bool MatchesLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((s[i] | 0x20) != lower[i]) return false;
   }
   return true;
 }

@@ -25,19 +25,13 @@ bool Compressible(std::string_view type) {
          type.find("svg") != std::string_view::npos;
 }
 
-class GzipSink : public http::ResponseSink {
+class GzipSink : public http::ForwardingSink {
  public:
-  explicit GzipSink(http::Responder inner) : inner_(std::move(inner)) {}
+  using ForwardingSink::ForwardingSink;
   void Send(http::HttpResponse r) override {
     MaybeGzip(&r);
-    inner_.Send(std::move(r));
+    inner().Send(std::move(r));
   }
-  void StartStream(http::HttpResponse head) override { inner_.StartStream(std::move(head)); }
-  bool WriteChunk(std::string data) override { return inner_.WriteChunk(std::move(data)); }
-  void EndStream() override { inner_.EndStream(); }
-
- private:
-  http::Responder inner_;
 };
 
 }  // namespace
