@@ -9,6 +9,10 @@ per event separately, since on a shared 2-core box it competes with Ferry for th
 (sent/dropped/failed) are reported per logged run: a queue that fills drops events rather than
 slowing inferences, and the figures say how many. Target: logged ≥ 0.85× unlogged req/s.
 
+--receiver lean replaces nginx with bench/lean_receiver.c (compiled here): one thread that answers
+the pipelined requests of one read with one write, so the receiver's share of the shared cores
+is small and the ratio shows mostly what the logger costs Ferry.
+
 With --callgrind N, a second part counts user-space instructions per request, which do not
 move with the machine's load: `ferry up` under valgrind's callgrind, N one-row calls to each
 InferenceService (8 client threads, fixed count), the logged side measured until its 2N events
@@ -37,7 +41,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 from grpc_bench import children_cpu_seconds, cpu_seconds  # noqa: E402
-from http_bench import ONE_ROW, start_nginx, wrk  # noqa: E402
+from http_bench import ONE_ROW, free_port, start_nginx, wrk  # noqa: E402
 
 NS = "bench"
 
@@ -51,6 +55,18 @@ def isvc(name, models, logger_url=None):
                    "      protocolVersion: v2\n      storageUri: file://%s\n" % models)
 
 
+def deploy(up, models, receiver, timeout, then=None):
+    """The two InferenceServices, `plain` and `logged` (to `receiver`), applied and Ready."""
+    up.kubectl("create", "namespace", NS)
+    up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("plain", models))
+    up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("logged", models, receiver + "/"))
+    for name in ("plain", "logged"):
+        up.kubectl("wait", "--for=condition=Ready", "isvc/" + name, "-n", NS,
+                   "--timeout=" + timeout)
+        if then:
+            then(name)
+
+
 def counters(up):
     req = urllib.request.Request("http://127.0.0.1:%d/metrics" % up.http_port,
                                  headers={"Host": "plain.%s.example.com" % NS})
@@ -60,6 +76,18 @@ def counters(up):
         m = re.search(r"^ferry_payload_log_events_%s_total (\d+)$" % key, text, re.M)
         out[key] = int(m.group(1))
     return out
+
+
+def start_lean_receiver(tmp):
+    """bench/lean_receiver.c, compiled into tmp and listening on a free port."""
+    binary = os.path.join(tmp, "lean_receiver")
+    subprocess.run(["gcc", "-O2", "-o", binary, os.path.join(REPO, "bench", "lean_receiver.c")],
+                   check=True)
+    port = free_port()
+    proc = subprocess.Popen([binary, str(port)], stdout=subprocess.PIPE)
+    if proc.stdout.readline().strip() != b"ready":
+        sys.exit("lean_receiver did not start")
+    return proc, "http://127.0.0.1:%d" % port
 
 
 def nginx_workers(master_pid):
@@ -129,13 +157,8 @@ def instructions(binary, models, receiver, n, keep=None):
                                         capture_output=True, check=True, timeout=300)
     result = {}
     try:
-        up.kubectl("create", "namespace", NS)
-        up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("plain", models))
-        up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("logged", models, receiver + "/"))
-        for name in ("plain", "logged"):
-            up.kubectl("wait", "--for=condition=Ready", "isvc/" + name, "-n", NS,
-                       "--timeout=300s")
-            calls(up.http_port, name, 400)  # warm-up: connections, caches, the sender's
+        deploy(up, models, receiver, "300s",
+               lambda name: calls(up.http_port, name, 400))  # warm-up: connections, caches
         time.sleep(1)
         for name in ("plain", "logged"):
             before = counters(up)
@@ -181,23 +204,23 @@ def main():
                     help="also count instructions over this many calls per side")
     ap.add_argument("--baseline", help="an older ferry binary counted the same way")
     ap.add_argument("--callgrind_dir", help="keep the callgrind dumps here (this build's)")
+    ap.add_argument("--receiver", choices=("nginx", "lean"), default="nginx",
+                    help="nginx (2 workers) or bench/lean_receiver.c (one thread)")
     args = ap.parse_args()
     os.environ["FERRY_BIN"] = os.path.abspath(args.ferry)
     import ferrytest  # noqa: E402  (reads FERRY_BIN at import)
     tmp = tempfile.mkdtemp(prefix="ferry-payload-log-bench-")
-    nginx, receiver = start_nginx("", tmp)
+    if args.receiver == "lean":
+        nginx, receiver = start_lean_receiver(tmp)
+    else:
+        nginx, receiver = start_nginx("", tmp)
     models = os.path.abspath(args.model_dir)
     up = ferrytest.Up(profile="none", extra=["--workers", "2", "--allow-local-models", models])
     runs = {"plain": [], "logged": []}
-    workers = nginx_workers(nginx.pid)
+    workers = [nginx.pid] if args.receiver == "lean" else nginx_workers(nginx.pid)
     ir = {}
     try:
-        up.kubectl("create", "namespace", NS)
-        up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("plain", models))
-        up.kubectl("apply", "-n", NS, "-f", "-", input=isvc("logged", models, receiver + "/"))
-        for name in ("plain", "logged"):
-            up.kubectl("wait", "--for=condition=Ready", "isvc/" + name, "-n", NS,
-                       "--timeout=60s")
+        deploy(up, models, receiver, "60s")
         url = "http://127.0.0.1:%d/v2/models/%%s/infer" % up.http_port
         for _ in range(args.rounds):
             for name in ("plain", "logged"):
@@ -231,7 +254,10 @@ def main():
            for side, rs in runs.items()}
     print("| side | req/s (median) | p99 ms | server CPU µs/req |")
     print("|---|---|---|---|")
-    for side, label in (("plain", "no logger"), ("logged", "logger mode all → local nginx")):
+    receiver_name = "the lean receiver (one thread)" if args.receiver == "lean" else \
+        "nginx, 2 workers"
+    for side, label in (("plain", "no logger"),
+                        ("logged", "logger mode all → local " + receiver_name.split(",")[0])):
         m = med[side]
         print("| %s | %.0f | %.3f | %.1f |" % (label, m["rps"], m["p99"], m["cpu_us"]))
     ratio = med["logged"]["rps"] / med["plain"]["rps"]
@@ -246,8 +272,8 @@ def main():
                   for p, l in zip(runs["plain"], runs["logged"]))))
     nginx_cpu = sum(r["nginx_cpu"] for r in runs["logged"])
     nginx_events = sum(r["events"]["sent"] for r in runs["logged"])
-    print("- the receiver (nginx, 2 workers) during the logged runs: %.1f µs CPU per event, "
-          "%.1f µs per logged call (on the same 2 cores as Ferry and wrk)" % (
+    print("- the receiver (%s) during the logged runs: %.1f µs CPU per event, "
+          "%.1f µs per logged call (on the same 2 cores as Ferry and wrk)" % (receiver_name,
               nginx_cpu * 1e6 / max(nginx_events, 1),
               nginx_cpu * 1e6 / max(sum(r["calls"] for r in runs["logged"]), 1)))
     # If every event got through, the 2 cores would be shared per call by Ferry, the load

@@ -87,6 +87,12 @@ want payloadlog && record "Payload logging: one-row V2 iris via the gateway, log
   /usr/bin/python3 bench/payload_log_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
   --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}" --callgrind "${PAYLOAD_LOG_CALLS:-2000}" \
   ${PAYLOAD_LOG_BASELINE:+--baseline "$PAYLOAD_LOG_BASELINE"}
+# The same with bench/lean_receiver.c as the receiver (one thread, one write per read's worth of
+# pipelined events): on these shared cores nginx's own CPU per event caps the ratio above.
+want payloadlog && record "Payload logging: one-row V2 iris via the gateway, logger mode all to a lean receiver vs no logger" \
+  "As the section above, with bench/lean_receiver.c (one thread, epoll, the pipelined requests of one read answered in one write) instead of nginx as the receiver; no callgrind part." \
+  /usr/bin/python3 bench/payload_log_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
+  --seconds "$S" --rounds "${PAYLOAD_LOG_ROUNDS:-5}" --receiver lean
 # InferenceGraph: a two-step Sequence vs its first step alone (target: ≥ 0.8× the throughput).
 want graph && record "InferenceGraph: two-step Sequence vs its first step alone, one-row V1 iris via the external gateway" \
   "One ferry up --profile none --workers 2; wrk -t2 -c16, $S s per side per round, sides alternating, same run. Server CPU is user + system time of the ferry process over the measured window, divided by its requests." \

@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from http_bench import ONE_ROW, free_port, post, start_nginx  # noqa: E402
+from startup_bench import cpu_ms  # noqa: E402
 
 
 def start_ferry(ferry, model_dir, tmp, grpc):
@@ -60,15 +61,7 @@ def server_cpu_ns(root_pid):
             pids += [int(p) for p in f.read().split()]
     except OSError:
         pass
-    total = 0
-    for pid in pids:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
-            except OSError:
-                pass
-    return total
+    return sum(cpu_ms(pid) * 1e6 for pid in pids)
 
 
 def wrk_round(url, body, conns, seconds, tmp):
