@@ -254,7 +254,7 @@ def main():
            for side, rs in runs.items()}
     print("| side | req/s (median) | p99 ms | server CPU µs/req |")
     print("|---|---|---|---|")
-    receiver_name = "the lean receiver (one thread)" if args.receiver == "lean" else \
+    receiver_name = "lean_receiver, one thread" if args.receiver == "lean" else \
         "nginx, 2 workers"
     for side, label in (("plain", "no logger"),
                         ("logged", "logger mode all → local " + receiver_name.split(",")[0])):
