@@ -13,6 +13,7 @@
 #include "common/cpu_limit.h"
 #include "grpc/grpc_server.h"
 #include "http/http_server.h"
+#include "main/grpc_access_log.h"
 #include "main/runtimes.h"
 #include "main/signals.h"
 #include "runtime/batching_model.h"
@@ -152,10 +153,7 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpc(const ServeFlags& flags,
                                                       server::AccessLog* access_log, int cpus) {
   if (flags.grpc_port == 0) return std::unique_ptr<grpc::GrpcServer>();
   grpc::GrpcServerOptions opts;
-  opts.access_log = [access_log](const grpc::CallLogRecord& r) {
-    access_log->Log(r.peer_ip, "POST", r.path, r.http_status, r.response_bytes, r.seconds,
-                    r.request_id, r.traceparent);
-  };
+  opts.access_log = GrpcAccessLog(access_log);
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
   opts.threads = std::max(cpus, 2);

@@ -43,6 +43,7 @@
 #include "main/pod_usage.h"
 #include "main/certs.h"
 #include "main/data_dir.h"
+#include "main/grpc_access_log.h"
 #include "main/runtimes.h"
 #include "serving/metrics.h"
 #include "main/signals.h"
@@ -165,10 +166,7 @@ StatusOr<std::unique_ptr<grpc::GrpcServer>> StartGrpcGateway(const UpFlags& flag
   grpc::GrpcServerOptions opts;
   opts.repository = repository;
   opts.error_log = std::bind_front(LogRequestError, logs);
-  opts.access_log = [access_log](const grpc::CallLogRecord& r) {
-    access_log->Log(r.peer_ip, "POST", r.path, r.http_status, r.response_bytes, r.seconds,
-                    r.request_id, r.traceparent);
-  };
+  opts.access_log = GrpcAccessLog(access_log);
   opts.bind_address = flags.bind;
   opts.port = flags.grpc_port;
   opts.server_version = FERRY_VERSION;

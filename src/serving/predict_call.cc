@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <limits>
 #include <new>
-#include <random>
 #include <string_view>
 
 #include "serving/request_context.h"

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/selector.h"
+
 namespace ferry::store {
 namespace {
 
@@ -12,13 +14,12 @@ const nlohmann::json* LabelsOf(const nlohmann::json& object) {
   return l != m->end() && l->is_object() ? &*l : nullptr;
 }
 
-// Values are compared as LabelSelector compares them: strings as they are,
-// anything else as its JSON text.
-std::string IndexKey(std::string_view resource, std::string_view key, const nlohmann::json& v) {
+// `value` as LabelSelector compares it (LabelString).
+std::string IndexKey(std::string_view resource, std::string_view key, std::string_view value) {
   std::string out(resource);
   out.push_back('\0');
   out.append(key).push_back('\0');
-  out.append(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
+  out.append(value);
   return out;
 }
 
@@ -29,7 +30,7 @@ void LabelIndex::Add(std::string_view resource, const std::string& key,
   const nlohmann::json* labels = LabelsOf(object);
   if (labels == nullptr) return;
   for (auto it = labels->begin(); it != labels->end(); ++it) {
-    index_[IndexKey(resource, it.key(), it.value())].insert(key);
+    index_[IndexKey(resource, it.key(), LabelString(it.value()))].insert(key);
   }
 }
 
@@ -38,7 +39,7 @@ void LabelIndex::Remove(std::string_view resource, const std::string& key,
   const nlohmann::json* labels = LabelsOf(object);
   if (labels == nullptr) return;
   for (auto it = labels->begin(); it != labels->end(); ++it) {
-    auto entry = index_.find(IndexKey(resource, it.key(), it.value()));
+    auto entry = index_.find(IndexKey(resource, it.key(), LabelString(it.value())));
     if (entry == index_.end()) continue;
     entry->second.erase(key);
     if (entry->second.empty()) index_.erase(entry);
@@ -47,11 +48,7 @@ void LabelIndex::Remove(std::string_view resource, const std::string& key,
 
 const std::set<std::string>* LabelIndex::Find(std::string_view resource, std::string_view key,
                                               std::string_view value) const {
-  std::string k(resource);
-  k.push_back('\0');
-  k.append(key).push_back('\0');
-  k.append(value);
-  auto it = index_.find(k);
+  auto it = index_.find(IndexKey(resource, key, value));
   return it == index_.end() ? nullptr : &it->second;
 }
 

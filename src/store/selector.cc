@@ -27,10 +27,6 @@ std::vector<std::string_view> SplitTerms(std::string_view text) {
   return out;
 }
 
-std::string LabelString(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 Status BadLabel(std::string_view term, std::string_view why) {
   return InvalidArgumentError("unable to parse requirement: label selector term \"" +
                               std::string(term) + "\": " + std::string(why));
@@ -91,6 +87,10 @@ StatusOr<LabelSelector> LabelSelector::Parse(std::string_view text) {
     sel.terms_.push_back(std::move(term));
   }
   return sel;
+}
+
+std::string LabelString(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 std::vector<std::pair<std::string, std::string>> LabelSelector::RequiredLabels() const {

@@ -17,6 +17,9 @@
 
 namespace ferry::store {
 
+// A label's value as selectors compare it: a string as it is, anything else as its JSON text.
+std::string LabelString(const nlohmann::json& v);
+
 class LabelSelector {
  public:
   // Empty text selects everything.
