@@ -5,6 +5,7 @@
 
 #include "http/http_message.h"
 #include "http/http_server_impl.h"
+#include "http/plain_read.h"
 
 namespace ferry::http {
 
@@ -44,7 +45,8 @@ inline std::string ErrorJson(const std::string& message) {
 //
 // Hot path (plain sockets, keep-alive): read, parse straight into an
 // HttpRequest, run the handler inline, write the response with one
-// non-blocking sendmsg (head + body gathered) and read again. Nothing is
+// non-blocking sendmsg (head + body gathered) and queue the next read to wait
+// for the socket's next epoll edge (plain_read.h: no failing recv). Nothing is
 // posted through the scheduler for the write; only a short write (or a TLS
 // stream) takes the asynchronous path. Deadlines are lazy: Arm() stores a
 // time point, and the connection's one timer is re-armed only when it fires
@@ -67,6 +69,7 @@ class Connection : public ResponseSink,
         timer_(*ctx),
         server_(server),
         ctx_(ctx),
+        reactor_(internal::PlainRead::ReactorOf(*ctx)),
         ctx_conns_(ctx_conns) {
     beast::error_code ec;
     auto& sock = Socket();
@@ -155,13 +158,14 @@ class Connection : public ResponseSink,
   // Begins the next request: parses pipelined bytes already buffered, or
   // waits for more under the idle timeout (the request timeout starts with
   // the first byte: slowloris defence).
-  void StartRequest() {
+  // `skip_first`: see ReadMore.
+  void StartRequest(bool skip_first = false) {
     if (closed_) return;  // e.g. drained while a pipelined request was queued
     parser_.emplace(server_->options_, &req_);
     if (in_.size() == 0) {
       idle_ = true;
       Arm(server_->options_.idle_timeout);
-      return ReadMore();
+      return ReadMore(skip_first);
     }
     idle_ = false;
     Arm(server_->options_.request_timeout);
@@ -199,14 +203,23 @@ class Connection : public ResponseSink,
     Socket().cancel(ignored);  // no other operation is pending while a request is answered
   }
 
-  // Asio 1.74 tries a read at once when no read is queued (EAGAIN right after
-  // a response, since the client waits for it), then waits for the edge.
-  // A readiness wait instead (async_wait) costs an epoll_ctl per request:
-  // measured the same or worse, so the plain read it is.
-  void ReadMore() {
-    stream_.async_read_some(
-        in_.prepare(ReadSize()),
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnBytes(ec, n); });
+  // Plain sockets read through PlainRead (plain_read.h), which with `skip_first` waits for
+  // the socket's next epoll edge instead of trying a recv that would fail with EAGAIN (only
+  // right after an inline answer, see OnWrite). TLS streams read through Asio.
+  void ReadMore(bool skip_first = false) {
+    read_size_ = ReadSize();
+    auto buf = in_.prepare(read_size_);
+    if constexpr (kPlain) {
+      read_op_.Start(reactor_, Socket(), static_cast<char*>(buf.data()), buf.size(), skip_first,
+                     shared_from_this(), &Connection::OnPlainBytes, this);
+    } else {
+      stream_.async_read_some(
+          buf, [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnBytes(ec, n); });
+    }
+  }
+
+  static void OnPlainBytes(void* self, const beast::error_code& ec, size_t n) {
+    static_cast<Connection*>(self)->OnBytes(ec, n);
   }
 
   // Room for the next read: at least 4 KB (a whole small request in one
@@ -229,6 +242,8 @@ class Connection : public ResponseSink,
       return Close();
     }
     in_.commit(n);
+    // The socket was empty after this recv, done on an epoll edge whose completion this is.
+    drained_ = kPlain && n < read_size_ && read_op_.FromReactor();
     if (idle_) {
       idle_ = false;
       Arm(server_->options_.request_timeout);
@@ -272,7 +287,11 @@ class Connection : public ResponseSink,
     head_only_ = req.method == "HEAD";
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
+    // An answer written inside Handle may wait for the next edge without a recv (OnWrite).
+    answering_drained_ = drained_ && in_.size() == 0;
+    drained_ = false;
     server_->handler_->Handle(req, Responder(shared_from_this()));
+    answering_drained_ = false;
   }
 
   void RejectAndClose(beast::error_code ec) {
@@ -348,8 +367,17 @@ class Connection : public ResponseSink,
     if (body_.capacity() > kKeepBuffer) body_ = std::string();
     if (!ec && refused_) return Linger();
     if (ec || !keep_alive_ || server_->draining_.load(std::memory_order_relaxed)) return Close();
-    // The next request starts from the scheduler, not from inside this
-    // (possibly inline) write:
+    // Answered inside the handler called for a request whose recv emptied the socket, with
+    // nothing buffered and no return to the scheduler since: no edge can have been consumed,
+    // so the next read waits for the next edge without trying a recv first (plain_read.h).
+    // This is the keep-alive hot path: one recv and one sendmsg per request, nothing posted.
+    if (answering_drained_ && in_.size() == 0) {
+      answering_drained_ = false;
+      return StartRequest(/*skip_first=*/true);
+    }
+    // Otherwise (an answer from another thread or a later handler, a
+    // partial last read, a TLS stream) the next request starts from the
+    // scheduler, not from inside this (possibly inline) write:
     // - pipelined bytes already buffered: a burst of pipelined requests
     //   cannot deepen the stack;
     // - nothing buffered: Asio's read first tries a recv at once, which right
@@ -498,6 +526,11 @@ class Connection : public ResponseSink,
   size_t sent_ = 0;   // bytes of head_ + body_ already written
   HttpServer::Impl* server_;
   asio::io_context* ctx_;
+  asio::detail::reactor& reactor_;  // ctx_'s, for read_op_
+  internal::PlainRead read_op_;      // plain sockets' read (ReadMore)
+  size_t read_size_ = 0;             // bytes the pending read asked for
+  bool drained_ = false;             // the last read emptied the socket (see OnBytes)
+  bool answering_drained_ = false;   // inside Handle for such a request (see OnWrite)
   std::atomic<int64_t>* ctx_conns_;  // the open-connection count of ctx_
   std::list<std::weak_ptr<ConnectionBase>>::iterator self_it_;
   std::string remote_;
