@@ -267,5 +267,21 @@ TEST(ResponseHeadTest, FramingHeadersAreTheListeners) {
   EXPECT_TRUE(internal::ResponseHasBody(404));
 }
 
+// The head is gathered in pieces of a fixed-size writer: a response with more headers than it
+// holds at once still comes out whole and in order, framing lines last.
+TEST(ResponseHeadTest, ManyHeadersInOrder) {
+  HttpResponse r = HttpResponse::Text(503, "busy");
+  std::string want_headers;
+  for (int i = 0; i < 40; ++i) {
+    r.headers.emplace_back("X-H" + std::to_string(i), std::string(i, 'v'));
+    want_headers += "X-H" + std::to_string(i) + ": " + std::string(i, 'v') + "\r\n";
+  }
+  std::string out = "prefix|";
+  internal::AppendResponseHead(r, 11, false, "d", &out);
+  EXPECT_EQ(out, "prefix|HTTP/1.1 503 Service Unavailable\r\nServer: ferry\r\nDate: d\r\n"
+                 "Content-Type: text/plain\r\n" + want_headers +
+                 "Connection: close\r\nContent-Length: 4\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace ferry::http

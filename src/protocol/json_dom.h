@@ -38,4 +38,22 @@ Status ParseParameterObject(element e, std::string_view where, Parameters* out);
 // Looks up a field, returning false when e is not an object or lacks it.
 bool GetField(object obj, std::string_view key, element* out);
 
+// Several fields of `obj` in one pass: fields[i] gets the value of the first field named
+// keys[i] (as GetField would), found[i] whether there was one. For a decoder that reads most
+// of an object's fields: one walk instead of one per key.
+template <size_t N>
+void GetFields(object obj, const std::string_view (&keys)[N], element (&fields)[N],
+               bool (&found)[N]) {
+  for (size_t i = 0; i < N; ++i) found[i] = false;
+  for (auto field : obj) {
+    for (size_t i = 0; i < N; ++i) {
+      if (!found[i] && field.key == keys[i]) {
+        fields[i] = field.value;
+        found[i] = true;
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace ferry::protocol::internal

@@ -49,6 +49,28 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
+// The end of the run of bytes from `i` that JSON strings hold as they are (not a control
+// character, '"', '\\' or a byte >= 0x80), eight bytes at a time: ids, names and keys are
+// written on every response. Stops at the 8-byte word holding the first such byte; the
+// caller's byte loop finishes the run.
+size_t PlainRunEnd(std::string_view s, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  while (i + 8 <= s.size()) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte below 0x20 gets its high bit set by the first subtraction; a '"' or '\\' is
+    // zero after its xor and gets it from the minus one; a byte >= 0x80 has it. A borrow
+    // between bytes comes only from such a byte, so a word of plain bytes sets none (a
+    // borrow's false alarm only ends the scan early).
+    uint64_t special = ((w - kOnes * 0x20) | ((w ^ (kOnes * '"')) - kOnes) |
+                        ((w ^ (kOnes * '\\')) - kOnes) | w) & kHigh;
+    if (special != 0) break;
+    i += 8;
+  }
+  return i;
+}
+
 template <typename T>
 void AppendFloating(std::string* out, T v) {
   if (!std::isfinite(v)) {
@@ -101,7 +123,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
+    size_t run = PlainRunEnd(s, i);
     while (run < s.size()) {
       const auto c = static_cast<unsigned char>(s[run]);
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {

@@ -51,19 +51,23 @@ Status ReadInput(element e, size_t index, BinaryCursor* bin, Tensor* t) {
     return InvalidArgumentError("inputs[" + std::to_string(index) + "] must be an object with " +
                                 "name, shape, datatype and data; got " + JsonSnippet(e));
   }
-  element f;
+  enum { kName, kShape, kDatatype, kParameters, kData };
+  static constexpr std::string_view kKeys[] = {"name", "shape", "datatype", "parameters", "data"};
+  element fields[5];
+  bool found[5];
+  internal::GetFields(obj, kKeys, fields, found);
   std::string_view name;
-  if (!GetField(obj, "name", &f) || f.get(name) != simdjson::SUCCESS) {
+  if (!found[kName] || fields[kName].get(name) != simdjson::SUCCESS) {
     return InvalidArgumentError("inputs[" + std::to_string(index) +
                                 "] has no \"name\" string; every input needs a name");
   }
   t->name = std::string(name);
-  if (!GetField(obj, "shape", &f)) {
+  if (!found[kShape]) {
     return InputError(*t, "missing \"shape\" (e.g. [1, 4] for one row of 4 features)");
   }
-  ASSIGN_OR_RETURN(t->shape, ReadShape(f, *t));
+  ASSIGN_OR_RETURN(t->shape, ReadShape(fields[kShape], *t));
   std::string_view dtype;
-  if (!GetField(obj, "datatype", &f) || f.get(dtype) != simdjson::SUCCESS) {
+  if (!found[kDatatype] || fields[kDatatype].get(dtype) != simdjson::SUCCESS) {
     return InputError(*t, "missing \"datatype\" string (e.g. \"FP64\", \"INT64\", \"BYTES\")");
   }
   auto parsed = ParseDataType(dtype);
@@ -73,8 +77,9 @@ Status ReadInput(element e, size_t index, BinaryCursor* bin, Tensor* t) {
                               "FP64, BYTES (upper case)");
   }
   t->datatype = *parsed;
-  if (GetField(obj, "parameters", &f)) {
-    RETURN_IF_ERROR(internal::ParseParameterObject(f, "input '" + t->name + "'", &t->parameters));
+  if (found[kParameters]) {
+    RETURN_IF_ERROR(internal::ParseParameterObject(fields[kParameters], "input '" + t->name + "'",
+                                                   &t->parameters));
   }
   auto count_or = ElementCount(t->shape);
   if (!count_or.ok()) {
@@ -82,8 +87,8 @@ Status ReadInput(element e, size_t index, BinaryCursor* bin, Tensor* t) {
   }
   const int64_t count = *count_or;
   const ParamValue* size_param = t->parameters.Find("binary_data_size");
-  element data;
-  const bool has_data = GetField(obj, "data", &data);
+  element data = fields[kData];
+  const bool has_data = found[kData];
   if (size_param == nullptr) {
     if (!has_data) {
       return InputError(*t, "missing \"data\" (or parameters.binary_data_size with a binary body)");
@@ -136,14 +141,8 @@ Status ReadOutputs(element e, std::vector<RequestedOutput>* outputs) {
   return OkStatus();
 }
 
-bool LooksLikeV1Object(object obj) {
-  element f;
-  if (GetField(obj, "instances", &f)) {
-    return true;
-  }
-  if (!GetField(obj, "inputs", &f)) {
-    return false;
-  }
+// Whether a body's "inputs" value `f` is V1's (columns, or a list of rows), not V2's tensors.
+bool LooksLikeV1Inputs(element f) {
   if (f.type() == element_type::OBJECT) {
     return true;  // columnar {"inputs": {"col": [...]}}
   }
@@ -152,6 +151,14 @@ bool LooksLikeV1Object(object obj) {
     return false;
   }
   return (*a.begin()).type() != element_type::OBJECT;
+}
+
+bool LooksLikeV1Object(object obj) {
+  element f;
+  if (GetField(obj, "instances", &f)) {
+    return true;
+  }
+  return GetField(obj, "inputs", &f) && LooksLikeV1Inputs(f);
 }
 
 Status MissingInputsError(object obj) {
@@ -170,10 +177,11 @@ Status MissingInputsError(object obj) {
       "\"datatype\": \"FP64\", \"data\": [[...]]}]}");
 }
 
-Status ReadInputs(object obj, std::string_view binary_tail, size_t json_size, InferRequest* req) {
-  element f;
+// `f`: the value of the body's "inputs" field, when `found`; `v1`: the body has "instances".
+Status ReadInputs(object obj, element f, bool found, bool v1, std::string_view binary_tail,
+                  size_t json_size, InferRequest* req) {
   array inputs;
-  if (!GetField(obj, "inputs", &f) || LooksLikeV1Object(obj)) {
+  if (!found || v1 || LooksLikeV1Inputs(f)) {
     return MissingInputsError(obj);
   }
   if (f.get(inputs) != simdjson::SUCCESS) {
@@ -205,21 +213,28 @@ StatusOr<InferRequest> ParseV2Request(std::string_view json, std::string_view bi
     return InvalidArgumentError("V2 request body must be a JSON object with \"inputs\", not " +
                                 std::string(JsonTypeName(root)));
   }
+  enum { kInputs, kId, kParameters, kOutputs, kInstances };
+  static constexpr std::string_view kKeys[] = {"inputs", "id", "parameters", "outputs",
+                                               "instances"};
+  element fields[5];
+  bool found[5];
+  internal::GetFields(obj, kKeys, fields, found);
   InferRequest req;
-  RETURN_IF_ERROR(ReadInputs(obj, binary_tail, json.size(), &req));
-  element f;
-  if (GetField(obj, "id", &f)) {
+  RETURN_IF_ERROR(ReadInputs(obj, fields[kInputs], found[kInputs], found[kInstances], binary_tail,
+                             json.size(), &req));
+  if (found[kId]) {
     std::string_view id;
-    if (f.get(id) != simdjson::SUCCESS) {
-      return InvalidArgumentError("\"id\" must be a string, not " + std::string(JsonTypeName(f)));
+    if (fields[kId].get(id) != simdjson::SUCCESS) {
+      return InvalidArgumentError("\"id\" must be a string, not " +
+                                  std::string(JsonTypeName(fields[kId])));
     }
     req.id = std::string(id);
   }
-  if (GetField(obj, "parameters", &f)) {
-    RETURN_IF_ERROR(internal::ParseParameterObject(f, "request", &req.parameters));
+  if (found[kParameters]) {
+    RETURN_IF_ERROR(internal::ParseParameterObject(fields[kParameters], "request", &req.parameters));
   }
-  if (GetField(obj, "outputs", &f)) {
-    RETURN_IF_ERROR(ReadOutputs(f, &req.outputs));
+  if (found[kOutputs]) {
+    RETURN_IF_ERROR(ReadOutputs(fields[kOutputs], &req.outputs));
   }
   return req;
 }

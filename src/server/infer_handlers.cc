@@ -34,10 +34,12 @@ using protocol::Tensor;
 using runtime::PredictMethod;
 
 // Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
+// The common case — inline, no containerConcurrency — answers here without wrapping `work`.
 template <typename Work>
 void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& m, size_t rows,
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
+  if (!m.limiter && (inline_ok || !m.executor)) return call->Reply(work());
   serving::Dispatch(
       m, inline_ok, [call, work = std::forward<Work>(work)]() mutable { call->Reply(work()); },
       [call](const Status& refused) { call->Error(refused); });
@@ -72,24 +74,30 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   if (!prepared.ok()) return call->Error(prepared.status());
   prepared->context = &call->context;
   size_t rows = InlineCostRows(prepared->method, prepared->rows);
-  Dispatch(
-      call, m, rows,
-      [&m, prepared = std::move(prepared).value(), deadline = RequestDeadline(m, req.received)]() {
-        StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, prepared, deadline);
-        if (!resp.ok()) {
-          return HttpResponse::Json(HttpStatusFor(resp.status().code()),
-                                    protocol::WriteJsonError(resp.status().message()));
-        }
-        protocol::V2Encoded enc = protocol::WriteV2Response(*resp, prepared.request);
-        HttpResponse r;
-        r.status = 200;
-        if (enc.json_size < enc.body.size()) {
-          r.content_type = "application/octet-stream";
-          r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
-        }
-        r.body = std::move(enc.body);
-        return r;
-      });
+  auto answer = [&m, deadline = RequestDeadline(m, req.received)](
+                    const serving::PreparedInfer& p) {
+    StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, p, deadline);
+    if (!resp.ok()) {
+      return HttpResponse::Json(HttpStatusFor(resp.status().code()),
+                                protocol::WriteJsonError(resp.status().message()));
+    }
+    protocol::V2Encoded enc = protocol::WriteV2Response(*resp, p.request);
+    HttpResponse r;
+    r.status = 200;
+    if (enc.json_size < enc.body.size()) {
+      r.content_type = "application/octet-stream";
+      r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
+    }
+    r.body = std::move(enc.body);
+    return r;
+  };
+  // Inline (the common case) the prepared request is used where it is; only a call that waits
+  // for the executor or a concurrency slot takes it along.
+  if (!m.limiter && (!m.executor || RunsInline(m, rows, options_.inline_threshold_us,
+                                               options_.inline_max_rows))) {
+    return call->Reply(answer(*prepared));
+  }
+  Dispatch(call, m, rows, [answer, p = std::move(prepared).value()]() { return answer(p); });
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
