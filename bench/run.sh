@@ -134,7 +134,7 @@ if want servingab && [ -n "${BASELINE_FERRY:-}" ]; then
 fi
 if want servingir && [ -n "${BASELINE_FERRY:-}" ]; then
   record "V2 infer path: user-space instructions per one-row request, this build vs BASELINE_FERRY" \
-    "valgrind --tool=callgrind on ferry serve, counters zeroed after a warm-up, then 2,000 sequential keep-alive REST requests and 2,000 gRPC calls (one in flight); instructions of the server process / requests. Independent of machine load (no hardware counters here); syscalls are the same on both sides and not counted." \
+    "valgrind --tool=callgrind on ferry serve, counters zeroed after a warm-up, then 2,000 sequential keep-alive REST requests and 2,000 gRPC calls (one in flight); instructions of the server process / requests. Independent of machine load (no hardware counters here); system calls (kernel time) are not counted: the servecpu section's CPU time includes them." \
     /usr/bin/python3 bench/serving_ir_bench.py --baseline "$BASELINE_FERRY" --ferry "$BUILD/ferry" \
     --client "$BUILD/bench/grpc_bench" --model_dir "$DEMO/iris_tensor"
 fi
