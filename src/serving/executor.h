@@ -2,6 +2,19 @@
 // model, so a slow predict never blocks an I/O thread and one model's load
 // cannot starve another's.
 //
+// The rule (predict_call.h's RunsInline, applied by serving/dispatch.h for REST
+// and gRPC alike): a call runs inline on its I/O thread only when it has at most
+// 256 rows, is not an explanation (contributions), and the model's moving
+// average of predict time (ModelEntry::ewma_predict_us: the first predict sets
+// it, each later non-explanation predict weighs 0.1) is at most 250 µs
+// (ModelRouterOptions::inline_threshold_us, inline_max_rows). Every other call
+// runs here (a ModelEntry without an executor, as in some tests, runs every
+// call inline). So an I/O thread is held by one
+// predict that turns out slow — a model's first (no average yet), or the first
+// after its predicts slowed down — and from the next call on that model's
+// predicts wait here while the I/O thread answers its other connections
+// (server/model_router_test.cc holds such a predict and checks it).
+//
 // Threads: Submit() is thread-safe. Tasks run on the workers in FIFO order.
 // The destructor finishes queued tasks, then joins.
 #pragma once

@@ -1,0 +1,127 @@
+// Where ModelRouter runs a predict (serving/executor.h states the rule): once a model's predicts
+// are measured slow, the next one goes to the model's executor, and the I/O thread it came in on
+// keeps answering other connections meanwhile. The test holds that predict until another
+// connection on the same (only) I/O thread has been answered: run inline, it would block that
+// thread, the other answer would never come (the client's receive timeout ends the wait) and the
+// test fails.
+#include "server/model_router.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "http/http_server.h"
+#include "http/http_server_test_util.h"
+#include "serving/model_catalog.h"
+
+namespace ferry::server {
+namespace {
+
+// Predict 1 takes 2 ms (the moving average, 0 before, is then far above the 250 µs inline
+// threshold); predict 2 waits until Release().
+class HeldModel : public runtime::Model {
+ public:
+  HeldModel() {
+    info_.framework = "held";
+    info_.methods = {runtime::PredictMethod::kPredict};
+  }
+  const runtime::ModelInfo& info() const override { return info_; }
+  StatusOr<protocol::Tensor> Predict(const protocol::Frame& x,
+                                     runtime::PredictMethod) const override {
+    int call;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      call = ++calls_;
+      cv_.notify_all();
+      if (call == 2) cv_.wait(lock, [&] { return released_; });
+    }
+    if (call == 1) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    protocol::Tensor t;
+    t.datatype = protocol::DataType::kInt64;
+    t.shape = {static_cast<int64_t>(x.rows)};
+    t.raw.assign(x.rows * sizeof(int64_t), 0);
+    return t;
+  }
+  // Waits (bounded) until `n` predicts have started.
+  bool WaitForCalls(int n) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return calls_ >= n; });
+  }
+  void Release() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  runtime::ModelInfo info_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  mutable int calls_ = 0;
+  mutable bool released_ = false;
+};
+
+TEST(ModelRouterDispatch, SlowModelRunsOnTheExecutorAndTheIoThreadAnswersOthers) {
+  serving::Metrics metrics;
+  AccessLog access_log(0);
+  ModelRouter router(ModelRouterOptions{}, &metrics, &access_log);
+  auto model = std::make_unique<HeldModel>();
+  const HeldModel* held = model.get();
+  auto served = std::make_shared<runtime::ServedModel>();
+  served->name = "held";
+  served->model = std::move(model);
+  auto entry = std::make_shared<serving::ModelEntry>();
+  entry->name = "held";
+  entry->state = serving::ModelEntry::State::kReady;
+  entry->served = std::move(served);
+  entry->counters = metrics.Register("held");
+  entry->executor = std::make_shared<serving::Executor>(1, 16);
+  auto catalog = std::make_shared<serving::ModelCatalog>();
+  catalog->models.push_back(entry);
+  router.SetCatalog(catalog);
+
+  http::HttpServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.io_threads = 1;  // both connections on the one I/O thread
+  auto server = http::HttpServer::Create(opts, &router);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  (*server)->Start();
+  struct ReleaseAtExit {
+    const HeldModel* m;
+    ~ReleaseAtExit() { m->Release(); }
+  } release_at_exit{held};
+
+  const std::string predict =
+      "POST /v1/models/held:predict HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+      "Content-Length: 25\r\n\r\n{\"instances\": [[1.0, 2]]}";
+  int slow = http::Connect((*server)->port());
+  int other = http::Connect((*server)->port());
+  ASSERT_GE(slow, 0);
+  ASSERT_GE(other, 0);
+  // Predict 1 (inline: no average yet) answers and makes the model's average slow.
+  auto first = http::ReadResponsesAfter(slow, predict);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_NE(first[0].find("200 OK"), std::string::npos) << first[0];
+  EXPECT_GT(entry->ewma_predict_us.load(), serving::kInlineThresholdUs);
+
+  // Predict 2 starts and is held; the other connection is answered meanwhile.
+  ASSERT_EQ(::send(slow, predict.data(), predict.size(), 0),
+            static_cast<ssize_t>(predict.size()));
+  ASSERT_TRUE(held->WaitForCalls(2));
+  auto health = http::ReadResponsesAfter(other, "GET /v2/health/live HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(health.size(), 1u) << "the I/O thread was blocked by the held predict";
+  EXPECT_NE(health[0].find("200 OK"), std::string::npos) << health[0];
+
+  held->Release();
+  auto second = http::ReadResponses(slow, 1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].find("200 OK"), std::string::npos) << second[0];
+  ::close(slow);
+  ::close(other);
+}
+
+}  // namespace
+}  // namespace ferry::server
