@@ -9,11 +9,11 @@
 // it, each later non-explanation predict weighs 0.1) is at most 250 µs
 // (ModelRouterOptions::inline_threshold_us, inline_max_rows). Every other call
 // runs here (a ModelEntry without an executor, as in some tests, runs every
-// call inline). So an I/O thread is held by one
-// predict that turns out slow — a model's first (no average yet), or the first
-// after its predicts slowed down — and from the next call on that model's
-// predicts wait here while the I/O thread answers its other connections
-// (server/model_router_test.cc holds such a predict and checks it).
+// call inline). So an I/O thread is held only by predicts the average has not
+// caught yet: a model's first, and the first one or few after its predicts slow
+// down; from then on that model's predicts wait here while the I/O thread
+// answers its other connections (server/model_router_test.cc holds such a
+// predict and checks it).
 //
 // Threads: Submit() is thread-safe. Tasks run on the workers in FIFO order.
 // The destructor finishes queued tasks, then joins.
