@@ -40,6 +40,9 @@ struct KindInfo {
   // Webhook-style defaults, run on every write before validation.
   std::function<void(nlohmann::json& obj)> defaults;
   std::function<std::vector<FieldError>(const nlohmann::json& obj)> validate;
+  // Why a body cannot be decoded into this kind (a field of the wrong type or
+  // format, which kube-apiserver refuses with 400 before validation), or "".
+  std::function<std::string(const nlohmann::json& obj)> decode_error;
   // Admission warnings for a valid object (the API sends each as a
   // `Warning: 299 - "..."` header; kubectl prints `Warning: ...`).
   std::function<std::vector<std::string>(const nlohmann::json& obj)> warnings;
