@@ -100,6 +100,7 @@ void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Jo
 void AddRbacKinds(std::vector<KindInfo>* kinds);   // rbac.authorization.k8s.io/v1
 void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authentication reviews
 KindInfo PodKind();  // kinds_pod.cc, a core kind
+KindInfo NodeKind();                               // kinds_node.cc, a core kind
 void AddEventKinds(std::vector<KindInfo>* kinds);  // core v1 and events.k8s.io/v1
 void AddKnativeKinds(std::vector<KindInfo>* kinds);  // serving.knative.dev/v1, read-only
 void AddMetricsKinds(std::vector<KindInfo>* kinds);  // metrics.k8s.io/v1beta1 (pod_metrics.cc)

@@ -126,8 +126,9 @@ json QuotaCells(const json& o) {
     for (const auto& [key, v] : hard.items()) {
       std::string& cell = key.rfind("limits.", 0) == 0 ? limit : request;
       const json& u = used.is_object() && used.contains(key) ? used[key] : json("0");
-      cell += (cell.empty() ? "" : ", ") + key + ": " + (u.is_string() ? u.get<std::string>() : u.dump()) +
-              "/" + (v.is_string() ? v.get<std::string>() : v.dump());
+      cell += (cell.empty() ? "" : ", ") + key + ": " +
+              (u.is_string() ? u.get<std::string>() : u.dump()) + "/" +
+              (v.is_string() ? v.get<std::string>() : v.dump());
     }
   }
   return json::array({request, limit});
@@ -197,6 +198,7 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   kinds->push_back(svc);
 
   kinds->push_back(PodKind());
+  kinds->push_back(NodeKind());
   AddEventKinds(kinds);
 }
 

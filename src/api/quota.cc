@@ -132,10 +132,10 @@ std::optional<long double> ParseQuantity(std::string_view text) {
   std::string_view suffix = s.substr(n);
   // Suffix → (base, power); negative powers divide so "500m" is exactly 0.5.
   static const std::map<std::string_view, std::pair<long double, int>> kSuffixes = {
-      {"", {10, 0}},   {"n", {10, -9}}, {"u", {10, -6}}, {"m", {10, -3}}, {"k", {10, 3}},
-      {"M", {10, 6}},  {"G", {10, 9}},  {"T", {10, 12}}, {"P", {10, 15}}, {"E", {10, 18}},
-      {"Ki", {2, 10}}, {"Mi", {2, 20}}, {"Gi", {2, 30}}, {"Ti", {2, 40}}, {"Pi", {2, 50}},
-      {"Ei", {2, 60}}};
+      {"", {10, 0}},   {"n", {10, -9}}, {"u", {10, -6}}, {"m", {10, -3}},
+      {"k", {10, 3}},  {"M", {10, 6}},  {"G", {10, 9}},  {"T", {10, 12}},
+      {"P", {10, 15}}, {"E", {10, 18}}, {"Ki", {2, 10}}, {"Mi", {2, 20}},
+      {"Gi", {2, 30}}, {"Ti", {2, 40}}, {"Pi", {2, 50}}, {"Ei", {2, 60}}};
   auto it = kSuffixes.find(suffix);
   if (it != kSuffixes.end()) {
     auto [base, power] = it->second;
@@ -161,8 +161,9 @@ std::vector<FieldError> ValidateResourceQuota(const json& obj) {
   for (const auto& [key, v] : hard.items()) {
     auto q = ParseQuantity(HardText(v));
     if (q && *q < 0) {
-      errs.push_back({"spec.hard[" + key + "]", "FieldValueInvalid",
-                      "Invalid value: \"" + HardText(v) + "\": must be greater than or equal to 0"});
+      errs.push_back(
+          {"spec.hard[" + key + "]", "FieldValueInvalid",
+           "Invalid value: \"" + HardText(v) + "\": must be greater than or equal to 0"});
     }
   }
   return errs;
@@ -199,12 +200,11 @@ ApiError CheckCountQuota(const store::ResourceStore& store, const KindInfo& kind
       }
     }
     if (requested.empty()) continue;
-    return ForbiddenResource(kind.group, kind.plural, name,
-                             QualifiedResource(kind) + " \"" + std::string(name) +
-                                 "\" is forbidden: exceeded quota: " +
-                                 StringAt(*quota, "metadata.name") +
-                                 ", requested: " + Pretty(requested) + ", used: " + Pretty(used) +
-                                 ", limited: " + Pretty(limited));
+    return ForbiddenResource(
+        kind.group, kind.plural, name,
+        QualifiedResource(kind) + " \"" + std::string(name) + "\" is forbidden: exceeded quota: " +
+            StringAt(*quota, "metadata.name") + ", requested: " + Pretty(requested) +
+            ", used: " + Pretty(used) + ", limited: " + Pretty(limited));
   }
   return {};
 }

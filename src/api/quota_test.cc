@@ -57,8 +57,8 @@ class QuotaTest : public ::testing::Test {
 };
 
 TEST_F(QuotaTest, CountOfACustomResourceRefusesTheCreateOverTheLimit) {
-  ASSERT_TRUE(c().Create(Quota({{"count/inferenceservices.serving.kserve.io", "2"},
-                                {"cpu", "4"}})).ok());
+  ASSERT_TRUE(
+      c().Create(Quota({{"count/inferenceservices.serving.kserve.io", "2"}, {"cpu", "4"}})).ok());
   ASSERT_TRUE(c().Create(Isvc("a")).ok());
   ASSERT_TRUE(c().Create(Isvc("b")).ok());
   auto third = c().Create(Isvc("c"));
@@ -116,14 +116,14 @@ TEST_F(QuotaTest, PodsCountWhileNotFinishedAndScopesMatchFerryPods) {
   ASSERT_TRUE(c().UpdateStatus(finished).ok());
   EXPECT_EQ(Status()["used"]["pods"], "0");
   EXPECT_TRUE(c().Create(Pod("more", "Pending")).ok());
-
 }
 
 TEST_F(QuotaTest, ScopesFerryPodsAreNotInDoNotCountThem) {
   // Ferry's pods declare no resources and no deadline: NotBestEffort and
   // Terminating quotas do not cover them, and scopes never cover other kinds.
-  ASSERT_TRUE(c().Create(Quota({{"pods", "0"}, {"configmaps", "0"}},
-                               {{"scopes", {"NotBestEffort"}}})).ok());
+  ASSERT_TRUE(
+      c().Create(Quota({{"pods", "0"}, {"configmaps", "0"}}, {{"scopes", {"NotBestEffort"}}}))
+          .ok());
   json terminating = Quota({{"count/pods", "0"}}, {{"scopes", {"Terminating"}}});
   terminating["metadata"]["name"] = "terminating";
   ASSERT_TRUE(c().Create(terminating).ok());
