@@ -27,6 +27,16 @@ std::string Rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::string Rfc3339Micro(std::chrono::system_clock::time_point t) {
+  std::string out = Rfc3339(t);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  char frac[16];
+  std::snprintf(frac, sizeof(frac), ".%06lld",
+                static_cast<long long>(((us % 1000000) + 1000000) % 1000000));
+  out.insert(out.size() - 1, frac);
+  return out;
+}
+
 bool ParseRfc3339(std::string_view s, std::chrono::system_clock::time_point* t) {
   std::tm tm{};
   std::string str(s);

@@ -40,6 +40,9 @@ struct KindInfo {
   // Webhook-style defaults, run on every write before validation.
   std::function<void(nlohmann::json& obj)> defaults;
   std::function<std::vector<FieldError>(const nlohmann::json& obj)> validate;
+  // Why a body cannot be decoded into this kind (a field of the wrong type or
+  // format, which kube-apiserver refuses with 400 before validation), or "".
+  std::function<std::string(const nlohmann::json& obj)> decode_error;
   // Admission warnings for a valid object (the API sends each as a
   // `Warning: 299 - "..."` header; kubectl prints `Warning: ...`).
   std::function<std::vector<std::string>(const nlohmann::json& obj)> warnings;
@@ -97,6 +100,7 @@ void AddOtherKinds(std::vector<KindInfo>* kinds);  // kubeflow Profile, batch Jo
 void AddRbacKinds(std::vector<KindInfo>* kinds);   // rbac.authorization.k8s.io/v1
 void AddReviewKinds(std::vector<KindInfo>* kinds);  // authorization/authentication reviews
 KindInfo PodKind();  // kinds_pod.cc, a core kind
+KindInfo NodeKind();                               // kinds_node.cc, a core kind
 void AddEventKinds(std::vector<KindInfo>* kinds);  // core v1 and events.k8s.io/v1
 void AddKnativeKinds(std::vector<KindInfo>* kinds);  // serving.knative.dev/v1, read-only
 void AddMetricsKinds(std::vector<KindInfo>* kinds);  // metrics.k8s.io/v1beta1 (pod_metrics.cc)

@@ -4,6 +4,7 @@
 
 #include "api/encoding.h"
 #include "api/kinds.h"
+#include "api/quota.h"
 
 namespace ferry::api {
 namespace {
@@ -115,6 +116,24 @@ std::vector<FieldError> ValidateService(const json& obj) {
   return errs;
 }
 
+// "count/pods: 1/2, cpu: 0/4" from status, limits.* keys in the second cell,
+// sorted by key (kubectl's printer).
+json QuotaCells(const json& o) {
+  const json& hard = At(o, "status.hard");
+  const json& used = At(o, "status.used");
+  std::string request, limit;
+  if (hard.is_object()) {
+    for (const auto& [key, v] : hard.items()) {
+      std::string& cell = key.rfind("limits.", 0) == 0 ? limit : request;
+      const json& u = used.is_object() && used.contains(key) ? used[key] : json("0");
+      cell += (cell.empty() ? "" : ", ") + key + ": " +
+              (u.is_string() ? u.get<std::string>() : u.dump()) + "/" +
+              (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+  }
+  return json::array({request, limit});
+}
+
 }  // namespace
 
 void AddCoreKinds(std::vector<KindInfo>* kinds) {
@@ -145,10 +164,14 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   sa.schema = R"({"secrets":"*","imagePullSecrets":"*","automountServiceAccountToken":"*"})";
   kinds->push_back(sa);
 
-  // Stored and shown (Kubeflow's profile controller writes kf-resource-quota);
-  // Ferry does not enforce quotas.
+  // Kubeflow's profile controller writes kf-resource-quota; object counts are
+  // enforced and shown in status (quota.h).
   KindInfo quota = Core("resourcequotas", "ResourceQuota", {"quota"});
   quota.status_subresource = true;
+  quota.decode_error = ResourceQuotaDecodeError;
+  quota.wide_columns = {{"Request"}, {"Limit"}};  // after Age, as kubectl prints them
+  quota.cells = QuotaCells;
+  quota.validate = ValidateResourceQuota;
   quota.schema = R"({"spec":"*","status":"*"})";
   kinds->push_back(quota);
 
@@ -175,6 +198,7 @@ void AddCoreKinds(std::vector<KindInfo>* kinds) {
   kinds->push_back(svc);
 
   kinds->push_back(PodKind());
+  kinds->push_back(NodeKind());
   AddEventKinds(kinds);
 }
 

@@ -1,5 +1,7 @@
 // kubeflow.org Profile (cluster-scoped; v1 stored, v1beta1 served as in
-// Kubeflow's CRD, where both versions share one schema) and batch/v1 Job.
+// Kubeflow's CRD, where both versions share one schema), batch/v1 Job and
+// coordination.k8s.io/v1 Lease (the node's heartbeat `kubectl describe node`
+// shows).
 #include "api/kinds.h"
 
 namespace ferry::api {
@@ -27,6 +29,19 @@ void AddOtherKinds(std::vector<KindInfo>* kinds) {
   job.strategic_merge = true;
   job.schema = R"({"spec":"*","status":"*"})";
   kinds->push_back(job);
+
+  KindInfo lease;
+  lease.group = "coordination.k8s.io";
+  lease.versions = {"v1"};
+  lease.plural = "leases";
+  lease.singular = "lease";
+  lease.kind = "Lease";
+  lease.columns = {{"Holder"}};
+  lease.cells = [](const nlohmann::json& o) {
+    return nlohmann::json::array({StringAt(o, "spec.holderIdentity")});
+  };
+  lease.schema = R"({"spec":"*"})";
+  kinds->push_back(lease);
 }
 
 }  // namespace ferry::api

@@ -85,6 +85,7 @@ ApiError ObjectService::Remove(const KindInfo& kind, const json& existing, bool 
   *removed = **r;
   if (&kind == &NamespaceKind()) DeleteNamespaceContents(name);
   CollectDependents(kind, *removed, orphan);
+  RefreshQuotas(kind, ns);
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/encoding.h"
+#include "api/quota.h"
 #include "auth/policy_rule.h"
 #include "auth/request_info.h"
 
@@ -91,6 +92,13 @@ ApiError ObjectService::Decode(const KindInfo& kind, std::string_view version, j
                       kind.kind + ")");
   }
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = json::object();
+  if (kind.decode_error) {
+    std::string why = kind.decode_error(obj);
+    if (!why.empty()) {
+      return BadRequest(kind.kind + " in version \"" + std::string(version) +
+                        "\" cannot be handled as a " + kind.kind + ": " + why);
+    }
+  }
   std::vector<std::string> unknown = PruneUnknownFields(kind, obj);
   if (unknown.empty() || opts.validation == FieldValidation::kIgnore) return {};
   if (opts.validation == FieldValidation::kStrict) {
@@ -206,15 +214,27 @@ ApiError ObjectService::Create(const KindInfo& kind, std::string_view version, s
   RETURN_API_ERROR(Admit(kind, body, nullptr, opts, &out->warnings));
   body["apiVersion"] = kind.api_version(kind.versions[0]);
   body["kind"] = kind.kind;
+  {
+    std::lock_guard<std::mutex> quota(quota_mu_);
+    RETURN_API_ERROR(CheckCountQuota(*store_, kind, ns, name));
+    if (!opts.dry_run) {
+      auto r = store_->Create(kind.store_resource(), body);
+      if (!r.ok()) return FromStatus(r.status(), kind, name);
+      body = **r;
+    }
+  }
   if (!opts.dry_run) {
-    auto r = store_->Create(kind.store_resource(), body);
-    if (!r.ok()) return FromStatus(r.status(), kind, name);
-    body = **r;
+    RefreshQuotas(kind, ns);
     Notify(kind);
   }
   out->object = ForVersion(kind, version, body);
   out->created = true;
   return {};
+}
+
+void ObjectService::RefreshQuotas(const KindInfo& kind, std::string_view ns) {
+  std::lock_guard<std::mutex> quota(quota_mu_);
+  RefreshQuotaStatus(store_, kind, ns);
 }
 
 ApiError ObjectService::Store(const KindInfo& kind, std::string_view version, json obj,
@@ -260,6 +280,10 @@ ApiError ObjectService::Store(const KindInfo& kind, std::string_view version, js
     if (next["metadata"].contains("deletionTimestamp") && At(next, "metadata.finalizers").empty()) {
       json removed;  // the last finalizer is gone: the pending deletion happens now
       RETURN_API_ERROR(Remove(kind, next, /*orphan=*/false, &removed));
+    }
+    // A pod's phase decides whether it counts; a quota's spec.hard its status.
+    if (kind.group.empty() && (kind.plural == "pods" || kind.plural == "resourcequotas")) {
+      RefreshQuotas(kind, StringAt(next, "metadata.namespace"));
     }
     Notify(kind);
   }

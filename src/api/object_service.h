@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
@@ -96,6 +97,8 @@ class ObjectService {
                  const nlohmann::json& existing, bool status_only, const WriteOptions& opts,
                  WriteResult* out);
   void DeleteNamespaceContents(std::string_view ns);
+  // quota.h's status refresh after a write or delete of `kind` in `ns`.
+  void RefreshQuotas(const KindInfo& kind, std::string_view ns);
   // object_deletion.cc: removes `existing` from the store and collects its dependents.
   ApiError Remove(const KindInfo& kind, const nlohmann::json& existing, bool orphan,
                   nlohmann::json* removed);
@@ -103,6 +106,8 @@ class ObjectService {
 
   store::ResourceStore* store_;
   bool require_namespaces_ = true;
+  // Serialises a quota's check with the create it admits, and status refreshes.
+  std::mutex quota_mu_;
   mutable std::shared_mutex hooks_mu_;
   std::map<std::string, std::vector<AdmissionHook>, std::less<>> hooks_;
   std::map<std::string, std::vector<std::function<void()>>, std::less<>> observers_;

@@ -41,6 +41,20 @@ std::string GoDuration(std::chrono::milliseconds d) {
   return out + secs;
 }
 
+json NodeMetricsObject(const json& node, const NodeUsage& usage, const UsageReport& report) {
+  json meta = {{"name", StringAt(node, "metadata.name")},
+               {"creationTimestamp", Rfc3339(report.timestamp)}};
+  if (At(node, "metadata.labels").is_object()) meta["labels"] = At(node, "metadata.labels");
+  return {{"kind", "NodeMetrics"},
+          {"apiVersion", "metrics.k8s.io/v1beta1"},
+          {"metadata", meta},
+          {"timestamp", Rfc3339(report.timestamp)},
+          {"window", GoDuration(report.window)},
+          {"usage",
+           {{"cpu", CpuQuantity(usage.cpu_nanocores)},
+            {"memory", MemoryQuantity(usage.memory_bytes)}}}};
+}
+
 json PodMetricsObject(const json& pod, const PodUsage& usage, const UsageReport& report) {
   json meta = {{"name", StringAt(pod, "metadata.name")},
                {"namespace", StringAt(pod, "metadata.namespace")},
@@ -84,6 +98,18 @@ void AddMetricsKinds(std::vector<KindInfo>* kinds) {
       "metrics.k8s.io is computed from the model servers' usage; it cannot be written";
   pods.read_only_delete = false;
   kinds->push_back(pods);
+
+  KindInfo nodes = pods;
+  nodes.plural = "nodes";
+  nodes.kind = "NodeMetrics";
+  nodes.namespaced = false;
+  nodes.cells = [](const json& m) {
+    return json::array(
+        {StringAt(m, "usage.cpu"), StringAt(m, "usage.memory"), StringAt(m, "window")});
+  };
+  nodes.read_only_reason =
+      "metrics.k8s.io is computed from the machine's usage; it cannot be written";
+  kinds->push_back(nodes);
 }
 
 void ApiServer::Impl::HandleMetrics(http::HttpRequest& req, const KindInfo& kind,
@@ -91,7 +117,7 @@ void ApiServer::Impl::HandleMetrics(http::HttpRequest& req, const KindInfo& kind
                                     const http::Responder& responder) {
   if (req.method != "GET" || watch) {
     return responder.Send(ErrorResponse(MethodNotAllowed(
-        "metrics.k8s.io serves get and list only (kubectl top pod); it cannot be " +
+        "metrics.k8s.io serves get and list only (kubectl top pod/node); it cannot be " +
         std::string(watch ? "watched" : "written"))));
   }
   auto param = [&](std::string_view k) {
@@ -100,26 +126,40 @@ void ApiServer::Impl::HandleMetrics(http::HttpRequest& req, const KindInfo& kind
   };
   auto sel = store::MakeSelector(path.ns, param("labelSelector"), param("fieldSelector"));
   if (!sel.ok()) return responder.Send(ErrorResponse(BadRequest(sel.status().message())));
-  const KindInfo* pod_kind = FindKindByResource("", "v1", "pods");
+  bool node_metrics = kind.kind == "NodeMetrics";
+  const KindInfo* source_kind = FindKindByResource("", "v1", node_metrics ? "nodes" : "pods");
   json all;
-  ApiError err = service.List(*pod_kind, "v1", store::Selector{}, &all);
+  ApiError err = service.List(*source_kind, "v1", store::Selector{}, &all);
   if (!err.ok()) return responder.Send(ErrorResponse(err));
-  std::vector<json> pods(all["items"].begin(), all["items"].end());
+  std::vector<json> objects(all["items"].begin(), all["items"].end());
+  std::vector<json> pods = objects;
+  if (node_metrics) {  // the sampler keeps one window for pods and node: give it the pods
+    json all_pods;
+    err = service.List(*FindKindByResource("", "v1", "pods"), "v1", store::Selector{}, &all_pods);
+    if (!err.ok()) return responder.Send(ErrorResponse(err));
+    pods.assign(all_pods["items"].begin(), all_pods["items"].end());
+  }
   UsageReport report = usage ? usage(pods) : UsageReport{};
   std::vector<json> items;
-  for (const json& pod : pods) {
-    std::string key = StringAt(pod, "metadata.namespace") + "/" + StringAt(pod, "metadata.name");
+  for (const json& obj : objects) {
+    if (!sel->Matches(obj)) continue;
+    if (!path.name.empty() && path.name != StringAt(obj, "metadata.name")) continue;
+    if (node_metrics) {
+      if (report.node) items.push_back(NodeMetricsObject(obj, *report.node, report));
+      continue;
+    }
+    std::string key = StringAt(obj, "metadata.namespace") + "/" + StringAt(obj, "metadata.name");
     auto u = report.pods.find(key);
-    if (u == report.pods.end() || !sel->Matches(pod)) continue;
-    if (!path.name.empty() && path.name != StringAt(pod, "metadata.name")) continue;
-    items.push_back(PodMetricsObject(pod, u->second, report));
+    if (u != report.pods.end()) items.push_back(PodMetricsObject(obj, u->second, report));
   }
   if (!path.name.empty()) {
     if (items.empty()) {
-      // metrics-server's words: podmetrics.metrics.k8s.io "NS/NAME" not found.
+      // metrics-server's words: podmetrics.metrics.k8s.io "NS/NAME" not found,
+      // nodemetrics.metrics.k8s.io "NAME" not found.
       KindInfo named = kind;
-      named.plural = "podmetrics";
-      return responder.Send(ErrorResponse(NotFound(named, path.ns + "/" + path.name)));
+      named.plural = node_metrics ? "nodemetrics" : "podmetrics";
+      return responder.Send(
+          ErrorResponse(NotFound(named, node_metrics ? path.name : path.ns + "/" + path.name)));
     }
     return responder.Send(JsonResponse(200, items.front()));
   }
@@ -127,7 +167,7 @@ void ApiServer::Impl::HandleMetrics(http::HttpRequest& req, const KindInfo& kind
     return responder.Send(JsonResponse(200, BuildTable(kind, items, "", param("includeObject")),
                                        "application/json;as=Table;v=v1;g=meta.k8s.io"));
   }
-  json list = {{"kind", "PodMetricsList"},
+  json list = {{"kind", kind.kind + "List"},
                {"apiVersion", "metrics.k8s.io/v1beta1"},
                {"metadata", json::object()},
                {"items", items}};

@@ -14,7 +14,6 @@ using nlohmann::json;
 constexpr char kIsvcLabel[] = "serving.kserve.io/inferenceservice";
 constexpr char kInit[] = "storage-initializer";
 constexpr char kMain[] = "kserve-container";
-constexpr char kNode[] = "ferry";
 // The characters Kubernetes uses in generated name suffixes (no vowels, no 0/1/3).
 constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -228,7 +227,7 @@ json PodView::Build(const IsvcState& st, const std::string& revision, const PodR
          {"ports", {{{"name", "user-port"}, {"containerPort", 8080}, {"protocol", "TCP"}}}},
          {"volumeMounts", {mount}}}}},
       {"volumes", {{{"name", "kserve-provision-location"}, {"emptyDir", json::object()}}}},
-      {"nodeName", kNode},
+      {"nodeName", kNodeName},
       {"restartPolicy", "Always"},
       {"schedulerName", "default-scheduler"},
       {"serviceAccountName", "default"}};
@@ -335,7 +334,7 @@ void PodView::Write(IsvcState& st) {
       }
       pod.uid = (*created)["metadata"].value("uid", "");
       Event(st, pod, "Normal", "Scheduled", "",
-            "Successfully assigned " + st.ns + "/" + pod.name + " to " + kNode,
+            "Successfully assigned " + st.ns + "/" + pod.name + " to " + kNodeName,
             "default-scheduler");
       desired = Build(st, rev, pod);  // the uid appears in a back-off message
     }

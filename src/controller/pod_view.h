@@ -33,6 +33,9 @@
 
 namespace ferry::controller {
 
+// The node every pod runs on: the machine, the Node `ferry up` writes (main/node_object.h).
+inline constexpr char kNodeName[] = "ferry";
+
 class PodView {
  public:
   PodView(const ReconcilerContext& ctx, EventRecorder* events) : ctx_(ctx), events_(events) {}

@@ -2,9 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/discovery.h"
+#include "api/encoding.h"
 #include "api/manifest.h"
+#include "controller/pod_view.h"
 #include "gateway/kubeflow_defaults.h"
 #include "kubeflow/profile_objects.h"
+#include "main/node_object.h"
 
 namespace ferry::main {
 namespace {
@@ -117,10 +121,39 @@ json MetricsReader() {
                                   {"verbs", {"get", "list", "watch"}}}})}};
 }
 
+// The machine's Node, as of this start (its labels and status are Ferry's).
+Status WriteNode(api::ResourceClient& client, const std::string& address) {
+  json node = NodeObject(address, api::VersionInfo()["gitVersion"].get<std::string>());
+  auto current = client.Get("v1", "Node", "", controller::kNodeName);
+  if (!current.ok()) current = client.Create(node);  // status is a subresource: set below
+  if (!current.ok()) return current.status();
+  json next = *current;
+  next["metadata"]["labels"] = node["metadata"]["labels"];
+  if (next != *current) {
+    ASSIGN_OR_RETURN(next, client.Update(next));
+  }
+  next["status"] = node["status"];
+  RETURN_IF_ERROR(client.UpdateStatus(next).status());
+  // The kubelet's heartbeat Lease, renewed here at each start.
+  json lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                {"kind", "Lease"},
+                {"metadata", {{"name", controller::kNodeName}, {"namespace", "kube-node-lease"}}},
+                {"spec",
+                 {{"holderIdentity", controller::kNodeName},
+                  {"leaseDurationSeconds", 40},
+                  {"renewTime", api::Rfc3339Micro(std::chrono::system_clock::now())}}}};
+  auto held =
+      client.Get("coordination.k8s.io/v1", "Lease", "kube-node-lease", controller::kNodeName);
+  if (!held.ok()) return client.Create(lease).status();
+  json renewed = *held;
+  renewed["spec"] = lease["spec"];
+  return client.Update(renewed).status();
+}
+
 }  // namespace
 
 Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
-  for (const char* ns : {"default", "kube-system"}) {  // Kubernetes' own
+  for (const char* ns : {"default", "kube-system", "kube-node-lease"}) {  // Kubernetes' own
     RETURN_IF_ERROR(CreateIfMissing(client, Namespace(ns)));
   }
   for (const char* ns : {"istio-system", "knative-serving", "kubeflow"}) {
@@ -142,6 +175,7 @@ Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& o) {
     RETURN_IF_ERROR(ApplyIfMissing(client, domain_cm));
   }
   RETURN_IF_ERROR(ApplyIfMissing(client, FerryRuntime()));
+  RETURN_IF_ERROR(WriteNode(client, o.node_address));
   RETURN_IF_ERROR(CreateIfMissing(client, MetricsReader()));
   RETURN_IF_ERROR(CreateIfMissing(
       client, IsvcSubresourceReader("ferry-inferenceservice-logs", "inferenceservices/log")));

@@ -4,7 +4,8 @@
 // viewers of an InferenceService read its log subresource, Kubeflow's pinned
 // ClusterRoles (kubeflow-admin/edit/view and the roles aggregated into them,
 // deploy/kubeflow-1.9.1) and — with the kubeflow profile — Kubeflow's default
-// Istio policies and mesh config. Objects a user has changed are left alone
+// Istio policies and mesh config — and the Node (node_object.h), rewritten at
+// every start. Objects a user has changed are left alone
 // (created only when missing). What a Kubeflow install puts in place with
 // `kubectl apply` carries kubectl's last-applied-configuration annotation,
 // so applying the same objects again (the tutorial's ap.yaml) is a normal
@@ -23,6 +24,7 @@ struct BootstrapOptions {
   std::string domain;                // empty = keep config-domain as it is (example.com at first)
   std::string issuer;                // the API's ServiceAccount token issuer
   std::string jwks_json;             // its JWKS, inlined into m2m-token-issuer
+  std::string node_address = "127.0.0.1";  // the Node's InternalIP
 };
 
 Status Bootstrap(api::ResourceClient& client, const BootstrapOptions& options);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string_view>
 
 #include "controller/route_table.h"
 
@@ -25,6 +26,34 @@ uint64_t ResidentBytes() {
   int n = std::fscanf(f, "%llu %llu", &size, &resident);
   std::fclose(f);
   return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The machine's busy CPU time (all CPUs, /proc/stat's first line: user, nice, system, irq,
+// softirq, steal), in ns.
+uint64_t MachineBusyNs() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long v[8] = {};
+  int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                      &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n < 8) return 0;
+  uint64_t ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];  // not idle (3), not iowait (4)
+  return ticks * (1000000000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
+}
+
+// The machine's memory in use: MemTotal - MemAvailable (/proc/meminfo), in bytes.
+uint64_t MachineMemoryInUse() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (f == nullptr) return 0;
+  unsigned long long total = 0, available = 0, kb = 0;
+  char key[64];
+  while (std::fscanf(f, "%63s %llu kB", key, &kb) == 2) {
+    if (std::string_view(key) == "MemTotal:") total = kb;
+    if (std::string_view(key) == "MemAvailable:") available = kb;
+  }
+  std::fclose(f);
+  return total > available ? (total - available) * 1024 : 0;
 }
 
 std::string Label(const nlohmann::json& pod, const char* key) {
@@ -68,6 +97,8 @@ PodUsageSampler::Sample PodUsageSampler::Take(const std::vector<nlohmann::json>&
   s.wall = std::chrono::system_clock::now();
   s.process_cpu_ns = ProcessCpuNs();
   s.rss_bytes = ResidentBytes();
+  s.machine_busy_ns = MachineBusyNs();
+  s.machine_memory_bytes = MachineMemoryInUse();
   auto routes = snapshots_->Load().routes;
   if (!routes) return s;
   for (const nlohmann::json& pod : pods) {
@@ -86,6 +117,13 @@ api::UsageReport PodUsageSampler::Attribute(const Sample& base, const Sample& la
   report.timestamp = last.wall;
   auto window = std::chrono::duration_cast<std::chrono::milliseconds>(last.at - base.at);
   report.window = std::max(window, std::chrono::milliseconds(1));
+  double seconds = static_cast<double>(report.window.count()) / 1000.0;
+  if (last.machine_busy_ns > 0) {
+    report.node = api::NodeUsage{
+        static_cast<uint64_t>(
+            static_cast<double>(Delta(last.machine_busy_ns, base.machine_busy_ns)) / seconds),
+        last.machine_memory_bytes};
+  }
   if (last.pods.empty()) return report;
   struct Use {
     uint64_t predict_ns, predicts;
@@ -105,7 +143,6 @@ api::UsageReport PodUsageSampler::Attribute(const Sample& base, const Sample& la
   uint64_t rest = process > sum_predict ? process - sum_predict : 0;
   uint64_t rest_memory = last.rss_bytes > sum_memory ? last.rss_bytes - sum_memory : 0;
   double n = static_cast<double>(last.pods.size());
-  double seconds = static_cast<double>(report.window.count()) / 1000.0;
   for (const auto& [key, c] : last.pods) {
     const Use& u = use[key];
     double share = sum_predicts > 0 ? static_cast<double>(rest) * static_cast<double>(u.predicts) /

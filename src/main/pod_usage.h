@@ -10,6 +10,9 @@
 //   rest of the process's resident memory (/proc/self/statm). The pods' memory adds up to the
 //   process's RSS.
 //
+// - The node (`kubectl top node`): the machine's busy CPU time (/proc/stat) and memory in use
+//   (MemTotal - MemAvailable), all processes, as metrics-server reports a node.
+//
 // The rate is taken between two samples at least a second apart, as metrics-server's window:
 // a read takes a new sample when the last one is older than a second and reports the usage
 // since the sample before (since Ferry started for the first read).
@@ -49,6 +52,8 @@ class PodUsageSampler {
     std::chrono::system_clock::time_point wall;
     uint64_t process_cpu_ns = 0;
     uint64_t rss_bytes = 0;
+    uint64_t machine_busy_ns = 0;          // /proc/stat, all CPUs
+    uint64_t machine_memory_bytes = 0;     // MemTotal - MemAvailable
     std::map<std::string, Counters> pods;  // "ns/name" of running pods
   };
   // The attribution itself (pure): usage of `last`'s pods between `base` and `last`.

@@ -296,6 +296,7 @@ Status UpProcess::Parts::OpenApi() {
   boot.domain = flags.domain;
   boot.issuer = flags.issuer;
   boot.jwks_json = signer->Jwks().dump();
+  boot.node_address = flags.external_address.empty() ? PrimaryAddress() : flags.external_address;
   return Bootstrap(api->client(), boot);
 }
 

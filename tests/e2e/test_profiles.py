@@ -522,6 +522,49 @@ class ProfilesTest(unittest.TestCase):
                                       "inferenceservices", "-n", A, check=False).stdout.strip(),
                          "no")
 
+    # --- quota ------------------------------------------------------------------------
+    def test_quota_counts_inferenceservices(self):
+        """A profile's resourceQuotaSpec limits how many InferenceServices its users create,
+        with kube-apiserver's own refusal, and `kubectl get/describe quota` show the usage."""
+        key = "count/inferenceservices.serving.kserve.io"
+        profile = PROFILE_A.replace("team-a", "team-q").replace('cpu: "4"',
+                                                                 'cpu: "4"\n      %s: "1"' % key)
+        self.admin("apply", "-f", "-", input=profile)
+        try:
+            self.admin("wait", "--for=condition=Successful", "profile/team-q", "--timeout=20s")
+            self.wait_for(lambda: self.admin("auth", "can-i", "create", "inferenceservices",
+                                             "-n", "team-q", "--as", ALICE,
+                                             check=False).stdout.strip() == "yes",
+                          what="alice is admin of team-q")
+            with open(os.path.join(SEED, "is_mlflow.yaml")) as f:
+                first = f.read()
+            second = first.replace('"irish-s3"', '"irish-s3-b"')
+            self.kubectl("owner", "apply", "-n", "team-q", "-f", "-", input=first)
+            r = self.kubectl("owner", "apply", "-n", "team-q", "-f", "-", input=second,
+                             check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn('Error from server (Forbidden): error when creating "STDIN": '
+                          'inferenceservices.serving.kserve.io "irish-s3-b" is forbidden: '
+                          "exceeded quota: kf-resource-quota, requested: %s=1, used: %s=1, "
+                          "limited: %s=1" % (key, key, key), r.stderr)
+            self.assertIn("NotFound", self.admin("get", "isvc", "irish-s3-b", "-n", "team-q",
+                                                 check=False).stderr)
+            table = self.admin("get", "quota", "-n", "team-q").stdout
+            self.assertIn("%s: 1/1, cpu: 0/4, memory: 0/8Gi" % key, table)
+            described = self.admin("describe", "quota", "kf-resource-quota", "-n",
+                                   "team-q").stdout
+            self.assertRegex(described, r"%s\s+1\s+1" % re.escape(key))
+            # The admin raises the limit in the Profile; the controller updates the quota.
+            self.admin("apply", "-f", "-", input=profile.replace('%s: "1"' % key,
+                                                                  '%s: "2"' % key))
+            self.wait_for(lambda: self.get_json("quota", "kf-resource-quota", "-n", "team-q")
+                          .get("status", {}).get("hard", {}).get(key) == "2",
+                          what="the raised quota")
+            self.kubectl("owner", "apply", "-n", "team-q", "-f", "-", input=second)
+            self.assertIn("%s: 2/2" % key, self.admin("get", "quota", "-n", "team-q").stdout)
+        finally:
+            self.admin("delete", "profile", "team-q", "--wait=false", check=False)
+
     # --- deletion ---------------------------------------------------------------------
     def test_zz_profile_deletion_cascades(self):
         self.admin("apply", "-f", "-", input=PROFILE_B.replace("team-b", "team-c"))

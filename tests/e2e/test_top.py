@@ -3,7 +3,8 @@ one namespace and all (-A), one pod, -l, --containers; the PodMetrics JSON metri
 writes; CPU attributed to the model that served the requests; RBAC as with metrics-server (a
 user without a role is refused, a namespace viewer may). Also the Events field selectors of
 Kubernetes: core v1 involvedObject.*, events.k8s.io/v1 regarding.* (what `kubectl events --for`
-and clients of the new API send), and unsupported labels refused with kube's message.
+and clients of the new API send), and unsupported labels refused with kube's message. And the
+machine as a Node: `kubectl get/describe node` and `kubectl top node`, checked against /proc.
 
 Run with /usr/bin/python3.
 """
@@ -179,6 +180,60 @@ class TopTest(unittest.TestCase):
         r = self.kubectl("get", "events.v1.events.k8s.io", "-n", NS_A, "--field-selector",
                          "involvedObject.name=busy", check=False)
         self.assertIn("field label not supported: involvedObject.name", r.stderr)
+
+    # --- the node ------------------------------------------------------------------------
+    def test_get_and_describe_node(self):
+        out = self.kubectl("get", "nodes").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
+        cells = out[1].split()
+        self.assertEqual(cells[:3], ["ferry", "Ready", "control-plane"])
+        self.assertEqual(cells[4], json.loads(self.kubectl("version", "-o", "json").stdout)
+                         ["serverVersion"]["gitVersion"])
+        wide = self.kubectl("get", "node", "ferry", "-o", "wide").stdout
+        self.assertIn(os.uname().release, wide)
+        self.assertIn("ferry://", wide)
+        node = json.loads(self.kubectl("get", "no", "ferry", "-o", "json").stdout)
+        self.assertEqual(node["status"]["capacity"]["cpu"], str(os.cpu_count()))
+        with open("/proc/meminfo") as f:
+            total_kb = int(f.readline().split()[1])
+        self.assertEqual(node["status"]["allocatable"]["memory"], "%dKi" % total_kb)
+        # Every pod runs on it: describe lists them (a field selector on spec.nodeName).
+        described = self.kubectl("describe", "node", "ferry").stdout
+        self.assertRegex(described, r"Ready\s+True\s+.*KubeletReady")
+        self.assertIn(self.pod("busy"), described)
+        self.assertIn(self.pod("other", NS_B), described)
+        # Users cannot change or delete it.
+        r = self.kubectl("label", "node", "ferry", "x=y", check=False)
+        self.assertIn("the Node is the machine `ferry up` runs on", r.stderr)
+        r = self.kubectl("delete", "node", "ferry", check=False)
+        self.assertIn("the Node is the machine `ferry up` runs on", r.stderr)
+
+    def test_top_node(self):
+        with open("/proc/meminfo") as f:
+            info = {ln.split(":")[0]: int(ln.split()[1]) for ln in f}
+        out = self.kubectl("top", "node").stdout.splitlines()
+        self.assertEqual(out[0].split()[:1], ["NAME"])
+        name, cpu, cpu_pct, mem, mem_pct = out[1].split()
+        self.assertEqual(name, "ferry")
+        cores = millicores(cpu) / 1000.0
+        self.assertLessEqual(cores, os.cpu_count() + 0.05)
+        # kubectl's own arithmetic on the allocatable Ferry wrote: truncated percentages.
+        self.assertEqual(int(cpu_pct.rstrip("%")), millicores(cpu) * 100 // (os.cpu_count() * 1000))
+        self.assertTrue(mem.endswith("Mi"), mem)
+        in_use_mi = (info["MemTotal"] - info["MemAvailable"]) / 1024
+        # The machine's memory in use, as /proc/meminfo says (other processes move it).
+        self.assertLess(abs(int(mem[:-2]) - in_use_mi), max(512, in_use_mi * 0.25),
+                        (mem, in_use_mi))
+        self.assertLessEqual(abs(int(mem_pct.rstrip("%")) -
+                                 int(mem[:-2]) * 1024 * 100 // info["MemTotal"]), 1)
+        metrics = json.loads(self.kubectl("get", "--raw",
+                                          "/apis/metrics.k8s.io/v1beta1/nodes/ferry").stdout)
+        self.assertEqual(metrics["kind"], "NodeMetrics")
+        self.assertRegex(metrics["usage"]["cpu"], r"^\d+n$")
+        self.assertRegex(metrics["usage"]["memory"], r"^\d+Ki$")
+        r = self.kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/nosuch",
+                         check=False)
+        self.assertIn('nodemetrics.metrics.k8s.io \"nosuch\" not found', r.stderr)
 
 
 if __name__ == "__main__":
