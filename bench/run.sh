@@ -18,6 +18,7 @@ trap 'rm -f "$OUT"' EXIT
 # BENCH_SECTIONS="http storage ..." runs only those sections (default: all but
 # soak, which `make soak` runs): http sklearn storage apply batch grpc authz rbac slowauthz treeshap
 # payloadlog graph servingab servingir startup loadstall (these four need BASELINE_FERRY) torch soak
+# (startup: STARTUP_RUNS alternating runs per side, default 5)
 # manyisvc servecpu. payloadlog: PAYLOAD_LOG_BASELINE=OLD/ferry adds an older build's instruction counts.
 SECTIONS=${BENCH_SECTIONS:-http sklearn storage apply batch grpc authz rbac slowauthz treeshap payloadlog graph servingab servingir startup loadstall torch servecpu}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -102,7 +103,7 @@ want graph && record "InferenceGraph: two-step Sequence vs its first step alone,
 if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
   record "Start and memory: ferry serve of the seed model, this build vs a baseline binary" "" \
     /usr/bin/python3 bench/startup_bench.py --ferry "$BUILD/ferry" --baseline "$BASELINE_FERRY" \
-    --model_dir "$DEMO/iris_tensor"
+    --model_dir "$DEMO/iris_tensor" --runs "${STARTUP_RUNS:-5}"
 fi
 # Server CPU per one-row V2 request against nginx's per fixed response.
 want servecpu && record "Server CPU per request: one-row V2 iris, ferry serve vs nginx fixed body" \

@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace CLI {
@@ -36,8 +37,11 @@ struct CliFlags {
   std::string role = "edit";  // contributor add/remove
 };
 
-// Adds apply, get, describe, delete and logs to `app`.
+// Adds apply, get, describe, delete, logs and contributor to `app`.
 void AddCliCommands(CLI::App& app, CliFlags* flags);
+
+// Whether `name` is one of the subcommands AddCliCommands adds.
+bool IsCliCommand(std::string_view name);
 
 // Runs the client verb `app` parsed, if any; nullopt when none was given.
 std::optional<int> RunCliCommand(const CLI::App& app, const CliFlags& flags);

@@ -19,6 +19,13 @@ void AddConnectionFlags(CLI::App* cmd, CliFlags* f) {
 
 }  // namespace
 
+bool IsCliCommand(std::string_view name) {
+  for (std::string_view verb : {"apply", "get", "describe", "delete", "logs", "contributor"}) {
+    if (name == verb) return true;
+  }
+  return false;
+}
+
 void AddCliCommands(CLI::App& app, CliFlags* f) {
   CLI::App* apply = app.add_subcommand(
       "apply", "Create or update objects from YAML/JSON manifests, like kubectl apply");

@@ -1,6 +1,5 @@
 #include "main/authz_command.h"
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -59,30 +58,6 @@ void PrintHuman(const json& r, std::ostream& out) {
 }
 
 }  // namespace
-
-CLI::App* AddAuthzCommand(CLI::App& app, AuthzFlags* f) {
-  CLI::App* authz = app.add_subcommand(
-      "authz", "Explain gateway authorization (AuthorizationPolicy, RequestAuthentication)");
-  CLI::App* check = authz->add_subcommand(
-      "check", "Would a request to URL pass the gateway policies of a running `ferry up`? Why?");
-  authz->require_subcommand(1);
-  check
-      ->add_option("url", f->url,
-                   "URL the client calls: http://NAME.NS.DOMAIN/... (external gateway) or "
-                   "http://NAME.NS.svc.cluster.local/... (cluster-local gateway)")
-      ->required();
-  check->add_option("-X,--request", f->method, "HTTP method")->capture_default_str();
-  check->add_option("-H,--header", f->headers, "Request header 'Name: value' (repeatable)");
-  check->add_option("--token", f->token, "Bearer token (e.g. from `kubectl create token`)");
-  check->add_option("--gateway", f->gateway, "external or internal (default: from the URL host)")
-      ->check(CLI::IsMember({"external", "internal"}));
-  check->add_option("--data-dir,--data_dir", f->data_dir,
-                    "State directory of `ferry up` (its kubeconfig is used)");
-  check->add_option("--kubeconfig", f->kubeconfig, "Kubeconfig file (default DATA_DIR/kubeconfig)");
-  check->add_option("-o,--output", f->output, "json for the raw answer")
-      ->check(CLI::IsMember({"json"}));
-  return authz;
-}
 
 int RunAuthzCheck(const AuthzFlags& f, std::ostream& out, std::ostream& err) {
   auto body = BuildBody(f);

@@ -28,7 +28,7 @@ struct AuthzFlags {
   std::string output;  // "" or json
 };
 
-// Adds `authz check` to `app`; returns the `authz` subcommand.
+// Adds `authz check` to `app`; returns the `authz` subcommand. Defined in command_line.cc.
 CLI::App* AddAuthzCommand(CLI::App& app, AuthzFlags* flags);
 int RunAuthzCheck(const AuthzFlags& flags, std::ostream& out, std::ostream& err);
 

@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -46,30 +45,6 @@ StatusOr<cli::ObjectsByKind> ListFromStore(const std::string& path) {
 }
 
 }  // namespace
-
-CLI::App* AddExportCommand(CLI::App& app, ExportFlags* f) {
-  CLI::App* cmd = app.add_subcommand(
-      "export",
-      "Write the YAML a KServe cluster needs to run this ferry up's models (InferenceServices, "
-      "their Secrets and ServiceAccounts, Profiles, your AuthorizationPolicies and "
-      "RequestAuthentications)");
-  cmd->add_option("--data-dir,--data_dir", f->data_dir,
-                  "Data dir of the `ferry up` (its API when running, else its store); default "
-                  "$FERRY_DATA_DIR or ~/.ferry");
-  cmd->add_option("--kubeconfig", f->kubeconfig, "Read a running ferry up through this kubeconfig");
-  cmd->add_option("-n,--namespace", f->name_space, "Only this namespace (default: all)");
-  cmd->add_option("--runtime", f->runtime,
-                  "Set spec.predictor.model.runtime to NAME (NAME-grpc for grpc-v2 models), "
-                  "e.g. ferry for deploy/kserve's runtimes");
-  cmd->add_option("--upload-to", f->upload_to,
-                  "s3://BUCKET/PREFIX where local (file://) models will be uploaded; their "
-                  "storageUri is rewritten and the aws s3 cp command printed");
-  cmd->add_option("--s3-endpoint", f->s3_endpoint,
-                  "Set serving.kserve.io/s3-endpoint of the exported S3 Secrets (the cluster's "
-                  "MinIO/S3, e.g. minio-service.kubeflow:9000)");
-  cmd->add_option("-o,--output", f->output, "Write to FILE (mode 0600: it holds Secrets)");
-  return cmd;
-}
 
 int RunExport(const ExportFlags& flags, std::ostream& out, std::ostream& err) {
   cli::CliFlags cli_flags;

@@ -26,6 +26,7 @@ struct ExportFlags {
   std::string output;  // file; empty or "-" = stdout
 };
 
+// Defined in command_line.cc (with every other subcommand's flags).
 CLI::App* AddExportCommand(CLI::App& app, ExportFlags* flags);
 int RunExport(const ExportFlags& flags, std::ostream& out, std::ostream& err);
 

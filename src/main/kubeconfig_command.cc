@@ -1,6 +1,5 @@
 #include "main/kubeconfig_command.h"
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -31,20 +30,6 @@ std::string WithUser(const std::string& kubeconfig, const std::string& name,
 }
 
 }  // namespace
-
-void AddKubeconfigCommand(CLI::App& app, KubeconfigFlags* f) {
-  CLI::App* kc = app.add_subcommand(
-      "kubeconfig", "Print the kubeconfig of a running `ferry up` (the admin's, or a user's)");
-  kc->add_option("--data-dir,--data_dir", f->data_dir, "State directory of `ferry up`");
-  kc->add_option("--user", f->user,
-                 "A kubeconfig for this dashboard user (email) instead of the admin: an OIDC "
-                 "token as the oauth2-proxy issues it; RBAC decides what it may do");
-  kc->add_option("--group", f->groups, "Groups of that user (repeatable)");
-  kc->add_option("--ttl", f->ttl, "Lifetime of the user's token (e.g. 1h, 24h)")
-      ->capture_default_str();
-  kc->add_option("--issuer", f->issuer, "The issuer `ferry up --issuer` uses")
-      ->capture_default_str();
-}
 
 int RunKubeconfig(const KubeconfigFlags& f) {
   std::string dir = f.data_dir.empty() ? DefaultDataDir() : f.data_dir;

@@ -24,6 +24,7 @@ struct KubeconfigFlags {
   std::string issuer = "https://kubernetes.default.svc.cluster.local";  // as `ferry up --issuer`
 };
 
+// Defined in command_line.cc (with every other subcommand's flags).
 void AddKubeconfigCommand(CLI::App& app, KubeconfigFlags* flags);
 int RunKubeconfig(const KubeconfigFlags& flags);
 

@@ -5,7 +5,6 @@
 
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 
 #include "main/up_command.h"
 #include "web/users.h"
@@ -37,17 +36,6 @@ bool ReadSecret(std::istream& in, std::ostream& err, const std::string& prompt, 
 }
 
 }  // namespace
-
-CLI::App* AddPasswdCommand(CLI::App& app, PasswdFlags* f) {
-  CLI::App* cmd = app.add_subcommand(
-      "passwd",
-      "Set the sign-in password of a dashboard / Kubeflow user (DATA_DIR/users); reads it from "
-      "the terminal, or the first line of stdin");
-  cmd->add_option("email", f->email, "The user's email, e.g. user@example.com")->required();
-  cmd->add_option("--data-dir,--data_dir", f->data_dir,
-                  "State directory of `ferry up` (default $FERRY_DATA_DIR or ~/.ferry)");
-  return cmd;
-}
 
 int RunPasswd(const PasswdFlags& flags, std::istream& in, std::ostream& out, std::ostream& err) {
   const std::string& email = flags.email;

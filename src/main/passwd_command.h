@@ -21,6 +21,7 @@ struct PasswdFlags {
   std::string data_dir;  // default: $FERRY_DATA_DIR or ~/.ferry
 };
 
+// Defined in command_line.cc (with every other subcommand's flags).
 CLI::App* AddPasswdCommand(CLI::App& app, PasswdFlags* flags);
 // Exit code 0 when the password was set, 1 otherwise (the reason on `err`).
 int RunPasswd(const PasswdFlags& flags, std::istream& in, std::ostream& out, std::ostream& err);

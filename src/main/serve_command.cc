@@ -1,6 +1,5 @@
 #include "main/serve_command.h"
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -24,82 +23,6 @@
 #include "storage/storage_initializer.h"
 
 namespace ferry::main {
-
-void AddServeCommand(CLI::App& app, ServeFlags* f) {
-  CLI::App* serve = app.add_subcommand(
-      "serve", "Serve one model directory over KServe V1, V2 (Open Inference Protocol) and MLflow");
-  serve->add_option("--model_name,--model-name", f->model_name, "Name the model is served under")
-      ->capture_default_str();
-  serve
-      ->add_option(
-          "--model_dir,--model-dir", f->model_dir,
-          "Model directory (MLflow model, model.joblib/.pkl, model.bst/.json/.ubj) or file")
-      ->capture_default_str();
-  serve->add_option("--http_port,--http-port", f->http_port, "HTTP port (0 = pick a free one)")
-      ->capture_default_str();
-  serve
-      ->add_option("--grpc_port,--grpc-port", f->grpc_port,
-                   "V2 gRPC port (0 = off; if not given and busy, gRPC is skipped with a warning)")
-      ->capture_default_str()
-      ->each([f](const std::string&) { f->grpc_port_explicit = true; });
-  serve->add_option("--bind", f->bind, "Address to listen on")->capture_default_str();
-  serve
-      ->add_option("--workers", f->workers,
-                   "I/O threads (0 = one per CPU the container may use: the cgroup CPU limit)")
-      ->capture_default_str();
-  serve
-      ->add_option("--predict_threads,--predict-threads", f->predict_threads,
-                   "Threads for slow predicts (0 = one per CPU the container may use)")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_body_bytes,--max-body-bytes", f->max_body_bytes,
-                   "Largest request body accepted (413 above)")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_header_bytes,--max-header-bytes", f->max_header_bytes,
-                   "Largest request head accepted (431 above)")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_header_count,--max-header-count", f->max_header_count,
-                   "Most header fields per request (431 above)")
-      ->capture_default_str();
-  serve
-      ->add_option("--request_timeout_ms,--request-timeout-ms", f->request_timeout_ms,
-                   "Time to receive a whole request once it starts (408 after; slowloris defence)")
-      ->capture_default_str();
-  serve
-      ->add_option("--predict_timeout_seconds,--predict-timeout-seconds",
-                   f->predict_timeout_seconds,
-                   "Time a request may take from arrival to answer: past it the predict is "
-                   "stopped and the request answered 504 (0 = no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  serve
-      ->add_option("--idle_timeout_ms,--idle-timeout-ms", f->idle_timeout_ms,
-                   "Keep-alive idle time before a connection is closed")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_connections,--max-connections", f->max_connections,
-                   "Open connections beyond this are closed at accept")
-      ->capture_default_str();
-  serve
-      ->add_option("--access_log_rate,--access-log-rate", f->access_log_per_second,
-                   "Access-log lines per second (0 = off, -1 = unlimited)")
-      ->capture_default_str();
-  serve
-      ->add_option("--drain_seconds,--drain-seconds", f->drain_seconds,
-                   "On SIGTERM, how long in-flight requests may take to finish")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_batch_size,--max-batch-size", f->max_batch_size,
-                   "Dynamic batching: merge concurrent compatible requests into one predict of up "
-                   "to N rows (0 or 1 = off)")
-      ->capture_default_str();
-  serve
-      ->add_option("--max_batch_delay_ms,--max-batch-delay-ms", f->max_batch_delay_ms,
-                   "Dynamic batching: longest a request waits for others to join its batch")
-      ->capture_default_str();
-}
 
 namespace {
 

@@ -38,6 +38,7 @@ struct ServeFlags {
   double max_batch_delay_ms = 0;  // 0: batch only what queues while a predict runs
 };
 
+// Defined in command_line.cc (with every other subcommand's flags).
 void AddServeCommand(CLI::App& app, ServeFlags* flags);
 int RunServe(const ServeFlags& flags);
 

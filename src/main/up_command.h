@@ -40,6 +40,7 @@ struct UpFlags {
   std::vector<std::string> pvc_claims;
 };
 
+// Defined in command_line.cc (with every other subcommand's flags).
 void AddUpCommand(CLI::App& app, UpFlags* flags);
 int RunUp(const UpFlags& flags);
 

@@ -16,6 +16,9 @@
 // predict and checks it).
 //
 // Threads: Submit() is thread-safe. Tasks run on the workers in FIFO order.
+// The workers start on the first Submit(), not at construction: most models
+// answer every request inline and never need them, and a server holding many
+// models (or one starting up) would otherwise pay for threads that only wait.
 // The destructor finishes queued tasks, then joins.
 #pragma once
 
@@ -41,12 +44,13 @@ class Executor {
  private:
   void Work();
 
+  const int thread_count_;
   const size_t max_queue_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stop_ = false;                        // guarded by mu_
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;        // guarded by mu_; started by the first Submit
 };
 
 }  // namespace ferry::serving
