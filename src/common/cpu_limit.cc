@@ -1,11 +1,14 @@
 #include "common/cpu_limit.h"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -13,12 +16,23 @@
 namespace ferry {
 namespace {
 
+// With open/read rather than an ifstream: this runs before `ferry serve` is ready, and a
+// stream's locale setup cost more than the reads themselves.
 std::optional<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 4096) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string text;
-  std::getline(in, text, '\0');
-  if (text.size() > max_bytes) return std::nullopt;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text(max_bytes + 1, '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got > max_bytes) return std::nullopt;
+  text.resize(got);
+  text.resize(std::min(text.size(), text.find('\0')));  // as getline(.., '\0') stopped there
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
 }
