@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/lazy_text.h"
 #include "protocol/tensor.h"
 
 namespace ferry::protocol {
@@ -50,7 +51,8 @@ struct ModelMetadata {
   // A V2 request body built from the model's saved input example (MLflow),
   // "" when none: written as the string parameter "input_example" of the REST
   // metadata (the dashboard's Try it starts from it; gRPC does not carry it).
-  std::string example_request;
+  // Built on the first metadata read, not at load.
+  LazyText example_request;
 };
 
 }  // namespace ferry::protocol

@@ -159,16 +159,17 @@ std::string WriteV2Metadata(const ModelMetadata& md) {
   AppendSpecList(&out, md.inputs);
   out.append(",\"outputs\":");
   AppendSpecList(&out, md.outputs);
-  if (!md.content_type.empty() || !md.example_request.empty()) {
+  const std::string& example = md.example_request.get();
+  if (!md.content_type.empty() || !example.empty()) {
     out.append(",\"parameters\":{");
     if (!md.content_type.empty()) {
       out.append("\"content_type\":");
       AppendJsonString(&out, md.content_type);
     }
-    if (!md.example_request.empty()) {
+    if (!example.empty()) {
       if (!md.content_type.empty()) out.push_back(',');
       out.append("\"input_example\":");
-      AppendJsonString(&out, md.example_request);
+      AppendJsonString(&out, example);
     }
     out.push_back('}');
   }

@@ -7,7 +7,8 @@
 // [-1, k] takes the rows as they are; one input per column takes each column
 // (matched by name, else by position). Anything else gives no example.
 //
-// Called once at load (mlflow_loader.cc); pure function, any thread.
+// Called once, on the first metadata read (mlflow_loader.cc sets it as the
+// metadata's LazyText); pure function, any thread.
 #pragma once
 
 #include <cstddef>

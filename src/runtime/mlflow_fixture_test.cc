@@ -106,7 +106,7 @@ TEST(MlflowFixtures, NoSignatureIsExampleBPlusDerivedMetadata) {
 TEST(MlflowFixtures, InputExampleBecomesAV2Request) {
   auto tensor = LoadIris("iris_tensor");
   ASSERT_TRUE(tensor.ok()) << tensor.status().ToString();
-  auto t = nlohmann::json::parse((*tensor)->metadata.example_request);
+  auto t = nlohmann::json::parse((*tensor)->metadata.example_request.get());
   ASSERT_EQ(t["inputs"].size(), 1u) << t.dump();
   EXPECT_EQ(t["inputs"][0]["name"], "input-0");
   EXPECT_EQ(t["inputs"][0]["datatype"], "FP64");
@@ -117,7 +117,7 @@ TEST(MlflowFixtures, InputExampleBecomesAV2Request) {
 
   auto columns = LoadIris("iris_columns");
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
-  auto c = nlohmann::json::parse((*columns)->metadata.example_request);
+  auto c = nlohmann::json::parse((*columns)->metadata.example_request.get());
   auto split = nlohmann::json::parse((*columns)->input_example_json);
   ASSERT_EQ(c["inputs"].size(), 4u) << c.dump();
   EXPECT_EQ(c["inputs"][2]["name"], split["columns"][2]);
@@ -127,7 +127,7 @@ TEST(MlflowFixtures, InputExampleBecomesAV2Request) {
   // No example: no request (the dashboard falls back to zeros from the metadata).
   auto nosig = LoadIris("iris_nosig");
   ASSERT_TRUE(nosig.ok()) << nosig.status().ToString();
-  EXPECT_EQ((*nosig)->metadata.example_request, "");
+  EXPECT_EQ((*nosig)->metadata.example_request.get(), "");
 }
 
 // Examples that do not fit the model's inputs give no request rather than a wrong one.

@@ -281,8 +281,12 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
   ASSIGN_OR_RETURN(served->default_method, ChooseMethod(mm, served->model->info(), origin));
   RETURN_IF_ERROR(FillSignature(mm, origin, *served));
   RETURN_IF_ERROR(FillInputExample(mm, dir, origin, *served));
-  served->metadata.example_request =
-      ExampleRequest(served->input_example_json, served->metadata, kExampleRows);
+  if (!served->input_example_json.empty()) {
+    served->metadata.example_request =
+        protocol::LazyText([example = served->input_example_json, md = served->metadata] {
+          return ExampleRequest(example, md, kExampleRows);
+        });
+  }
   for (const auto& w : served->model->info().warnings) {
     served->warnings.push_back(w);
   }
