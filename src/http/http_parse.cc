@@ -171,10 +171,15 @@ void RequestParser::on_field_impl(field f, string_view name_string, string_view 
   }
   if (out_->headers.empty()) out_->headers.reserve(8);
   auto& [name, val] = out_->headers.emplace_back();
-  name.resize(name_string.size());
-  for (size_t i = 0; i < name_string.size(); ++i) {
-    char c = name_string[i];
-    name[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+  // Lower-cased through plain pointers: a store through name[i] may alias the string's own
+  // pointer and size, which the compiler would then reload for every byte.
+  const size_t n = name_string.size();
+  name.resize(n);
+  const char* from = name_string.data();
+  char* to = name.data();
+  for (size_t i = 0; i < n; ++i) {
+    char c = from[i];
+    to[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   }
   val.assign(value.data(), value.size());
 }

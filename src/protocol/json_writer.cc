@@ -71,6 +71,19 @@ size_t PlainRunEnd(std::string_view s, size_t i) {
   return i;
 }
 
+// End of the run of bytes from `i` that need no escaping: PlainRunEnd, then byte by byte.
+size_t PlainRun(std::string_view s, size_t i) {
+  size_t run = PlainRunEnd(s, i);
+  while (run < s.size()) {
+    const auto c = static_cast<unsigned char>(s[run]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+      break;
+    }
+    ++run;
+  }
+  return run;
+}
+
 template <typename T>
 void AppendFloating(std::string* out, T v) {
   if (!std::isfinite(v)) {
@@ -119,18 +132,22 @@ void AppendNestedLevel(std::string* out, const Tensor& t, size_t dim, int64_t* n
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
+  // The usual string (a name, an id, a key, a datatype) is short and needs no escaping: its
+  // quotes and text go out in one append instead of three.
+  constexpr size_t kShort = 62;
+  if (s.size() <= kShort && PlainRun(s, 0) == s.size()) {
+    char buf[kShort + 2];
+    buf[0] = '"';
+    std::memcpy(buf + 1, s.data(), s.size());
+    buf[s.size() + 1] = '"';
+    out->append(buf, s.size() + 2);
+    return;
+  }
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one append.
-    size_t run = PlainRunEnd(s, i);
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
-        break;
-      }
-      ++run;
-    }
+    size_t run = PlainRun(s, i);
     out->append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) {

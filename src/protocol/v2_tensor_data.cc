@@ -8,6 +8,7 @@
 #include "protocol/v2_tensor_data.h"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -168,9 +169,7 @@ std::string RangeText(DataType t) {
 // Walks (possibly nested) `data`, storing leaves in order.
 class DataWalker {
  public:
-  DataWalker(Tensor* t, int64_t expected) : t_(t), expected_(expected) {
-    dims_.reserve(4);  // one allocation for the usual 1-3 nesting levels, not one per level
-  }
+  DataWalker(Tensor* t, int64_t expected) : t_(t), expected_(expected) {}
 
   // Returns false on the first error; error() then says what went wrong.
   bool Walk(element e, size_t depth) {
@@ -238,7 +237,8 @@ class DataWalker {
   int64_t expected_;
   int64_t count_ = 0;
   int64_t leaf_depth_ = -1;
-  std::vector<int64_t> dims_;
+  // Inline for the usual 1-3 nesting levels: no allocation per request.
+  boost::container::small_vector<int64_t, 8> dims_;
   std::string error_;
 };
 
