@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
+
+#include "runtime/block_yaml.h"
 
 namespace ferry::runtime {
 namespace {
@@ -148,6 +151,21 @@ std::string MlModel::FlavorNames() const {
 }
 
 StatusOr<MlModel> ParseMlModel(std::string_view yaml_text, std::string_view origin) {
+  if (std::optional<YAML::Node> root = ReadBlockYaml(yaml_text)) {
+    MlModel out;
+    try {
+      RETURN_IF_ERROR(ParseRoot(*root, origin, out));
+      return out;
+    } catch (const std::exception&) {
+      // Not expected on a tree built in memory; yaml-cpp's parse says what is wrong.
+    }
+  }
+  return ParseMlModelWithYamlCpp(yaml_text, origin);
+}
+
+bool MlModelFastPath(std::string_view yaml_text) { return ReadBlockYaml(yaml_text).has_value(); }
+
+StatusOr<MlModel> ParseMlModelWithYamlCpp(std::string_view yaml_text, std::string_view origin) {
   MlModel out;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));

@@ -1,6 +1,7 @@
 // MlModel: the parsed `MLmodel` file of an MLflow model directory.
 //
-// ParseMlModel reads the YAML text (yaml-cpp, wrapped: no exception escapes)
+// ParseMlModel reads the YAML text (block_yaml.h for MLflow's own block style,
+// else yaml-cpp, wrapped: no exception escapes)
 // into plain values; it does not touch the file system and does not decide
 // which flavor to run (runtime/mlflow_loader.cc does). Signature fields stay
 // the JSON strings MLflow writes; runtime/signature.h parses them.
@@ -26,6 +27,7 @@ struct MlflowFlavor {
 
   // Value of `key`, or "" when absent.
   std::string Get(std::string_view key) const;
+  bool operator==(const MlflowFlavor&) const = default;
   bool Has(std::string_view key) const;
 };
 
@@ -34,6 +36,7 @@ struct SavedInputExampleInfo {
   std::string type;           // "dataframe", "ndarray", ...
   std::string pandas_orient;  // "split", "records", ...
   std::string serving_input_path;
+  bool operator==(const SavedInputExampleInfo&) const = default;
 };
 
 struct MlModel {
@@ -52,9 +55,16 @@ struct MlModel {
 
   const MlflowFlavor* FindFlavor(std::string_view name) const;
   std::string FlavorNames() const;  // "python_function, sklearn"
+  bool operator==(const MlModel&) const = default;
 };
 
-// Parses MLmodel YAML. `origin` names the file in error messages.
+// Parses MLmodel YAML. `origin` names the file in error messages. Files in
+// the block style MLflow writes are read by block_yaml.h's reader; any other
+// YAML by yaml-cpp.
 StatusOr<MlModel> ParseMlModel(std::string_view yaml_text, std::string_view origin);
+// The same with yaml-cpp for every file (tests and the fuzz target compare).
+StatusOr<MlModel> ParseMlModelWithYamlCpp(std::string_view yaml_text, std::string_view origin);
+// Whether ParseMlModel reads `yaml_text` without yaml-cpp.
+bool MlModelFastPath(std::string_view yaml_text);
 
 }  // namespace ferry::runtime

@@ -13,6 +13,14 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto mm = ferry::runtime::ParseMlModel(text, "fuzz MLmodel");
+  // Where the block reader answers, it must agree with yaml-cpp exactly.
+  if (ferry::runtime::MlModelFastPath(text)) {
+    auto full = ferry::runtime::ParseMlModelWithYamlCpp(text, "fuzz MLmodel");
+    if (mm.ok() != full.ok() || (mm.ok() && !(*mm == *full)) ||
+        (!mm.ok() && mm.status().message() != full.status().message())) {
+      __builtin_trap();
+    }
+  }
   if (mm.ok()) {
     // Every path the loader would read is checked lexically first.
     for (const auto& flavor : mm->flavors) {

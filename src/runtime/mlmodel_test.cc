@@ -112,5 +112,113 @@ TEST(ParseMlModel, AliasExpansionInAFlavorIsBounded) {
   EXPECT_LT(n, 1000u);
 }
 
+// The block reader (block_yaml.h) and yaml-cpp must agree on every file the reader takes; it
+// must take MLflow's own block style, wrapped single-quoted signatures included, and leave
+// everything else to yaml-cpp.
+void ExpectSameAsYamlCpp(const std::string& text) {
+  auto fast = ParseMlModel(text, "MLmodel");
+  auto full = ParseMlModelWithYamlCpp(text, "MLmodel");
+  ASSERT_EQ(fast.ok(), full.ok()) << text;
+  if (fast.ok()) {
+    EXPECT_TRUE(*fast == *full) << text;
+  } else {
+    EXPECT_EQ(fast.status().message(), full.status().message()) << text;
+  }
+}
+
+TEST(ParseMlModel, BlockReaderTakesMlflowsBlockStyle) {
+  // What MLflow 2.x writes (PyYAML safe_dump, default_flow_style=False), with a signature
+  // long enough that PyYAML wrapped it.
+  const std::string written =
+      "artifact_path: model\n"
+      "flavors:\n"
+      "  python_function:\n"
+      "    env:\n"
+      "      conda: conda.yaml\n"
+      "      virtualenv: python_env.yaml\n"
+      "    loader_module: mlflow.sklearn\n"
+      "    model_path: model.pkl\n"
+      "    predict_fn: predict\n"
+      "    python_version: 3.11.2\n"
+      "  sklearn:\n"
+      "    code: null\n"
+      "    pickled_model: model.pkl\n"
+      "    serialization_format: cloudpickle\n"
+      "    sklearn_version: 1.2.1\n"
+      "mlflow_version: 2.10.1\n"
+      "model_uuid: ebb8ae9b1057545ba498d8bd4ce8ae8c\n"
+      "run_id: d9a3dd7164bd423b9482ab8a77316c33\n"
+      "saved_input_example_info:\n"
+      "  artifact_path: input_example.json\n"
+      "  pandas_orient: split\n"
+      "  type: dataframe\n"
+      "signature:\n"
+      "  inputs: '[{\"type\": \"double\", \"name\": \"sepal length (cm)\", \"required\": true},\n"
+      "    {\"type\": \"double\", \"name\": \"sepal width (cm)\", \"required\": true}]'\n"
+      "  outputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"int64\", \"shape\": "
+      "[-1]}}]'\n"
+      "  params: null\n"
+      "utc_time_created: '2024-09-30 08:15:42.123456'\n"
+      "x: 'it''s'\n";
+  EXPECT_TRUE(MlModelFastPath(written));
+  ExpectSameAsYamlCpp(written);
+  auto mm = ParseMlModel(written, "MLmodel");
+  ASSERT_TRUE(mm.ok());
+  EXPECT_EQ(*mm->signature_inputs,
+            "[{\"type\": \"double\", \"name\": \"sepal length (cm)\", \"required\": true}, "
+            "{\"type\": \"double\", \"name\": \"sepal width (cm)\", \"required\": true}]");
+  EXPECT_EQ(mm->FindFlavor("python_function")->Get("env.conda"), "conda.yaml");
+  EXPECT_FALSE(mm->signature_params.has_value());
+}
+
+TEST(ParseMlModel, BlockReaderLeavesOtherYamlToYamlCpp) {
+  const std::string base = "flavors:\n  sklearn:\n    pickled_model: model.pkl\n";
+  // Each is valid or invalid YAML the reader does not read itself.
+  for (const std::string& odd : {
+           base + "run_id: abc # a comment\n",
+           base + "# a comment\nrun_id: abc\n",
+           base + "tags:\n- a\n- b\n",
+           base + "env: {conda: conda.yaml}\n",
+           base + "run_id: &a abc\nother: *a\n",
+           base + "run_id: !!str 12\n",
+           base + "run_id: |\n  abc\n",
+           base + "run_id: abc\n  def\n",
+           base + "run_id: \"a\\tb\"\n",
+           base + "run_id:\tabc\n",
+           base + "run_id: abc\r\n",
+           base + "run_id: 'unclosed\n",
+           base + "run_id: 'a' b\n",
+           base + "run_id: 'a\n\n  b'\n",
+           base + "run_id: a\nrun_id: b\n",
+           base + "null: x\n",
+           "---\n" + base,
+           "  " + base,
+           base + "run_id: a: b\n",
+           base + "run_id: abc:\n",
+           base + "run_id: caf\xc3\xa9\n",
+           base + "flavors2:\n    deep: 1\n  shallow: 2\n",
+           std::string(""),
+       }) {
+    EXPECT_FALSE(MlModelFastPath(odd)) << odd;
+    ExpectSameAsYamlCpp(odd);
+  }
+  // And these it does read, the same way yaml-cpp does.
+  for (const std::string& plain : {
+           base + "run_id: -1\n",
+           base + "run_id: ~\n",
+           base + "run_id: \"double quoted\"\n",
+           base + "run_id: a#b\n",
+           base + "run_id: it's\n",
+           base + "signature:\n",
+           base + "signature:\n  inputs: null\n",
+           base + "signature: x\n",
+           base + "mlflow_version:    2.0   \n",
+           std::string("flavors:\n"),
+           std::string("flavors: {}\n"),
+       }) {
+    ExpectSameAsYamlCpp(plain);
+  }
+}
+
 }  // namespace
 }  // namespace ferry::runtime
