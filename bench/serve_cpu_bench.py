@@ -126,6 +126,9 @@ def main():
     n = statistics.median(x[0] for x in rows["nginx"])
     f = statistics.median(x[0] for x in rows["ferry"])
     print("| **median** | | **%.2f** | | **%.2f** | **%.2fx** |" % (n, f, f / n))
+    paired = statistics.median(fr[0] / nr[0] for fr, nr in zip(rows["ferry"], rows["nginx"]))
+    print("\nMedian of the per-round ratios (each round's ferry run beside the nginx run next to it): "
+          "**%.2fx**." % paired)
     print()
     print("Server CPU time = every thread of the server's processes (schedstat: user + system), "
           "over answered requests (wrk's count). 1-minute load average: %.1f." % os.getloadavg()[0])
