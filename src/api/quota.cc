@@ -1,7 +1,9 @@
 #include "api/quota.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -128,7 +130,12 @@ std::optional<long double> ParseQuantity(std::string_view text) {
     ++n;
   }
   if (!digits) return std::nullopt;
-  long double value = std::stold(std::string(s.substr(0, n)));
+  // strtold, not stold: a value too large for a long double is "not a quantity", not an
+  // exception on the API's thread.
+  std::string number(s.substr(0, n));
+  errno = 0;
+  long double value = std::strtold(number.c_str(), nullptr);
+  if (errno == ERANGE || !std::isfinite(value)) return std::nullopt;
   std::string_view suffix = s.substr(n);
   // Suffix → (base, power); negative powers divide so "500m" is exactly 0.5.
   static const std::map<std::string_view, std::pair<long double, int>> kSuffixes = {
@@ -147,7 +154,8 @@ std::optional<long double> ParseQuantity(std::string_view text) {
     for (size_t j = i; j < exp.size(); ++j) {
       if (!std::isdigit(static_cast<unsigned char>(exp[j]))) return std::nullopt;
     }
-    value *= std::pow(10.0L, std::stoi(std::string(exp)));
+    value *= std::pow(10.0L, std::stoi(std::string(exp)));  // at most 4 characters
+    if (!std::isfinite(value)) return std::nullopt;
   } else {
     return std::nullopt;
   }

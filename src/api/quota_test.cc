@@ -146,6 +146,9 @@ TEST_F(QuotaTest, BadQuantitiesAreRefused) {
   EXPECT_NE(bad.status().message().find("quantities must match the regular expression"),
             std::string::npos)
       << bad.status().message();
+  auto huge = c().Create(Quota({{"pods", std::string(6000, '9')}}));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), StatusCode::kInvalidArgument);
   auto negative = c().Create(Quota({{"pods", "-1"}}));
   ASSERT_FALSE(negative.ok());
   EXPECT_NE(negative.status().message().find(
@@ -161,9 +164,11 @@ TEST(QuantityTest, ParsesKubernetesQuantities) {
   EXPECT_EQ(ParseQuantity("1k"), 1000.0L);
   EXPECT_EQ(ParseQuantity("1e3"), 1000.0L);
   EXPECT_EQ(ParseQuantity("+1.5"), 1.5L);
-  for (const char* bad : {"", "m", "1x", "1..2", "1Gii", "abc", "1e", "1e99999"}) {
+  for (const char* bad : {"", "m", "1x", "1..2", "1Gii", "abc", "1e", "1e99999", "1e9999"}) {
     EXPECT_FALSE(ParseQuantity(bad).has_value()) << bad;
   }
+  // Too large for a long double: not a quantity (and no exception).
+  EXPECT_FALSE(ParseQuantity(std::string(6000, '9')).has_value());
 }
 
 }  // namespace

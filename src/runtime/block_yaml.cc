@@ -38,21 +38,22 @@ std::optional<std::string> Plain(std::string_view v) {
   return std::string(v);
 }
 
-// A single-quoted scalar closed on its line ('' is a quote).
-std::optional<std::string> SingleQuoted(std::string_view v) {
-  if (v.size() < 2 || v.back() != '\'') return std::nullopt;
-  std::string out;
-  for (size_t i = 1; i + 1 < v.size(); ++i) {
-    if (v[i] != '\'') {
-      out.push_back(v[i]);
-    } else if (i + 2 < v.size() && v[i + 1] == '\'') {
-      out.push_back('\'');
+// Decodes one line's part of a single-quoted scalar into *out ('' is a quote): 1 when a
+// quote closes the scalar at the line's end, 0 when the scalar goes on, -1 when a quote closes
+// it before the line ends. Each line is scanned once, so a scalar wrapped over many lines
+// costs linear time.
+int ScanSingleQuoted(std::string_view part, std::string* out) {
+  for (size_t i = 0; i < part.size(); ++i) {
+    if (part[i] != '\'') {
+      out->push_back(part[i]);
+    } else if (i + 1 < part.size() && part[i + 1] == '\'') {
+      out->push_back('\'');
       ++i;
     } else {
-      return std::nullopt;  // the quote closes before the line ends
+      return i + 1 == part.size() ? 1 : -1;
     }
   }
-  return out;
+  return 0;
 }
 
 // A double-quoted scalar without escapes, closed on its line.
@@ -70,23 +71,22 @@ std::optional<std::string> DoubleQuoted(std::string_view v) {
 // the way this reader handles (a blank line, an indent not deeper than the key).
 template <typename More>
 bool FoldSingleQuoted(std::string_view first, size_t key_indent, More&& more, std::string* out) {
-  std::string joined(first);
-  while (true) {
-    std::optional<std::string> whole = SingleQuoted(joined);
-    if (whole) {
-      *out = std::move(*whole);
-      return true;
-    }
+  std::string text;
+  int state = ScanSingleQuoted(first.substr(1), &text);  // after the opening quote
+  while (state == 0) {
     std::optional<std::string_view> next = more();
     if (!next) return false;
     size_t lead = next->find_first_not_of(' ');
     if (lead == std::string_view::npos || lead <= key_indent) return false;
     std::string_view rest = next->substr(lead);
     while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
-    while (!joined.empty() && joined.back() == ' ') joined.pop_back();
-    joined += ' ';
-    joined += rest;
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    text += ' ';
+    state = ScanSingleQuoted(rest, &text);
   }
+  if (state < 0) return false;
+  *out = std::move(text);
+  return true;
 }
 
 template <typename More>
