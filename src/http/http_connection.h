@@ -63,11 +63,11 @@ class Connection : public ResponseSink,
   using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
 
   template <typename... Args>
-  Connection(HttpServer::Impl* server, asio::io_context* ctx, std::atomic<int64_t>* ctx_conns,
-             tcp::socket socket, Args&&... args)
-      : stream_(std::move(socket), std::forward<Args>(args)...),
+  Connection(std::shared_ptr<HttpServer::Impl> server, IoContext* ctx,
+             std::atomic<int64_t>* ctx_conns, tcp::socket socket, Args&&... args)
+      : server_(std::move(server)),
+        stream_(std::move(socket), std::forward<Args>(args)...),
         timer_(*ctx),
-        server_(server),
         ctx_(ctx),
         reactor_(internal::PlainRead::ReactorOf(*ctx)),
         ctx_conns_(ctx_conns) {
@@ -90,8 +90,11 @@ class Connection : public ResponseSink,
     server_->conns_.erase(self_it_);
   }
 
-  void Run(std::list<std::weak_ptr<ConnectionBase>>::iterator self_it) {
-    self_it_ = self_it;
+  // Its entry in the server's list (conns_), which the destructor erases; set before Run.
+  void SetEntry(std::list<std::weak_ptr<ConnectionBase>>::iterator self_it) { self_it_ = self_it; }
+
+  // Starts serving; on the connection's own io_context thread.
+  void Run() {
     if constexpr (kPlain) {
       StartRequest();
     } else {
@@ -105,7 +108,7 @@ class Connection : public ResponseSink,
   }
 
   void PostCloseIfIdle() override {
-    asio::post(*ctx_, [self = shared_from_this()] {
+    server_->PostTo(*ctx_, [self = shared_from_this()] {
       if (!self->busy_) self->Close();
     });
   }
@@ -113,13 +116,13 @@ class Connection : public ResponseSink,
   void Send(HttpResponse response) override {
     // The common case answers inline on the connection's own thread.
     if (ctx_->get_executor().running_in_this_thread()) return Write(std::move(response));
-    asio::post(*ctx_, [self = shared_from_this(), r = std::move(response)]() mutable {
+    server_->PostTo(*ctx_, [self = shared_from_this(), r = std::move(response)]() mutable {
       self->Write(std::move(r));
     });
   }
 
   void StartStream(HttpResponse head) override {
-    asio::dispatch(*ctx_, [self = shared_from_this(), r = std::move(head)]() mutable {
+    Dispatch([self = shared_from_this(), r = std::move(head)]() mutable {
       self->BeginStream(std::move(r));
     });
   }
@@ -132,27 +135,35 @@ class Connection : public ResponseSink,
     std::string chunk(size, n);
     chunk += data;
     chunk += "\r\n";
-    asio::dispatch(*ctx_, [self = shared_from_this(), c = std::move(chunk)]() mutable {
+    Dispatch([self = shared_from_this(), c = std::move(chunk)]() mutable {
       self->QueueRaw(std::move(c), false);
     });
     return true;
   }
 
   void EndStream() override {
-    asio::dispatch(*ctx_, [self = shared_from_this()]() { self->QueueRaw("0\r\n\r\n", true); });
+    Dispatch([self = shared_from_this()]() { self->QueueRaw("0\r\n\r\n", true); });
   }
 
   void Post(std::function<void()> fn) override {
-    asio::post(*ctx_, [self = shared_from_this(), fn = std::move(fn)] { fn(); });
+    server_->PostTo(*ctx_, [self = shared_from_this(), fn = std::move(fn)] { fn(); });
   }
 
   void WatchClientGone(std::function<void()> on_gone) override {
-    asio::dispatch(*ctx_, [self = shared_from_this(), fn = std::move(on_gone)]() mutable {
+    Dispatch([self = shared_from_this(), fn = std::move(on_gone)]() mutable {
       self->StartGoneWatch(std::move(fn));
     });
   }
 
  private:
+  // asio::dispatch for calls that may come from any thread: inline on the connection's own
+  // thread, else posted there (dropped once the server is closed, see Impl::PostTo).
+  template <typename Fn>
+  void Dispatch(Fn&& fn) {
+    if (ctx_->get_executor().running_in_this_thread()) return std::forward<Fn>(fn)();
+    server_->PostTo(*ctx_, std::forward<Fn>(fn));
+  }
+
   tcp::socket& Socket() { return beast::get_lowest_layer(stream_); }
 
   // Begins the next request: parses pipelined bytes already buffered, or
@@ -516,6 +527,8 @@ class Connection : public ResponseSink,
   static constexpr size_t kKeepBuffer = 64 * 1024;   // larger response buffers are freed
   static constexpr size_t kMaxLinger = 1024 * 1024;  // bytes dropped after a refusal
 
+  // First, so it is released last: the socket and timer below need its io_context.
+  std::shared_ptr<HttpServer::Impl> server_;
   Stream stream_;
   asio::steady_timer timer_;
   beast::flat_buffer in_;
@@ -524,8 +537,7 @@ class Connection : public ResponseSink,
   std::string head_;  // response head being written
   std::string body_;  // response body being written
   size_t sent_ = 0;   // bytes of head_ + body_ already written
-  HttpServer::Impl* server_;
-  asio::io_context* ctx_;
+  IoContext* ctx_;
   asio::detail::reactor& reactor_;  // ctx_'s, for read_op_
   internal::PlainRead read_op_;      // plain sockets' read (ReadMore)
   size_t read_size_ = 0;             // bytes the pending read asked for

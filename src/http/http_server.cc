@@ -50,7 +50,7 @@ Status HttpServer::Impl::Listen() {
     return InvalidArgumentError("invalid bind address '" + options_.bind_address +
                                 "': " + ec.message());
   }
-  for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
+  for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<IoContext>(1));
   context_conns_ = std::make_unique<std::atomic<int64_t>[]>(n);
   uint16_t port = options_.port;
   auto acc = std::make_unique<tcp::acceptor>(*contexts_[0]);
@@ -85,19 +85,22 @@ template <typename Conn>
 void HttpServer::Impl::Adopt(tcp::socket socket, size_t index) {
   connections_.fetch_add(1);
   context_conns_[index].fetch_add(1);
-  asio::io_context* ctx = contexts_[index].get();
+  IoContext* ctx = contexts_[index].get();
   std::shared_ptr<Conn> conn;
   if constexpr (std::is_same_v<Conn, Connection<tcp::socket>>) {
-    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket));
+    conn = std::make_shared<Conn>(shared_from_this(), ctx, &context_conns_[index],
+                                  std::move(socket));
   } else {
-    conn = std::make_shared<Conn>(this, ctx, &context_conns_[index], std::move(socket), *tls_);
+    conn = std::make_shared<Conn>(shared_from_this(), ctx, &context_conns_[index],
+                                  std::move(socket), *tls_);
   }
-  std::list<std::weak_ptr<ConnectionBase>>::iterator it;
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
-    it = conns_.insert(conns_.end(), std::static_pointer_cast<ConnectionBase>(conn));
+    conn->SetEntry(conns_.insert(conns_.end(), std::static_pointer_cast<ConnectionBase>(conn)));
   }
-  conn->Run(it);
+  // A connection's state is touched only on its own io_context's thread; this accept handler
+  // runs on contexts_[0]'s (PlainRead's first Start from here raced with its completion there).
+  asio::dispatch(*ctx, [conn = std::move(conn)] { conn->Run(); });
 }
 
 // The io_context with the fewest open connections (the lowest index on a tie).
@@ -177,13 +180,25 @@ void HttpServer::Impl::Drain(std::chrono::milliseconds grace) {
   }
 }
 
-HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+void HttpServer::Impl::Close() {
+  Drain(std::chrono::milliseconds(0));
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    closed_ = true;
+  }
+  // The I/O threads are joined: destroy what is still queued (reads, timers, posted answers).
+  // That releases the connections those handlers held; a connection a handler's thread still
+  // holds keeps this Impl, and so its io_context, alive until it lets go.
+  for (auto& ctx : contexts_) ctx->Shutdown();
+}
 
-HttpServer::~HttpServer() { impl_->Drain(std::chrono::milliseconds(0)); }
+HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { impl_->Close(); }
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& options,
                                                          HttpHandler* handler) {
-  auto impl = std::make_unique<Impl>(options, handler);
+  auto impl = std::make_shared<Impl>(options, handler);
   RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

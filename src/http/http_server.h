@@ -46,6 +46,9 @@ class HttpServer {
   // Binds and listens; fails with a message naming the address when the port is taken.
   static StatusOr<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options,
                                                       HttpHandler* handler);
+  // Drains with no grace and closes. A Responder still held elsewhere (a handler's thread)
+  // stays safe to use and to release afterwards; what it sends is dropped. The handler must
+  // outlive the server.
   ~HttpServer();
 
   uint16_t port() const;
@@ -62,8 +65,8 @@ class HttpServer {
   class Impl;
 
  private:
-  explicit HttpServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit HttpServer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;  // shared with the open connections (see http_server_impl.h)
 };
 
 }  // namespace ferry::http

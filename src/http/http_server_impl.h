@@ -41,7 +41,19 @@ class ConnectionBase {
   virtual void PostCloseIfIdle() = 0;
 };
 
-class HttpServer::Impl {
+// An io_context whose services can be shut down before it is destroyed: HttpServer::Close
+// destroys the handlers still queued (releasing the connections they hold) while the context
+// itself lives on for connections a handler's thread still holds.
+class IoContext : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  void Shutdown() { shutdown(); }
+};
+
+// Owned jointly by the HttpServer and every open connection: a Responder kept by a handler's
+// thread may release the last reference to its connection after the HttpServer is gone, and
+// the connection's destructor still needs the io_context (its socket and timer) and the counts.
+class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
   Impl(const HttpServerOptions& options, HttpHandler* handler)
       : options_(options), handler_(handler) {}
@@ -57,6 +69,18 @@ class HttpServer::Impl {
   Status SetUpTls();
   void Start();
   void Drain(std::chrono::milliseconds grace);
+  // Drain(0), then no more posting: the handlers still queued are destroyed. Connections held
+  // elsewhere (a Responder on a handler's thread) stay valid; their answers are dropped.
+  void Close();
+  // Runs `fn` on `ctx`'s thread later, unless the server is closed (then `fn` is dropped:
+  // a handler queued after Close would never run and would keep its connection, and this Impl,
+  // alive forever). For calls from threads other than ctx's.
+  template <typename Fn>
+  void PostTo(IoContext& ctx, Fn&& fn) {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (closed_) return;
+    asio::post(ctx, std::forward<Fn>(fn));
+  }
   void Accept();
   size_t LeastLoaded() const;
   template <typename Conn>
@@ -65,7 +89,7 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   HttpHandler* handler_;
   std::optional<ssl::context> tls_;
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<IoContext>> contexts_;
   // Open connections per io_context: a new connection goes to the least
   // loaded one (see Accept).
   std::unique_ptr<std::atomic<int64_t>[]> context_conns_;
@@ -78,6 +102,8 @@ class HttpServer::Impl {
   std::atomic<int64_t> connections_{0};
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
+  std::mutex post_mu_;
+  bool closed_ = false;  // guarded by post_mu_; see PostTo
 
   std::mutex conns_mu_;
   std::list<std::weak_ptr<ConnectionBase>> conns_;  // guarded by conns_mu_

@@ -310,9 +310,8 @@ class HttpServerParkTest : public ::testing::Test {
     server_ = std::move(s).value();
     server_->Start();
   }
-  // Responders must not outlive their listener.
   void TearDown() override {
-    server_->Drain(std::chrono::milliseconds(0));
+    if (server_) server_->Drain(std::chrono::milliseconds(0));
     std::lock_guard<std::mutex> lock(handler_.mu);
     handler_.parked.clear();
   }
@@ -380,6 +379,35 @@ TEST_F(HttpServerParkTest, PostRunsOnTheConnectionsThreadAndPipelinedRequestsWai
   }
   std::lock_guard<std::mutex> lock(handler_.mu);
   EXPECT_TRUE(handler_.gone.empty());
+  ::close(fd);
+}
+
+// A handler's thread may keep a Responder past the server's destruction (a listener replaced
+// while a slow predict finishes): using and releasing it then is safe and the answer is
+// dropped. Under `make sanitize` this is a heap-use-after-free if the connection's io_context
+// or the server's counts die with the HttpServer.
+TEST_F(HttpServerParkTest, ResponderOutlivesTheServer) {
+  int fd = Connect(server_->port());
+  std::string raw = "GET /held HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, raw.data(), raw.size(), 0);
+  ASSERT_TRUE(handler_.WaitFor([&] { return handler_.parked.size() == 1; }));
+  Responder held = handler_.parked[0].responder;
+  handler_.parked.clear();
+  server_.reset();
+  std::thread late([held = std::move(held)]() mutable {
+    held.StartStream(HttpResponse::Json(200, ""));
+    held.WriteChunk("{}");
+    held.EndStream();
+    held.Send(HttpResponse::Text(200, "too late"));
+    held.Post([] { ADD_FAILURE() << "ran after the server was destroyed"; });
+    held.WatchClientGone([] {});
+    Responder last = std::move(held);  // the connection's last reference goes here
+  });
+  late.join();
+  // The client sees the connection closed with no answer.
+  char buf[256];
+  ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  EXPECT_EQ(n, 0) << std::string(buf, n > 0 ? n : 0);
   ::close(fd);
 }
 
