@@ -144,12 +144,14 @@ class UnaryCall final : public CallTag, public Completion, public ResolveSink {
       method_.handlers->LogCall(&ctx_, method_.name, status,
                                 status.ok() ? resp_.ByteSizeLong() : 0, arrived_, context_);
     }
+    // Read before the hand-off below: nothing of `this` is read after the release store
+    // except inside gRPC's own Finish.
+    Queue* queue = queue_;
     // Finish may run on a model's executor thread and the completion on the
     // queue's: the release/acquire pair hands the call over explicitly (gRPC's
     // own hand-off happens inside its core, where ThreadSanitizer cannot see it).
     finishing_.store(true, std::memory_order_release);
     // Once the reply is started, the completion may delete `this` at once.
-    Queue* queue = queue_;
     if (status.ok()) {
       writer_.Finish(resp_, status, this);
     } else {
