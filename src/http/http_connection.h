@@ -289,7 +289,7 @@ class Connection : public ResponseSink,
     // The handler gets its own request object: an inline answer starts
     // parsing the next pipelined request into req_ before Handle returns.
     HttpRequest req = std::move(req_);
-    req_ = HttpRequest();
+    req_.Clear();
     req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
     req.remote_address = remote_;
     req.local_port = local_port_;
