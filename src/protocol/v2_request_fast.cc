@@ -96,6 +96,10 @@ class Reader {
     }
   }
   bool Eat(char c) {
+    if (p_ < end_ && *p_ == c) {  // the usual case: no whitespace before it
+      ++p_;
+      return true;
+    }
     Ws();
     if (p_ < end_ && *p_ == c) {
       ++p_;
