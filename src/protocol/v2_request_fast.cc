@@ -242,6 +242,7 @@ class Reader {
   bool ReadShape(Shape* shape) {
     if (!Eat('[')) return false;
     if (Eat(']')) return true;
+    shape->reserve(4);  // one allocation for the usual 1-4 dimensions
     do {
       Number n;
       Ws();
