@@ -3,6 +3,7 @@
 // http_server.cc, which instantiates it for both stream types).
 #pragma once
 
+#include "http/http_fast_parse.h"
 #include "http/http_message.h"
 #include "http/http_server_impl.h"
 #include "http/plain_read.h"
@@ -263,6 +264,16 @@ class Connection : public ResponseSink,
   }
 
   void Parse() {
+    // A whole common request at the front of the buffer is framed without Beast; anything else
+    // (and every refusal) goes through it (http_fast_parse.h).
+    if (!parser_->got_some()) {
+      auto bytes = in_.data();
+      if (size_t used = internal::ParseCommonRequest(
+              {static_cast<const char*>(bytes.data()), bytes.size()}, server_->options_, &req_)) {
+        in_.consume(used);
+        return OnRequest(11);
+      }
+    }
     for (;;) {
       beast::error_code ec;
       size_t used = parser_->put(in_.data(), ec);
@@ -277,19 +288,19 @@ class Connection : public ResponseSink,
         return ReadMore();
       }
       if (ec) return RejectAndClose(ec);
-      if (parser_->is_done()) return OnRequest();
+      if (parser_->is_done()) return OnRequest(parser_->version());
       if (in_.size() == 0 || used == 0) return ReadMore();
     }
   }
 
-  void OnRequest() {
+  void OnRequest(unsigned version) {
     Disarm();  // the handler may take its time; the write re-arms if it must wait
-    version_ = parser_->version();
+    version_ = version;
     parser_.reset();
     // The handler gets its own request object: an inline answer starts
     // parsing the next pipelined request into req_ before Handle returns.
     HttpRequest req = std::move(req_);
-    req_ = HttpRequest();
+    req_.Clear();
     req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
     req.remote_address = remote_;
     req.local_port = local_port_;

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "http/http_fast_parse.h"
 #include "http/http_message.h"
 
 namespace ferry::http {
@@ -228,10 +229,18 @@ FrameError ClassifyParseError(const boost::beast::error_code& ec) {
 
 }  // namespace internal
 
-ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options) {
+ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options,
+                                 bool common_fast_path) {
   ParsedRequests out;
   while (out.consumed < bytes.size()) {
     HttpRequest req;
+    if (common_fast_path) {
+      if (size_t n = internal::ParseCommonRequest(bytes.substr(out.consumed), options, &req)) {
+        out.consumed += n;
+        out.requests.push_back(std::move(req));
+        continue;
+      }
+    }
     internal::RequestParser parser(options, &req);
     size_t start = out.consumed;
     boost::beast::error_code ec;

@@ -33,7 +33,10 @@ struct ParsedRequests {
 };
 
 // Parses pipelined HTTP/1.x requests from `bytes` as the listener would,
-// stopping at the first error or at an incomplete request.
-ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options);
+// stopping at the first error or at an incomplete request. `common_fast_path`: try
+// ParseCommonRequest (http_fast_parse.h) on each request first, as the listener does; false
+// frames every request with Beast alone (the fuzz target's reference).
+ParsedRequests ParseHttpRequests(std::string_view bytes, const HttpServerOptions& options,
+                                 bool common_fast_path = true);
 
 }  // namespace ferry::http

@@ -4,11 +4,13 @@
 // request consumed past the input, every path/query a view into its target,
 // and no accepted request whose framing is ambiguous (RFC 9112 section 6: at
 // most one Content-Length, never next to Transfer-Encoding, whose codings
-// must be exactly one `chunked`).
+// must be exactly one `chunked`). And the Beast-free path for the common request
+// (http_fast_parse.h) accepts only what Beast's path frames, to the same request and length.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "http/http_fast_parse.h"
 #include "http/http_parse.h"
 
 namespace {
@@ -33,6 +35,24 @@ bool OnlyChunked(std::string_view v) {
   return chunked == 1;
 }
 
+bool SameRequest(const ferry::http::HttpRequest& a, const ferry::http::HttpRequest& b) {
+  return a.method == b.method && a.target == b.target && a.path == b.path &&
+         a.query == b.query && a.headers == b.headers && a.body == b.body &&
+         a.keep_alive == b.keep_alive;
+}
+
+// What ParseCommonRequest takes, Beast's path alone takes the same way.
+void CheckFastPath(std::string_view bytes, const ferry::http::HttpServerOptions& options) {
+  ferry::http::HttpRequest fast;
+  size_t n = ferry::http::internal::ParseCommonRequest(bytes, options, &fast);
+  if (n == 0) return;
+  auto ref = ferry::http::ParseHttpRequests(bytes.substr(0, n), options, false);
+  if (ref.error != ferry::http::FrameError::kNone || ref.requests.size() != 1 ||
+      ref.consumed != n || !SameRequest(ref.requests[0], fast)) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -41,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_body_bytes = 64 * 1024;
   options.max_header_count = 32;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  CheckFastPath(bytes, options);
   auto parsed = ferry::http::ParseHttpRequests(bytes, options);
   if (parsed.consumed > size) std::abort();
   for (const auto& r : parsed.requests) {

@@ -5,9 +5,9 @@ namespace ferry::http {
 namespace {
 
 // Re-points a view that pointed into `from` at the same bytes of `to`.
-std::string_view Rebase(std::string_view v, const std::string& from, const std::string& to) {
+std::string_view Rebase(std::string_view v, std::string_view from, std::string_view to) {
   if (v.data() >= from.data() && v.data() + v.size() <= from.data() + from.size()) {
-    return std::string_view(to).substr(static_cast<size_t>(v.data() - from.data()), v.size());
+    return to.substr(static_cast<size_t>(v.data() - from.data()), v.size());
   }
   return v;  // points at a literal (e.g. "/"), still valid
 }
@@ -16,7 +16,35 @@ std::string_view Rebase(std::string_view v, const std::string& from, const std::
 
 HttpRequest::HttpRequest(const HttpRequest& o) { *this = o; }
 
-HttpRequest::HttpRequest(HttpRequest&& o) noexcept { *this = std::move(o); }
+// Members moved in place (not default-constructed, then assigned): a request is moved from the
+// connection to its handler on every call.
+HttpRequest::HttpRequest(HttpRequest&& o) noexcept
+    : method(std::move(o.method)),
+      headers(std::move(o.headers)),
+      body(std::move(o.body)),
+      remote_address(std::move(o.remote_address)),
+      local_port(o.local_port),
+      keep_alive(o.keep_alive),
+      received(o.received) {
+  // Re-pointed by offset before the move: a short target lives inside `o` itself.
+  const std::string_view old_target = o.target;
+  target = std::move(o.target);
+  path = Rebase(o.path, old_target, target);
+  query = Rebase(o.query, old_target, target);
+}
+
+void HttpRequest::Clear() {
+  method.clear();
+  target.clear();
+  path = {};
+  query = {};
+  headers.clear();
+  body.clear();
+  remote_address.clear();
+  local_port = 0;
+  keep_alive = true;
+  received = {};
+}
 
 HttpRequest& HttpRequest::operator=(const HttpRequest& o) {
   if (this == &o) return *this;

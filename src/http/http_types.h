@@ -38,6 +38,9 @@ struct HttpRequest {
   bool keep_alive = true;
   std::chrono::steady_clock::time_point received;
 
+  // Back to a default-constructed request, keeping no bytes of the old one.
+  void Clear();
+
   // First header with this lower-case name, or empty.
   std::string_view Header(std::string_view lower_name) const;
   bool HasHeader(std::string_view lower_name) const;

@@ -53,19 +53,23 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 // character, '"', '\\' or a byte >= 0x80), eight bytes at a time: ids, names and keys are
 // written on every response. Stops at the 8-byte word holding the first such byte; the
 // caller's byte loop finishes the run.
-size_t PlainRunEnd(std::string_view s, size_t i) {
+// Whether all 8 bytes of `w` are held as they are in a JSON string. A byte below 0x20 gets its
+// high bit set by the first subtraction; a '"' or '\\' is zero after its xor and gets it from
+// the minus one; a byte >= 0x80 has it. A borrow between bytes comes only from such a byte, so
+// a word of plain bytes sets none (a borrow's false alarm only sends the word to the slow path).
+bool PlainWord(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHigh = 0x8080808080808080ull;
+  return (((w - kOnes * 0x20) | ((w ^ (kOnes * '"')) - kOnes) | ((w ^ (kOnes * '\\')) - kOnes) |
+           w) &
+          kHigh) == 0;
+}
+
+size_t PlainRunEnd(std::string_view s, size_t i) {
   while (i + 8 <= s.size()) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    // A byte below 0x20 gets its high bit set by the first subtraction; a '"' or '\\' is
-    // zero after its xor and gets it from the minus one; a byte >= 0x80 has it. A borrow
-    // between bytes comes only from such a byte, so a word of plain bytes sets none (a
-    // borrow's false alarm only ends the scan early).
-    uint64_t special = ((w - kOnes * 0x20) | ((w ^ (kOnes * '"')) - kOnes) |
-                        ((w ^ (kOnes * '\\')) - kOnes) | w) & kHigh;
-    if (special != 0) break;
+    if (!PlainWord(w)) break;
     i += 8;
   }
   return i;
@@ -134,14 +138,28 @@ void AppendNestedLevel(std::string* out, const Tensor& t, size_t dim, int64_t* n
 void AppendJsonString(std::string* out, std::string_view s) {
   // The usual string (a name, an id, a key, a datatype) is short and needs no escaping: its
   // quotes and text go out in one append instead of three.
-  constexpr size_t kShort = 62;
-  if (s.size() <= kShort && PlainRun(s, 0) == s.size()) {
-    char buf[kShort + 2];
-    buf[0] = '"';
+  // The text is copied first, padded with plain bytes to whole 8-byte words, and checked a word
+  // at a time there: no byte loop for the tail.
+  constexpr size_t kShort = 64;
+  if (s.size() <= kShort) {
+    char buf[kShort + 16];
     std::memcpy(buf + 1, s.data(), s.size());
-    buf[s.size() + 1] = '"';
-    out->append(buf, s.size() + 2);
-    return;
+    std::memcpy(buf + 1 + s.size(), "aaaaaaaa", 8);
+    bool plain = true;
+    for (size_t i = 0; i < s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, buf + 1 + i, 8);
+      if (!PlainWord(w)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      buf[0] = '"';
+      buf[s.size() + 1] = '"';
+      out->append(buf, s.size() + 2);
+      return;
+    }
   }
   out->push_back('"');
   size_t i = 0;

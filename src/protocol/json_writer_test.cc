@@ -46,7 +46,7 @@ std::string Written(std::string_view s) {
 TEST(JsonWriterTest, EveryEscapedCharacterAtEveryOffset) {
   std::string specials = "\"\\";
   for (int c = 0; c < 0x20; ++c) specials += static_cast<char>(c);
-  // Up to 70: past the 62-byte one-append path for short plain strings, too.
+  // Up to 70: past the 64-byte one-append path for short plain strings, too.
   for (size_t len = 1; len <= 70; ++len) {
     for (size_t pos = 0; pos < len; ++pos) {
       for (char special : specials) {
@@ -66,7 +66,7 @@ TEST(JsonWriterTest, PlainTextAndBoundaryBytesPassThrough) {
   EXPECT_EQ(Written(""), "\"\"");
   EXPECT_EQ(Written("7f4f2d00-1d9e-4e2d-a172-5ac2b357f766"),
             "\"7f4f2d00-1d9e-4e2d-a172-5ac2b357f766\"");
-  // Either side of the 62-byte limit of the one-append path.
+  // Either side of the 64-byte limit of the one-append path.
   for (size_t len = 58; len <= 68; ++len) {
     std::string plain(len, 'p');
     EXPECT_EQ(Written(plain), "\"" + plain + "\"") << len;

@@ -1,6 +1,7 @@
 // Fuzz target: V2 request parsing (and the model repository extension's bodies), codec decoding and response encoding.
 // Input layout: JSON, optionally followed by a NUL byte and the binary tail.
-// Invariant checked beyond "no crash": every encoded response is valid JSON.
+// Invariants checked beyond "no crash": every encoded response is valid JSON, and whatever the
+// one-pass decoder (v2_request_fast.h) accepts, the simdjson path accepts with the same result.
 #include <simdjson.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "protocol/content_type.h"
 #include "protocol/repository_json.h"
 #include "protocol/v2_json.h"
+#include "protocol/v2_request_fast.h"
 
 using namespace ferry::protocol;
 
@@ -24,6 +26,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)LooksLikeV1Body(json);
   (void)ParseRepositoryIndexRequest(json);
   (void)ParseRepositoryModelRequest(json, "load");
+  if (tail.empty()) {
+    InferRequest fast;
+    if (internal::ParseV2RequestFast(json, &fast)) {
+      auto full = internal::ParseV2RequestFull(json, tail);
+      if (!full.ok() || !internal::SameInferRequest(fast, *full)) {
+        std::abort();  // the fast path took a body the full path reads otherwise
+      }
+    }
+  }
   auto req = ParseV2Request(json, tail);
   if (!req.ok()) {
     return 0;

@@ -2,6 +2,7 @@
 // structure is read here; tensor elements in v2_tensor_data.cc.
 #include "protocol/json_dom.h"
 #include "protocol/v2_json.h"
+#include "protocol/v2_request_fast.h"
 #include "protocol/v2_tensor_data.h"
 
 namespace ferry::protocol {
@@ -207,6 +208,16 @@ Status ReadInputs(object obj, element f, bool found, bool v1, std::string_view b
 }  // namespace
 
 StatusOr<InferRequest> ParseV2Request(std::string_view json, std::string_view binary_tail) {
+  // The common body in one pass; anything else (and every error) takes the simdjson path.
+  if (binary_tail.empty()) {
+    InferRequest req;
+    if (internal::ParseV2RequestFast(json, &req)) return req;
+  }
+  return internal::ParseV2RequestFull(json, binary_tail);
+}
+
+StatusOr<InferRequest> internal::ParseV2RequestFull(std::string_view json,
+                                                    std::string_view binary_tail) {
   ASSIGN_OR_RETURN(element root, internal::ParseJsonDocument(json, "V2 request body"));
   object obj;
   if (root.get(obj) != simdjson::SUCCESS) {

@@ -1,0 +1,31 @@
+// Internal to ferry_http: framing of the common HTTP/1.1 request without Beast — a request
+// line of a known method, a US-ASCII target and HTTP/1.1, plain `name: value` fields, and
+// either no body or a Content-Length body, all already in the buffer.
+//
+// The connection (http_connection.h) and ParseHttpRequests (http_parse.cc) try it first on
+// bytes that start a request. Whatever it does not recognise — another version, a byte outside
+// the plain grammar, Transfer-Encoding, Upgrade, a Connection value other than `close` or
+// `keep-alive`, a repeated or odd Content-Length, a header section or body near a limit, an
+// incomplete request — makes it decline, and Beast's parser with RequestParser's checks
+// (http_message.h) frames the request as before. So every refusal (400, 413, 431, 501) and its
+// message still comes from there; this only accepts requests that path accepts, with the same
+// HttpRequest. The server_http_fuzz target checks that on every input it accepts.
+//
+// Thread-safe (no state); writes *out only when it accepts.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "http/http_server.h"
+#include "http/http_types.h"
+
+namespace ferry::http::internal {
+
+// Bytes of the request at the front of `bytes` when it was framed into *out (method, target,
+// path, query, headers with lower-case names, body, keep_alive; the version is 1.1); 0 when it
+// declined, *out then untouched. `out` must be default-constructed.
+size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
+                          HttpRequest* out);
+
+}  // namespace ferry::http::internal

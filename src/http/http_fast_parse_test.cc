@@ -1,0 +1,128 @@
+// The Beast-free framing of common requests against Beast's path: what it takes it frames
+// identically, and every request it declines — each refusal of http_parse_test.cc among them —
+// gets Beast's answer, byte for byte, from ParseHttpRequests.
+#include "http/http_fast_parse.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "http/http_parse.h"
+
+namespace ferry::http {
+namespace {
+
+using internal::ParseCommonRequest;
+
+HttpServerOptions Options() {
+  HttpServerOptions o;
+  o.max_header_bytes = 1024;
+  o.max_body_bytes = 64;
+  o.max_header_count = 8;
+  return o;
+}
+
+void ExpectSame(const ParsedRequests& a, const ParsedRequests& b, const std::string& bytes) {
+  EXPECT_EQ(a.error, b.error) << bytes;
+  EXPECT_EQ(a.detail, b.detail) << bytes;
+  EXPECT_EQ(a.consumed, b.consumed) << bytes;
+  ASSERT_EQ(a.requests.size(), b.requests.size()) << bytes;
+  for (size_t i = 0; i < a.requests.size(); ++i) {
+    const HttpRequest& x = a.requests[i];
+    const HttpRequest& y = b.requests[i];
+    EXPECT_EQ(x.method, y.method) << bytes;
+    EXPECT_EQ(x.target, y.target) << bytes;
+    EXPECT_EQ(x.path, y.path) << bytes;
+    EXPECT_EQ(x.query, y.query) << bytes;
+    EXPECT_EQ(x.headers, y.headers) << bytes;
+    EXPECT_EQ(x.body, y.body) << bytes;
+    EXPECT_EQ(x.keep_alive, y.keep_alive) << bytes;
+  }
+}
+
+// Framed without Beast, as Beast frames it.
+void ExpectFast(const std::string& bytes, size_t requests = 1) {
+  HttpRequest req;
+  EXPECT_NE(ParseCommonRequest(bytes, Options(), &req), 0u) << bytes;
+  ParsedRequests fast = ParseHttpRequests(bytes, Options());
+  EXPECT_EQ(fast.requests.size(), requests) << bytes;
+  ExpectSame(fast, ParseHttpRequests(bytes, Options(), false), bytes);
+}
+
+// Declined; ParseHttpRequests answers exactly as Beast alone does.
+void ExpectDeclined(const std::string& bytes) {
+  HttpRequest req;
+  EXPECT_EQ(ParseCommonRequest(bytes, Options(), &req), 0u) << bytes;
+  EXPECT_TRUE(req.method.empty() && req.headers.empty()) << "declined but wrote: " << bytes;
+  ExpectSame(ParseHttpRequests(bytes, Options()), ParseHttpRequests(bytes, Options(), false),
+             bytes);
+}
+
+constexpr char kPost[] =
+    "POST /v2/models/iris/infer HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+    "Accept-Encoding: identity\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n"
+    "{\"a\"}";
+
+TEST(ParseCommonRequest, FramesCommonRequestsAsBeastDoes) {
+  ExpectFast(kPost);
+  ExpectFast("GET /v2/health/ready?x=1&y HTTP/1.1\r\nHost: h\r\n\r\n");
+  ExpectFast("GET http://host:80/v2?q HTTP/1.1\r\n\r\n");
+  ExpectFast("DELETE /a HTTP/1.1\r\nX-Empty:\r\nX-Ows: \t v a\tl \t\r\nconnection: Close\r\n\r\n");
+  ExpectFast("HEAD / HTTP/1.1\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+  ExpectFast("PUT /p HTTP/1.1\r\nCONTENT-LENGTH: 2\r\n\r\nhi");
+  ExpectFast("OPTIONS * HTTP/1.1\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n");
+  ExpectFast(std::string(kPost) + "PATCH /b HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 2);
+}
+
+TEST(ParseCommonRequest, HandsEveryRefusalAndOddityToBeast) {
+  // Request line: version, method, target.
+  ExpectDeclined("GET / HTTP/1.0\r\n\r\n");
+  ExpectDeclined("GET / HTTP/2.0\r\n\r\n");
+  ExpectDeclined("get / HTTP/1.1\r\n\r\n");
+  ExpectDeclined("FOO / HTTP/1.1\r\n\r\n");
+  ExpectDeclined("CONNECT h:443 HTTP/1.1\r\n\r\n");
+  ExpectDeclined("GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n");
+  ExpectDeclined("GET  / HTTP/1.1\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\n\r\n");
+  ExpectDeclined("\r\nGET / HTTP/1.1\r\n\r\n");
+  // Fields: folding, bare LF, bytes outside the plain grammar, names.
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: 1\r\n 2\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: 1\r\n\t2\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: 1\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: 1\r\n\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: caf\xc3\xa9\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: a\x01z\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A: a\x7fz\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-A : 1\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\n: 1\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX(A): 1\r\n\r\n");
+  // Framing fields.
+  ExpectDeclined("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ExpectDeclined("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 01\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\nx");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\nx");
+  ExpectDeclined("GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n");
+  // Limits: body, field count, header bytes.
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n" + std::string(65, 'x'));
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 9; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  ExpectDeclined(many + "\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-Big: " + std::string(1000, 'b') + "\r\n\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nX-Big: " + std::string(1100, 'b') + "\r\n\r\n");
+  // Incomplete: header or body still to come.
+  ExpectDeclined("GET / HTTP/1.1\r\nHost: h\r\n");
+  ExpectDeclined("GET / HTTP/1.1\r\nHost: h\r\n\r");
+  ExpectDeclined("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc");
+  ExpectDeclined("");
+}
+
+}  // namespace
+}  // namespace ferry::http

@@ -1,0 +1,141 @@
+// The one-pass V2 decoder against the simdjson path: what it takes it reads identically, and
+// every body it declines still gets the full path's answer from ParseV2Request.
+#include "protocol/v2_request_fast.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "protocol/v2_json.h"
+
+namespace ferry::protocol {
+namespace {
+
+using internal::ParseV2RequestFast;
+using internal::ParseV2RequestFull;
+using internal::SameInferRequest;
+
+std::string OneInput(std::string_view dtype, std::string_view shape, std::string_view data,
+                     std::string_view extra = "") {
+  return R"({"inputs":[{"name":"x","datatype":")" + std::string(dtype) + R"(","shape":)" +
+         std::string(shape) + R"(,"data":)" + std::string(data) + std::string(extra) + "}]}";
+}
+
+// Taken by the fast path, with the full path's result.
+void ExpectFast(const std::string& json) {
+  InferRequest fast;
+  ASSERT_TRUE(ParseV2RequestFast(json, &fast)) << json;
+  StatusOr<InferRequest> full = ParseV2RequestFull(json, {});
+  ASSERT_TRUE(full.ok()) << full.status().ToString() << "\n" << json;
+  EXPECT_TRUE(SameInferRequest(fast, *full)) << json;
+}
+
+// Declined by the fast path; ParseV2Request answers as the full path does.
+void ExpectDeclined(const std::string& json) {
+  InferRequest fast;
+  EXPECT_FALSE(ParseV2RequestFast(json, &fast)) << json;
+  StatusOr<InferRequest> full = ParseV2RequestFull(json, {});
+  StatusOr<InferRequest> got = ParseV2Request(json, {});
+  ASSERT_EQ(full.ok(), got.ok()) << json;
+  if (full.ok()) {
+    EXPECT_TRUE(SameInferRequest(*got, *full)) << json;
+  } else {
+    EXPECT_EQ(got.status().message(), full.status().message()) << json;
+  }
+}
+
+TEST(ParseV2RequestFast, SeedRequestAsPythonSendsIt) {
+  ExpectFast(
+      R"({"parameters": {"content_type": "np"}, "inputs": [{"name": "features", "shape": [1, 4],)"
+      R"( "datatype": "FP64", "data": [[6.8, 2.8, 4.8, 1.4]]}]})");
+}
+
+TEST(ParseV2RequestFast, NumbersNullsAndNesting) {
+  ExpectFast(OneInput("FP64", "[4]", "[1, -2, 0, 3.5]"));
+  ExpectFast(OneInput("FP64", "[2,2]", "[[1e3, -2.5E-2], [0.1, 123456789012345678]]"));
+  ExpectFast(OneInput("FP64", "[2,1,2]", "[[[1,2]],[[3,4]]]"));
+  ExpectFast(OneInput("FP64", "[1,2]", "[[null, 4.9e-324]]"));
+  ExpectFast(OneInput("FP64", "[3]", "[0.1000000000000000055511151231257827, 1.7976931348623157e308, "
+                                     "-0.0]"));
+  ExpectFast(OneInput("FP32", "[3]", "[3.4028235e38, 1e-45, null]"));
+  ExpectFast(OneInput("FP32", "[2]", "[0.1, 16777217]"));
+  ExpectFast(OneInput("FP64", "[]", "[7]"));
+}
+
+TEST(ParseV2RequestFast, KeysInAnyOrderIdParametersAndWhitespace) {
+  ExpectFast(" \r\n\t{ \"id\" : \"abc-1\" , \"inputs\" : [ { \"data\" : [ 1 , 2 ] , "
+             "\"shape\" : [ 2 ] , \"parameters\" : { \"content_type\" : \"np\" } , "
+             "\"datatype\" : \"FP32\" , \"name\" : \"a\" } , {\"name\":\"b\",\"shape\":[1],"
+             "\"datatype\":\"FP64\",\"data\":[3]} ] , \"parameters\" : { \"s\" : \"x\", "
+             "\"t\" : true, \"f\" : false, \"n\" : null, \"i\" : -12, \"d\" : 2.5e1 } } \n");
+  ExpectFast(R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1],)"
+             R"("parameters":{}}],"parameters":{}})");
+}
+
+TEST(ParseV2RequestFast, DeclinesWhatItDoesNotReadLikeSimdjson) {
+  // Escapes, non-ASCII and control bytes in strings.
+  ExpectDeclined(R"({"id":"a\"b","inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]})");
+  ExpectDeclined("{\"id\":\"caf\xc3\xa9\",\"inputs\":[{\"name\":\"x\",\"shape\":[1],"
+                 "\"datatype\":\"FP64\",\"data\":[1]}]}");
+  ExpectDeclined("{\"id\":\"a\tb\",\"inputs\":[{\"name\":\"x\",\"shape\":[1],"
+                 "\"datatype\":\"FP64\",\"data\":[1]}]}");
+  // Numbers: -0 (a double in simdjson), 19-digit integers, out of range, not JSON.
+  ExpectDeclined(OneInput("FP64", "[1]", "[-0]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[1234567890123456789]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[1e400]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[01]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[1.]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[.5]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[+1]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[1e]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[true]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[\"1\"]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[nul]"));
+  // Other datatypes, shapes and data layouts.
+  ExpectDeclined(OneInput("INT64", "[1]", "[1]"));
+  ExpectDeclined(OneInput("FP16", "[1]", "[1]"));
+  ExpectDeclined(OneInput("fp64", "[1]", "[1]"));
+  ExpectDeclined(OneInput("FP64", "[-1]", "[1]"));
+  ExpectDeclined(OneInput("FP64", "[1.0]", "[1]"));
+  ExpectDeclined(OneInput("FP64", "[0]", "[]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "1"));
+  ExpectDeclined(OneInput("FP64", "[2,2]", "[[1,2],[3]]"));
+  ExpectDeclined(OneInput("FP64", "[3]", "[[1,2],3]"));
+  ExpectDeclined(OneInput("FP64", "[3]", "[1,[2],3]"));
+  ExpectDeclined(OneInput("FP64", "[2]", "[1,2,3]"));
+  ExpectDeclined(OneInput("FP64", "[1099511627776,2]", "[1]"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[[[[[[[[[1]]]]]]]]]"));
+  // Keys: repeated, unknown, missing; the binary extension.
+  ExpectDeclined(OneInput("FP64", "[1]", "[1]", R"(,"name":"y")"));
+  ExpectDeclined(OneInput("FP64", "[1]", "[1]", R"(,"extra":1)"));
+  ExpectDeclined(R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP64"}]})");
+  ExpectDeclined(R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}],)"
+                 R"("outputs":[{"name":"predict_proba"}]})");
+  ExpectDeclined(R"({"inputs":[],"id":"x"})");
+  ExpectDeclined(R"({"instances":[[1,2]]})");
+  ExpectDeclined(R"({"inputs":[[1,2]]})");
+  ExpectDeclined(R"({"id":"a","id":"b","inputs":[{"name":"x","shape":[1],"datatype":"FP64",)"
+                 R"("data":[1]}]})");
+  ExpectDeclined(R"({"parameters":{"a":1,"a":2},"inputs":[{"name":"x","shape":[1],)"
+                 R"("datatype":"FP64","data":[1]}]})");
+  ExpectDeclined(R"({"parameters":{"a":[1]},"inputs":[{"name":"x","shape":[1],)"
+                 R"("datatype":"FP64","data":[1]}]})");
+  ExpectDeclined(OneInput("FP64", "[1]", "[1]", R"(,"parameters":{"binary_data_size":8})"));
+  // Not one JSON value.
+  ExpectDeclined(OneInput("FP64", "[1]", "[1]") + " x");
+  ExpectDeclined(OneInput("FP64", "[1]", "[1]").substr(1));
+  ExpectDeclined("");
+  ExpectDeclined("[]");
+}
+
+TEST(ParseV2RequestFast, Fp32NullIsNaNAndNegativeZeroStaysNegative) {
+  InferRequest r;
+  ASSERT_TRUE(ParseV2RequestFast(OneInput("FP32", "[2]", "[null, -0.0]"), &r));
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_TRUE(std::isnan(r.inputs[0].data<float>()[0]));
+  EXPECT_TRUE(std::signbit(r.inputs[0].data<float>()[1]));
+}
+
+}  // namespace
+}  // namespace ferry::protocol
