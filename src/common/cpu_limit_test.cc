@@ -99,7 +99,8 @@ TEST(CgroupCpuLimitTest, FilesOver4KBAreIgnored) {
 
 TEST(CgroupCpuLimitTest, ProcSelfCgroupLinesAndControllerLists) {
   // Blank lines, a last line without its newline, and cpu anywhere in a controller list.
-  auto limit = ReadCgroupCpuLimit(Tree("v1"), "\n12:memory:/docker/abc\n\n4:cpuacct,cpu:/docker/abc");
+  auto limit =
+      ReadCgroupCpuLimit(Tree("v1"), "\n12:memory:/docker/abc\n\n4:cpuacct,cpu:/docker/abc");
   ASSERT_TRUE(limit.cpus.has_value());
   EXPECT_DOUBLE_EQ(*limit.cpus, 0.5);
   // "cpuset" is not "cpu"; an empty controller list with an ID other than 0 is not v2.

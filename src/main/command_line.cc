@@ -112,40 +112,40 @@ bool Convert(const std::string& value, T* out) {
   return true;
 }
 
-#define FERRY_SERVE_FLAG(name, alias, field) \
-  {name, alias, [](const std::string& v, ServeFlags* f) { return Convert(v, &f->field); }}
+template <auto Field>
+bool Set(const std::string& value, ServeFlags* f) {
+  return Convert(value, &(f->*Field));
+}
 
 // Every flag AddServeCommand declares; command_line_test checks the two lists agree.
 const ServeFlag kServeFlags[] = {
-    FERRY_SERVE_FLAG("model_name", "model-name", model_name),
-    FERRY_SERVE_FLAG("model_dir", "model-dir", model_dir),
-    FERRY_SERVE_FLAG("http_port", "http-port", http_port),
+    {"model_name", "model-name", &Set<&ServeFlags::model_name>},
+    {"model_dir", "model-dir", &Set<&ServeFlags::model_dir>},
+    {"http_port", "http-port", &Set<&ServeFlags::http_port>},
     {"grpc_port", "grpc-port",
      [](const std::string& v, ServeFlags* f) {
        f->grpc_port_explicit = true;  // AddServeCommand's each(): set once the flag is given
        return Convert(v, &f->grpc_port);
      }},
-    FERRY_SERVE_FLAG("bind", "", bind),
-    FERRY_SERVE_FLAG("workers", "", workers),
-    FERRY_SERVE_FLAG("predict_threads", "predict-threads", predict_threads),
-    FERRY_SERVE_FLAG("max_body_bytes", "max-body-bytes", max_body_bytes),
-    FERRY_SERVE_FLAG("max_header_bytes", "max-header-bytes", max_header_bytes),
-    FERRY_SERVE_FLAG("max_header_count", "max-header-count", max_header_count),
-    FERRY_SERVE_FLAG("request_timeout_ms", "request-timeout-ms", request_timeout_ms),
+    {"bind", "", &Set<&ServeFlags::bind>},
+    {"workers", "", &Set<&ServeFlags::workers>},
+    {"predict_threads", "predict-threads", &Set<&ServeFlags::predict_threads>},
+    {"max_body_bytes", "max-body-bytes", &Set<&ServeFlags::max_body_bytes>},
+    {"max_header_bytes", "max-header-bytes", &Set<&ServeFlags::max_header_bytes>},
+    {"max_header_count", "max-header-count", &Set<&ServeFlags::max_header_count>},
+    {"request_timeout_ms", "request-timeout-ms", &Set<&ServeFlags::request_timeout_ms>},
     {"predict_timeout_seconds", "predict-timeout-seconds",
      [](const std::string& v, ServeFlags* f) {
        std::string checked = v;  // CLI::NonNegativeNumber, as the option's check()
        return CLI::NonNegativeNumber(checked).empty() && Convert(v, &f->predict_timeout_seconds);
      }},
-    FERRY_SERVE_FLAG("idle_timeout_ms", "idle-timeout-ms", idle_timeout_ms),
-    FERRY_SERVE_FLAG("max_connections", "max-connections", max_connections),
-    FERRY_SERVE_FLAG("access_log_rate", "access-log-rate", access_log_per_second),
-    FERRY_SERVE_FLAG("drain_seconds", "drain-seconds", drain_seconds),
-    FERRY_SERVE_FLAG("max_batch_size", "max-batch-size", max_batch_size),
-    FERRY_SERVE_FLAG("max_batch_delay_ms", "max-batch-delay-ms", max_batch_delay_ms),
+    {"idle_timeout_ms", "idle-timeout-ms", &Set<&ServeFlags::idle_timeout_ms>},
+    {"max_connections", "max-connections", &Set<&ServeFlags::max_connections>},
+    {"access_log_rate", "access-log-rate", &Set<&ServeFlags::access_log_per_second>},
+    {"drain_seconds", "drain-seconds", &Set<&ServeFlags::drain_seconds>},
+    {"max_batch_size", "max-batch-size", &Set<&ServeFlags::max_batch_size>},
+    {"max_batch_delay_ms", "max-batch-delay-ms", &Set<&ServeFlags::max_batch_delay_ms>},
 };
-
-#undef FERRY_SERVE_FLAG
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 // line and produce the same ServeFlags; it must answer for the plain lines pods use, and leave
 // everything else (help, typos, repeats, values CLI11 reads specially or refuses) to CLI11.
 #include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <optional>
 #include <string>
@@ -69,7 +68,9 @@ bool Agree(const std::vector<std::string>& args) {
   if (!fast) return false;
   std::optional<ServeFlags> cli = WithCli11(args);
   EXPECT_TRUE(cli.has_value()) << "CLI11 refuses what the fast reader took: " << Join(args);
-  if (cli) EXPECT_TRUE(Same(*fast, *cli)) << Join(args);
+  if (cli) {
+    EXPECT_TRUE(Same(*fast, *cli)) << Join(args);
+  }
   return true;
 }
 
@@ -123,10 +124,35 @@ TEST(ParseServeFlagsFast, KnowsEveryFlagCli11Declares) {
 
 TEST(ParseServeFlagsFast, AgreesWithCli11OnOddValues) {
   const std::vector<std::string> values = {
-      "0",    "1",    "010",  "0x10",  "0b11", "0o7",     "1e3",  "2.5",   "-1",
-      "+3",   " 4",   "4 ",   "4x",    "abc",  "true",    "false", "inf",  "nan",
-      "99999999999", "99999999999999999999999", "1.7976931348623157e309", "[1,2]",
-      "{x}",  "a b",  "--",   "-",     "=",    "\n",      "\xc3\xa9",
+      "0",
+      "1",
+      "010",
+      "0x10",
+      "0b11",
+      "0o7",
+      "1e3",
+      "2.5",
+      "-1",
+      "+3",
+      " 4",
+      "4 ",
+      "4x",
+      "abc",
+      "true",
+      "false",
+      "inf",
+      "nan",
+      "99999999999",
+      "99999999999999999999999",
+      "1.7976931348623157e309",
+      "[1,2]",
+      "{x}",
+      "a b",
+      "--",
+      "-",
+      "=",
+      "\n",
+      "\xc3\xa9",
   };
   int answered = 0;
   for (const std::string& name : Cli11LongNames()) {

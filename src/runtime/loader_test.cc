@@ -1,11 +1,12 @@
 // LoadModelDir over temporary directories, with a fake FormatRuntime standing in
 // for scikit-learn (fakes over mocks: it "loads" any file whose text is not "bad").
 #include "runtime/loader.h"
-#include "runtime/mlflow_loader.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+
+#include "runtime/mlflow_loader.h"
 
 namespace ferry::runtime {
 namespace {
