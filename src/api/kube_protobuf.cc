@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <vector>
+#include <initializer_list>
 
 #include "api/encoding.h"
 
@@ -21,119 +21,122 @@ struct Field {
   bool repeated = false;
   const Message* message = nullptr;
 };
+// Constant tables (initializer_list keeps each braced field list alive as long as the table):
+// built at compile time, so the binary's other roles do not build them at every start.
 struct Message {
-  std::vector<Field> fields;
+  std::initializer_list<Field> fields;
 };
 
 // Field numbers from k8s.io/api/core/v1, authentication/v1 and apimachinery generated.proto.
-const Message kOwnerRef{{{1, "kind", T::kString},
-                         {3, "name", T::kString},
-                         {4, "uid", T::kString},
-                         {5, "apiVersion", T::kString},
-                         {6, "controller", T::kBool},
-                         {7, "blockOwnerDeletion", T::kBool}}};
-const Message kObjectMeta{{{1, "name", T::kString},
-                           {2, "generateName", T::kString},
-                           {3, "namespace", T::kString},
-                           {5, "uid", T::kString},
-                           {6, "resourceVersion", T::kString},
-                           {7, "generation", T::kInt},
-                           {8, "creationTimestamp", T::kTime},
-                           {11, "labels", T::kMapString},
-                           {12, "annotations", T::kMapString},
-                           {13, "ownerReferences", T::kMessage, true, &kOwnerRef},
-                           {14, "finalizers", T::kString, true}}};
-const Message kNamespaceSpec{{{1, "finalizers", T::kString, true}}};
-const Message kNamespace{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                          {2, "spec", T::kMessage, false, &kNamespaceSpec}}};
-const Message kObjectRef{{{1, "kind", T::kString},
-                          {2, "namespace", T::kString},
-                          {3, "name", T::kString},
-                          {4, "uid", T::kString},
-                          {5, "apiVersion", T::kString},
-                          {7, "fieldPath", T::kString}}};
-const Message kLocalRef{{{1, "name", T::kString}}};
-const Message kServiceAccount{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                               {2, "secrets", T::kMessage, true, &kObjectRef},
-                               {3, "imagePullSecrets", T::kMessage, true, &kLocalRef},
-                               {4, "automountServiceAccountToken", T::kBool}}};
-const Message kSecret{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                       {2, "data", T::kMapBytes},
-                       {3, "type", T::kString},
-                       {4, "stringData", T::kMapString},
-                       {5, "immutable", T::kBool}}};
-const Message kConfigMap{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                          {2, "data", T::kMapString},
-                          {3, "binaryData", T::kMapBytes},
-                          {4, "immutable", T::kBool}}};
-const Message kServicePort{{{1, "name", T::kString},
-                            {2, "protocol", T::kString},
-                            {3, "port", T::kInt},
-                            {4, "targetPort", T::kIntOrString},
-                            {5, "nodePort", T::kInt}}};
-const Message kServiceSpec{{{1, "ports", T::kMessage, true, &kServicePort},
-                            {2, "selector", T::kMapString},
-                            {3, "clusterIP", T::kString},
-                            {4, "type", T::kString},
-                            {5, "externalIPs", T::kString, true},
-                            {11, "externalName", T::kString}}};
-const Message kService{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                        {2, "spec", T::kMessage, false, &kServiceSpec}}};
-const Message kTokenRequestSpec{
+constexpr Message kOwnerRef{{{1, "kind", T::kString},
+                             {3, "name", T::kString},
+                             {4, "uid", T::kString},
+                             {5, "apiVersion", T::kString},
+                             {6, "controller", T::kBool},
+                             {7, "blockOwnerDeletion", T::kBool}}};
+constexpr Message kObjectMeta{{{1, "name", T::kString},
+                               {2, "generateName", T::kString},
+                               {3, "namespace", T::kString},
+                               {5, "uid", T::kString},
+                               {6, "resourceVersion", T::kString},
+                               {7, "generation", T::kInt},
+                               {8, "creationTimestamp", T::kTime},
+                               {11, "labels", T::kMapString},
+                               {12, "annotations", T::kMapString},
+                               {13, "ownerReferences", T::kMessage, true, &kOwnerRef},
+                               {14, "finalizers", T::kString, true}}};
+constexpr Message kNamespaceSpec{{{1, "finalizers", T::kString, true}}};
+constexpr Message kNamespace{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                              {2, "spec", T::kMessage, false, &kNamespaceSpec}}};
+constexpr Message kObjectRef{{{1, "kind", T::kString},
+                              {2, "namespace", T::kString},
+                              {3, "name", T::kString},
+                              {4, "uid", T::kString},
+                              {5, "apiVersion", T::kString},
+                              {7, "fieldPath", T::kString}}};
+constexpr Message kLocalRef{{{1, "name", T::kString}}};
+constexpr Message kServiceAccount{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                   {2, "secrets", T::kMessage, true, &kObjectRef},
+                                   {3, "imagePullSecrets", T::kMessage, true, &kLocalRef},
+                                   {4, "automountServiceAccountToken", T::kBool}}};
+constexpr Message kSecret{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                           {2, "data", T::kMapBytes},
+                           {3, "type", T::kString},
+                           {4, "stringData", T::kMapString},
+                           {5, "immutable", T::kBool}}};
+constexpr Message kConfigMap{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                              {2, "data", T::kMapString},
+                              {3, "binaryData", T::kMapBytes},
+                              {4, "immutable", T::kBool}}};
+constexpr Message kServicePort{{{1, "name", T::kString},
+                                {2, "protocol", T::kString},
+                                {3, "port", T::kInt},
+                                {4, "targetPort", T::kIntOrString},
+                                {5, "nodePort", T::kInt}}};
+constexpr Message kServiceSpec{{{1, "ports", T::kMessage, true, &kServicePort},
+                                {2, "selector", T::kMapString},
+                                {3, "clusterIP", T::kString},
+                                {4, "type", T::kString},
+                                {5, "externalIPs", T::kString, true},
+                                {11, "externalName", T::kString}}};
+constexpr Message kService{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                            {2, "spec", T::kMessage, false, &kServiceSpec}}};
+constexpr Message kTokenRequestSpec{
     {{1, "audiences", T::kString, true}, {4, "expirationSeconds", T::kInt}}};
-const Message kTokenRequest{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                             {2, "spec", T::kMessage, false, &kTokenRequestSpec}}};
+constexpr Message kTokenRequest{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                 {2, "spec", T::kMessage, false, &kTokenRequestSpec}}};
 
 // rbac.authorization.k8s.io/v1 (k8s.io/api/rbac/v1/generated.proto).
-const Message kPolicyRule{{{1, "verbs", T::kString, true},
-                           {2, "apiGroups", T::kString, true},
-                           {3, "resources", T::kString, true},
-                           {4, "resourceNames", T::kString, true},
-                           {5, "nonResourceURLs", T::kString, true}}};
-const Message kSelectorRequirement{{{1, "key", T::kString},
-                                    {2, "operator", T::kString},
-                                    {3, "values", T::kString, true}}};
-const Message kLabelSelector{{{1, "matchLabels", T::kMapString},
-                              {2, "matchExpressions", T::kMessage, true, &kSelectorRequirement}}};
-const Message kAggregationRule{{{1, "clusterRoleSelectors", T::kMessage, true, &kLabelSelector}}};
-const Message kRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                     {2, "rules", T::kMessage, true, &kPolicyRule}}};
-const Message kClusterRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                            {2, "rules", T::kMessage, true, &kPolicyRule},
-                            {3, "aggregationRule", T::kMessage, false, &kAggregationRule}}};
-const Message kSubject{{{1, "kind", T::kString},
-                        {2, "apiGroup", T::kString},
-                        {3, "name", T::kString},
-                        {4, "namespace", T::kString}}};
-const Message kRoleRef{
+constexpr Message kPolicyRule{{{1, "verbs", T::kString, true},
+                               {2, "apiGroups", T::kString, true},
+                               {3, "resources", T::kString, true},
+                               {4, "resourceNames", T::kString, true},
+                               {5, "nonResourceURLs", T::kString, true}}};
+constexpr Message kSelectorRequirement{
+    {{1, "key", T::kString}, {2, "operator", T::kString}, {3, "values", T::kString, true}}};
+constexpr Message kLabelSelector{
+    {{1, "matchLabels", T::kMapString},
+     {2, "matchExpressions", T::kMessage, true, &kSelectorRequirement}}};
+constexpr Message kAggregationRule{
+    {{1, "clusterRoleSelectors", T::kMessage, true, &kLabelSelector}}};
+constexpr Message kRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                         {2, "rules", T::kMessage, true, &kPolicyRule}}};
+constexpr Message kClusterRole{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                {2, "rules", T::kMessage, true, &kPolicyRule},
+                                {3, "aggregationRule", T::kMessage, false, &kAggregationRule}}};
+constexpr Message kSubject{{{1, "kind", T::kString},
+                            {2, "apiGroup", T::kString},
+                            {3, "name", T::kString},
+                            {4, "namespace", T::kString}}};
+constexpr Message kRoleRef{
     {{1, "apiGroup", T::kString}, {2, "kind", T::kString}, {3, "name", T::kString}}};
-const Message kRoleBinding{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                            {2, "subjects", T::kMessage, true, &kSubject},
-                            {3, "roleRef", T::kMessage, false, &kRoleRef}}};
+constexpr Message kRoleBinding{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                {2, "subjects", T::kMessage, true, &kSubject},
+                                {3, "roleRef", T::kMessage, false, &kRoleRef}}};
 // authorization.k8s.io/v1 and authentication.k8s.io/v1 reviews.
-const Message kResourceAttributes{{{1, "namespace", T::kString},
-                                   {2, "verb", T::kString},
-                                   {3, "group", T::kString},
-                                   {4, "version", T::kString},
-                                   {5, "resource", T::kString},
-                                   {6, "subresource", T::kString},
-                                   {7, "name", T::kString}}};
-const Message kNonResourceAttributes{{{1, "path", T::kString}, {2, "verb", T::kString}}};
-const Message kAccessReviewSpec{
+constexpr Message kResourceAttributes{{{1, "namespace", T::kString},
+                                       {2, "verb", T::kString},
+                                       {3, "group", T::kString},
+                                       {4, "version", T::kString},
+                                       {5, "resource", T::kString},
+                                       {6, "subresource", T::kString},
+                                       {7, "name", T::kString}}};
+constexpr Message kNonResourceAttributes{{{1, "path", T::kString}, {2, "verb", T::kString}}};
+constexpr Message kAccessReviewSpec{
     {{1, "resourceAttributes", T::kMessage, false, &kResourceAttributes},
      {2, "nonResourceAttributes", T::kMessage, false, &kNonResourceAttributes},
      {3, "user", T::kString},
      {4, "groups", T::kString, true},
      {6, "uid", T::kString}}};
-const Message kAccessReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                             {2, "spec", T::kMessage, false, &kAccessReviewSpec}}};
-const Message kRulesReviewSpec{{{1, "namespace", T::kString}}};
-const Message kRulesReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                            {2, "spec", T::kMessage, false, &kRulesReviewSpec}}};
-const Message kSelfSubjectReview{{{1, "metadata", T::kMessage, false, &kObjectMeta}}};
-const Message kTokenReviewSpec{{{1, "token", T::kString}, {2, "audiences", T::kString, true}}};
-const Message kTokenReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
-                            {2, "spec", T::kMessage, false, &kTokenReviewSpec}}};
+constexpr Message kAccessReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                 {2, "spec", T::kMessage, false, &kAccessReviewSpec}}};
+constexpr Message kRulesReviewSpec{{{1, "namespace", T::kString}}};
+constexpr Message kRulesReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                {2, "spec", T::kMessage, false, &kRulesReviewSpec}}};
+constexpr Message kSelfSubjectReview{{{1, "metadata", T::kMessage, false, &kObjectMeta}}};
+constexpr Message kTokenReviewSpec{{{1, "token", T::kString}, {2, "audiences", T::kString, true}}};
+constexpr Message kTokenReview{{{1, "metadata", T::kMessage, false, &kObjectMeta},
+                                {2, "spec", T::kMessage, false, &kTokenReviewSpec}}};
 
 Status Malformed() {
   return InvalidArgumentError(

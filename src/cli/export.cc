@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <iterator>
 #include <set>
+#include <string_view>
 
 #include "cli/printers.h"
 #include "cli/session.h"
@@ -22,17 +24,23 @@ constexpr char kAuthorizationPolicy[] = "AuthorizationPolicy";
 constexpr char kRequestAuthentication[] = "RequestAuthentication";
 
 // Namespaces a Kubeflow cluster has already: never exported as objects.
-const std::set<std::string> kSystemNamespaces = {
+constexpr std::string_view kSystemNamespaces[] = {
     "default",      "kube-system",     "kube-public", "kube-node-lease",
     "istio-system", "knative-serving", "kubeflow"};
 // ServiceAccounts Kubernetes or Kubeflow's profile controller create.
-const std::set<std::string> kDefaultServiceAccounts = {"default", "default-editor",
-                                                       "default-viewer"};
+constexpr std::string_view kDefaultServiceAccounts[] = {"default", "default-editor",
+                                                        "default-viewer"};
 // Never exported: Ferry's own per-profile objects (no Kubeflow equivalent),
 // and m2m-token-issuer, which holds this `ferry up`'s ServiceAccount-token
 // issuer and keys (a cluster has its own).
-const std::set<std::string> kFerryOwnPolicies = {
+constexpr std::string_view kFerryOwnPolicies[] = {
     "ferry-serviceaccount-jwt", "ferry-allow-namespace-serviceaccounts", "m2m-token-issuer"};
+
+// Constant lists rather than std::sets: nothing built before main in every role of the binary.
+template <size_t N>
+bool Listed(const std::string_view (&list)[N], std::string_view name) {
+  return std::find(std::begin(list), std::end(list), name) != std::end(list);
+}
 
 std::string Str(const json& obj, std::initializer_list<const char*> path) {
   const json* cur = &obj;
@@ -209,7 +217,7 @@ class Builder {
         if (ref.is_object() && ref.contains("name")) secrets.push_back(ref["name"]);
       }
       bool has_refs = !secrets.empty() || account->contains("imagePullSecrets");
-      if (!kDefaultServiceAccounts.count(sa) || has_refs) {
+      if (!Listed(kDefaultServiceAccounts, sa) || has_refs) {
         Add(kServiceAccount, Clean(*account, kServiceAccount));
       }
     } else if (sa != "default") {
@@ -284,7 +292,7 @@ class Builder {
 
   void AddPolicy(const std::string& kind, const json& obj) {
     std::string ns = Ns(obj), name = Name(obj);
-    if (kFerryOwnPolicies.count(name)) return;
+    if (Listed(kFerryOwnPolicies, name)) return;
     if (kind == kAuthorizationPolicy && name.rfind("user-", 0) == 0 &&
         name.find("-clusterrole-") != std::string::npos &&
         obj["metadata"].value("annotations", json::object()).contains("role")) {
@@ -308,7 +316,7 @@ class Builder {
 
   void AddNamespaces() {
     for (const auto& ns : namespaces_) {
-      if (kSystemNamespaces.count(ns) || profiles_.count(ns)) continue;
+      if (Listed(kSystemNamespaces, ns) || profiles_.count(ns)) continue;
       json out;
       if (const json* existing = Find(kNamespace, "", ns)) {
         out = Clean(*existing, kNamespace);

@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -21,17 +20,18 @@ namespace {
 std::optional<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 4096) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  std::string text(max_bytes + 1, '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+  // Read in 4 KB pieces rather than into a zeroed max_bytes + 1 buffer: /proc/self/cgroup
+  // may be read up to 64 KB, and is a few dozen bytes.
+  std::string text;
+  char chunk[4096];
+  while (text.size() <= max_bytes) {
+    ssize_t n = ::read(fd, chunk, std::min(sizeof(chunk), max_bytes + 1 - text.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    got += static_cast<size_t>(n);
+    text.append(chunk, static_cast<size_t>(n));
   }
   ::close(fd);
-  if (got > max_bytes) return std::nullopt;
-  text.resize(got);
+  if (text.size() > max_bytes) return std::nullopt;
   text.resize(std::min(text.size(), text.find('\0')));  // as getline(.., '\0') stopped there
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
@@ -42,6 +42,19 @@ std::optional<long long> ParseInt(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// The pieces of `text` between `sep`s, as std::getline(stream, piece, sep) yields them: no
+// piece after a trailing separator, none at all for empty text.
+std::vector<std::string_view> SplitOn(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    size_t end = text.find(sep);
+    out.push_back(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return out;
 }
 
 // "150000 100000" -> 1.5; "max 100000" or anything malformed -> nullopt.
@@ -115,24 +128,21 @@ void ReadV1(const std::string& root, const std::string& path, CgroupCpuLimit& be
 CgroupCpuLimit ReadCgroupCpuLimit(const std::string& cgroup_root,
                                   std::string_view proc_self_cgroup) {
   CgroupCpuLimit best;
-  std::istringstream lines{std::string(proc_self_cgroup)};
-  std::string line;
-  while (std::getline(lines, line)) {
+  // Split by hand rather than with string streams: this runs before `ferry serve` is ready.
+  for (std::string_view line : SplitOn(proc_self_cgroup, '\n')) {
     // "hierarchy-ID:controller-list:cgroup-path"
     size_t a = line.find(':');
-    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    std::string id = line.substr(0, a);
-    std::string controllers = line.substr(a + 1, b - a - 1);
-    std::string path = line.substr(b + 1);
+    size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;
+    std::string_view id = line.substr(0, a);
+    std::string_view controllers = line.substr(a + 1, b - a - 1);
+    std::string path(line.substr(b + 1));
     if (path.empty() || path[0] != '/' || !SafeRelative(path)) continue;
     if (id == "0" && controllers.empty()) {
       ReadV2(cgroup_root, path, best);
       continue;
     }
-    std::istringstream names(controllers);
-    std::string name;
-    while (std::getline(names, name, ',')) {
+    for (std::string_view name : SplitOn(controllers, ',')) {
       if (name == "cpu") {
         ReadV1(cgroup_root, path, best);
         break;

@@ -2,6 +2,10 @@
 // README), and the rounding/clamping of CpusFromLimit.
 #include "common/cpu_limit.h"
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace ferry {
@@ -70,6 +74,38 @@ TEST(CgroupCpuLimitTest, RoundingAndClamping) {
   EXPECT_EQ(CpusFromLimit(l, 4), 3);
   l.cpus = 100;
   EXPECT_EQ(CpusFromLimit(l, 4), 4);
+}
+
+// A tree in a fresh temporary directory whose cpu.max (at the root) holds `text`.
+std::string TempTree(const std::string& name, const std::string& text) {
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cpu.max", std::ios::binary) << text;
+  return dir.string();
+}
+
+TEST(CgroupCpuLimitTest, FilesOver4KBAreIgnored) {
+  // Trailing newlines and spaces are trimmed, but only a file of at most 4096 bytes is read.
+  std::string fits = "150000 100000" + std::string(4096 - 13, '\n');
+  auto limit = ReadCgroupCpuLimit(TempTree("fits", fits), "0::/\n");
+  ASSERT_TRUE(limit.cpus.has_value());
+  EXPECT_DOUBLE_EQ(*limit.cpus, 1.5);
+  EXPECT_FALSE(ReadCgroupCpuLimit(TempTree("over", fits + "\n"), "0::/\n").cpus.has_value());
+  // Text after a NUL byte is not read.
+  limit = ReadCgroupCpuLimit(TempTree("nul", std::string("50000 100000\0 junk", 18)), "0::/\n");
+  ASSERT_TRUE(limit.cpus.has_value());
+  EXPECT_DOUBLE_EQ(*limit.cpus, 0.5);
+}
+
+TEST(CgroupCpuLimitTest, ProcSelfCgroupLinesAndControllerLists) {
+  // Blank lines, a last line without its newline, and cpu anywhere in a controller list.
+  auto limit =
+      ReadCgroupCpuLimit(Tree("v1"), "\n12:memory:/docker/abc\n\n4:cpuacct,cpu:/docker/abc");
+  ASSERT_TRUE(limit.cpus.has_value());
+  EXPECT_DOUBLE_EQ(*limit.cpus, 0.5);
+  // "cpuset" is not "cpu"; an empty controller list with an ID other than 0 is not v2.
+  EXPECT_FALSE(ReadCgroupCpuLimit(Tree("v1"), "4:cpuset,cpuacct:/docker/abc\n").cpus.has_value());
+  EXPECT_FALSE(ReadCgroupCpuLimit(Tree("v2-ns"), "1::/\n").cpus.has_value());
 }
 
 TEST(CgroupCpuLimitTest, ThisProcess) {

@@ -25,8 +25,10 @@ json Object(const char* kind, const std::string& name, const std::string& ns, js
               {"spec", std::move(spec)}};
 }
 
-const json kGatewaySelector = {
-    {"matchLabels", {{"app", "istio-ingressgateway"}, {"istio", "ingressgateway"}}}};
+// Built where used, not before main in every role of the binary.
+json GatewaySelector() {
+  return {{"matchLabels", {{"app", "istio-ingressgateway"}, {"istio", "ingressgateway"}}}};
+}
 
 json JwtRuleJson(const std::string& issuer, const std::string& jwks, const std::string& jwks_uri) {
   json r = {{"issuer", issuer},
@@ -48,7 +50,7 @@ std::vector<json> KubeflowDefaultObjects(const KubeflowOptions& o) {
   out.push_back(Object("AuthorizationPolicy", "global-deny-all", ns, json::object()));
   out.push_back(Object("AuthorizationPolicy", "istio-ingressgateway", ns,
                        {{"action", "ALLOW"},
-                        {"selector", kGatewaySelector},
+                        {"selector", GatewaySelector()},
                         {"rules", json::array({json::object()})}}));
   if (o.cluster_local_gateway) {
     out.push_back(

@@ -5,7 +5,9 @@
 // (ExistingFile, NonNegativeNumber, ...) in every file that includes it, and each copy is
 // constructed before main, on every start of every subcommand.
 #include <CLI/CLI.hpp>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include "main/authz_command.h"
 #include "main/export_command.h"
@@ -90,6 +92,92 @@ void AddServeCommand(CLI::App& app, ServeFlags* f) {
       ->add_option("--max_batch_delay_ms,--max-batch-delay-ms", f->max_batch_delay_ms,
                    "Dynamic batching: longest a request waits for others to join its batch")
       ->capture_default_str();
+}
+
+namespace {
+
+// One `serve` flag as ParseServeFlagsFast reads it: its two spellings (or one) and how its value
+// lands in ServeFlags, through the same CLI11 conversion AddServeCommand's option uses.
+struct ServeFlag {
+  std::string_view name;
+  std::string_view alias;  // "" when the flag has one spelling
+  bool (*set)(const std::string& value, ServeFlags* f);
+};
+
+template <typename T>
+bool Convert(const std::string& value, T* out) {
+  T converted{};
+  if (!CLI::detail::lexical_conversion<T, T>(CLI::results_t{value}, converted)) return false;
+  *out = converted;
+  return true;
+}
+
+template <auto Field>
+bool Set(const std::string& value, ServeFlags* f) {
+  return Convert(value, &(f->*Field));
+}
+
+// Every flag AddServeCommand declares; command_line_test checks the two lists agree.
+const ServeFlag kServeFlags[] = {
+    {"model_name", "model-name", &Set<&ServeFlags::model_name>},
+    {"model_dir", "model-dir", &Set<&ServeFlags::model_dir>},
+    {"http_port", "http-port", &Set<&ServeFlags::http_port>},
+    {"grpc_port", "grpc-port",
+     [](const std::string& v, ServeFlags* f) {
+       f->grpc_port_explicit = true;  // AddServeCommand's each(): set once the flag is given
+       return Convert(v, &f->grpc_port);
+     }},
+    {"bind", "", &Set<&ServeFlags::bind>},
+    {"workers", "", &Set<&ServeFlags::workers>},
+    {"predict_threads", "predict-threads", &Set<&ServeFlags::predict_threads>},
+    {"max_body_bytes", "max-body-bytes", &Set<&ServeFlags::max_body_bytes>},
+    {"max_header_bytes", "max-header-bytes", &Set<&ServeFlags::max_header_bytes>},
+    {"max_header_count", "max-header-count", &Set<&ServeFlags::max_header_count>},
+    {"request_timeout_ms", "request-timeout-ms", &Set<&ServeFlags::request_timeout_ms>},
+    {"predict_timeout_seconds", "predict-timeout-seconds",
+     [](const std::string& v, ServeFlags* f) {
+       std::string checked = v;  // CLI::NonNegativeNumber, as the option's check()
+       return CLI::NonNegativeNumber(checked).empty() && Convert(v, &f->predict_timeout_seconds);
+     }},
+    {"idle_timeout_ms", "idle-timeout-ms", &Set<&ServeFlags::idle_timeout_ms>},
+    {"max_connections", "max-connections", &Set<&ServeFlags::max_connections>},
+    {"access_log_rate", "access-log-rate", &Set<&ServeFlags::access_log_per_second>},
+    {"drain_seconds", "drain-seconds", &Set<&ServeFlags::drain_seconds>},
+    {"max_batch_size", "max-batch-size", &Set<&ServeFlags::max_batch_size>},
+    {"max_batch_delay_ms", "max-batch-delay-ms", &Set<&ServeFlags::max_batch_delay_ms>},
+};
+
+}  // namespace
+
+bool ParseServeFlagsFast(int argc, const char* const* argv, ServeFlags* flags) {
+  if (argc < 2 || std::string_view(argv[1]) != "serve") return false;
+  ServeFlags f = *flags;
+  bool given[std::size(kServeFlags)] = {};
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.substr(0, 2) != "--") return false;
+    arg.remove_prefix(2);
+    size_t eq = arg.find('=');
+    std::string_view name = arg.substr(0, eq);
+    size_t k = 0;
+    while (k < std::size(kServeFlags) && name != kServeFlags[k].name &&
+           (kServeFlags[k].alias.empty() || name != kServeFlags[k].alias)) {
+      ++k;
+    }
+    if (k == std::size(kServeFlags) || given[k]) return false;  // unknown, or given twice
+    given[k] = true;
+    std::string value;
+    if (eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);  // "--name=" takes the next argument in CLI11: left to it
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    }
+    // An empty value, or one that starts like a flag (a negative number, "--help"), is left to
+    // CLI11 too.
+    if (value.empty() || value[0] == '-' || !kServeFlags[k].set(value, &f)) return false;
+  }
+  *flags = std::move(f);
+  return true;
 }
 
 void AddUpCommand(CLI::App& app, UpFlags* f) {

@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
-#include <set>
+#include <string_view>
 #include <system_error>
 
 #include "common/base64.h"
@@ -23,8 +25,9 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxDepth = 64;
 
-// The trees below DATA whose every file Ferry writes itself.
-const std::set<std::string> kOwnedTrees = {"certs", "models", "cache"};
+// The trees below DATA whose every file Ferry writes itself (a constant list: nothing built
+// before main in every role of the binary).
+constexpr std::string_view kOwnedTrees[] = {"certs", "models", "cache"};
 
 mode_t Wanted(const struct stat& st) {
   if (S_ISDIR(st.st_mode)) return 0700;
@@ -125,7 +128,9 @@ Status PrepareDataDir(const std::string& dir, std::FILE* log) {
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
     if (::lstat(it->path().c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
     t.Fix(it->path(), st);
-    if (S_ISDIR(st.st_mode) && kOwnedTrees.count(it->path().filename().string())) {
+    const std::string name = it->path().filename().string();
+    if (S_ISDIR(st.st_mode) &&
+        std::find(std::begin(kOwnedTrees), std::end(kOwnedTrees), name) != std::end(kOwnedTrees)) {
       t.Tree(it->path(), 1);
     }
   }

@@ -4,7 +4,8 @@
 // The parser holds only the subcommand argv[1] names (CLI11 builds every
 // option of every subcommand it is given, a measurable part of `ferry serve`'s
 // start); anything else in argv[1] (--help, --version, a typo) gets them all,
-// so the top-level help and errors list every subcommand as before.
+// so the top-level help and errors list every subcommand as before. A plain
+// `ferry serve` command line skips CLI11 altogether (ParseServeFlagsFast).
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "storage-initializer") {
     std::vector<std::string> args(argv + 2, argv + argc);
     return ferry::storage::RunStorageInitializer(args, std::cout, std::cerr);
+  }
+  // `ferry serve` as its pods are started: read without building CLI11's options; any other
+  // command line gets CLI11, its help and its errors.
+  if (ferry::main::ServeFlags fast; ferry::main::ParseServeFlagsFast(argc, argv, &fast)) {
+    return ferry::main::RunServe(fast);
   }
   const std::string_view only = OnlyCommand(argc, argv);
   auto want = [only](std::string_view name) { return only.empty() || only == name; };

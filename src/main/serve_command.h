@@ -36,10 +36,20 @@ struct ServeFlags {
   // Dynamic batching (runtime/batching_model.h): off unless max_batch_size > 1.
   int max_batch_size = 0;
   double max_batch_delay_ms = 0;  // 0: batch only what queues while a predict runs
+
+  bool operator==(const ServeFlags&) const = default;
 };
 
 // Defined in command_line.cc (with every other subcommand's flags).
 void AddServeCommand(CLI::App& app, ServeFlags* flags);
+// `ferry serve` with a command line in the plain shape KServe's pods and the benchmarks use —
+// argv[1] is "serve", then only AddServeCommand's flags, each at most once, as `--name value` or
+// `--name=value`, every value non-empty, not starting with '-', and accepted by the option's own
+// CLI11 conversion and check — read into *flags without building CLI11's options (half a
+// million instructions of `ferry serve`'s start). Returns false, *flags untouched, for anything
+// else (--help, typos, repeats, bad values ...), which then takes CLI11's path and its messages.
+// Where it returns true, CLI11 reads the same flags (command_line_test).
+bool ParseServeFlagsFast(int argc, const char* const* argv, ServeFlags* flags);
 int RunServe(const ServeFlags& flags);
 
 }  // namespace ferry::main

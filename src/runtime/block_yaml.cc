@@ -130,23 +130,22 @@ bool ParseLine(std::string_view text, More&& more, Line* line) {
 
 // The entries lines[i..] at `indent` into `map`; false when the text is not
 // the simple shape this reader handles.
-bool BuildMap(const std::vector<Line>& lines, size_t& i, size_t indent, YAML::Node& map) {
+bool BuildMap(std::vector<Line>& lines, size_t& i, size_t indent, BlockNode& map) {
+  map.kind = BlockNode::Kind::kMap;
   std::set<std::string_view> seen;
   while (i < lines.size() && lines[i].indent == indent) {
-    const Line& l = lines[i++];
+    Line& l = lines[i++];
     if (!seen.insert(l.key).second) return false;
-    std::string key(l.key);
+    BlockEntry& entry = map.entries.emplace_back();
+    entry.key = l.key;
     bool deeper = i < lines.size() && lines[i].indent > indent;
     if (l.kind == ValueKind::kNone && deeper) {
-      YAML::Node child(YAML::NodeType::Map);
-      if (!BuildMap(lines, i, lines[i].indent, child)) return false;
-      map[key] = child;
+      if (!BuildMap(lines, i, lines[i].indent, entry.value)) return false;
     } else if (deeper) {
       return false;  // a scalar continued on the next line
     } else if (l.kind == ValueKind::kScalar) {
-      map[key] = YAML::Node(l.value);
-    } else {
-      map[key] = YAML::Node(YAML::NodeType::Null);
+      entry.value.kind = BlockNode::Kind::kScalar;
+      entry.value.scalar = std::move(l.value);
     }
   }
   return true;
@@ -154,7 +153,7 @@ bool BuildMap(const std::vector<Line>& lines, size_t& i, size_t indent, YAML::No
 
 }  // namespace
 
-std::optional<YAML::Node> ReadBlockYaml(std::string_view text) {
+std::optional<BlockNode> ReadBlockYaml(std::string_view text) {
   std::vector<Line> lines;
   size_t start = 0;
   bool bad_byte = false;
@@ -178,7 +177,7 @@ std::optional<YAML::Node> ReadBlockYaml(std::string_view text) {
     lines.push_back(std::move(line));
   }
   if (lines.empty() || lines.front().indent != 0) return std::nullopt;
-  YAML::Node root(YAML::NodeType::Map);
+  BlockNode root;
   size_t i = 0;
   if (!BuildMap(lines, i, 0, root) || i != lines.size()) return std::nullopt;
   return root;

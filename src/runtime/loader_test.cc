@@ -6,6 +6,8 @@
 
 #include <fstream>
 
+#include "runtime/mlflow_loader.h"
+
 namespace ferry::runtime {
 namespace {
 
@@ -157,6 +159,51 @@ TEST_F(LoaderTest, ColumnSignatureGivesPandasColumns) {
   EXPECT_EQ((*served)->metadata.inputs[1].name, "petal width (cm)");
   EXPECT_EQ((*served)->metadata.inputs[1].shape, (protocol::Shape{-1, 1}));
   EXPECT_TRUE((*served)->metadata.outputs.empty());
+}
+
+// Each signature string is parsed once and its error reported where it was before: a column
+// signature's outputs are only read after the model loads, so a model that fails to load is
+// reported first.
+TEST_F(LoaderTest, SignatureErrorsKeepTheirPlace) {
+  const std::string bad_outputs =
+      "signature:\n  inputs: '[{\"type\": \"double\", \"name\": \"a\"}]'\n"
+      "  outputs: '[{\"type\": \"nope\"}]'\n";
+  WriteIris(SklearnMlmodel("predict", bad_outputs));
+  auto served = Load();
+  ASSERT_FALSE(served.ok());
+  EXPECT_NE(served.status().message().find("signature.outputs"), std::string::npos)
+      << served.status().ToString();
+  Write("model.pkl", "bad");
+  served = Load();
+  ASSERT_FALSE(served.ok());
+  EXPECT_NE(served.status().message().find("fake cannot load"), std::string::npos)
+      << served.status().ToString();
+  // Bad tensor inputs are refused before the model loads.
+  WriteIris(SklearnMlmodel("predict", "signature:\n  inputs: '[{\"type\": \"tensor\"}]'\n"));
+  Write("model.pkl", "bad");
+  served = Load();
+  ASSERT_FALSE(served.ok());
+  EXPECT_NE(served.status().message().find("signature.inputs"), std::string::npos)
+      << served.status().ToString();
+}
+
+TEST_F(LoaderTest, ReadSmallFileReadsBytesExactly) {
+  const std::string bytes("a\0b\xff\r\n", 6);
+  std::ofstream(dir_ / "bin", std::ios::binary) << bytes;
+  auto text = ReadSmallFile(dir_ / "bin", 6);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, bytes);
+  std::string big(100000, 'x');
+  std::ofstream(dir_ / "big", std::ios::binary) << big;
+  EXPECT_EQ(*ReadSmallFile(dir_ / "big", 100000), big);
+  std::ofstream(dir_ / "empty", std::ios::binary).close();
+  EXPECT_EQ(*ReadSmallFile(dir_ / "empty", 10), "");
+  auto over = ReadSmallFile(dir_ / "bin", 5);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(over.status().message().find("is 6 bytes, more than the 5"), std::string::npos);
+  EXPECT_EQ(ReadSmallFile(dir_ / "missing", 10).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadSmallFile(dir_, 10).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(LoaderTest, NoSignatureDerivesMetadataFromModel) {

@@ -1,9 +1,12 @@
 #include "runtime/mlflow_loader.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <optional>
 #include <system_error>
 
 #include "runtime/input_example.h"
@@ -144,21 +147,46 @@ StatusOr<PredictMethod> ChooseMethod(const MlModel& mm, const ModelInfo& info,
   return *m;
 }
 
-Status FillSignature(const MlModel& mm, const std::string& origin, ServedModel& served) {
+// The signature's JSON strings, each parsed on first use and kept: the declared tensors (before
+// the model loads) and the metadata (after) read the same ones.
+class SignatureSchemas {
+ public:
+  SignatureSchemas(const MlModel& mm, const std::string& origin) : mm_(mm), origin_(origin) {}
+  // Only when the MLmodel has signature inputs / outputs.
+  const StatusOr<Schema>& Inputs() {
+    if (!inputs_) inputs_ = ParseSchemaJson(*mm_.signature_inputs, origin_ + " signature.inputs");
+    return *inputs_;
+  }
+  const StatusOr<Schema>& Outputs() {
+    if (!outputs_) {
+      outputs_ = ParseSchemaJson(*mm_.signature_outputs, origin_ + " signature.outputs");
+    }
+    return *outputs_;
+  }
+
+ private:
+  const MlModel& mm_;
+  const std::string& origin_;
+  std::optional<StatusOr<Schema>> inputs_;
+  std::optional<StatusOr<Schema>> outputs_;
+};
+
+Status FillSignature(const MlModel& mm, const std::string& origin, SignatureSchemas& schemas,
+                     ServedModel& served) {
   if (!mm.signature_inputs.has_value()) {
     FillMetadataFromModelInfo(served.model->info(), served.metadata);
     served.warnings.push_back(origin +
                               " has no signature; V2 metadata was derived from the model itself");
     return OkStatus();
   }
-  ASSIGN_OR_RETURN(Schema inputs,
-                   ParseSchemaJson(*mm.signature_inputs, origin + " signature.inputs"));
-  ASSIGN_OR_RETURN(served.metadata.inputs, ToMetadataTensors(inputs, "input-"));
-  served.metadata.content_type = ToModelContentType(inputs);
+  const StatusOr<Schema>& inputs = schemas.Inputs();
+  RETURN_IF_ERROR(inputs.status());
+  ASSIGN_OR_RETURN(served.metadata.inputs, ToMetadataTensors(*inputs, "input-"));
+  served.metadata.content_type = ToModelContentType(*inputs);
   if (mm.signature_outputs.has_value()) {
-    ASSIGN_OR_RETURN(Schema outputs,
-                     ParseSchemaJson(*mm.signature_outputs, origin + " signature.outputs"));
-    ASSIGN_OR_RETURN(served.metadata.outputs, ToMetadataTensors(outputs, "output-"));
+    const StatusOr<Schema>& outputs = schemas.Outputs();
+    RETURN_IF_ERROR(outputs.status());
+    ASSIGN_OR_RETURN(served.metadata.outputs, ToMetadataTensors(*outputs, "output-"));
   }
   served.has_signature = true;
   return OkStatus();
@@ -201,21 +229,21 @@ Status FillInputExample(const MlModel& mm, const fs::path& dir, const std::strin
 // A tensor signature declares the tensors a tensor-native runtime takes and
 // returns (names, datatypes, shapes), as config.pbtxt does for Triton models.
 Status DeclareSignatureTensors(const MlModel& mm, const std::string& origin,
-                               LoadOptions& options) {
+                               SignatureSchemas& schemas, LoadOptions& options) {
   if (!mm.signature_inputs.has_value()) {
     return OkStatus();
   }
-  ASSIGN_OR_RETURN(Schema inputs,
-                   ParseSchemaJson(*mm.signature_inputs, origin + " signature.inputs"));
-  if (!inputs.is_tensor) {
+  const StatusOr<Schema>& inputs = schemas.Inputs();
+  RETURN_IF_ERROR(inputs.status());
+  if (!inputs->is_tensor) {
     return OkStatus();
   }
-  ASSIGN_OR_RETURN(options.declared_inputs, ToMetadataTensors(inputs, "input-"));
+  ASSIGN_OR_RETURN(options.declared_inputs, ToMetadataTensors(*inputs, "input-"));
   if (mm.signature_outputs.has_value()) {
-    ASSIGN_OR_RETURN(Schema outputs,
-                     ParseSchemaJson(*mm.signature_outputs, origin + " signature.outputs"));
-    if (outputs.is_tensor) {
-      ASSIGN_OR_RETURN(options.declared_outputs, ToMetadataTensors(outputs, "output-"));
+    const StatusOr<Schema>& outputs = schemas.Outputs();
+    RETURN_IF_ERROR(outputs.status());
+    if (outputs->is_tensor) {
+      ASSIGN_OR_RETURN(options.declared_outputs, ToMetadataTensors(*outputs, "output-"));
     }
   }
   options.declared_by = origin + " signature";
@@ -235,13 +263,30 @@ StatusOr<std::string> ReadSmallFile(const fs::path& file, size_t limit) {
                                 " bytes, more than the " + std::to_string(limit) +
                                 " Ferry reads for it; is it the right file?");
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  // With open/read rather than file streams: this runs before `ferry serve` is ready.
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return PermissionDeniedError("cannot open " + file.string() + "; check its permissions");
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text;
+  text.resize(static_cast<size_t>(size));
+  size_t got = 0;
+  char chunk[4096];
+  while (true) {  // to the end, like a stream: the file may have changed since file_size
+    ssize_t n = got < text.size() ? ::read(fd, text.data() + got, text.size() - got)
+                                  : ::read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // a read error ends the text where it stopped, as the stream did
+    if (got < text.size()) {
+      got += static_cast<size_t>(n);
+    } else {
+      text.append(chunk, static_cast<size_t>(n));
+      got = text.size();
+    }
+  }
+  ::close(fd);
+  text.resize(got);
+  return text;
 }
 
 StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& registry,
@@ -265,7 +310,8 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
   options.serialization_format = flavor->Get("serialization_format");
   options.model_class = flavor->Get("model_class");
   options.model_format = flavor->Get("model_format");
-  RETURN_IF_ERROR(DeclareSignatureTensors(mm, origin, options));
+  SignatureSchemas schemas(mm, origin);
+  RETURN_IF_ERROR(DeclareSignatureTensors(mm, origin, schemas, options));
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, runtime->LoadFile(file, options));
 
   auto served = std::make_unique<ServedModel>();
@@ -279,7 +325,7 @@ StatusOr<std::unique_ptr<ServedModel>> LoadMlflowDir(const RuntimeRegistry& regi
                    (mm.mlflow_version.empty() ? "version unknown" : mm.mlflow_version) + ") at " +
                    mlmodel_path.string();
   ASSIGN_OR_RETURN(served->default_method, ChooseMethod(mm, served->model->info(), origin));
-  RETURN_IF_ERROR(FillSignature(mm, origin, *served));
+  RETURN_IF_ERROR(FillSignature(mm, origin, schemas, *served));
   RETURN_IF_ERROR(FillInputExample(mm, dir, origin, *served));
   if (!served->input_example_json.empty()) {
     served->metadata.example_request =

@@ -10,9 +10,64 @@
 namespace ferry::runtime {
 namespace {
 
+// ParseRoot reads yaml-cpp's tree and the block reader's (block_yaml.h) through these two views,
+// so both paths apply the same rules and errors. Each view is a node, or "undefined" for a key
+// that is absent (yaml-cpp's `!node`). ForEach calls f(key, value) per map entry, in order,
+// until f returns false; non-scalar keys of yaml-cpp's maps read as "".
+class YamlCppView {
+ public:
+  explicit YamlCppView(YAML::Node node) : node_(std::move(node)) {}
+  bool Defined() const { return node_.IsDefined(); }
+  bool IsNull() const { return node_.IsNull(); }
+  bool IsMap() const { return node_.IsMap(); }
+  bool IsScalar() const { return node_.IsScalar(); }
+  const std::string& Scalar() const { return node_.Scalar(); }
+  YamlCppView Get(const char* key) const {
+    const YAML::Node& node = node_;  // the const operator[] does not add the key
+    return YamlCppView(node[key]);
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& kv : node_) {
+      const YAML::Node& key = kv.first;
+      static const std::string kEmpty;
+      if (!f(key && key.IsScalar() ? key.Scalar() : kEmpty, YamlCppView(kv.second))) return;
+    }
+  }
+
+ private:
+  YAML::Node node_;
+};
+
+class BlockView {
+ public:
+  explicit BlockView(const BlockNode* node) : node_(node) {}
+  bool Defined() const { return node_ != nullptr; }
+  bool IsNull() const { return node_->kind == BlockNode::Kind::kNull; }
+  bool IsMap() const { return node_->kind == BlockNode::Kind::kMap; }
+  bool IsScalar() const { return node_->kind == BlockNode::Kind::kScalar; }
+  const std::string& Scalar() const { return node_->scalar; }
+  BlockView Get(std::string_view key) const {
+    for (const BlockEntry& e : node_->entries) {
+      if (e.key == key) return BlockView(&e.value);
+    }
+    return BlockView(nullptr);
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const BlockEntry& e : node_->entries) {
+      if (!f(e.key, BlockView(&e.value))) return;
+    }
+  }
+
+ private:
+  const BlockNode* node_;
+};
+
 // YAML scalars only; null and non-scalars read as "".
-std::string Scalar(const YAML::Node& node) {
-  if (!node || !node.IsScalar()) {
+template <typename View>
+std::string Scalar(const View& node) {
+  if (!node.Defined() || !node.IsScalar()) {
     return "";
   }
   return node.Scalar();
@@ -25,26 +80,28 @@ constexpr int kMaxFlattenDepth = 4;
 // laughs" MLmodel would otherwise be walked into billions of fields).
 constexpr size_t kMaxFlavorEntries = 1000;
 
-void Flatten(const YAML::Node& node, const std::string& prefix, int depth, MlflowFlavor& out,
+template <typename View>
+void Flatten(const View& node, const std::string& prefix, int depth, MlflowFlavor& out,
              size_t& budget) {
   if (depth > kMaxFlattenDepth) {
     return;
   }
-  for (const auto& kv : node) {
-    const std::string key = prefix.empty() ? Scalar(kv.first) : prefix + "." + Scalar(kv.first);
-    const YAML::Node& value = kv.second;
-    if (budget == 0) return;
+  node.ForEach([&](std::string_view name, const View& value) {
+    if (budget == 0) return false;
     --budget;
+    std::string key = prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
     if (value.IsMap()) {
       Flatten(value, key, depth + 1, out, budget);
     } else if (value.IsScalar()) {
-      out.fields.emplace_back(key, value.Scalar());
+      out.fields.emplace_back(std::move(key), value.Scalar());
     }
-  }
+    return true;
+  });
 }
 
-Status ParseFlavors(const YAML::Node& flavors, std::string_view origin, MlModel& out) {
-  if (!flavors || flavors.IsNull()) {
+template <typename View>
+Status ParseFlavors(const View& flavors, std::string_view origin, MlModel& out) {
+  if (!flavors.Defined() || flavors.IsNull()) {
     return InvalidArgumentError(std::string(origin) +
                                 " has no `flavors:` section, so it does not say how the model "
                                 "was saved; re-log the model with mlflow.<flavor>.log_model");
@@ -53,15 +110,16 @@ Status ParseFlavors(const YAML::Node& flavors, std::string_view origin, MlModel&
     return InvalidArgumentError(std::string(origin) +
                                 ": `flavors:` must be a mapping of flavor name to settings");
   }
-  for (const auto& kv : flavors) {
+  flavors.ForEach([&](std::string_view name, const View& settings) {
     MlflowFlavor flavor;
-    flavor.name = Scalar(kv.first);
-    if (kv.second.IsMap()) {
+    flavor.name = std::string(name);
+    if (settings.IsMap()) {
       size_t budget = kMaxFlavorEntries;
-      Flatten(kv.second, "", 0, flavor, budget);
+      Flatten(settings, "", 0, flavor, budget);
     }
     out.flavors.push_back(std::move(flavor));
-  }
+    return true;
+  });
   if (out.flavors.empty()) {
     return InvalidArgumentError(std::string(origin) + ": `flavors:` is empty");
   }
@@ -69,45 +127,47 @@ Status ParseFlavors(const YAML::Node& flavors, std::string_view origin, MlModel&
 }
 
 // Signature parts are JSON strings; null means "not given".
-std::optional<std::string> OptionalText(const YAML::Node& node) {
-  if (!node || node.IsNull() || !node.IsScalar()) {
+template <typename View>
+std::optional<std::string> OptionalText(const View& node) {
+  if (!node.Defined() || node.IsNull() || !node.IsScalar()) {
     return std::nullopt;
   }
   return node.Scalar();
 }
 
-Status ParseRoot(const YAML::Node& root, std::string_view origin, MlModel& out) {
+template <typename View>
+Status ParseRoot(const View& root, std::string_view origin, MlModel& out) {
   if (!root.IsMap()) {
     return InvalidArgumentError(std::string(origin) +
                                 " is not a YAML mapping; an MLmodel file starts with keys such "
                                 "as `flavors:` and `mlflow_version:`");
   }
-  RETURN_IF_ERROR(ParseFlavors(root["flavors"], origin, out));
-  out.mlflow_version = Scalar(root["mlflow_version"]);
-  out.artifact_path = Scalar(root["artifact_path"]);
-  out.model_uuid = Scalar(root["model_uuid"]);
-  out.run_id = Scalar(root["run_id"]);
-  out.utc_time_created = Scalar(root["utc_time_created"]);
+  RETURN_IF_ERROR(ParseFlavors(root.Get("flavors"), origin, out));
+  out.mlflow_version = Scalar(root.Get("mlflow_version"));
+  out.artifact_path = Scalar(root.Get("artifact_path"));
+  out.model_uuid = Scalar(root.Get("model_uuid"));
+  out.run_id = Scalar(root.Get("run_id"));
+  out.utc_time_created = Scalar(root.Get("utc_time_created"));
   if (out.utc_time_created.empty()) {
-    out.utc_time_created = Scalar(root["time_created"]);
+    out.utc_time_created = Scalar(root.Get("time_created"));
   }
-  const YAML::Node sig = root["signature"];
-  if (sig && sig.IsMap()) {
+  const View sig = root.Get("signature");
+  if (sig.Defined() && sig.IsMap()) {
     out.has_signature = true;
-    out.signature_inputs = OptionalText(sig["inputs"]);
-    out.signature_outputs = OptionalText(sig["outputs"]);
-    out.signature_params = OptionalText(sig["params"]);
-  } else if (sig && !sig.IsNull()) {
+    out.signature_inputs = OptionalText(sig.Get("inputs"));
+    out.signature_outputs = OptionalText(sig.Get("outputs"));
+    out.signature_params = OptionalText(sig.Get("params"));
+  } else if (sig.Defined() && !sig.IsNull()) {
     return InvalidArgumentError(std::string(origin) +
                                 ": `signature:` must be a mapping with `inputs`/`outputs`");
   }
-  const YAML::Node ex = root["saved_input_example_info"];
-  if (ex && ex.IsMap()) {
+  const View ex = root.Get("saved_input_example_info");
+  if (ex.Defined() && ex.IsMap()) {
     SavedInputExampleInfo info;
-    info.artifact_path = Scalar(ex["artifact_path"]);
-    info.type = Scalar(ex["type"]);
-    info.pandas_orient = Scalar(ex["pandas_orient"]);
-    info.serving_input_path = Scalar(ex["serving_input_path"]);
+    info.artifact_path = Scalar(ex.Get("artifact_path"));
+    info.type = Scalar(ex.Get("type"));
+    info.pandas_orient = Scalar(ex.Get("pandas_orient"));
+    info.serving_input_path = Scalar(ex.Get("serving_input_path"));
     out.input_example = std::move(info);
   }
   return OkStatus();
@@ -151,14 +211,10 @@ std::string MlModel::FlavorNames() const {
 }
 
 StatusOr<MlModel> ParseMlModel(std::string_view yaml_text, std::string_view origin) {
-  if (std::optional<YAML::Node> root = ReadBlockYaml(yaml_text)) {
+  if (std::optional<BlockNode> root = ReadBlockYaml(yaml_text)) {
     MlModel out;
-    try {
-      RETURN_IF_ERROR(ParseRoot(*root, origin, out));
-      return out;
-    } catch (const std::exception&) {
-      // Not expected on a tree built in memory; yaml-cpp's parse says what is wrong.
-    }
+    RETURN_IF_ERROR(ParseRoot(BlockView(&*root), origin, out));
+    return out;
   }
   return ParseMlModelWithYamlCpp(yaml_text, origin);
 }
@@ -168,8 +224,7 @@ bool MlModelFastPath(std::string_view yaml_text) { return ReadBlockYaml(yaml_tex
 StatusOr<MlModel> ParseMlModelWithYamlCpp(std::string_view yaml_text, std::string_view origin) {
   MlModel out;
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
-    RETURN_IF_ERROR(ParseRoot(root, origin, out));
+    RETURN_IF_ERROR(ParseRoot(YamlCppView(YAML::Load(std::string(yaml_text))), origin, out));
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError(std::string(origin) + " is not valid YAML (" + e.what() +
                                 "); fix the file or re-log the model with MLflow");

@@ -234,5 +234,35 @@ TEST(ParseMlModel, BlockReaderLeavesOtherYamlToYamlCpp) {
   }
 }
 
+// The block reader's own tree goes through the same rules as yaml-cpp's: nulls, nesting past
+// the flattening depth, missing sections and each error.
+TEST(ParseMlModel, BlockReaderTreeMatchesYamlCppTree) {
+  const std::string base = "flavors:\n  sklearn:\n    pickled_model: model.pkl\n";
+  std::string many = "flavors:\n  sklearn:\n";
+  for (int i = 0; i < 1100; ++i) many += "    k" + std::to_string(i) + ": v\n";
+  for (const std::string& text : {
+           base + "signature:\n  inputs:\n  outputs: x\n",
+           base + "signature:\n  inputs: ~\n  outputs: '[]'\n  params: '{}'\n",
+           base + "saved_input_example_info:\n  artifact_path: x.json\n  type:\n",
+           base + "saved_input_example_info: x\n",
+           base + "time_created: yesterday\n",
+           base + "utc_time_created:\ntime_created: yesterday\n",
+           std::string("flavors:\n  a:\n  b:\n    c:\n      d:\n        e:\n          f:\n"
+                       "            g: deep\n          h: 1\n    i: 2\n"),
+           std::string("flavors:\n  a: 1\n  b: ~\n"),
+           std::string("flavors: x\n"),
+           std::string("flavors: null\n"),
+           std::string("run_id: a\n"),
+           base + "signature: x\n",
+           many,
+       }) {
+    ASSERT_TRUE(MlModelFastPath(text)) << text;
+    ExpectSameAsYamlCpp(text);
+  }
+  auto mm = ParseMlModel(many, "MLmodel");
+  ASSERT_TRUE(mm.ok());
+  EXPECT_EQ(mm->FindFlavor("sklearn")->fields.size(), 1000u);
+}
+
 }  // namespace
 }  // namespace ferry::runtime
