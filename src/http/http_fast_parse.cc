@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/strings.h"
+
 namespace ferry::http::internal {
 namespace {
 
@@ -80,17 +82,6 @@ bool KnownMethod(std::string_view m) {
     default:
       return false;
   }
-}
-
-// `s` equals the lower-case `lower`, ignoring ASCII case.
-bool EqualsLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    if (c != lower[i]) return false;
-  }
-  return true;
 }
 
 // A Content-Length Beast reads as this number: plain decimal, no sign, no list, no leading
@@ -166,28 +157,28 @@ size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& optio
     // The fields Beast frames or keeps alive by (told apart by length first).
     switch (name.size()) {
       case 14:  // content-length
-        if (EqualsLower(name, "content-length")) {
+        if (EqualsIgnoreCase(name, "content-length")) {
           if (has_length || !ParseLength(value, &length)) return 0;
           has_length = true;
         }
         break;
       case 10:  // connection
-        if (EqualsLower(name, "connection")) {
-          if (EqualsLower(value, "close")) {
+        if (EqualsIgnoreCase(name, "connection")) {
+          if (EqualsIgnoreCase(value, "close")) {
             close = true;
-          } else if (!EqualsLower(value, "keep-alive")) {
+          } else if (!EqualsIgnoreCase(value, "keep-alive")) {
             return 0;
           }
         }
         break;
       case 17:
-        if (EqualsLower(name, "transfer-encoding")) return 0;
+        if (EqualsIgnoreCase(name, "transfer-encoding")) return 0;
         break;
       case 16:
-        if (EqualsLower(name, "proxy-connection")) return 0;
+        if (EqualsIgnoreCase(name, "proxy-connection")) return 0;
         break;
       case 7:
-        if (EqualsLower(name, "upgrade")) return 0;
+        if (EqualsIgnoreCase(name, "upgrade")) return 0;
         break;
       default:
         break;

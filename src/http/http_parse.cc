@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "common/strings.h"
 #include "http/http_fast_parse.h"
 #include "http/http_message.h"
 
@@ -65,17 +66,6 @@ bool Folded(std::string_view name, std::string_view value) {
   return IsOws(p[2]);
 }
 
-bool IsChunked(std::string_view coding) {
-  static constexpr std::string_view kChunked = "chunked";
-  if (coding.size() != kChunked.size()) return false;
-  for (size_t i = 0; i < coding.size(); ++i) {
-    char c = coding[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    if (c != kChunked[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 boost::beast::error_code MakeError(FramingError e) {
@@ -121,7 +111,7 @@ void RequestParser::NoteTransferCodings(string_view value) {
     while (!coding.empty() && IsOws(coding.front())) coding.remove_prefix(1);
     while (!coding.empty() && IsOws(coding.back())) coding.remove_suffix(1);
     if (coding.empty()) continue;  // empty list elements are ignored (RFC 9110 section 5.6.1)
-    last_coding_chunked_ = IsChunked({coding.data(), coding.size()});
+    last_coding_chunked_ = EqualsIgnoreCase({coding.data(), coding.size()}, "chunked");
     if (last_coding_chunked_) {
       ++chunked_codings_;
     } else {
