@@ -60,6 +60,11 @@ class ControllerTest : public testing::ControllerTestBase {
 
 TEST_F(ControllerTest, ItsOwnStatusWriteDoesNotComeBackAsAReconcile) {
   StartController();
+  // The namespace's `default` ServiceAccount, created at start, is a credential change that
+  // requeues the namespace's InferenceServices: let it pass before a exists, or it may count as
+  // a's second reconcile (as it did once under load).
+  WaitFor([&] { return Reconciles(WorkKey::Credentials("default")) > 0; },
+          "the credentials reconcile of the default ServiceAccount");
   // A bad batcher fails at once: one reconcile that writes the status.
   ASSERT_TRUE(client().Create(Isvc("a", {{"batcher", {{"maxLatency", -1}}}})).ok());
   WaitFor([&] { return HasStatus("a"); }, "the status of a");
