@@ -204,6 +204,13 @@ TEST_F(LoaderTest, ReadSmallFileReadsBytesExactly) {
   EXPECT_NE(over.status().message().find("is 6 bytes, more than the 5"), std::string::npos);
   EXPECT_EQ(ReadSmallFile(dir_ / "missing", 10).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ReadSmallFile(dir_, 10).status().code(), StatusCode::kNotFound);
+  // A file whose size says 0 but which reads longer (as one that grows while read): refused at
+  // the limit, not read to its end.
+  auto grew = ReadSmallFile("/proc/self/maps", 16);
+  ASSERT_FALSE(grew.ok());
+  EXPECT_EQ(grew.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(grew.status().message().find("grew past the 16 bytes"), std::string::npos)
+      << grew.status().ToString();
 }
 
 TEST_F(LoaderTest, NoSignatureDerivesMetadataFromModel) {

@@ -272,9 +272,12 @@ StatusOr<std::string> ReadSmallFile(const fs::path& file, size_t limit) {
   text.resize(static_cast<size_t>(size));
   size_t got = 0;
   char chunk[4096];
-  while (true) {  // to the end, like a stream: the file may have changed since file_size
-    ssize_t n = got < text.size() ? ::read(fd, text.data() + got, text.size() - got)
-                                  : ::read(fd, chunk, sizeof(chunk));
+  // To the end, like a stream (the file may have changed since file_size), but never past the
+  // limit: a file that grows while it is read is refused, not read without bound.
+  while (got <= limit) {
+    ssize_t n = got < text.size()
+                    ? ::read(fd, text.data() + got, text.size() - got)
+                    : ::read(fd, chunk, std::min(sizeof(chunk), limit + 1 - got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // a read error ends the text where it stopped, as the stream did
     if (got < text.size()) {
@@ -285,6 +288,11 @@ StatusOr<std::string> ReadSmallFile(const fs::path& file, size_t limit) {
     }
   }
   ::close(fd);
+  if (got > limit) {
+    return InvalidArgumentError(file.string() + " grew past the " + std::to_string(limit) +
+                                " bytes Ferry reads for it while it was read; is it the right "
+                                "file?");
+  }
   text.resize(got);
   return text;
 }
