@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 namespace ferry::runtime {
 namespace {
@@ -31,7 +32,11 @@ TEST(BackendAbiTest, SameBuildMatchesAndEachDifferenceIsNamed) {
 class BackendLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / "ferry_backend_loader_test";
+    // One directory per test: ctest runs these tests as parallel processes, and a shared one
+    // was emptied by one test's SetUp while another loaded from it.
+    dir_ = fs::path(testing::TempDir()) /
+           (std::string("ferry_backend_loader_test_") +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     setenv("FERRY_BACKEND_DIR", dir_.c_str(), 1);
