@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "common/lazy_simdjson.h"
+
 namespace ferry::protocol::internal {
 
 StatusOr<element> ParseJsonDocument(std::string_view json, std::string_view what) {
@@ -11,7 +13,7 @@ StatusOr<element> ParseJsonDocument(std::string_view json, std::string_view what
   auto result = parser.parse(json.data(), json.size(), true);
   if (result.error() != simdjson::SUCCESS) {
     return InvalidArgumentError(std::string(what) + " is not valid JSON (" +
-                                simdjson::error_message(result.error()) +
+                                SimdjsonErrorMessage(result.error()) +
                                 "); check the body and Content-Type");
   }
   return result.value_unsafe();

@@ -1,6 +1,9 @@
 """Libraries opened on first use (src/common/lazy_library.h): `ferry serve` of
 a model on disk (gRPC off: the gRPC module links OpenSSL itself) maps none of
-libcrypto, libssl, libsqlite3, libcurl and libarchive after answering; and
+libcrypto, libssl, libsqlite3, libcurl and libarchive after answering, nor
+(outside sanitizer builds, which keep the shared C++ runtime) libsimdjson and
+libstdc++ while its requests take the fast decoders — a request that needs
+simdjson then opens it and is answered; and
 each against a broken copy: LD_LIBRARY_PATH puts a file that is not a shared
 object in front of the system's libcrypto.so.3, libssl.so.3 or
 libsqlite3.so.0. Every command that never calls the library still runs
@@ -9,6 +12,7 @@ the first command that does call it stops with one message naming the
 library, the loader's reason and the Debian package to install, instead of
 the dynamic loader refusing to start the binary.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +37,21 @@ LIBRARIES = {
 }
 
 
+def static_cxx_runtime():
+    """Whether FERRY_BIN's build links the C++ runtime statically (CMakeLists.txt,
+    ferry_static_cxx_runtime): every build but the sanitizer and fuzz ones."""
+    cache = os.path.join(os.path.dirname(FERRY_BIN), "CMakeCache.txt")
+    with open(cache) as f:
+        text = f.read()
+    return all("%s:BOOL=ON" % opt not in text
+               for opt in ("FERRY_SANITIZE", "FERRY_TSAN", "FERRY_FUZZ"))
+
+
+def mapped(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
 def broken_dir(soname):
     d = tempfile.mkdtemp(prefix="ferry-broken-lib-")
     with open(os.path.join(d, soname), "w") as f:
@@ -55,11 +74,29 @@ class BrokenLibraryTest(unittest.TestCase):
                 r = s.post("/v2/models/irish-s3/infer", json=SEED_REQUEST)
                 self.assertEqual(r.status_code, 200, r.text)
             self.assertEqual(s.get("/metrics").status_code, 200)
-            with open("/proc/%d/maps" % s.proc.pid) as f:
-                maps = f.read()
-        self.assertIn("libferry_sklearn.so", maps)
-        for lib in ("libcrypto", "libssl", "libsqlite3", "libcurl", "libarchive"):
-            self.assertNotIn(lib, maps)
+            maps = mapped(s.proc.pid)
+            self.assertIn("libferry_sklearn.so", maps)
+            for lib in ("libcrypto", "libssl", "libsqlite3", "libcurl", "libarchive"):
+                self.assertNotIn(lib, maps)
+            if static_cxx_runtime():
+                self.assertNotIn("libsimdjson", maps)
+                self.assertNotIn("libstdc++", maps)
+            # An id with a JSON escape is read by simdjson (protocol/v2_request_fast.h
+            # leaves escapes to it): the library opens on that request, which is answered.
+            body = json.dumps(SEED_REQUEST)[:-1] + ', "id": "seed\\u002d1"}'
+            r = s.post("/v2/models/irish-s3/infer", data=body.encode(),
+                       headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["id"], "seed-1")
+            self.assertEqual(r.json()["outputs"][0]["data"], [1, 1])
+            self.assertIn("libsimdjson", mapped(s.proc.pid))
+            # And its error table: a body that is not JSON gets simdjson's own reason.
+            r = s.post("/v2/models/irish-s3/infer", data=b'{"inputs": [}',
+                       headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status_code, 400, r.text)
+            self.assertIn("is not valid JSON (", r.text)
+            self.assertIn("check the body and Content-Type", r.text)
+            self.assertNotIn("unknown simdjson error", r.text)
 
     def test_commands_that_never_call_it_run(self):
         for soname in ("libcrypto.so.3", "libssl.so.3", "libsqlite3.so.0"):
