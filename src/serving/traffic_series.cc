@@ -52,9 +52,20 @@ size_t TrafficSeries::BinOf(double seconds) {
   return std::min(static_cast<size_t>(bin), kLatencyBins - 1);
 }
 
+TrafficSeries::~TrafficSeries() { delete ring_.load(std::memory_order_acquire); }
+
+TrafficSeries::Ring* TrafficSeries::RingForRecord() {
+  Ring* ring = ring_.load(std::memory_order_acquire);
+  if (ring != nullptr) return ring;
+  auto* fresh = new Ring();  // value-initialized: every counter and period 0
+  if (ring_.compare_exchange_strong(ring, fresh, std::memory_order_acq_rel)) return fresh;
+  delete fresh;  // another thread's first Record installed one: `ring` holds it
+  return ring;
+}
+
 void TrafficSeries::Record(Clock::time_point now, int status, double seconds) {
   const int64_t period = PeriodOf(now);
-  Bucket& b = buckets_[static_cast<size_t>(period) % kBuckets];
+  Bucket& b = (*RingForRecord())[static_cast<size_t>(period) % kBuckets];
   int64_t seen = b.period.load(std::memory_order_acquire);
   if (seen != period) {
     // Older than `period`: this writer is the first of the period and claims
@@ -110,10 +121,12 @@ std::vector<TrafficSeries::Point> TrafficSeries::EmptySnapshot(Clock::time_point
 
 std::vector<TrafficSeries::Point> TrafficSeries::Snapshot(Clock::time_point now) const {
   std::vector<Point> out = EmptySnapshot(now);
+  const Ring* ring = ring_.load(std::memory_order_acquire);
+  if (ring == nullptr) return out;  // nothing recorded yet
   for (size_t k = 0; k < kBuckets; ++k) {
     Point& p = out[k];
     const int64_t period = p.start_ms / 1000 / kBucketSeconds;
-    const Bucket& b = buckets_[static_cast<size_t>(period) % kBuckets];
+    const Bucket& b = (*ring)[static_cast<size_t>(period) % kBuckets];
     if (b.period.load(std::memory_order_acquire) != period) continue;
     std::array<uint32_t, kLatencyBins> bins{};
     p.requests = b.requests.load(std::memory_order_relaxed);

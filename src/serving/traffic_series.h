@@ -1,14 +1,18 @@
 // TrafficSeries: one model's inference traffic over the last hour, for the
 // dashboard's charts — 360 buckets of 10 seconds in a ring, each with its
 // request count, 4xx and 5xx counts and a small log-scale latency histogram
-// (p50/p99 are read from it). Memory is fixed (about 80 KB per model).
+// (p50/p99 are read from it). Memory is fixed (about 80 KB per model),
+// allocated by the model's first recorded request: a model that has not
+// served yet costs one pointer (its start does not zero 80 KB of pages).
 //
 // Who calls it: the request path (ModelRouter's Call::Reply and the gRPC
 // ModelInfer) records every inference request after its answer is ready;
 // `ferry up`'s API reads a Snapshot for
 // `GET .../inferenceservices/NAME/series`.
 //
-// Threads: Record is lock-free and allocation-free (relaxed atomics). A
+// Threads: Record is lock-free and, after its first call, allocation-free
+// (relaxed atomics; concurrent first calls race to install the ring with one
+// compare-exchange and the losers free theirs). A
 // bucket is reused for a new 10-second period by the first writer of that
 // period, which claims it with one compare-exchange and zeroes it; a writer
 // arriving while another zeroes the bucket (tens of nanoseconds, once per
@@ -27,6 +31,11 @@ namespace ferry::serving {
 
 class TrafficSeries {
  public:
+  TrafficSeries() = default;
+  ~TrafficSeries();
+  TrafficSeries(const TrafficSeries&) = delete;
+  TrafficSeries& operator=(const TrafficSeries&) = delete;
+
   static constexpr int64_t kBucketSeconds = 10;
   static constexpr size_t kBuckets = 360;  // one hour
   // Latency bins: bin i holds latencies up to kFirstBinSeconds * 2^(i/2); the
@@ -71,7 +80,9 @@ class TrafficSeries {
     std::atomic<uint32_t> server_errors{0};
     std::array<std::atomic<uint32_t>, kLatencyBins> latency{};
   };
-  std::array<Bucket, kBuckets> buckets_{};
+  using Ring = std::array<Bucket, kBuckets>;
+  Ring* RingForRecord();  // allocates it on first use
+  std::atomic<Ring*> ring_{nullptr};
 };
 
 }  // namespace ferry::serving
