@@ -33,6 +33,20 @@ struct ModelRouter::Call {
 
   Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
+  // Back to the state of a new call, holding nothing (no connection, catalog snapshot or
+  // payload log), for reuse by the next request (ModelRouter::Handle). `req` is the caller's:
+  // moved from, or moved back to the listener.
+  void Empty() {
+    responder = http::Responder(nullptr);
+    catalog.reset();
+    counters = nullptr;
+    protocol = serving::Protocol::kOther;
+    inference = false;
+    access_log = nullptr;
+    error_sink = nullptr;
+    payload_log.reset();
+  }
+
   void Reply(http::HttpResponse response) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
