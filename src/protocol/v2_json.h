@@ -35,6 +35,9 @@ namespace ferry::protocol {
 // kV1BodyOnV2Message; it contains the literal "<name>" for the caller to
 // replace with the model name (see V1BodyOnV2Message()).
 StatusOr<InferRequest> ParseV2Request(std::string_view json, std::string_view binary_tail);
+// The same into *out, which may hold an earlier request: the common body reuses its storage
+// (tensors and their vectors), every field is written. On error *out is unspecified.
+Status ParseV2Request(std::string_view json, std::string_view binary_tail, InferRequest* out);
 
 // True when `json` is shaped like a KServe V1 body: an object with
 // "instances", or with "inputs" that is a list of rows rather than of

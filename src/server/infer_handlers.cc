@@ -1,6 +1,7 @@
 // The predict paths of ModelRouter: V2 infer, V1 predict and explain, MLflow invocations.
 #include <charconv>
 #include <chrono>
+#include <optional>
 
 #include "protocol/content_type.h"
 #include "protocol/mlflow_json.h"
@@ -33,6 +34,74 @@ using protocol::Frame;
 using protocol::Tensor;
 using runtime::PredictMethod;
 
+namespace {
+
+// The V2 request, frame and response of an inline infer on this I/O thread, kept from one
+// request to the next so their storage is reused: once warm, the common request decodes,
+// frames and is answered with far fewer allocations. `busy` while one request uses it: an infer
+// nested on the same thread (an inference graph's next step, started from inside this one's
+// reply) uses fresh ones.
+struct InferScratch {
+  serving::PreparedInfer prepared;
+  protocol::InferResponse response;
+  bool busy = false;
+};
+
+// What the scratch may keep between requests; a larger request's storage is let go after it.
+constexpr size_t kKeepScratchBytes = 64 * 1024;
+
+bool WorthKeeping(const InferScratch& s) {
+  const serving::PreparedInfer& p = s.prepared;
+  if (p.request.inputs.size() > 8 || s.response.outputs.size() > 8 ||
+      !p.frame.strings.empty()) {
+    return false;
+  }
+  size_t bytes = p.frame.numeric.capacity() * sizeof(double);
+  for (const auto* tensors : {&p.request.inputs, &s.response.outputs}) {
+    for (const Tensor& t : *tensors) {
+      if (!t.bytes.empty()) return false;
+      bytes += t.raw.capacity();
+    }
+  }
+  return bytes <= kKeepScratchBytes;
+}
+
+// The thread's scratch for one request, or a fresh one of its own when a call on this thread
+// already holds it.
+class ScratchUse {
+ public:
+  ScratchUse() {
+    thread_local InferScratch scratch;
+    if (!scratch.busy) {
+      scratch_ = &scratch;
+      scratch.busy = true;
+    }
+  }
+  ~ScratchUse() {
+    if (scratch_ == nullptr) return;
+    if (!WorthKeeping(*scratch_)) {
+      scratch_->prepared = serving::PreparedInfer();
+      scratch_->response = protocol::InferResponse();
+    }
+    scratch_->busy = false;
+  }
+  ScratchUse(const ScratchUse&) = delete;
+  ScratchUse& operator=(const ScratchUse&) = delete;
+  serving::PreparedInfer& prepared() { return Use().prepared; }
+  protocol::InferResponse& response() { return Use().response; }
+
+ private:
+  InferScratch& Use() {
+    if (scratch_ != nullptr) return *scratch_;
+    if (!fresh_) fresh_.emplace();
+    return *fresh_;
+  }
+  InferScratch* scratch_ = nullptr;
+  std::optional<InferScratch> fresh_;
+};
+
+}  // namespace
+
 // Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
 // The common case — inline, no containerConcurrency — answers here without wrapping `work`.
 template <typename Work>
@@ -61,25 +130,24 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     json = body.substr(0, n);
     tail = body.substr(n);
   }
-  StatusOr<protocol::InferRequest> parsed = protocol::ParseV2Request(json, tail);
+  ScratchUse scratch;
+  serving::PreparedInfer& prepared = scratch.prepared();
+  Status parsed = protocol::ParseV2Request(json, tail, &prepared.request);
   if (!parsed.ok()) {
-    const std::string& msg = parsed.status().message();
+    const std::string& msg = parsed.message();
     // A V1 body on the V2 route: say which protocol and route to use.
     if (msg.rfind(protocol::kV1BodyOnV2Message, 0) == 0) {
       return call->Error(400, protocol::V1BodyOnV2Message(m.name));
     }
     return call->Error(400, msg);
   }
-  StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
-  if (!prepared.ok()) return call->Error(prepared.status());
-  prepared->context = &call->context;
-  size_t rows = InlineCostRows(prepared->method, prepared->rows);
+  if (Status s = serving::PrepareInfer(m, &prepared); !s.ok()) return call->Error(s);
+  prepared.context = &call->context;
+  size_t rows = InlineCostRows(prepared.method, prepared.rows);
   auto answer = [&m, deadline = RequestDeadline(m, req.received)](
-                    const serving::PreparedInfer& p) {
-    StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, p, deadline);
-    if (!resp.ok()) {
-      return HttpResponse::Json(HttpStatusFor(resp.status().code()),
-                                protocol::WriteJsonError(resp.status().message()));
+                    const serving::PreparedInfer& p, protocol::InferResponse* resp) {
+    if (Status s = serving::RunInfer(m, p, deadline, resp); !s.ok()) {
+      return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
     }
     protocol::V2Encoded enc = protocol::WriteV2Response(*resp, p.request);
     HttpResponse r;
@@ -92,12 +160,15 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     return r;
   };
   // Inline (the common case) the prepared request is used where it is; only a call that waits
-  // for the executor or a concurrency slot takes it along.
+  // for the executor or a concurrency slot takes it along (out of the scratch).
   if (!m.limiter && (!m.executor || RunsInline(m, rows, options_.inline_threshold_us,
                                                options_.inline_max_rows))) {
-    return call->Reply(answer(*prepared));
+    return call->Reply(answer(prepared, &scratch.response()));
   }
-  Dispatch(call, m, rows, [answer, p = std::move(prepared).value()]() { return answer(p); });
+  Dispatch(call, m, rows, [answer, p = std::move(prepared)]() {
+    protocol::InferResponse resp;
+    return answer(p, &resp);
+  });
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
