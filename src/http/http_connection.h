@@ -85,11 +85,13 @@ class Connection : public ResponseSink,
     });
   }
 
-  void Send(HttpResponse response) override {
+  void Send(HttpResponse response) override { SendFrom(response); }
+
+  void SendFrom(HttpResponse& response) override {
     // The common case answers inline on the connection's own thread.
-    if (ctx_->get_executor().running_in_this_thread()) return Write(std::move(response));
+    if (ctx_->get_executor().running_in_this_thread()) return Write(response);
     server_->PostTo(*ctx_, [self = shared_from_this(), r = std::move(response)]() mutable {
-      self->Write(std::move(r));
+      self->Write(r);
     });
   }
 
@@ -319,10 +321,11 @@ class Connection : public ResponseSink,
     head_only_ = false;
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
-    Write(std::move(r));
+    Write(r);
   }
 
-  void Write(HttpResponse r) {
+  // Writes `r` (its body swapped into body_: r gets the previous body's storage back).
+  void Write(HttpResponse& r) {
     StopGoneWatch();
     if (server_->draining_.load(std::memory_order_relaxed)) keep_alive_ = false;
     head_.clear();
@@ -331,7 +334,8 @@ class Connection : public ResponseSink,
     if (head_only_ || !internal::ResponseHasBody(r.status)) {
       body_.clear();
     } else {
-      body_ = std::move(r.body);
+      body_.swap(r.body);
+      r.body.clear();
     }
     sent_ = 0;
     if constexpr (kPlain) {

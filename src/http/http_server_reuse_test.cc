@@ -2,8 +2,12 @@
 // buffers reused across keep-alive requests, http_connection.h): nothing of an earlier request
 // — headers, body, query, method — may show in a later one, whichever parser (the fast one or
 // Beast's) frames either, and whether the handler leaves the request in place or moves it out
-// and back (as ModelRouter does).
+// and back (as ModelRouter does). And a response sent with SendFrom comes back to its handler
+// for reuse, every answer on the wire whole.
 #include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
 
 #include "http/http_server.h"
 #include "http/http_server_test_util.h"
@@ -109,6 +113,75 @@ TEST_P(HttpServerReuseTest, NothingOfAnEarlierRequestShowsInTheNext) {
 
 INSTANTIATE_TEST_SUITE_P(LeftInPlaceOrMovedOutAndBack, HttpServerReuseTest,
                          ::testing::Values(false, true));
+
+// Answers every request from one HttpResponse with SendFrom: after each send the response is
+// the handler's again, its body empty and, from the second answer on, holding the storage of
+// the body the listener wrote before.
+class ReusingHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest& req, Responder responder) override {
+    r_.status = 200;
+    r_.content_type.assign("text/plain");
+    r_.headers.clear();
+    r_.headers.emplace_back("X-Answer", std::to_string(++answers_));
+    r_.body.assign("the answer to " + std::string(req.path) + " is long enough for the heap");
+    responder.SendFrom(r_);
+    after_.push_back({r_.body.empty(), r_.body.capacity()});
+  }
+  std::vector<std::pair<bool, size_t>> after_;  // (body empty, body capacity) after each send
+
+ private:
+  HttpResponse r_;
+  int answers_ = 0;
+};
+
+TEST(HttpServerSendFromTest, ResponseComesBackEmptyWithTheLastBodysStorage) {
+  ReusingHandler handler;
+  HttpServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.io_threads = 1;
+  auto s = HttpServer::Create(opts, &handler);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  (*s)->Start();
+  int fd = Connect((*s)->port());
+  ASSERT_GE(fd, 0);
+  const std::string pipelined =
+      "GET /one HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, pipelined.data(), pipelined.size(), 0);
+  auto r = ReadResponses(fd, 2);
+  auto third = ReadResponsesAfter(fd, "GET /three HTTP/1.1\r\nHost: h\r\n\r\n");
+  r.insert(r.end(), third.begin(), third.end());
+  ASSERT_EQ(r.size(), 3u);
+  const char* paths[] = {"/one", "/two", "/three"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(BodyOf(r[i]),
+              "the answer to " + std::string(paths[i]) + " is long enough for the heap");
+    EXPECT_NE(r[i].find("X-Answer: " + std::to_string(i + 1) + "\r\n"), std::string::npos)
+        << r[i];
+    EXPECT_NE(r[i].find("Content-Type: text/plain\r\n"), std::string::npos) << r[i];
+  }
+  // A HEAD answer keeps no body on the wire; the next GET is whole.
+  const std::string head_request = "HEAD /four HTTP/1.1\r\nHost: h\r\n\r\n";
+  ::send(fd, head_request.data(), head_request.size(), 0);
+  std::string head;
+  char buf[4096];
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    ASSERT_GT(n, 0);
+    head.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(BodyOf(head), "");
+  auto five = ReadResponsesAfter(fd, "GET /five HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(five.size(), 1u);
+  EXPECT_EQ(BodyOf(five[0]), "the answer to /five is long enough for the heap");
+  ::close(fd);
+  (*s)->Drain(std::chrono::milliseconds(0));
+  ASSERT_GE(handler.after_.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(handler.after_[i].first) << i;
+  EXPECT_GT(handler.after_[1].second, 15u);  // the first answer's storage came back
+  EXPECT_GT(handler.after_[2].second, 15u);
+}
 
 }  // namespace
 }  // namespace ferry::http

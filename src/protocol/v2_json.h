@@ -59,6 +59,8 @@ struct V2Encoded {
 // resp.id, or req.id when resp.id is empty; model_version is omitted when
 // empty. NaN/Inf are written as null.
 V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req);
+// The same into *body (replacing what it held; its storage is reused); returns json_size.
+size_t WriteV2Response(const InferResponse& resp, const InferRequest& req, std::string* body);
 
 // GET /v2/models/{name} body: {"name","versions","platform","inputs","outputs"}
 // plus "parameters": {"content_type": ...} at model and tensor level when set.

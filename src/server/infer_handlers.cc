@@ -44,6 +44,7 @@ namespace {
 struct InferScratch {
   serving::PreparedInfer prepared;
   protocol::InferResponse response;
+  HttpResponse http;  // after a reply: the listener's previous body storage, empty
   bool busy = false;
 };
 
@@ -56,7 +57,7 @@ bool WorthKeeping(const InferScratch& s) {
       !p.frame.strings.empty()) {
     return false;
   }
-  size_t bytes = p.frame.numeric.capacity() * sizeof(double);
+  size_t bytes = p.frame.numeric.capacity() * sizeof(double) + s.http.body.capacity();
   for (const auto* tensors : {&p.request.inputs, &s.response.outputs}) {
     for (const Tensor& t : *tensors) {
       if (!t.bytes.empty()) return false;
@@ -82,6 +83,7 @@ class ScratchUse {
     if (!WorthKeeping(*scratch_)) {
       scratch_->prepared = serving::PreparedInfer();
       scratch_->response = protocol::InferResponse();
+      scratch_->http = HttpResponse();
     }
     scratch_->busy = false;
   }
@@ -89,6 +91,7 @@ class ScratchUse {
   ScratchUse& operator=(const ScratchUse&) = delete;
   serving::PreparedInfer& prepared() { return Use().prepared; }
   protocol::InferResponse& response() { return Use().response; }
+  HttpResponse& http() { return Use().http; }
 
  private:
   InferScratch& Use() {
@@ -144,30 +147,39 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
   if (Status s = serving::PrepareInfer(m, &prepared); !s.ok()) return call->Error(s);
   prepared.context = &call->context;
   size_t rows = InlineCostRows(prepared.method, prepared.rows);
+  // The answer, into *resp and *r: each may hold this thread's previous one (every field is
+  // written; their storage is reused).
   auto answer = [&m, deadline = RequestDeadline(m, req.received)](
-                    const serving::PreparedInfer& p, protocol::InferResponse* resp) {
+                    const serving::PreparedInfer& p, protocol::InferResponse* resp,
+                    HttpResponse* r) {
+    r->headers.clear();
+    r->content_type.assign("application/json");
     if (Status s = serving::RunInfer(m, p, deadline, resp); !s.ok()) {
-      return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
+      r->status = HttpStatusFor(s.code());
+      r->body = protocol::WriteJsonError(s.message());
+      return;
     }
-    protocol::V2Encoded enc = protocol::WriteV2Response(*resp, p.request);
-    HttpResponse r;
-    r.status = 200;
-    if (enc.json_size < enc.body.size()) {
-      r.content_type = "application/octet-stream";
-      r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
+    const size_t json_size = protocol::WriteV2Response(*resp, p.request, &r->body);
+    r->status = 200;
+    if (json_size < r->body.size()) {
+      r->content_type.assign("application/octet-stream");
+      r->headers.emplace_back("Inference-Header-Content-Length", std::to_string(json_size));
     }
-    r.body = std::move(enc.body);
-    return r;
   };
-  // Inline (the common case) the prepared request is used where it is; only a call that waits
-  // for the executor or a concurrency slot takes it along (out of the scratch).
+  // Inline (the common case) the prepared request is used where it is, and the answer is
+  // written from the scratch (the listener hands the last body's storage back); only a call
+  // that waits for the executor or a concurrency slot takes the request along.
   if (!m.limiter && (!m.executor || RunsInline(m, rows, options_.inline_threshold_us,
                                                options_.inline_max_rows))) {
-    return call->Reply(answer(prepared, &scratch.response()));
+    HttpResponse& r = scratch.http();
+    answer(prepared, &scratch.response(), &r);
+    return call->ReplyFrom(r);
   }
   Dispatch(call, m, rows, [answer, p = std::move(prepared)]() {
     protocol::InferResponse resp;
-    return answer(p, &resp);
+    HttpResponse r;
+    answer(p, &resp, &r);
+    return r;
   });
 }
 

@@ -47,7 +47,9 @@ struct ModelRouter::Call {
     payload_log.reset();
   }
 
-  void Reply(http::HttpResponse response) {
+  void Reply(http::HttpResponse response) { ReplyFrom(response); }
+  // Reply, leaving `response` the caller's to reuse (http::ResponseSink::SendFrom).
+  void ReplyFrom(http::HttpResponse& response) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
     serving::Metrics::Record(counters, protocol, response.status, seconds);
@@ -61,7 +63,7 @@ struct ModelRouter::Call {
     }
     if (payload_log) serving::FinishPayloadLog(payload_log, response.status, response.body);
     response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
-    responder.Send(std::move(response));
+    responder.SendFrom(response);
   }
   void Error(int status, std::string_view message) {
     Reply(http::HttpResponse::Json(status, protocol::WriteJsonError(message)));
