@@ -72,6 +72,25 @@ TEST(Strings, AsciiCaseAndWhitespace) {
   EXPECT_TRUE(EqualsIgnoreCase("Transfer-Encoding", "transfer-encoding"));
   EXPECT_FALSE(EqualsIgnoreCase("gzip", "gzip "));
   EXPECT_FALSE(EqualsIgnoreCase("[", "{"));  // '[' + 32 is '{': only letters fold
+  // Eight bytes at a time, then the tail: the same answers as byte by byte.
+  EXPECT_TRUE(EqualsIgnoreCase("CONTENT-LENGTH", "content-length"));
+  EXPECT_TRUE(EqualsIgnoreCase("Content-LengtH", "cONTENT-lENGTh"));
+  EXPECT_FALSE(EqualsIgnoreCase("content-length", "content-lengti"));
+  EXPECT_FALSE(EqualsIgnoreCase("xontent-length", "content-length"));
+  EXPECT_FALSE(EqualsIgnoreCase("@@@@@@@@[[[[", "````````{{{{"));  // the bytes around A-Z
+  EXPECT_TRUE(EqualsIgnoreCase("AZAZAZAZaz", "azazazazAZ"));
+  // Non-ASCII bytes never fold, even those whose low seven bits are a letter.
+  EXPECT_FALSE(EqualsIgnoreCase("\xc1\xc1\xc1\xc1\xc1\xc1\xc1\xc1", "\xe1\xe1\xe1\xe1\xe1\xe1\xe1\xe1"));
+  EXPECT_FALSE(EqualsIgnoreCase("abcdefg\xc1", "abcdefg\xe1"));
+  EXPECT_TRUE(EqualsIgnoreCase("ABCDEFG\xc1", "abcdefg\xc1"));
+  for (int c = 0; c < 256; ++c) {  // every byte in a word against its byte-wise fold
+    for (int d = 0; d < 256; ++d) {
+      const std::string x(8, static_cast<char>(c)), y(8, static_cast<char>(d));
+      const bool same = c == d || (c >= 'A' && c <= 'Z' && d == c + 32) ||
+                        (d >= 'A' && d <= 'Z' && c == d + 32);
+      ASSERT_EQ(EqualsIgnoreCase(x, y), same) << c << " " << d;
+    }
+  }
   EXPECT_EQ(TrimWhitespace(" \t gzip;q=1 \r\n"), "gzip;q=1");
   EXPECT_EQ(TrimWhitespace("   "), "");
   const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};

@@ -1,44 +1,15 @@
 // Connection<Stream>: one HTTP/1.1 connection of HttpServer over a plain socket or a TLS
-// stream, with the small clock and date helpers it needs. Private to ferry_http (included by
-// http_server.cc, which instantiates it for both stream types).
+// stream. Private to ferry_http (included by http_server.cc, which instantiates it for both
+// stream types).
 #pragma once
 
+#include "http/http_connection_util.h"
 #include "http/http_fast_parse.h"
 #include "http/http_message.h"
 #include "http/http_server_impl.h"
 #include "http/plain_read.h"
 
 namespace ferry::http {
-
-// steady_clock (CLOCK_MONOTONIC) as of the last scheduler tick: a few ms
-// behind, 5 ns instead of 24 here. Read/write deadlines are seconds long, so
-// arming them twice per request need not pay for the precise clock.
-inline std::chrono::steady_clock::time_point CoarseNow() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
-                                               std::chrono::nanoseconds(ts.tv_nsec));
-}
-
-// "Fri, 27 Nov 2026 14:00:00 GMT", refreshed at most once a second per thread.
-inline const std::string& HttpDate() {
-  thread_local std::string cached;
-  thread_local std::time_t cached_at = 0;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_at) {
-    char buf[64];
-    std::tm tm;
-    gmtime_r(&now, &tm);
-    size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached.assign(buf, n);
-    cached_at = now;
-  }
-  return cached;
-}
-
-inline std::string ErrorJson(const std::string& message) {
-  return "{\"error\": \"" + message + "\"}";
-}
 
 // One HTTP/1.1 connection over a plain socket or a TLS stream. All of its
 // state is touched only on its io_context's (single) thread; Send and the
@@ -114,11 +85,13 @@ class Connection : public ResponseSink,
     });
   }
 
-  void Send(HttpResponse response) override {
+  void Send(HttpResponse response) override { SendFrom(response); }
+
+  void SendFrom(HttpResponse& response) override {
     // The common case answers inline on the connection's own thread.
-    if (ctx_->get_executor().running_in_this_thread()) return Write(std::move(response));
+    if (ctx_->get_executor().running_in_this_thread()) return Write(response);
     server_->PostTo(*ctx_, [self = shared_from_this(), r = std::move(response)]() mutable {
-      self->Write(std::move(r));
+      self->Write(r);
     });
   }
 
@@ -264,8 +237,9 @@ class Connection : public ResponseSink,
   }
 
   void Parse() {
-    // A whole common request at the front of the buffer is framed without Beast; anything else
-    // (and every refusal) goes through it (http_fast_parse.h).
+    // A whole common request at the front of the buffer is framed without Beast, into req_ as
+    // the last request left it (its buffers reused; every field is overwritten); anything else
+    // (and every refusal) goes through Beast, into a cleared req_ (http_fast_parse.h).
     if (!parser_->got_some()) {
       auto bytes = in_.data();
       if (size_t used = internal::ParseCommonRequest(
@@ -273,6 +247,7 @@ class Connection : public ResponseSink,
         in_.consume(used);
         return OnRequest(11);
       }
+      req_.Clear();
     }
     for (;;) {
       beast::error_code ec;
@@ -293,14 +268,16 @@ class Connection : public ResponseSink,
     }
   }
 
+  // The handler gets req_ itself. It may move from it, and may move it back before Handle
+  // returns (ModelRouter does when it answered inline), so the next request on this connection
+  // is framed into the same buffers. Nothing frames a request into req_ while Handle runs: an
+  // answer written inside it starts the next read, never a parse (bytes already buffered are
+  // parsed from a posted StartRequest, see OnWrite).
   void OnRequest(unsigned version) {
     Disarm();  // the handler may take its time; the write re-arms if it must wait
     version_ = version;
     parser_.reset();
-    // The handler gets its own request object: an inline answer starts
-    // parsing the next pipelined request into req_ before Handle returns.
-    HttpRequest req = std::move(req_);
-    req_.Clear();
+    HttpRequest& req = req_;
     req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
     req.remote_address = remote_;
     req.local_port = local_port_;
@@ -314,6 +291,8 @@ class Connection : public ResponseSink,
     drained_ = false;
     server_->handler_->Handle(req, Responder(shared_from_this()));
     answering_drained_ = false;
+    // A large body is not kept for the next request (as body_ after a large answer).
+    if (req_.body.capacity() > kKeepBuffer) req_.body = std::string();
   }
 
   void RejectAndClose(beast::error_code ec) {
@@ -342,10 +321,11 @@ class Connection : public ResponseSink,
     head_only_ = false;
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
-    Write(std::move(r));
+    Write(r);
   }
 
-  void Write(HttpResponse r) {
+  // Writes `r` (its body swapped into body_: r gets the previous body's storage back).
+  void Write(HttpResponse& r) {
     StopGoneWatch();
     if (server_->draining_.load(std::memory_order_relaxed)) keep_alive_ = false;
     head_.clear();
@@ -354,7 +334,8 @@ class Connection : public ResponseSink,
     if (head_only_ || !internal::ResponseHasBody(r.status)) {
       body_.clear();
     } else {
-      body_ = std::move(r.body);
+      body_.swap(r.body);
+      r.body.clear();
     }
     sent_ = 0;
     if constexpr (kPlain) {

@@ -24,7 +24,9 @@ namespace ferry::http::internal {
 
 // Bytes of the request at the front of `bytes` when it was framed into *out (method, target,
 // path, query, headers with lower-case names, body, keep_alive; the version is 1.1); 0 when it
-// declined, *out then untouched. `out` must be default-constructed.
+// declined, *out then untouched. `out` may hold an earlier request, whose buffers are then
+// reused: every field named above is overwritten (remote_address, local_port and received are
+// the caller's).
 size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
                           HttpRequest* out);
 

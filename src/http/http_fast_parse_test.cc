@@ -124,5 +124,29 @@ TEST(ParseCommonRequest, HandsEveryRefusalAndOddityToBeast) {
   ExpectDeclined("");
 }
 
+// Framing into a request that still holds an earlier one (the connection reuses its buffers):
+// the result is what a fresh request gets, nothing of the earlier one left.
+TEST(ParseCommonRequest, ReusedRequestKeepsNothingOfTheEarlierOne) {
+  const std::string first =
+      "POST /v2/models/iris/infer?verbose=1 HTTP/1.1\r\nHost: h\r\nX-A: " +
+      std::string(40, 'a') + "\r\nX-B: b\r\nX-C: c\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string second = "GET /x HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n";
+  const std::string third = "PUT /y?z HTTP/1.1\r\nX-Long-Name-Here: v\r\nContent-Length: 2\r\n\r\nok";
+  HttpRequest reused;
+  for (const std::string* bytes : {&first, &second, &third, &first}) {
+    HttpRequest fresh;
+    ASSERT_NE(ParseCommonRequest(*bytes, Options(), &fresh), 0u) << *bytes;
+    ASSERT_EQ(ParseCommonRequest(*bytes, Options(), &reused), bytes->size()) << *bytes;
+    ParsedRequests a, b;
+    a.requests.push_back(fresh);
+    b.requests.push_back(reused);
+    ExpectSame(a, b, *bytes);
+  }
+  // A declined request leaves the earlier one untouched.
+  ASSERT_EQ(ParseCommonRequest("GET / HTTP/1.0\r\n\r\n", Options(), &reused), 0u);
+  EXPECT_EQ(reused.body, "hello");
+  EXPECT_EQ(reused.query, "verbose=1");
+}
+
 }  // namespace
 }  // namespace ferry::http

@@ -61,6 +61,10 @@ class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
   virtual void Send(HttpResponse response) = 0;
+  // Send, leaving `response` the caller's to reuse: the sink takes what it keeps (the listener
+  // swaps the body with its previous one, whose storage the caller then gets back) and leaves
+  // the rest in a valid, unspecified state. Default: Send(std::move(response)).
+  virtual void SendFrom(HttpResponse& response) { Send(std::move(response)); }
   virtual void StartStream(HttpResponse head) = 0;
   virtual bool WriteChunk(std::string data) = 0;
   virtual void EndStream() = 0;
@@ -78,6 +82,8 @@ class Responder {
  public:
   explicit Responder(std::shared_ptr<ResponseSink> sink) : sink_(std::move(sink)) {}
   void Send(HttpResponse response) const { sink_->Send(std::move(response)); }
+  // Send with `response` left the caller's, its storage reusable (ResponseSink::SendFrom).
+  void SendFrom(HttpResponse& response) const { sink_->SendFrom(response); }
   // Sends status and headers (head.body, if any, becomes the first chunk).
   void StartStream(HttpResponse head) const { sink_->StartStream(std::move(head)); }
   // Queues one chunk; false once the client has gone away (stop producing).

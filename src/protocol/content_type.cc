@@ -4,6 +4,7 @@
 // schema rules apply whichever codec produced the Frame.
 #include "protocol/content_type.h"
 
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <cstring>
 
@@ -17,6 +18,9 @@ struct ColumnSource {
   DataType type;
   const std::string* input;
 };
+
+// One per Frame column; inline for the usual few columns (no allocation per request).
+using Sources = boost::container::small_vector<ColumnSource, 8>;
 
 struct Layout {
   size_t rows;
@@ -110,7 +114,7 @@ Status FillColumns(const Tensor& t, size_t col0, size_t cols, Frame* f) {
 }
 
 Status DecodeNp(const InferRequest& req, std::string_view codec, Frame* f,
-                std::vector<ColumnSource>* sources) {
+                Sources* sources) {
   if (req.inputs.size() != 1) {
     return InvalidArgumentError(
         "content_type " + std::string(codec) + " decodes exactly one input but the request has " +
@@ -120,12 +124,12 @@ Status DecodeNp(const InferRequest& req, std::string_view codec, Frame* f,
   }
   const Tensor& t = req.inputs[0];
   ASSIGN_OR_RETURN(Layout layout, NpLayout(t));
-  *f = Frame::Numeric(layout.rows, layout.cols);
+  f->ResetNumeric(layout.rows, layout.cols);
   sources->assign(layout.cols, ColumnSource{t.datatype, &t.name});
   return FillColumns(t, 0, layout.cols, f);
 }
 
-Status DecodePd(const InferRequest& req, Frame* f, std::vector<ColumnSource>* sources) {
+Status DecodePd(const InferRequest& req, Frame* f, Sources* sources) {
   std::vector<Layout> layouts;
   for (const Tensor& t : req.inputs) {
     ASSIGN_OR_RETURN(Layout layout, PdLayout(t));
@@ -143,7 +147,7 @@ Status DecodePd(const InferRequest& req, Frame* f, std::vector<ColumnSource>* so
     }
     layouts.push_back(layout);
   }
-  *f = Frame::Numeric(layouts[0].rows, req.inputs.size());
+  f->ResetNumeric(layouts[0].rows, req.inputs.size());
   for (size_t c = 0; c < req.inputs.size(); ++c) {
     const Tensor& t = req.inputs[c];
     f->names.push_back(t.name);
@@ -215,7 +219,7 @@ Frame SelectColumns(const Frame& in, const std::vector<size_t>& idx) {
 }
 
 // Column signature (MLflow ColSpecs): match by name, reorder, drop extras.
-Status ApplyColumnSignature(const ModelMetadata& md, Frame* f, std::vector<ColumnSource>* sources) {
+Status ApplyColumnSignature(const ModelMetadata& md, Frame* f, Sources* sources) {
   const std::vector<std::string> expected = SpecNames(md);
   if (f->names.empty()) {
     if (f->cols != expected.size()) {
@@ -258,7 +262,7 @@ Status ApplyColumnSignature(const ModelMetadata& md, Frame* f, std::vector<Colum
 
 // Tensor signature: one spec whose trailing dimensions fix the row width.
 Status ApplyTensorSignature(const TensorSpec& spec, const Frame& f,
-                            const std::vector<ColumnSource>& sources) {
+                            const Sources& sources) {
   int64_t per_row = 1;
   for (size_t d = 1; d < spec.shape.size(); ++d) {
     per_row = spec.shape[d] < 0 ? -1 : per_row * spec.shape[d];
@@ -304,12 +308,18 @@ bool IsGeneratedOutputName(std::string_view name) {
 }  // namespace
 
 StatusOr<Frame> RequestToFrame(const InferRequest& req, const ModelMetadata& md) {
+  Frame f;
+  RETURN_IF_ERROR(RequestToFrame(req, md, &f));
+  return f;
+}
+
+Status RequestToFrame(const InferRequest& req, const ModelMetadata& md, Frame* out) {
   if (req.inputs.empty()) {
     return InvalidArgumentError("the request has no inputs; send at least one input tensor");
   }
   const std::string_view codec = ChooseCodec(req, md);
-  Frame f;
-  std::vector<ColumnSource> sources;
+  Frame& f = *out;
+  Sources sources;
   if (codec == "np" || codec == "str" || (codec == "dict" && req.inputs.size() == 1)) {
     RETURN_IF_ERROR(DecodeNp(req, codec, &f, &sources));
   } else if (codec == "pd" || codec == "dict") {
@@ -320,19 +330,40 @@ StatusOr<Frame> RequestToFrame(const InferRequest& req, const ModelMetadata& md)
                                 "and \"str\"");
   }
   if (md.inputs.empty()) {
-    return f;
+    return OkStatus();
   }
   if (md.content_type == "pd" || md.inputs.size() > 1) {
     RETURN_IF_ERROR(ApplyColumnSignature(md, &f, &sources));
   } else {
     RETURN_IF_ERROR(ApplyTensorSignature(md.inputs[0], f, sources));
   }
-  return f;
+  return OkStatus();
 }
 
 StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle style,
                                                   const ModelMetadata& md) {
-  Tensor out = std::move(prediction);
+  std::vector<Tensor> outputs;
+  RETURN_IF_ERROR(PredictionToOutputs(std::move(prediction), style, md, &outputs));
+  return outputs;
+}
+
+Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMetadata& md,
+                           std::vector<Tensor>* outputs) {
+  outputs->resize(1);
+  // Into the tensor already there: its name, shape and parameters keep their storage; the
+  // elements are the prediction's own.
+  Tensor& out = (*outputs)[0];
+  out.name.assign(prediction.name);
+  out.datatype = prediction.datatype;
+  out.shape.assign(prediction.shape.begin(), prediction.shape.end());
+  if (prediction.parameters.empty()) {
+    out.parameters.Clear();
+  } else {
+    out.parameters = std::move(prediction.parameters);
+  }
+  out.raw = std::move(prediction.raw);
+  out.bytes = std::move(prediction.bytes);
+  out.null_mask = std::move(prediction.null_mask);
   if (style == OutputStyle::kMlserver) {
     if (out.name.empty()) {
       const bool named = md.outputs.size() == 1 && !md.outputs[0].name.empty() &&
@@ -346,9 +377,7 @@ StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle
   } else if (out.name.empty()) {
     out.name = "output-0";
   }
-  std::vector<Tensor> outputs;
-  outputs.push_back(std::move(out));
-  return outputs;
+  return OkStatus();
 }
 
 Status SelectOutputs(const InferRequest& req, std::vector<Tensor>* outputs) {

@@ -45,6 +45,9 @@
 namespace ferry::protocol {
 
 StatusOr<Frame> RequestToFrame(const InferRequest& req, const ModelMetadata& md);
+// The same into *out, whose vectors keep their storage (a Frame reused across requests); every
+// field is written. On error *out is unspecified.
+Status RequestToFrame(const InferRequest& req, const ModelMetadata& md, Frame* out);
 
 enum class OutputStyle {
   // MLServer (MLflow models): one output named "output-1" (or the signature's
@@ -58,6 +61,10 @@ enum class OutputStyle {
 // Turns a runtime's prediction into response outputs.
 StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle style,
                                                   const ModelMetadata& md);
+// The same into *outputs, which may hold an earlier response's: it becomes that one output,
+// every field written, its name, shape and parameters in the storage they already had.
+Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMetadata& md,
+                           std::vector<Tensor>* outputs);
 
 // Keeps only the outputs the request names in `outputs` (in the requested
 // order); all of them when it names none. Unknown names are InvalidArgument.

@@ -343,5 +343,41 @@ TEST(IsSafeCast, Table) {
   EXPECT_TRUE(IsSafeCast(DataType::kBytes, DataType::kBytes));
 }
 
+// Framing into a Frame that holds an earlier request's (the router's per-thread scratch): the
+// result is the fresh one's, nothing of the earlier frame left (names, string columns, cells).
+TEST(RequestToFrame, ReusedFrameKeepsNothingOfTheEarlierOne) {
+  const std::string strings =
+      R"({"inputs":[{"name":"n","shape":[3],"datatype":"FP64","data":[1,2,3]},)"
+      R"({"name":"s","shape":[3,1],"datatype":"BYTES","data":["a",null,"c"]}]})";
+  const std::string np = R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP64",)"
+                         R"("data":[6.8,2.8,4.8,1.4]}]})";
+  const std::string columns = ColumnarRequest("");
+  struct Case {
+    const std::string* json;
+    ModelMetadata md;
+  };
+  const Case cases[] = {{&strings, {}}, {&np, TensorSignature()}, {&columns, ColumnSignature()},
+                        {&np, {}},      {&strings, {}},           {&np, TensorSignature()}};
+  Frame reused;
+  for (const Case& c : cases) {
+    InferRequest req = Parse(*c.json);
+    Frame fresh = MustDecode(*c.json, c.md);
+    Status s = RequestToFrame(req, c.md, &reused);
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << *c.json;
+    EXPECT_EQ(reused.rows, fresh.rows) << *c.json;
+    EXPECT_EQ(reused.cols, fresh.cols) << *c.json;
+    EXPECT_EQ(reused.names, fresh.names) << *c.json;
+    ASSERT_EQ(reused.numeric.size(), fresh.numeric.size()) << *c.json;
+    for (size_t i = 0; i < fresh.numeric.size(); ++i) {
+      EXPECT_TRUE(reused.numeric[i] == fresh.numeric[i] ||
+                  (std::isnan(reused.numeric[i]) && std::isnan(fresh.numeric[i])))
+          << *c.json << " cell " << i;
+    }
+    EXPECT_EQ(reused.string_cols, fresh.string_cols) << *c.json;
+    EXPECT_EQ(reused.strings, fresh.strings) << *c.json;
+    EXPECT_EQ(reused.missing, fresh.missing) << *c.json;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::protocol

@@ -18,10 +18,18 @@ std::optional<size_t> Frame::ColumnIndex(std::string_view name) const {
 
 Frame Frame::Numeric(size_t rows, size_t cols) {
   Frame f;
-  f.rows = rows;
-  f.cols = cols;
-  f.numeric.assign(rows * cols, 0.0);
+  f.ResetNumeric(rows, cols);
   return f;
+}
+
+void Frame::ResetNumeric(size_t r, size_t c) {
+  rows = r;
+  cols = c;
+  names.clear();
+  numeric.assign(r * c, 0.0);
+  string_cols.clear();
+  strings.clear();
+  missing.clear();
 }
 
 void Frame::MakeStringColumn(size_t c) {

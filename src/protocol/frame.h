@@ -39,6 +39,8 @@ struct Frame {
 
   // Allocates an all-numeric rows x cols frame filled with 0.
   static Frame Numeric(size_t rows, size_t cols);
+  // The same in place: every field reset, the vectors' storage kept for reuse.
+  void ResetNumeric(size_t rows, size_t cols);
   // Turns column c into a string column (allocating string storage on first use).
   void MakeStringColumn(size_t c);
 };

@@ -147,6 +147,16 @@ void Parameters::Set(std::string key, ParamValue value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
 
+void Tensor::Reset() {
+  name.clear();
+  datatype = DataType::kInvalid;
+  shape.clear();
+  parameters.Clear();
+  raw.clear();
+  bytes.clear();
+  null_mask.clear();
+}
+
 int64_t Tensor::num_elements() const {
   if (datatype == DataType::kBytes) return static_cast<int64_t>(bytes.size());
   size_t size = ElementSize(datatype);

@@ -69,6 +69,8 @@ class Parameters {
   std::optional<bool> GetBool(std::string_view key) const;
   std::optional<int64_t> GetInt(std::string_view key) const;
   void Set(std::string key, ParamValue value);
+  // Empty again; the storage stays for the next entries.
+  void Clear() { entries_.clear(); }
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
   const std::vector<std::pair<std::string, ParamValue>>& entries() const { return entries_; }
@@ -90,6 +92,10 @@ struct Tensor {
   std::vector<uint8_t> null_mask;
 
   int64_t num_elements() const;  // from raw/bytes, not shape
+
+  // Back to a default-constructed tensor whose vectors keep their storage (a decoder reusing
+  // one tensor for the next request).
+  void Reset();
 
   template <typename T>
   const T* data() const { return reinterpret_cast<const T*>(raw.data()); }

@@ -35,6 +35,9 @@ namespace ferry::protocol {
 // kV1BodyOnV2Message; it contains the literal "<name>" for the caller to
 // replace with the model name (see V1BodyOnV2Message()).
 StatusOr<InferRequest> ParseV2Request(std::string_view json, std::string_view binary_tail);
+// The same into *out, which may hold an earlier request: the common body reuses its storage
+// (tensors and their vectors), every field is written. On error *out is unspecified.
+Status ParseV2Request(std::string_view json, std::string_view binary_tail, InferRequest* out);
 
 // True when `json` is shaped like a KServe V1 body: an object with
 // "instances", or with "inputs" that is a list of rows rather than of
@@ -56,6 +59,8 @@ struct V2Encoded {
 // resp.id, or req.id when resp.id is empty; model_version is omitted when
 // empty. NaN/Inf are written as null.
 V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req);
+// The same into *body (replacing what it held; its storage is reused); returns json_size.
+size_t WriteV2Response(const InferResponse& resp, const InferRequest& req, std::string* body);
 
 // GET /v2/models/{name} body: {"name","versions","platform","inputs","outputs"}
 // plus "parameters": {"content_type": ...} at model and tensor level when set.

@@ -208,12 +208,16 @@ Status ReadInputs(object obj, element f, bool found, bool v1, std::string_view b
 }  // namespace
 
 StatusOr<InferRequest> ParseV2Request(std::string_view json, std::string_view binary_tail) {
+  InferRequest req;
+  RETURN_IF_ERROR(ParseV2Request(json, binary_tail, &req));
+  return req;
+}
+
+Status ParseV2Request(std::string_view json, std::string_view binary_tail, InferRequest* out) {
   // The common body in one pass; anything else (and every error) takes the simdjson path.
-  if (binary_tail.empty()) {
-    InferRequest req;
-    if (internal::ParseV2RequestFast(json, &req)) return req;
-  }
-  return internal::ParseV2RequestFull(json, binary_tail);
+  if (binary_tail.empty() && internal::ParseV2RequestFast(json, out)) return OkStatus();
+  ASSIGN_OR_RETURN(*out, internal::ParseV2RequestFull(json, binary_tail));
+  return OkStatus();
 }
 
 StatusOr<InferRequest> internal::ParseV2RequestFull(std::string_view json,

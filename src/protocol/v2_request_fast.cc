@@ -61,8 +61,12 @@ class Reader {
  public:
   explicit Reader(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
 
+  // Every field of *req is written (it may hold an earlier request: its storage is reused).
   bool Root(InferRequest* req) {
     bool seen[3] = {};
+    req->id.reset();
+    req->parameters.Clear();
+    req->outputs.clear();
     if (!Eat('{')) return false;
     do {
       std::string_view key;
@@ -293,6 +297,7 @@ class Reader {
 
   bool Input(Tensor* t) {
     bool seen[5] = {};
+    t->Reset();
     Leaves leaves;
     for (int64_t& d : leaves.dims) d = -1;
     if (!Eat('{')) return false;
@@ -332,12 +337,19 @@ class Reader {
       if (!ok) return false;
     } while (Eat(','));
     if (!Eat('}') || !seen[0] || !seen[1] || !seen[2] || !seen[4]) return false;
-    StatusOr<int64_t> count = ElementCount(t->shape);
-    if (!count.ok() || *count != static_cast<int64_t>(leaves.values.size())) return false;
+    // ElementCount without its StatusOr (the dims are non-negative: ReadShape takes no '-');
+    // a product past its 2^40 bound is left to the full path, which refuses it.
+    constexpr int64_t kMaxCount = int64_t{1} << 40;
+    int64_t count = 1;
+    for (const int64_t d : t->shape) {
+      if (d > kMaxCount || (d != 0 && count > kMaxCount / d)) return false;
+      count *= d;
+    }
+    if (count != static_cast<int64_t>(leaves.values.size())) return false;
     const size_t n = leaves.values.size();
     if (t->datatype == DataType::kFp64) {
-      t->raw.resize(n * sizeof(double));
-      std::memcpy(t->raw.data(), leaves.values.data(), n * sizeof(double));
+      const auto* bytes = reinterpret_cast<const uint8_t*>(leaves.values.data());
+      t->raw.assign(bytes, bytes + n * sizeof(double));
     } else {
       t->raw.resize(n * sizeof(float));
       float* to = t->mutable_data<float>();
@@ -346,11 +358,15 @@ class Reader {
     return true;
   }
 
+  // Into the tensors already there first (an earlier request's, reused), then new ones.
   bool Inputs(std::vector<Tensor>* inputs) {
     if (!Eat('[')) return false;
+    size_t n = 0;
     do {
-      if (!Input(&inputs->emplace_back())) return false;
+      if (!Input(n < inputs->size() ? &(*inputs)[n] : &inputs->emplace_back())) return false;
+      ++n;
     } while (Eat(','));
+    inputs->resize(n);
     return Eat(']');
   }
 

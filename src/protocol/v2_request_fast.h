@@ -10,7 +10,8 @@
 // only ever accepts bodies the full path accepts, with the same InferRequest as result; the
 // v2json fuzz target checks that equality on every input the fast path takes.
 //
-// Thread-safe (no state); allocates only the InferRequest's own storage.
+// Thread-safe (no state); allocates only the InferRequest's own storage, none when a reused
+// request already has enough.
 #pragma once
 
 #include <string_view>
@@ -19,8 +20,9 @@
 
 namespace ferry::protocol::internal {
 
-// True when `json` was decoded into *out (which must start default-constructed). False: not
-// the common shape (or not valid); *out is then unspecified and the caller uses the full path.
+// True when `json` was decoded into *out, every field of it written: *out may hold an earlier
+// request, whose storage (tensors, their vectors) is then reused. False: not the common shape
+// (or not valid); *out is then unspecified and the caller uses the full path.
 bool ParseV2RequestFast(std::string_view json, InferRequest* out);
 
 // The simdjson path alone, for the differential check in tests and the fuzz target.

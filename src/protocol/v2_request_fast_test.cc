@@ -137,5 +137,28 @@ TEST(ParseV2RequestFast, Fp32NullIsNaNAndNegativeZeroStaysNegative) {
   EXPECT_TRUE(std::signbit(r.inputs[0].data<float>()[1]));
 }
 
+// Decoding into a request that holds an earlier one (the router's per-thread scratch): the
+// result is the fresh decode's, field for field, whichever path (fast or full) decodes either.
+TEST(ParseV2Request, ReusedRequestKeepsNothingOfTheEarlierOne) {
+  const std::string rich =
+      R"({"id":"first","parameters":{"content_type":"pd","flag":true},"inputs":[)"
+      R"({"name":"a","shape":[2],"datatype":"FP64","parameters":{"content_type":"np"},)"
+      R"("data":[1.5,2]},{"name":"b","shape":[2,1],"datatype":"FP32","data":[[3],[4]]},)"
+      R"({"name":"c","shape":[1],"datatype":"FP64","data":[null]}]})";
+  const std::string plain = OneInput("FP64", "[1,4]", "[[6.8,2.8,4.8,1.4]]");
+  const std::string bytes =  // the full path: BYTES, outputs
+      R"({"inputs":[{"name":"s","shape":[2],"datatype":"BYTES","data":["x",null]}],)"
+      R"("outputs":[{"name":"o","parameters":{"binary_data":true}}]})";
+  const std::string ints = OneInput("INT64", "[3]", "[1,2,3]");  // the full path
+  InferRequest reused;
+  for (const std::string* json : {&rich, &plain, &bytes, &plain, &rich, &ints, &rich, &plain}) {
+    StatusOr<InferRequest> fresh = ParseV2Request(*json, {});
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString() << "\n" << *json;
+    Status s = ParseV2Request(*json, {}, &reused);
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << *json;
+    EXPECT_TRUE(SameInferRequest(reused, *fresh)) << *json;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::protocol

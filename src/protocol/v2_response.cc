@@ -103,7 +103,13 @@ void AppendSpecList(std::string* out, const std::vector<TensorSpec>& specs) {
 
 V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req) {
   V2Encoded enc;
-  std::string& out = enc.body;
+  enc.json_size = WriteV2Response(resp, req, &enc.body);
+  return enc;
+}
+
+size_t WriteV2Response(const InferResponse& resp, const InferRequest& req, std::string* body) {
+  std::string& out = *body;
+  out.clear();
   size_t reserve = 128;
   bool any_binary = false;
   for (const Tensor& t : resp.outputs) {
@@ -134,13 +140,13 @@ V2Encoded WriteV2Response(const InferResponse& resp, const InferRequest& req) {
     AppendOutput(&out, resp.outputs[i], any_binary && WantsBinary(resp.outputs[i], req));
   }
   out.append("]}");
-  enc.json_size = out.size();
+  const size_t json_size = out.size();
   for (size_t i = 0; any_binary && i < resp.outputs.size(); ++i) {
     if (WantsBinary(resp.outputs[i], req)) {
       AppendBinary(&out, resp.outputs[i]);
     }
   }
-  return enc;
+  return json_size;
 }
 
 std::string WriteV2Metadata(const ModelMetadata& md) {

@@ -1,6 +1,7 @@
 // The predict paths of ModelRouter: V2 infer, V1 predict and explain, MLflow invocations.
 #include <charconv>
 #include <chrono>
+#include <optional>
 
 #include "protocol/content_type.h"
 #include "protocol/mlflow_json.h"
@@ -33,6 +34,77 @@ using protocol::Frame;
 using protocol::Tensor;
 using runtime::PredictMethod;
 
+namespace {
+
+// The V2 request, frame and response of an inline infer on this I/O thread, kept from one
+// request to the next so their storage is reused: once warm, the common request decodes,
+// frames and is answered with far fewer allocations. `busy` while one request uses it: an infer
+// nested on the same thread (an inference graph's next step, started from inside this one's
+// reply) uses fresh ones.
+struct InferScratch {
+  serving::PreparedInfer prepared;
+  protocol::InferResponse response;
+  HttpResponse http;  // after a reply: the listener's previous body storage, empty
+  bool busy = false;
+};
+
+// What the scratch may keep between requests; a larger request's storage is let go after it.
+constexpr size_t kKeepScratchBytes = 64 * 1024;
+
+bool WorthKeeping(const InferScratch& s) {
+  const serving::PreparedInfer& p = s.prepared;
+  if (p.request.inputs.size() > 8 || s.response.outputs.size() > 8 ||
+      !p.frame.strings.empty()) {
+    return false;
+  }
+  size_t bytes = p.frame.numeric.capacity() * sizeof(double) + s.http.body.capacity();
+  for (const auto* tensors : {&p.request.inputs, &s.response.outputs}) {
+    for (const Tensor& t : *tensors) {
+      if (!t.bytes.empty()) return false;
+      bytes += t.raw.capacity();
+    }
+  }
+  return bytes <= kKeepScratchBytes;
+}
+
+// The thread's scratch for one request, or a fresh one of its own when a call on this thread
+// already holds it.
+class ScratchUse {
+ public:
+  ScratchUse() {
+    thread_local InferScratch scratch;
+    if (!scratch.busy) {
+      scratch_ = &scratch;
+      scratch.busy = true;
+    }
+  }
+  ~ScratchUse() {
+    if (scratch_ == nullptr) return;
+    if (!WorthKeeping(*scratch_)) {
+      scratch_->prepared = serving::PreparedInfer();
+      scratch_->response = protocol::InferResponse();
+      scratch_->http = HttpResponse();
+    }
+    scratch_->busy = false;
+  }
+  ScratchUse(const ScratchUse&) = delete;
+  ScratchUse& operator=(const ScratchUse&) = delete;
+  serving::PreparedInfer& prepared() { return Use().prepared; }
+  protocol::InferResponse& response() { return Use().response; }
+  HttpResponse& http() { return Use().http; }
+
+ private:
+  InferScratch& Use() {
+    if (scratch_ != nullptr) return *scratch_;
+    if (!fresh_) fresh_.emplace();
+    return *fresh_;
+  }
+  InferScratch* scratch_ = nullptr;
+  std::optional<InferScratch> fresh_;
+};
+
+}  // namespace
+
 // Inline or on the model's executor, within its containerConcurrency (serving/dispatch.h).
 // The common case — inline, no containerConcurrency — answers here without wrapping `work`.
 template <typename Work>
@@ -61,43 +133,54 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
     json = body.substr(0, n);
     tail = body.substr(n);
   }
-  StatusOr<protocol::InferRequest> parsed = protocol::ParseV2Request(json, tail);
+  ScratchUse scratch;
+  serving::PreparedInfer& prepared = scratch.prepared();
+  Status parsed = protocol::ParseV2Request(json, tail, &prepared.request);
   if (!parsed.ok()) {
-    const std::string& msg = parsed.status().message();
+    const std::string& msg = parsed.message();
     // A V1 body on the V2 route: say which protocol and route to use.
     if (msg.rfind(protocol::kV1BodyOnV2Message, 0) == 0) {
       return call->Error(400, protocol::V1BodyOnV2Message(m.name));
     }
     return call->Error(400, msg);
   }
-  StatusOr<serving::PreparedInfer> prepared = serving::PrepareInfer(m, std::move(parsed).value());
-  if (!prepared.ok()) return call->Error(prepared.status());
-  prepared->context = &call->context;
-  size_t rows = InlineCostRows(prepared->method, prepared->rows);
+  if (Status s = serving::PrepareInfer(m, &prepared); !s.ok()) return call->Error(s);
+  prepared.context = &call->context;
+  size_t rows = InlineCostRows(prepared.method, prepared.rows);
+  // The answer, into *resp and *r: each may hold this thread's previous one (every field is
+  // written; their storage is reused).
   auto answer = [&m, deadline = RequestDeadline(m, req.received)](
-                    const serving::PreparedInfer& p) {
-    StatusOr<protocol::InferResponse> resp = serving::RunInfer(m, p, deadline);
-    if (!resp.ok()) {
-      return HttpResponse::Json(HttpStatusFor(resp.status().code()),
-                                protocol::WriteJsonError(resp.status().message()));
+                    const serving::PreparedInfer& p, protocol::InferResponse* resp,
+                    HttpResponse* r) {
+    r->headers.clear();
+    r->content_type.assign("application/json");
+    if (Status s = serving::RunInfer(m, p, deadline, resp); !s.ok()) {
+      r->status = HttpStatusFor(s.code());
+      r->body = protocol::WriteJsonError(s.message());
+      return;
     }
-    protocol::V2Encoded enc = protocol::WriteV2Response(*resp, p.request);
-    HttpResponse r;
-    r.status = 200;
-    if (enc.json_size < enc.body.size()) {
-      r.content_type = "application/octet-stream";
-      r.headers.emplace_back("Inference-Header-Content-Length", std::to_string(enc.json_size));
+    const size_t json_size = protocol::WriteV2Response(*resp, p.request, &r->body);
+    r->status = 200;
+    if (json_size < r->body.size()) {
+      r->content_type.assign("application/octet-stream");
+      r->headers.emplace_back("Inference-Header-Content-Length", std::to_string(json_size));
     }
-    r.body = std::move(enc.body);
-    return r;
   };
-  // Inline (the common case) the prepared request is used where it is; only a call that waits
-  // for the executor or a concurrency slot takes it along.
+  // Inline (the common case) the prepared request is used where it is, and the answer is
+  // written from the scratch (the listener hands the last body's storage back); only a call
+  // that waits for the executor or a concurrency slot takes the request along.
   if (!m.limiter && (!m.executor || RunsInline(m, rows, options_.inline_threshold_us,
                                                options_.inline_max_rows))) {
-    return call->Reply(answer(*prepared));
+    HttpResponse& r = scratch.http();
+    answer(prepared, &scratch.response(), &r);
+    return call->ReplyFrom(r);
   }
-  Dispatch(call, m, rows, [answer, p = std::move(prepared).value()]() { return answer(p); });
+  Dispatch(call, m, rows, [answer, p = std::move(prepared)]() {
+    protocol::InferResponse resp;
+    HttpResponse r;
+    answer(p, &resp, &r);
+    return r;
+  });
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {

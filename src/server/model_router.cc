@@ -50,19 +50,52 @@ serving::RequestContext RequestContextOf(const HttpRequest& request) {
   return serving::MakeRequestContext(id, parent, state, parents);
 }
 
+namespace {
+
+// The Call of the last request this thread answered inline, emptied, kept for the next one
+// (its allocation reused). Null while a request has it.
+thread_local std::shared_ptr<ModelRouter::Call> spare_call;
+
+}  // namespace
+
 void ModelRouter::Handle(HttpRequest& request, Responder responder) {
   serving::RequestContext context = RequestContextOf(request);
-  HandleWith(catalog(), request, std::move(responder), std::move(context));
+  std::shared_ptr<Call> call =
+      NewCall(catalog(), request, std::move(responder), std::move(context));
+  Route(call);
+  // Answered inline and held nowhere else (no executor, activator or parked call has it): the
+  // request goes back to the listener, which frames the connection's next request into its
+  // buffers, and the emptied call is kept for this thread's next request. The fence pairs with
+  // the release of whichever thread let go of it last.
+  if (call.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    request = std::move(call->req);
+    call->Empty();
+    spare_call = std::move(call);
+  }
 }
 
 void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
                              Responder responder, serving::RequestContext context) {
-  auto call = std::make_shared<Call>(std::move(request), std::move(responder));
+  Route(NewCall(std::move(catalog), request, std::move(responder), std::move(context)));
+}
+
+std::shared_ptr<ModelRouter::Call> ModelRouter::NewCall(
+    std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request, Responder responder,
+    serving::RequestContext context) {
+  std::shared_ptr<Call> call;
+  if (spare_call != nullptr) {
+    call = std::move(spare_call);  // emptied when it was put there
+    call->req = std::move(request);
+    call->responder = std::move(responder);
+  } else {
+    call = std::make_shared<Call>(std::move(request), std::move(responder));
+  }
   call->context = std::move(context);
   call->catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
   call->access_log = access_log_;
   call->error_sink = &error_sink_;
-  Route(call);
+  return call;
 }
 
 namespace {

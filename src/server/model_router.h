@@ -62,9 +62,11 @@ class ModelRouter : public http::HttpHandler {
   void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
   std::shared_ptr<const serving::ModelCatalog> catalog() const;
 
-  // `ferry serve`: the request's context is made here from its headers.
+  // `ferry serve`: the request's context is made here from its headers. An answer given
+  // before Handle returns (the common inline predict) leaves the request, moved back, in
+  // `request`, so the listener reuses its buffers; otherwise `request` is moved from.
   void Handle(http::HttpRequest& request, http::Responder responder) override;
-  // The gateway: `context` is the one it made when the request entered.
+  // The gateway: `context` is the one it made when the request entered. `request` is moved from.
   void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, http::HttpRequest& request,
                   http::Responder responder, serving::RequestContext context);
 
@@ -72,6 +74,10 @@ class ModelRouter : public http::HttpHandler {
   struct Call;
 
  private:
+  // A call that owns `request` (moved from).
+  std::shared_ptr<Call> NewCall(std::shared_ptr<const serving::ModelCatalog> catalog,
+                                http::HttpRequest& request, http::Responder responder,
+                                serving::RequestContext context);
   void Route(std::shared_ptr<Call> call);
   void RouteV2(const std::shared_ptr<Call>& call, std::string_view rest);
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);

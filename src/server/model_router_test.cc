@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "http/http_server.h"
 #include "http/http_server_test_util.h"
@@ -121,6 +122,70 @@ TEST(ModelRouterDispatch, SlowModelRunsOnTheExecutorAndTheIoThreadAnswersOthers)
   EXPECT_NE(second[0].find("200 OK"), std::string::npos) << second[0];
   ::close(slow);
   ::close(other);
+}
+
+// Holds what the router answered (inline, on the caller's thread here).
+class CapturingSink : public http::ResponseSink {
+ public:
+  void Send(http::HttpResponse r) override { answers.push_back(std::move(r)); }
+  void StartStream(http::HttpResponse head) override { Send(std::move(head)); }
+  bool WriteChunk(std::string) override { return true; }
+  void EndStream() override {}
+  std::vector<http::HttpResponse> answers;
+};
+
+http::HttpRequest Request(std::string method, std::string target, std::string body) {
+  http::HttpRequest req;
+  req.method = std::move(method);
+  req.target = std::move(target);
+  http::SplitTarget(req.target, &req.path, &req.query);
+  req.headers = {{"host", "h"}, {"content-type", "application/json; charset=utf-8"}};
+  req.body = std::move(body);
+  return req;
+}
+
+// An answer given inside Handle leaves the request, buffers and all, where the listener had it
+// (it frames the connection's next request into them); a request that waits (here: parked
+// with the activator while its model loads) is the router's, and the listener's is moved from.
+TEST(ModelRouterHandle, TheRequestComesBackOnlyWhenAnsweredInline) {
+  serving::Metrics metrics;
+  AccessLog access_log(0);
+  ModelRouter router(ModelRouterOptions{}, &metrics, &access_log);
+  auto entry = std::make_shared<serving::ModelEntry>();
+  entry->name = "lazy";
+  entry->state = serving::ModelEntry::State::kLoading;
+  entry->counters = metrics.Register("lazy");
+  auto catalog = std::make_shared<serving::ModelCatalog>();
+  catalog->models.push_back(entry);
+  router.SetCatalog(catalog);
+  ModelRouter::Resume parked;
+  router.SetActivator([&](const serving::ModelEntry&, ModelRouter::Resume resume) {
+    parked = std::move(resume);
+    return true;
+  });
+  auto sink = std::make_shared<CapturingSink>();
+
+  http::HttpRequest req = Request("GET", "/v2/health/live?x=1", std::string(200, 'b'));
+  const char* body = req.body.data();
+  router.Handle(req, http::Responder(sink));
+  ASSERT_EQ(sink->answers.size(), 1u);
+  EXPECT_EQ(sink->answers[0].status, 200);
+  EXPECT_EQ(req.body.data(), body);  // the same buffer, not a copy
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/v2/health/live?x=1");
+  EXPECT_EQ(req.path, "/v2/health/live");
+  EXPECT_EQ(req.query, "x=1");
+  EXPECT_EQ(req.headers.size(), 2u);
+
+  req = Request("POST", "/v2/models/lazy/infer", std::string(200, 'i'));
+  router.Handle(req, http::Responder(sink));
+  ASSERT_TRUE(parked) << "the request was not parked";
+  EXPECT_EQ(sink->answers.size(), 1u);
+  EXPECT_TRUE(req.body.empty());
+  EXPECT_TRUE(req.headers.empty());
+  parked(nullptr, "gave up");
+  ASSERT_EQ(sink->answers.size(), 2u);
+  EXPECT_EQ(sink->answers[1].status, 503);
 }
 
 }  // namespace

@@ -33,7 +33,23 @@ struct ModelRouter::Call {
 
   Call(http::HttpRequest&& r, http::Responder&& resp) : req(std::move(r)), responder(std::move(resp)) {}
 
-  void Reply(http::HttpResponse response) {
+  // Back to the state of a new call, holding nothing (no connection, catalog snapshot or
+  // payload log), for reuse by the next request (ModelRouter::Handle). `req` is the caller's:
+  // moved from, or moved back to the listener.
+  void Empty() {
+    responder = http::Responder(nullptr);
+    catalog.reset();
+    counters = nullptr;
+    protocol = serving::Protocol::kOther;
+    inference = false;
+    access_log = nullptr;
+    error_sink = nullptr;
+    payload_log.reset();
+  }
+
+  void Reply(http::HttpResponse response) { ReplyFrom(response); }
+  // Reply, leaving `response` the caller's to reuse (http::ResponseSink::SendFrom).
+  void ReplyFrom(http::HttpResponse& response) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
     serving::Metrics::Record(counters, protocol, response.status, seconds);
@@ -47,7 +63,7 @@ struct ModelRouter::Call {
     }
     if (payload_log) serving::FinishPayloadLog(payload_log, response.status, response.body);
     response.headers.emplace_back(serving::kRequestIdHeader, context.request_id());
-    responder.Send(std::move(response));
+    responder.SendFrom(response);
   }
   void Error(int status, std::string_view message) {
     Reply(http::HttpResponse::Json(status, protocol::WriteJsonError(message)));

@@ -32,9 +32,19 @@ std::string MethodList(const runtime::ModelInfo& info) {
 }  // namespace
 
 StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest&& request) {
-  const runtime::ServedModel& served = *m.served;
   PreparedInfer call;
+  call.request = std::move(request);
+  RETURN_IF_ERROR(PrepareInfer(m, &call));
+  return call;
+}
+
+Status PrepareInfer(const ModelEntry& m, PreparedInfer* prepared) {
+  const runtime::ServedModel& served = *m.served;
+  PreparedInfer& call = *prepared;
+  const protocol::InferRequest& request = call.request;
   call.method = served.default_method;
+  call.by_method = false;
+  call.context = nullptr;
   for (const auto& out : request.outputs) {
     if (auto pm = runtime::ParsePredictMethod(out.name)) {
       if (!HasMethod(served.model->info(), *pm)) {
@@ -49,26 +59,33 @@ StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest
     }
   }
   if (served.model->info().tensor_io) {
+    call.frame = protocol::Frame();
     call.rows = TensorRequestRows(request);
   } else {
-    ASSIGN_OR_RETURN(call.frame, protocol::RequestToFrame(request, served.metadata));
+    RETURN_IF_ERROR(protocol::RequestToFrame(request, served.metadata, &call.frame));
     call.rows = call.frame.rows;
   }
-  call.request = std::move(request);
-  return call;
+  return OkStatus();
 }
 
 StatusOr<protocol::InferResponse> RunInfer(const ModelEntry& m, const PreparedInfer& call,
                                            DeadlineClock::time_point deadline) {
+  protocol::InferResponse resp;
+  RETURN_IF_ERROR(RunInfer(m, call, deadline, &resp));
+  return resp;
+}
+
+Status RunInfer(const ModelEntry& m, const PreparedInfer& call, DeadlineClock::time_point deadline,
+                protocol::InferResponse* resp) {
   const runtime::ServedModel& served = *m.served;
   const protocol::InferRequest& request = call.request;
-  std::vector<protocol::Tensor> outputs;
+  std::vector<protocol::Tensor>& outputs = resp->outputs;
   if (served.model->info().tensor_io) {
     ASSIGN_OR_RETURN(outputs, TimedPredictTensors(m, request, call.method, deadline));
   } else {
     ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, call.frame, call.method, deadline));
-    ASSIGN_OR_RETURN(outputs, protocol::PredictionToOutputs(std::move(pred), served.output_style,
-                                                            served.metadata));
+    RETURN_IF_ERROR(protocol::PredictionToOutputs(std::move(pred), served.output_style,
+                                                  served.metadata, &outputs));
   }
   if (call.by_method) {
     // A requested method name becomes the output's name.
@@ -78,14 +95,19 @@ StatusOr<protocol::InferResponse> RunInfer(const ModelEntry& m, const PreparedIn
   } else if (Status s = protocol::SelectOutputs(request, &outputs); !s.ok()) {
     return Status(s.code(), "model " + m.name + ": " + s.message());
   }
-  protocol::InferResponse resp;
-  resp.model_name = m.name;
-  resp.id = request.id ? *request.id : Uuid4();
-  resp.outputs = std::move(outputs);
-  if (served.output_style == protocol::OutputStyle::kMlserver) {
-    resp.parameters.Set("content_type", std::string("np"));
+  resp->model_name.assign(m.name);
+  resp->model_version.clear();
+  if (request.id) {
+    resp->id.assign(*request.id);
+  } else {
+    resp->id.resize(36);
+    WriteUuid4(resp->id.data());
   }
-  return resp;
+  resp->parameters.Clear();
+  if (served.output_style == protocol::OutputStyle::kMlserver) {
+    resp->parameters.Set("content_type", std::string("np"));
+  }
+  return OkStatus();
 }
 
 }  // namespace ferry::serving

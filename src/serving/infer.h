@@ -47,6 +47,9 @@ bool HasMethod(const runtime::ModelInfo& info, runtime::PredictMethod method);
 // inputs (not for tensor-native models: their tensors are checked by the model itself). Errors are InvalidArgument (400) naming the model or the input and the fix, or
 // Unimplemented (501) for contributions of a model that cannot explain.
 StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest&& request);
+// The same in place, for `call->request` as decoded: every other field is written (context
+// null), the frame into the storage it already has (a PreparedInfer reused across requests).
+Status PrepareInfer(const ModelEntry& m, PreparedInfer* call);
 
 // Predicts under `deadline` (TimedPredict / TimedPredictTensors: 504 past it, 500 for an
 // exception in the model), turns the prediction into outputs (a tensor-native model's outputs
@@ -55,5 +58,9 @@ StatusOr<PreparedInfer> PrepareInfer(const ModelEntry& m, protocol::InferRequest
 // MLServer's content type).
 StatusOr<protocol::InferResponse> RunInfer(const ModelEntry& m, const PreparedInfer& call,
                                            DeadlineClock::time_point deadline);
+// The same into *resp, which may hold an earlier response (its storage is reused); every field
+// is written. On error *resp is unspecified.
+Status RunInfer(const ModelEntry& m, const PreparedInfer& call, DeadlineClock::time_point deadline,
+                protocol::InferResponse* resp);
 
 }  // namespace ferry::serving

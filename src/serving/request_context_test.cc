@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
 
 namespace ferry::serving {
 namespace {
@@ -43,6 +45,43 @@ TEST(RequestContextTest, GeneratedIdsAreUnique) {
   }
   EXPECT_EQ(ids.size(), 10000u);
   EXPECT_EQ(traces.size(), 10000u);
+}
+
+// The digits are written a word at a time: every position of a UUID and of a new trace's ids
+// is lower-case hex, and over many ids each position takes all sixteen digits (those the UUID
+// layout leaves free).
+TEST(RequestContextTest, GeneratedDigitsAreLowerHexAndCoverEveryValue) {
+  std::vector<std::set<char>> uuid(36), parent(55);
+  for (int i = 0; i < 4000; ++i) {
+    char id[36];
+    ASSERT_EQ(WriteUuid4(id) - id, 36);
+    for (int k = 0; k < 36; ++k) uuid[k].insert(id[k]);
+    RequestContext c = MakeRequestContext("", "", "");
+    ASSERT_EQ(c.traceparent().size(), 55u);
+    for (int k = 0; k < 55; ++k) parent[k].insert(c.traceparent()[k]);
+  }
+  for (int k = 0; k < 36; ++k) {
+    std::string seen(uuid[k].begin(), uuid[k].end());
+    if (k == 8 || k == 13 || k == 18 || k == 23) {
+      EXPECT_EQ(seen, "-") << k;
+    } else if (k == 14) {
+      EXPECT_EQ(seen, "4");
+    } else if (k == 19) {
+      EXPECT_EQ(seen, "89ab");
+    } else {
+      EXPECT_EQ(seen, "0123456789abcdef") << k;
+    }
+  }
+  for (int k = 0; k < 55; ++k) {
+    std::string seen(parent[k].begin(), parent[k].end());
+    if (k == 2 || k == 35 || k == 52) {
+      EXPECT_EQ(seen, "-") << k;
+    } else if (k < 2 || k >= 53) {
+      EXPECT_EQ(seen, "0") << k;  // version 00; flags 00 (a new trace is not sampled)
+    } else {
+      EXPECT_EQ(seen, "0123456789abcdef") << k;
+    }
+  }
 }
 
 TEST(RequestContextTest, ContinuesAValidTraceWithItsOwnSpan) {
