@@ -3,6 +3,10 @@
 // stream types).
 #pragma once
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "http/http_connection_util.h"
 #include "http/http_fast_parse.h"
 #include "http/http_message.h"
@@ -149,10 +153,14 @@ class Connection : public ResponseSink,
     parser_.emplace(server_->options_, &req_);
     if (in_.size() == 0) {
       idle_ = true;
-      Arm(server_->options_.idle_timeout);
+      // A skipped recv misses a FIN that came in the same epoll edge as the last request
+      // (client's shutdown(SHUT_WR) right after it): look once after kHalfCloseProbe idle.
+      probe_due_ = skip_first && kHalfCloseProbe < server_->options_.idle_timeout;
+      Arm(probe_due_ ? kHalfCloseProbe : server_->options_.idle_timeout);
       return ReadMore(skip_first);
     }
     idle_ = false;
+    probe_due_ = false;
     Arm(server_->options_.request_timeout);
     Parse();
   }
@@ -439,9 +447,25 @@ class Connection : public ResponseSink,
     timer_at_ = Clock::time_point::max();
     if (closed_ || deadline_ == Clock::time_point::max()) return;
     if (Clock::now() < deadline_) return StartTimer(deadline_);  // moved later since armed
+    if (probe_due_) {
+      probe_due_ = false;
+      if constexpr (kPlain) {
+        if (idle_ && !PeerHalfClosed()) {
+          return Arm(server_->options_.idle_timeout - kHalfCloseProbe);  // the rest of it
+        }
+      }
+    }
     timed_out_ = true;
     beast::error_code ignored;
     Socket().cancel(ignored);
+  }
+
+  // Whether the idle socket's next read would end the connection (EOF or an error), without
+  // taking any byte of a next request: one non-blocking peek, only from the probe above.
+  bool PeerHalfClosed() {
+    char byte;
+    ssize_t n = ::recv(Socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
   }
 
   // Streaming (chunked) responses: raw HTTP/1.1 framing over a write queue.
@@ -517,6 +541,9 @@ class Connection : public ResponseSink,
 
   static constexpr size_t kMaxRead = 64 * 1024;      // per recv, as Beast's read loop
   static constexpr size_t kKeepBuffer = 64 * 1024;   // larger response buffers are freed
+  // After an inline keep-alive answer whose next read skipped its recv (OnWrite), how long
+  // the connection may sit idle before one peek checks for a FIN that edge already carried.
+  static constexpr std::chrono::milliseconds kHalfCloseProbe{250};
   static constexpr size_t kMaxLinger = 1024 * 1024;  // bytes dropped after a refusal
 
   // First, so it is released last: the socket and timer below need its io_context.
@@ -545,6 +572,7 @@ class Connection : public ResponseSink,
   bool head_only_ = false;
   bool busy_ = false;
   bool idle_ = false;
+  bool probe_due_ = false;  // idle after a skipped recv: peek once at kHalfCloseProbe
   bool closed_ = false;
   // deadline state (see Arm)
   bool timed_out_ = false;

@@ -74,6 +74,50 @@ TEST_F(HttpServerReadTest, FinSentWhileTheAnswerIsComputedClosesTheConnection) {
   ::close(fd);
 }
 
+// The FIN in the same epoll edge as the request: the client sends its request and shuts
+// down its side while the I/O thread is blocked by another connection's handler, so one
+// epoll event carries both. The recv takes the request (fewer bytes than asked, as when the
+// socket is empty), the answer is inline, and the next read skips its recv: only the idle
+// probe (kHalfCloseProbe) sees the FIN, and the connection must close well before the
+// client's 5 s receive timeout (not after the 65 s keep-alive idle timeout).
+TEST_F(HttpServerReadTest, FinInTheSameEdgeAsTheRequestClosesTheConnection) {
+  int b = Connect(server_->port());
+  ASSERT_GE(b, 0);
+  Send(b, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(ReadResponses(b, 1).size(), 1u);  // b is idle now, its next read queued
+  int a = Connect(server_->port());
+  ASSERT_GE(a, 0);
+  Send(a, "GET /hold HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a's handler holds the thread
+  Send(b, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+  ::shutdown(b, SHUT_WR);
+  auto responses = ReadResponses(b, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_NE(responses[0].find("/b"), std::string::npos) << responses[0];
+  auto start = std::chrono::steady_clock::now();
+  char byte;
+  errno = 0;
+  EXPECT_EQ(::recv(b, &byte, 1, 0), 0) << "errno " << errno;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_EQ(ReadResponses(a, 1).size(), 1u);
+  ::close(a);
+  ::close(b);
+}
+
+// The probe only looks: a keep-alive connection idle past it still serves its next request.
+TEST_F(HttpServerReadTest, IdleProbeKeepsALiveConnection) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 3; ++i) {
+    Send(fd, "GET /r" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    auto responses = ReadResponses(fd, 1);
+    ASSERT_EQ(responses.size(), 1u) << "round " << i;
+    EXPECT_NE(responses[0].find("/r" + std::to_string(i)), std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past kHalfCloseProbe
+  }
+  ::close(fd);
+}
+
 // Many connections on the one I/O thread, each client sending its next request at once or
 // after a short, varying pause, sometimes before it has read the previous answer: every
 // interleaving of edges, reads and inline answers must answer every request.

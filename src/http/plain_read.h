@@ -20,6 +20,12 @@
 // to the scheduler. Bytes that arrive after that recv raise a new edge that the next
 // epoll_wait delivers to the queued read.
 //
+// One case escapes (1): a FIN that came in the same epoll edge as the request's bytes. The recv
+// returns those bytes, fewer than asked, and says nothing of the FIN behind them; no new edge
+// follows. The connection therefore peeks once when it has sat idle kHalfCloseProbe (250 ms)
+// after a skipped recv (Connection::OnTimer, riding the connection's lazy deadline timer):
+// EOF or an error closes it then, instead of at the keep-alive idle timeout (65 s).
+//
 // Threads: everything runs on the connection's io_context thread. Lifetime: the op is a member
 // of its connection; while queued it holds `keep` (the connection), released before the
 // completion callback returns, so the op is never destroyed while the reactor owns it.
