@@ -8,8 +8,8 @@
 #include <cerrno>
 
 #include "http/http_connection_util.h"
-#include "http/http_fast_parse.h"
 #include "http/http_message.h"
+#include "http/http_repeat_framer.h"
 #include "http/http_server_impl.h"
 #include "http/plain_read.h"
 
@@ -245,13 +245,14 @@ class Connection : public ResponseSink,
   }
 
   void Parse() {
-    // A whole common request at the front of the buffer is framed without Beast, into req_ as
-    // the last request left it (its buffers reused; every field is overwritten); anything else
-    // (and every refusal) goes through Beast, into a cleared req_ (http_fast_parse.h).
+    // A whole common request at the front of the buffer is framed without Beast (a header
+    // section like the last one without even a scan), into req_ as the last request left it (its
+    // buffers reused; every field is overwritten); anything else (and every refusal) goes
+    // through Beast, into a cleared req_ (http_fast_parse.h, http_repeat_framer.h).
     if (!parser_->got_some()) {
       auto bytes = in_.data();
-      if (size_t used = internal::ParseCommonRequest(
-              {static_cast<const char*>(bytes.data()), bytes.size()}, server_->options_, &req_)) {
+      if (size_t used = framer_.Frame({static_cast<const char*>(bytes.data()), bytes.size()},
+                                      server_->options_, &req_)) {
         in_.consume(used);
         return OnRequest(11);
       }
@@ -287,11 +288,11 @@ class Connection : public ResponseSink,
     parser_.reset();
     HttpRequest& req = req_;
     req.keep_alive = req.keep_alive && !server_->draining_.load(std::memory_order_relaxed);
-    req.remote_address = remote_;
+    if (req.remote_address != remote_) req.remote_address = remote_;
     req.local_port = local_port_;
     req.received = Clock::now();
     keep_alive_ = req.keep_alive;
-    head_only_ = req.method == "HEAD";
+    head_only_ = req.method.size() == 4 && req.method == "HEAD";
     busy_ = true;
     server_->in_flight_.fetch_add(1, std::memory_order_relaxed);
     // An answer written inside Handle may wait for the next edge without a recv (OnWrite).
@@ -552,6 +553,7 @@ class Connection : public ResponseSink,
   asio::steady_timer timer_;
   beast::flat_buffer in_;
   HttpRequest req_;  // being parsed
+  internal::RepeatFramer framer_;  // frames common requests into req_ (Parse)
   std::optional<internal::RequestParser> parser_;
   std::string head_;  // response head being written
   std::string body_;  // response body being written

@@ -108,7 +108,7 @@ struct Field {
 }  // namespace
 
 size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
-                          HttpRequest* out) {
+                          HttpRequest* out, RequestLayout* layout) {
   const char* const begin = bytes.data();
   const char* const end = begin + bytes.size();
   const char* p = begin;
@@ -129,6 +129,7 @@ size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& optio
   size_t count = 0;
   bool has_length = false, close = false;
   uint64_t length = 0;
+  int32_t length_field = -1;
   for (;;) {
     if (end - p < 2) return 0;
     if (p[0] == '\r') {
@@ -160,6 +161,7 @@ size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& optio
         if (EqualsIgnoreCase(name, "content-length")) {
           if (has_length || !ParseLength(value, &length)) return 0;
           has_length = true;
+          length_field = static_cast<int32_t>(count - 1);
         }
         break;
       case 10:  // connection
@@ -215,6 +217,16 @@ size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& optio
   out->body.assign(p, static_cast<size_t>(length));
   SplitTarget(out->target, &out->path, &out->query);
   out->keep_alive = !close;
+  if (layout != nullptr) {
+    layout->header_bytes = static_cast<uint32_t>(header_bytes);
+    layout->target_off = static_cast<uint32_t>(target.data() - begin);
+    layout->length_field = length_field;
+    layout->fields.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      layout->fields[i] = {static_cast<uint32_t>(fields[i].name - begin), fields[i].name_size,
+                           static_cast<uint32_t>(fields[i].value - begin), fields[i].value_size};
+    }
+  }
   return header_bytes + static_cast<size_t>(length);
 }
 

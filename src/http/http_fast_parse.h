@@ -15,19 +15,33 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "http/http_server.h"
 #include "http/http_types.h"
 
 namespace ferry::http::internal {
 
+// Where the parts of a request ParseCommonRequest accepted lie in its bytes (RepeatFramer's
+// record of it): offsets from the first byte.
+struct RequestLayout {
+  struct Field {
+    uint32_t name_off, name_len, value_off, value_len;
+  };
+  uint32_t header_bytes = 0;  // through the blank line
+  uint32_t target_off = 0;    // the method is [0, target_off - 1)
+  int32_t length_field = -1;  // the Content-Length field's index, -1 when it has none
+  std::vector<Field> fields;  // in order, as out->headers
+};
+
 // Bytes of the request at the front of `bytes` when it was framed into *out (method, target,
 // path, query, headers with lower-case names, body, keep_alive; the version is 1.1); 0 when it
 // declined, *out then untouched. `out` may hold an earlier request, whose buffers are then
 // reused: every field named above is overwritten (remote_address, local_port and received are
-// the caller's).
+// the caller's). When it accepts, *layout (if given) says where each part was.
 size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
-                          HttpRequest* out);
+                          HttpRequest* out, RequestLayout* layout = nullptr);
 
 }  // namespace ferry::http::internal

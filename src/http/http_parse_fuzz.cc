@@ -5,13 +5,15 @@
 // and no accepted request whose framing is ambiguous (RFC 9112 section 6: at
 // most one Content-Length, never next to Transfer-Encoding, whose codings
 // must be exactly one `chunked`). And the Beast-free path for the common request
-// (http_fast_parse.h) accepts only what Beast's path frames, to the same request and length.
+// (http_fast_parse.h) accepts only what Beast's path frames, to the same request and length; a
+// connection's RepeatFramer (http_repeat_framer.h) frames pipelined requests as it does.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "http/http_fast_parse.h"
 #include "http/http_parse.h"
+#include "http/http_repeat_framer.h"
 
 namespace {
 
@@ -53,6 +55,21 @@ void CheckFastPath(std::string_view bytes, const ferry::http::HttpServerOptions&
   }
 }
 
+// Pipelined requests framed one after another by one RepeatFramer into one request, as a
+// connection does: each as ParseCommonRequest frames it into a fresh request.
+void CheckRepeatFramer(std::string_view bytes, const ferry::http::HttpServerOptions& options) {
+  ferry::http::internal::RepeatFramer framer;
+  ferry::http::HttpRequest reused;
+  for (int i = 0; i < 16 && !bytes.empty(); ++i) {
+    ferry::http::HttpRequest fresh;
+    size_t n = ferry::http::internal::ParseCommonRequest(bytes, options, &fresh);
+    if (framer.Frame(bytes, options, &reused) != n) std::abort();
+    if (n == 0) return;
+    if (!SameRequest(fresh, reused)) std::abort();
+    bytes.remove_prefix(n);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -62,6 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_header_count = 32;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   CheckFastPath(bytes, options);
+  CheckRepeatFramer(bytes, options);
   auto parsed = ferry::http::ParseHttpRequests(bytes, options);
   if (parsed.consumed > size) std::abort();
   for (const auto& r : parsed.requests) {
