@@ -112,13 +112,14 @@ void ModelRouter::Dispatch(const std::shared_ptr<Call>& call, const ModelEntry& 
                            Work&& work) {
   bool inline_ok = RunsInline(m, rows, options_.inline_threshold_us, options_.inline_max_rows);
   if (!m.limiter && (inline_ok || !m.executor)) return call->Reply(work());
+  call->Keep();  // it may be answered after Handle returns, from another thread
   serving::Dispatch(
       m, inline_ok, [call, work = std::forward<Work>(work)]() mutable { call->Reply(work()); },
       [call](const Status& refused) { call->Error(refused); });
 }
 
 void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m) {
-  const HttpRequest& req = call->req;
+  const HttpRequest& req = call->req();
   call->payload_log = serving::StartPayloadLog(m, req.headers, req.body);
   std::string_view body = req.body;
   std::string_view json = body, tail;
@@ -184,12 +185,12 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
 }
 
 void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry& m, bool explain) {
-  call->payload_log = serving::StartPayloadLog(m, call->req.headers, call->req.body);
+  call->payload_log = serving::StartPayloadLog(m, call->req().headers, call->req().body);
   const runtime::ModelInfo& info = m.served->model->info();
   if (explain && !HasMethod(info, PredictMethod::kContributions)) {
     return call->Error(501, runtime::ContributionsRefused(m.name, info).message());
   }
-  StatusOr<Frame> frame = protocol::ParseV1Request(call->req.body);
+  StatusOr<Frame> frame = protocol::ParseV1Request(call->req().body);
   if (!frame.ok()) {
     const std::string& msg = frame.status().message();
     if (msg.rfind(protocol::kV2BodyOnV1Message, 0) == 0) {
@@ -203,7 +204,7 @@ void ModelRouter::PredictV1(const std::shared_ptr<Call>& call, const ModelEntry&
                         : aligned->rows;
   Dispatch(call, m, rows,
            [&m, explain, frame = std::move(aligned).value(),
-            deadline = RequestDeadline(m, call->req.received)]() {
+            deadline = RequestDeadline(m, call->req().received)]() {
     auto failed = [](const Status& s) {
       return HttpResponse::Json(HttpStatusFor(s.code()), protocol::WriteJsonError(s.message()));
     };
@@ -222,7 +223,7 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   auto mlflow_error = [&](int status, std::string_view code, std::string_view msg) {
     call->Reply(HttpResponse::Json(status, protocol::WriteMlflowError(code, msg)));
   };
-  if (call->req.method != "POST") return call->WrongMethod("POST");
+  if (call->req().method != "POST") return call->WrongMethod("POST");
   call->inference = true;
   const ModelCatalog& catalog = *call->catalog;
   if (catalog.models.size() != 1) {
@@ -232,8 +233,8 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   }
   const ModelEntry* m = UsableModel(call, catalog.models[0]->name, false);
   if (m == nullptr) return;
-  call->payload_log = serving::StartPayloadLog(*m, call->req.headers, call->req.body);
-  std::string_view ct = call->req.Header("content-type");
+  call->payload_log = serving::StartPayloadLog(*m, call->req().headers, call->req().body);
+  std::string_view ct = call->req().Header("content-type");
   std::string_view base = ct.substr(0, ct.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
   std::string_view params = ct.find(';') == std::string_view::npos ? "" : ct.substr(ct.find(';') + 1);
@@ -242,9 +243,9 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   StatusOr<Frame> frame = InvalidArgumentError("");
   if (base == "application/json" && charset_ok) {
     protocol::Parameters ignored;
-    frame = protocol::ParseMlflowJson(call->req.body, &ignored);
+    frame = protocol::ParseMlflowJson(call->req().body, &ignored);
   } else if (base == "text/csv" && charset_ok) {
-    frame = protocol::ParseMlflowCsv(call->req.body);
+    frame = protocol::ParseMlflowCsv(call->req().body);
   } else {
     HttpResponse r = HttpResponse::Text(
         415, "This predictor only supports the following content types: Types: "
@@ -257,7 +258,7 @@ void ModelRouter::Invocations(const std::shared_ptr<Call>& call) {
   size_t rows = aligned->rows;
   Dispatch(call, *m, rows,
            [m, frame = std::move(aligned).value(),
-            deadline = RequestDeadline(*m, call->req.received)]() {
+            deadline = RequestDeadline(*m, call->req().received)]() {
     StatusOr<Tensor> pred = TimedPredict(*m, frame, m->served->default_method, deadline);
     if (!pred.ok()) {
       int status = HttpStatusFor(pred.status().code());

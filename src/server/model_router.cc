@@ -33,6 +33,12 @@ std::shared_ptr<const ModelCatalog> ModelRouter::catalog() const {
 }
 
 serving::RequestContext RequestContextOf(const HttpRequest& request) {
+  serving::RequestContext context;
+  RequestContextOf(request, &context);
+  return context;
+}
+
+void RequestContextOf(const HttpRequest& request, serving::RequestContext* out) {
   std::string_view id, parent;
   std::string state;
   int parents = 0;
@@ -47,7 +53,7 @@ serving::RequestContext RequestContextOf(const HttpRequest& request) {
       state.append(v);
     }
   }
-  return serving::MakeRequestContext(id, parent, state, parents);
+  serving::MakeRequestContext(id, parent, state, parents, out);
 }
 
 namespace {
@@ -56,46 +62,49 @@ namespace {
 // (its allocation reused). Null while a request has it.
 thread_local std::shared_ptr<ModelRouter::Call> spare_call;
 
+// This thread's spare call, or a new one.
+std::shared_ptr<ModelRouter::Call> TakeCall() {
+  if (spare_call != nullptr) return std::move(spare_call);  // emptied when it was put there
+  return std::make_shared<ModelRouter::Call>();
+}
+
 }  // namespace
 
 void ModelRouter::Handle(HttpRequest& request, Responder responder) {
-  serving::RequestContext context = RequestContextOf(request);
-  std::shared_ptr<Call> call =
-      NewCall(catalog(), request, std::move(responder), std::move(context));
+  std::shared_ptr<Call> call = TakeCall();
+  call->Lend(&request);
+  call->responder = std::move(responder);
+  RequestContextOf(request, &call->context);
+  SetUp(*call, catalog());
   Route(call);
-  // Answered inline and held nowhere else (no executor, activator or parked call has it): the
-  // request goes back to the listener, which frames the connection's next request into its
-  // buffers, and the emptied call is kept for this thread's next request. The fence pairs with
-  // the release of whichever thread let go of it last.
-  if (call.use_count() == 1) {
-    std::atomic_thread_fence(std::memory_order_acquire);
-    request = std::move(call->req);
-    call->Empty();
-    spare_call = std::move(call);
+  if (call.use_count() != 1) {
+    // Held elsewhere: whatever holds it took the request with Keep() before it was handed on
+    // (router_call.h); this only makes sure no call outlives Handle borrowing the listener's.
+    call->Keep();
+    return;
   }
+  // Answered inline and held nowhere else (no executor, activator or parked call has it): the
+  // listener's request was only borrowed, and the emptied call is kept for this thread's next
+  // request. The fence pairs with the release of whichever thread let go of it last.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  call->Empty();
+  spare_call = std::move(call);
 }
 
 void ModelRouter::HandleWith(std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request,
                              Responder responder, serving::RequestContext context) {
-  Route(NewCall(std::move(catalog), request, std::move(responder), std::move(context)));
+  std::shared_ptr<Call> call = TakeCall();
+  call->Own(std::move(request));
+  call->responder = std::move(responder);
+  call->context = std::move(context);
+  SetUp(*call, std::move(catalog));
+  Route(std::move(call));
 }
 
-std::shared_ptr<ModelRouter::Call> ModelRouter::NewCall(
-    std::shared_ptr<const ModelCatalog> catalog, HttpRequest& request, Responder responder,
-    serving::RequestContext context) {
-  std::shared_ptr<Call> call;
-  if (spare_call != nullptr) {
-    call = std::move(spare_call);  // emptied when it was put there
-    call->req = std::move(request);
-    call->responder = std::move(responder);
-  } else {
-    call = std::make_shared<Call>(std::move(request), std::move(responder));
-  }
-  call->context = std::move(context);
-  call->catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
-  call->access_log = access_log_;
-  call->error_sink = &error_sink_;
-  return call;
+void ModelRouter::SetUp(Call& call, std::shared_ptr<const ModelCatalog> catalog) const {
+  call.catalog = catalog ? std::move(catalog) : std::make_shared<ModelCatalog>();
+  call.access_log = access_log_;
+  call.error_sink = &error_sink_;
 }
 
 namespace {
@@ -120,15 +129,15 @@ std::string ModelListJson(const ModelCatalog& c) {
 }
 
 std::string NoSuchModel(std::string_view name, const ModelCatalog& c) {
-  return "Model with name " + std::string(name) + " does not exist. Models served here: " +
-         ModelNames(c);
+  return "Model with name " + std::string(name) +
+         " does not exist. Models served here: " + ModelNames(c);
 }
 
 }  // namespace
 
 void ModelRouter::Route(std::shared_ptr<Call> call) {
-  std::string_view path = call->req.path;
-  const std::string& method = call->req.method;
+  std::string_view path = call->req().path;
+  const std::string& method = call->req().method;
   if (path.starts_with("/v2")) {
     call->protocol = Protocol::kV2;
     return RouteV2(call, path.substr(3));
@@ -166,18 +175,19 @@ void ModelRouter::Route(std::shared_ptr<Call> call) {
 
 void ModelRouter::NotFoundRoute(const std::shared_ptr<Call>& call) {
   std::string name = call->catalog->models.size() == 1 ? call->catalog->models[0]->name : "{name}";
-  call->Error(404,
-              "no route for " + call->req.method + " " + std::string(call->req.path) +
-                  ". This server answers: GET /v2, /v2/health/live, /v2/health/ready, "
-                  "/v2/models/" + name + ", /v2/models/" + name + "/ready; POST /v2/models/" +
-                  name + "/infer (Open Inference Protocol); GET /v1/models/" + name +
-                  "; POST /v1/models/" + name + ":predict, /v1/models/" + name +
-                  ":explain (KServe V1); POST /invocations, GET /ping, /health, /version "
-                  "(MLflow); GET /metrics" +
-                  (repository_ != nullptr ? "; POST /v2/repository/index, /v2/repository/models/" +
-                                                name + "/load, /v2/repository/models/" + name +
-                                                "/unload (model repository extension)"
-                                          : std::string()));
+  call->Error(
+      404, "no route for " + call->req().method + " " + std::string(call->req().path) +
+               ". This server answers: GET /v2, /v2/health/live, /v2/health/ready, "
+               "/v2/models/" +
+               name + ", /v2/models/" + name + "/ready; POST /v2/models/" + name +
+               "/infer (Open Inference Protocol); GET /v1/models/" + name + "; POST /v1/models/" +
+               name + ":predict, /v1/models/" + name +
+               ":explain (KServe V1); POST /invocations, GET /ping, /health, /version "
+               "(MLflow); GET /metrics" +
+               (repository_ != nullptr ? "; POST /v2/repository/index, /v2/repository/models/" +
+                                             name + "/load, /v2/repository/models/" + name +
+                                             "/unload (model repository extension)"
+                                       : std::string()));
 }
 
 const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, std::string_view name,
@@ -189,13 +199,14 @@ const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, st
   }
   call->counters = m->counters;
   if (m->state == ModelEntry::State::kFailed) {
-    call->Error(503, "Model with name " + std::string(name) + " is not ready: it failed to load: " +
-                         m->failure);
+    call->Error(503, "Model with name " + std::string(name) +
+                         " is not ready: it failed to load: " + m->failure);
     return nullptr;
   }
   if (m->state == ModelEntry::State::kUnloaded) {
     // KServe's ModelNotReady text, then the cause and the fix.
-    call->Error(503, "Model with name " + std::string(name) + " is not ready. It was " + m->failure);
+    call->Error(503,
+                "Model with name " + std::string(name) + " is not ready. It was " + m->failure);
     return nullptr;
   }
   if (m->state == ModelEntry::State::kLoading && Activate(call, *m)) return nullptr;
@@ -208,21 +219,22 @@ const ModelEntry* ModelRouter::UsableModel(const std::shared_ptr<Call>& call, st
 
 bool ModelRouter::Activate(const std::shared_ptr<Call>& call, const ModelEntry& m) {
   if (!activator_) return false;
+  call->Keep();  // parked, it is resumed later, from any thread
   std::string name = m.name;
-  return activator_(m, [this, call, name](std::shared_ptr<const ModelCatalog> catalog,
-                                          std::string error) {
-    if (catalog == nullptr) {
-      return call->Error(503, "Model with name " + name + " is not ready: " + error);
-    }
-    // Route again from the top on the loaded model; the request is intact
-    // (nothing was decoded before the model was resolved).
-    call->catalog = std::move(catalog);
-    Route(call);
-  });
+  return activator_(
+      m, [this, call, name](std::shared_ptr<const ModelCatalog> catalog, std::string error) {
+        if (catalog == nullptr) {
+          return call->Error(503, "Model with name " + name + " is not ready: " + error);
+        }
+        // Route again from the top on the loaded model; the request is intact
+        // (nothing was decoded before the model was resolved).
+        call->catalog = std::move(catalog);
+        Route(call);
+      });
 }
 
 void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view rest) {
-  const std::string& method = call->req.method;
+  const std::string& method = call->req().method;
   bool get = method == "GET" || method == "HEAD";
   if (rest.empty() || rest == "/") {
     if (!get) return call->WrongMethod("GET");
@@ -242,8 +254,8 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
   if (rest == "/health/ready") {
     if (!get) return call->WrongMethod("GET");
     bool ready = call->catalog->AllReady();
-    return call->Reply(HttpResponse::Json(ready ? 200 : 503, ready ? "{\"ready\": true}"
-                                                                   : "{\"ready\": false}"));
+    return call->Reply(
+        HttpResponse::Json(ready ? 200 : 503, ready ? "{\"ready\": true}" : "{\"ready\": false}"));
   }
   if (rest == "/models" || rest == "/models/") {
     if (!get) return call->WrongMethod("GET");
@@ -289,8 +301,8 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
     call->counters = m->counters;
     bool ready = m->state == ModelEntry::State::kReady;
     return call->Reply(HttpResponse::Json(
-        ready ? 200 : 503, "{\"name\": " + JsonEscape(m->name) +
-                               ", \"ready\": " + (ready ? "true" : "false") + "}"));
+        ready ? 200 : 503,
+        "{\"name\": " + JsonEscape(m->name) + ", \"ready\": " + (ready ? "true" : "false") + "}"));
   }
   if (tail == "/infer") {
     if (method != "POST") {
@@ -305,7 +317,7 @@ void ModelRouter::RouteV2(const std::shared_ptr<Call>& call, std::string_view re
 }
 
 void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view rest) {
-  const std::string& method = call->req.method;
+  const std::string& method = call->req().method;
   bool get = method == "GET" || method == "HEAD";
   if (rest == "models" || rest == "models/") {
     if (!get) return call->WrongMethod("GET");
@@ -318,7 +330,8 @@ void ModelRouter::RouteV1(const std::shared_ptr<Call>& call, std::string_view re
   std::string_view verb = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
   if (name.find('/') != std::string_view::npos) return NotFoundRoute(call);
   if (verb.empty()) {
-    if (!get) return call->WrongMethod("GET (or POST /v1/models/" + std::string(name) + ":predict)");
+    if (!get)
+      return call->WrongMethod("GET (or POST /v1/models/" + std::string(name) + ":predict)");
     const ModelEntry* m = call->catalog->Find(name);
     if (m == nullptr) {
       return call->Error(404, NoSuchModel(name, *call->catalog));

@@ -62,9 +62,10 @@ class ModelRouter : public http::HttpHandler {
   void SetCatalog(std::shared_ptr<const serving::ModelCatalog> catalog);
   std::shared_ptr<const serving::ModelCatalog> catalog() const;
 
-  // `ferry serve`: the request's context is made here from its headers. An answer given
-  // before Handle returns (the common inline predict) leaves the request, moved back, in
-  // `request`, so the listener reuses its buffers; otherwise `request` is moved from.
+  // `ferry serve`: the request's context is made here from its headers. The request is only
+  // borrowed while Handle runs: an answer given before it returns (the common inline predict)
+  // leaves it as it was, so the listener reuses its buffers; a request answered later takes its
+  // body (and a copy of the rest).
   void Handle(http::HttpRequest& request, http::Responder responder) override;
   // The gateway: `context` is the one it made when the request entered. `request` is moved from.
   void HandleWith(std::shared_ptr<const serving::ModelCatalog> catalog, http::HttpRequest& request,
@@ -74,10 +75,8 @@ class ModelRouter : public http::HttpHandler {
   struct Call;
 
  private:
-  // A call that owns `request` (moved from).
-  std::shared_ptr<Call> NewCall(std::shared_ptr<const serving::ModelCatalog> catalog,
-                                http::HttpRequest& request, http::Responder responder,
-                                serving::RequestContext context);
+  // Gives `call` the catalog snapshot and the router's sinks.
+  void SetUp(Call& call, std::shared_ptr<const serving::ModelCatalog> catalog) const;
   void Route(std::shared_ptr<Call> call);
   void RouteV2(const std::shared_ptr<Call>& call, std::string_view rest);
   void RouteV1(const std::shared_ptr<Call>& call, std::string_view rest);
@@ -113,5 +112,7 @@ class ModelRouter : public http::HttpHandler {
 // The context of a request from its x-request-id, traceparent and tracestate
 // fields (several tracestate fields are one list, joined with commas).
 serving::RequestContext RequestContextOf(const http::HttpRequest& request);
+// The same into *out (every field written; its storage reused).
+void RequestContextOf(const http::HttpRequest& request, serving::RequestContext* out);
 
 }  // namespace ferry::server

@@ -10,6 +10,8 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -109,8 +111,7 @@ TEST(ModelRouterDispatch, SlowModelRunsOnTheExecutorAndTheIoThreadAnswersOthers)
   EXPECT_GT(entry->ewma_predict_us.load(), serving::kInlineThresholdUs);
 
   // Predict 2 starts and is held; the other connection is answered meanwhile.
-  ASSERT_EQ(::send(slow, predict.data(), predict.size(), 0),
-            static_cast<ssize_t>(predict.size()));
+  ASSERT_EQ(::send(slow, predict.data(), predict.size(), 0), static_cast<ssize_t>(predict.size()));
   ASSERT_TRUE(held->WaitForCalls(2));
   auto health = http::ReadResponsesAfter(other, "GET /v2/health/live HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(health.size(), 1u) << "the I/O thread was blocked by the held predict";
@@ -124,10 +125,15 @@ TEST(ModelRouterDispatch, SlowModelRunsOnTheExecutorAndTheIoThreadAnswersOthers)
   ::close(other);
 }
 
-// Holds what the router answered (inline, on the caller's thread here).
+// Holds what the router answered (inline, on the caller's thread here). SendFrom leaves the
+// response as the listener does (it takes only the body).
 class CapturingSink : public http::ResponseSink {
  public:
   void Send(http::HttpResponse r) override { answers.push_back(std::move(r)); }
+  void SendFrom(http::HttpResponse& r) override {
+    answers.push_back(r);
+    r.body.clear();
+  }
   void StartStream(http::HttpResponse head) override { Send(std::move(head)); }
   bool WriteChunk(std::string) override { return true; }
   void EndStream() override {}
@@ -144,10 +150,11 @@ http::HttpRequest Request(std::string method, std::string target, std::string bo
   return req;
 }
 
-// An answer given inside Handle leaves the request, buffers and all, where the listener had it
-// (it frames the connection's next request into them); a request that waits (here: parked
-// with the activator while its model loads) is the router's, and the listener's is moved from.
-TEST(ModelRouterHandle, TheRequestComesBackOnlyWhenAnsweredInline) {
+// Handle only borrows the listener's request: an answer given inside it leaves the request,
+// buffers and all, where the listener had it (it frames the connection's next request into
+// them); a request that waits (here: parked with the activator while its model loads) takes its
+// body and a copy of the rest, and is answered from them whatever the listener frames next.
+TEST(ModelRouterHandle, TheRequestIsOnlyBorrowedUnlessAnsweredLater) {
   serving::Metrics metrics;
   AccessLog access_log(0);
   ModelRouter router(ModelRouterOptions{}, &metrics, &access_log);
@@ -182,10 +189,54 @@ TEST(ModelRouterHandle, TheRequestComesBackOnlyWhenAnsweredInline) {
   ASSERT_TRUE(parked) << "the request was not parked";
   EXPECT_EQ(sink->answers.size(), 1u);
   EXPECT_TRUE(req.body.empty());
-  EXPECT_TRUE(req.headers.empty());
   parked(nullptr, "gave up");
   ASSERT_EQ(sink->answers.size(), 2u);
   EXPECT_EQ(sink->answers[1].status, 503);
+
+  // Parked again; the listener frames another request into its own meanwhile.
+  parked = nullptr;
+  req = Request("POST", "/v2/models/lazy/infer", std::string(200, 'i'));
+  router.Handle(req, http::Responder(sink));
+  ASSERT_TRUE(parked);
+  req = Request("GET", "/v2/health/live", "");
+  auto failed = std::make_shared<serving::ModelEntry>();
+  failed->name = "lazy";
+  failed->counters = entry->counters;
+  failed->state = serving::ModelEntry::State::kFailed;
+  failed->failure = "boom";
+  auto resumed = std::make_shared<serving::ModelCatalog>();
+  resumed->models.push_back(failed);
+  parked(resumed, "");
+  ASSERT_EQ(sink->answers.size(), 3u);
+  EXPECT_EQ(sink->answers[2].status, 503);  // routed as /v2/models/lazy/infer, not the new one
+  EXPECT_NE(sink->answers[2].body.find("boom"), std::string::npos) << sink->answers[2].body;
+}
+
+// Every answer carries the request's x-request-id, also when the call and its id storage are
+// reused from one request to the next.
+TEST(ModelRouterHandle, EveryAnswerCarriesItsRequestId) {
+  serving::Metrics metrics;
+  AccessLog access_log(0);
+  ModelRouter router(ModelRouterOptions{}, &metrics, &access_log);
+  router.SetCatalog(std::make_shared<serving::ModelCatalog>());
+  auto sink = std::make_shared<CapturingSink>();
+  std::set<std::string> generated;
+  for (int i = 0; i < 6; ++i) {
+    http::HttpRequest req = Request("GET", "/v2/health/live", "");
+    if (i % 2 == 1) req.headers.emplace_back("x-request-id", "client-id-" + std::to_string(i));
+    router.Handle(req, http::Responder(sink));
+    ASSERT_EQ(sink->answers.size(), static_cast<size_t>(i + 1));
+    const auto& headers = sink->answers.back().headers;
+    ASSERT_EQ(headers.size(), 1u);
+    EXPECT_EQ(headers[0].first, "x-request-id");
+    if (i % 2 == 1) {
+      EXPECT_EQ(headers[0].second, "client-id-" + std::to_string(i));
+    } else {
+      EXPECT_EQ(headers[0].second.size(), 36u) << headers[0].second;
+      generated.insert(headers[0].second);
+    }
+  }
+  EXPECT_EQ(generated.size(), 3u);
 }
 
 }  // namespace

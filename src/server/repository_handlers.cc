@@ -30,10 +30,10 @@ std::string IndexJson(const std::vector<serving::RepositoryIndexEntry>& index) {
 }  // namespace
 
 void ModelRouter::RouteRepository(const std::shared_ptr<Call>& call, std::string_view rest) {
-  const std::string& method = call->req.method;
+  const std::string& method = call->req().method;
   if (rest == "/index") {
     if (method != "POST") return call->WrongMethod("POST (body optional: {\"ready\": true})");
-    auto request = protocol::ParseRepositoryIndexRequest(call->req.body);
+    auto request = protocol::ParseRepositoryIndexRequest(call->req().body);
     if (!request.ok()) return call->Error(request.status());
     return call->Reply(HttpResponse::Json(200, IndexJson(repository_->Index(*call->catalog, request->ready))));
   }
@@ -45,9 +45,10 @@ void ModelRouter::RouteRepository(const std::shared_ptr<Call>& call, std::string
   std::string_view verb = rest.substr(slash + 1);
   if (verb != "load" && verb != "unload") return NotFoundRoute(call);
   if (method != "POST") return call->WrongMethod("POST");
-  Status body = protocol::ParseRepositoryModelRequest(call->req.body, verb);
+  Status body = protocol::ParseRepositoryModelRequest(call->req().body, verb);
   if (!body.ok()) return call->Error(body);
   bool load = verb == "load";
+  call->Keep();  // the load or unload may answer later, from another thread
   auto done = [call, name, load](Status s) {
     if (!s.ok()) return call->Error(s);
     // KServe's answers: {"name": X, "load": true} / {"name": X, "unload": true}.

@@ -4,10 +4,12 @@
 #include <cstring>
 #include <random>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ferry::serving {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 // Lower-case hex only: the spec forbids upper case in traceparent.
 int HexValue(char c) {
@@ -60,22 +62,25 @@ Rng& ThreadRng() {
   return rng;
 }
 
-// "000102...ff": two digits per byte, written with one copy.
-constexpr std::array<char, 512> kHexPairs = [] {
-  std::array<char, 512> t{};
-  for (int i = 0; i < 256; ++i) {
-    t[2 * i] = kHex[i >> 4];
-    t[2 * i + 1] = kHex[i & 0xf];
+// The 16 lower-case hex digits of v, most significant first, at out; returns the end. All
+// sixteen at once: a byte per nibble, then the digit of each.
+char* PutHex16(uint64_t v, char* out) {
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i nibbles =
+      _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low4), _mm_and_si128(bytes, low4));
+  const __m128i letters =
+      _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  const __m128i digits = _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), digits);
+#else
+  for (int i = 15; i >= 0; --i, v >>= 4) {
+    const int n = static_cast<int>(v & 0xf);
+    out[i] = static_cast<char>(n < 10 ? '0' + n : 'a' + n - 10);
   }
-  return t;
-}();
-
-// `digits` (even) hex digits of v (its low ones) at out; returns the end.
-char* PutHex(uint64_t v, int digits, char* out) {
-  for (int i = digits / 2 - 1; i >= 0; --i, v >>= 8) {
-    std::memcpy(out + 2 * i, &kHexPairs[2 * (v & 0xff)], 2);
-  }
-  return out + digits;
+#endif
+  return out + 16;
 }
 
 uint64_t NonZero(Rng& rng) {
@@ -93,15 +98,19 @@ char* WriteUuid4(char* out) {
   uint64_t a = rng(), b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
-  char* p = PutHex(a >> 32, 8, out);
-  *p++ = '-';
-  p = PutHex((a >> 16) & 0xffff, 4, p);
-  *p++ = '-';
-  p = PutHex(a & 0xffff, 4, p);
-  *p++ = '-';
-  p = PutHex(b >> 48, 4, p);
-  *p++ = '-';
-  return PutHex(b & 0xffffffffffffULL, 12, p);
+  // 8-4-4-4-12 digits: a's 16, then b's.
+  char digits[32];
+  PutHex16(b, PutHex16(a, digits));
+  std::memcpy(out, digits, 8);
+  out[8] = '-';
+  std::memcpy(out + 9, digits + 8, 4);
+  out[13] = '-';
+  std::memcpy(out + 14, digits + 12, 4);
+  out[18] = '-';
+  std::memcpy(out + 19, digits + 16, 4);
+  out[23] = '-';
+  std::memcpy(out + 24, digits + 20, 12);
+  return out + 36;
 }
 
 bool WellFormedRequestId(std::string_view id) {
@@ -146,6 +155,13 @@ bool AcceptableTraceState(std::string_view v) {
 RequestContext MakeRequestContext(std::string_view x_request_id, std::string_view traceparent,
                                   std::string_view tracestate, int traceparent_count) {
   RequestContext ctx;
+  MakeRequestContext(x_request_id, traceparent, tracestate, traceparent_count, &ctx);
+  return ctx;
+}
+
+void MakeRequestContext(std::string_view x_request_id, std::string_view traceparent,
+                        std::string_view tracestate, int traceparent_count, RequestContext* out) {
+  RequestContext& ctx = *out;
   Rng& rng = ThreadRng();
   if (WellFormedRequestId(x_request_id)) {
     std::copy(x_request_id.begin(), x_request_id.end(), ctx.id_.begin());
@@ -158,24 +174,24 @@ RequestContext MakeRequestContext(std::string_view x_request_id, std::string_vie
   *p++ = '0';
   *p++ = '-';
   TraceParent tp;
+  ctx.tracestate_.clear();
   if (traceparent_count == 1 && ParseTraceParent(traceparent, &tp)) {
-    for (uint8_t byte : tp.trace_id) {
-      *p++ = kHex[byte >> 4];
-      *p++ = kHex[byte & 0xf];
-    }
+    // Its trace-id as sent: ParseTraceParent took only lower-case hex.
+    std::memcpy(p, traceparent.data() + 3, 32);
+    p += 32;
     if (AcceptableTraceState(tracestate)) ctx.tracestate_.assign(tracestate);
   } else {
-    p = PutHex(NonZero(rng), 16, p);
-    p = PutHex(rng(), 16, p);
+    p = PutHex16(NonZero(rng), p);
+    p = PutHex16(rng(), p);
     tp.flags = 0;  // a new trace Ferry does not record: not sampled
   }
   *p++ = '-';
-  p = PutHex(NonZero(rng), 16, p);
+  p = PutHex16(NonZero(rng), p);
   *p++ = '-';
   // Only the sampled flag is defined for version 00; the caller's decision is kept.
-  p = PutHex(tp.flags & 0x01, 2, p);
+  *p++ = '0';
+  *p++ = (tp.flags & 0x01) != 0 ? '1' : '0';
   ctx.parent_len_ = static_cast<uint8_t>(p - ctx.parent_.data());
-  return ctx;
 }
 
 }  // namespace ferry::serving

@@ -50,8 +50,8 @@ class RequestContext {
   std::string_view span_id() const { return traceparent().substr(36, parent_len_ ? 16 : 0); }
 
  private:
-  friend RequestContext MakeRequestContext(std::string_view, std::string_view, std::string_view,
-                                           int);
+  friend void MakeRequestContext(std::string_view, std::string_view, std::string_view, int,
+                                 RequestContext*);
   std::array<char, kMaxRequestIdLength> id_;
   std::array<char, kTraceParentLength> parent_;
   uint8_t id_len_ = 0;
@@ -79,6 +79,9 @@ bool AcceptableTraceState(std::string_view value);
 // `traceparent_count`: how many traceparent fields came (more than one is invalid).
 RequestContext MakeRequestContext(std::string_view x_request_id, std::string_view traceparent,
                                   std::string_view tracestate, int traceparent_count = 1);
+// The same into *out, which may hold an earlier request's context (every field is written).
+void MakeRequestContext(std::string_view x_request_id, std::string_view traceparent,
+                        std::string_view tracestate, int traceparent_count, RequestContext* out);
 
 // Header names, lower case.
 inline constexpr std::string_view kRequestIdHeader = "x-request-id";
