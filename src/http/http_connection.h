@@ -150,7 +150,7 @@ class Connection : public ResponseSink,
   // `skip_first`: see ReadMore.
   void StartRequest(bool skip_first = false) {
     if (closed_) return;  // e.g. drained while a pipelined request was queued
-    parser_.emplace(server_->options_, &req_);
+    parser_.reset();  // made when Beast frames this request (Parse)
     if (in_.size() == 0) {
       idle_ = true;
       // A skipped recv misses a FIN that came in the same epoll edge as the last request
@@ -229,7 +229,7 @@ class Connection : public ResponseSink,
         return RejectAndClose(beast::error::timeout);
       }
       // EOF inside a request: Beast's read loop reported it as a partial message.
-      if (ec == asio::error::eof && parser_->got_some()) {
+      if (ec == asio::error::eof && parser_ && parser_->got_some()) {
         return RejectAndClose(bhttp::error::partial_message);
       }
       return Close();
@@ -249,7 +249,7 @@ class Connection : public ResponseSink,
     // section like the last one without even a scan), into req_ as the last request left it (its
     // buffers reused; every field is overwritten); anything else (and every refusal) goes
     // through Beast, into a cleared req_ (http_fast_parse.h, http_repeat_framer.h).
-    if (!parser_->got_some()) {
+    if (!parser_ || !parser_->got_some()) {
       auto bytes = in_.data();
       if (size_t used = framer_.Frame({static_cast<const char*>(bytes.data()), bytes.size()},
                                       server_->options_, &req_)) {
@@ -257,6 +257,7 @@ class Connection : public ResponseSink,
         return OnRequest(11);
       }
       req_.Clear();
+      if (!parser_) parser_.emplace(server_->options_, &req_);
     }
     for (;;) {
       beast::error_code ec;

@@ -1,37 +1,79 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "common/strings.h"
 #include "http/http_message.h"
 
 namespace ferry::http::internal {
 
-bool ResponseHasBody(int status) {
-  return !(status / 100 == 1 || status == 204 || status == 304);
+bool ResponseHasBody(int status) { return !(status / 100 == 1 || status == 204 || status == 304); }
+
+namespace {
+
+// What every response head of one status starts with: "HTTP/1.1 200 OK\r\nServer: ferry\r\nDate: "
+// and the date. Per thread (no lock), rebuilt when the status, version or date changes: once a
+// second for a thread answering one kind of request.
+struct HeadStart {
+  int status = -1;
+  unsigned version = 0;
+  std::string date;
+  std::string bytes;
+};
+
+const std::string& StartOf(int status, unsigned version, std::string_view date) {
+  thread_local HeadStart start;
+  if (status == start.status && version == start.version && date == start.date) {
+    return start.bytes;
+  }
+  auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  char code[12];
+  char* code_end = std::to_chars(code, code + sizeof(code), status).ptr;
+  start.bytes.assign(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  start.bytes.append(code, static_cast<size_t>(code_end - code));
+  start.bytes.push_back(' ');
+  start.bytes.append(reason.data(), reason.size());
+  start.bytes.append("\r\nServer: ferry\r\nDate: ");
+  start.bytes.append(date);
+  start.status = status;
+  start.version = version;
+  start.date.assign(date);
+  return start.bytes;
 }
+
+// Framing headers are the listener's to write (as Beast's prepare_payload and keep_alive did): a
+// handler's copy would contradict them. Told apart by length first.
+bool Framing(const std::string& k) {
+  switch (k.size()) {
+    case 14:
+      return EqualsIgnoreCase(k, "content-length");
+    case 17:
+      return EqualsIgnoreCase(k, "transfer-encoding");
+    case 10:
+      return EqualsIgnoreCase(k, "connection");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 // Sized first, then written with plain copies into one resize of `out`: a dozen string appends
 // per response cost more than the head's bytes.
 void AppendResponseHead(const HttpResponse& r, unsigned version, bool keep_alive,
                         std::string_view date, std::string* out) {
-  static constexpr std::string_view kServer = "\r\nServer: ferry\r\nDate: ";
   static constexpr std::string_view kContentType = "\r\nContent-Type: ";
   static constexpr std::string_view kClose = "\r\nConnection: close";
   static constexpr std::string_view kKeepAlive = "\r\nConnection: keep-alive";
   static constexpr std::string_view kLength = "\r\nContent-Length: ";
-  auto reason = boost::beast::http::obsolete_reason(
-      static_cast<boost::beast::http::status>(r.status));
-  // Framing headers are the listener's to write (as Beast's prepare_payload
-  // and keep_alive did): a handler's copy would contradict them.
-  auto framing = [](const std::string& k) {
-    return EqualsIgnoreCase(k, "content-length") || EqualsIgnoreCase(k, "transfer-encoding") ||
-           EqualsIgnoreCase(k, "connection");
-  };
+  const std::string& start_line = StartOf(r.status, version, date);
   const bool close_line = version >= 11 && !keep_alive;
   const bool keep_alive_line = version < 11 && keep_alive;
   const bool has_body = ResponseHasBody(r.status);
-  size_t n = 9 + 11 + 1 + reason.size() + kServer.size() + date.size() + 4;  // line, Date, end
+  size_t n = start_line.size() + 4;  // through the blank line
   if (!r.content_type.empty()) n += kContentType.size() + r.content_type.size();
   for (const auto& [k, v] : r.headers) n += 4 + k.size() + v.size();
   if (close_line) n += kClose.size();
@@ -45,18 +87,13 @@ void AppendResponseHead(const HttpResponse& r, unsigned version, bool keep_alive
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   };
-  put(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  p = std::to_chars(p, p + 11, r.status).ptr;
-  *p++ = ' ';
-  put({reason.data(), reason.size()});
-  put(kServer);
-  put(date);
+  put(start_line);
   if (!r.content_type.empty()) {
     put(kContentType);
     put(r.content_type);
   }
   for (const auto& [k, v] : r.headers) {
-    if (framing(k)) continue;
+    if (Framing(k)) continue;
     put("\r\n");
     put(k);
     put(": ");

@@ -154,7 +154,7 @@ void ModelRouter::InferV2(const std::shared_ptr<Call>& call, const ModelEntry& m
                     const serving::PreparedInfer& p, protocol::InferResponse* resp,
                     HttpResponse* r) {
     r->headers.clear();
-    r->content_type.assign("application/json");
+    if (r->content_type != "application/json") r->content_type.assign("application/json");
     if (Status s = serving::RunInfer(m, p, deadline, resp); !s.ok()) {
       r->status = HttpStatusFor(s.code());
       r->body = protocol::WriteJsonError(s.message());

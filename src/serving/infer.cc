@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "protocol/content_type.h"
@@ -19,6 +20,14 @@ bool HasMethod(const runtime::ModelInfo& info, PredictMethod m) {
 }
 
 namespace {
+
+// Whether `p` is exactly {"content_type": "np"}, MLServer's response parameters.
+bool OnlyNumpyContentType(const protocol::Parameters& p) {
+  if (p.size() != 1) return false;
+  const auto& [key, value] = p.entries()[0];
+  const std::string* s = std::get_if<std::string>(&value);
+  return key == "content_type" && s != nullptr && *s == "np";
+}
 
 std::string MethodList(const runtime::ModelInfo& info) {
   std::string out;
@@ -83,8 +92,9 @@ Status RunInfer(const ModelEntry& m, const PreparedInfer& call, DeadlineClock::t
   if (served.model->info().tensor_io) {
     ASSIGN_OR_RETURN(outputs, TimedPredictTensors(m, request, call.method, deadline));
   } else {
-    ASSIGN_OR_RETURN(protocol::Tensor pred, TimedPredict(m, call.frame, call.method, deadline));
-    RETURN_IF_ERROR(protocol::PredictionToOutputs(std::move(pred), served.output_style,
+    StatusOr<protocol::Tensor> pred = TimedPredict(m, call.frame, call.method, deadline);
+    if (!pred.ok()) return pred.status();
+    RETURN_IF_ERROR(protocol::PredictionToOutputs(std::move(*pred), served.output_style,
                                                   served.metadata, &outputs));
   }
   if (call.by_method) {
@@ -103,8 +113,10 @@ Status RunInfer(const ModelEntry& m, const PreparedInfer& call, DeadlineClock::t
     resp->id.resize(36);
     WriteUuid4(resp->id.data());
   }
-  resp->parameters.Clear();
-  if (served.output_style == protocol::OutputStyle::kMlserver) {
+  if (served.output_style != protocol::OutputStyle::kMlserver) {
+    resp->parameters.Clear();
+  } else if (!OnlyNumpyContentType(resp->parameters)) {  // else the last response's, as wanted
+    resp->parameters.Clear();
     resp->parameters.Set("content_type", std::string("np"));
   }
   return OkStatus();

@@ -49,8 +49,35 @@ auto Guarded(const ModelEntry& m, size_t rows, Predict&& predict) -> decltype(pr
   }
 }
 
-// Runs `predict` (a model call over `rows` rows) under `deadline` and folds
-// its time into the model's moving average.
+// Runs `predict` (a model call over `rows` rows, started at t0) under `deadline` and folds its
+// time into the model's moving average. One result object, returned by name: no move of it.
+template <typename Predict>
+auto Measured(const ModelEntry& m, size_t rows, runtime::PredictMethod method,
+              DeadlineClock::time_point deadline, std::chrono::steady_clock::time_point t0,
+              Predict&& predict) -> decltype(predict()) {
+  decltype(predict()) out = [&] {
+    ScopedDeadline scope(deadline, m.name);
+    return Guarded(m, rows, predict);
+  }();
+  auto t1 = std::chrono::steady_clock::now();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+  m.predict_ns.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
+  m.predicts.fetch_add(1, std::memory_order_relaxed);
+  // Contributions never run inline (ContributionsRunInline), so their far
+  // longer times stay out of the average that decides where predicts run.
+  if (method != runtime::PredictMethod::kContributions) {
+    double us = static_cast<double>(ns) / 1000;
+    double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
+    m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
+  }
+  if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
+    out =
+        TimedOut(m, "its predict of " + std::to_string(rows) + " rows was stopped at the deadline");
+  }
+  return out;
+}
+
+// Measured, unless the request is already past its deadline.
 template <typename Predict>
 auto Timed(const ModelEntry& m, size_t rows, runtime::PredictMethod method,
            DeadlineClock::time_point deadline, Predict&& predict) -> decltype(predict()) {
@@ -58,27 +85,7 @@ auto Timed(const ModelEntry& m, size_t rows, runtime::PredictMethod method,
   if (t0 >= deadline) {
     return TimedOut(m, "the request waited in the model's queue until its deadline had passed");
   }
-  auto out = [&] {
-    ScopedDeadline scope(deadline, m.name);
-    return Guarded(m, rows, predict);
-  }();
-  auto t1 = std::chrono::steady_clock::now();
-  m.predict_ns.fetch_add(
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()),
-      std::memory_order_relaxed);
-  m.predicts.fetch_add(1, std::memory_order_relaxed);
-  // Contributions never run inline (ContributionsRunInline), so their far
-  // longer times stay out of the average that decides where predicts run.
-  if (method != runtime::PredictMethod::kContributions) {
-    double us = std::chrono::duration<double, std::micro>(t1 - t0).count();
-    double prev = m.ewma_predict_us.load(std::memory_order_relaxed);
-    m.ewma_predict_us.store(prev == 0 ? us : prev * 0.9 + us * 0.1, std::memory_order_relaxed);
-  }
-  if (!out.ok() && out.status().code() == StatusCode::kDeadlineExceeded && t1 >= deadline) {
-    return TimedOut(m,
-                    "its predict of " + std::to_string(rows) + " rows was stopped at the deadline");
-  }
-  return out;
+  return Measured(m, rows, method, deadline, t0, predict);
 }
 
 }  // namespace
@@ -95,9 +102,9 @@ StatusOr<std::vector<protocol::Tensor>> TimedPredictTensors(const ModelEntry& m,
                                                             runtime::PredictMethod method,
                                                             DeadlineClock::time_point deadline) {
   size_t rows = TensorRequestRows(request);
-  StatusOr<std::vector<protocol::Tensor>> out =
-      Timed(m, rows, method, deadline,
-            [&] { return m.served->model->PredictTensors(request.inputs, method); });
+  StatusOr<std::vector<protocol::Tensor>> out = Timed(m, rows, method, deadline, [&] {
+    return m.served->model->PredictTensors(request.inputs, method);
+  });
   return out;
 }
 

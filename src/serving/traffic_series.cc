@@ -1,5 +1,6 @@
 #include "serving/traffic_series.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 
@@ -44,10 +45,15 @@ void AppendArray(std::string& out, const char* key, const std::vector<TrafficSer
 size_t TrafficSeries::BinOf(double seconds) {
   double v = seconds / kFirstBinSeconds;
   if (!(v > 1)) return 0;  // also NaN
-  int e = 0;
-  double m = std::frexp(v, &e);  // v = m * 2^e, m in [0.5, 1)
-  // 2*log2(v) lies in [2e-2, 2e): the bin is its ceiling.
-  long bin = m > M_SQRT1_2 ? 2L * e : (m > 0.5 ? 2L * e - 1 : 2L * e - 2);
+  // v = m * 2^e with m in [0.5, 1), as frexp splits it, read from the bits (v > 1 is normal or
+  // infinite): e from the exponent field, m's fraction bits are v's.
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  const long e = static_cast<long>((bits >> 52) & 0x7ff) - 1022;
+  const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
+  // 2*log2(v) lies in [2e-2, 2e): the bin is its ceiling. m > sqrt(1/2) compares fraction bits
+  // (m and M_SQRT1_2 share the exponent of [0.5, 1)); m > 0.5 is a fraction above zero.
+  const uint64_t sqrt_half = std::bit_cast<uint64_t>(M_SQRT1_2) & ((uint64_t{1} << 52) - 1);
+  long bin = fraction > sqrt_half ? 2L * e : (fraction != 0 ? 2L * e - 1 : 2L * e - 2);
   if (bin < 0) return 0;
   return std::min(static_cast<size_t>(bin), kLatencyBins - 1);
 }
@@ -132,7 +138,8 @@ std::vector<TrafficSeries::Point> TrafficSeries::Snapshot(Clock::time_point now)
     p.requests = b.requests.load(std::memory_order_relaxed);
     p.client_errors = b.client_errors.load(std::memory_order_relaxed);
     p.server_errors = b.server_errors.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < kLatencyBins; ++i) bins[i] = b.latency[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kLatencyBins; ++i)
+      bins[i] = b.latency[i].load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (b.period.load(std::memory_order_relaxed) != period) {  // reset meanwhile
       p = Point{.start_ms = p.start_ms};
@@ -145,8 +152,8 @@ std::vector<TrafficSeries::Point> TrafficSeries::Snapshot(Clock::time_point now)
 }
 
 std::string TrafficSeries::ToJson(const std::vector<Point>& points) {
-  std::string out = "{\"bucketSeconds\":" + std::to_string(kBucketSeconds) + ",\"start\":" +
-                    std::to_string(points.empty() ? 0 : points.front().start_ms);
+  std::string out = "{\"bucketSeconds\":" + std::to_string(kBucketSeconds) +
+                    ",\"start\":" + std::to_string(points.empty() ? 0 : points.front().start_ms);
   AppendArray(out, "requests", points, [](const Point& p) { return p.requests; });
   AppendArray(out, "clientErrors", points, [](const Point& p) { return p.client_errors; });
   AppendArray(out, "serverErrors", points, [](const Point& p) { return p.server_errors; });

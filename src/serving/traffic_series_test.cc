@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -93,6 +96,30 @@ TEST(TrafficSeries, QuantileEdges) {
   }
   EXPECT_EQ(TrafficSeries::BinOf(20e-6), 2u);    // 2 * 10 us is the bound of bin 2
   EXPECT_EQ(TrafficSeries::BinOf(20.1e-6), 3u);
+  EXPECT_EQ(TrafficSeries::BinOf(std::numeric_limits<double>::infinity()),
+            TrafficSeries::kLatencyBins - 1);
+  EXPECT_EQ(TrafficSeries::BinOf(std::nan("")), 0u);
+}
+
+// The bin is the ceiling of 2*log2(seconds / 10 us), as frexp splits the ratio, at every bound
+// (exactly, and a step either side) and between them.
+TEST(TrafficSeries, BinOfIsTheCeilingOfTwiceTheLog2) {
+  auto reference = [](double seconds) -> size_t {
+    double v = seconds / TrafficSeries::kFirstBinSeconds;
+    if (!(v > 1)) return 0;
+    int e = 0;
+    double m = std::frexp(v, &e);
+    long bin = m > M_SQRT1_2 ? 2L * e : (m > 0.5 ? 2L * e - 1 : 2L * e - 2);
+    if (bin < 0) return 0;
+    return std::min(static_cast<size_t>(bin), TrafficSeries::kLatencyBins - 1);
+  };
+  for (int i = 0; i < 60; ++i) {
+    const double bound = TrafficSeries::kFirstBinSeconds * std::exp2(i / 2.0);
+    for (double v : {bound, std::nextafter(bound, 0.0), std::nextafter(bound, 1e9), bound * 1.2}) {
+      EXPECT_EQ(TrafficSeries::BinOf(v), reference(v)) << v;
+    }
+  }
+  for (double v = 1e-7; v < 1e4; v *= 1.01) EXPECT_EQ(TrafficSeries::BinOf(v), reference(v)) << v;
 }
 
 TEST(TrafficSeries, ConcurrentWritersCountEverySampleOfAClaimedBucket) {

@@ -35,25 +35,30 @@ class Scratch {
 
 }  // namespace
 
-StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
-                                     const std::function<std::string()>& who) {
+bool IsNumericInput(const Frame& x, int64_t n_features) {
+  if (n_features >= 0 && static_cast<int64_t>(x.cols) != n_features) return false;
+  for (size_t c = 0; c < x.cols; ++c) {
+    if (x.is_string_col(c)) return false;
+  }
+  return x.numeric.size() >= x.rows * x.cols;
+}
+
+Status NumericInputError(const Frame& x, int64_t n_features, std::string_view who_view) {
+  const std::string who(who_view);
   if (n_features >= 0 && static_cast<int64_t>(x.cols) != n_features) {
-    return InvalidArgumentError(who() + " expects " + std::to_string(n_features) +
+    return InvalidArgumentError(who + " expects " + std::to_string(n_features) +
                                 " features per row but the input has " + std::to_string(x.cols) +
                                 "; send rows of " + std::to_string(n_features) + " numbers");
   }
   for (size_t c = 0; c < x.cols; ++c) {
     if (x.is_string_col(c)) {
       const std::string col = x.names.size() > c ? "'" + x.names[c] + "'" : std::to_string(c);
-      return InvalidArgumentError(who() + " needs numbers but input column " + col +
+      return InvalidArgumentError(who + " needs numbers but input column " + col +
                                   " holds strings; encode it first (e.g. OneHotEncoder in a "
                                   "Pipeline) or send numbers");
     }
   }
-  if (x.numeric.size() < x.rows * x.cols) {
-    return InvalidArgumentError(who() + ": malformed input frame");
-  }
-  return x.numeric.data();
+  return InvalidArgumentError(who + ": malformed input frame");
 }
 
 Status Classifier::Proba(const double*, size_t, double*) const {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -62,14 +63,24 @@ class Predictor {
 // (bias last); [rows, features + 1] when there is one output.
 Tensor ContributionsTensor(std::vector<double> out, size_t rows, size_t outputs, size_t features);
 
+// Whether x has `n_features` columns (-1: any), no string columns and all its numeric cells.
+bool IsNumericInput(const Frame& x, int64_t n_features);
+// Why x is not (IsNumericInput false), naming the estimator `who`.
+Status NumericInputError(const Frame& x, int64_t n_features, std::string_view who);
+
 // Returns a pointer to x's numeric cells after checking it has `n_features`
 // columns (-1: any) and no string columns. `who` names the estimator in errors;
 // as a callable it is only called for an error (name() builds a string).
-StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
-                                     const std::function<std::string()>& who);
+template <typename Who>
+  requires std::is_invocable_r_v<std::string, const Who&>
+StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features, const Who& who) {
+  if (IsNumericInput(x, n_features)) return x.numeric.data();
+  return NumericInputError(x, n_features, who());
+}
 inline StatusOr<const double*> NumericInput(const Frame& x, int64_t n_features,
                                             std::string_view who) {
-  return NumericInput(x, n_features, [who] { return std::string(who); });
+  if (IsNumericInput(x, n_features)) return x.numeric.data();
+  return NumericInputError(x, n_features, who);
 }
 
 // Shared classifier logic: predict = classes_[argmax], plus proba/log-proba

@@ -120,10 +120,19 @@ protocol::Tensor Labels::Make(const int32_t* idx, size_t rows) const {
     return protocol::Tensor::FromStrings(std::move(out), std::move(shape));
   }
   if (type_ == Type::kInt) {
-    protocol::Tensor t;  // written in place: no intermediate vector
+    protocol::Tensor t;
     t.datatype = protocol::DataType::kInt64;
     t.shape = std::move(shape);
-    t.raw.resize(rows * sizeof(int64_t));
+    constexpr size_t kOnStack = 64;
+    if (rows <= kOnStack) {
+      // A small batch is copied in from the stack: the bytes are allocated once, not zeroed.
+      int64_t values[kOnStack];
+      for (size_t r = 0; r < rows; ++r) values[r] = ints_[idx[r]];
+      const auto* bytes = reinterpret_cast<const uint8_t*>(values);
+      t.raw.assign(bytes, bytes + rows * sizeof(int64_t));
+      return t;
+    }
+    t.raw.resize(rows * sizeof(int64_t));  // written in place: no intermediate vector
     int64_t* out = t.mutable_data<int64_t>();
     for (size_t r = 0; r < rows; ++r) {
       out[r] = ints_[idx[r]];
