@@ -1,10 +1,15 @@
-// The small clock, date and error-body helpers of Connection (http_connection.h). Private to
-// ferry_http.
+// The small clock, date, error-body and refusal helpers of Connection (http_connection.h). Private
+// to ferry_http.
 #pragma once
 
+#include <boost/beast/core/error.hpp>
 #include <chrono>
 #include <ctime>
 #include <string>
+
+#include "http/http_message.h"
+#include "http/http_server.h"
+#include "http/http_types.h"
 
 namespace ferry::http {
 
@@ -36,6 +41,30 @@ inline const std::string& HttpDate() {
 
 inline std::string ErrorJson(const std::string& message) {
   return "{\"error\": \"" + message + "\"}";
+}
+
+// The answer to a request refused while it was framed (`ec`: Beast's or RequestParser's error,
+// or beast::error::timeout), naming the limit or the fault.
+inline HttpResponse RefusalOf(const boost::beast::error_code& ec, const HttpServerOptions& o) {
+  const FrameError fe =
+      ec == boost::beast::error::timeout ? FrameError::kNone : internal::ClassifyParseError(ec);
+  if (fe == FrameError::kHeaderTooLarge) {
+    return HttpResponse::Json(431, ErrorJson("request header fields too large (limits: " +
+                                             std::to_string(o.max_header_bytes) + " bytes, " +
+                                             std::to_string(o.max_header_count) + " fields)"));
+  }
+  if (fe == FrameError::kBodyTooLarge) {
+    return HttpResponse::Json(
+        413, ErrorJson("request body too large (limit " + std::to_string(o.max_body_bytes) +
+                       " bytes); send smaller batches or raise the limit"));
+  }
+  if (ec == boost::beast::error::timeout) {
+    return HttpResponse::Json(408, ErrorJson("request not received in time"));
+  }
+  if (fe == FrameError::kNotImplemented) {
+    return HttpResponse::Json(501, ErrorJson("unsupported HTTP request framing: " + ec.message()));
+  }
+  return HttpResponse::Json(400, ErrorJson("malformed HTTP request: " + ec.message()));
 }
 
 }  // namespace ferry::http

@@ -6,6 +6,8 @@
 // for reuse, every answer on the wire whole.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -67,8 +69,10 @@ TEST_P(HttpServerReuseTest, NothingOfAnEarlierRequestShowsInTheNext) {
   const std::string long_value(200, 'v');
   // 1: fast path, many long headers, a body and a query.
   auto r = ReadResponsesAfter(
-      fd, "POST /v2/models/some-long-model-name/infer?debug=1&x=2 HTTP/1.1\r\nHost: h\r\n"
-          "Content-Type: application/json\r\nX-First: " + long_value +
+      fd,
+      "POST /v2/models/some-long-model-name/infer?debug=1&x=2 HTTP/1.1\r\nHost: h\r\n"
+      "Content-Type: application/json\r\nX-First: " +
+          long_value +
           "\r\nX-Second: two\r\nX-Third: three\r\nContent-Length: 21\r\n\r\n"
           "{\"inputs\": [1, 2, 3]}");
   ASSERT_EQ(r.size(), 1u);
@@ -82,15 +86,17 @@ TEST_P(HttpServerReuseTest, NothingOfAnEarlierRequestShowsInTheNext) {
   // 2: fast path, fewer and shorter headers, no body, no query.
   r = ReadResponsesAfter(fd, "GET /b HTTP/1.1\r\nHost: h2\r\n\r\n");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(BodyOf(r[0]), "method=GET\ntarget=/b\npath=/b\nquery=\nkeep_alive=1\n"
-                          "header host=h2\nbody=\n");
+  EXPECT_EQ(BodyOf(r[0]),
+            "method=GET\ntarget=/b\npath=/b\nquery=\nkeep_alive=1\n"
+            "header host=h2\nbody=\n");
   // 3: fast path, a header and a body of its own.
   r = ReadResponsesAfter(
       fd, "PUT /c?q HTTP/1.1\r\nHost: h3\r\nX-Only-Three: 3\r\nContent-Length: 4\r\n\r\nbody");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(BodyOf(r[0]), "method=PUT\ntarget=/c?q\npath=/c\nquery=q\nkeep_alive=1\n"
-                          "header host=h3\nheader x-only-three=3\nheader content-length=4\n"
-                          "body=body\n");
+  EXPECT_EQ(BodyOf(r[0]),
+            "method=PUT\ntarget=/c?q\npath=/c\nquery=q\nkeep_alive=1\n"
+            "header host=h3\nheader x-only-three=3\nheader content-length=4\n"
+            "body=body\n");
   // 4 and 5 pipelined: a chunked body (Beast frames it) after the fast path, then a fast-path
   // request with no header but Host and no body after Beast's.
   const std::string pipelined =
@@ -99,15 +105,18 @@ TEST_P(HttpServerReuseTest, NothingOfAnEarlierRequestShowsInTheNext) {
   ::send(fd, pipelined.data(), pipelined.size(), 0);
   r = ReadResponses(fd, 2);
   ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(BodyOf(r[0]), "method=POST\ntarget=/d\npath=/d\nquery=\nkeep_alive=1\n"
-                          "header host=h4\nheader transfer-encoding=chunked\nbody=abc\n");
-  EXPECT_EQ(BodyOf(r[1]), "method=DELETE\ntarget=/e\npath=/e\nquery=\nkeep_alive=1\n"
-                          "header host=h5\nbody=\n");
+  EXPECT_EQ(BodyOf(r[0]),
+            "method=POST\ntarget=/d\npath=/d\nquery=\nkeep_alive=1\n"
+            "header host=h4\nheader transfer-encoding=chunked\nbody=abc\n");
+  EXPECT_EQ(BodyOf(r[1]),
+            "method=DELETE\ntarget=/e\npath=/e\nquery=\nkeep_alive=1\n"
+            "header host=h5\nbody=\n");
   // 5: HTTP/1.0 (Beast) after the fast path: its own keep-alive reading, nothing else.
   r = ReadResponsesAfter(fd, "GET /f HTTP/1.0\r\nHost: h6\r\n\r\n");
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(BodyOf(r[0]), "method=GET\ntarget=/f\npath=/f\nquery=\nkeep_alive=0\n"
-                          "header host=h6\nbody=\n");
+  EXPECT_EQ(BodyOf(r[0]),
+            "method=GET\ntarget=/f\npath=/f\nquery=\nkeep_alive=0\n"
+            "header host=h6\nbody=\n");
   ::close(fd);
 }
 
@@ -157,8 +166,7 @@ TEST(HttpServerSendFromTest, ResponseComesBackEmptyWithTheLastBodysStorage) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(BodyOf(r[i]),
               "the answer to " + std::string(paths[i]) + " is long enough for the heap");
-    EXPECT_NE(r[i].find("X-Answer: " + std::to_string(i + 1) + "\r\n"), std::string::npos)
-        << r[i];
+    EXPECT_NE(r[i].find("X-Answer: " + std::to_string(i + 1) + "\r\n"), std::string::npos) << r[i];
     EXPECT_NE(r[i].find("Content-Type: text/plain\r\n"), std::string::npos) << r[i];
   }
   // A HEAD answer keeps no body on the wire; the next GET is whole.
@@ -181,6 +189,47 @@ TEST(HttpServerSendFromTest, ResponseComesBackEmptyWithTheLastBodysStorage) {
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(handler.after_[i].first) << i;
   EXPECT_GT(handler.after_[1].second, 15u);  // the first answer's storage came back
   EXPECT_GT(handler.after_[2].second, 15u);
+}
+
+// Answers /N with N bytes (a letter per answer) from one reused HttpResponse: a small body goes
+// out in one buffer with the head, a larger one after it; either way the bytes on the wire are
+// the head and then exactly that body, and the next answer shows nothing of the last.
+class SizedHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest& req, Responder responder) override {
+    r_.status = 200;
+    r_.content_type.assign("text/plain");
+    r_.headers.clear();
+    r_.body.assign(std::stoul(std::string(req.path.substr(1))), static_cast<char>('a' + n_++ % 26));
+    responder.SendFrom(r_);
+  }
+
+ private:
+  HttpResponse r_;
+  int n_ = 0;
+};
+
+TEST(HttpServerSendFromTest, BodiesOfEverySizeGoOutWhole) {
+  SizedHandler handler;
+  HttpServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.io_threads = 1;
+  auto s = HttpServer::Create(opts, &handler);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  (*s)->Start();
+  int fd = Connect((*s)->port());
+  ASSERT_GE(fd, 0);
+  const size_t sizes[] = {0, 1, 300, 4095, 4096, 4097, 5, 200000, 17, 4096, 0, 64};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    auto r =
+        ReadResponsesAfter(fd, "GET /" + std::to_string(sizes[i]) + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(r.size(), 1u) << sizes[i];
+    EXPECT_EQ(BodyOf(r[0]), std::string(sizes[i], static_cast<char>('a' + i % 26))) << sizes[i];
+    EXPECT_NE(r[0].find("Content-Length: " + std::to_string(sizes[i]) + "\r\n"), std::string::npos)
+        << r[0].substr(0, 200);
+  }
+  ::close(fd);
 }
 
 }  // namespace
