@@ -267,6 +267,35 @@ TEST(ResponseHeadTest, FramingHeadersAreTheListeners) {
   EXPECT_TRUE(internal::ResponseHasBody(404));
 }
 
+// The status line, Server and Date are kept per thread between heads: each head still has its
+// own status, version and date.
+TEST(ResponseHeadTest, EachHeadHasItsOwnStatusVersionAndDate) {
+  struct Case {
+    int status;
+    unsigned version;
+    const char* date;
+    const char* start;
+  };
+  const Case cases[] = {
+      {200, 11, "Mon, 07 Dec 2026 10:00:00 GMT", "HTTP/1.1 200 OK\r\n"},
+      {200, 11, "Mon, 07 Dec 2026 10:00:00 GMT", "HTTP/1.1 200 OK\r\n"},
+      {404, 11, "Mon, 07 Dec 2026 10:00:00 GMT", "HTTP/1.1 404 Not Found\r\n"},
+      {404, 11, "Mon, 07 Dec 2026 10:00:01 GMT", "HTTP/1.1 404 Not Found\r\n"},
+      {404, 10, "Mon, 07 Dec 2026 10:00:01 GMT", "HTTP/1.0 404 Not Found\r\n"},
+      {200, 11, "Mon, 07 Dec 2026 10:00:01 GMT", "HTTP/1.1 200 OK\r\n"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = HttpResponse::Text(c.status, "body!");
+    std::string out;
+    internal::AppendResponseHead(r, c.version, true, c.date, &out);
+    std::string want = std::string(c.start) + "Server: ferry\r\nDate: " + c.date +
+                       "\r\nContent-Type: text/plain\r\n" +
+                       (c.version == 10 ? "Connection: keep-alive\r\n" : "") +
+                       "Content-Length: 5\r\n\r\n";
+    EXPECT_EQ(out, want);
+  }
+}
+
 // The head is gathered in pieces of a fixed-size writer: a response with more headers than it
 // holds at once still comes out whole and in order, framing lines last.
 TEST(ResponseHeadTest, ManyHeadersInOrder) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -93,7 +94,9 @@ struct ModelRouter::Call {
       (*error_sink)(counters->model, response.status, response.body, context);
     }
     if (payload_log) serving::FinishPayloadLog(payload_log, response.status, response.body);
-    id_value_.assign(context.request_id());
+    const std::string_view id = context.request_id();
+    id_value_.resize(id.size());  // the last reply's id already has this size
+    std::memcpy(id_value_.data(), id.data(), id.size());
     response.headers.emplace_back(std::piecewise_construct,
                                   std::forward_as_tuple(serving::kRequestIdHeader),
                                   std::forward_as_tuple(std::move(id_value_)));
