@@ -23,14 +23,10 @@ ModelRouter::ModelRouter(ModelRouterOptions options, Metrics* metrics, AccessLog
     : options_(std::move(options)), metrics_(metrics), access_log_(access_log) {}
 
 void ModelRouter::SetCatalog(std::shared_ptr<const ModelCatalog> catalog) {
-  std::lock_guard<std::mutex> lock(catalog_mu_);
-  catalog_ = std::move(catalog);
+  catalog_.store(std::move(catalog));
 }
 
-std::shared_ptr<const ModelCatalog> ModelRouter::catalog() const {
-  std::lock_guard<std::mutex> lock(catalog_mu_);
-  return catalog_;
-}
+std::shared_ptr<const ModelCatalog> ModelRouter::catalog() const { return catalog_.load(); }
 
 serving::RequestContext RequestContextOf(const HttpRequest& request) {
   serving::RequestContext context;

@@ -105,8 +105,8 @@ class ModelRouter : public http::HttpHandler {
   serving::ModelRepository* repository_ = nullptr;
   serving::Metrics* metrics_;
   AccessLog* access_log_;
-  mutable std::mutex catalog_mu_;
-  std::shared_ptr<const serving::ModelCatalog> catalog_;  // guarded by catalog_mu_
+  // Swapped by the control plane, read once per request: no mutex on the request path.
+  std::atomic<std::shared_ptr<const serving::ModelCatalog>> catalog_;
 };
 
 // The context of a request from its x-request-id, traceparent and tracestate
