@@ -278,8 +278,13 @@ Status ApplyTensorSignature(const TensorSpec& spec, const Frame& f,
                                 ShapeToString(spec.shape) + " (" + std::to_string(per_row) +
                                 " per row); send shape [N, " + std::to_string(per_row) + "]");
   }
-  for (const ColumnSource& src : sources) {
-    RETURN_IF_ERROR(CheckCast(src, spec, "tensor", spec.name));
+  for (size_t i = 0; i < sources.size(); ++i) {
+    // An np input's columns share its type and name: checking one of them checks them all.
+    if (i > 0 && sources[i].type == sources[i - 1].type &&
+        sources[i].input == sources[i - 1].input) {
+      continue;
+    }
+    RETURN_IF_ERROR(CheckCast(sources[i], spec, "tensor", spec.name));
   }
   return OkStatus();
 }
@@ -357,7 +362,12 @@ Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMeta
   out.datatype = prediction.datatype;
   out.shape.assign(prediction.shape.begin(), prediction.shape.end());
   if (prediction.parameters.empty()) {
-    out.parameters.Clear();
+    // The MLServer style sets content_type below: an earlier response's lone content_type
+    // entry stays for it to overwrite in place.
+    const auto& kept = out.parameters.entries();
+    if (style != OutputStyle::kMlserver || kept.size() != 1 || kept[0].first != "content_type") {
+      out.parameters.Clear();
+    }
   } else {
     out.parameters = std::move(prediction.parameters);
   }
@@ -373,7 +383,7 @@ Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMeta
     if (out.shape.size() == 1) {
       out.shape.push_back(1);  // MLServer's inject_batch_dimension
     }
-    out.parameters.Set("content_type", std::string("np"));
+    out.parameters.SetString("content_type", "np");
   } else if (out.name.empty()) {
     out.name = "output-0";
   }
