@@ -43,8 +43,21 @@ StatusOr<int64_t> CheckedCount(const Tensor& t) {
   return *count;
 }
 
+// CheckedCount's answer without building a StatusOr on the usual path (this runs per request):
+// ElementCount's checks inline, the error from CheckedCount itself.
+Status CheckCount(const Tensor& t) {
+  constexpr int64_t kMax = int64_t{1} << 40;
+  int64_t n = 1;
+  for (const int64_t d : t.shape) {
+    if (d < 0 || (d != 0 && n > kMax / d)) return CheckedCount(t).status();
+    n *= d;
+  }
+  if (n != t.num_elements()) return CheckedCount(t).status();
+  return OkStatus();
+}
+
 StatusOr<Layout> NpLayout(const Tensor& t) {
-  RETURN_IF_ERROR(CheckedCount(t).status());
+  RETURN_IF_ERROR(CheckCount(t));
   if (t.shape.empty()) {
     return Layout{1, 1};
   }
@@ -56,7 +69,7 @@ StatusOr<Layout> NpLayout(const Tensor& t) {
 }
 
 StatusOr<Layout> PdLayout(const Tensor& t) {
-  RETURN_IF_ERROR(CheckedCount(t).status());
+  RETURN_IF_ERROR(CheckCount(t));
   if (t.shape.empty()) {
     return Layout{1, 1};
   }
@@ -307,7 +320,10 @@ bool IsGeneratedOutputName(std::string_view name) {
   if (name.size() <= 7 || name.substr(0, 7) != "output-") {
     return false;
   }
-  return name.find_first_not_of("0123456789", 7) == std::string_view::npos;
+  for (size_t i = 7; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
 }
 
 }  // namespace

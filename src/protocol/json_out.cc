@@ -160,6 +160,18 @@ bool CopyLong(char* p, const char* s, size_t n) {
   return true;
 }
 
+// `s` quoted and escaped at p, which has room for 6 * s.size() + 10 bytes; returns the end.
+char* WriteJsonString(char* p, std::string_view s) {
+  const size_t n = s.size();
+  char* text = p + 1;
+  *p = '"';
+  const bool plain =
+      n - 1 < 16 ? CopyShort(text, s.data(), n) : (n == 0 || CopyLong(text, s.data(), n));
+  if (!plain) return EscapeFrom(s, 0, text);  // rewrites the copy from its start, escaped
+  text[n] = '"';
+  return text + n + 1;
+}
+
 // Shortest round trip; a float keeps a ".0" when it has neither '.' nor 'e', as Python's repr
 // does ("5.0"); NaN and ±Inf are null.
 template <typename T>
@@ -214,18 +226,8 @@ void JsonOut::Grow(size_t n) {
 }
 
 void JsonOut::String(std::string_view s) {
-  const size_t n = s.size();
-  Ensure(6 * n + 10);
-  char* text = p_ + 1;
-  *p_ = '"';
-  const bool plain =
-      n - 1 < 16 ? CopyShort(text, s.data(), n) : (n == 0 || CopyLong(text, s.data(), n));
-  if (!plain) {
-    p_ = EscapeFrom(s, 0, text);  // rewrites the copy from its start, escaped
-    return;
-  }
-  text[n] = '"';
-  p_ = text + n + 1;
+  Ensure(6 * s.size() + 10);
+  p_ = WriteJsonString(p_, s);
 }
 
 void JsonOut::Int(int64_t v) {
@@ -274,11 +276,19 @@ void JsonOut::Params(const Parameters& params) {
   Char('{');
   bool first = true;
   for (const auto& [key, value] : params.entries()) {
-    if (!first) Char(',');
+    // Room for the whole entry at once: ',' key ':' value (a string value's worst case, or a
+    // number's) and the closing '}'.
+    const std::string* text = std::get_if<std::string>(&value);
+    Ensure(6 * key.size() + 10 + (text != nullptr ? 6 * text->size() + 10 : kMaxNumberChars) + 3);
+    if (!first) *p_++ = ',';
     first = false;
-    String(key);
-    Char(':');
-    Value(value);
+    p_ = WriteJsonString(p_, key);
+    *p_++ = ':';
+    if (text != nullptr) {
+      p_ = WriteJsonString(p_, *text);
+    } else {
+      Value(value);
+    }
   }
   Char('}');
 }

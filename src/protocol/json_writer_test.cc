@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace ferry::protocol {
 namespace {
@@ -182,6 +183,21 @@ TEST(JsonWriterTest, DataOfEveryDatatypeFlatAndNested) {
   out.clear();
   AppendFlatData(&out, b);
   EXPECT_EQ(out, "[true,false]");
+}
+
+TEST(JsonWriterTest, TextPastTheInternalBufferIsWhole) {
+  // 300 values: the list outgrows the writer's own buffer part way through.
+  std::vector<double> values;
+  std::string want = "[";
+  for (int i = 0; i < 300; ++i) {
+    values.push_back(i * 1.25 - 7);
+    if (i != 0) want += ",";
+    AppendDouble(&want, values.back());
+  }
+  want += "]";
+  std::string out = "head";
+  AppendFlatData(&out, Tensor::FromDoubles(values, {300}));
+  EXPECT_EQ(out, "head" + want);
 }
 
 TEST(JsonWriterTest, LongStringGrowsTheBufferOnce) {

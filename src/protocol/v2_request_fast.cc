@@ -265,6 +265,36 @@ class Reader {
     return ec == std::errc() && ptr == p_;
   }
 
+  // The usual leaf, [-]digits[.digits] with at most 15 digits and no exponent, as ReadNumber
+  // reads it (an integer exactly, a fraction by one division by an exact power of ten). False,
+  // with nothing read, for anything else: ReadNumber decides it.
+  bool ShortDecimal(double* out) {
+    const char* p = p_;
+    const bool negative = *p == '-';
+    p += negative;
+    const char* digits = p;
+    uint64_t mantissa = 0;
+    while (IsDigit(*p)) mantissa = mantissa * 10 + static_cast<uint64_t>(*p++ - '0');
+    const size_t int_digits = static_cast<size_t>(p - digits);
+    size_t frac_digits = 0;
+    const bool fraction = *p == '.';
+    if (fraction) {
+      const char* f = ++p;
+      while (IsDigit(*p)) mantissa = mantissa * 10 + static_cast<uint64_t>(*p++ - '0');
+      frac_digits = static_cast<size_t>(p - f);
+    }
+    if (int_digits == 0 || (int_digits > 1 && *digits == '0') || (fraction && frac_digits == 0) ||
+        int_digits + frac_digits > 15 || *p == 'e' || *p == 'E' ||
+        (!fraction && negative && mantissa == 0)) {  // "-0": a double to simdjson
+      return false;
+    }
+    double v = static_cast<double>(mantissa);
+    if (fraction) v /= kPow10[frac_digits];
+    *out = negative ? -v : v;
+    p_ = p;
+    return true;
+  }
+
   bool Params(Parameters* out, bool input) {
     if (!Eat('{')) return false;
     if (EatClose()) return true;
@@ -317,28 +347,34 @@ class Reader {
   bool Data(size_t depth, Leaves* leaves) {
     if (depth >= kMaxDepth || !Eat('[')) return false;
     int64_t n = 0;
-    do {
-      Ws();
-      if (*p_ == '[') {
+    Ws();
+    if (*p_ == '[') {  // a list of lists: a '[' must start each element (else ragged)
+      do {
         if (!Data(depth + 1, leaves)) return false;
-      } else {
-        if (!leaves->any_leaf) {
-          leaves->any_leaf = true;
-          leaves->leaf_depth = depth + 1;
-        } else if (leaves->leaf_depth != depth + 1) {
-          return false;
-        }
+        ++n;
+      } while (Eat(','));
+    } else {  // a list of leaves, at the one depth every leaf has
+      if (!leaves->any_leaf) {
+        leaves->any_leaf = true;
+        leaves->leaf_depth = depth + 1;
+      } else if (leaves->leaf_depth != depth + 1) {
+        return false;
+      }
+      do {
+        Ws();
+        double v;
         if (*p_ == 'n') {
           if (!Literal("null")) return false;
-          leaves->Push(std::numeric_limits<double>::quiet_NaN());
-        } else {
+          v = std::numeric_limits<double>::quiet_NaN();
+        } else if (!ShortDecimal(&v)) {
           Number num;
           if (!ReadNumber(&num)) return false;
-          leaves->Push(num.is_int ? static_cast<double>(num.i) : num.d);
+          v = num.is_int ? static_cast<double>(num.i) : num.d;
         }
-      }
-      ++n;
-    } while (Eat(','));
+        leaves->Push(v);
+        ++n;
+      } while (Eat(','));
+    }
     if (!Eat(']')) return false;
     if (leaves->dims[depth] < 0) {
       leaves->dims[depth] = n;

@@ -185,6 +185,38 @@ TEST(ParseV2RequestFast, ManyValuesAndNumbersNearTheExactLimits) {
   ExpectFast(OneInput("FP64", "[3]", "[1E5, 1e+5, -7e-0]"));
 }
 
+// Short decimals of every digit count around the 15-digit exact limit, both signs, with and
+// without a fraction or exponent: each decoded as simdjson does (ExpectFast compares bytes).
+TEST(ParseV2RequestFast, GeneratedDecimalsMatchTheFullPath) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int batch = 0; batch < 200; ++batch) {
+    std::string data = "[";
+    for (int i = 0; i < 16; ++i) {
+      const int int_digits = 1 + static_cast<int>(next() % 10);
+      const int frac_digits = static_cast<int>(next() % 10);
+      std::string num = next() % 2 ? "-" : "";
+      num += std::to_string(1 + next() % 9);
+      for (int d = 1; d < int_digits; ++d) num += std::to_string(next() % 10);
+      if (next() % 5 == 0) num = num.substr(0, num[0] == '-' ? 1 : 0) + "0";
+      if (frac_digits > 0) {
+        num += ".";
+        for (int d = 0; d < frac_digits; ++d) num += std::to_string(next() % 10);
+      }
+      if (next() % 7 == 0) num += "e" + std::to_string(static_cast<int>(next() % 40) - 20);
+      if (num == "-0") num = "-0.0";
+      data += (i ? "," : "") + num;
+    }
+    ExpectFast(OneInput("FP64", "[16]", data + "]"));
+    ExpectFast(OneInput("FP32", "[4,4]", data + "]"));
+  }
+}
+
 TEST(ParseV2RequestFast, Fp32NullIsNaNAndNegativeZeroStaysNegative) {
   InferRequest r;
   ASSERT_TRUE(ParseV2RequestFast(OneInput("FP32", "[2]", "[null, -0.0]"), &r));
