@@ -368,7 +368,7 @@ StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle
   return outputs;
 }
 
-Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMetadata& md,
+Status PredictionToOutputs(Tensor&& prediction, OutputStyle style, const ModelMetadata& md,
                            std::vector<Tensor>* outputs) {
   outputs->resize(1);
   // Into the tensor already there: its name, shape and parameters keep their storage; the

@@ -95,14 +95,29 @@ bool PlainByte(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\' && c
     }
     char short_escape = 0;
     switch (c) {
-      case '"': short_escape = '"'; break;
-      case '\\': short_escape = '\\'; break;
-      case '\n': short_escape = 'n'; break;
-      case '\r': short_escape = 'r'; break;
-      case '\t': short_escape = 't'; break;
-      case '\b': short_escape = 'b'; break;
-      case '\f': short_escape = 'f'; break;
-      default: break;
+      case '"':
+        short_escape = '"';
+        break;
+      case '\\':
+        short_escape = '\\';
+        break;
+      case '\n':
+        short_escape = 'n';
+        break;
+      case '\r':
+        short_escape = 'r';
+        break;
+      case '\t':
+        short_escape = 't';
+        break;
+      case '\b':
+        short_escape = 'b';
+        break;
+      case '\f':
+        short_escape = 'f';
+        break;
+      default:
+        break;
     }
     if (short_escape != 0) {
       *p++ = '\\';

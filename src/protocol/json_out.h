@@ -56,12 +56,12 @@ class JsonOut {
   void Double(double v);
   void Float(float v);
   void Bool(bool v) { Raw(v ? std::string_view("true") : std::string_view("false")); }
-  void ShapeList(const Shape& shape);          // [2,4]
-  void Params(const Parameters& params);       // {"k":v,...}
+  void ShapeList(const Shape& shape);     // [2,4]
+  void Params(const Parameters& params);  // {"k":v,...}
   void Value(const ParamValue& value);
-  void Element(const Tensor& t, int64_t i);    // any datatype; BYTES as a string or null
-  void FlatData(const Tensor& t);              // every element in one list
-  void NestedData(const Tensor& t);            // nested by t.shape, else flat
+  void Element(const Tensor& t, int64_t i);  // any datatype; BYTES as a string or null
+  void FlatData(const Tensor& t);            // every element in one list
+  void NestedData(const Tensor& t);          // nested by t.shape, else flat
 
  private:
   void Ensure(size_t n) {

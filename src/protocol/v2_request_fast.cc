@@ -232,10 +232,10 @@ class Reader {
       integer = false;
     }
     int64_t exp = 0;
-    if ((*p_ == 'e' || *p_ == 'E')) {
+    if (*p_ == 'e' || *p_ == 'E') {
       ++p_;
       const bool exp_negative = *p_ == '-';
-      if ((*p_ == '+' || *p_ == '-')) ++p_;
+      if (*p_ == '+' || *p_ == '-') ++p_;
       const char* e = p_;
       while (IsDigit(*p_)) {
         if (exp < 1000) exp = exp * 10 + (*p_ - '0');
@@ -302,7 +302,9 @@ class Reader {
       std::string_view key;
       if (!Key(&key)) return false;
       // A repeated key, or the binary extension's size (needs the tail): the full path.
-      if (out->Find(key) != nullptr || (input && key == "binary_data_size")) return false;
+      if ((!out->empty() && out->Find(key) != nullptr) || (input && key == "binary_data_size")) {
+        return false;
+      }
       Ws();
       if (*p_ == '"') {
         std::string_view s;
