@@ -175,8 +175,9 @@ bool CopyLong(char* p, const char* s, size_t n) {
   return true;
 }
 
-// `s` quoted and escaped at p, which has room for 6 * s.size() + 10 bytes; returns the end.
-char* WriteJsonString(char* p, std::string_view s) {
+// WriteJsonString for what its inlined part does not finish: the empty string, a long one,
+// one that needs escaping.
+[[gnu::noinline]] char* WriteJsonStringRest(char* p, std::string_view s) {
   const size_t n = s.size();
   char* text = p + 1;
   *p = '"';
@@ -185,6 +186,18 @@ char* WriteJsonString(char* p, std::string_view s) {
   if (!plain) return EscapeFrom(s, 0, text);  // rewrites the copy from its start, escaped
   text[n] = '"';
   return text + n + 1;
+}
+
+// `s` quoted and escaped at p, which has room for 6 * s.size() + 10 bytes; returns the end.
+// The usual short plain string is done inline, with no call and no registers to save.
+inline char* WriteJsonString(char* p, std::string_view s) {
+  const size_t n = s.size();
+  if (n - 1 < 16 && CopyShort(p + 1, s.data(), n)) {
+    p[0] = '"';
+    p[n + 1] = '"';
+    return p + n + 2;
+  }
+  return WriteJsonStringRest(p, s);
 }
 
 // Shortest round trip; a float keeps a ".0" when it has neither '.' nor 'e', as Python's repr

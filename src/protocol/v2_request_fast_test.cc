@@ -155,7 +155,8 @@ TEST(ParseV2RequestFast, StringsOfEveryLengthAndSpecialBytesAtEveryOffset) {
   // Space, '!', '#', '[', ']', '~' and JSON punctuation are plain, '}' at the end included.
   ExpectFast(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":" !#[]~{}:,"}],)"
              R"("id":"}}}}}}}}}}"})");
-  for (size_t len = 0; len <= 20; ++len) {
+  // Up to 40: two 16-byte steps, then the 8-byte and byte-at-a-time tails.
+  for (size_t len = 0; len <= 40; ++len) {
     std::string name(len, 'n');
     ExpectFast(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":")" + name +
                R"("}],"id":")" + name + R"("})");
@@ -166,6 +167,9 @@ TEST(ParseV2RequestFast, StringsOfEveryLengthAndSpecialBytesAtEveryOffset) {
         const std::string json = R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],)"
                                  R"("name":")" + odd + R"("}],"id":")" + odd + R"("})";
         ExpectDeclined(json);  // DEL too: the reader takes printable ASCII only
+        // Only the id, the body's last string: its bytes run up to the closing '}'.
+        ExpectDeclined(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":"x"}],)"
+                       R"("id":")" + odd + R"("})");
       }
     }
   }
