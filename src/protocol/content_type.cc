@@ -43,8 +43,21 @@ StatusOr<int64_t> CheckedCount(const Tensor& t) {
   return *count;
 }
 
+// CheckedCount's answer without building a StatusOr on the usual path (this runs per request):
+// ElementCount's checks inline, the error from CheckedCount itself.
+Status CheckCount(const Tensor& t) {
+  constexpr int64_t kMax = int64_t{1} << 40;
+  int64_t n = 1;
+  for (const int64_t d : t.shape) {
+    if (d < 0 || (d != 0 && n > kMax / d)) return CheckedCount(t).status();
+    n *= d;
+  }
+  if (n != t.num_elements()) return CheckedCount(t).status();
+  return OkStatus();
+}
+
 StatusOr<Layout> NpLayout(const Tensor& t) {
-  RETURN_IF_ERROR(CheckedCount(t).status());
+  RETURN_IF_ERROR(CheckCount(t));
   if (t.shape.empty()) {
     return Layout{1, 1};
   }
@@ -56,7 +69,7 @@ StatusOr<Layout> NpLayout(const Tensor& t) {
 }
 
 StatusOr<Layout> PdLayout(const Tensor& t) {
-  RETURN_IF_ERROR(CheckedCount(t).status());
+  RETURN_IF_ERROR(CheckCount(t));
   if (t.shape.empty()) {
     return Layout{1, 1};
   }
@@ -260,6 +273,18 @@ Status ApplyColumnSignature(const ModelMetadata& md, Frame* f, Sources* sources)
   return OkStatus();
 }
 
+// Built apart from ApplyTensorSignature, so that the per-request path does not carry the
+// message's frame.
+[[gnu::noinline]] Status RowWidthError(const TensorSpec& spec, const Frame& f,
+                                       const Sources& sources, int64_t per_row) {
+  const std::string& name = sources.empty() ? spec.name : *sources[0].input;
+  return InvalidArgumentError("input '" + name + "' has " + std::to_string(f.cols) +
+                              " values per row but the model "
+                              "signature expects shape " +
+                              ShapeToString(spec.shape) + " (" + std::to_string(per_row) +
+                              " per row); send shape [N, " + std::to_string(per_row) + "]");
+}
+
 // Tensor signature: one spec whose trailing dimensions fix the row width.
 Status ApplyTensorSignature(const TensorSpec& spec, const Frame& f,
                             const Sources& sources) {
@@ -271,15 +296,17 @@ Status ApplyTensorSignature(const TensorSpec& spec, const Frame& f,
     }
   }
   if (!spec.shape.empty() && per_row >= 0 && static_cast<int64_t>(f.cols) != per_row) {
-    const std::string& name = sources.empty() ? spec.name : *sources[0].input;
-    return InvalidArgumentError("input '" + name + "' has " + std::to_string(f.cols) +
-                                " values per row but the model "
-                                "signature expects shape " +
-                                ShapeToString(spec.shape) + " (" + std::to_string(per_row) +
-                                " per row); send shape [N, " + std::to_string(per_row) + "]");
+    return RowWidthError(spec, f, sources, per_row);
   }
-  for (const ColumnSource& src : sources) {
-    RETURN_IF_ERROR(CheckCast(src, spec, "tensor", spec.name));
+  for (size_t i = 0; i < sources.size(); ++i) {
+    // An np input's columns share its type and name: checking one of them checks them all;
+    // the type the signature declares needs no check.
+    if ((i > 0 && sources[i].type == sources[i - 1].type &&
+         sources[i].input == sources[i - 1].input) ||
+        sources[i].type == spec.datatype) {
+      continue;
+    }
+    RETURN_IF_ERROR(CheckCast(sources[i], spec, "tensor", spec.name));
   }
   return OkStatus();
 }
@@ -302,7 +329,10 @@ bool IsGeneratedOutputName(std::string_view name) {
   if (name.size() <= 7 || name.substr(0, 7) != "output-") {
     return false;
   }
-  return name.find_first_not_of("0123456789", 7) == std::string_view::npos;
+  for (size_t i = 7; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -347,7 +377,7 @@ StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle
   return outputs;
 }
 
-Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMetadata& md,
+Status PredictionToOutputs(Tensor&& prediction, OutputStyle style, const ModelMetadata& md,
                            std::vector<Tensor>* outputs) {
   outputs->resize(1);
   // Into the tensor already there: its name, shape and parameters keep their storage; the
@@ -357,7 +387,12 @@ Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMeta
   out.datatype = prediction.datatype;
   out.shape.assign(prediction.shape.begin(), prediction.shape.end());
   if (prediction.parameters.empty()) {
-    out.parameters.Clear();
+    // The MLServer style sets content_type below: an earlier response's lone content_type
+    // entry stays for it to overwrite in place.
+    const auto& kept = out.parameters.entries();
+    if (style != OutputStyle::kMlserver || kept.size() != 1 || kept[0].first != "content_type") {
+      out.parameters.Clear();
+    }
   } else {
     out.parameters = std::move(prediction.parameters);
   }
@@ -373,7 +408,7 @@ Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMeta
     if (out.shape.size() == 1) {
       out.shape.push_back(1);  // MLServer's inject_batch_dimension
     }
-    out.parameters.Set("content_type", std::string("np"));
+    out.parameters.SetString("content_type", "np");
   } else if (out.name.empty()) {
     out.name = "output-0";
   }

@@ -62,8 +62,9 @@ enum class OutputStyle {
 StatusOr<std::vector<Tensor>> PredictionToOutputs(Tensor prediction, OutputStyle style,
                                                   const ModelMetadata& md);
 // The same into *outputs, which may hold an earlier response's: it becomes that one output,
-// every field written, its name, shape and parameters in the storage they already had.
-Status PredictionToOutputs(Tensor prediction, OutputStyle style, const ModelMetadata& md,
+// every field written, its name, shape and parameters in the storage they already had. The
+// prediction's elements are moved into it (taken by reference: no moved-from copy to destroy).
+Status PredictionToOutputs(Tensor&& prediction, OutputStyle style, const ModelMetadata& md,
                            std::vector<Tensor>* outputs);
 
 // Keeps only the outputs the request names in `outputs` (in the requested

@@ -157,6 +157,21 @@ TEST(RequestToFrame, IrisExampleCTensorSignature) {
             "[-1, 4] (4 per row); send shape [N, 4]");
 }
 
+TEST(RequestToFrame, TensorSignatureCastsEveryColumnOnce) {
+  ModelMetadata fp32 = TensorSignature();
+  fp32.inputs[0].datatype = DataType::kFp32;
+  const std::string fp64 = R"({"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64",)"
+                           R"("data":[5.1,3.5,1.4,0.2]}]})";
+  EXPECT_EQ(DecodeError(fp64, fp32),
+            "input 'input-0' is FP64 but the model signature declares tensor 'input-0' as FP32; "
+            "FP64 cannot be converted to FP32 without loss. Send datatype FP32 (see GET "
+            "/v2/models/<name> for the expected inputs)");
+  const std::string ints = R"({"inputs":[{"name":"input-0","shape":[1,4],"datatype":"INT32",)"
+                           R"("data":[5,3,1,0]}]})";
+  EXPECT_EQ(MustDecode(ints, TensorSignature()).cols, 4u);  // INT32 -> FP64 is safe
+  EXPECT_EQ(MustDecode(fp64, TensorSignature()).cols, 4u);
+}
+
 TEST(RequestToFrame, CodecPrecedence) {
   // Request-level np beats the model's pd: one [N, 4] input against a column
   // signature is taken positionally.

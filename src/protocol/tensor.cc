@@ -42,14 +42,23 @@ float HalfToFloat(uint16_t h) {
   return f;
 }
 
+// kTypes indexed by DataType value: the name and size lookups run per request (and size per
+// element in AsDouble).
+constexpr auto kByType = [] {
+  std::array<TypeInfo, 16> t{};
+  for (size_t i = 0; i < t.size(); ++i) t[i] = {DataType::kInvalid, "INVALID", 0};
+  for (const auto& info : kTypes) t[static_cast<size_t>(info.type)] = info;
+  return t;
+}();
+
+const TypeInfo& Info(DataType t) {
+  const auto i = static_cast<size_t>(t);
+  return kByType[i < kByType.size() ? i : 0];
+}
+
 }  // namespace
 
-std::string_view DataTypeName(DataType t) {
-  for (const auto& info : kTypes) {
-    if (info.type == t) return info.name;
-  }
-  return "INVALID";
-}
+std::string_view DataTypeName(DataType t) { return Info(t).name; }
 
 std::optional<DataType> ParseDataType(std::string_view name) {
   for (const auto& info : kTypes) {
@@ -58,12 +67,7 @@ std::optional<DataType> ParseDataType(std::string_view name) {
   return std::nullopt;
 }
 
-size_t ElementSize(DataType t) {
-  for (const auto& info : kTypes) {
-    if (info.type == t) return info.size;
-  }
-  return 0;
-}
+size_t ElementSize(DataType t) { return Info(t).size; }
 
 bool IsFloating(DataType t) {
   return t == DataType::kFp16 || t == DataType::kFp32 || t == DataType::kFp64 ||
@@ -145,6 +149,20 @@ void Parameters::Set(std::string key, ParamValue value) {
     }
   }
   entries_.emplace_back(std::move(key), std::move(value));
+}
+
+void Parameters::SetString(std::string_view key, std::string_view value) {
+  for (auto& [k, v] : entries_) {
+    if (k == key) {
+      if (auto* s = std::get_if<std::string>(&v)) {
+        if (std::string_view(*s) != value) s->assign(value);  // often the value it had
+      } else {
+        v.emplace<std::string>(value);
+      }
+      return;
+    }
+  }
+  Append<std::string>(key, value);
 }
 
 void Tensor::Reset() {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -69,6 +70,16 @@ class Parameters {
   std::optional<bool> GetBool(std::string_view key) const;
   std::optional<int64_t> GetInt(std::string_view key) const;
   void Set(std::string key, ParamValue value);
+  // Set(key, std::string(value)) without the temporaries; an entry already there keeps its
+  // storage.
+  void SetString(std::string_view key, std::string_view value);
+  // Appends `key` with a T made from `args` in place, without a search: for a decoder that
+  // has checked that `key` is not there yet.
+  template <typename T, typename... Args>
+  void Append(std::string_view key, Args&&... args) {
+    entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
+                          std::forward_as_tuple(std::in_place_type<T>, std::forward<Args>(args)...));
+  }
   // Empty again; the storage stays for the next entries.
   void Clear() { entries_.clear(); }
   bool empty() const { return entries_.empty(); }

@@ -129,6 +129,98 @@ TEST(ParseV2RequestFast, DeclinesWhatItDoesNotReadLikeSimdjson) {
   ExpectDeclined("[]");
 }
 
+TEST(ParseV2RequestFast, KeysAsWrittenAndTheBodysLastBrace) {
+  // A key spelled with an escape is the same key to simdjson: declined, not misread.
+  ExpectDeclined(R"({"inputs":[{"n\u0061me":"x","shape":[1],"datatype":"FP64","data":[1]}]})");
+  ExpectDeclined(R"({"\u0069nputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[1]}]})");
+  ExpectDeclined(OneInput(R"(FP\u0036\u0034)", "[1]", "[1]"));
+  ExpectDeclined(OneInput("FP64 ", "[1]", "[1]"));
+  ExpectDeclined(R"({"inputs":[{"names":"x","shape":[1],"datatype":"FP64","data":[1]}]})");
+  ExpectDeclined(R"({"inputs":[{"nam":"x","shape":[1],"datatype":"FP64","data":[1]}]})");
+  // The last '}' closes the root, never an inner object; truncations at every byte.
+  const std::string body = OneInput("FP64", "[2]", "[1.5, 2]", R"(,"parameters":{"k":"v"})");
+  ExpectFast(body);
+  ExpectFast(body + " \n\t\r ");
+  for (size_t n = 0; n < body.size(); ++n) {
+    ExpectDeclined(body.substr(0, n));
+    if (n + 1 < body.size()) ExpectDeclined(body.substr(0, n) + "}");
+  }
+  ExpectDeclined(body + "}");
+  ExpectDeclined(R"({"parameters":{}})");
+  ExpectDeclined("}");
+  ExpectDeclined("{}");
+}
+
+TEST(ParseV2RequestFast, StringsOfEveryLengthAndSpecialBytesAtEveryOffset) {
+  // Space, '!', '#', '[', ']', '~' and JSON punctuation are plain, '}' at the end included.
+  ExpectFast(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":" !#[]~{}:,"}],)"
+             R"("id":"}}}}}}}}}}"})");
+  // Up to 40: two 16-byte steps, then the 8-byte and byte-at-a-time tails.
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string name(len, 'n');
+    ExpectFast(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":")" + name +
+               R"("}],"id":")" + name + R"("})");
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (const char* special : {"\\\"", "\\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xff"}) {
+        std::string odd = name;
+        odd.replace(pos, 1, special);
+        const std::string json = R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],)"
+                                 R"("name":")" + odd + R"("}],"id":")" + odd + R"("})";
+        ExpectDeclined(json);  // DEL too: the reader takes printable ASCII only
+        // Only the id, the body's last string: its bytes run up to the closing '}'.
+        ExpectDeclined(R"({"inputs":[{"shape":[1],"datatype":"FP64","data":[1],"name":"x"}],)"
+                       R"("id":")" + odd + R"("})");
+      }
+    }
+  }
+}
+
+TEST(ParseV2RequestFast, ManyValuesAndNumbersNearTheExactLimits) {
+  std::string data = "[";
+  for (int i = 0; i < 100; ++i) data += (i ? "," : "") + std::to_string(i) + ".25";
+  ExpectFast(OneInput("FP64", "[100]", data + "]"));
+  ExpectFast(OneInput("FP64", "[25,4]", data + "]"));
+  // 15 and 16 significant digits, powers of ten to 22 and past it, exponents both ways.
+  ExpectFast(OneInput("FP64", "[6]",
+                      "[123456789012345, 1234567890123456, 0.123456789012345, 9007199254740993,"
+                      " 1.7976931348623157e308, 2.2250738585072014e-308]"));
+  ExpectFast(OneInput("FP64", "[6]", "[1e22, 1e23, 1e-22, 1e-23, 123e20, 4.5e-21]"));
+  ExpectFast(OneInput("FP64", "[4]", "[0.3, 2.675, 8.2, 999999999999999.9]"));
+  ExpectFast(OneInput("FP64", "[3]", "[1E5, 1e+5, -7e-0]"));
+}
+
+// Short decimals of every digit count around the 15-digit exact limit, both signs, with and
+// without a fraction or exponent: each decoded as simdjson does (ExpectFast compares bytes).
+TEST(ParseV2RequestFast, GeneratedDecimalsMatchTheFullPath) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int batch = 0; batch < 200; ++batch) {
+    std::string data = "[";
+    for (int i = 0; i < 16; ++i) {
+      const int int_digits = 1 + static_cast<int>(next() % 10);
+      const int frac_digits = static_cast<int>(next() % 10);
+      std::string num = next() % 2 ? "-" : "";
+      num += std::to_string(1 + next() % 9);
+      for (int d = 1; d < int_digits; ++d) num += std::to_string(next() % 10);
+      if (next() % 5 == 0) num = num.substr(0, num[0] == '-' ? 1 : 0) + "0";
+      if (frac_digits > 0) {
+        num += ".";
+        for (int d = 0; d < frac_digits; ++d) num += std::to_string(next() % 10);
+      }
+      if (next() % 7 == 0) num += "e" + std::to_string(static_cast<int>(next() % 40) - 20);
+      if (num == "-0") num = "-0.0";
+      data += (i ? "," : "") + num;
+    }
+    ExpectFast(OneInput("FP64", "[16]", data + "]"));
+    ExpectFast(OneInput("FP32", "[4,4]", data + "]"));
+  }
+}
+
 TEST(ParseV2RequestFast, Fp32NullIsNaNAndNegativeZeroStaysNegative) {
   InferRequest r;
   ASSERT_TRUE(ParseV2RequestFast(OneInput("FP32", "[2]", "[null, -0.0]"), &r));

@@ -2,6 +2,8 @@
 // metadata and error bodies. Appends into one string; no DOM.
 #include "protocol/v2_json.h"
 
+#include "protocol/json_out.h"
+
 namespace ferry::protocol {
 namespace {
 
@@ -48,29 +50,29 @@ size_t BinarySize(const Tensor& t) {
   return n;
 }
 
-void AppendOutput(std::string* out, const Tensor& t, bool binary) {
-  out->append("{\"name\":");
-  AppendJsonString(out, t.name);
-  out->append(",\"datatype\":");
-  AppendJsonString(out, DataTypeName(t.datatype));
-  out->append(",\"shape\":");
-  AppendShape(out, t.shape);
+void AppendOutput(JsonOut* out, const Tensor& t, bool binary) {
+  out->Raw("{\"name\":");
+  out->String(t.name);
+  out->Raw(",\"datatype\":");
+  out->String(DataTypeName(t.datatype));
+  out->Raw(",\"shape\":");
+  out->ShapeList(t.shape);
   // The tensor's own parameters, with binary_data_size set (replaced if the
   // tensor had one) for a binary output: written in place, not copied.
   if (binary) {
     Parameters params = t.parameters;
     params.Set("binary_data_size", static_cast<int64_t>(BinarySize(t)));
-    out->append(",\"parameters\":");
-    AppendParameters(out, params);
+    out->Raw(",\"parameters\":");
+    out->Params(params);
   } else if (!t.parameters.empty()) {
-    out->append(",\"parameters\":");
-    AppendParameters(out, t.parameters);
+    out->Raw(",\"parameters\":");
+    out->Params(t.parameters);
   }
   if (!binary) {
-    out->append(",\"data\":");
-    AppendFlatData(out, t);
+    out->Raw(",\"data\":");
+    out->FlatData(t);
   }
-  out->push_back('}');
+  out->Char('}');
 }
 
 void AppendTensorSpec(std::string* out, const TensorSpec& spec) {
@@ -116,31 +118,31 @@ size_t WriteV2Response(const InferResponse& resp, const InferRequest& req, std::
     any_binary = any_binary || WantsBinary(t, req);
     reserve += t.raw.size() * 3 + t.bytes.size() * 16 + 64;
   }
-  out.reserve(reserve);
-  out.append("{\"model_name\":");
-  AppendJsonString(&out, resp.model_name);
+  JsonOut w(&out, reserve);
+  w.Raw("{\"model_name\":");
+  w.String(resp.model_name);
   if (!resp.model_version.empty()) {
-    out.append(",\"model_version\":");
-    AppendJsonString(&out, resp.model_version);
+    w.Raw(",\"model_version\":");
+    w.String(resp.model_version);
   }
   const std::string* id = !resp.id.empty() ? &resp.id : (req.id ? &*req.id : nullptr);
   if (id != nullptr) {
-    out.append(",\"id\":");
-    AppendJsonString(&out, *id);
+    w.Raw(",\"id\":");
+    w.String(*id);
   }
   if (!resp.parameters.empty()) {
-    out.append(",\"parameters\":");
-    AppendParameters(&out, resp.parameters);
+    w.Raw(",\"parameters\":");
+    w.Params(resp.parameters);
   }
-  out.append(",\"outputs\":[");
+  w.Raw(",\"outputs\":[");
   for (size_t i = 0; i < resp.outputs.size(); ++i) {
     if (i != 0) {
-      out.push_back(',');
+      w.Char(',');
     }
-    AppendOutput(&out, resp.outputs[i], any_binary && WantsBinary(resp.outputs[i], req));
+    AppendOutput(&w, resp.outputs[i], any_binary && WantsBinary(resp.outputs[i], req));
   }
-  out.append("]}");
-  const size_t json_size = out.size();
+  w.Raw("]}");
+  const size_t json_size = w.Finish();
   for (size_t i = 0; any_binary && i < resp.outputs.size(); ++i) {
     if (WantsBinary(resp.outputs[i], req)) {
       AppendBinary(&out, resp.outputs[i]);
