@@ -77,8 +77,9 @@ class Parameters {
   // has checked that `key` is not there yet.
   template <typename T, typename... Args>
   void Append(std::string_view key, Args&&... args) {
-    entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
-                          std::forward_as_tuple(std::in_place_type<T>, std::forward<Args>(args)...));
+    entries_.emplace_back(
+        std::piecewise_construct, std::forward_as_tuple(key),
+        std::forward_as_tuple(std::in_place_type<T>, std::forward<Args>(args)...));
   }
   // Empty again; the storage stays for the next entries.
   void Clear() { entries_.clear(); }
