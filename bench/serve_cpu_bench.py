@@ -12,7 +12,8 @@ utime + stime). Both servers run 2 workers (ferry --workers 2 I/O threads,
 nginx worker_processes 2), access logs off, keep-alive without a request
 limit; ferry's gRPC port is off unless --grpc. One warm-up round per side is
 not counted; the sides alternate. Every round is printed, then the medians
-and their ratio.
+and their ratio. --baseline (bench/run.sh: BASELINE_FERRY) runs an older ferry
+binary as a third side in the same rounds.
 
 Writes markdown to stdout (bench/run.sh records it). Traffic goes to
 127.0.0.1 only; loops are bounded.
@@ -33,9 +34,9 @@ from http_bench import ONE_ROW, free_port, post, start_nginx  # noqa: E402
 from startup_bench import cpu_ms  # noqa: E402
 
 
-def start_ferry(ferry, model_dir, tmp, grpc):
+def start_ferry(ferry, model_dir, tmp, grpc, log_name="ferry.log"):
     port = free_port()
-    log = open(os.path.join(tmp, "ferry.log"), "w")
+    log = open(os.path.join(tmp, log_name), "w")
     proc = subprocess.Popen([ferry, "serve", "--model_name", "iris", "--model_dir", model_dir,
                              "--http_port", str(port), "--bind", "127.0.0.1", "--workers", "2",
                              "--access_log_rate", "0",
@@ -85,16 +86,21 @@ def main():
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--grpc", action="store_true", help="keep ferry's gRPC port open (idle)")
+    ap.add_argument("--baseline", help="an older ferry binary measured in the same rounds")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ferry-cpu-bench-")
     ferry, furl = start_ferry(a.ferry, a.model_dir, tmp, a.grpc)
+    base, burl = (start_ferry(a.baseline, a.model_dir, tmp, a.grpc, "baseline.log")
+                  if a.baseline else (None, None))
     nginx = None
     try:
         infer = furl + "/v2/models/iris/infer"
         body = post(infer, ONE_ROW).decode()
         nginx, nurl = start_nginx(body, tmp)
-        sides = (("nginx", nginx.pid, nurl + "/"), ("ferry", ferry.pid, infer))
-        rows = {"nginx": [], "ferry": []}
+        sides = [("nginx", nginx.pid, nurl + "/"), ("ferry", ferry.pid, infer)]
+        if base is not None:
+            sides.append(("baseline", base.pid, burl + "/v2/models/iris/infer"))
+        rows = {name: [] for name, _, _ in sides}
         for i in range(a.rounds + 1):
             for name, pid, url in (sides if i % 2 == 0 else sides[::-1]):
                 before = server_cpu_ns(pid)
@@ -102,14 +108,13 @@ def main():
                 cpu_us = (server_cpu_ns(pid) - before) / 1000.0
                 if bad:
                     sys.exit("%s answered %d non-2xx" % (name, bad))
-                if i > 0:  # round 0 warms both up
+                if i > 0:  # round 0 warms every side up
                     rows[name].append((cpu_us / done, done))
     finally:
-        ferry.terminate()
-        if nginx is not None:
-            nginx.terminate()
-            nginx.wait()
-        ferry.wait()
+        for proc in (ferry, base, nginx):
+            if proc is not None:
+                proc.terminate()
+                proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
     print("`%s` (--workers 2, gRPC %s) vs nginx (worker_processes 2, a fixed %d-byte body); "
@@ -132,6 +137,12 @@ def main():
     print()
     print("Server CPU time = every thread of the server's processes (schedstat: user + system), "
           "over answered requests (wrk's count). 1-minute load average: %.1f." % os.getloadavg()[0])
+    if a.baseline:
+        b = statistics.median(x[0] for x in rows["baseline"])
+        print()
+        print("Baseline `%s` in the same rounds (its run beside the other two): median **%.2f** µs "
+              "per request, **%.2fx** nginx's; this build / baseline: **%.2fx**."
+              % (a.baseline, b, b / n, f / b))
 
 
 if __name__ == "__main__":
