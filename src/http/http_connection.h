@@ -229,8 +229,9 @@ class Connection : public ResponseSink,
       if (ec == asio::error::operation_aborted && timed_out_) {
         return RejectAndClose(beast::error::timeout);
       }
-      // EOF inside a request: Beast's read loop reported it as a partial message.
-      if (ec == asio::error::eof && parser_ && parser_->got_some()) {
+      // EOF inside a request: Beast's read loop reported it as a partial message (bytes still
+      // buffered: the fast path was waiting for the rest of a body, see Parse).
+      if (ec == asio::error::eof && ((parser_ && parser_->got_some()) || in_.size() > 0)) {
         return RejectAndClose(bhttp::error::partial_message);
       }
       return Close();
@@ -249,14 +250,18 @@ class Connection : public ResponseSink,
     // A whole common request at the front of the buffer is framed without Beast (a header
     // section like the last one without even a scan), into req_ as the last request left it (its
     // buffers reused; every field is overwritten); anything else (and every refusal) goes
-    // through Beast, into a cleared req_ (http_fast_parse.h, http_repeat_framer.h).
+    // through Beast, into a cleared req_ (http_fast_parse.h, http_repeat_framer.h). A whole
+    // header section whose body is still coming (python's http.client writes them separately)
+    // waits for the rest and is framed here again.
     if (!parser_ || !parser_->got_some()) {
       auto bytes = in_.data();
+      size_t need = 0;
       if (size_t used = framer_.Frame({static_cast<const char*>(bytes.data()), bytes.size()},
-                                      server_->options_, &req_)) {
+                                      server_->options_, &req_, &need)) {
         in_.consume(used);
         return OnRequest(11);
       }
+      if (need != 0 && need <= kMaxRead) return ReadMore();
       req_.Clear();
       if (!parser_) parser_.emplace(server_->options_, &req_);
     }

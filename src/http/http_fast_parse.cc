@@ -108,7 +108,8 @@ struct Field {
 }  // namespace
 
 size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
-                          HttpRequest* out, RequestLayout* layout) {
+                          HttpRequest* out, RequestLayout* layout, size_t* need) {
+  if (need != nullptr) *need = 0;
   const char* const begin = bytes.data();
   const char* const end = begin + bytes.size();
   const char* p = begin;
@@ -188,7 +189,11 @@ size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& optio
   }
   const auto header_bytes = static_cast<size_t>(p - begin);
   if (header_bytes + 8 > options.max_header_bytes) return 0;
-  if (length > options.max_body_bytes || static_cast<uint64_t>(end - p) < length) return 0;
+  if (length > options.max_body_bytes) return 0;
+  if (static_cast<uint64_t>(end - p) < length) {
+    if (need != nullptr) *need = header_bytes + static_cast<size_t>(length);
+    return 0;
+  }
 
   // Eight name bytes (tchars: ASCII) lower-cased at once: 0x20 added where 'A' <= byte <= 'Z'.
   auto to_lower8 = [](const char* from, char* to) {

@@ -40,8 +40,12 @@ struct RequestLayout {
 // path, query, headers with lower-case names, body, keep_alive; the version is 1.1); 0 when it
 // declined, *out then untouched. `out` may hold an earlier request, whose buffers are then
 // reused: every field named above is overwritten (remote_address, local_port and received are
-// the caller's). When it accepts, *layout (if given) says where each part was.
+// the caller's). When it accepts, *layout (if given) says where each part was. *need (if given)
+// is set to the size of the whole request when it declined only because `bytes` holds part of
+// its body (the header section is whole and would be accepted), else to 0: a client that writes
+// the header section and the body separately (python's http.client) can wait for the rest here.
 size_t ParseCommonRequest(std::string_view bytes, const HttpServerOptions& options,
-                          HttpRequest* out, RequestLayout* layout = nullptr);
+                          HttpRequest* out, RequestLayout* layout = nullptr,
+                          size_t* need = nullptr);
 
 }  // namespace ferry::http::internal

@@ -62,7 +62,7 @@ int64_t OffsetIn(std::string_view inner, std::string_view outer) {
 }  // namespace
 
 size_t RepeatFramer::Frame(std::string_view bytes, const HttpServerOptions& options,
-                           HttpRequest* out) {
+                           HttpRequest* out, size_t* need) {
   if (!head_.empty()) {
     if (size_t n = FrameRepeat(bytes, options, out)) {
       misses_ = 0;
@@ -71,7 +71,7 @@ size_t RepeatFramer::Frame(std::string_view bytes, const HttpServerOptions& opti
   }
   // Every request is remembered at first; once they keep differing, one in 16.
   const bool remember = misses_ < 4 || misses_ % 16 == 0;
-  const size_t n = ParseCommonRequest(bytes, options, out, remember ? &layout_ : nullptr);
+  const size_t n = ParseCommonRequest(bytes, options, out, remember ? &layout_ : nullptr, need);
   if (n == 0) return 0;
   if (misses_ < UINT32_MAX) ++misses_;
   if (remember) Remember(bytes, *out);

@@ -31,8 +31,9 @@ namespace ferry::http::internal {
 
 class RepeatFramer {
  public:
-  // As ParseCommonRequest(bytes, options, out).
-  size_t Frame(std::string_view bytes, const HttpServerOptions& options, HttpRequest* out);
+  // As ParseCommonRequest(bytes, options, out, nullptr, need).
+  size_t Frame(std::string_view bytes, const HttpServerOptions& options, HttpRequest* out,
+               size_t* need = nullptr);
 
   // Whether the last request framed came from the remembered header section (tests).
   bool repeated() const { return misses_ == 0; }

@@ -50,14 +50,8 @@ class HttpServerReuseTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     handler_ = std::make_unique<DescribingHandler>(GetParam());
-    HttpServerOptions opts;
-    opts.bind_address = "127.0.0.1";
-    opts.port = 0;
-    opts.io_threads = 1;
-    auto s = HttpServer::Create(opts, handler_.get());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value();
-    server_->Start();
+    server_ = StartOneThreadServer(handler_.get());
+    ASSERT_NE(server_, nullptr);
   }
   std::unique_ptr<DescribingHandler> handler_;
   std::unique_ptr<HttpServer> server_;
@@ -146,14 +140,9 @@ class ReusingHandler : public HttpHandler {
 
 TEST(HttpServerSendFromTest, ResponseComesBackEmptyWithTheLastBodysStorage) {
   ReusingHandler handler;
-  HttpServerOptions opts;
-  opts.bind_address = "127.0.0.1";
-  opts.port = 0;
-  opts.io_threads = 1;
-  auto s = HttpServer::Create(opts, &handler);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  (*s)->Start();
-  int fd = Connect((*s)->port());
+  auto s = StartOneThreadServer(&handler);
+  ASSERT_NE(s, nullptr);
+  int fd = Connect(s->port());
   ASSERT_GE(fd, 0);
   const std::string pipelined =
       "GET /one HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -184,7 +173,7 @@ TEST(HttpServerSendFromTest, ResponseComesBackEmptyWithTheLastBodysStorage) {
   ASSERT_EQ(five.size(), 1u);
   EXPECT_EQ(BodyOf(five[0]), "the answer to /five is long enough for the heap");
   ::close(fd);
-  (*s)->Drain(std::chrono::milliseconds(0));
+  s->Drain(std::chrono::milliseconds(0));
   ASSERT_GE(handler.after_.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(handler.after_[i].first) << i;
   EXPECT_GT(handler.after_[1].second, 15u);  // the first answer's storage came back
@@ -211,14 +200,9 @@ class SizedHandler : public HttpHandler {
 
 TEST(HttpServerSendFromTest, BodiesOfEverySizeGoOutWhole) {
   SizedHandler handler;
-  HttpServerOptions opts;
-  opts.bind_address = "127.0.0.1";
-  opts.port = 0;
-  opts.io_threads = 1;
-  auto s = HttpServer::Create(opts, &handler);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  (*s)->Start();
-  int fd = Connect((*s)->port());
+  auto s = StartOneThreadServer(&handler);
+  ASSERT_NE(s, nullptr);
+  int fd = Connect(s->port());
   ASSERT_GE(fd, 0);
   const size_t sizes[] = {0, 1, 300, 4095, 4096, 4097, 5, 200000, 17, 4096, 0, 64};
   for (size_t i = 0; i < std::size(sizes); ++i) {

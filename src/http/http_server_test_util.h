@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -62,6 +63,20 @@ class EchoHandler : public HttpHandler {
   }
   std::atomic<int> calls{0};
 };
+
+// A started server for `handler` on a free loopback port with one I/O thread (null, with a test
+// failure, if it cannot listen).
+inline std::unique_ptr<HttpServer> StartOneThreadServer(HttpHandler* handler) {
+  HttpServerOptions opts;
+  opts.bind_address = "127.0.0.1";
+  opts.port = 0;
+  opts.io_threads = 1;
+  auto s = HttpServer::Create(opts, handler);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return nullptr;
+  (*s)->Start();
+  return std::move(s).value();
+}
 
 inline int Connect(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
