@@ -98,19 +98,19 @@ def start_ferry(ferry, model_dir, tmp):
     return proc, url, ready_ms
 
 
-def start_nginx(body, tmp):
+def start_nginx(body, tmp, workers=2):
     port = free_port()
-    conf = os.path.join(tmp, "nginx.conf")
+    conf = os.path.join(tmp, "nginx-%d.conf" % port)
     escaped = body.replace("\\", "\\\\").replace("'", "\\'")
     with open(conf, "w") as f:
-        f.write("""worker_processes 2; daemon off; pid %(t)s/nginx.pid; error_log %(t)s/nginx.err;
+        f.write("""worker_processes %(w)d; daemon off; pid %(t)s/nginx-%(p)d.pid; error_log %(t)s/nginx.err;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   client_body_temp_path %(t)s; proxy_temp_path %(t)s;
   fastcgi_temp_path %(t)s; uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
   server { listen 127.0.0.1:%(p)d; location / { default_type application/json;
     return 200 '%(b)s'; } } }
-""" % {"t": tmp, "p": port, "b": escaped})
+""" % {"t": tmp, "p": port, "b": escaped, "w": workers})
     proc = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", tmp],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = "http://127.0.0.1:%d" % port

@@ -107,10 +107,10 @@ if want startup && [ -n "${BASELINE_FERRY:-}" ]; then
 fi
 # Server CPU per one-row V2 request against nginx's per fixed response.
 want servecpu && record "Server CPU per request: one-row V2 iris, ferry serve vs nginx fixed body" \
-  "CPU time of the server's processes (all threads) over what wrk answered, same client and connections, alternating rounds; the figure other processes on the machine do not inflate." \
+  "CPU time of the server's processes (all threads) over what wrk answered, same client and connections, alternating rounds, at 2 and at 1 workers on both sides; the figure other processes on the machine do not inflate." \
   /usr/bin/python3 bench/serve_cpu_bench.py --ferry "$BUILD/ferry" --model_dir "$DEMO/iris_tensor" \
     --seconds "${SERVE_CPU_SECONDS:-5}" --rounds "${SERVE_CPU_ROUNDS:-5}" \
-    ${BASELINE_FERRY:+--baseline "$BASELINE_FERRY"}
+    --workers "${SERVE_CPU_WORKERS:-2,1}" ${BASELINE_FERRY:+--baseline "$BASELINE_FERRY"}
 # HTTP probes while libtorch loads, against BASELINE_FERRY (PyTorch backend needed).
 if want loadstall && [ -n "${BASELINE_FERRY:-}" ] && [ -f "$BUILD/lib/ferry/backends/libferry_pytorch.so" ]; then
   record "Backend load: HTTP probes while ferry serve loads a PyTorch model, this build vs BASELINE_FERRY" "" \
