@@ -8,19 +8,13 @@
 #include <string>
 
 #include "http/http_parse.h"
+#include "http/http_parse_test_util.h"
 
 namespace ferry::http {
 namespace {
 
 using internal::ParseCommonRequest;
-
-HttpServerOptions Options() {
-  HttpServerOptions o;
-  o.max_header_bytes = 1024;
-  o.max_body_bytes = 64;
-  o.max_header_count = 8;
-  return o;
-}
+using testing::SmallLimits;
 
 void ExpectSame(const ParsedRequests& a, const ParsedRequests& b, const std::string& bytes) {
   EXPECT_EQ(a.error, b.error) << bytes;
@@ -28,33 +22,25 @@ void ExpectSame(const ParsedRequests& a, const ParsedRequests& b, const std::str
   EXPECT_EQ(a.consumed, b.consumed) << bytes;
   ASSERT_EQ(a.requests.size(), b.requests.size()) << bytes;
   for (size_t i = 0; i < a.requests.size(); ++i) {
-    const HttpRequest& x = a.requests[i];
-    const HttpRequest& y = b.requests[i];
-    EXPECT_EQ(x.method, y.method) << bytes;
-    EXPECT_EQ(x.target, y.target) << bytes;
-    EXPECT_EQ(x.path, y.path) << bytes;
-    EXPECT_EQ(x.query, y.query) << bytes;
-    EXPECT_EQ(x.headers, y.headers) << bytes;
-    EXPECT_EQ(x.body, y.body) << bytes;
-    EXPECT_EQ(x.keep_alive, y.keep_alive) << bytes;
+    testing::ExpectSameFields(a.requests[i], b.requests[i], bytes);
   }
 }
 
 // Framed without Beast, as Beast frames it.
 void ExpectFast(const std::string& bytes, size_t requests = 1) {
   HttpRequest req;
-  EXPECT_NE(ParseCommonRequest(bytes, Options(), &req), 0u) << bytes;
-  ParsedRequests fast = ParseHttpRequests(bytes, Options());
+  EXPECT_NE(ParseCommonRequest(bytes, SmallLimits(), &req), 0u) << bytes;
+  ParsedRequests fast = ParseHttpRequests(bytes, SmallLimits());
   EXPECT_EQ(fast.requests.size(), requests) << bytes;
-  ExpectSame(fast, ParseHttpRequests(bytes, Options(), false), bytes);
+  ExpectSame(fast, ParseHttpRequests(bytes, SmallLimits(), false), bytes);
 }
 
 // Declined; ParseHttpRequests answers exactly as Beast alone does.
 void ExpectDeclined(const std::string& bytes) {
   HttpRequest req;
-  EXPECT_EQ(ParseCommonRequest(bytes, Options(), &req), 0u) << bytes;
+  EXPECT_EQ(ParseCommonRequest(bytes, SmallLimits(), &req), 0u) << bytes;
   EXPECT_TRUE(req.method.empty() && req.headers.empty()) << "declined but wrote: " << bytes;
-  ExpectSame(ParseHttpRequests(bytes, Options()), ParseHttpRequests(bytes, Options(), false),
+  ExpectSame(ParseHttpRequests(bytes, SmallLimits()), ParseHttpRequests(bytes, SmallLimits(), false),
              bytes);
 }
 
@@ -135,15 +121,15 @@ TEST(ParseCommonRequest, ReusedRequestKeepsNothingOfTheEarlierOne) {
   HttpRequest reused;
   for (const std::string* bytes : {&first, &second, &third, &first}) {
     HttpRequest fresh;
-    ASSERT_NE(ParseCommonRequest(*bytes, Options(), &fresh), 0u) << *bytes;
-    ASSERT_EQ(ParseCommonRequest(*bytes, Options(), &reused), bytes->size()) << *bytes;
+    ASSERT_NE(ParseCommonRequest(*bytes, SmallLimits(), &fresh), 0u) << *bytes;
+    ASSERT_EQ(ParseCommonRequest(*bytes, SmallLimits(), &reused), bytes->size()) << *bytes;
     ParsedRequests a, b;
     a.requests.push_back(fresh);
     b.requests.push_back(reused);
     ExpectSame(a, b, *bytes);
   }
   // A declined request leaves the earlier one untouched.
-  ASSERT_EQ(ParseCommonRequest("GET / HTTP/1.0\r\n\r\n", Options(), &reused), 0u);
+  ASSERT_EQ(ParseCommonRequest("GET / HTTP/1.0\r\n\r\n", SmallLimits(), &reused), 0u);
   EXPECT_EQ(reused.body, "hello");
   EXPECT_EQ(reused.query, "verbose=1");
 }
@@ -153,28 +139,28 @@ TEST(ParseCommonRequest, NeedIsTheWholeSizeOnlyWhenTheBodyIsShort) {
   const std::string head = "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
   HttpRequest req;
   size_t need = 99;
-  EXPECT_EQ(ParseCommonRequest(head + "abc", Options(), &req, nullptr, &need), 0u);
+  EXPECT_EQ(ParseCommonRequest(head + "abc", SmallLimits(), &req, nullptr, &need), 0u);
   EXPECT_EQ(need, head.size() + 10);
   EXPECT_TRUE(req.method.empty());  // untouched
-  EXPECT_EQ(ParseCommonRequest(head, Options(), &req, nullptr, &need), 0u);
+  EXPECT_EQ(ParseCommonRequest(head, SmallLimits(), &req, nullptr, &need), 0u);
   EXPECT_EQ(need, head.size() + 10);
   // The header section not whole yet, the body over the limit (64 here: Beast answers 413), a
   // header section the fast path declines (Beast decides): 0.
-  EXPECT_EQ(ParseCommonRequest(head.substr(0, head.size() - 1), Options(), &req, nullptr, &need),
+  EXPECT_EQ(ParseCommonRequest(head.substr(0, head.size() - 1), SmallLimits(), &req, nullptr, &need),
             0u);
   EXPECT_EQ(need, 0u);
   need = 99;
-  EXPECT_EQ(ParseCommonRequest("POST /p HTTP/1.1\r\nContent-Length: 65\r\n\r\nab", Options(),
+  EXPECT_EQ(ParseCommonRequest("POST /p HTTP/1.1\r\nContent-Length: 65\r\n\r\nab", SmallLimits(),
                                &req, nullptr, &need),
             0u);
   EXPECT_EQ(need, 0u);
   need = 99;
   EXPECT_EQ(ParseCommonRequest("POST /p HTTP/1.1\r\nContent-Length: 5\r\nUpgrade: x\r\n\r\nab",
-                               Options(), &req, nullptr, &need),
+                               SmallLimits(), &req, nullptr, &need),
             0u);
   EXPECT_EQ(need, 0u);
   need = 99;
-  EXPECT_EQ(ParseCommonRequest(head + "0123456789", Options(), &req, nullptr, &need),
+  EXPECT_EQ(ParseCommonRequest(head + "0123456789", SmallLimits(), &req, nullptr, &need),
             head.size() + 10);
   EXPECT_EQ(need, 0u);
   EXPECT_EQ(req.body, "0123456789");

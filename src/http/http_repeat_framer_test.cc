@@ -7,28 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "http/http_parse_test_util.h"
+
 namespace ferry::http {
 namespace {
 
 using internal::ParseCommonRequest;
 using internal::RepeatFramer;
+using testing::SmallLimits;
 
-HttpServerOptions Options() {
-  HttpServerOptions o;
-  o.max_header_bytes = 1024;
-  o.max_body_bytes = 64;
-  o.max_header_count = 8;
-  return o;
-}
 
 void ExpectSameRequest(const HttpRequest& x, const HttpRequest& y, const std::string& bytes) {
-  EXPECT_EQ(x.method, y.method) << bytes;
-  EXPECT_EQ(x.target, y.target) << bytes;
-  EXPECT_EQ(x.path, y.path) << bytes;
-  EXPECT_EQ(x.query, y.query) << bytes;
-  EXPECT_EQ(x.headers, y.headers) << bytes;
-  EXPECT_EQ(x.body, y.body) << bytes;
-  EXPECT_EQ(x.keep_alive, y.keep_alive) << bytes;
+  testing::ExpectSameFields(x, y, bytes);
   // path and query are views into the request's own target (or the literal "/").
   auto inside = [&](std::string_view v) {
     return v.empty() || (v.data() >= y.target.data() &&
@@ -43,16 +33,18 @@ void ExpectSameRequest(const HttpRequest& x, const HttpRequest& y, const std::st
 void Check(RepeatFramer& framer, const std::string& bytes, HttpRequest* reused,
            bool repeat = false) {
   HttpRequest fresh;
-  const size_t want = ParseCommonRequest(bytes, Options(), &fresh);
+  const size_t want = ParseCommonRequest(bytes, SmallLimits(), &fresh);
   const HttpRequest before = *reused;
-  const size_t got = framer.Frame(bytes, Options(), reused);
+  const size_t got = framer.Frame(bytes, SmallLimits(), reused);
   ASSERT_EQ(got, want) << bytes;
   if (want == 0) {
     ExpectSameRequest(before, *reused, bytes);  // untouched
     return;
   }
   ExpectSameRequest(fresh, *reused, bytes);
-  if (repeat) EXPECT_TRUE(framer.repeated()) << bytes;
+  if (repeat) {
+    EXPECT_TRUE(framer.repeated()) << bytes;
+  }
 }
 
 std::string Post(const std::string& body, const std::string& after = "") {
@@ -135,7 +127,7 @@ TEST(RepeatFramer, DeclinesWhatParseCommonRequestDeclines) {
 
 // The header-bytes limit is checked again when longer digits grow a remembered section.
 TEST(RepeatFramer, KeepsTheHeaderLimitWhenTheLengthGrows) {
-  HttpServerOptions o = Options();
+  HttpServerOptions o = SmallLimits();
   o.max_body_bytes = 1 << 20;
   // 44 bytes besides the filler and the digits: up to 3 digits fit under 1024 - 8.
   const std::string filler(1024 - 8 - 44 - 3, 'f');
