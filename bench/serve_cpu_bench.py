@@ -7,7 +7,7 @@ clocks far more than the CPU each spends on a request. Per round and side:
 wrk -t2 on the same number of keep-alive connections for the same time, and
 the server's CPU time over the round divided by the requests it answered
 (every thread of every process of the server: ferry's one process, nginx's
-master and 2 workers; the ns sum of /proc/PID/task/TID/schedstat, i.e.
+master and its workers; the ns sum of /proc/PID/task/TID/schedstat, i.e.
 utime + stime). Both servers run the same number of workers (ferry --workers N
 I/O threads, nginx worker_processes N; --workers 2,1 measures each count, all
 sides in the same rounds), access logs off, keep-alive without a request
@@ -18,7 +18,7 @@ CPU is printed per round: nginx's workers take connections as they wake
 (the listening socket in every worker's epoll), so wrk's connections land
 anywhere from evenly to all on one worker, round by round, which moves
 nginx's figure; ferry places each connection on the I/O thread with the
-fewest. --baseline (bench/run.sh: BASELINE_FERRY) runs an older ferry
+fewest open connections. --baseline (bench/run.sh: BASELINE_FERRY) runs an older ferry
 binary as another side in the same rounds, at the first worker count.
 
 Writes markdown to stdout (bench/run.sh records it). Traffic goes to
