@@ -15,20 +15,19 @@
 
 namespace ferry::http {
 
-// One HTTP/1.1 connection over a plain socket or a TLS stream. All of its
-// state is touched only on its io_context's (single) thread; Send and the
-// stream calls may come from any thread and are posted there.
+// One HTTP/1.1 connection over a plain socket or a TLS stream. All of its state is touched only
+// on its io_context's (single) thread; Send and the stream calls may come from any thread and
+// are posted there. Between two requests a plain connection may move to another io_context
+// (io_balance.h: MoveTo).
 //
-// Hot path (plain sockets, keep-alive): read, parse straight into an
-// HttpRequest, run the handler inline, write the response with one
-// non-blocking send (a body up to 4 KB copied behind the head: one buffer costs the kernel
-// ~140 ns less than sendmsg of two; larger ones gathered) and queue the next read to wait
-// for the socket's next epoll edge (plain_read.h: no failing recv). Nothing is
-// posted through the scheduler for the write; only a short write (or a TLS
-// stream) takes the asynchronous path. Deadlines are lazy: Arm() stores a
-// time point, and the connection's one timer is re-armed only when it fires
-// early or a deadline moves before it, so no timer syscall or handler runs
-// per request.
+// Hot path (plain sockets, keep-alive): read, parse straight into an HttpRequest, run the
+// handler inline, write the response with one non-blocking send (a body up to 4 KB copied
+// behind the head: one buffer costs the kernel ~140 ns less than sendmsg of two; larger ones
+// gathered) and queue the next read to wait for the socket's next epoll edge (plain_read.h: no
+// failing recv). Nothing is posted through the scheduler for the write; only a short write (or
+// a TLS stream) takes the asynchronous path. Deadlines are lazy: Arm() stores a time point, and
+// the connection's one timer is re-armed only when it fires early or a deadline moves before
+// it, so no timer syscall or handler runs per request.
 template <typename Stream>
 class Connection : public ResponseSink,
                    public ConnectionBase,
@@ -47,7 +46,8 @@ class Connection : public ResponseSink,
         timer_(*ctx),
         ctx_(ctx),
         reactor_(internal::PlainRead::ReactorOf(*ctx)),
-        ctx_conns_(ctx_conns) {
+        ctx_conns_(ctx_conns),
+        index_(static_cast<size_t>(ctx_conns - server_->context_conns_.get())) {
     beast::error_code ec;
     auto& sock = Socket();
     auto local = sock.local_endpoint(ec);
@@ -373,6 +373,12 @@ class Connection : public ResponseSink,
     if (body_.capacity() > kKeepBuffer) body_ = std::string();
     if (!ec && refused_) return Linger();
     if (ec || !keep_alive_ || server_->draining_.load(std::memory_order_relaxed)) return Close();
+    if constexpr (kPlain) {  // between two requests, nothing buffered: may move (io_balance.h)
+      if (in_.size() == 0) {
+        const size_t to = server_->balance_->MoveTarget(index_, *ctx_conns_);
+        if (to != index_) return MoveTo(to);
+      }
+    }
     // Answered inside the handler called for a request whose recv emptied the socket, with
     // nothing buffered and no return to the scheduler since: no edge can have been consumed,
     // so the next read waits for the next edge without trying a recv first (plain_read.h).
@@ -381,24 +387,18 @@ class Connection : public ResponseSink,
       answering_drained_ = false;
       return StartRequest(/*skip_first=*/true);
     }
-    // Otherwise (an answer from another thread or a later handler, a
-    // partial last read, a TLS stream) the next request starts from the
-    // scheduler, not from inside this (possibly inline) write:
-    // - pipelined bytes already buffered: a burst of pipelined requests
-    //   cannot deepen the stack;
-    // - nothing buffered: Asio's read first tries a recv at once, which right
-    //   after the response nearly always fails (EAGAIN: the client has not
-    //   even read the answer). Posted, it runs after the other connections
-    //   that were ready in this round, by when more clients have answered
-    //   (64 connections: 0.86 -> 0.6 failed recvs per request, +2.5% req/s).
+    // Otherwise (an answer from another thread or a later handler, a partial last read, a TLS
+    // stream) the next request starts from the scheduler, not from inside this (possibly
+    // inline) write: buffered pipelined requests cannot deepen the stack, and with nothing
+    // buffered Asio's read (which tries a recv at once, nearly always EAGAIN right after the
+    // answer) runs after the other connections ready in this round (64 connections: 0.86 ->
+    // 0.6 failed recvs per request, +2.5% req/s).
     asio::post(*ctx_, [self = shared_from_this()] { self->StartRequest(); });
   }
 
-  // After a refusal: send FIN, then read and drop what the peer still sends
-  // for up to a second (bounded) before closing. Closing with unread bytes
-  // makes the kernel send a reset, which can destroy the refusal before the
-  // client reads it (Envoy's delayed close does the same). The bytes read
-  // here are never parsed.
+  // After a refusal: send FIN, then read and drop (never parse) what the peer still sends for
+  // up to a second, bounded, before closing: closing with unread bytes makes the kernel send a
+  // reset, which can destroy the refusal before the client reads it (Envoy's delayed close).
   void Linger() {
     if constexpr (!kPlain) {
       return Close();
@@ -523,12 +523,19 @@ class Connection : public ResponseSink,
     Close();
   }
 
-  void Close() {
+  // Hands the socket to io_context `to`, where a new Connection serves its next request.
+  void MoveTo(size_t to) {
+    Close(/*keep_socket=*/true);
+    if (!server_->Rehome(Socket(), to)) Close();
+  }
+
+  void Close(bool keep_socket = false) {
     closed_ = true;
     Disarm();
     timer_at_ = Clock::time_point::max();
     ++timer_gen_;
     timer_.cancel();
+    if (keep_socket) return;
     beast::error_code ec;
     Socket().shutdown(tcp::socket::shutdown_both, ec);
     Socket().close(ec);
@@ -560,6 +567,7 @@ class Connection : public ResponseSink,
   bool drained_ = false;             // the last read emptied the socket (see OnBytes)
   bool answering_drained_ = false;   // inside Handle for such a request (see OnWrite)
   std::atomic<int64_t>* ctx_conns_;  // the open-connection count of ctx_
+  size_t index_;                     // of ctx_ in the server's io_contexts
   std::list<std::weak_ptr<ConnectionBase>>::iterator self_it_;
   std::string remote_;
   uint16_t local_port_ = 0;

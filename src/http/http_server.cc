@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include <unistd.h>
+
 #include "http/http_connection.h"
 #include "http/http_server_impl.h"
 
@@ -52,6 +54,11 @@ Status HttpServer::Impl::Listen() {
   }
   for (int i = 0; i < n; ++i) contexts_.push_back(std::make_unique<IoContext>(1));
   context_conns_ = std::make_unique<std::atomic<int64_t>[]>(n);
+  balance_.emplace(static_cast<size_t>(n),
+                   internal::IoBalance::Policy{options_.pack_connections,
+                                               options_.pack_below_permille,
+                                               options_.shed_above_permille,
+                                               options_.balance_check_answers});
   uint16_t port = options_.port;
   auto acc = std::make_unique<tcp::acceptor>(*contexts_[0]);
   tcp::endpoint ep(address, port);
@@ -103,25 +110,41 @@ void HttpServer::Impl::Adopt(tcp::socket socket, size_t index) {
   asio::dispatch(*ctx, [conn = std::move(conn)] { conn->Run(); });
 }
 
-// The io_context with the fewest open connections (the lowest index on a tie).
-size_t HttpServer::Impl::LeastLoaded() const {
-  size_t best = 0;
-  for (size_t i = 1; i < contexts_.size(); ++i) {
-    if (context_conns_[i].load(std::memory_order_relaxed) <
-        context_conns_[best].load(std::memory_order_relaxed)) {
-      best = i;
+bool HttpServer::Impl::Rehome(tcp::socket& socket, size_t to) {
+  // Owns the descriptor until a socket does: closed if the server closes first.
+  struct OwnedFd {
+    int fd;
+    explicit OwnedFd(int f) : fd(f) {}
+    OwnedFd(const OwnedFd&) = delete;
+    ~OwnedFd() {
+      if (fd >= 0) ::close(fd);
     }
-  }
-  return best;
+  };
+  beast::error_code ec;
+  const tcp protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return false;
+  const int fd = socket.release(ec);
+  if (ec) return false;
+  PostTo(*contexts_[to], [self = shared_from_this(), owned = std::make_shared<OwnedFd>(fd),
+                          protocol, to] {
+    if (self->draining_) return;
+    tcp::socket moved(*self->contexts_[to]);
+    beast::error_code ec;
+    moved.assign(protocol, owned->fd, ec);
+    if (ec) return;
+    owned->fd = -1;
+    self->Adopt<Connection<tcp::socket>>(std::move(moved), to);
+  });
+  return true;
 }
 
 // One listening socket, accepted on contexts_[0]; each connection is accepted
-// straight into a socket of the io_context with the fewest open connections
-// and lives there. (Per-thread SO_REUSEPORT listeners spread connections by
-// a hash of their ports: 16 keep-alive clients often split 10/6 over two
+// straight into a socket of the io_context IoBalance picks and lives there
+// until IoBalance moves it. (Per-thread SO_REUSEPORT listeners spread connections
+// by a hash of their ports: 16 keep-alive clients often split 10/6 over two
 // threads, one saturated while the other idles.)
 void HttpServer::Impl::Accept() {
-  const size_t index = LeastLoaded();
+  const size_t index = balance_->Place(context_conns_.get());
   pending_.emplace(*contexts_[index]);
   acceptors_[0]->async_accept(*pending_, [this, index](beast::error_code ec) {
     tcp::socket socket = std::move(*pending_);
@@ -149,6 +172,7 @@ void HttpServer::Impl::Start() {
       auto guard = asio::make_work_guard(*ctx);
       ctx->run();
     });
+    balance_->SetThread(i, threads_.back().native_handle());
   }
 }
 

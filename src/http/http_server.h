@@ -36,6 +36,16 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout{30000};  // to receive one whole request
   std::chrono::milliseconds idle_timeout{65000};     // keep-alive idle (KServe's 65 s)
   size_t max_connections = 10000;
+  // Connections over the I/O threads (io_balance.h): a new one goes to the lowest-numbered
+  // thread busy less than pack_below_permille of its time lately; every balance_check_answers
+  // answers, a thread busier than shed_above_permille moves half of its plain (not TLS)
+  // keep-alive connections, each between two of its requests, to the least busy thread below
+  // pack_below_permille. pack_connections = false: the thread with the fewest open
+  // connections, never moved.
+  bool pack_connections = true;
+  int pack_below_permille = 500;
+  int shed_above_permille = 900;
+  unsigned balance_check_answers = 1024;
   // When both are set the listener speaks HTTPS (TLS 1.2+, ALPN http/1.1).
   std::string tls_cert_file;  // PEM certificate chain
   std::string tls_key_file;   // PEM private key

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "http/http_server.h"
+#include "http/io_balance.h"
 
 namespace ferry::http {
 namespace asio = boost::asio;
@@ -82,17 +83,19 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     asio::post(ctx, std::forward<Fn>(fn));
   }
   void Accept();
-  size_t LeastLoaded() const;
   template <typename Conn>
   void Adopt(tcp::socket socket, size_t index);
+  // Releases a plain connection's socket (between two requests, nothing pending on it) to be
+  // served from io_context `to` (IoBalance::MoveTarget). False: it could not (socket unchanged).
+  bool Rehome(tcp::socket& socket, size_t to);
 
   HttpServerOptions options_;
   HttpHandler* handler_;
   std::optional<ssl::context> tls_;
   std::vector<std::unique_ptr<IoContext>> contexts_;
-  // Open connections per io_context: a new connection goes to the least
-  // loaded one (see Accept).
+  // Open connections per io_context (see IoBalance::Place).
   std::unique_ptr<std::atomic<int64_t>[]> context_conns_;
+  std::optional<internal::IoBalance> balance_;  // set by Listen
   // One listening socket, accepted on contexts_[0] (see Accept).
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::optional<tcp::socket> pending_;  // the socket being accepted into; contexts_[0] only

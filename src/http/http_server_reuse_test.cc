@@ -40,12 +40,6 @@ class DescribingHandler : public HttpHandler {
   bool move_;
 };
 
-// The body of a Content-Length framed response.
-std::string BodyOf(const std::string& response) {
-  size_t end = response.find("\r\n\r\n");
-  return end == std::string::npos ? std::string() : response.substr(end + 4);
-}
-
 class HttpServerReuseTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {

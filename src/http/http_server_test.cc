@@ -197,28 +197,6 @@ TEST_F(HttpServerTest, SlowBodyAfterKeepAliveRequestGets408) {
   ::close(fd);
 }
 
-// Connections are spread evenly over the I/O threads (the least loaded
-// thread takes the next one), whatever their port numbers hash to.
-TEST_F(HttpServerTest, ConnectionsSpreadEvenlyOverIoThreads) {
-  for (int round = 0; round < 3; ++round) {
-    std::vector<int> fds;
-    std::map<std::string, int> per_thread;
-    for (int i = 0; i < 6; ++i) {
-      int fd = Connect(server_->port());
-      ASSERT_GE(fd, 0);
-      auto r = ReadResponsesAfter(fd, "GET /thread HTTP/1.1\r\nHost: x\r\n\r\n");
-      ASSERT_EQ(r.size(), 1u);
-      ++per_thread[r[0].substr(r[0].find("\r\n\r\n") + 4)];
-      fds.push_back(fd);
-    }
-    ASSERT_EQ(per_thread.size(), 2u);
-    for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 3) << thread;
-    for (int fd : fds) ::close(fd);
-    // Let the server see the closes before the next round counts again.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 TEST_F(HttpServerTest, AnswersAndKeepsAlive) {
   int fd = Connect(server_->port());
   ASSERT_GE(fd, 0);

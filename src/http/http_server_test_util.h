@@ -177,6 +177,12 @@ inline std::string ReadToEof(int fd) {
   return out;
 }
 
+// The body of one response (what follows its header section).
+inline std::string BodyOf(const std::string& response) {
+  size_t end = response.find("\r\n\r\n");
+  return end == std::string::npos ? std::string() : response.substr(end + 4);
+}
+
 inline size_t CountResponses(const std::string& s) {
   size_t n = 0;
   for (size_t p = s.find("HTTP/1.1 "); p != std::string::npos; p = s.find("HTTP/1.1 ", p + 1)) {
