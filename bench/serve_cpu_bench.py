@@ -17,8 +17,8 @@ and their ratio. With several workers, nginx's busiest worker's share of its
 CPU is printed per round: nginx's workers take connections as they wake
 (the listening socket in every worker's epoll), so wrk's connections land
 anywhere from evenly to all on one worker, round by round, which moves
-nginx's figure; ferry places each connection on the I/O thread with the
-fewest open connections. --baseline (bench/run.sh: BASELINE_FERRY) runs an older ferry
+nginx's figure; ferry packs connections onto the fewest I/O threads that
+keep up (src/http/io_balance.h). --baseline (bench/run.sh: BASELINE_FERRY) runs an older ferry
 binary as another side in the same rounds, at the first worker count.
 
 Writes markdown to stdout (bench/run.sh records it). Traffic goes to
